@@ -1,0 +1,29 @@
+.PHONY: setup run web worker test lint format bench
+
+PORT ?= 8000
+
+setup:
+	@scripts/setup.sh
+
+run: setup
+	@PORT=$(PORT) scripts/run.sh
+
+# For deployments with several processes: one web server, any number of workers.
+web: setup
+	@.venv/bin/python manage.py migrate --noinput -v0
+	@.venv/bin/daphne -b $${HOST:-127.0.0.1} -p $(PORT) voiceportal.asgi:application
+
+worker: setup
+	@.venv/bin/python manage.py run_worker
+
+test: setup
+	@.venv/bin/python -m pytest
+
+lint: setup
+	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+format: setup
+	@.venv/bin/ruff check --fix . && .venv/bin/ruff format .
+
+bench: setup
+	@.venv/bin/python bench/bench_transcribe.py

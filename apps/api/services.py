@@ -1,0 +1,43 @@
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from .models import ApiKey
+
+KEY_PREFIX = "vp-"
+# Avoid a write on every request: last use is recorded at most this often.
+_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+def _hash(raw_key: str) -> str:
+    # Keys are 256 random bits, so a fast hash is enough; no salt or stretching is needed.
+    return hashlib.sha256(raw_key.encode()).hexdigest()
+
+
+def api_key_create(*, owner: User, name: str) -> tuple[ApiKey, str]:
+    """Create a key; the raw key is returned once and never stored."""
+    raw = KEY_PREFIX + secrets.token_urlsafe(32)
+    key = ApiKey.objects.create(owner=owner, name=name.strip() or "API key",
+                                prefix=raw[:10], hashed_key=_hash(raw))
+    return key, raw
+
+
+def api_key_revoke(*, owner: User, key_id: int) -> None:
+    ApiKey.objects.filter(owner=owner, pk=key_id, revoked_at=None).update(revoked_at=timezone.now())
+
+
+def api_key_authenticate(raw_key: str) -> User | None:
+    """The active user who owns `raw_key`, or None."""
+    if not raw_key:
+        return None
+    key = (ApiKey.objects.select_related("owner")
+           .filter(hashed_key=_hash(raw_key), revoked_at=None).first())
+    if key is None or not key.owner.is_active:
+        return None
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > _LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key.owner

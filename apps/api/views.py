@@ -1,0 +1,118 @@
+"""OpenAI-compatible endpoints: the official SDK works by changing its base_url."""
+
+import asyncio
+import json
+
+from asgiref.sync import sync_to_async
+from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from apps.engines.stt import stt_backends
+from apps.transcripts import formats
+
+from . import transcription
+from .auth import api_key_required
+from .errors import ApiError
+
+MODEL_CREATED = 1700000000  # a fixed date: the SDK needs one, the models have none
+
+
+@csrf_exempt
+@require_POST
+@api_key_required
+async def transcriptions(request):
+    return await _transcribe(request, task="transcribe")
+
+
+@csrf_exempt
+@require_POST
+@api_key_required
+async def translations(request):
+    return await _transcribe(request, task="translate")
+
+
+async def _transcribe(request, *, task: str):
+    post = await sync_to_async(lambda: request.POST)()  # parses the upload to disk
+    if getattr(request, "upload_too_large", False):
+        raise ApiError(413, "The file is larger than the upload limit.", param="file")
+    parsed = transcription.parse_request(post, task=task)
+    transcript = await sync_to_async(transcription.create_job)(request, parsed)
+    if parsed.stream:
+        return _event_stream(transcript)
+    transcript = await transcription.wait_for(transcript)
+    transcription.raise_if_failed(transcript)
+    document = await transcription.document(transcript)
+    return _render(document, parsed)
+
+
+def _render(document, parsed) -> HttpResponse:
+    if parsed.response_format == "verbose_json":
+        body = formats.to_verbose_json(
+            document, words="word" in parsed.granularities,
+            segments="segment" in parsed.granularities or document.task == "translate")
+        if document.task == "translate":
+            body.pop("words", None)
+        return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
+    if parsed.response_format == "json":
+        return JsonResponse(formats.to_json(document), json_dumps_params={"ensure_ascii": False})
+    content_type = "text/vtt" if parsed.response_format == "vtt" else "text/plain"
+    return HttpResponse(formats.render(document, parsed.response_format),
+                        content_type=f"{content_type}; charset=utf-8")
+
+
+def _event_stream(transcript) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(_events(transcript), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+async def _events(transcript):
+    """transcript.text.delta per decoded segment, then transcript.text.done (or an error)."""
+    sent, texts = -1, []
+    while True:
+        await transcript.arefresh_from_db()
+        for segment in await transcription.new_segments(transcript, sent):
+            sent = segment.index
+            texts.append(segment.text)
+            yield _frame({"type": "transcript.text.delta", "delta": segment.text})
+        if transcript.is_finished:
+            break
+        await asyncio.sleep(transcription.POLL_SECONDS)
+    if transcript.status == transcript.Status.DONE:
+        yield _frame({"type": "transcript.text.done", "text": "".join(texts).strip(),
+                      "usage": {"type": "duration", "seconds": round(transcript.duration)}})
+    else:
+        message = transcript.error or "The transcription was cancelled."
+        yield _frame({"error": {"message": message, "type": "server_error",
+                                "code": transcript.error_kind or None}})
+
+
+def _frame(payload: dict) -> bytes:
+    return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode()
+
+
+@require_GET
+@api_key_required
+async def models(request):
+    return JsonResponse({"object": "list", "data": _model_list()})
+
+
+@require_GET
+@api_key_required
+async def model_detail(request, model_id):
+    for model in _model_list():
+        if model["id"] == model_id:
+            return JsonResponse(model)
+    raise ApiError(404, f"The model {model_id!r} does not exist.", param="model",
+                   code="model_not_found")
+
+
+def _model_list() -> list[dict]:
+    names = []
+    for model in stt_backends.default().models():
+        names += [*model.aliases, model.name]
+    unique = list(dict.fromkeys(names))
+    return [{"id": n, "object": "model", "created": MODEL_CREATED, "owned_by": "voiceportal"}
+            for n in unique]

@@ -1,0 +1,36 @@
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from apps.core.workers import worker_id
+from apps.transcripts.services import jobs_recover
+
+
+class Command(BaseCommand):
+    help = "Run one task worker: first re-queue jobs left running by dead workers, then work."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--queue-name", default="default")
+        parser.add_argument("--batch", action="store_true", help="Exit when the queue is empty.")
+        parser.add_argument("--max-tasks", type=int, default=None)
+        parser.add_argument("--interval", type=float, default=0.5)
+
+    def handle(self, *args, queue_name, batch, max_tasks, interval, **options):
+        recovered = jobs_recover()
+        if recovered:
+            self.stdout.write(f"Re-queued {len(recovered)} job(s) left by dead workers.")
+        self._warm_up()
+        # The worker id is host:pid, so a restart can tell which running jobs were ours.
+        call_command("db_worker", queue_name=queue_name, batch=batch, max_tasks=max_tasks,
+                     interval=interval, worker_id=worker_id()[-64:], startup_delay=False,
+                     reload=False)
+
+    def _warm_up(self) -> None:
+        """Load the default local model now, so the first job does not wait for it."""
+        if not getattr(settings, "VOICEPORTAL_WARM_UP", True):
+            return
+        from apps.engines.stt import stt_backends
+
+        backend = stt_backends.default()
+        if getattr(backend, "runs_locally", False) and hasattr(backend, "model"):
+            backend.model(backend.default_model)

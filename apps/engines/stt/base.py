@@ -1,0 +1,104 @@
+"""The speech-to-text contract every engine implements."""
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+Task = Literal["transcribe", "translate"]
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    label: str
+    multilingual: bool = True
+    # Model names other clients use for this model (e.g. OpenAI's "whisper-1").
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TranscriptionRequest:
+    audio_path: Path
+    model: str = ""  # empty: the engine's default
+    language: str | None = None  # None: detect
+    task: Task = "transcribe"
+    prompt: str = ""
+    temperature: float = 0.0
+    word_timestamps: bool = True
+    # Seconds of audio already done (a resumed job starts here).
+    start_at: float = 0.0
+    # Asked between segments; returning True stops the engine early.
+    should_stop: Callable[[], bool] = field(default=lambda: False, compare=False)
+
+
+@dataclass(frozen=True)
+class Word:
+    word: str
+    start: float
+    end: float
+    probability: float = 1.0
+
+
+@dataclass(frozen=True)
+class Segment:
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...] = ()
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+    compression_ratio: float = 1.0
+    temperature: float = 0.0
+    tokens: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class LanguageDetected:
+    """Sent once, before the first segment."""
+
+    language: str
+    probability: float
+    duration: float
+
+
+TranscriptionEvent = LanguageDetected | Segment
+
+
+class SpeechToTextBackend:
+    """Base class for engines. Subclasses set the flags and implement `models` and `transcribe`.
+
+    `transcribe` yields a `LanguageDetected` first, then each `Segment` as soon as it is decoded,
+    so callers can save partial work and show progress. It raises `ProviderError` on failure.
+    """
+
+    label = "Speech-to-text engine"
+    supports_translation = True
+    supports_word_timestamps = True
+    supports_prompt = True
+    # False when the engine returns everything at the end (cloud APIs).
+    streams_segments = True
+    # True when the engine runs on this machine (and so only in worker processes).
+    runs_locally = False
+
+    def __init__(self, *, alias: str, **options):
+        self.alias = alias
+        self.options = options
+
+    def models(self) -> list[ModelInfo]:
+        raise NotImplementedError
+
+    @property
+    def default_model(self) -> str:
+        return self.models()[0].name
+
+    def resolve_model(self, name: str) -> ModelInfo | None:
+        """The model called `name` (or one of its aliases); the default for an empty name."""
+        name = name or self.default_model
+        for model in self.models():
+            if name == model.name or name in model.aliases:
+                return model
+        return None
+
+    def transcribe(self, request: TranscriptionRequest) -> Iterator[TranscriptionEvent]:
+        raise NotImplementedError

@@ -1,0 +1,206 @@
+"""The offline default: faster-whisper with Whisper models from PyPI packages."""
+
+import logging
+import threading
+import time
+from collections.abc import Iterator
+
+import numpy as np
+
+from apps.core.media import SAMPLE_RATE, InvalidMedia, iter_pcm
+
+from ..errors import ErrorKind, ProviderError
+from .base import (
+    LanguageDetected,
+    ModelInfo,
+    Segment,
+    SpeechToTextBackend,
+    TranscriptionEvent,
+    TranscriptionRequest,
+    Word,
+)
+from .whisper_models import PACKAGED_MODELS, ModelNotInstalled, is_installed, model_path
+
+logger = logging.getLogger(__name__)
+
+# Loaded models live for the whole worker process: loading per job would waste seconds each time.
+_loaded: dict[tuple, object] = {}
+_load_lock = threading.Lock()
+
+# Where a window is cut, the quietest 100 ms within this many final seconds is chosen,
+# so a word is rarely split between two windows.
+_CUT_SEARCH_SECONDS = 15.0
+_CUT_FRAME = SAMPLE_RATE // 10
+# Text of the previous window handed on as the prompt of the next, for continuity.
+_CARRIED_PROMPT_CHARS = 200
+
+
+def load_model(name: str, *, device: str, compute_type: str, cpu_threads: int):
+    from faster_whisper import WhisperModel
+
+    key = (name, device, compute_type, cpu_threads)
+    with _load_lock:
+        if key not in _loaded:
+            started = time.monotonic()
+            _loaded[key] = WhisperModel(
+                str(model_path(name)),
+                device=device,
+                compute_type=compute_type,
+                cpu_threads=cpu_threads,
+            )
+            logger.info("Loaded Whisper %s on %s/%s in %.2fs", name, device, compute_type,
+                        time.monotonic() - started)
+        return _loaded[key]
+
+
+class LocalWhisperBackend(SpeechToTextBackend):
+    label = "Local (faster-whisper, offline)"
+    runs_locally = True
+
+    def __init__(self, *, alias: str, default_model: str = "base", device: str = "cpu",
+                 compute_type: str = "int8", cpu_threads: int = 0, beam_size: int = 5,
+                 window_seconds: float = 600.0, **options):
+        super().__init__(alias=alias, **options)
+        self._default_model = default_model
+        self.device = device
+        self.compute_type = compute_type
+        self.cpu_threads = cpu_threads
+        self.beam_size = beam_size
+        self.window_seconds = window_seconds
+
+    def models(self) -> list[ModelInfo]:
+        names = [self._default_model] + [n for n in PACKAGED_MODELS if n != self._default_model]
+        return [
+            ModelInfo(
+                name=n,
+                label=PACKAGED_MODELS[n].label,
+                multilingual=PACKAGED_MODELS[n].multilingual,
+                aliases=("whisper-1",) if n == self._default_model else (),
+            )
+            for n in names
+        ]
+
+    def configuration_problem(self) -> str | None:
+        missing = [n for n in PACKAGED_MODELS if not is_installed(n)]
+        return f"model packages missing for {missing}" if missing else None
+
+    def model(self, name: str):
+        try:
+            return load_model(name, device=self.device, compute_type=self.compute_type,
+                              cpu_threads=self.cpu_threads)
+        except ModelNotInstalled as exc:
+            raise ProviderError(str(exc), kind=ErrorKind.INTERNAL, permanent=True) from exc
+
+    def transcribe(self, request: TranscriptionRequest) -> Iterator[TranscriptionEvent]:
+        info = self.resolve_model(request.model)
+        if info is None:
+            raise ProviderError(f"Unknown model {request.model!r}.", kind=ErrorKind.INVALID_INPUT)
+        if request.language and not info.multilingual and request.language != "en":
+            raise ProviderError(
+                f"{info.name} understands English only; choose the base model for "
+                f"{request.language!r}.", kind=ErrorKind.INVALID_INPUT)
+        model = self.model(info.name)
+        language = request.language or (None if info.multilingual else "en")
+        if language and language not in _supported_languages(model):
+            raise ProviderError(f"Unknown language code {language!r}.",
+                                kind=ErrorKind.INVALID_INPUT)
+        yield from _WindowedRun(self, model, request, language).events()
+
+
+def _supported_languages(model) -> set[str]:
+    return set(getattr(model, "supported_languages", []) or [])
+
+
+class _WindowedRun:
+    """Transcribes a file window by window, so hours of audio never sit in memory at once."""
+
+    def __init__(self, backend: LocalWhisperBackend, model, request: TranscriptionRequest,
+                 language: str | None):
+        self.backend = backend
+        self.model = model
+        self.request = request
+        self.language = language
+        self.announced = False
+        self.carried_text = ""
+
+    def events(self) -> Iterator[TranscriptionEvent]:
+        offset = self.request.start_at
+        try:
+            for window in self._windows():
+                for event in self._transcribe_window(window, offset):
+                    yield event
+                    if isinstance(event, Segment) and self.request.should_stop():
+                        return
+                offset += len(window) / SAMPLE_RATE
+                if self.request.should_stop():
+                    return
+        except InvalidMedia as exc:
+            raise ProviderError(str(exc), kind=ErrorKind.INVALID_INPUT) from exc
+        if not self.announced:  # nothing to decode at all
+            yield LanguageDetected(self.language or "en", 0.0, offset)
+
+    def _windows(self) -> Iterator[np.ndarray]:
+        """Windows of about window_seconds, each cut at a quiet moment."""
+        size = int(self.backend.window_seconds * SAMPLE_RATE)
+        buffer = np.zeros(0, dtype=np.float32)
+        for block in iter_pcm(self.request.audio_path, start_at=self.request.start_at):
+            buffer = np.concatenate([buffer, block])
+            if len(buffer) >= size:
+                cut = _quiet_cut(buffer, size)
+                yield buffer[:cut]
+                buffer = buffer[cut:]
+        if len(buffer):
+            yield buffer
+
+    def _transcribe_window(self, audio: np.ndarray, offset: float) -> Iterator[TranscriptionEvent]:
+        prompt = " ".join(p for p in (self.request.prompt, self.carried_text) if p) or None
+        segments, info = self.model.transcribe(
+            audio,
+            language=self.language,
+            task=self.request.task,
+            beam_size=self.backend.beam_size,
+            initial_prompt=prompt,
+            temperature=self.request.temperature or 0.0,
+            word_timestamps=self.request.word_timestamps,
+            vad_filter=True,
+            condition_on_previous_text=True,
+        )
+        if not self.announced:
+            self.announced = True
+            self.language = self.language or info.language
+            probability = info.language_probability if self.request.language is None else 1.0
+            yield LanguageDetected(info.language, float(probability), 0.0)
+        texts = []
+        for seg in segments:
+            texts.append(seg.text)
+            yield _segment(seg, offset)
+        self.carried_text = "".join(texts)[-_CARRIED_PROMPT_CHARS:].strip()
+
+
+def _quiet_cut(buffer: np.ndarray, size: int) -> int:
+    search = int(_CUT_SEARCH_SECONDS * SAMPLE_RATE)
+    start = max(0, size - search)
+    region = buffer[start:size]
+    frames = len(region) // _CUT_FRAME
+    if frames < 2:
+        return size
+    energy = (region[: frames * _CUT_FRAME].reshape(frames, _CUT_FRAME) ** 2).mean(axis=1)
+    return start + int(np.argmin(energy)) * _CUT_FRAME + _CUT_FRAME // 2
+
+
+def _segment(seg, offset: float) -> Segment:
+    words = tuple(
+        Word(w.word, round(w.start + offset, 3), round(w.end + offset, 3), round(w.probability, 4))
+        for w in (seg.words or [])
+    )
+    return Segment(
+        start=round(seg.start + offset, 3),
+        end=round(seg.end + offset, 3),
+        text=seg.text,
+        words=words,
+        avg_logprob=float(seg.avg_logprob),
+        no_speech_prob=float(seg.no_speech_prob),
+        compression_ratio=float(seg.compression_ratio),
+        temperature=float(seg.temperature or 0.0),
+        tokens=tuple(seg.tokens),
+    )

@@ -1,0 +1,50 @@
+from django import forms
+from django.core.exceptions import ValidationError
+
+from apps.engines.stt import stt_backends
+from apps.engines.stt.languages import LANGUAGES
+
+from .options import engine_choices, model_choices, options_validate
+
+ACCEPTED_MEDIA = "audio/*,video/*,.mp3,.wav,.m4a,.aac,.ogg,.opus,.flac,.webm,.mp4,.mov,.mkv"
+
+
+def language_choices() -> list[tuple[str, str]]:
+    named = sorted(((code, name.title()) for code, name in LANGUAGES.items()), key=lambda c: c[1])
+    return [("", "Detect automatically")] + named
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(widget=forms.ClearableFileInput(attrs={"accept": ACCEPTED_MEDIA}))
+    title = forms.CharField(max_length=200, required=False,
+                            help_text="Defaults to the file name.")
+    engine = forms.ChoiceField(choices=engine_choices)
+    model = forms.ChoiceField(choices=model_choices)
+    language = forms.ChoiceField(choices=language_choices, required=False)
+    task = forms.ChoiceField(choices=[("transcribe", "Transcribe"),
+                                      ("translate", "Translate to English")])
+    prompt = forms.CharField(
+        required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Names, terms and context that help recognition.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["engine"].initial = stt_backends.default_alias
+        self.fields["model"].initial = stt_backends.default().default_model
+
+    def clean(self):
+        data = super().clean()
+        if self.errors:
+            return data
+        try:
+            data["options"] = options_validate(
+                engine=data["engine"], model=data["model"], language=data.get("language", ""),
+                task=data["task"], prompt=data.get("prompt", ""))
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                self.add_error(field if field in self.fields else None, messages)
+        return data
+
+
+class RenameForm(forms.Form):
+    title = forms.CharField(max_length=200)

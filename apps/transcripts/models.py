@@ -1,0 +1,126 @@
+import uuid
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.text import get_valid_filename
+
+
+def media_upload_to(transcript: "Transcript", filename: str) -> str:
+    """Owner and transcript folders keep files apart; the name is reduced to safe characters."""
+    name = Path(filename).name
+    stem, suffix = Path(name).stem, Path(name).suffix.lower()[:10]
+    try:
+        safe = get_valid_filename(stem)[:80]
+    except Exception:  # get_valid_filename refuses names that reduce to nothing
+        safe = ""
+    safe = safe.strip("._") or "media"
+    return f"transcripts/{transcript.owner_id}/{transcript.id}/{safe}{suffix}"
+
+
+class Transcript(models.Model):
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Transcribing"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    class Task(models.TextChoices):
+        TRANSCRIBE = "transcribe", "Transcribe"
+        TRANSLATE = "translate", "Translate to English"
+
+    class Source(models.TextChoices):
+        WEB = "web", "Web"
+        API = "api", "API"
+
+    FINISHED = (Status.DONE, Status.FAILED, Status.CANCELLED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="transcripts")
+    title = models.CharField(max_length=200)
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
+
+    media = models.FileField(upload_to=media_upload_to, max_length=500)
+    original_filename = models.CharField(max_length=255)
+    media_size = models.BigIntegerField(default=0)
+    media_content_type = models.CharField(max_length=100, blank=True)
+    has_video = models.BooleanField(default=False)
+    duration = models.FloatField(default=0.0, help_text="Seconds, from the container.")
+
+    # What was asked for.
+    engine = models.CharField(max_length=50)
+    model = models.CharField(max_length=50)
+    language = models.CharField(max_length=16, blank=True, help_text="Empty: detect.")
+    task = models.CharField(max_length=10, choices=Task.choices, default=Task.TRANSCRIBE)
+    prompt = models.TextField(blank=True)
+    temperature = models.FloatField(default=0.0)
+
+    # The job.
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED,
+                              db_index=True)
+    progress_seconds = models.FloatField(default=0.0, help_text="Audio position reached.")
+    cancel_requested = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+    error_kind = models.CharField(max_length=20, blank=True, help_text="An engines ErrorKind.")
+    error_retryable = models.BooleanField(default=False)
+    attempts = models.PositiveIntegerField(default=0)
+    worker_id = models.CharField(max_length=200, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    processing_seconds = models.FloatField(default=0.0, help_text="Summed over attempts.")
+
+    # What came out.
+    detected_language = models.CharField(max_length=16, blank=True)
+    language_probability = models.FloatField(null=True, blank=True)
+    text = models.TextField(blank=True)
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("transcripts:detail", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+    @property
+    def real_time_factor(self) -> float | None:
+        if self.status != self.Status.DONE or not self.duration:
+            return None
+        return self.processing_seconds / self.duration
+
+
+class Segment(models.Model):
+    transcript = models.ForeignKey(Transcript, on_delete=models.CASCADE, related_name="segments")
+    index = models.PositiveIntegerField()
+    start = models.FloatField()
+    end = models.FloatField()
+    text = models.TextField()
+    # [{"word", "start", "end", "probability"}]: read together with the segment, never alone.
+    words = models.JSONField(default=list, blank=True)
+    avg_logprob = models.FloatField(default=0.0)
+    no_speech_prob = models.FloatField(default=0.0)
+    compression_ratio = models.FloatField(default=1.0)
+    temperature = models.FloatField(default=0.0)
+    tokens = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["transcript", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["transcript", "index"], name="unique_segment_index")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.start:.2f}–{self.end:.2f} {self.text[:40]}"

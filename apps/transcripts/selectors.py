@@ -1,0 +1,69 @@
+"""Reads for transcripts, always scoped by owner."""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import User
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+
+from .formats import DocumentSegment, DocumentWord, TranscriptDocument
+from .models import Segment, Transcript
+
+
+def transcript_list(*, owner: User, query: str = "") -> QuerySet[Transcript]:
+    transcripts = Transcript.objects.filter(owner=owner)
+    if query:
+        transcripts = transcripts.filter(Q(title__icontains=query) | Q(text__icontains=query))
+    return transcripts.defer("text", "prompt")
+
+
+def transcript_get(*, owner: User, pk) -> Transcript:
+    """The owner's transcript, or 404 (also for another user's id)."""
+    return get_object_or_404(Transcript, pk=pk, owner=owner)
+
+
+def transcript_document(transcript: Transcript) -> TranscriptDocument:
+    segments = tuple(_document_segment(s) for s in transcript.segments.all())
+    return TranscriptDocument(
+        language=transcript.detected_language or transcript.language or "en",
+        duration=transcript.duration,
+        segments=segments,
+        task=transcript.task,
+    )
+
+
+def _document_segment(s: Segment) -> DocumentSegment:
+    return DocumentSegment(
+        id=s.index, start=s.start, end=s.end, text=s.text,
+        words=tuple(DocumentWord(w["word"], w["start"], w["end"], w.get("probability", 1.0))
+                    for w in s.words),
+        avg_logprob=s.avg_logprob, no_speech_prob=s.no_speech_prob,
+        compression_ratio=s.compression_ratio, temperature=s.temperature,
+        tokens=tuple(s.tokens),
+    )
+
+
+@dataclass(frozen=True)
+class Progress:
+    percent: int
+    position: float
+    eta_seconds: float | None
+
+
+def transcript_progress(transcript: Transcript) -> Progress:
+    """How far the job is, by audio position, and a time estimate from the pace so far."""
+    duration = transcript.duration or 0.0
+    position = min(transcript.progress_seconds, duration) if duration else 0.0
+    if transcript.status == Transcript.Status.DONE:
+        return Progress(100, duration, 0.0)
+    fraction = position / duration if duration else 0.0
+    eta = None
+    if transcript.status == Transcript.Status.RUNNING and transcript.started_at and fraction > 0:
+        elapsed = (timezone.now() - transcript.started_at).total_seconds()
+        eta = max(0.0, elapsed / fraction * (1 - fraction))
+    return Progress(int(fraction * 100), position, eta)
+
+
+def transcript_words_count(transcript: Transcript) -> int:
+    return sum(len(words) for words in transcript.segments.values_list("words", flat=True))

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "transcripts"
+urlpatterns = [
+    path("", views.transcript_list, name="list"),
+    path("new/", views.transcript_new, name="new"),
+    path("<uuid:pk>/", views.transcript_detail, name="detail"),
+    path("<uuid:pk>/progress/", views.transcript_progress, name="progress"),
+    path("<uuid:pk>/cancel/", views.transcript_cancel, name="cancel"),
+    path("<uuid:pk>/retry/", views.transcript_retry, name="retry"),
+    path("<uuid:pk>/rename/", views.transcript_rename, name="rename"),
+    path("<uuid:pk>/delete/", views.transcript_delete, name="delete"),
+    path("<uuid:pk>/media/", views.transcript_media, name="media"),
+    path("<uuid:pk>/export/<str:fmt>/", views.transcript_export, name="export"),
+]

@@ -1,0 +1,147 @@
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
+
+from apps.core.http import ranged_file_response
+
+from . import formats, selectors, services
+from .forms import RenameForm, UploadForm
+
+
+@login_required
+@require_GET
+def transcript_list(request):
+    query = request.GET.get("q", "").strip()
+    page = Paginator(selectors.transcript_list(owner=request.user, query=query), 20).get_page(
+        request.GET.get("page"))
+    return render(request, "transcripts/list.html", {"page": page, "query": query})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def transcript_new(request):
+    if getattr(request, "upload_too_large", False):
+        return _upload_too_large(request)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            transcript = services.transcript_create(
+                owner=request.user, upload=form.cleaned_data["file"],
+                options=form.cleaned_data["options"], title=form.cleaned_data["title"])
+        except ValidationError as exc:
+            form.add_error("file", exc.message_dict.get("file", exc.messages))
+        else:
+            return redirect(transcript)
+    status = 400 if form.errors else 200
+    return render(request, "transcripts/new.html", {"form": form}, status=status)
+
+
+def _upload_too_large(request):
+    form = UploadForm()
+    limit_mb = settings.VOICEPORTAL_MAX_UPLOAD_BYTES / (1024 * 1024)
+    form.add_error(None, f"The file is larger than the {limit_mb:g} MB limit.")
+    return render(request, "transcripts/new.html", {"form": form}, status=413)
+
+
+@login_required
+@require_GET
+def transcript_detail(request, pk):
+    transcript = selectors.transcript_get(owner=request.user, pk=pk)
+    return render(request, "transcripts/detail.html", {
+        "transcript": transcript,
+        "segments": transcript.segments.all(),
+        "progress": selectors.transcript_progress(transcript),
+        "rename_form": RenameForm(initial={"title": transcript.title}),
+    })
+
+
+@login_required
+@require_GET
+def transcript_progress(request, pk):
+    """Polled by the page while the job runs; answers 286 (stop polling) once it has ended."""
+    transcript = selectors.transcript_get(owner=request.user, pk=pk)
+    context = {"transcript": transcript, "progress": selectors.transcript_progress(transcript)}
+    if transcript.is_finished:
+        response = HttpResponseStopPolling()
+        response["HX-Refresh"] = "true"  # show the finished transcript
+        return response
+    return render(request, "transcripts/detail.html#progress", context)
+
+
+@login_required
+@require_POST
+def transcript_cancel(request, pk):
+    transcript = selectors.transcript_get(owner=request.user, pk=pk)
+    services.transcript_cancel(transcript=transcript)
+    return _back_to(request, transcript)
+
+
+@login_required
+@require_POST
+def transcript_retry(request, pk):
+    transcript = selectors.transcript_get(owner=request.user, pk=pk)
+    services.transcript_retry(transcript=transcript)
+    return _back_to(request, transcript)
+
+
+@login_required
+@require_POST
+def transcript_rename(request, pk):
+    transcript = selectors.transcript_get(owner=request.user, pk=pk)
+    form = RenameForm(request.POST)
+    if form.is_valid():
+        services.transcript_rename(transcript=transcript, title=form.cleaned_data["title"])
+    else:
+        messages.error(request, "A title cannot be empty.")
+    return _back_to(request, transcript)
+
+
+@login_required
+@require_POST
+def transcript_delete(request, pk):
+    transcript = selectors.transcript_get(owner=request.user, pk=pk)
+    title = transcript.title
+    services.transcript_delete(transcript=transcript)
+    messages.success(request, f"Deleted “{title}”.")
+    url = reverse("transcripts:list")
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+
+
+@login_required
+@require_GET
+def transcript_export(request, pk, fmt):
+    transcript = selectors.transcript_get(owner=request.user, pk=pk)
+    if fmt not in formats.EXPORT_FORMATS:
+        raise Http404("Unknown export format")
+    extension, content_type = formats.EXPORT_FORMATS[fmt]
+    document = selectors.transcript_document(transcript)
+    body = formats.render(document, {"txt": "text", "json": "verbose_json"}.get(fmt, fmt))
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(
+        True, f"{transcript.title}.{extension}")
+    return response
+
+
+@login_required
+@require_GET
+def transcript_media(request, pk):
+    transcript = selectors.transcript_get(owner=request.user, pk=pk)
+    if not transcript.media:
+        raise Http404("No media")
+    return ranged_file_response(request, Path(transcript.media.path),
+                                content_type=transcript.media_content_type)
+
+
+def _back_to(request, transcript):
+    url = transcript.get_absolute_url()
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)

@@ -1,0 +1,47 @@
+"""Settings for the test suite: the real ones, with media in a temporary folder, jobs run inline
+unless a test starts a real worker, and the fast English model by default."""
+
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("VOICEPORTAL_LOCAL_MODEL", "tiny.en")
+
+from voiceportal.settings import *  # noqa: E402,F403
+from voiceportal.settings import BASE_DIR, SPEECH_TO_TEXT  # noqa: E402
+
+_TMP = Path(tempfile.mkdtemp(prefix="voiceportal-tests-"))
+MEDIA_ROOT = _TMP / "media"
+FILE_UPLOAD_TEMP_DIR = str(_TMP / "uploads")
+Path(FILE_UPLOAD_TEMP_DIR).mkdir()
+# The model cache is kept between runs: assembling the base model each time is wasted work.
+VOICEPORTAL_MODEL_CACHE = BASE_DIR / "var" / "models"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; tests only
+
+# A file database, so a worker started by a test (a separate process) sees the same data.
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("VOICEPORTAL_SQLITE_PATH", str(_TMP / "db.sqlite3")),
+        "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE",
+                    "init_command": "PRAGMA journal_mode=WAL;"},
+        "TEST": {"NAME": os.environ.get("VOICEPORTAL_SQLITE_PATH", str(_TMP / "test-db.sqlite3"))},
+    }
+}
+
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("VOICEPORTAL_TASKS_BACKEND",
+                                  "django_tasks.backends.immediate.ImmediateBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
+SPEECH_TO_TEXT = {
+    **SPEECH_TO_TEXT,
+    "fake": {
+        "BACKEND": "apps.engines.stt.fake.FakeSpeechToText",
+        "OPTIONS": {"delay": float(os.environ.get("VOICEPORTAL_FAKE_DELAY", "0"))},
+    },
+}
+SPEECH_TO_TEXT["local"]["OPTIONS"]["cpu_threads"] = 2

@@ -1,0 +1,184 @@
+"""VoicePortal settings. Every knob is an environment variable, listed in .env.example."""
+
+from pathlib import Path
+
+from django.core.management.utils import get_random_secret_key
+
+from voiceportal.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(env_str("VOICEPORTAL_DATA_DIR", str(BASE_DIR / "var"))).resolve()
+DATA_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _secret_key() -> str:
+    """An explicit key wins; otherwise one is generated once and kept in the data folder."""
+    explicit = env_str("VOICEPORTAL_SECRET_KEY")
+    if explicit:
+        return explicit
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(get_random_secret_key())
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env_bool("VOICEPORTAL_DEBUG", False)
+ALLOWED_HOSTS = env_list("VOICEPORTAL_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("VOICEPORTAL_CSRF_TRUSTED_ORIGINS", [])
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "channels",
+    "django_tasks",
+    "django_tasks_db",
+    "apps.core",
+    "apps.engines",
+    "apps.accounts",
+    "apps.transcripts",
+    "apps.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "voiceportal.urls"
+WSGI_APPLICATION = "voiceportal.wsgi.application"
+ASGI_APPLICATION = "voiceportal.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": env_str("VOICEPORTAL_SQLITE_PATH", str(DATA_DIR / "db.sqlite3")),
+        # Workers and the web process share the file: wait for locks rather than fail.
+        "OPTIONS": {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        },
+        "TEST": {"NAME": env_str("VOICEPORTAL_TEST_SQLITE_PATH", "") or None},
+    }
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "transcripts:list"
+LOGOUT_REDIRECT_URL = "login"
+# The default for new installs; staff can change it later in the admin (Portal settings).
+VOICEPORTAL_SIGNUP_OPEN = env_bool("VOICEPORTAL_SIGNUP_OPEN", True)
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("VOICEPORTAL_TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = Path(env_str("VOICEPORTAL_STATIC_ROOT", str(DATA_DIR / "static")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Serve straight from the app folders, so `make run` needs no collectstatic step.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+MEDIA_ROOT = Path(env_str("VOICEPORTAL_MEDIA_ROOT", str(DATA_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+# Uploads: spooled to disk past 2.5 MB by Django; the portal's own handler enforces the cap.
+VOICEPORTAL_MAX_UPLOAD_BYTES = env_int("VOICEPORTAL_MAX_UPLOAD_BYTES", 2 * 1024**3)
+FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "uploads")
+Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
+FILE_UPLOAD_HANDLERS = [
+    "apps.core.uploads.LimitedSizeUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+
+# Background work: Django's Tasks API with a database queue by default.
+TASKS = {
+    "default": {
+        "BACKEND": env_str("VOICEPORTAL_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+# A running job whose worker has not reported for this long is taken as dead and re-queued.
+VOICEPORTAL_JOB_STALE_SECONDS = env_int("VOICEPORTAL_JOB_STALE_SECONDS", 300)
+
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# Engines: one alias dict per capability, like STORAGES. Transcripts store the alias.
+VOICEPORTAL_MODEL_CACHE = Path(env_str("VOICEPORTAL_MODEL_CACHE", str(DATA_DIR / "models")))
+SPEECH_TO_TEXT_DEFAULT = env_str("VOICEPORTAL_STT_DEFAULT", "local")
+SPEECH_TO_TEXT = {
+    "local": {
+        "BACKEND": "apps.engines.stt.local.LocalWhisperBackend",
+        "OPTIONS": {
+            "default_model": env_choice("VOICEPORTAL_LOCAL_MODEL", "base", {"base", "tiny.en"}),
+            "device": env_str("VOICEPORTAL_DEVICE", "cpu"),
+            "compute_type": env_str("VOICEPORTAL_COMPUTE_TYPE", "int8"),
+            "cpu_threads": env_int("VOICEPORTAL_CPU_THREADS", 0),
+            "beam_size": env_int("VOICEPORTAL_BEAM_SIZE", 5),
+            # Long files are decoded in windows of this many seconds, so memory stays flat.
+            "window_seconds": env_float("VOICEPORTAL_WINDOW_SECONDS", 600.0),
+        },
+    },
+}
+if env_str("OPENAI_API_KEY"):
+    SPEECH_TO_TEXT["openai"] = {
+        "BACKEND": "apps.engines.stt.openai.OpenAISpeechToText",
+        "OPTIONS": {
+            "api_key": env_str("OPENAI_API_KEY"),
+            "base_url": env_str("OPENAI_BASE_URL") or None,
+            "timeout": env_float("OPENAI_TIMEOUT", 600.0),
+            "max_retries": env_int("OPENAI_MAX_RETRIES", 2),
+        },
+    }
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("VOICEPORTAL_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
