@@ -11,7 +11,7 @@ from voiceportal.settings import *  # noqa: E402,F403
 from voiceportal.settings import BASE_DIR, SPEECH_TO_TEXT  # noqa: E402
 
 _TMP = Path(tempfile.mkdtemp(prefix="voiceportal-tests-"))
-MEDIA_ROOT = _TMP / "media"
+MEDIA_ROOT = Path(os.environ.get("VOICEPORTAL_MEDIA_ROOT", _TMP / "media"))
 FILE_UPLOAD_TEMP_DIR = str(_TMP / "uploads")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir()
 # The model cache is kept between runs: assembling the base model each time is wasted work.
@@ -23,16 +23,20 @@ DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("VOICEPORTAL_SQLITE_PATH", str(_TMP / "db.sqlite3")),
-        "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE",
-                    "init_command": "PRAGMA journal_mode=WAL;"},
+        "OPTIONS": {
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL;",
+        },
         "TEST": {"NAME": os.environ.get("VOICEPORTAL_SQLITE_PATH", str(_TMP / "test-db.sqlite3"))},
     }
 }
 
 TASKS = {
     "default": {
-        "BACKEND": os.environ.get("VOICEPORTAL_TASKS_BACKEND",
-                                  "django_tasks.backends.immediate.ImmediateBackend"),
+        "BACKEND": os.environ.get(
+            "VOICEPORTAL_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"
+        ),
         "QUEUES": ["default"],
     }
 }

@@ -12,7 +12,11 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 # Each app with live features adds its routing.websocket_urlpatterns here.
 websocket_urlpatterns: list = []
 
-application = ProtocolTypeRouter({
-    "http": django_asgi_app,
-    "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
-})
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
+    }
+)

@@ -28,5 +28,8 @@ def account_settings(request):
     return render(
         request,
         "accounts/settings.html",
-        {"api_keys": api_key_list(owner=request.user), "new_key": request.session.pop("new_api_key", None)},
+        {
+            "api_keys": api_key_list(owner=request.user),
+            "new_key": request.session.pop("new_api_key", None),
+        },
     )

@@ -17,9 +17,13 @@ def api_key_required(view):
         if scheme.lower() == "bearer":
             user = await sync_to_async(api_key_authenticate)(raw_key.strip())
         if user is None:
-            return error_response(ApiError(
-                401, "Incorrect API key provided. Create one on your account settings page.",
-                code="invalid_api_key"))
+            return error_response(
+                ApiError(
+                    401,
+                    "Incorrect API key provided. Create one on your account settings page.",
+                    code="invalid_api_key",
+                )
+            )
         request.api_user = user
         try:
             return await view(request, *args, **kwargs)

@@ -4,13 +4,19 @@ from django.http import JsonResponse
 
 from apps.engines.errors import ErrorKind, ProviderError
 
-_TYPES = {400: "invalid_request_error", 401: "invalid_request_error", 404: "invalid_request_error",
-          413: "invalid_request_error", 429: "rate_limit_error"}
+_TYPES = {
+    400: "invalid_request_error",
+    401: "invalid_request_error",
+    404: "invalid_request_error",
+    413: "invalid_request_error",
+    429: "rate_limit_error",
+}
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str, *, param: str | None = None,
-                 code: str | None = None):
+    def __init__(
+        self, status: int, message: str, *, param: str | None = None, code: str | None = None
+    ):
         super().__init__(message)
         self.status, self.message, self.param, self.code = status, message, param, code
 
@@ -24,8 +30,14 @@ class ApiError(Exception):
 
 
 def error_response(error: ApiError) -> JsonResponse:
-    body = {"error": {"message": error.message, "type": _TYPES.get(error.status, "server_error"),
-                      "param": error.param, "code": error.code}}
+    body = {
+        "error": {
+            "message": error.message,
+            "type": _TYPES.get(error.status, "server_error"),
+            "param": error.param,
+            "code": error.code,
+        }
+    }
     response = JsonResponse(body, status=error.status)
     # The SDK retries 429 and 5xx by default; the portal's own errors will not pass by waiting.
     response["x-should-retry"] = "true" if error.status in (429, 503, 504) else "false"

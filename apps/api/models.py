@@ -5,8 +5,9 @@ from django.db import models
 class ApiKey(models.Model):
     """A per-user bearer key for the OpenAI-compatible API. Only a hash of the key is kept."""
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                              related_name="api_keys")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+    )
     name = models.CharField(max_length=100)
     # The first characters, shown so a user can tell keys apart.
     prefix = models.CharField(max_length=16)

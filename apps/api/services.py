@@ -20,8 +20,9 @@ def _hash(raw_key: str) -> str:
 def api_key_create(*, owner: User, name: str) -> tuple[ApiKey, str]:
     """Create a key; the raw key is returned once and never stored."""
     raw = KEY_PREFIX + secrets.token_urlsafe(32)
-    key = ApiKey.objects.create(owner=owner, name=name.strip() or "API key",
-                                prefix=raw[:10], hashed_key=_hash(raw))
+    key = ApiKey.objects.create(
+        owner=owner, name=name.strip() or "API key", prefix=raw[:10], hashed_key=_hash(raw)
+    )
     return key, raw
 
 
@@ -33,8 +34,11 @@ def api_key_authenticate(raw_key: str) -> User | None:
     """The active user who owns `raw_key`, or None."""
     if not raw_key:
         return None
-    key = (ApiKey.objects.select_related("owner")
-           .filter(hashed_key=_hash(raw_key), revoked_at=None).first())
+    key = (
+        ApiKey.objects.select_related("owner")
+        .filter(hashed_key=_hash(raw_key), revoked_at=None)
+        .first()
+    )
     if key is None or not key.owner.is_active:
         return None
     now = timezone.now()

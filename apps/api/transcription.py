@@ -32,26 +32,38 @@ def parse_request(post, *, task: str) -> ApiTranscriptionRequest:
         raise ApiError(400, "You must provide a model parameter.", param="model")
     response_format = post.get("response_format", "json") or "json"
     if response_format not in RESPONSE_FORMATS:
-        raise ApiError(400, f"Unsupported response_format {response_format!r}; use one of "
-                            f"{', '.join(sorted(RESPONSE_FORMATS))}.", param="response_format")
+        raise ApiError(
+            400,
+            f"Unsupported response_format {response_format!r}; use one of "
+            f"{', '.join(sorted(RESPONSE_FORMATS))}.",
+            param="response_format",
+        )
     granularities = frozenset(post.getlist("timestamp_granularities[]")) or frozenset({"segment"})
     if not granularities <= {"word", "segment"}:
-        raise ApiError(400, "timestamp_granularities[] takes 'word' and 'segment'.",
-                       param="timestamp_granularities")
+        raise ApiError(
+            400,
+            "timestamp_granularities[] takes 'word' and 'segment'.",
+            param="timestamp_granularities",
+        )
     try:
         temperature = float(post.get("temperature") or 0.0)
     except ValueError:
         raise ApiError(400, "temperature must be a number.", param="temperature") from None
     try:
         options = options_validate(
-            engine=stt_backends.default_alias, model=model,
+            engine=stt_backends.default_alias,
+            model=model,
             language="" if task == "translate" else post.get("language", ""),
-            task=task, prompt=post.get("prompt", ""), temperature=temperature)
+            task=task,
+            prompt=post.get("prompt", ""),
+            temperature=temperature,
+        )
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
         raise ApiError(400, " ".join(messages), param=field) from None
-    return ApiTranscriptionRequest(options, response_format, granularities,
-                                   post.get("stream", "").lower() == "true")
+    return ApiTranscriptionRequest(
+        options, response_format, granularities, post.get("stream", "").lower() == "true"
+    )
 
 
 def create_job(request, parsed: ApiTranscriptionRequest) -> Transcript:
@@ -59,9 +71,13 @@ def create_job(request, parsed: ApiTranscriptionRequest) -> Transcript:
     if upload is None:
         raise ApiError(400, "You must provide a file.", param="file")
     try:
-        return services.transcript_create(owner=request.api_user, upload=upload,
-                                          options=parsed.options, title="",
-                                          source=Transcript.Source.API)
+        return services.transcript_create(
+            owner=request.api_user,
+            upload=upload,
+            options=parsed.options,
+            title="",
+            source=Transcript.Source.API,
+        )
     except ValidationError as exc:
         raise ApiError(400, " ".join(exc.messages), param="file", code="invalid_file") from None
 
@@ -87,8 +103,12 @@ def raise_if_failed(transcript: Transcript) -> None:
 
 
 async def new_segments(transcript: Transcript, after: int) -> list[Segment]:
-    return [s async for s in Segment.objects.filter(transcript=transcript, index__gt=after)
-            .order_by("index")]
+    return [
+        s
+        async for s in Segment.objects.filter(transcript=transcript, index__gt=after).order_by(
+            "index"
+        )
+    ]
 
 
 document = sync_to_async(selectors.transcript_document)

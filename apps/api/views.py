@@ -49,16 +49,20 @@ async def _transcribe(request, *, task: str):
 def _render(document, parsed) -> HttpResponse:
     if parsed.response_format == "verbose_json":
         body = formats.to_verbose_json(
-            document, words="word" in parsed.granularities,
-            segments="segment" in parsed.granularities or document.task == "translate")
+            document,
+            words="word" in parsed.granularities,
+            segments="segment" in parsed.granularities or document.task == "translate",
+        )
         if document.task == "translate":
             body.pop("words", None)
         return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
     if parsed.response_format == "json":
         return JsonResponse(formats.to_json(document), json_dumps_params={"ensure_ascii": False})
     content_type = "text/vtt" if parsed.response_format == "vtt" else "text/plain"
-    return HttpResponse(formats.render(document, parsed.response_format),
-                        content_type=f"{content_type}; charset=utf-8")
+    return HttpResponse(
+        formats.render(document, parsed.response_format),
+        content_type=f"{content_type}; charset=utf-8",
+    )
 
 
 def _event_stream(transcript) -> StreamingHttpResponse:
@@ -81,12 +85,24 @@ async def _events(transcript):
             break
         await asyncio.sleep(transcription.POLL_SECONDS)
     if transcript.status == transcript.Status.DONE:
-        yield _frame({"type": "transcript.text.done", "text": "".join(texts).strip(),
-                      "usage": {"type": "duration", "seconds": round(transcript.duration)}})
+        yield _frame(
+            {
+                "type": "transcript.text.done",
+                "text": "".join(texts).strip(),
+                "usage": {"type": "duration", "seconds": round(transcript.duration)},
+            }
+        )
     else:
         message = transcript.error or "The transcription was cancelled."
-        yield _frame({"error": {"message": message, "type": "server_error",
-                                "code": transcript.error_kind or None}})
+        yield _frame(
+            {
+                "error": {
+                    "message": message,
+                    "type": "server_error",
+                    "code": transcript.error_kind or None,
+                }
+            }
+        )
 
 
 def _frame(payload: dict) -> bytes:
@@ -105,8 +121,9 @@ async def model_detail(request, model_id):
     for model in _model_list():
         if model["id"] == model_id:
             return JsonResponse(model)
-    raise ApiError(404, f"The model {model_id!r} does not exist.", param="model",
-                   code="model_not_found")
+    raise ApiError(
+        404, f"The model {model_id!r} does not exist.", param="model", code="model_not_found"
+    )
 
 
 def _model_list() -> list[dict]:
@@ -114,5 +131,7 @@ def _model_list() -> list[dict]:
     for model in stt_backends.default().models():
         names += [*model.aliases, model.name]
     unique = list(dict.fromkeys(names))
-    return [{"id": n, "object": "model", "created": MODEL_CREATED, "owned_by": "voiceportal"}
-            for n in unique]
+    return [
+        {"id": n, "object": "model", "created": MODEL_CREATED, "owned_by": "voiceportal"}
+        for n in unique
+    ]

@@ -23,4 +23,3 @@ def api_key_revoke(request, key_id):
     services.api_key_revoke(owner=request.user, key_id=key_id)
     messages.success(request, "The key was revoked.")
     return redirect("account_settings")
-

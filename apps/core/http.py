@@ -11,14 +11,16 @@ _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _CHUNK = 256 * 1024
 
 
-def ranged_file_response(request: HttpRequest, path: Path, *, content_type: str = "",
-                         download_name: str = "") -> HttpResponse:
+def ranged_file_response(
+    request: HttpRequest, path: Path, *, content_type: str = "", download_name: str = ""
+) -> HttpResponse:
     size = path.stat().st_size
     content_type = content_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     header = request.headers.get("Range", "")
     match = _RANGE.match(header.strip()) if header else None
     if not match or (not match[1] and not match[2]):
-        response = FileResponse(open(path, "rb"), content_type=content_type)
+        # FileResponse closes the file when the response is done.
+        response = FileResponse(open(path, "rb"), content_type=content_type)  # noqa: SIM115
         response["Accept-Ranges"] = "bytes"
         return _named(response, download_name)
     start, end = _bounds(match, size)
@@ -26,8 +28,7 @@ def ranged_file_response(request: HttpRequest, path: Path, *, content_type: str 
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"
         return response
-    response = StreamingHttpResponse(_read(path, start, end), status=206,
-                                     content_type=content_type)
+    response = StreamingHttpResponse(_read(path, start, end), status=206, content_type=content_type)
     response["Content-Length"] = str(end - start + 1)
     response["Content-Range"] = f"bytes {start}-{end}/{size}"
     response["Accept-Ranges"] = "bytes"

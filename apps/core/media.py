@@ -63,7 +63,9 @@ def _decode_first_frame(container, stream) -> None:
     raise InvalidMedia("The audio track holds no decodable sound.")
 
 
-def iter_pcm(path: Path, *, start_at: float = 0.0, block_seconds: float = 30.0) -> Iterator[np.ndarray]:
+def iter_pcm(
+    path: Path, *, start_at: float = 0.0, block_seconds: float = 30.0
+) -> Iterator[np.ndarray]:
     """Yield mono float32 16 kHz blocks of about `block_seconds`, from `start_at` on.
 
     Decodes as it goes, so memory stays flat however long the file is.

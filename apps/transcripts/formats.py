@@ -100,9 +100,15 @@ def to_verbose_json(doc: TranscriptDocument, *, words: bool = True, segments: bo
     if segments:
         body["segments"] = [
             {
-                "id": s.id, "seek": int(s.start * 100), "start": s.start, "end": s.end,
-                "text": s.text, "tokens": list(s.tokens), "temperature": s.temperature,
-                "avg_logprob": s.avg_logprob, "compression_ratio": s.compression_ratio,
+                "id": s.id,
+                "seek": int(s.start * 100),
+                "start": s.start,
+                "end": s.end,
+                "text": s.text,
+                "tokens": list(s.tokens),
+                "temperature": s.temperature,
+                "avg_logprob": s.avg_logprob,
+                "compression_ratio": s.compression_ratio,
                 "no_speech_prob": s.no_speech_prob,
             }
             for s in doc.segments
@@ -110,7 +116,8 @@ def to_verbose_json(doc: TranscriptDocument, *, words: bool = True, segments: bo
     if words:
         body["words"] = [
             {"word": w.word.strip(), "start": w.start, "end": w.end}
-            for s in doc.segments for w in s.words
+            for s in doc.segments
+            for w in s.words
         ]
     body["usage"] = {"type": "duration", "seconds": round(doc.duration)}
     return body

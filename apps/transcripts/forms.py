@@ -16,16 +16,19 @@ def language_choices() -> list[tuple[str, str]]:
 
 class UploadForm(forms.Form):
     file = forms.FileField(widget=forms.ClearableFileInput(attrs={"accept": ACCEPTED_MEDIA}))
-    title = forms.CharField(max_length=200, required=False,
-                            help_text="Defaults to the file name.")
+    title = forms.CharField(max_length=200, required=False, help_text="Defaults to the file name.")
     engine = forms.ChoiceField(choices=engine_choices)
     model = forms.ChoiceField(choices=model_choices)
     language = forms.ChoiceField(choices=language_choices, required=False)
-    task = forms.ChoiceField(choices=[("transcribe", "Transcribe"),
-                                      ("translate", "Translate to English")])
+    task = forms.ChoiceField(
+        choices=[("transcribe", "Transcribe"), ("translate", "Translate to English")]
+    )
     prompt = forms.CharField(
-        required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="Names, terms and context that help recognition.")
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Names, terms and context that help recognition.",
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -38,8 +41,12 @@ class UploadForm(forms.Form):
             return data
         try:
             data["options"] = options_validate(
-                engine=data["engine"], model=data["model"], language=data.get("language", ""),
-                task=data["task"], prompt=data.get("prompt", ""))
+                engine=data["engine"],
+                model=data["model"],
+                language=data.get("language", ""),
+                task=data["task"],
+                prompt=data.get("prompt", ""),
+            )
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
                 self.add_error(field if field in self.fields else None, messages)

@@ -38,8 +38,9 @@ class Transcript(models.Model):
     FINISHED = (Status.DONE, Status.FAILED, Status.CANCELLED)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
-                              related_name="transcripts")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="transcripts"
+    )
     title = models.CharField(max_length=200)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.WEB)
 
@@ -59,8 +60,9 @@ class Transcript(models.Model):
     temperature = models.FloatField(default=0.0)
 
     # The job.
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED,
-                              db_index=True)
+    status = models.CharField(
+        max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
     progress_seconds = models.FloatField(default=0.0, help_text="Audio position reached.")
     cancel_requested = models.BooleanField(default=False)
     error = models.TextField(blank=True)

@@ -18,9 +18,15 @@ class TranscriptionOptions:
     temperature: float = 0.0
 
 
-def options_validate(*, engine: str = "", model: str = "", language: str = "",
-                     task: str = "transcribe", prompt: str = "",
-                     temperature: float = 0.0) -> TranscriptionOptions:
+def options_validate(
+    *,
+    engine: str = "",
+    model: str = "",
+    language: str = "",
+    task: str = "transcribe",
+    prompt: str = "",
+    temperature: float = 0.0,
+) -> TranscriptionOptions:
     """Resolve defaults and aliases; raise ValidationError keyed by field for what is wrong."""
     engine = engine or stt_backends.default_alias
     if engine not in stt_backends:
@@ -35,15 +41,22 @@ def options_validate(*, engine: str = "", model: str = "", language: str = "",
         raise ValidationError({"language": f"Unknown language code {language!r}."})
     if language and language != "en" and not info.multilingual:
         raise ValidationError(
-            {"language": f"{info.label} understands English only; choose a multilingual model."})
+            {"language": f"{info.label} understands English only; choose a multilingual model."}
+        )
     if task not in ("transcribe", "translate"):
         raise ValidationError({"task": f"Unknown task {task!r}."})
     if task == "translate" and not (backend.supports_translation and info.multilingual):
         raise ValidationError({"task": f"{info.label} cannot translate."})
     if not 0.0 <= temperature <= 1.0:
         raise ValidationError({"temperature": "Temperature must be between 0 and 1."})
-    return TranscriptionOptions(engine=engine, model=info.name, language=language, task=task,
-                                prompt=prompt.strip(), temperature=temperature)
+    return TranscriptionOptions(
+        engine=engine,
+        model=info.name,
+        language=language,
+        task=task,
+        prompt=prompt.strip(),
+        temperature=temperature,
+    )
 
 
 def engine_choices() -> list[tuple[str, str]]:

@@ -35,11 +35,18 @@ def transcript_document(transcript: Transcript) -> TranscriptDocument:
 
 def _document_segment(s: Segment) -> DocumentSegment:
     return DocumentSegment(
-        id=s.index, start=s.start, end=s.end, text=s.text,
-        words=tuple(DocumentWord(w["word"], w["start"], w["end"], w.get("probability", 1.0))
-                    for w in s.words),
-        avg_logprob=s.avg_logprob, no_speech_prob=s.no_speech_prob,
-        compression_ratio=s.compression_ratio, temperature=s.temperature,
+        id=s.index,
+        start=s.start,
+        end=s.end,
+        text=s.text,
+        words=tuple(
+            DocumentWord(w["word"], w["start"], w["end"], w.get("probability", 1.0))
+            for w in s.words
+        ),
+        avg_logprob=s.avg_logprob,
+        no_speech_prob=s.no_speech_prob,
+        compression_ratio=s.compression_ratio,
+        temperature=s.temperature,
         tokens=tuple(s.tokens),
     )
 

@@ -18,8 +18,8 @@ from apps.core.media import InvalidMedia, probe
 from apps.core.workers import is_local_and_dead, worker_id
 from apps.engines.errors import ErrorKind, ProviderError
 from apps.engines.stt import stt_backends
-from apps.engines.stt.base import LanguageDetected, Segment as EngineSegment
-from apps.engines.stt.base import TranscriptionRequest
+from apps.engines.stt.base import LanguageDetected, TranscriptionRequest
+from apps.engines.stt.base import Segment as EngineSegment
 
 from .formats import DocumentSegment, DocumentWord, TranscriptDocument
 from .models import Segment, Transcript
@@ -29,19 +29,32 @@ logger = logging.getLogger(__name__)
 Status = Transcript.Status
 
 
-def transcript_create(*, owner: User, upload: UploadedFile, options: TranscriptionOptions,
-                      title: str = "", source: str = Transcript.Source.WEB) -> Transcript:
+def transcript_create(
+    *,
+    owner: User,
+    upload: UploadedFile,
+    options: TranscriptionOptions,
+    title: str = "",
+    source: str = Transcript.Source.WEB,
+) -> Transcript:
     """Store the upload, check it is media with sound, and queue the job.
 
     Raises ValidationError (on "file") when the upload is not usable; nothing is kept then.
     """
     original = Path(upload.name or "upload").name
     transcript = Transcript(
-        owner=owner, title=(title.strip() or Path(original).stem or "Untitled")[:200],
-        source=source, original_filename=original[:255], media_size=upload.size or 0,
+        owner=owner,
+        title=(title.strip() or Path(original).stem or "Untitled")[:200],
+        source=source,
+        original_filename=original[:255],
+        media_size=upload.size or 0,
         media_content_type=(getattr(upload, "content_type", "") or "")[:100],
-        engine=options.engine, model=options.model, language=options.language,
-        task=options.task, prompt=options.prompt, temperature=options.temperature,
+        engine=options.engine,
+        model=options.model,
+        language=options.language,
+        task=options.task,
+        prompt=options.prompt,
+        temperature=options.temperature,
     )
     transcript.media.save(original, upload, save=False)
     try:
@@ -65,9 +78,9 @@ def transcript_enqueue(transcript: Transcript) -> None:
 def transcript_cancel(*, transcript: Transcript) -> None:
     """A queued job stops at once; a running one at its next segment, keeping what was done."""
     Transcript.objects.filter(pk=transcript.pk, status=Status.QUEUED).update(
-        status=Status.CANCELLED, finished_at=timezone.now(), cancel_requested=True)
-    Transcript.objects.filter(pk=transcript.pk, status=Status.RUNNING).update(
-        cancel_requested=True)
+        status=Status.CANCELLED, finished_at=timezone.now(), cancel_requested=True
+    )
+    Transcript.objects.filter(pk=transcript.pk, status=Status.RUNNING).update(cancel_requested=True)
     transcript.refresh_from_db()
 
 
@@ -75,9 +88,14 @@ def transcript_retry(*, transcript: Transcript) -> None:
     """Queue a failed or cancelled job again; it resumes after the last saved segment."""
     updated = Transcript.objects.filter(
         pk=transcript.pk, status__in=[Status.FAILED, Status.CANCELLED]
-    ).update(status=Status.QUEUED, error="", error_kind="", error_retryable=False,
-             cancel_requested=False,
-             finished_at=None)
+    ).update(
+        status=Status.QUEUED,
+        error="",
+        error_kind="",
+        error_retryable=False,
+        cancel_requested=False,
+        finished_at=None,
+    )
     if updated:
         transcript_enqueue(transcript)
     transcript.refresh_from_db()
@@ -109,12 +127,19 @@ def _delete_media(transcript: Transcript) -> None:
 
 # --- In the worker ---------------------------------------------------------------------------
 
+
 def transcript_run(*, transcript_id: str) -> None:
     """Claim the job and run it. Called by the task; safe to call twice (the claim is atomic)."""
     now = timezone.now()
     claimed = Transcript.objects.filter(pk=transcript_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, worker_id=worker_id(), heartbeat_at=now, started_at=now,
-        attempts=F("attempts") + 1, error="", cancel_requested=False)
+        status=Status.RUNNING,
+        worker_id=worker_id(),
+        heartbeat_at=now,
+        started_at=now,
+        attempts=F("attempts") + 1,
+        error="",
+        cancel_requested=False,
+    )
     if not claimed:
         logger.info("Transcript %s is not queued any more; nothing to do", transcript_id)
         return
@@ -140,23 +165,39 @@ class _Job:
         except _Gone:
             logger.info("Transcript %s was deleted while running", self.pk)
         except ProviderError as exc:
-            self._finish(Status.FAILED, error=exc.message, kind=exc.kind,
-                         retryable=not exc.permanent)
+            self._finish(
+                Status.FAILED, error=exc.message, kind=exc.kind, retryable=not exc.permanent
+            )
         except Exception:
             logger.exception("Transcript %s failed", self.pk)
-            self._finish(Status.FAILED, error="An internal error stopped the transcription.",
-                         kind=ErrorKind.INTERNAL, retryable=True)
+            self._finish(
+                Status.FAILED,
+                error="An internal error stopped the transcription.",
+                kind=ErrorKind.INTERNAL,
+                retryable=True,
+            )
         finally:
             Transcript.objects.filter(pk=self.pk).update(
-                processing_seconds=F("processing_seconds") + (time.monotonic() - started))
+                processing_seconds=F("processing_seconds") + (time.monotonic() - started)
+            )
 
     def _transcribe(self) -> None:
         t = self.transcript
+        if not t.media or not Path(t.media.path).is_file():
+            raise ProviderError(
+                "The uploaded media file is missing from storage.", kind=ErrorKind.INVALID_INPUT
+            )
         last = t.segments.order_by("-index").first()
         request = TranscriptionRequest(
-            audio_path=Path(t.media.path), model=t.model, language=t.language or None,
-            task=t.task, prompt=t.prompt, temperature=t.temperature,
-            start_at=last.end if last else 0.0, should_stop=self._should_stop)
+            audio_path=Path(t.media.path),
+            model=t.model,
+            language=t.language or None,
+            task=t.task,
+            prompt=t.prompt,
+            temperature=t.temperature,
+            start_at=last.end if last else 0.0,
+            should_stop=self._should_stop,
+        )
         for event in stt_backends[t.engine].transcribe(request):
             if isinstance(event, LanguageDetected):
                 self._save_language(event)
@@ -175,30 +216,49 @@ class _Job:
     def _save_language(self, event: LanguageDetected) -> None:
         fields = {"heartbeat_at": timezone.now()}
         if not self.transcript.detected_language:  # a resumed job keeps the first detection
-            fields |= {"detected_language": event.language,
-                       "language_probability": event.probability}
+            fields |= {
+                "detected_language": event.language,
+                "language_probability": event.probability,
+            }
         if event.duration and not self.transcript.duration:
             fields["duration"] = event.duration
         self._update(**fields)
 
     def _save_segment(self, seg: EngineSegment) -> None:
-        words = [{"word": w.word, "start": w.start, "end": w.end, "probability": w.probability}
-                 for w in seg.words]
+        words = [
+            {"word": w.word, "start": w.start, "end": w.end, "probability": w.probability}
+            for w in seg.words
+        ]
         with transaction.atomic():
             if not Transcript.objects.filter(pk=self.pk).exists():
                 raise _Gone
             Segment.objects.create(
-                transcript_id=self.pk, index=self.next_index, start=seg.start, end=seg.end,
-                text=seg.text, words=words, avg_logprob=seg.avg_logprob,
-                no_speech_prob=seg.no_speech_prob, compression_ratio=seg.compression_ratio,
-                temperature=seg.temperature, tokens=list(seg.tokens))
+                transcript_id=self.pk,
+                index=self.next_index,
+                start=seg.start,
+                end=seg.end,
+                text=seg.text,
+                words=words,
+                avg_logprob=seg.avg_logprob,
+                no_speech_prob=seg.no_speech_prob,
+                compression_ratio=seg.compression_ratio,
+                temperature=seg.temperature,
+                tokens=list(seg.tokens),
+            )
             self._update(progress_seconds=seg.end, heartbeat_at=timezone.now())
         self.next_index += 1
 
-    def _finish(self, status: str, *, error: str = "", kind: str = "",
-                retryable: bool = False) -> None:
-        fields = {"status": status, "error": error, "error_kind": kind, "error_retryable": retryable,
-                  "finished_at": timezone.now(), "worker_id": ""}
+    def _finish(
+        self, status: str, *, error: str = "", kind: str = "", retryable: bool = False
+    ) -> None:
+        fields = {
+            "status": status,
+            "error": error,
+            "error_kind": kind,
+            "error_retryable": retryable,
+            "finished_at": timezone.now(),
+            "worker_id": "",
+        }
         texts = Segment.objects.filter(transcript_id=self.pk).values_list("text", flat=True)
         fields["text"] = "".join(texts).strip()
         if status == Status.DONE:
@@ -221,12 +281,13 @@ def jobs_recover(*, stale_after: float | None = None) -> list[str]:
     cutoff = timezone.now() - timedelta(seconds=stale_after)
     recovered = []
     for t in Transcript.objects.filter(status=Status.RUNNING):
-        if is_local_and_dead(t.worker_id) or (t.heartbeat_at and t.heartbeat_at < cutoff):
-            if Transcript.objects.filter(pk=t.pk, status=Status.RUNNING,
-                                         worker_id=t.worker_id).update(
-                    status=Status.QUEUED, worker_id=""):
-                transcript_enqueue(t)
-                recovered.append(str(t.pk))
+        dead = is_local_and_dead(t.worker_id) or (t.heartbeat_at and t.heartbeat_at < cutoff)
+        # The conditional update claims the job, so two recovering workers never both re-queue it.
+        if dead and Transcript.objects.filter(
+            pk=t.pk, status=Status.RUNNING, worker_id=t.worker_id
+        ).update(status=Status.QUEUED, worker_id=""):
+            transcript_enqueue(t)
+            recovered.append(str(t.pk))
     return recovered
 
 
@@ -236,20 +297,35 @@ def transcribe_file(*, path: Path, options: TranscriptionOptions) -> TranscriptD
         info = probe(path)
     except InvalidMedia as exc:
         raise ProviderError(str(exc), kind=ErrorKind.INVALID_INPUT) from exc
-    request = TranscriptionRequest(audio_path=path, model=options.model,
-                                   language=options.language or None, task=options.task,
-                                   prompt=options.prompt, temperature=options.temperature)
+    request = TranscriptionRequest(
+        audio_path=path,
+        model=options.model,
+        language=options.language or None,
+        task=options.task,
+        prompt=options.prompt,
+        temperature=options.temperature,
+    )
     language, segments = options.language or "en", []
     for event in stt_backends[options.engine].transcribe(request):
         if isinstance(event, LanguageDetected):
             language = event.language
         else:
-            segments.append(DocumentSegment(
-                id=len(segments), start=event.start, end=event.end, text=event.text,
-                words=tuple(DocumentWord(w.word, w.start, w.end, w.probability)
-                            for w in event.words),
-                avg_logprob=event.avg_logprob, no_speech_prob=event.no_speech_prob,
-                compression_ratio=event.compression_ratio, temperature=event.temperature,
-                tokens=event.tokens))
-    return TranscriptDocument(language=language, duration=info.duration,
-                              segments=tuple(segments), task=options.task)
+            segments.append(
+                DocumentSegment(
+                    id=len(segments),
+                    start=event.start,
+                    end=event.end,
+                    text=event.text,
+                    words=tuple(
+                        DocumentWord(w.word, w.start, w.end, w.probability) for w in event.words
+                    ),
+                    avg_logprob=event.avg_logprob,
+                    no_speech_prob=event.no_speech_prob,
+                    compression_ratio=event.compression_ratio,
+                    temperature=event.temperature,
+                    tokens=event.tokens,
+                )
+            )
+    return TranscriptDocument(
+        language=language, duration=info.duration, segments=tuple(segments), task=options.task
+    )

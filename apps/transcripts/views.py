@@ -23,21 +23,26 @@ from .forms import RenameForm, UploadForm
 def transcript_list(request):
     query = request.GET.get("q", "").strip()
     page = Paginator(selectors.transcript_list(owner=request.user, query=query), 20).get_page(
-        request.GET.get("page"))
+        request.GET.get("page")
+    )
     return render(request, "transcripts/list.html", {"page": page, "query": query})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def transcript_new(request):
+    files = request.FILES if request.method == "POST" else None  # parses (and caps) the upload
     if getattr(request, "upload_too_large", False):
         return _upload_too_large(request)
-    form = UploadForm(request.POST or None, request.FILES or None)
+    form = UploadForm(request.POST or None, files or None)
     if request.method == "POST" and form.is_valid():
         try:
             transcript = services.transcript_create(
-                owner=request.user, upload=form.cleaned_data["file"],
-                options=form.cleaned_data["options"], title=form.cleaned_data["title"])
+                owner=request.user,
+                upload=form.cleaned_data["file"],
+                options=form.cleaned_data["options"],
+                title=form.cleaned_data["title"],
+            )
         except ValidationError as exc:
             form.add_error("file", exc.message_dict.get("file", exc.messages))
         else:
@@ -47,22 +52,28 @@ def transcript_new(request):
 
 
 def _upload_too_large(request):
-    form = UploadForm()
     limit_mb = settings.VOICEPORTAL_MAX_UPLOAD_BYTES / (1024 * 1024)
-    form.add_error(None, f"The file is larger than the {limit_mb:g} MB limit.")
-    return render(request, "transcripts/new.html", {"form": form}, status=413)
+    context = {
+        "form": UploadForm(),
+        "upload_error": f"The file is larger than the {limit_mb:g} MB limit.",
+    }
+    return render(request, "transcripts/new.html", context, status=413)
 
 
 @login_required
 @require_GET
 def transcript_detail(request, pk):
     transcript = selectors.transcript_get(owner=request.user, pk=pk)
-    return render(request, "transcripts/detail.html", {
-        "transcript": transcript,
-        "segments": transcript.segments.all(),
-        "progress": selectors.transcript_progress(transcript),
-        "rename_form": RenameForm(initial={"title": transcript.title}),
-    })
+    return render(
+        request,
+        "transcripts/detail.html",
+        {
+            "transcript": transcript,
+            "segments": transcript.segments.all(),
+            "progress": selectors.transcript_progress(transcript),
+            "rename_form": RenameForm(initial={"title": transcript.title}),
+        },
+    )
 
 
 @login_required
@@ -128,7 +139,8 @@ def transcript_export(request, pk, fmt):
     body = formats.render(document, {"txt": "text", "json": "verbose_json"}.get(fmt, fmt))
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(
-        True, f"{transcript.title}.{extension}")
+        True, f"{transcript.title}.{extension}"
+    )
     return response
 
 
@@ -138,8 +150,9 @@ def transcript_media(request, pk):
     transcript = selectors.transcript_get(owner=request.user, pk=pk)
     if not transcript.media:
         raise Http404("No media")
-    return ranged_file_response(request, Path(transcript.media.path),
-                                content_type=transcript.media_content_type)
+    return ranged_file_response(
+        request, Path(transcript.media.path), content_type=transcript.media_content_type
+    )
 
 
 def _back_to(request, transcript):

@@ -47,7 +47,8 @@
     const query = find.value.trim().toLowerCase();
     let matches = 0;
     container.querySelectorAll(".segment").forEach((segment) => {
-      const hit = query && segment.textContent.toLowerCase().includes(query);
+      const spoken = Array.from(segment.querySelectorAll(".w"), (w) => w.textContent).join("");
+      const hit = query && spoken.toLowerCase().includes(query);  // not the timestamps
       segment.classList.toggle("match", Boolean(hit));
       segment.classList.toggle("dimmed", Boolean(query) && !hit);
       if (hit && ++matches === 1) segment.scrollIntoView({ block: "center" });

@@ -8,8 +8,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_it_transcribes_an_upload_end_to_end(alice_client, corpus):
     with open(corpus / "jfk.flac", "rb") as f:
-        response = alice_client.post(reverse("transcripts:new"), {
-            "file": f, "engine": "local", "model": "tiny.en", "task": "transcribe"})
+        response = alice_client.post(
+            reverse("transcripts:new"),
+            {"file": f, "engine": "local", "model": "tiny.en", "task": "transcribe"},
+        )
     assert response.status_code == 302, response.content.decode()[:2000]
     transcript = Transcript.objects.get()
     assert transcript.status == "done", transcript.error

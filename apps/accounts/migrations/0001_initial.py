@@ -4,22 +4,31 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='PortalSettings',
+            name="PortalSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('signup_open', models.BooleanField(default=True, help_text='Let anyone create an account from the sign-up page.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "signup_open",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Let anyone create an account from the sign-up page.",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'portal settings',
-                'verbose_name_plural': 'portal settings',
+                "verbose_name": "portal settings",
+                "verbose_name_plural": "portal settings",
             },
         ),
     ]

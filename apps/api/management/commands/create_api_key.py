@@ -11,8 +11,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("username")
         parser.add_argument("--name", default="Command line")
-        parser.add_argument("--create-user", action="store_true",
-                            help="Create the user (with an unusable password) if missing.")
+        parser.add_argument(
+            "--create-user",
+            action="store_true",
+            help="Create the user (with an unusable password) if missing.",
+        )
 
     def handle(self, *args, username, name, create_user, **options):
         user = User.objects.filter(username=username).first()

@@ -21,9 +21,16 @@ class Command(BaseCommand):
             self.stdout.write(f"Re-queued {len(recovered)} job(s) left by dead workers.")
         self._warm_up()
         # The worker id is host:pid, so a restart can tell which running jobs were ours.
-        call_command("db_worker", queue_name=queue_name, batch=batch, max_tasks=max_tasks,
-                     interval=interval, worker_id=worker_id()[-64:], startup_delay=False,
-                     reload=False)
+        call_command(
+            "db_worker",
+            queue_name=queue_name,
+            batch=batch,
+            max_tasks=max_tasks,
+            interval=interval,
+            worker_id=worker_id()[-64:],
+            startup_delay=False,
+            reload=False,
+        )
 
     def _warm_up(self) -> None:
         """Load the default local model now, so the first job does not wait for it."""

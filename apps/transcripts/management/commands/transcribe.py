@@ -21,15 +21,20 @@ class Command(BaseCommand):
         parser.add_argument("--language", default="")
         parser.add_argument("--task", choices=["transcribe", "translate"], default="transcribe")
         parser.add_argument("--prompt", default="")
-        parser.add_argument("--format", dest="fmt", default="text",
-                            choices=["text", "json", "verbose_json", "srt", "vtt"])
+        parser.add_argument(
+            "--format",
+            dest="fmt",
+            default="text",
+            choices=["text", "json", "verbose_json", "srt", "vtt"],
+        )
 
     def handle(self, *args, file, engine, model, language, task, prompt, fmt, **options):
         if not file.is_file():
             raise CommandError(f"No such file: {file}")
         try:
-            opts = options_validate(engine=engine, model=model, language=language, task=task,
-                                    prompt=prompt)
+            opts = options_validate(
+                engine=engine, model=model, language=language, task=task, prompt=prompt
+            )
             document = transcribe_file(path=file, options=opts)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc

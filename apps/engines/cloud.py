@@ -1,0 +1,61 @@
+"""What every cloud engine shares: default timeouts and retries, and turning an SDK's exceptions
+into `ProviderError`, so a failure at OpenAI, AssemblyAI or ElevenLabs means the same thing to
+jobs and to the portal's API.
+
+Add one `<sdk>_error(exc)` classifier per SDK here. SDKs that raise a single exception carrying
+an HTTP status (the httpx-based ones) can lean on `kind_for_status`.
+"""
+
+from .errors import ErrorKind, ProviderError
+
+# An hour of audio can take minutes to upload and transcribe; fail only when truly stuck.
+DEFAULT_TIMEOUT = 600.0
+# The SDKs honour retry-after on 429 and retry 5xx; a couple of tries rides out a blip, and the
+# job queue retries beyond that.
+DEFAULT_MAX_RETRIES = 2
+
+_KIND_BY_STATUS = {
+    400: ErrorKind.INVALID_INPUT,
+    401: ErrorKind.AUTHENTICATION,
+    403: ErrorKind.AUTHENTICATION,  # the key is valid but not allowed this model or feature
+    404: ErrorKind.INVALID_INPUT,  # unknown model or resource: the request names it
+    408: ErrorKind.TIMEOUT,
+    409: ErrorKind.UNAVAILABLE,  # a provider-side lock; trying again later works
+    413: ErrorKind.INVALID_INPUT,
+    415: ErrorKind.INVALID_INPUT,
+    422: ErrorKind.INVALID_INPUT,
+    429: ErrorKind.RATE_LIMITED,
+}
+
+
+def kind_for_status(status: int) -> ErrorKind:
+    """The kind of failure an HTTP status from a provider means."""
+    if status >= 500:
+        return ErrorKind.UNAVAILABLE
+    if status in _KIND_BY_STATUS:
+        return _KIND_BY_STATUS[status]
+    # Any other 4xx: the provider says our request is wrong, so repeating it will not help.
+    return ErrorKind.INVALID_INPUT if 400 <= status < 500 else ErrorKind.INTERNAL
+
+
+def openai_error(exc: Exception) -> ProviderError:
+    """A `ProviderError` for an exception raised by the `openai` SDK."""
+    import openai  # here, so the portal runs without the SDK when no OpenAI engine is set up
+
+    # APITimeoutError is a subclass of APIConnectionError, so it is checked first.
+    if isinstance(exc, openai.APITimeoutError):
+        return ProviderError("OpenAI did not answer in time.", kind=ErrorKind.TIMEOUT)
+    if isinstance(exc, openai.APIConnectionError):
+        return ProviderError(f"Could not reach OpenAI: {exc.message}", kind=ErrorKind.UNAVAILABLE)
+    if isinstance(exc, openai.APIStatusError):
+        return ProviderError(
+            f"OpenAI: {_openai_message(exc)}", kind=kind_for_status(exc.status_code)
+        )
+    return ProviderError(f"OpenAI: {exc}", kind=ErrorKind.INTERNAL)
+
+
+def _openai_message(exc) -> str:
+    # The SDK keeps the body's "error" object; its message is what the provider meant us to read.
+    body = exc.body
+    message = body.get("message") if isinstance(body, dict) else None
+    return message if isinstance(message, str) and message else exc.message

@@ -1,0 +1,183 @@
+"""Jobs: progress, cancel, failure and retry, resume, and a worker killed mid-job."""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+from apps.transcripts import services
+from apps.transcripts.models import Transcript
+
+pytestmark = pytest.mark.django_db(transaction=True)
+REPO = Path(__file__).resolve().parents[2]
+
+
+def fake_engine(settings, **options):
+    settings.SPEECH_TO_TEXT = {
+        **django_settings.SPEECH_TO_TEXT,
+        "fake": {"BACKEND": "apps.engines.stt.fake.FakeSpeechToText", "OPTIONS": options},
+    }
+
+
+@pytest.fixture
+def queued(settings):
+    """Jobs stay queued (no inline run) so each test drives the worker side itself."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+
+
+def wait_until(predicate, timeout=30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting")
+
+
+def test_it_saves_segments_and_progress_as_it_goes(alice, make_transcript, settings, queued):
+    fake_engine(settings, delay=0.2)
+    t = make_transcript(alice)
+    seen = []
+    runner = threading.Thread(target=services.transcript_run, kwargs={"transcript_id": t.pk})
+    runner.start()
+    while runner.is_alive():
+        row = Transcript.objects.get(pk=t.pk)
+        seen.append((row.status, row.progress_seconds, row.segments.count()))
+        time.sleep(0.05)
+    runner.join()
+    running = [s for s in seen if s[0] == "running"]
+    assert any(0 < p < 11 for _, p, _ in running), "progress was visible mid-job"
+    assert max(n for _, _, n in running) >= 2
+    t.refresh_from_db()
+    assert t.status == "done" and t.progress_seconds == 11.0 and t.segments.count() == 6
+
+
+def test_it_cancels_a_running_job_and_keeps_what_was_done(alice, make_transcript, settings, queued):
+    fake_engine(settings, delay=0.3)
+    t = make_transcript(alice)
+    runner = threading.Thread(target=services.transcript_run, kwargs={"transcript_id": t.pk})
+    runner.start()
+    wait_until(lambda: t.segments.count() >= 2)
+    services.transcript_cancel(transcript=t)
+    runner.join(timeout=10)
+    t.refresh_from_db()
+    assert t.status == "cancelled"
+    assert 2 <= t.segments.count() < 6
+    assert t.text.startswith("Segment 0. Segment 1.")
+
+
+def test_it_cancels_a_queued_job_at_once(alice, make_transcript, queued):
+    t = make_transcript(alice)
+    services.transcript_cancel(transcript=t)
+    assert t.status == "cancelled"
+    services.transcript_run(transcript_id=t.pk)  # a worker picking it up later does nothing
+    assert Transcript.objects.get(pk=t.pk).segments.count() == 0
+
+
+def test_it_says_why_a_job_failed_and_resumes_on_retry(alice, make_transcript, settings, queued):
+    fake_engine(settings, fail_with="rate_limited")
+    t = make_transcript(alice)
+    services.transcript_run(transcript_id=t.pk)
+    t.refresh_from_db()
+    assert t.status == "failed" and t.error_retryable
+    assert "fake engine failed (rate_limited)" in t.error
+    kept = list(t.segments.values_list("pk", "index"))
+    assert [i for _, i in kept] == [0]
+
+    fake_engine(settings)
+    services.transcript_retry(transcript=t)
+    assert t.status == "queued"
+    services.transcript_run(transcript_id=t.pk)
+    t.refresh_from_db()
+    assert t.status == "done" and t.error == "" and t.attempts == 2
+    assert list(t.segments.values_list("index", flat=True)) == [0, 1, 2, 3, 4, 5]
+    assert t.segments.get(index=0).pk == kept[0][0], "the finished part was kept, not redone"
+
+
+def test_it_marks_bad_input_as_not_worth_retrying(alice, make_transcript, settings, queued):
+    fake_engine(settings, fail_with="invalid_input")
+    t = make_transcript(alice)
+    services.transcript_run(transcript_id=t.pk)
+    t.refresh_from_db()
+    assert t.status == "failed" and not t.error_retryable
+
+
+def test_it_stops_when_the_transcript_is_deleted_mid_job(alice, make_transcript, settings, queued):
+    fake_engine(settings, delay=0.3)
+    t = make_transcript(alice)
+    runner = threading.Thread(target=services.transcript_run, kwargs={"transcript_id": t.pk})
+    runner.start()
+    wait_until(lambda: t.segments.count() >= 1)
+    services.transcript_delete(transcript=Transcript.objects.get(pk=t.pk))
+    runner.join(timeout=10)
+    assert not runner.is_alive()
+    assert not Transcript.objects.exists()
+
+
+def test_it_requeues_jobs_of_dead_workers(alice, make_transcript, queued):
+    t = make_transcript(alice)
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    import socket
+
+    Transcript.objects.filter(pk=t.pk).update(
+        status="running", worker_id=f"{socket.gethostname()}:{dead.pid}"
+    )
+    alive = make_transcript(alice)
+    Transcript.objects.filter(pk=alive.pk).update(
+        status="running", worker_id=f"{socket.gethostname()}:{os.getpid()}"
+    )
+    assert services.jobs_recover() == [str(t.pk)]
+    assert Transcript.objects.get(pk=t.pk).status == "queued"
+    assert Transcript.objects.get(pk=alive.pk).status == "running"
+
+
+def _start_worker(db_path: str, media_root) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "VOICEPORTAL_SQLITE_PATH": db_path,
+        "VOICEPORTAL_MEDIA_ROOT": str(media_root),
+        "VOICEPORTAL_FAKE_DELAY": "0.4",
+        "VOICEPORTAL_TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
+    }
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "run_worker", "--interval", "0.2"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+@pytest.mark.slow
+def test_a_killed_worker_leaves_no_job_stuck(alice, make_transcript, settings):
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    db_path = settings.DATABASES["default"]["NAME"]
+    t = make_transcript(alice)
+    worker = _start_worker(db_path, settings.MEDIA_ROOT)
+    try:
+        wait_until(lambda: t.segments.count() >= 2 or worker.poll() is not None, timeout=60)
+        assert worker.poll() is None, worker.stderr.read().decode()[-3000:]
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+        t.refresh_from_db()
+        assert t.status == "running", "the dead worker's job looks running until recovered"
+        done_before = list(t.segments.values_list("pk", flat=True))
+        worker = _start_worker(db_path, settings.MEDIA_ROOT)
+        wait_until(lambda: Transcript.objects.get(pk=t.pk).status == "done", timeout=60)
+    finally:
+        worker.kill()
+        worker.wait()
+    t.refresh_from_db()
+    assert t.attempts == 2
+    assert list(t.segments.values_list("index", flat=True)) == [0, 1, 2, 3, 4, 5]
+    assert set(done_before) <= set(t.segments.values_list("pk", flat=True))
