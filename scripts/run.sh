@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 PORT=${PORT:-8000}
 HOST=${HOST:-127.0.0.1}
 WORKERS=${WORKERS:-1}
-PY=.venv/bin/python
+PY=${PY:-.venv/bin/python}
 
 $PY manage.py migrate --noinput -v0
 
@@ -17,7 +17,7 @@ for _ in $(seq "$WORKERS"); do
   $PY manage.py run_worker &
   pids+=($!)
 done
-.venv/bin/daphne -b "$HOST" -p "$PORT" voiceportal.asgi:application &
+$PY -m daphne -b "$HOST" -p "$PORT" voiceportal.asgi:application &
 pids+=($!)
 
 echo "VoicePortal is running at http://$HOST:$PORT/  (Ctrl-C to stop)"
