@@ -15,10 +15,10 @@ RUN apt-get update \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements-nodeps.txt ./
 COPY voiceportal voiceportal
 COPY apps apps
-RUN pip install .
+RUN pip install . && pip install --no-deps -r requirements-nodeps.txt
 COPY . .
 RUN python manage.py collectstatic --noinput -v0
 

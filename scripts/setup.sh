@@ -25,9 +25,10 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
   exit 1
 fi
 [ -x $VENV/bin/python ] || "$PYTHON" -m venv $VENV
-if [ ! -f $STAMP ] || [ pyproject.toml -nt $STAMP ]; then
+if [ ! -f $STAMP ] || [ pyproject.toml -nt $STAMP ] || [ requirements-nodeps.txt -nt $STAMP ]; then
   echo "Installing Python packages into $VENV"
   $VENV/bin/python -m pip install -q --upgrade pip
   $VENV/bin/python -m pip install -q -e ".[test]"
+  $VENV/bin/python -m pip install -q --no-deps -r requirements-nodeps.txt
   touch $STAMP
 fi

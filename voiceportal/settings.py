@@ -174,6 +174,28 @@ if env_str("OPENAI_API_KEY"):
         },
     }
 
+# Transcript analyses: speakers, chapters, entities, sentiment, keywords, summary.
+TRANSCRIPT_ANALYSIS_DEFAULT = env_str("VOICEPORTAL_ANALYSIS_DEFAULT", "local")
+TRANSCRIPT_ANALYSIS = {
+    "local": {
+        "BACKEND": "apps.engines.analysis.local.LocalAnalysisBackend",
+        "OPTIONS": {
+            "max_speakers": env_int("VOICEPORTAL_MAX_SPEAKERS", 8),
+            "speaker_threshold": env_float("VOICEPORTAL_SPEAKER_THRESHOLD", 0.72),
+            "profile_threshold": env_float("VOICEPORTAL_PROFILE_THRESHOLD", 0.84),
+            "chapter_min_seconds": env_float("VOICEPORTAL_CHAPTER_MIN_SECONDS", 20.0),
+            # Abstractive summaries through any OpenAI-compatible chat server; no model, no LLM.
+            "llm": {
+                "model": env_str("VOICEPORTAL_LLM_MODEL"),
+                "base_url": env_str("VOICEPORTAL_LLM_BASE_URL") or None,
+                "api_key": env_str("VOICEPORTAL_LLM_API_KEY") or env_str("OPENAI_API_KEY"),
+                "timeout": env_float("VOICEPORTAL_LLM_TIMEOUT", 120.0),
+                "max_retries": env_int("VOICEPORTAL_LLM_MAX_RETRIES", 2),
+            },
+        },
+    },
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

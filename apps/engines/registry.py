@@ -78,6 +78,19 @@ def register_handler(handler: BackendHandler) -> BackendHandler:
     return handler
 
 
+def all_handlers() -> list[BackendHandler]:
+    # Importing the capability packages registers their handlers.
+    from importlib import import_module
+
+    for package in _CAPABILITIES:
+        import_module(package)
+    return list(_handlers)
+
+
+# Capability packages, each registering one handler in its __init__.
+_CAPABILITIES = ("apps.engines.stt", "apps.engines.analysis", "apps.engines.tts")
+
+
 def _reset_on_setting_change(*, setting: str, **kwargs) -> None:
     for handler in _handlers:
         if setting in (handler.setting_name, handler.default_setting):

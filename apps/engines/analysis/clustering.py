@@ -1,0 +1,143 @@
+"""Grouping voice embeddings by speaker, in numpy and scipy.
+
+With the speaker count given, two candidates: spectral clustering of the cosine-similarity graph
+(pruned to each window's nearest neighbours, then k-means on the spectral embedding), which
+suits balanced conversations, and average-linkage agglomerative clustering cut at k clusters,
+which keeps a dominant speaker whole when the others say little (AMI excerpts). The one whose
+clusters are better separated (mean silhouette) wins. Without the count:
+average-linkage agglomerative clustering cut at a similarity threshold, with tiny clusters
+folded into their nearest neighbour and the count capped. On real meetings counting is the
+weak part (ENGINES.md): the UI lets users give the number.
+"""
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.cluster.vq import kmeans2
+from scipy.linalg import eigh
+from scipy.spatial.distance import pdist
+
+# Windows of one speaker in the same recording are mostly above this cosine similarity, windows
+# of two speakers mostly below (Resemblyzer, 1.5 s windows).
+DEFAULT_THRESHOLD = 0.72
+# A cluster with fewer windows than this share of the total is not taken as a speaker of its own.
+MIN_CLUSTER_SHARE = 0.04
+
+
+def cluster(
+    embeddings: np.ndarray,
+    *,
+    num_speakers: int | None = None,
+    max_speakers: int = 8,
+    threshold: float = DEFAULT_THRESHOLD,
+    seed: int = 0,
+) -> np.ndarray:
+    """A label from 0 to k-1 for each row of `embeddings` (L2-normalised vectors)."""
+    n = len(embeddings)
+    if n == 0:
+        return np.zeros(0, dtype=int)
+    if num_speakers is not None:
+        k = max(1, min(num_speakers, n))
+        if k == 1:
+            return np.zeros(n, dtype=int)
+        candidates = [spectral(embeddings, k, seed=seed), _agglomerative_k(embeddings, k)]
+        return max(candidates, key=lambda labels: silhouette(embeddings, labels))
+    if n == 1:
+        return np.zeros(1, dtype=int)
+    return agglomerative(embeddings, threshold=threshold, max_speakers=max_speakers)
+
+
+def spectral(embeddings: np.ndarray, k: int, *, seed: int = 0) -> np.ndarray:
+    affinity = _pruned_affinity(embeddings)
+    degree = affinity.sum(axis=1)
+    inv_sqrt = 1.0 / np.sqrt(np.maximum(degree, 1e-9))
+    laplacian = np.eye(len(affinity)) - inv_sqrt[:, None] * affinity * inv_sqrt[None, :]
+    _, vectors = eigh(laplacian, subset_by_index=[0, k - 1])
+    rows = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+    return _kmeans(rows, k, seed=seed)
+
+
+def _agglomerative_k(embeddings: np.ndarray, k: int) -> np.ndarray:
+    tree = linkage(pdist(embeddings, metric="cosine"), method="average")
+    return _compact(fcluster(tree, t=k, criterion="maxclust") - 1)
+
+
+def silhouette(embeddings: np.ndarray, labels: np.ndarray) -> float:
+    """Mean silhouette under cosine distance: near 1 when clusters are tight and far apart."""
+    ids = np.unique(labels)
+    if len(ids) < 2:
+        return -1.0
+    distance = 1.0 - embeddings @ embeddings.T
+    member = labels[None, :] == ids[:, None]  # cluster x window
+    sums = distance @ member.T  # window x cluster: summed distance to each cluster
+    sizes = member.sum(axis=1).astype(float)
+    own = np.searchsorted(ids, labels)
+    rows = np.arange(len(labels))
+    own_size = sizes[own] - 1
+    a = np.where(own_size > 0, sums[rows, own] / np.maximum(own_size, 1), 0.0)
+    mean_other = sums / sizes[None, :]
+    mean_other[rows, own] = np.inf
+    b = mean_other.min(axis=1)
+    score = np.where(own_size > 0, (b - a) / np.maximum(np.maximum(a, b), 1e-9), 0.0)
+    return float(score.mean())
+
+
+def _pruned_affinity(embeddings: np.ndarray) -> np.ndarray:
+    """Cosine similarities, keeping for each window only its closest neighbours, symmetrised.
+
+    Pruning drops the many weak cross-speaker links that would otherwise blur the graph."""
+    similarity = np.clip(embeddings @ embeddings.T, 0.0, 1.0)
+    n = len(similarity)
+    keep = max(2, min(n - 1, int(round(0.25 * n))))
+    order = np.argsort(-similarity, axis=1)[:, :keep]
+    mask = np.zeros_like(similarity, dtype=bool)
+    np.put_along_axis(mask, order, True, axis=1)
+    pruned = np.where(mask, similarity, 0.0)
+    return (pruned + pruned.T) / 2
+
+
+def _kmeans(points: np.ndarray, k: int, *, seed: int, tries: int = 10) -> np.ndarray:
+    """The best of several k-means++ runs (lowest inertia)."""
+    rng = np.random.default_rng(seed)
+    best, best_inertia = None, np.inf
+    for _ in range(tries):
+        centroids, labels = kmeans2(points, k, minit="++", seed=rng, iter=50)
+        inertia = float(((points - centroids[labels]) ** 2).sum())
+        if len(np.unique(labels)) == k and inertia < best_inertia:
+            best, best_inertia = labels, inertia
+    if best is None:  # degenerate data (identical points): one cluster
+        best = np.zeros(len(points), dtype=int)
+    return _compact(best)
+
+
+def agglomerative(embeddings: np.ndarray, *, threshold: float, max_speakers: int) -> np.ndarray:
+    tree = linkage(pdist(embeddings, metric="cosine"), method="average")
+    labels = fcluster(tree, t=1.0 - threshold, criterion="distance") - 1
+    labels = _fold_small(embeddings, labels)
+    if len(np.unique(labels)) > max_speakers:
+        labels = fcluster(tree, t=max_speakers, criterion="maxclust") - 1
+        labels = _fold_small(embeddings, labels)
+    return _compact(labels)
+
+
+def _fold_small(embeddings: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Move the windows of tiny clusters to the nearest large cluster's centroid."""
+    counts = np.bincount(labels)
+    big = [c for c in range(len(counts)) if counts[c] >= max(2, MIN_CLUSTER_SHARE * len(labels))]
+    if not big or len(big) == len(np.flatnonzero(counts)):
+        return labels
+    centroids = centroids_of(embeddings, labels, big)
+    labels = labels.copy()
+    small = ~np.isin(labels, big)
+    labels[small] = np.asarray(big)[np.argmax(embeddings[small] @ centroids.T, axis=1)]
+    return labels
+
+
+def centroids_of(embeddings: np.ndarray, labels: np.ndarray, ids) -> np.ndarray:
+    """The L2-normalised mean embedding of each cluster in `ids`."""
+    means = np.stack([embeddings[labels == i].mean(axis=0) for i in ids])
+    return means / np.maximum(np.linalg.norm(means, axis=1, keepdims=True), 1e-9)
+
+
+def _compact(labels: np.ndarray) -> np.ndarray:
+    _, compact = np.unique(labels, return_inverse=True)
+    return compact.astype(int)

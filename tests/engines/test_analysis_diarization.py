@@ -1,0 +1,181 @@
+"""Speakers on real recordings from the shared corpus: separation, DER, segment splitting,
+talk time, and voice profiles."""
+
+import wave
+
+import numpy as np
+import pytest
+
+from apps.engines.analysis.base import DiarizationRequest, SpeakerTurn, Transcript, VoiceProfile
+from apps.engines.analysis.der import diarization_error_rate, load_rttm
+from apps.engines.analysis.local import LocalAnalysisBackend
+from apps.engines.analysis.speakers import label_segments
+from apps.engines.errors import ProviderError
+from apps.engines.stt.base import Segment, TranscriptionRequest, Word
+from apps.engines.stt.local import LocalWhisperBackend
+
+
+@pytest.fixture(scope="module")
+def backend():
+    return LocalAnalysisBackend(alias="local")
+
+
+@pytest.fixture(scope="module")
+def two_voices(corpus, tmp_path_factory):
+    """stereo_diarization.wav's left channel, then its right one: two voices, one after the
+    other. (In the original both talk at once, which mono diarization cannot separate.)"""
+    with wave.open(str(corpus / "stereo_diarization.wav")) as source:
+        rate = source.getframerate()
+        pcm = np.frombuffer(source.readframes(source.getnframes()), dtype=np.int16)
+    left, right = pcm[0::2], pcm[1::2]
+    path = tmp_path_factory.mktemp("audio") / "two_voices.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(np.concatenate([left, right]).tobytes())
+    offset = len(left) / rate
+    reference = [
+        (name, start + (offset if channel == 2 else 0.0), end + (offset if channel == 2 else 0.0))
+        for (name, start, end), channel in zip(
+            load_rttm(corpus / "stereo_diarization.rttm"), (1, 2), strict=True
+        )
+    ]
+    return path, offset, reference
+
+
+@pytest.fixture(scope="module")
+def two_voices_transcript(two_voices):
+    stt = LocalWhisperBackend(alias="stt", default_model="tiny.en", beam_size=1, cpu_threads=1)
+    events = stt.transcribe(TranscriptionRequest(audio_path=two_voices[0]))
+    return Transcript(tuple(e for e in events if isinstance(e, Segment)), language="en")
+
+
+def turns_of(diarization):
+    return [(t.speaker, t.start, t.end) for t in diarization.turns]
+
+
+def test_it_separates_two_different_voices_without_confusion(backend, two_voices):
+    path, _, reference = two_voices
+    for count in (2, None):
+        result = backend.diarize(DiarizationRequest(audio_path=path, num_speakers=count))
+        assert len(result.speakers) == 2
+        score = diarization_error_rate(reference, turns_of(result))
+        assert score.confusion == 0.0
+        assert score.der < 0.10
+
+
+def test_it_scores_the_pyannote_sample_within_20_percent_der(backend, corpus):
+    result = backend.diarize(DiarizationRequest(audio_path=corpus / "sample.wav", num_speakers=2))
+    score = diarization_error_rate(load_rttm(corpus / "sample.rttm"), turns_of(result))
+    assert score.der <= 0.20, score
+
+
+def test_it_labels_every_word_of_a_real_transcript(backend, two_voices, two_voices_transcript):
+    path, offset, _ = two_voices
+    result = backend.diarize(
+        DiarizationRequest(audio_path=path, transcript=two_voices_transcript, num_speakers=2)
+    )
+    words = [(w, item.speaker) for item in result.segments for w in item.segment.words]
+    assert len(words) == sum(len(s.words) for s in two_voices_transcript.segments)
+    first = {speaker for w, speaker in words if w.end < offset - 0.3}
+    second = {speaker for w, speaker in words if w.start > offset + 0.3}
+    assert first == {"SPEAKER_00"} and second == {"SPEAKER_01"}
+    for item in result.segments:  # a split segment keeps only its own words and times
+        assert item.segment.text.strip() == "".join(w.word for w in item.segment.words).strip()
+        assert item.segment.start == item.segment.words[0].start
+
+
+def test_it_reports_talk_time_and_words_per_minute(backend, two_voices, two_voices_transcript):
+    path, offset, _ = two_voices
+    result = backend.diarize(
+        DiarizationRequest(audio_path=path, transcript=two_voices_transcript, num_speakers=2)
+    )
+    first, second = result.speakers
+    assert 3.5 < first.talk_time <= offset and 1.5 < second.talk_time < 3.0
+    assert first.words >= 14 and second.words >= 4
+    assert 100 < first.words_per_minute < 300
+    assert first.words_per_minute == round(first.words / first.talk_time * 60, 1)
+    assert len(first.embedding) == 256
+    assert sum(t.end - t.start for t in result.turns) == pytest.approx(
+        first.talk_time + second.talk_time, abs=0.01
+    )
+
+
+def test_it_splits_a_segment_at_the_word_where_the_speaker_changes():
+    words = tuple(Word(f" w{i}", i * 0.5, i * 0.5 + 0.4) for i in range(6))
+    segment = Segment(0.0, 2.9, "".join(w.word for w in words), words, avg_logprob=-0.2)
+    turns = (SpeakerTurn("SPEAKER_00", 0.0, 1.45), SpeakerTurn("SPEAKER_01", 1.45, 3.0))
+    first, second = label_segments(Transcript((segment,)), turns)
+    assert (first.speaker, first.segment.text, first.segment.start, first.segment.end) == (
+        "SPEAKER_00",
+        " w0 w1 w2",
+        0.0,
+        1.4,
+    )
+    assert (second.speaker, second.segment.text, second.segment.start, second.segment.end) == (
+        "SPEAKER_01",
+        " w3 w4 w5",
+        1.5,
+        2.9,
+    )
+    assert second.segment.avg_logprob == -0.2
+
+
+def test_it_keeps_a_lone_word_with_its_neighbours():
+    words = tuple(Word(f" w{i}", i * 0.5, i * 0.5 + 0.4) for i in range(3))
+    segment = Segment(0.0, 1.4, " w0 w1 w2", words)
+    turns = (
+        SpeakerTurn("SPEAKER_00", 0.0, 0.5),
+        SpeakerTurn("SPEAKER_01", 0.5, 0.95),
+        SpeakerTurn("SPEAKER_00", 0.95, 1.5),
+    )
+    (only,) = label_segments(Transcript((segment,)), turns)
+    assert only.speaker == "SPEAKER_00" and only.segment is segment
+
+
+def test_it_recognises_a_saved_voice_in_another_recording(backend, corpus):
+    enrol = backend.diarize(
+        DiarizationRequest(audio_path=corpus / "eagle_spk1_utt1.wav", num_speakers=1)
+    )
+    profile = VoiceProfile(id="p1", name="Meg", embedding=enrol.speakers[0].embedding)
+    same = backend.diarize(
+        DiarizationRequest(
+            audio_path=corpus / "eagle_spk1_test.wav", num_speakers=1, profiles=(profile,)
+        )
+    )
+    other = backend.diarize(
+        DiarizationRequest(
+            audio_path=corpus / "eagle_spk2_test.wav", num_speakers=1, profiles=(profile,)
+        )
+    )
+    (speaker,) = same.speakers
+    assert (speaker.name, speaker.profile_id) == ("Meg", "p1")
+    assert speaker.similarity >= backend.profile_threshold
+    (stranger,) = other.speakers
+    assert stranger.name is None and stranger.similarity is None
+
+
+def test_it_matches_a_reference_clip_embedding(backend, corpus):
+    reference = backend.voice_embedding(corpus / "eagle_spk1_utt2.wav")
+    profile = VoiceProfile(id="p2", name="Known", embedding=reference)
+    result = backend.diarize(
+        DiarizationRequest(
+            audio_path=corpus / "eagle_spk1_test.wav", num_speakers=1, profiles=(profile,)
+        )
+    )
+    assert result.speakers[0].name == "Known"
+
+
+def test_it_refuses_a_speaker_count_below_one(backend, corpus):
+    with pytest.raises(ProviderError) as caught:
+        backend.diarize(DiarizationRequest(audio_path=corpus / "jfk.flac", num_speakers=0))
+    assert caught.value.http_status == 400
+
+
+def test_it_reports_an_undecodable_file_as_invalid_input(backend, tmp_path):
+    junk = tmp_path / "junk.wav"
+    junk.write_bytes(b"not audio at all" * 100)
+    with pytest.raises(ProviderError) as caught:
+        backend.diarize(DiarizationRequest(audio_path=junk))
+    assert caught.value.http_status == 400
