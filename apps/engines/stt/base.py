@@ -3,7 +3,17 @@
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:  # analysis.base imports this module: only the type checker needs these
+    from apps.engines.analysis.base import (
+        Chapter,
+        Diarization,
+        Entity,
+        Keywords,
+        SentenceSentiment,
+        Summary,
+    )
 
 Task = Literal["transcribe", "translate"]
 
@@ -62,7 +72,21 @@ class LanguageDetected:
     duration: float
 
 
-TranscriptionEvent = LanguageDetected | Segment
+@dataclass(frozen=True)
+class ProviderAnalyses:
+    """Analyses a cloud engine returned along with the transcript (AssemblyAI does), sent once
+    after the last segment. The job stores them instead of running those local stages.
+    Types are from apps.engines.analysis.base; None or empty means "not provided"."""
+
+    diarization: "Diarization | None" = None
+    chapters: "tuple[Chapter, ...]" = ()
+    entities: "tuple[Entity, ...]" = ()
+    sentiment: "tuple[SentenceSentiment, ...]" = ()
+    summary: "Summary | None" = None
+    keywords: "Keywords | None" = None
+
+
+TranscriptionEvent = LanguageDetected | Segment | ProviderAnalyses
 
 
 class SpeechToTextBackend:
