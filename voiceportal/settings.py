@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "apps.engines",
     "apps.accounts",
     "apps.transcripts",
+    "apps.analysis",
     "apps.api",
 ]
 
@@ -174,6 +175,31 @@ if env_str("OPENAI_API_KEY"):
         },
     }
 
+if env_str("ASSEMBLYAI_API_KEY"):
+    SPEECH_TO_TEXT["assemblyai"] = {
+        "BACKEND": "apps.engines.stt.assemblyai.AssemblyAISpeechToText",
+        "OPTIONS": {
+            "api_key": env_str("ASSEMBLYAI_API_KEY"),
+            "base_url": env_str("ASSEMBLYAI_BASE_URL") or None,
+            "timeout": env_float("ASSEMBLYAI_TIMEOUT", 600.0),
+            "polling_interval": env_float("ASSEMBLYAI_POLLING_INTERVAL", 3.0),
+            "poll_timeout": env_float("ASSEMBLYAI_POLL_TIMEOUT", 3600.0),
+            # Tried in order: the first that knows the audio's language transcribes it.
+            "speech_models": env_list(
+                "ASSEMBLYAI_SPEECH_MODELS", ["universal-3-pro", "universal-2"]
+            ),
+            "speaker_labels": env_bool("ASSEMBLYAI_SPEAKER_LABELS", True),
+            # 0: AssemblyAI counts the speakers itself.
+            "speakers_expected": env_int("ASSEMBLYAI_SPEAKERS_EXPECTED", 0) or None,
+            "auto_chapters": env_bool("ASSEMBLYAI_AUTO_CHAPTERS", True),
+            "entity_detection": env_bool("ASSEMBLYAI_ENTITY_DETECTION", True),
+            "sentiment_analysis": env_bool("ASSEMBLYAI_SENTIMENT_ANALYSIS", True),
+            # AssemblyAI runs either chapters or a summary: turn chapters off to get one.
+            "summarization": env_bool("ASSEMBLYAI_SUMMARIZATION", False),
+            "auto_highlights": env_bool("ASSEMBLYAI_AUTO_HIGHLIGHTS", False),
+        },
+    }
+
 # Transcript analyses: speakers, chapters, entities, sentiment, keywords, summary.
 TRANSCRIPT_ANALYSIS_DEFAULT = env_str("VOICEPORTAL_ANALYSIS_DEFAULT", "local")
 TRANSCRIPT_ANALYSIS = {
@@ -202,5 +228,6 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("VOICEPORTAL_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # httpx logs every request at INFO: one line per poll of a cloud job.
+    "loggers": {"django.db.backends": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }

@@ -59,3 +59,43 @@ def _openai_message(exc) -> str:
     body = exc.body
     message = body.get("message") if isinstance(body, dict) else None
     return message if isinstance(message, str) and message else exc.message
+
+
+def assemblyai_error(exc: Exception) -> ProviderError:
+    """A `ProviderError` for an exception raised by the `assemblyai` SDK. The SDK lets httpx's
+    transport errors through, and pydantic's or json's ValueError for a reply it cannot read."""
+    import assemblyai as aai  # here, so the portal runs without the SDK when no engine uses it
+    import httpx
+
+    # httpx's TimeoutException is a TransportError, so it is checked first.
+    if isinstance(exc, httpx.TimeoutException):
+        return ProviderError("AssemblyAI did not answer in time.", kind=ErrorKind.TIMEOUT)
+    if isinstance(exc, httpx.TransportError):
+        return ProviderError(f"Could not reach AssemblyAI: {exc}", kind=ErrorKind.UNAVAILABLE)
+    if isinstance(exc, aai.AssemblyAIError) and exc.status_code:
+        # The SDK's message names the step and ends with the API's own "error" text.
+        return ProviderError(f"AssemblyAI: {exc}", kind=kind_for_status(exc.status_code))
+    return ProviderError(f"AssemblyAI: {exc}", kind=ErrorKind.INTERNAL)
+
+
+# A failed AssemblyAI transcript carries only a message, no code, so these phrases are all there
+# is to tell a file it cannot use (a retry fails the same way) from a failure on its side.
+_ASSEMBLYAI_AUDIO_PROBLEMS = (
+    "audio duration is too short",
+    "does not appear to contain audio",
+    "no spoken audio",
+    "transcoding failed",
+)
+
+
+def assemblyai_transcript_error(message: str) -> ProviderError:
+    """A `ProviderError` for an AssemblyAI transcript that ended with status "error"."""
+    lowered = message.lower()
+    if any(phrase in lowered for phrase in _ASSEMBLYAI_AUDIO_PROBLEMS):
+        return ProviderError(
+            f"AssemblyAI could not transcribe this file: {message}", kind=ErrorKind.INVALID_INPUT
+        )
+    return ProviderError(
+        f"AssemblyAI failed to transcribe: {message or 'no reason given'}",
+        kind=ErrorKind.UNAVAILABLE,
+    )

@@ -5,7 +5,7 @@ import socket
 
 import pytest
 
-from apps.engines.checks import check_speech_to_text_engines
+from apps.engines.checks import check_engines
 from apps.engines.errors import ErrorKind, ProviderError
 from apps.engines.stt import stt_backends
 from apps.engines.stt.base import LanguageDetected, Segment, TranscriptionRequest
@@ -331,7 +331,7 @@ def test_it_warns_in_the_system_check_without_a_key(settings):
         "openai": {"BACKEND": "apps.engines.stt.openai.OpenAISpeechToText", "OPTIONS": {}}
     }
 
-    [warning] = check_speech_to_text_engines()
+    [warning] = [m for m in check_engines() if "SPEECH_TO_TEXT" in m.msg]
 
     assert warning.id == "engines.W001"
     assert "OPENAI_API_KEY" in warning.msg
