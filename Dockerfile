@@ -11,7 +11,7 @@ ENV PYTHONUNBUFFERED=1 \
     PY=python
 
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends espeak-ng \
+    && apt-get install -y --no-install-recommends espeak-ng build-essential \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -1,0 +1,191 @@
+"""The text-to-speech contract every engine implements."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from ..errors import ErrorKind, ProviderError
+from .text import split_sentences
+
+AudioFormat = Literal["mp3", "wav", "opus", "flac", "aac", "pcm"]
+AUDIO_FORMATS: tuple[str, ...] = ("mp3", "wav", "opus", "flac", "aac", "pcm")
+
+# OpenAI's accepted range; an engine that cannot go as far clamps into its own `speed_range`.
+MIN_SPEED, MAX_SPEED = 0.25, 4.0
+# OpenAI's input limit, and so what its clients expect.
+DEFAULT_MAX_CHARS = 4096
+
+
+@dataclass(frozen=True)
+class SpeechRequest:
+    text: str
+    voice: str = ""  # empty: the engine's default voice
+    language: str = ""  # empty: the voice's own language
+    speed: float = 1.0
+    format: AudioFormat = "mp3"
+    instructions: str = ""  # how to speak (tone, emotion); only where supports_instructions
+    model: str = ""  # one of the engine's `models()`; empty: its default (ignored without models)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One of the models an engine offers (cloud engines have several; local ones none)."""
+
+    name: str
+    label: str
+    # Follows `SpeechRequest.instructions` (the engine's flag says whether any model does).
+    supports_instructions: bool = False
+    # Returns audio sooner, at some cost in quality.
+    fast: bool = False
+    max_chars: int = DEFAULT_MAX_CHARS
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class VoiceInfo:
+    id: str
+    name: str
+    engine: str  # the backend alias
+    languages: tuple[str, ...] = ()  # lower-case codes such as "en-us"; first is the main one
+    gender: str = ""  # "female", "male" or "" when unknown
+    style: str = ""
+    description: str = ""
+    preview_text: str = ""
+
+
+@dataclass(frozen=True)
+class AudioChunk:
+    """Mono PCM for one piece of the text (a sentence), playable on its own."""
+
+    samples: np.ndarray = field(compare=False)  # float32 in [-1, 1] or int16
+    sample_rate: int
+    text: str = ""
+
+    @property
+    def duration(self) -> float:
+        return len(self.samples) / self.sample_rate
+
+    def as_float32(self) -> np.ndarray:
+        if self.samples.dtype == np.int16:
+            return self.samples.astype(np.float32) / 32768.0
+        return np.asarray(self.samples, dtype=np.float32)
+
+
+class TextToSpeechBackend:
+    """Base class for engines. Subclasses set the flags and implement `voices` and `speak`.
+
+    `synthesize_pcm` checks the request, splits the text into sentences and yields one
+    `AudioChunk` per sentence as soon as it is ready, so playback can start early. Engines that
+    take the whole text at once (cloud APIs) override `synthesize_pcm` instead of `speak`, and
+    `synthesize_encoded` too when the provider sends encoded audio.
+    Everything raises `ProviderError`; a bad request is `ErrorKind.INVALID_INPUT`, raised at the
+    first `next()` before any audio (call `check(request)` to find out before streaming starts).
+    """
+
+    label = "Text-to-speech engine"
+    # Follows `SpeechRequest.instructions`; others ignore it.
+    supports_instructions = False
+    # Yields audio before the whole text is done.
+    supports_streaming = True
+    # Follows `SpeechRequest.speed` (clamped into `speed_range`).
+    supports_speed = True
+    speed_range = (MIN_SPEED, MAX_SPEED)
+    # Language codes the engine can speak; empty means whatever each voice lists.
+    languages: tuple[str, ...] = ()
+    # True when the engine runs on this machine (and so only in worker processes).
+    runs_locally = False
+    # Formats `synthesize_encoded` passes through from the provider as it sends them, untouched
+    # (cloud engines). Every other format is encoded here from PCM.
+    native_formats: frozenset[str] = frozenset()
+
+    def __init__(
+        self, *, alias: str, default_voice: str = "", max_chars: int = DEFAULT_MAX_CHARS, **options
+    ):
+        self.alias = alias
+        self._default_voice = default_voice
+        self.max_chars = max_chars
+        self.options = options
+
+    def voices(self) -> list[VoiceInfo]:
+        raise NotImplementedError
+
+    def models(self) -> list[ModelInfo]:
+        """The engine's models, its default first; empty for an engine without a choice."""
+        return []
+
+    def resolve_model(self, name: str) -> ModelInfo | None:
+        """The model called `name` (the default for an empty name), or None."""
+        models = self.models()
+        name = name or (models[0].name if models else "")
+        return next((m for m in models if m.name == name), None)
+
+    @property
+    def default_voice(self) -> str:
+        return self._default_voice or self.voices()[0].id
+
+    def resolve_voice(self, voice_id: str) -> VoiceInfo | None:
+        """The voice called `voice_id` (the default for an empty id), or None."""
+        voice_id = voice_id or self.default_voice
+        return next((v for v in self.voices() if v.id == voice_id), None)
+
+    def synthesize_pcm(self, request: SpeechRequest) -> Iterator[AudioChunk]:
+        voice, language = self.check(request)
+        speed = min(max(request.speed, self.speed_range[0]), self.speed_range[1])
+        for sentence in split_sentences(request.text, language=language, max_chars=self.max_chars):
+            yield from self.speak(sentence, voice=voice, language=language, speed=speed)
+
+    def speak(
+        self, sentence: str, *, voice: VoiceInfo, language: str, speed: float
+    ) -> Iterator[AudioChunk]:
+        """Audio for one sentence (usually one chunk)."""
+        raise NotImplementedError
+
+    def synthesize_encoded(self, request: SpeechRequest) -> Iterator[bytes]:
+        """The audio in `request.format`, in pieces as they become ready (never empty).
+
+        This default encodes `synthesize_pcm` (mono, 24 kHz; see encode.py). Cloud engines
+        override it to pass the provider's bytes through for `native_formats`. Like
+        `synthesize_pcm`, it is lazy: errors, a bad request included, come with the first piece.
+        """
+        from .encode import encode_stream  # encode.py imports this module
+
+        return encode_stream(self.synthesize_pcm(request), request.format)
+
+    def check(self, request: SpeechRequest) -> tuple[VoiceInfo, str]:
+        """Raise INVALID_INPUT for a request this engine cannot honour; else the voice and the
+        language to speak."""
+        if request.format not in AUDIO_FORMATS:
+            raise ProviderError(
+                f"Unknown format {request.format!r}; choose one of {', '.join(AUDIO_FORMATS)}.",
+                kind=ErrorKind.INVALID_INPUT,
+            )
+        if not MIN_SPEED <= request.speed <= MAX_SPEED:
+            raise ProviderError(
+                f"Speed must be between {MIN_SPEED} and {MAX_SPEED}.", kind=ErrorKind.INVALID_INPUT
+            )
+        voice = self.resolve_voice(request.voice)
+        if voice is None:
+            raise ProviderError(
+                f"The engine {self.alias!r} has no voice {request.voice!r}.",
+                kind=ErrorKind.INVALID_INPUT,
+            )
+        return voice, self.resolve_language(voice, request.language)
+
+    def resolve_language(self, voice: VoiceInfo, requested: str) -> str:
+        """The voice's code for `requested` ("en" finds "en-us"); its main language if empty."""
+        codes = voice.languages or self.languages
+        if not requested:
+            return codes[0] if codes else "en"
+        requested = requested.lower().replace("_", "-")
+        if requested in codes:
+            return requested
+        primary = requested.split("-")[0]
+        for code in codes:
+            if code.split("-")[0] == primary:
+                return code
+        raise ProviderError(
+            f"The voice {voice.id!r} does not speak {requested!r} (it speaks {', '.join(codes)}).",
+            kind=ErrorKind.INVALID_INPUT,
+        )

