@@ -14,9 +14,12 @@ stop() { trap - INT TERM EXIT; kill "${pids[@]}" 2>/dev/null || true; wait 2>/de
 trap stop INT TERM EXIT
 
 for _ in $(seq "$WORKERS"); do
-  $PY manage.py run_worker &
+  $PY manage.py run_worker --queue-name default &
   pids+=($!)
 done
+# Speech is interactive: its own worker, polling often, so a long transcription never delays it.
+$PY manage.py run_worker --queue-name speech --interval 0.05 &
+pids+=($!)
 $PY -m daphne -b "$HOST" -p "$PORT" voiceportal.asgi:application &
 pids+=($!)
 
