@@ -99,3 +99,38 @@ def assemblyai_transcript_error(message: str) -> ProviderError:
         f"AssemblyAI failed to transcribe: {message or 'no reason given'}",
         kind=ErrorKind.UNAVAILABLE,
     )
+
+
+def elevenlabs_error(exc: Exception) -> ProviderError:
+    """A `ProviderError` for an exception raised by the `elevenlabs` SDK. The SDK raises its
+    `ApiError` (status and parsed body) for any non-2xx reply and lets httpx's transport errors
+    through, also while an audio stream is being read."""
+    import httpx
+    from elevenlabs.core import ApiError  # here, so the portal runs without the SDK
+
+    # httpx's TimeoutException is a TransportError, so it is checked first.
+    if isinstance(exc, httpx.TimeoutException):
+        return ProviderError("ElevenLabs did not answer in time.", kind=ErrorKind.TIMEOUT)
+    if isinstance(exc, httpx.TransportError):
+        return ProviderError(f"Could not reach ElevenLabs: {exc}", kind=ErrorKind.UNAVAILABLE)
+    if isinstance(exc, ApiError) and exc.status_code:
+        code, message = _elevenlabs_detail(exc.body)
+        message = f"ElevenLabs: {message or f'HTTP {exc.status_code}'}"
+        if code == "quota_exceeded":
+            # Sent as a 401, yet the key is fine: the account is out of credits until it is
+            # topped up or renewed, so the job queue should not keep trying.
+            return ProviderError(message, kind=ErrorKind.RATE_LIMITED, permanent=True)
+        return ProviderError(message, kind=kind_for_status(exc.status_code))
+    return ProviderError(f"ElevenLabs: {exc}", kind=ErrorKind.INTERNAL)
+
+
+def _elevenlabs_detail(body) -> tuple[str, str]:
+    """The machine-readable status and the message of an ElevenLabs error body: usually
+    {"detail": {"status", "message"}}, a list of FastAPI errors for a 422, or a bare string."""
+    detail = body.get("detail") if isinstance(body, dict) else body
+    if isinstance(detail, dict):
+        return str(detail.get("status") or ""), str(detail.get("message") or "")
+    if isinstance(detail, list):
+        messages = [str(d.get("msg", "")) for d in detail if isinstance(d, dict)]
+        return "", "; ".join(m for m in messages if m)
+    return "", detail if isinstance(detail, str) else ""

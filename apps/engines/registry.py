@@ -88,7 +88,12 @@ def all_handlers() -> list[BackendHandler]:
 
 
 # Capability packages, each registering one handler in its __init__.
-_CAPABILITIES = ("apps.engines.stt", "apps.engines.analysis", "apps.engines.tts")
+_CAPABILITIES = (
+    "apps.engines.stt",
+    "apps.engines.analysis",
+    "apps.engines.tts",
+    "apps.engines.cloning",
+)
 
 
 def _reset_on_setting_change(*, setting: str, **kwargs) -> None:

@@ -104,6 +104,10 @@ class FakeOpenAIServer(FakeHTTPServer):
         self.translation = copy.deepcopy(JFK_VERBOSE)
         self.chat_reply = "Two people greet each other; Paris is mentioned."
         self.models = sorted(TRANSCRIBE_MODELS | SPEECH_MODELS | CHAT_MODELS)
+        # Above 0, speech audio goes out in `speech_pieces` pieces with this many seconds before
+        # each, as a model that is still speaking sends it.
+        self.speech_chunk_delay = 0.0
+        self.speech_pieces = 8
 
     def authorized(self, request: RecordedRequest) -> bool:
         return request.headers.get("authorization") == f"Bearer {self.api_key}"
@@ -295,7 +299,16 @@ def _speech(server: FakeOpenAIServer, request: RecordedRequest) -> Reply:
     # About a word every 0.3 s, so longer input gives longer audio, as real speech would.
     seconds = min(5.0, 0.3 * len(body["input"].split()) / float(body.get("speed", 1.0)))
     audio = silence(response_format, max(seconds, 0.3))
+    if server.speech_chunk_delay:
+        return Reply(chunks=_paced(audio, server), content_type=_SPEECH_TYPES[response_format])
     return Reply(body=audio, content_type=_SPEECH_TYPES[response_format])
+
+
+def _paced(audio: bytes, server: FakeOpenAIServer):
+    size = -(-len(audio) // server.speech_pieces)
+    for start in range(0, len(audio), size):
+        time.sleep(server.speech_chunk_delay)
+        yield audio[start : start + size]
 
 
 def silence(response_format: str, seconds: float, rate: int = 24_000) -> bytes:
