@@ -37,7 +37,7 @@ TASKS = {
         "BACKEND": os.environ.get(
             "VOICEPORTAL_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"
         ),
-        "QUEUES": ["default"],
+        "QUEUES": ["default", "speech"],
     }
 }
 
@@ -49,3 +49,12 @@ SPEECH_TO_TEXT = {
     },
 }
 SPEECH_TO_TEXT["local"]["OPTIONS"]["cpu_threads"] = 2
+
+from voiceportal.settings import TRANSCRIPT_ANALYSIS  # noqa: E402
+
+# Analyses: the offline engines stay the default; tests switch to the fake one when they only
+# need the portal's side (`settings.TRANSCRIPT_ANALYSIS_DEFAULT = "fake"`).
+TRANSCRIPT_ANALYSIS = {
+    **TRANSCRIPT_ANALYSIS,
+    "fake": {"BACKEND": "apps.engines.analysis.fake.FakeAnalysis"},
+}

@@ -1,21 +1,24 @@
-"""Transcript exports: plain text, SRT, WebVTT and OpenAI's JSON shapes.
+"""Transcript exports: plain text or dialogue, SRT, WebVTT, OpenAI's JSON shapes (diarized
+too), and a JSON export with every analysis. DOCX is in `docx.py`.
 
 They work on plain documents, so the web page, the API and the command line share them.
 """
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
+from apps.engines.analysis.base import Chapter, Entity, Keyword, SentenceSentiment, Summary
 from apps.engines.stt.languages import language_name
 
 TEXT_FORMATS = {"text", "srt", "vtt"}
-JSON_FORMATS = {"json", "verbose_json"}
+JSON_FORMATS = {"json", "verbose_json", "diarized_json"}
 EXPORT_FORMATS = {
     # name: (file extension, content type)
     "txt": ("txt", "text/plain; charset=utf-8"),
     "srt": ("srt", "application/x-subrip; charset=utf-8"),
     "vtt": ("vtt", "text/vtt; charset=utf-8"),
     "json": ("json", "application/json"),
+    "docx": ("docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
 }
 
 
@@ -25,6 +28,19 @@ class DocumentWord:
     start: float
     end: float
     probability: float = 1.0
+
+
+@dataclass(frozen=True)
+class DocumentSpeaker:
+    label: str  # SPEAKER_00…
+    name: str  # as OpenAI's diarized_json names it: the user's name for it, or A, B, C…
+    display_name: str  # as people read it: the name, or "Speaker A"
+    talk_time: float = 0.0
+    words: int = 0
+    words_per_minute: float = 0.0
+    colour: str = ""
+    profile: str = ""  # the voice profile that named it
+    similarity: float | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +55,7 @@ class DocumentSegment:
     compression_ratio: float = 1.0
     temperature: float = 0.0
     tokens: tuple[int, ...] = ()
+    speaker: DocumentSpeaker | None = None
 
 
 @dataclass(frozen=True)
@@ -47,14 +64,79 @@ class TranscriptDocument:
     duration: float
     segments: tuple[DocumentSegment, ...] = field(default_factory=tuple)
     task: str = "transcribe"
+    title: str = ""
+    # What the analyses found; empty where none ran.
+    speakers: tuple[DocumentSpeaker, ...] = ()
+    chapters: tuple[Chapter, ...] = ()
+    entities: tuple[Entity, ...] = ()
+    sentiment: tuple[SentenceSentiment, ...] = ()
+    keywords: tuple[Keyword, ...] = ()
+    summary: Summary | None = None
 
     @property
     def text(self) -> str:
         return "".join(s.text for s in self.segments).strip()
 
+    @property
+    def has_speakers(self) -> bool:
+        return any(s.speaker for s in self.segments)
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """Consecutive segments of one speaker."""
+
+    speaker: DocumentSpeaker | None
+    start: float
+    end: float
+    text: str
+    segments: tuple[DocumentSegment, ...]
+
+
+def utterances(doc: TranscriptDocument) -> list[Utterance]:
+    groups: list[list[DocumentSegment]] = []
+    for s in doc.segments:
+        if not s.text.strip():
+            continue
+        if groups and _label(groups[-1][-1]) == _label(s):
+            groups[-1].append(s)
+        else:
+            groups.append([s])
+    return [
+        Utterance(
+            speaker=g[0].speaker,
+            start=g[0].start,
+            end=g[-1].end,
+            text="".join(s.text for s in g).strip(),
+            segments=tuple(g),
+        )
+        for g in groups
+    ]
+
+
+def _label(segment: DocumentSegment) -> str | None:
+    return segment.speaker.label if segment.speaker else None
+
 
 def to_text(doc: TranscriptDocument) -> str:
     return doc.text + "\n" if doc.text else ""
+
+
+def to_dialogue(doc: TranscriptDocument) -> str:
+    """One paragraph per turn: `[0:01:02] Alice: …`; plain text when there are no speakers."""
+    if not doc.has_speakers:
+        return to_text(doc)
+    turns = [
+        f"[{clock(u.start)}] {u.speaker.display_name if u.speaker else 'Unknown'}: {u.text}\n"
+        for u in utterances(doc)
+    ]
+    return "\n".join(turns)
+
+
+def clock(seconds: float) -> str:
+    """h:mm:ss, for people."""
+    total = max(0, int(seconds))
+    return f"{total // 3600}:{total % 3600 // 60:02d}:{total % 60:02d}"
 
 
 def _timestamp(seconds: float, separator: str) -> str:
@@ -71,18 +153,35 @@ def _cues(doc: TranscriptDocument):
 
 def to_srt(doc: TranscriptDocument) -> str:
     blocks = [
-        f"{n}\n{_timestamp(s.start, ',')} --> {_timestamp(s.end, ',')}\n{s.text.strip()}\n"
+        f"{n}\n{_timestamp(s.start, ',')} --> {_timestamp(s.end, ',')}\n{_srt_cue(s)}\n"
         for n, s in enumerate(_cues(doc), start=1)
     ]
     return "\n".join(blocks)
 
 
+def _srt_cue(s: DocumentSegment) -> str:
+    return f"{s.speaker.display_name}: {s.text.strip()}" if s.speaker else s.text.strip()
+
+
 def to_vtt(doc: TranscriptDocument) -> str:
     blocks = [
-        f"{_timestamp(s.start, '.')} --> {_timestamp(s.end, '.')}\n{s.text.strip()}\n"
+        f"{_timestamp(s.start, '.')} --> {_timestamp(s.end, '.')}\n{_vtt_cue(s)}\n"
         for s in _cues(doc)
     ]
     return "WEBVTT\n\n" + "\n".join(blocks)
+
+
+def _vtt_cue(s: DocumentSegment) -> str:
+    text = _vtt_escape(s.text.strip())
+    if not s.speaker:
+        return text
+    # WebVTT's voice span names the speaker; players show it, and it survives conversions.
+    name = s.speaker.display_name.replace(">", "").replace("<", "").replace("&", "and")
+    return f"<v {name}>{text}"
+
+
+def _vtt_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def to_json(doc: TranscriptDocument) -> dict:
@@ -123,8 +222,61 @@ def to_verbose_json(doc: TranscriptDocument, *, words: bool = True, segments: bo
     return body
 
 
+def to_diarized_json(doc: TranscriptDocument) -> dict:
+    """OpenAI's diarized_json: segments with their speaker, named A, B… or by a known name."""
+    return {
+        "task": "transcribe",
+        "duration": round(doc.duration, 3),
+        "text": doc.text,
+        "segments": [
+            {
+                "type": "transcript.text.segment",
+                "id": f"seg_{n}",
+                "start": s.start,
+                "end": s.end,
+                "text": s.text.strip(),
+                "speaker": s.speaker.name if s.speaker else "A",
+            }
+            for n, s in enumerate(_cues(doc))
+        ],
+        "usage": {"type": "duration", "seconds": round(doc.duration)},
+    }
+
+
+def to_export_json(doc: TranscriptDocument) -> dict:
+    """verbose_json with speakers on segments, plus utterances and every analysis."""
+    body = to_verbose_json(doc)
+    if doc.title:
+        body = {"title": doc.title, **body}
+    for item, segment in zip(body["segments"], doc.segments, strict=True):
+        item["speaker"] = segment.speaker.display_name if segment.speaker else None
+    body["speakers"] = [asdict(s) for s in doc.speakers]
+    body["utterances"] = [
+        {
+            "speaker": u.speaker.display_name if u.speaker else None,
+            "start": u.start,
+            "end": u.end,
+            "text": u.text,
+            "words": [
+                {"word": w.word.strip(), "start": w.start, "end": w.end}
+                for s in u.segments
+                for w in s.words
+            ],
+        }
+        for u in utterances(doc)
+    ]
+    body["summary"] = asdict(doc.summary) if doc.summary else None
+    body["keywords"] = [asdict(k) for k in doc.keywords]
+    body["chapters"] = [asdict(c) for c in doc.chapters]
+    body["entities"] = [asdict(e) for e in doc.entities]
+    body["sentiment"] = [asdict(s) for s in doc.sentiment]
+    body["usage"] = body.pop("usage")  # last, as in OpenAI's shapes
+    return body
+
+
 def render(doc: TranscriptDocument, response_format: str, **options) -> str:
-    """The body for an OpenAI response_format (text, srt, vtt, json, verbose_json)."""
+    """The body for an OpenAI response_format (text, srt, vtt, json, verbose_json,
+    diarized_json)."""
     if response_format == "text":
         return to_text(doc)
     if response_format == "srt":
@@ -135,4 +287,6 @@ def render(doc: TranscriptDocument, response_format: str, **options) -> str:
         return json.dumps(to_json(doc), ensure_ascii=False)
     if response_format == "verbose_json":
         return json.dumps(to_verbose_json(doc, **options), ensure_ascii=False)
+    if response_format == "diarized_json":
+        return json.dumps(to_diarized_json(doc), ensure_ascii=False)
     raise ValueError(f"Unknown response format {response_format!r}")

@@ -1,6 +1,8 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
+from apps.analysis.forms import AnalysisForm
+from apps.analysis.options import KINDS
 from apps.engines.stt import stt_backends
 from apps.engines.stt.languages import LANGUAGES
 
@@ -14,7 +16,11 @@ def language_choices() -> list[tuple[str, str]]:
     return [("", "Detect automatically")] + named
 
 
-class UploadForm(forms.Form):
+class UploadForm(AnalysisForm):
+    """The recording, how to transcribe it, and which analyses follow (`AnalysisForm`)."""
+
+    field_order = ["file", "title", "engine", "model", "language", "task", "prompt"]
+
     file = forms.FileField(widget=forms.ClearableFileInput(attrs={"accept": ACCEPTED_MEDIA}))
     title = forms.CharField(max_length=200, required=False, help_text="Defaults to the file name.")
     engine = forms.ChoiceField(choices=engine_choices)
@@ -34,6 +40,7 @@ class UploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["engine"].initial = stt_backends.default_alias
         self.fields["model"].initial = stt_backends.default().default_model
+        self.fields["analyses"].initial = [k.value for k in KINDS]
 
     def clean(self):
         data = super().clean()

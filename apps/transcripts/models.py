@@ -117,6 +117,17 @@ class Segment(models.Model):
     compression_ratio = models.FloatField(default=1.0)
     temperature = models.FloatField(default=0.0)
     tokens = models.JSONField(default=list, blank=True)
+    # Set by the speakers analysis, which splits a segment where the speaker changes; words
+    # then carry the speaker's label too. `source_index` is the index the segment had as
+    # transcribed, so a re-run can put split pieces back together.
+    speaker = models.ForeignKey(
+        "analysis.Speaker",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="segments",
+    )
+    source_index = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["transcript", "index"]

@@ -7,7 +7,9 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from .formats import DocumentSegment, DocumentWord, TranscriptDocument
+from apps.analysis.selectors import analysis_results
+
+from .formats import DocumentSegment, DocumentSpeaker, DocumentWord, TranscriptDocument
 from .models import Segment, Transcript
 
 
@@ -24,16 +26,42 @@ def transcript_get(*, owner: User, pk) -> Transcript:
 
 
 def transcript_document(transcript: Transcript) -> TranscriptDocument:
-    segments = tuple(_document_segment(s) for s in transcript.segments.all())
+    """The transcript with its speakers and whatever the analyses found, for every export."""
+    results = analysis_results(transcript)
+    speakers = {s.pk: document_speaker(s) for s in results.speakers}
+    segments = tuple(
+        _document_segment(s, speakers.get(s.speaker_id)) for s in transcript.segments.all()
+    )
     return TranscriptDocument(
         language=transcript.detected_language or transcript.language or "en",
         duration=transcript.duration,
         segments=segments,
         task=transcript.task,
+        title=transcript.title,
+        speakers=tuple(speakers.values()),
+        chapters=results.chapters,
+        entities=results.entities,
+        sentiment=results.sentiment,
+        keywords=results.keywords,
+        summary=results.summary,
     )
 
 
-def _document_segment(s: Segment) -> DocumentSegment:
+def document_speaker(speaker) -> DocumentSpeaker:
+    return DocumentSpeaker(
+        label=speaker.label,
+        name=speaker.api_name,
+        display_name=speaker.display_name,
+        talk_time=speaker.talk_time,
+        words=speaker.words,
+        words_per_minute=speaker.words_per_minute,
+        colour=speaker.colour,
+        profile=speaker.profile.name if speaker.profile else "",
+        similarity=speaker.similarity,
+    )
+
+
+def _document_segment(s: Segment, speaker: DocumentSpeaker | None = None) -> DocumentSegment:
     return DocumentSegment(
         id=s.index,
         start=s.start,
@@ -48,6 +76,7 @@ def _document_segment(s: Segment) -> DocumentSegment:
         compression_ratio=s.compression_ratio,
         temperature=s.temperature,
         tokens=tuple(s.tokens),
+        speaker=speaker,
     )
 
 

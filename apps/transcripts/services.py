@@ -14,11 +14,13 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.analysis import services as analysis_services
+from apps.analysis.options import AnalysisOptions
 from apps.core.media import InvalidMedia, probe
 from apps.core.workers import is_local_and_dead, worker_id
 from apps.engines.errors import ErrorKind, ProviderError
 from apps.engines.stt import stt_backends
-from apps.engines.stt.base import LanguageDetected, TranscriptionRequest
+from apps.engines.stt.base import LanguageDetected, ProviderAnalyses, TranscriptionRequest
 from apps.engines.stt.base import Segment as EngineSegment
 
 from .formats import DocumentSegment, DocumentWord, TranscriptDocument
@@ -36,8 +38,10 @@ def transcript_create(
     options: TranscriptionOptions,
     title: str = "",
     source: str = Transcript.Source.WEB,
+    analyses: AnalysisOptions | None = None,
 ) -> Transcript:
-    """Store the upload, check it is media with sound, and queue the job.
+    """Store the upload, check it is media with sound, and queue the job; the `analyses` asked
+    for start when the transcription is done.
 
     Raises ValidationError (on "file") when the upload is not usable; nothing is kept then.
     """
@@ -65,6 +69,8 @@ def transcript_create(
     transcript.duration = info.duration
     transcript.has_video = info.has_video
     transcript.save()
+    if analyses and analyses.kinds:
+        analysis_services.analyses_start(transcript=transcript, options=analyses)
     transcript_enqueue(transcript)
     return transcript
 
@@ -156,12 +162,15 @@ class _Job:
         self.next_index = transcript.segments.count()
         self._last_poll = 0.0
         self._stop = False
+        self.provided: ProviderAnalyses | None = None  # analyses the engine did itself
 
     def run(self) -> None:
         started = time.monotonic()
+        done = False
         try:
             self._transcribe()
             self._finish(Status.CANCELLED if self._stop else Status.DONE)
+            done = not self._stop
         except _Gone:
             logger.info("Transcript %s was deleted while running", self.pk)
         except ProviderError as exc:
@@ -179,6 +188,10 @@ class _Job:
         finally:
             Transcript.objects.filter(pk=self.pk).update(
                 processing_seconds=F("processing_seconds") + (time.monotonic() - started)
+            )
+        if done:  # outside the try: nothing the analyses do can fail the transcript
+            analysis_services.analyses_after_transcription(
+                transcript_id=self.pk, provided=self.provided
             )
 
     def _transcribe(self) -> None:
@@ -203,6 +216,8 @@ class _Job:
                 self._save_language(event)
             elif isinstance(event, EngineSegment):
                 self._save_segment(event)
+            elif isinstance(event, ProviderAnalyses):
+                self.provided = event
 
     def _should_stop(self) -> bool:
         if time.monotonic() - self._last_poll >= self.CANCEL_POLL_SECONDS:
@@ -291,8 +306,15 @@ def jobs_recover(*, stale_after: float | None = None) -> list[str]:
     return recovered
 
 
-def transcribe_file(*, path: Path, options: TranscriptionOptions) -> TranscriptDocument:
-    """Transcribe a file in this process, without saving anything (the command line uses it)."""
+def transcribe_file(
+    *,
+    path: Path,
+    options: TranscriptionOptions,
+    speakers: bool = False,
+    num_speakers: int | None = None,
+) -> TranscriptDocument:
+    """Transcribe a file in this process, without saving anything (the command line uses it);
+    with `speakers`, also diarize it (`num_speakers` None: estimate the count)."""
     try:
         info = probe(path)
     except InvalidMedia as exc:
@@ -305,10 +327,12 @@ def transcribe_file(*, path: Path, options: TranscriptionOptions) -> TranscriptD
         prompt=options.prompt,
         temperature=options.temperature,
     )
-    language, segments = options.language or "en", []
+    language, segments, provided = options.language or "en", [], None
     for event in stt_backends[options.engine].transcribe(request):
         if isinstance(event, LanguageDetected):
             language = event.language
+        elif isinstance(event, ProviderAnalyses):
+            provided = event
         else:
             segments.append(
                 DocumentSegment(
@@ -326,6 +350,14 @@ def transcribe_file(*, path: Path, options: TranscriptionOptions) -> TranscriptD
                     tokens=event.tokens,
                 )
             )
-    return TranscriptDocument(
+    document = TranscriptDocument(
         language=language, duration=info.duration, segments=tuple(segments), task=options.task
+    )
+    if not speakers:
+        return document
+    return analysis_services.document_diarize(
+        path=path,
+        document=document,
+        num_speakers=num_speakers,
+        diarization=provided.diarization if provided else None,
     )

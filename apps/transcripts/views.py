@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 from django.conf import settings
@@ -12,9 +13,12 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
+from apps.analysis.forms import AnalysisForm
+from apps.analysis.page import analysis_page
 from apps.core.http import ranged_file_response
 
 from . import formats, selectors, services
+from .docx import to_docx
 from .forms import RenameForm, UploadForm
 
 
@@ -42,6 +46,7 @@ def transcript_new(request):
                 upload=form.cleaned_data["file"],
                 options=form.cleaned_data["options"],
                 title=form.cleaned_data["title"],
+                analyses=form.cleaned_data["analysis"],
             )
         except ValidationError as exc:
             form.add_error("file", exc.message_dict.get("file", exc.messages))
@@ -64,12 +69,15 @@ def _upload_too_large(request):
 @require_GET
 def transcript_detail(request, pk):
     transcript = selectors.transcript_get(owner=request.user, pk=pk)
+    analysis = analysis_page(transcript)
     return render(
         request,
         "transcripts/detail.html",
         {
             "transcript": transcript,
-            "segments": transcript.segments.all(),
+            "segments": analysis.segments,
+            "analysis": analysis,
+            "analysis_form": AnalysisForm(unavailable=analysis.unavailable),
             "progress": selectors.transcript_progress(transcript),
             "rename_form": RenameForm(initial={"title": transcript.title}),
         },
@@ -136,7 +144,14 @@ def transcript_export(request, pk, fmt):
         raise Http404("Unknown export format")
     extension, content_type = formats.EXPORT_FORMATS[fmt]
     document = selectors.transcript_document(transcript)
-    body = formats.render(document, {"txt": "text", "json": "verbose_json"}.get(fmt, fmt))
+    if fmt == "txt":
+        body = formats.to_dialogue(document)
+    elif fmt == "json":
+        body = json.dumps(formats.to_export_json(document), ensure_ascii=False, indent=2)
+    elif fmt == "docx":
+        body = to_docx(document)
+    else:
+        body = formats.render(document, fmt)
     response = HttpResponse(body, content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(
         True, f"{transcript.title}.{extension}"

@@ -1,14 +1,16 @@
-// Follow-along playback: clicking a word or timestamp seeks; the spoken word is highlighted.
+// Follow-along playback: clicking a word, a timestamp, a chapter, a keyword, an entity or a point
+// of the sentiment plot seeks; the spoken word and the current chapter are highlighted.
 (() => {
   const player = document.getElementById("player");
   const container = document.getElementById("transcript");
-  if (!player || !container) return;
-  const words = Array.from(container.querySelectorAll(".w"));
+  if (!player) return;
+  const words = container ? Array.from(container.querySelectorAll(".w")) : [];
   const starts = words.map((w) => parseFloat(w.dataset.start));
+  const chapters = Array.from(document.querySelectorAll(".chapters li"));
   let current = null;
 
-  container.addEventListener("click", (event) => {
-    const target = event.target.closest("[data-seek], .w");
+  document.addEventListener("click", (event) => {
+    const target = event.target.closest("[data-seek], #transcript .w");
     if (!target) return;
     const time = parseFloat(target.dataset.seek ?? target.dataset.start);
     if (Number.isNaN(time)) return;
@@ -28,6 +30,8 @@
   }
 
   function highlight(time) {
+    chapters.forEach((c) => c.classList.toggle(
+      "current", parseFloat(c.dataset.start) <= time && time < parseFloat(c.dataset.end)));
     const word = wordAt(time + 0.01);
     if (word === current) return;
     current?.classList.remove("current");
@@ -40,6 +44,7 @@
 
   player.addEventListener("timeupdate", () => highlight(player.currentTime));
   player.addEventListener("seeked", () => highlight(player.currentTime));
+  if (!container) return;
 
   // Search within the transcript: marks matching segments and jumps to the first.
   const find = document.getElementById("find"), count = document.getElementById("find-count");
@@ -47,7 +52,7 @@
     const query = find.value.trim().toLowerCase();
     let matches = 0;
     container.querySelectorAll(".segment").forEach((segment) => {
-      const spoken = Array.from(segment.querySelectorAll(".w"), (w) => w.textContent).join("");
+      const spoken = spokenText(segment);
       const hit = query && spoken.toLowerCase().includes(query);  // not the timestamps
       segment.classList.toggle("match", Boolean(hit));
       segment.classList.toggle("dimmed", Boolean(query) && !hit);
@@ -55,4 +60,37 @@
     });
     count.textContent = query ? `${matches} match${matches === 1 ? "" : "es"}` : "";
   });
+
+  // What a segment says: its words and the spaces between them, not its buttons.
+  function spokenText(segment) {
+    return Array.from(segment.childNodes)
+      .filter((node) => node.nodeName !== "BUTTON")
+      .map((node) => node.textContent).join("").replace(/\s+/g, " ");
+  }
+
+  // Entity highlights, all or one type at a time.
+  document.querySelectorAll("[data-entity-filter]").forEach((button) => {
+    button.addEventListener("click", () => {
+      const type = button.dataset.entityFilter;
+      document.querySelectorAll("[data-entity-filter]").forEach((b) => b.classList.toggle("selected", b === button));
+      container.querySelectorAll(".w.ent").forEach((w) => {
+        w.classList.toggle("ent-off", type === "none" || (type !== "all" && w.dataset.entity !== type));
+      });
+    });
+  });
+
+  // Reassigning a segment: the speaker button opens one shared dialog aimed at that segment.
+  const dialog = document.getElementById("reassign");
+  if (!dialog) return;
+  const form = document.getElementById("reassign-form");
+  container.addEventListener("click", (event) => {
+    const button = event.target.closest(".spk");
+    if (!button) return;
+    form.action = button.dataset.action;
+    form.speaker.value = button.dataset.speaker;
+    const segment = button.closest(".segment");
+    document.getElementById("reassign-text").textContent = spokenText(segment).trim();
+    dialog.showModal();
+  });
+  dialog.querySelector("[data-close]").addEventListener("click", () => dialog.close());
 })();

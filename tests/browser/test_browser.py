@@ -6,63 +6,21 @@ import threading
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
 
 from apps.transcripts import services
 from apps.transcripts.models import Transcript
 from apps.transcripts.options import options_validate
+from tests.browser.conftest import log_in
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    # Lets the click handler's play() start audio without a real user gesture.
-    "--autoplay-policy=no-user-gesture-required",
-]
 SCREENSHOT = Path("/tmp/vp-transcript.png")
 PLAYER_TIME = "document.getElementById('player').currentTime"
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"Chromium is not installed at {CHROMIUM}")
-    # Playwright's sync API keeps an event loop running in this thread, which makes Django
-    # refuse ORM calls from the test; nothing here is really async, so let them through.
-    with pytest.MonkeyPatch.context() as mp, playwright_api.sync_playwright() as pw:
-        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1200, "height": 900})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    yield page
-    context.close()
-
-
-def log_in(page, live_server, user) -> None:
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
-    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
 
 
 def transcript_create(*, owner, corpus, engine: str, model: str) -> Transcript:
@@ -86,6 +44,7 @@ def test_it_signs_up_uploads_and_plays_the_transcript(page, corpus):
     page.set_input_files("#id_file", corpus / "jfk.flac")
     page.select_option("#id_engine", "local")
     page.select_option("#id_model", "tiny.en")
+    page.select_option("#id_speakers", "1")  # the analyses run too, by default
     page.get_by_role("button", name="Start transcription").click()
 
     # The inline task backend finishes the job within the upload request.

@@ -129,7 +129,7 @@ def test_it_exports_every_format(alice_client, alice, make_transcript):
     body = alice_client.get(url("json")).json()
     assert body["duration"] == 11.0 and body["segments"][1]["start"] == 2.0
     assert body["words"][0] == {"word": "Segment", "start": 0.0, "end": 1.0}
-    assert alice_client.get(url("docx")).status_code == 404
+    assert alice_client.get(url("pdf")).status_code == 404
 
 
 def test_it_serves_media_with_ranges(alice_client, alice, make_transcript, corpus):

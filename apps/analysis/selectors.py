@@ -1,0 +1,128 @@
+"""Reads for analyses, always scoped by owner: another user's id gives 404."""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+
+from apps.engines.analysis import base
+from apps.engines.stt.base import Segment as EngineSegment
+from apps.engines.stt.base import Word
+from apps.transcripts.models import Segment, Transcript
+
+from .models import AnalysisRun, Speaker, VoiceProfile
+from .options import KINDS
+
+Kind = AnalysisRun.Kind
+
+
+def speaker_get(*, owner: User, pk) -> Speaker:
+    return get_object_or_404(
+        Speaker.objects.select_related("transcript"), pk=pk, transcript__owner=owner
+    )
+
+
+def segment_get(*, owner: User, pk) -> Segment:
+    return get_object_or_404(
+        Segment.objects.select_related("transcript"), pk=pk, transcript__owner=owner
+    )
+
+
+def voice_profile_list(*, owner: User) -> QuerySet[VoiceProfile]:
+    return VoiceProfile.objects.filter(owner=owner)
+
+
+def voice_profile_get(*, owner: User, pk) -> VoiceProfile:
+    return get_object_or_404(VoiceProfile, pk=pk, owner=owner)
+
+
+def analysis_runs(transcript: Transcript) -> list[AnalysisRun]:
+    """The transcript's runs, in the order the page shows them."""
+    by_kind = {run.kind: run for run in transcript.analysis_runs.all()}
+    return [by_kind[k] for k in KINDS if k in by_kind]
+
+
+def analysis_language(transcript: Transcript) -> str:
+    if transcript.task == Transcript.Task.TRANSLATE:
+        return "en"
+    return transcript.detected_language or transcript.language or "en"
+
+
+def analysis_transcript(transcript: Transcript) -> base.Transcript:
+    """The transcript as the engines take it, with segments as transcribed: pieces split at a
+    speaker change are joined again, so a re-run starts from what the recogniser heard."""
+    groups: list[list[Segment]] = []
+    for row in transcript.segments.all():
+        key = row.source_index if row.source_index is not None else row.index
+        if groups and _key(groups[-1][0]) == key:
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return base.Transcript(
+        tuple(_joined(g) for g in groups), language=analysis_language(transcript)
+    )
+
+
+def _key(row: Segment) -> int:
+    return row.source_index if row.source_index is not None else row.index
+
+
+def _joined(rows: list[Segment]) -> EngineSegment:
+    first = rows[0]
+    return EngineSegment(
+        start=first.start,
+        end=rows[-1].end,
+        text="".join(r.text for r in rows),
+        words=tuple(
+            Word(w["word"], w["start"], w["end"], w.get("probability", 1.0))
+            for r in rows
+            for w in r.words
+        ),
+        avg_logprob=first.avg_logprob,
+        no_speech_prob=first.no_speech_prob,
+        compression_ratio=first.compression_ratio,
+        temperature=first.temperature,
+        tokens=tuple(t for r in rows for t in r.tokens),
+    )
+
+
+# Results ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnalysisResults:
+    """What the analyses found, as the engines' own dataclasses; empty where none ran."""
+
+    speakers: tuple[Speaker, ...] = ()
+    chapters: tuple[base.Chapter, ...] = ()
+    entities: tuple[base.Entity, ...] = ()
+    sentiment: tuple[base.SentenceSentiment, ...] = ()
+    keywords: tuple[base.Keyword, ...] = ()
+    summary: base.Summary | None = None
+
+
+def analysis_results(transcript: Transcript) -> AnalysisResults:
+    stored = {
+        kind: result
+        for kind, result in transcript.analysis_runs.exclude(result=None).values_list(
+            "kind", "result"
+        )
+    }
+    summary = stored.get(Kind.SUMMARY)
+    return AnalysisResults(
+        speakers=tuple(transcript.speakers.select_related("profile")),
+        chapters=tuple(base.Chapter(**c) for c in stored.get(Kind.CHAPTERS) or ()),
+        entities=tuple(base.Entity(**e) for e in stored.get(Kind.ENTITIES) or ()),
+        sentiment=tuple(base.SentenceSentiment(**s) for s in stored.get(Kind.SENTIMENT) or ()),
+        keywords=tuple(
+            base.Keyword(**{**k, "timestamps": tuple(map(tuple, k.get("timestamps", ())))})
+            for k in stored.get(Kind.KEYWORDS) or ()
+        ),
+        summary=_summary(summary) if summary else None,
+    )
+
+
+def _summary(data: dict) -> base.Summary:
+    sentences = tuple(base.SummarySentence(**s) for s in data.get("sentences", ()))
+    return base.Summary(data["text"], data["method"], data["model"], sentences)

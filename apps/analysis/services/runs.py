@@ -1,0 +1,340 @@
+"""Analysis runs: asked for with the upload or from the transcript page, started when the
+transcript is done, and run one by one in the worker, each with its own status and error."""
+
+import logging
+from dataclasses import asdict, astuple, replace
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apps.core.workers import is_local_and_dead, worker_id
+from apps.engines.analysis import analysis_backends
+from apps.engines.analysis import base as engine
+from apps.engines.analysis.speakers import label_segments
+from apps.engines.errors import ErrorKind, ProviderError
+from apps.engines.stt.base import ProviderAnalyses, Word
+from apps.engines.stt.base import Segment as EngineSegment
+from apps.transcripts.formats import DocumentSegment, DocumentWord, TranscriptDocument
+from apps.transcripts.models import Transcript
+from apps.transcripts.selectors import document_speaker
+
+from .. import selectors
+from ..models import SPEAKER_COLOURS, AnalysisRun, Speaker, VoiceProfile
+from ..options import AnalysisOptions
+from .profiles import known_speaker_save
+from .speakers import speakers_store
+
+logger = logging.getLogger(__name__)
+Kind = AnalysisRun.Kind
+Status = AnalysisRun.Status
+INTERNAL_ERROR = "An internal error stopped the analysis."
+
+
+def analyses_start(*, transcript: Transcript, options: AnalysisOptions) -> list[AnalysisRun]:
+    """Ask for analyses of a transcript, each replacing an earlier run of its kind (whose result
+    stays until the new one succeeds). They wait for the transcription, or are queued at once
+    when it is done. Raises ValidationError when one of them is running right now."""
+    busy = [
+        run.get_kind_display()
+        for run in transcript.analysis_runs.filter(kind__in=options.kinds, status=Status.RUNNING)
+        if not is_local_and_dead(run.worker_id)
+    ]
+    if busy:
+        raise ValidationError({"analyses": f"Already running: {', '.join(busy)}."})
+    known_paths = tuple(
+        known_speaker_save(transcript=transcript, known=k, n=n)
+        for n, k in enumerate(options.known_speakers)
+    )
+    runs = [
+        AnalysisRun.objects.update_or_create(
+            transcript=transcript,
+            kind=kind,
+            defaults={
+                "status": Status.WAITING,
+                "options": options.for_kind(kind, known_paths=known_paths),
+                "engine": analysis_backends.default_alias,
+                "progress": 0.0,
+                "error": "",
+                "error_kind": "",
+                "error_retryable": False,
+                "worker_id": "",
+                "started_at": None,
+                "finished_at": None,
+            },
+        )[0]
+        for kind in options.kinds
+    ]
+    # The row, not `transcript`: the job may have finished since it was read.
+    if Transcript.objects.filter(pk=transcript.pk, status=Transcript.Status.DONE).exists():
+        _start_waiting(transcript, runs, provided=None)
+    return runs
+
+
+def analyses_after_transcription(
+    *, transcript_id, provided: ProviderAnalyses | None = None
+) -> None:
+    """Called by the transcription job when it is done: store what the speech-to-text engine
+    already provided, and queue the other analyses that were asked for. Never raises: the
+    transcript is done whatever happens here."""
+    try:
+        transcript = Transcript.objects.get(pk=transcript_id)
+        runs = list(transcript.analysis_runs.filter(status=Status.WAITING))
+        _start_waiting(transcript, runs, provided)
+    except Transcript.DoesNotExist:
+        return
+    except Exception:
+        logger.exception("Starting the analyses of transcript %s failed", transcript_id)
+        AnalysisRun.objects.filter(transcript_id=transcript_id, status=Status.WAITING).update(
+            status=Status.FAILED,
+            error=INTERNAL_ERROR,
+            error_kind=ErrorKind.INTERNAL,
+            error_retryable=True,
+            finished_at=timezone.now(),
+        )
+
+
+def _start_waiting(transcript, runs, provided: ProviderAnalyses | None) -> None:
+    has_speech = transcript.segments.exists()
+    language = selectors.analysis_language(transcript)
+    for run in runs:
+        found = _provided(provided, run.kind)
+        if found is not None:
+            _store_provided(transcript, run, found)
+        elif not has_speech:
+            _mark_unavailable(run, "There is no speech to analyse.")
+        else:
+            backend = analysis_backends[run.engine]
+            reason = backend.unavailable(language).get(engine.Analysis(run.kind))
+            if reason:
+                _mark_unavailable(run, reason)
+            else:
+                _queue(run)
+
+
+def _provided(provided: ProviderAnalyses | None, kind: str):
+    if provided is None:
+        return None
+    value = {
+        Kind.SPEAKERS: provided.diarization,
+        Kind.CHAPTERS: provided.chapters,
+        Kind.ENTITIES: provided.entities,
+        Kind.SENTIMENT: provided.sentiment,
+        Kind.KEYWORDS: provided.keywords,
+        Kind.SUMMARY: provided.summary,
+    }[kind]
+    return value or None
+
+
+def _store_provided(transcript, run: AnalysisRun, value) -> None:
+    now = timezone.now()
+    with transaction.atomic():
+        if run.kind == Kind.SPEAKERS:
+            source = selectors.analysis_transcript(transcript)
+            speakers_store(transcript=transcript, diarization=value, source=source)
+        AnalysisRun.objects.filter(pk=run.pk).update(
+            status=Status.DONE,
+            engine=transcript.engine,
+            result=_serialised(run.kind, value),
+            progress=1.0,
+            started_at=now,
+            finished_at=now,
+        )
+
+
+def _mark_unavailable(run: AnalysisRun, reason: str) -> None:
+    AnalysisRun.objects.filter(pk=run.pk).update(
+        status=Status.UNAVAILABLE, error=reason, finished_at=timezone.now()
+    )
+
+
+def _queue(run: AnalysisRun) -> None:
+    # Conditional: the job's hook and a user's request may both try to start a waiting run.
+    if AnalysisRun.objects.filter(pk=run.pk, status=Status.WAITING).update(status=Status.QUEUED):
+        _enqueue(run)
+
+
+def _enqueue(run: AnalysisRun) -> None:
+    from ..tasks import analysis_job  # tasks import services: import here to avoid a cycle
+
+    transaction.on_commit(lambda: analysis_job.enqueue(str(run.pk)))
+
+
+# --- In the worker ---------------------------------------------------------------------------
+
+
+def analysis_run_execute(*, run_id) -> None:
+    """Claim a queued run and do it. Only a speakers run writes to the transcript (its segments,
+    split by speaker); a failure is kept on the run, and the transcript stays as it was."""
+    claimed = AnalysisRun.objects.filter(pk=run_id, status=Status.QUEUED).update(
+        status=Status.RUNNING,
+        worker_id=worker_id(),
+        started_at=timezone.now(),
+        attempts=F("attempts") + 1,
+        progress=0.05,
+    )
+    if not claimed:
+        logger.info("Analysis %s is not queued any more; nothing to do", run_id)
+        return
+    run = AnalysisRun.objects.select_related("transcript").get(pk=run_id)
+    try:
+        _execute(run)
+    except ProviderError as exc:
+        _finish(run, Status.FAILED, error=exc.message, kind=exc.kind, retryable=not exc.permanent)
+    except Exception:
+        logger.exception("Analysis %s (%s) failed", run.pk, run.kind)
+        _finish(run, Status.FAILED, error=INTERNAL_ERROR, kind=ErrorKind.INTERNAL, retryable=True)
+
+
+_TEXT_ANALYSES = {
+    Kind.CHAPTERS: lambda backend, t: backend.chapters(t),
+    Kind.ENTITIES: lambda backend, t: backend.entities(t),
+    Kind.SENTIMENT: lambda backend, t: backend.sentiment(t),
+    Kind.KEYWORDS: lambda backend, t: backend.keywords(t),
+    Kind.SUMMARY: lambda backend, t: backend.summarize(t),
+}
+
+
+def _execute(run: AnalysisRun) -> None:
+    transcript = run.transcript
+    backend = analysis_backends[run.engine]
+    source = selectors.analysis_transcript(transcript)
+    if run.kind != Kind.SPEAKERS:
+        value = _TEXT_ANALYSES[run.kind](backend, source)
+        _finish(run, Status.DONE, result=_serialised(run.kind, value))
+        return
+    if not transcript.media:
+        raise ProviderError("The recording is missing.", kind=ErrorKind.INVALID_INPUT)
+    profiles = _profiles(run, backend)
+    _progress(run, 0.2)
+    diarization = backend.diarize(
+        engine.DiarizationRequest(
+            audio_path=Path(transcript.media.path),
+            transcript=source,
+            num_speakers=run.options.get("num_speakers"),
+            profiles=profiles,
+        )
+    )
+    _progress(run, 0.9)
+    with transaction.atomic():
+        speakers_store(transcript=transcript, diarization=diarization, source=source)
+        _finish(run, Status.DONE, result=_serialised(Kind.SPEAKERS, diarization))
+
+
+def _profiles(run: AnalysisRun, backend) -> tuple[engine.VoiceProfile, ...]:
+    """The request's known speakers first, then the owner's saved voices from this engine."""
+    known = tuple(
+        engine.VoiceProfile(
+            id=f"known:{n}",
+            name=item["name"],
+            embedding=backend.voice_embedding(Path(default_storage.path(item["path"]))),
+        )
+        for n, item in enumerate(run.options.get("known_speakers") or ())
+    )
+    names = {p.name for p in known}
+    saved = tuple(
+        engine.VoiceProfile(id=str(p.pk), name=p.name, embedding=tuple(p.embedding))
+        for p in VoiceProfile.objects.filter(owner_id=run.transcript.owner_id, engine=run.engine)
+        if p.name not in names and p.embedding
+    )
+    return known + saved
+
+
+def _serialised(kind: str, value):
+    if kind == Kind.SPEAKERS:
+        return [asdict(turn) for turn in value.turns]
+    if kind == Kind.KEYWORDS:
+        return [asdict(k) for k in value.keywords]
+    if kind == Kind.SUMMARY:
+        return asdict(value)
+    return [asdict(item) for item in value]
+
+
+def _progress(run: AnalysisRun, fraction: float) -> None:
+    AnalysisRun.objects.filter(pk=run.pk, status=Status.RUNNING).update(progress=fraction)
+
+
+def _finish(run, status, *, result=None, error="", kind="", retryable=False) -> None:
+    fields = {
+        "status": status,
+        "error": error,
+        "error_kind": kind,
+        "error_retryable": retryable,
+        "worker_id": "",
+        "finished_at": timezone.now(),
+    }
+    if status == Status.DONE:  # a failed re-run keeps the result of the last good one
+        fields |= {"result": result, "progress": 1.0}
+    AnalysisRun.objects.filter(pk=run.pk).update(**fields)
+
+
+def analyses_recover() -> list[str]:
+    """Queue again the runs left running by a worker process of this host that is gone."""
+    recovered = []
+    for run in AnalysisRun.objects.filter(status=Status.RUNNING):
+        if is_local_and_dead(run.worker_id) and AnalysisRun.objects.filter(
+            pk=run.pk, status=Status.RUNNING, worker_id=run.worker_id
+        ).update(status=Status.QUEUED, worker_id=""):
+            _enqueue(run)
+            recovered.append(str(run.pk))
+    return recovered
+
+
+# --- Without the database (the command line) --------------------------------------------------
+
+
+def document_diarize(
+    *,
+    path: Path,
+    document: TranscriptDocument,
+    num_speakers: int | None = None,
+    diarization: engine.Diarization | None = None,
+) -> TranscriptDocument:
+    """The document with its segments split and labelled by speaker, named A, B, C…
+    `diarization`: one the speech-to-text engine already made; otherwise the default
+    analysis engine diarizes `path` in this process."""
+    source = engine.Transcript(
+        tuple(
+            EngineSegment(s.start, s.end, s.text, tuple(Word(*astuple(w)) for w in s.words))
+            for s in document.segments
+        ),
+        language=document.language,
+    )
+    if diarization is None:
+        diarization = analysis_backends.default().diarize(
+            engine.DiarizationRequest(audio_path=path, transcript=source, num_speakers=num_speakers)
+        )
+    pieces = diarization.segments or label_segments(source, diarization.turns)
+    figures = {s.label: s for s in diarization.speakers}
+    labels = sorted({*figures, *(p.speaker for p in pieces)})
+    speakers = {
+        label: document_speaker(_unsaved_speaker(label, figures.get(label), n))
+        for n, label in enumerate(labels)
+    }
+    segments = tuple(
+        DocumentSegment(
+            id=n,
+            start=p.segment.start,
+            end=p.segment.end,
+            text=p.segment.text,
+            words=tuple(DocumentWord(*astuple(w)) for w in p.segment.words),
+            speaker=speakers[p.speaker],
+        )
+        for n, p in enumerate(pieces)
+    )
+    return replace(document, segments=segments, speakers=tuple(speakers.values()))
+
+
+def _unsaved_speaker(label: str, figures: engine.Speaker | None, n: int) -> Speaker:
+    return Speaker(
+        label=label,
+        name=(figures.name or "") if figures else "",
+        colour=SPEAKER_COLOURS[n % len(SPEAKER_COLOURS)],
+        talk_time=figures.talk_time if figures else 0.0,
+        words=figures.words if figures else 0,
+        words_per_minute=figures.words_per_minute if figures else 0.0,
+        similarity=figures.similarity if figures else None,
+    )

@@ -1,0 +1,142 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
+
+from apps.transcripts.selectors import transcript_get
+
+from . import page, selectors, services
+from .forms import AnalysisForm, MergeForm, NameForm, ReassignForm
+from .options import unavailable_analyses
+
+
+@login_required
+@require_POST
+def analysis_start(request, pk):
+    """Run (or run again) the chosen analyses of a transcript, e.g. with another speaker count."""
+    transcript = transcript_get(owner=request.user, pk=pk)
+    language = selectors.analysis_language(transcript)
+    form = AnalysisForm(request.POST, unavailable=unavailable_analyses(language))
+    if form.is_valid() and form.cleaned_data["analysis"].kinds:
+        try:
+            services.analyses_start(transcript=transcript, options=form.cleaned_data["analysis"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, "Choose at least one analysis that is available.")
+    return _back_to(request, transcript.get_absolute_url() + "#analyses")
+
+
+@login_required
+@require_GET
+def analysis_status(request, pk):
+    """Polled while analyses run; answers 286 (stop polling) and reloads the page when done."""
+    transcript = transcript_get(owner=request.user, pk=pk)
+    runs = selectors.analysis_runs(transcript)
+    if not any(r.status in (r.Status.QUEUED, r.Status.RUNNING) for r in runs):
+        response = HttpResponseStopPolling()
+        response["HX-Refresh"] = "true"  # show the results
+        return response
+    analysis = page.analysis_page(transcript)
+    context = {
+        "transcript": transcript,
+        "analysis": analysis,
+        "analysis_form": AnalysisForm(unavailable=analysis.unavailable),
+    }
+    return render(request, "analysis/_runs.html", context)
+
+
+@login_required
+@require_POST
+def speaker_rename(request, pk):
+    speaker = selectors.speaker_get(owner=request.user, pk=pk)
+    form = NameForm(request.POST)
+    if form.is_valid():
+        services.speaker_rename(speaker=speaker, name=form.cleaned_data["name"])
+    return _back_to_speakers(request, speaker.transcript)
+
+
+@login_required
+@require_POST
+def speaker_merge(request, pk):
+    speaker = selectors.speaker_get(owner=request.user, pk=pk)
+    form = MergeForm(request.POST)
+    if form.is_valid():
+        into = selectors.speaker_get(owner=request.user, pk=form.cleaned_data["into"])
+        try:
+            services.speaker_merge(speaker=speaker, into=into)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    return _back_to_speakers(request, speaker.transcript)
+
+
+@login_required
+@require_POST
+def speaker_save_profile(request, pk):
+    speaker = selectors.speaker_get(owner=request.user, pk=pk)
+    form = NameForm(request.POST)
+    form.is_valid()
+    try:
+        profile = services.voice_profile_save(speaker=speaker, name=form.cleaned_data["name"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, f"Saved the voice of {profile.name}: later recordings will be labelled."
+        )
+    return _back_to_speakers(request, speaker.transcript)
+
+
+@login_required
+@require_POST
+def segment_reassign(request, pk):
+    segment = selectors.segment_get(owner=request.user, pk=pk)
+    form = ReassignForm(request.POST)
+    if form.is_valid():
+        speaker = selectors.speaker_get(owner=request.user, pk=form.cleaned_data["speaker"])
+        try:
+            services.segment_reassign(segment=segment, speaker=speaker)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+    url = segment.transcript.get_absolute_url()
+    return _back_to(request, f"{url}#segment-{segment.pk}")
+
+
+@login_required
+@require_GET
+def profile_list(request):
+    profiles = selectors.voice_profile_list(owner=request.user).select_related("source_transcript")
+    return render(request, "analysis/profiles.html", {"profiles": profiles})
+
+
+@login_required
+@require_POST
+def profile_rename(request, pk):
+    profile = selectors.voice_profile_get(owner=request.user, pk=pk)
+    form = NameForm(request.POST)
+    try:
+        form.is_valid()
+        services.voice_profile_rename(profile=profile, name=form.cleaned_data.get("name", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return _back_to(request, reverse("analysis:profiles"))
+
+
+@login_required
+@require_POST
+def profile_delete(request, pk):
+    profile = selectors.voice_profile_get(owner=request.user, pk=pk)
+    services.voice_profile_delete(profile=profile)
+    messages.success(request, f"Deleted the voice profile {profile.name}.")
+    return _back_to(request, reverse("analysis:profiles"))
+
+
+def _back_to_speakers(request, transcript):
+    return _back_to(request, transcript.get_absolute_url() + "#speakers")
+
+
+def _back_to(request, url):
+    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
