@@ -1,0 +1,48 @@
+"""Writes for voices: custom voices (samples, consent, checks, matching, cloning, sharing,
+deleting), previews, and speaking with a resolved voice."""
+
+from .cloning import clone_delete, clone_retry, clone_run, clone_start, cloning_alias
+from .custom import (
+    CONSENT_STATEMENTS,
+    Consent,
+    SampleUpload,
+    consent_statement,
+    match_candidates,
+    sample_delete,
+    samples_add,
+    voice_build,
+    voice_create,
+    voice_delete,
+    voice_retry,
+    voice_share,
+    voice_unshare,
+    voices_recover,
+)
+from .previews import preview_refresh, preview_request, preview_run
+from .synthesis import voice_synthesize_pcm
+
+__all__ = [
+    "CONSENT_STATEMENTS",
+    "Consent",
+    "SampleUpload",
+    "clone_delete",
+    "clone_retry",
+    "clone_run",
+    "clone_start",
+    "cloning_alias",
+    "consent_statement",
+    "match_candidates",
+    "preview_refresh",
+    "preview_request",
+    "preview_run",
+    "sample_delete",
+    "samples_add",
+    "voice_build",
+    "voice_create",
+    "voice_delete",
+    "voice_retry",
+    "voice_share",
+    "voice_synthesize_pcm",
+    "voice_unshare",
+    "voices_recover",
+]

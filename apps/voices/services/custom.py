@@ -1,0 +1,347 @@
+"""Custom voices: made from samples with the owner's consent, checked and matched in a worker,
+shared with named users, deleted with everything derived from them."""
+
+import logging
+import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apps.core.media import InvalidMedia, decode_all, probe
+from apps.core.workers import is_local_and_dead, worker_id
+from apps.engines.errors import ErrorKind, ProviderError
+from apps.engines.tts import tts_backends
+from apps.engines.voice.match import Candidate, voice_match
+
+from .. import checks
+from ..models import CustomVoice, VoiceConsent, VoiceSample, VoiceShare, voice_folder
+from . import cloning, previews
+
+logger = logging.getLogger(__name__)
+Status = CustomVoice.Status
+
+MAX_SAMPLES = 25
+
+_SPEAKER = "{speaker}"
+CONSENT_STATEMENTS = {
+    VoiceConsent.Basis.OWN_VOICE: (
+        "I confirm that these recordings are of my own voice ({speaker}) and I agree that a "
+        "synthetic voice is made from them. I will not use it to deceive, impersonate or harm "
+        "anyone."
+    ),
+    VoiceConsent.Basis.WRITTEN_PERMISSION: (
+        "I confirm that I have the written permission of {speaker}, the person speaking in these "
+        "recordings, to make a synthetic voice from them and to use it as they agreed. I will "
+        "not use it to deceive, impersonate or harm anyone."
+    ),
+}
+
+
+def consent_statement(*, basis: str, speaker_name: str) -> str:
+    """The text the user agrees to, with the speaker's name in it (the template when empty)."""
+    return CONSENT_STATEMENTS[VoiceConsent.Basis(basis)].format(
+        speaker=speaker_name.strip() or _SPEAKER.format(speaker="the speaker")
+    )
+
+
+@dataclass(frozen=True)
+class Consent:
+    """What the user confirmed in the form, and where from."""
+
+    basis: str
+    speaker_name: str
+    confirmed: bool
+    ip_address: str | None = None
+    user_agent: str = ""
+
+
+@dataclass(frozen=True)
+class SampleUpload:
+    file: UploadedFile
+    source: str = VoiceSample.Source.UPLOAD
+
+
+def voice_create(
+    *,
+    owner: User,
+    name: str,
+    samples: Sequence[SampleUpload],
+    consent: Consent,
+    description: str = "",
+) -> CustomVoice:
+    """Store the samples with the consent under which they were given, and queue the build
+    (checks, then the voice match; then the cloud clone where cloning is configured).
+
+    Raises ValidationError on "consent" (not confirmed), "name" or "samples" (none, too many,
+    or not audio); nothing is kept then.
+    """
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "The voice needs a name."})
+    _validate_consent(consent)
+    with transaction.atomic():
+        voice = CustomVoice.objects.create(
+            owner=owner, name=name[:100], description=description.strip()[:300]
+        )
+        _store_samples(voice, owner, samples, consent)
+    voice_build_enqueue(voice)
+    return voice
+
+
+def samples_add(
+    *, voice: CustomVoice, samples: Sequence[SampleUpload], consent: Consent
+) -> list[VoiceSample]:
+    """More samples for a voice whose build failed, under a newly confirmed consent."""
+    if voice.status != Status.FAILED:
+        raise ValidationError({"samples": "Samples can be added when a voice could not be made."})
+    _validate_consent(consent)
+    with transaction.atomic():
+        return _store_samples(voice, voice.owner, samples, consent)
+
+
+def _validate_consent(consent: Consent) -> None:
+    errors = {}
+    if consent.basis not in VoiceConsent.Basis.values:
+        errors["consent_basis"] = "Say whose voice this is."
+    if not consent.speaker_name.strip():
+        errors["speaker_name"] = "Give the speaker's name."
+    if not consent.confirmed:
+        errors["consent"] = "A voice is made only after you confirm the consent statement."
+    if errors:
+        raise ValidationError(errors)
+
+
+def _store_samples(
+    voice: CustomVoice, owner: User, samples: Sequence[SampleUpload], consent: Consent
+) -> list[VoiceSample]:
+    """Save the files and their rows; on a bad file, remove what was saved and raise."""
+    count = voice.samples.count() + len(samples)
+    if not samples or count > MAX_SAMPLES:
+        raise ValidationError(
+            {"samples": f"Give between 1 and {MAX_SAMPLES} recordings of the speaker."}
+        )
+    consent_row = VoiceConsent.objects.create(
+        voice=voice,
+        basis=consent.basis,
+        speaker_name=consent.speaker_name.strip()[:200],
+        statement=consent_statement(basis=consent.basis, speaker_name=consent.speaker_name),
+        confirmed_by=owner,
+        confirmed_at=timezone.now(),
+        ip_address=consent.ip_address or None,
+        user_agent=consent.user_agent[:300],
+    )
+    stored, errors = [], []
+    for upload in samples:
+        original = Path(upload.file.name or "recording").name
+        sample = VoiceSample(
+            voice=voice,
+            consent=consent_row,
+            original_filename=original[:255],
+            source=upload.source,
+            content_type=(getattr(upload.file, "content_type", "") or "")[:100],
+        )
+        sample.file.save(original, upload.file, save=False)
+        stored.append(sample)
+        try:
+            sample.duration = probe(Path(sample.file.path)).duration
+        except InvalidMedia as exc:
+            errors.append(f"{original}: {exc}")
+    if errors:
+        for sample in stored:
+            sample.file.delete(save=False)
+        if not voice.samples.exists():  # a new voice: its folder goes too
+            _delete_folder(voice_folder(voice))
+        raise ValidationError({"samples": errors})
+    for sample in stored:
+        sample.save()
+    return stored
+
+
+def voice_build_enqueue(voice: CustomVoice) -> None:
+    from ..tasks import voice_build_job  # tasks import services
+
+    transaction.on_commit(lambda: voice_build_job.enqueue(str(voice.pk)))
+
+
+def voice_retry(*, voice: CustomVoice) -> None:
+    """Build a voice whose build failed again (after samples were removed or added)."""
+    updated = CustomVoice.objects.filter(pk=voice.pk, status=Status.FAILED).update(
+        status=Status.QUEUED, error="", error_kind="", finished_at=None
+    )
+    if updated:
+        voice_build_enqueue(voice)
+    voice.refresh_from_db()
+
+
+def sample_delete(*, sample: VoiceSample) -> None:
+    """Remove one sample of a voice that could not be made (so it can be tried again)."""
+    if sample.voice.status != Status.FAILED:
+        raise ValidationError("Samples can be removed when a voice could not be made.")
+    sample.file.delete(save=False)
+    sample.delete()
+
+
+def voice_share(*, voice: CustomVoice, username: str) -> VoiceShare:
+    """Let `username` see and speak with the voice (not edit, delete or hear the samples)."""
+    user = User.objects.filter(username__iexact=username.strip(), is_active=True).first()
+    if user is None:
+        raise ValidationError({"username": f"There is no user called “{username.strip()}”."})
+    if user.pk == voice.owner_id:
+        raise ValidationError({"username": "The voice is yours already."})
+    share, _ = VoiceShare.objects.get_or_create(voice=voice, user=user)
+    return share
+
+
+def voice_unshare(*, voice: CustomVoice, user_id: int) -> None:
+    VoiceShare.objects.filter(voice=voice, user_id=user_id).delete()
+
+
+def voice_delete(*, voice: CustomVoice, keep_cloud: bool = False) -> None:
+    """Delete the voice with its samples, consents, shares, previews and files.
+
+    Its clone at the provider is deleted first; when that fails, ProviderError is raised and
+    nothing is deleted here, unless `keep_cloud` (the owner chose to delete it here anyway,
+    knowing the clone stays at the provider).
+    """
+    if voice.cloud_voice_id and not keep_cloud:
+        cloning.clone_delete(voice=voice)
+    folder = voice_folder(voice)  # before delete() clears the primary key
+    voice.delete()
+    _delete_folder(folder)
+
+
+def _delete_folder(folder: str) -> None:
+    shutil.rmtree(Path(default_storage.path(folder)), ignore_errors=True)
+
+
+# --- In the worker ---------------------------------------------------------------------------
+
+
+def voice_build(*, voice_id: str) -> None:
+    """Check the samples and make the voice match. Called by the task; safe to call twice."""
+    now = timezone.now()
+    claimed = CustomVoice.objects.filter(pk=voice_id, status=Status.QUEUED).update(
+        status=Status.CHECKING,
+        worker_id=worker_id(),
+        started_at=now,
+        attempts=F("attempts") + 1,
+        error="",
+        error_kind="",
+    )
+    if not claimed:
+        logger.info("Voice %s is not queued any more; nothing to do", voice_id)
+        return
+    voice = CustomVoice.objects.get(pk=voice_id)
+    try:
+        audio = _check_samples(voice)
+        cloning.clone_start(voice=voice)
+        _update(voice, status=Status.MATCHING)
+        match = voice_match(audio, match_candidates())
+        _update(voice, status=Status.READY, match=match.as_dict(), finished_at=timezone.now())
+        previews.preview_refresh(voice=voice)
+    except _Gone:
+        logger.info("Voice %s was deleted while it was being made", voice_id)
+    except ProviderError as exc:
+        _fail(voice, exc.message, exc.kind)
+    except Exception:
+        logger.exception("Voice %s failed", voice_id)
+        _fail(voice, "An internal error stopped the voice from being made.", ErrorKind.INTERNAL)
+
+
+def _check_samples(voice: CustomVoice) -> list:
+    """Run the checks, store each sample's results; the decoded audio when all pass."""
+    samples = list(voice.samples.all())
+    audio, reports = [], []
+    for sample in samples:
+        path = Path(sample.file.path)
+        if not path.is_file():
+            raise ProviderError(
+                f"The sample {sample.original_filename} is missing from storage.",
+                kind=ErrorKind.INVALID_INPUT,
+            )
+        audio.append(decode_all(path))
+        reports.append(checks.sample_check(audio[-1]))
+    reports, problems = checks.set_check(reports, [s.original_filename for s in samples])
+    for sample, report in zip(samples, reports, strict=True):
+        VoiceSample.objects.filter(pk=sample.pk).update(
+            duration=report.duration,
+            passed=report.passed,
+            checks=[c.as_dict() for c in report.checks],
+            speech_seconds=round(report.speech_seconds, 2),
+            level_db=round(report.level_db, 1),
+            clipped_percent=round(report.clipped_percent, 3),
+        )
+    failed = sum(not r.passed for r in reports)
+    if failed:
+        problems.insert(
+            0,
+            f"{failed} of {len(reports)} samples did not pass the checks (see each sample); "
+            "remove them or add better ones, then try again.",
+        )
+    if problems:
+        raise ProviderError(" ".join(problems), kind=ErrorKind.INVALID_INPUT)
+    return audio
+
+
+def match_candidates() -> list[Candidate]:
+    """The stock voices to match against (settings.VOICEPORTAL_MATCH_CANDIDATES)."""
+    wanted = settings.VOICEPORTAL_MATCH_CANDIDATES
+    candidates = []
+    for entry in wanted:
+        engine, _, voice_id = entry.partition(":")
+        if engine not in tts_backends:
+            continue
+        backend = tts_backends[engine]
+        for voice in backend.voices():
+            if not voice_id or voice.id == voice_id:
+                candidates.append((backend, voice))
+    if not candidates:
+        raise ProviderError(
+            "No stock voices are configured to match custom voices against "
+            "(VOICEPORTAL_MATCH_CANDIDATES).",
+            kind=ErrorKind.INTERNAL,
+            permanent=True,
+        )
+    return candidates
+
+
+def _update(voice: CustomVoice, **fields) -> None:
+    if not CustomVoice.objects.filter(pk=voice.pk).update(**fields):
+        raise _Gone
+    for name, value in fields.items():
+        setattr(voice, name, value)
+
+
+def _fail(voice: CustomVoice, message: str, kind: str) -> None:
+    CustomVoice.objects.filter(pk=voice.pk).update(
+        status=Status.FAILED,
+        error=message,
+        error_kind=kind,
+        finished_at=timezone.now(),
+        worker_id="",
+    )
+
+
+class _Gone(Exception):
+    """The voice was deleted while its job ran."""
+
+
+def voices_recover() -> list[str]:
+    """Re-queue builds whose worker process on this host is gone. Returns the ids re-queued."""
+    recovered = []
+    for voice in CustomVoice.objects.filter(status__in=[Status.CHECKING, Status.MATCHING]):
+        if is_local_and_dead(voice.worker_id) and CustomVoice.objects.filter(
+            pk=voice.pk, worker_id=voice.worker_id, status=voice.status
+        ).update(status=Status.QUEUED, worker_id=""):
+            voice_build_enqueue(voice)
+            recovered.append(str(voice.pk))
+    return recovered

@@ -1,0 +1,75 @@
+"""Sample checks on real recordings: speech, level, clipping and one speaker."""
+
+import numpy as np
+import pytest
+
+from apps.engines.voice.embed import load_audio
+from apps.voices.checks import Level, sample_check, set_check
+
+
+@pytest.fixture(scope="module")
+def speaker1(corpus):
+    return [load_audio(corpus / f"eagle_spk1_utt{i}.wav") for i in (1, 2)]
+
+
+@pytest.fixture(scope="module")
+def speaker2(corpus):
+    return load_audio(corpus / "eagle_spk2_test.wav")
+
+
+def levels(report) -> dict[str, Level]:
+    return {c.name: c.level for c in report.checks}
+
+
+def test_recordings_of_one_speaker_pass(speaker1):
+    reports, problems = set_check([sample_check(a) for a in speaker1], ["utt1", "utt2"])
+    assert problems == []
+    for report in reports:
+        assert report.passed and 7 < report.speech_seconds < 10
+        assert set(levels(report).values()) == {Level.OK}
+        assert {"speech", "level", "clipping", "speaker", "same_speaker"} <= set(levels(report))
+
+
+def test_silence_is_refused(speaker1):
+    report = sample_check(np.zeros(5 * 16_000, np.float32))
+    assert not report.passed and levels(report)["speech"] == Level.ERROR
+    assert "silent" in report.checks[0].message
+    _, problems = set_check([report], ["silence.wav"])
+    assert "at least 3 s" in problems[0]
+
+
+def test_a_different_speaker_in_the_set_is_flagged(speaker1, speaker2):
+    reports, _ = set_check(
+        [sample_check(a) for a in (*speaker1, speaker2)], ["utt1", "utt2", "other"]
+    )
+    assert [r.passed for r in reports] == [True, True, False]
+    flagged = next(c for c in reports[2].checks if c.name == "same_speaker")
+    assert "different person" in flagged.message and "utt" in flagged.message
+
+
+def test_two_people_in_one_recording_are_flagged(speaker1, speaker2):
+    report = sample_check(np.concatenate([speaker1[0], speaker2]))
+    assert levels(report)["speaker"] == Level.ERROR and not report.passed
+    assert "different people" in next(c.message for c in report.checks if c.name == "speaker")
+
+
+def test_a_meeting_recording_is_flagged(corpus):
+    report = sample_check(load_audio(corpus / "falcon_3spk.wav"))
+    assert levels(report)["speaker"] == Level.ERROR
+
+
+def test_clipping_is_flagged(speaker1):
+    report = sample_check(np.clip(speaker1[0] * 12, -1, 1))
+    assert levels(report)["clipping"] == Level.ERROR and "clipped" in report.checks[2].message
+
+
+def test_a_quiet_recording_gets_advice(speaker1):
+    report = sample_check(speaker1[0] * 0.05)
+    assert levels(report)["level"] == Level.WARNING and report.passed
+    assert levels(sample_check(speaker1[0] * 0.02))["level"] == Level.ERROR
+
+
+def test_too_much_audio_is_refused(speaker1):
+    report = sample_check(speaker1[0])
+    _, problems = set_check([report] * 40, [f"s{i}" for i in range(40)])
+    assert any("under 5 minutes" in p for p in problems)
