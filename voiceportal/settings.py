@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.transcripts",
     "apps.analysis",
+    "apps.voices",
+    "apps.speech",
     "apps.api",
 ]
 
@@ -139,9 +141,12 @@ FILE_UPLOAD_HANDLERS = [
 TASKS = {
     "default": {
         "BACKEND": env_str("VOICEPORTAL_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default"],
+        "QUEUES": ["default", "speech"],
     }
 }
+# Queues: "default" for long jobs (transcription, analyses), "speech" for interactive synthesis,
+# so a long transcription never delays someone waiting for speech. `make run` starts a worker
+# for each.
 # A running job whose worker has not reported for this long is taken as dead and re-queued.
 VOICEPORTAL_JOB_STALE_SECONDS = env_int("VOICEPORTAL_JOB_STALE_SECONDS", 300)
 
@@ -197,6 +202,74 @@ if env_str("ASSEMBLYAI_API_KEY"):
             # AssemblyAI runs either chapters or a summary: turn chapters off to get one.
             "summarization": env_bool("ASSEMBLYAI_SUMMARIZATION", False),
             "auto_highlights": env_bool("ASSEMBLYAI_AUTO_HIGHLIGHTS", False),
+        },
+    }
+
+# Text-to-speech: one alias per engine, like SPEECH_TO_TEXT. Generations store the alias.
+TEXT_TO_SPEECH_DEFAULT = env_str("VOICEPORTAL_TTS_DEFAULT", "piper")
+_TTS_THREADS = env_int("VOICEPORTAL_TTS_CPU_THREADS", 1)  # ONNX threads per worker
+TEXT_TO_SPEECH = {
+    "piper": {
+        "BACKEND": "apps.engines.tts.piper.PiperBackend",
+        "OPTIONS": {"cpu_threads": _TTS_THREADS},
+    },
+    "kokoro": {
+        "BACKEND": "apps.engines.tts.kokoro.KokoroBackend",
+        "OPTIONS": {"cpu_threads": _TTS_THREADS, "default_voice": "jf_alpha"},
+    },
+    "espeak": {
+        "BACKEND": "apps.engines.tts.espeak.EspeakBackend",
+        "OPTIONS": {
+            "executable": env_str("VOICEPORTAL_ESPEAK", "espeak-ng"),
+            "variants_for": ("en-us",),
+        },
+    },
+}
+
+if env_str("OPENAI_API_KEY"):
+    TEXT_TO_SPEECH["openai"] = {
+        "BACKEND": "apps.engines.tts.openai.OpenAITextToSpeech",
+        "OPTIONS": {
+            "api_key": env_str("OPENAI_API_KEY"),
+            "base_url": env_str("OPENAI_BASE_URL") or None,
+            "timeout": env_float("OPENAI_TTS_TIMEOUT", 60.0),
+            "max_retries": env_int("OPENAI_MAX_RETRIES", 2),
+            "model": env_str("OPENAI_TTS_MODEL", "gpt-4o-mini-tts"),
+            "default_voice": env_str("OPENAI_TTS_VOICE", "marin"),
+        },
+    }
+
+_ELEVENLABS = {
+    "api_key": env_str("ELEVENLABS_API_KEY"),
+    "base_url": env_str("ELEVENLABS_BASE_URL") or None,  # the SDK reads no such variable itself
+    "max_retries": env_int("ELEVENLABS_MAX_RETRIES", 2),
+}
+if _ELEVENLABS["api_key"]:
+    TEXT_TO_SPEECH["elevenlabs"] = {
+        "BACKEND": "apps.engines.tts.elevenlabs.ElevenLabsTextToSpeech",
+        "OPTIONS": {
+            **_ELEVENLABS,
+            "timeout": env_float("ELEVENLABS_TIMEOUT", 60.0),
+            "model": env_str("ELEVENLABS_TTS_MODEL", "eleven_multilingual_v2"),
+            "default_voice": env_str("ELEVENLABS_TTS_VOICE"),  # empty: the account's first voice
+            "voices_ttl": env_float("ELEVENLABS_VOICES_TTL", 300.0),
+        },
+    }
+
+# Custom voices are matched against these stock voices: engine aliases (all their voices) or
+# single "engine:voice" ids.
+VOICEPORTAL_MATCH_CANDIDATES = env_list("VOICEPORTAL_MATCH_CANDIDATES", ["piper", "kokoro"])
+
+# Voice cloning at a provider (instant voice cloning); empty when no provider is configured.
+VOICE_CLONING_DEFAULT = env_str("VOICEPORTAL_CLONING_DEFAULT")  # empty: the first alias
+VOICE_CLONING = {}
+if _ELEVENLABS["api_key"]:
+    VOICE_CLONING["elevenlabs"] = {
+        "BACKEND": "apps.engines.cloning.elevenlabs.ElevenLabsCloning",
+        "OPTIONS": {
+            **_ELEVENLABS,
+            "timeout": env_float("ELEVENLABS_UPLOAD_TIMEOUT", 300.0),
+            "tts_engine": "elevenlabs",
         },
     }
 

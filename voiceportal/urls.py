@@ -7,6 +7,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("account/", include("apps.accounts.urls")),
     path("transcripts/", include("apps.transcripts.urls")),
+    path("analysis/", include("apps.analysis.urls")),
+    path("voices/", include("apps.voices.urls")),
+    path("speech/", include("apps.speech.urls")),
     path("", include("apps.api.urls")),
     path("healthz", include("apps.core.urls")),
 ]

@@ -5,6 +5,7 @@ from . import views, views_keys
 urlpatterns = [
     path("v1/audio/transcriptions", views.transcriptions, name="api_transcriptions"),
     path("v1/audio/translations", views.translations, name="api_translations"),
+    path("v1/audio/speech", views.speech_create, name="api_speech"),
     path("v1/models", views.models, name="api_models"),
     path("v1/models/<str:model_id>", views.model_detail, name="api_model_detail"),
     path("account/keys/new/", views_keys.api_key_new, name="api_key_new"),

@@ -9,9 +9,11 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.engines.stt import stt_backends
+from apps.speech.models import Generation
+from apps.speech.streaming import GrowingAudio, SynthesisFailed, audio_response, sse_response
 from apps.transcripts import formats
 
-from . import transcription
+from . import speech, transcription
 from .auth import api_key_required
 from .errors import ApiError
 
@@ -39,14 +41,20 @@ async def _transcribe(request, *, task: str):
     parsed = transcription.parse_request(post, task=task)
     transcript = await sync_to_async(transcription.create_job)(request, parsed)
     if parsed.stream:
-        return _event_stream(transcript)
+        return _event_stream(transcript, diarized=parsed.diarized)
     transcript = await transcription.wait_for(transcript)
     transcription.raise_if_failed(transcript)
+    if parsed.diarized:
+        await transcription.wait_for_speakers(transcript)
     document = await transcription.document(transcript)
     return _render(document, parsed)
 
 
 def _render(document, parsed) -> HttpResponse:
+    if parsed.response_format == "diarized_json":
+        return JsonResponse(
+            formats.to_diarized_json(document), json_dumps_params={"ensure_ascii": False}
+        )
     if parsed.response_format == "verbose_json":
         body = formats.to_verbose_json(
             document,
@@ -65,15 +73,18 @@ def _render(document, parsed) -> HttpResponse:
     )
 
 
-def _event_stream(transcript) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(_events(transcript), content_type="text/event-stream")
+def _event_stream(transcript, *, diarized: bool) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(
+        _events(transcript, diarized=diarized), content_type="text/event-stream"
+    )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
 
 
-async def _events(transcript):
-    """transcript.text.delta per decoded segment, then transcript.text.done (or an error)."""
+async def _events(transcript, *, diarized: bool):
+    """transcript.text.delta per decoded segment; when diarized, transcript.text.segment per
+    speaker segment once the speakers are known; then transcript.text.done (or an error)."""
     sent, texts = -1, []
     while True:
         await transcript.arefresh_from_db()
@@ -84,6 +95,17 @@ async def _events(transcript):
         if transcript.is_finished:
             break
         await asyncio.sleep(transcription.POLL_SECONDS)
+    if transcript.status == transcript.Status.DONE and diarized:
+        try:
+            await transcription.wait_for_speakers(transcript)
+        except ApiError as exc:
+            yield _frame(
+                {"error": {"message": exc.message, "type": "server_error", "code": exc.code}}
+            )
+            return
+        document = await transcription.document(transcript)
+        for segment in formats.to_diarized_json(document)["segments"]:
+            yield _frame(segment)
     if transcript.status == transcript.Status.DONE:
         yield _frame(
             {
@@ -109,6 +131,31 @@ def _frame(payload: dict) -> bytes:
     return f"data: {json.dumps(payload, ensure_ascii=False)}\n\n".encode()
 
 
+@csrf_exempt
+@require_POST
+@api_key_required
+async def speech_create(request):
+    """Speech as it is synthesised: the headers go out with the first audio, so an error that
+    comes before any audio (the engine refusing the request) is still a proper error reply."""
+    parsed = speech.parse_request(request.body)
+    generation = await sync_to_async(speech.create_generation)(request.api_user, parsed)
+    audio = GrowingAudio(generation)
+    try:
+        first = await audio.next() or b""
+    except SynthesisFailed as exc:
+        raise ApiError.from_job(exc.message, exc.kind) from None
+    if parsed.stream_format == "sse":
+
+        async def usage():
+            return speech.usage(await Generation.objects.aget(pk=generation.pk))
+
+        response = sse_response(first, audio, usage=usage)
+    else:
+        response = audio_response(first, audio, content_type=generation.content_type)
+    response["X-Generation-Id"] = str(generation.pk)
+    return response
+
+
 @require_GET
 @api_key_required
 async def models(request):
@@ -130,6 +177,8 @@ def _model_list() -> list[dict]:
     names = []
     for model in stt_backends.default().models():
         names += [*model.aliases, model.name]
+    names.append(transcription.DIARIZE_MODEL)
+    names += speech.model_names()
     unique = list(dict.fromkeys(names))
     return [
         {"id": n, "object": "model", "created": MODEL_CREATED, "owned_by": "voiceportal"}

@@ -97,7 +97,7 @@ class StreamEncoder:
         if self._header_sent or self.format != "wav":
             return b""
         self._header_sent = True
-        return _streaming_wav_header(OUTPUT_RATE)
+        return streaming_wav_header(OUTPUT_RATE)
 
     def _to_output_rate(self, chunk: AudioChunk) -> np.ndarray:
         """Int16 mono samples at OUTPUT_RATE."""
@@ -114,7 +114,7 @@ class StreamEncoder:
         return np.concatenate(out).astype("<i2") if out else np.zeros(0, "<i2")
 
 
-def _streaming_wav_header(rate: int) -> bytes:
+def streaming_wav_header(rate: int) -> bytes:
     unknown = 0xFFFFFFFF
     return (
         b"RIFF"

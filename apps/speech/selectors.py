@@ -1,0 +1,85 @@
+"""Reads for speech generations, always scoped by owner, and what the studio offers."""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from apps.engines.tts import tts_backends
+from apps.voices.selectors import VoiceOption, stock_id, voice_options
+
+from .models import Generation
+
+
+def generation_list(*, owner: User) -> QuerySet[Generation]:
+    return Generation.objects.filter(owner=owner)
+
+
+def generation_get(*, owner: User, pk) -> Generation:
+    """The owner's generation, or 404 (also for another user's id)."""
+    return get_object_or_404(Generation, pk=pk, owner=owner)
+
+
+async def generation_aget(*, owner: User, pk) -> Generation:
+    generation = await Generation.objects.filter(pk=pk, owner=owner).afirst()
+    if generation is None:
+        raise Http404("No such generation")
+    return generation
+
+
+@dataclass(frozen=True)
+class StudioVoice:
+    """A voice in the studio's picker, with what its engine can do."""
+
+    option: VoiceOption
+    engine_label: str
+    supports_instructions: bool
+    speed_range: tuple[float, float]
+
+    @property
+    def languages(self) -> str:
+        return " ".join(self.option.languages)
+
+
+@dataclass(frozen=True)
+class VoiceGroup:
+    label: str
+    voices: list[StudioVoice]
+
+
+_GROUPS = (("custom", "My voices"), ("shared", "Shared with me"), ("stock", "Stock voices"))
+
+
+def studio_voices(*, user: User) -> list[VoiceGroup]:
+    """The voices `user` may speak with, the user's own first, each with its engine's abilities."""
+    voices = []
+    for option in voice_options(user=user):
+        backend = tts_backends[option.engine]
+        voices.append(
+            StudioVoice(
+                option=option,
+                engine_label=backend.label,
+                supports_instructions=backend.supports_instructions,
+                speed_range=backend.speed_range,
+            )
+        )
+    groups = []
+    for kind, label in _GROUPS:
+        members = [v for v in voices if v.option.kind == kind]
+        if members:
+            groups.append(VoiceGroup(label, members))
+    return groups
+
+
+def default_voice_id(groups: list[VoiceGroup]) -> str:
+    """The default engine's default voice, where it is on offer; else the first voice."""
+    backend = tts_backends.default()
+    wanted = stock_id(backend.alias, backend.default_voice)
+    ids = [v.option.id for g in groups for v in g.voices]
+    return wanted if wanted in ids else (ids[0] if ids else "")
+
+
+def studio_voice_find(groups: list[VoiceGroup], voice_id: str) -> StudioVoice | None:
+    return next((v for g in groups for v in g.voices if v.option.id == voice_id), None)

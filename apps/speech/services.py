@@ -1,0 +1,282 @@
+"""Writes for speech generations: create (and queue), run in a worker, delete, recover."""
+
+import logging
+import shutil
+import struct
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from apps.core.workers import is_local_and_dead, worker_id
+from apps.engines.errors import ErrorKind, ProviderError
+from apps.engines.tts import tts_backends
+from apps.engines.tts.base import (
+    AUDIO_FORMATS,
+    DEFAULT_MAX_CHARS,
+    MAX_SPEED,
+    MIN_SPEED,
+    AudioChunk,
+    SpeechRequest,
+)
+from apps.engines.tts.encode import StreamEncoder
+from apps.engines.tts.text import split_sentences
+from apps.voices.selectors import ResolvedVoice, voice_resolve
+from apps.voices.services import voice_synthesize_pcm
+
+from .models import Generation
+
+logger = logging.getLogger(__name__)
+Status = Generation.Status
+
+# OpenAI's input limit, which its clients expect; the studio uses the same.
+MAX_CHARS = DEFAULT_MAX_CHARS
+
+
+def generation_create(
+    *,
+    owner: User,
+    text: str,
+    voice_id: str,
+    language: str = "",
+    speed: float = 1.0,
+    audio_format: str = "mp3",
+    instructions: str = "",
+    model: str = "",
+    source: str = Generation.Source.WEB,
+) -> Generation:
+    """Check the request, store it and queue its synthesis on the "speech" queue.
+
+    Raises ValidationError keyed by field ("text", "voice", "language", "speed", "format")
+    for a request that cannot be spoken; nothing is stored then.
+    """
+    if audio_format not in AUDIO_FORMATS:
+        choices = ", ".join(AUDIO_FORMATS)
+        raise ValidationError(
+            {"format": f"Unknown format {audio_format!r}; choose one of {choices}."}
+        )
+    if not MIN_SPEED <= speed <= MAX_SPEED:
+        raise ValidationError({"speed": f"Speed must be between {MIN_SPEED} and {MAX_SPEED}."})
+    voice = _resolve(owner, voice_id)
+    backend = tts_backends[voice.engine]
+    sentences, language = _check_text(voice, text=text, language=language)
+    generation = Generation(
+        owner=owner,
+        source=source,
+        text=text.strip(),
+        voice_id=voice.id,
+        voice_name=voice.name,
+        engine=voice.engine,
+        model=model[:50],
+        language=language,
+        speed=speed,
+        format=audio_format,
+        instructions=instructions.strip() if backend.supports_instructions else "",
+        sentences_total=len(sentences),
+    )
+    generation.audio.name = f"speech/{owner.pk}/{generation.pk}/speech.{generation.file_extension}"
+    generation.save()
+    generation_enqueue(generation)
+    return generation
+
+
+def _resolve(owner: User, voice_id: str) -> ResolvedVoice:
+    try:
+        return voice_resolve(user=owner, voice_id=voice_id)
+    except ProviderError as exc:
+        raise ValidationError({"voice": exc.message}) from None
+
+
+def _check_text(voice: ResolvedVoice, *, text: str, language: str) -> tuple[list[str], str]:
+    """The sentences the engine will speak, and the language code it will use."""
+    backend = tts_backends[voice.engine]
+    info = backend.resolve_voice(voice.engine_voice)
+    try:
+        language = backend.resolve_language(info, language) if info and language else language
+    except ProviderError as exc:
+        raise ValidationError({"language": exc.message}) from None
+    try:
+        sentences = split_sentences(
+            text, language=language or "en", max_chars=min(MAX_CHARS, backend.max_chars)
+        )
+    except ProviderError as exc:
+        raise ValidationError({"text": exc.message}) from None
+    return sentences, language
+
+
+def generation_enqueue(generation: Generation) -> None:
+    from .tasks import synthesize_job  # tasks import services: import here to avoid a cycle
+
+    transaction.on_commit(lambda: synthesize_job.enqueue(str(generation.pk)))
+
+
+def generation_delete(*, generation: Generation) -> None:
+    """Remove the row and the audio; a running synthesis notices and stops."""
+    folder = _audio_folder(generation)
+    generation.delete()
+    _remove_folder(folder)
+
+
+def _audio_folder(generation: Generation) -> Path | None:
+    """The generation's own folder (see generation_create), which holds only its audio."""
+    if not generation.audio:
+        return None
+    folder = Path(generation.audio.path).parent
+    return folder if folder.name == str(generation.pk) else None
+
+
+# --- In the worker ---------------------------------------------------------------------------
+
+
+def generation_run(*, generation_id: str) -> None:
+    """Claim the job and run it. Called by the task; safe to call twice (the claim is atomic)."""
+    now = timezone.now()
+    claimed = Generation.objects.filter(pk=generation_id, status=Status.QUEUED).update(
+        status=Status.RUNNING, worker_id=worker_id(), heartbeat_at=now, started_at=now
+    )
+    if not claimed:
+        logger.info("Generation %s is not queued any more; nothing to do", generation_id)
+        return
+    _Synthesis(Generation.objects.select_related("owner").get(pk=generation_id)).run()
+
+
+class _Synthesis:
+    """Speaks the text sentence by sentence, appending encoded audio to the file as it comes,
+    so a listener can stream the file while it grows."""
+
+    def __init__(self, generation: Generation):
+        self.generation = generation
+        self.pk = generation.pk
+        self.path = Path(generation.audio.path)
+        self.folder = _audio_folder(generation)
+        self.size = 0
+        self.duration = 0.0
+        self.sentences_done = 0
+        self._sentence = None
+
+    def run(self) -> None:
+        try:
+            self._synthesize()
+            self._update(
+                status=Status.DONE,
+                sentences_done=self.generation.sentences_total,
+                finished_at=timezone.now(),
+                worker_id="",
+            )
+        except _Gone:
+            logger.info("Generation %s was deleted while running", self.pk)
+            _remove_folder(self.folder)
+        except ProviderError as exc:
+            self._fail(exc.message, exc.kind)
+        except Exception:
+            logger.exception("Generation %s failed", self.pk)
+            self._fail("An internal error stopped the synthesis.", ErrorKind.INTERNAL)
+
+    def _synthesize(self) -> None:
+        g = self.generation
+        voice = voice_resolve(user=g.owner, voice_id=g.voice_id)
+        backend = tts_backends[voice.engine]
+        request = SpeechRequest(
+            text=g.text,
+            language=g.language,
+            speed=g.speed,
+            format=g.format,
+            instructions=g.instructions,
+            # An API client's model name goes to an engine that has models of that name.
+            model=g.model if any(m.name == g.model for m in backend.models()) else "",
+        )
+        encoder = StreamEncoder(g.format)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "wb") as out:
+            for chunk in voice_synthesize_pcm(voice=voice, request=request):
+                self._append(out, encoder.feed(chunk), chunk)
+            self._append(out, encoder.close(), None)
+        if g.format == "wav":
+            _patch_wav_sizes(self.path)
+
+    def _append(self, out, data: bytes, chunk: AudioChunk | None) -> None:
+        """Write and flush before the row says so: a reader that sees the row done finds all
+        the bytes in the file."""
+        if data:
+            out.write(data)
+            out.flush()
+            self.size += len(data)
+        fields = {"audio_size": self.size, "heartbeat_at": timezone.now()}
+        if chunk is not None:
+            self.duration += chunk.duration
+            # An engine may give several chunks for one sentence; each carries its sentence.
+            if chunk.text != self._sentence or not chunk.text:
+                self._sentence = chunk.text
+                self.sentences_done += 1
+            fields |= {
+                "duration": self.duration,
+                # The sentence being spoken is not done until the next one starts.
+                "sentences_done": max(0, self.sentences_done - 1),
+            }
+        if data and self.size == len(data):
+            fields["first_audio_at"] = timezone.now()
+        self._update(**fields)
+
+    def _fail(self, message: str, kind: str) -> None:
+        try:
+            self._update(
+                status=Status.FAILED,
+                error=message,
+                error_kind=kind,
+                finished_at=timezone.now(),
+                worker_id="",
+            )
+        except _Gone:
+            _remove_folder(self.folder)
+
+    def _update(self, **fields) -> None:
+        if not Generation.objects.filter(pk=self.pk).update(**fields):
+            raise _Gone
+
+
+def _remove_folder(folder: Path | None) -> None:
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+class _Gone(Exception):
+    """The generation was deleted while its job ran."""
+
+
+def _patch_wav_sizes(path: Path) -> None:
+    """Write the real sizes into the streaming WAV header ("unknown" while it grew), so the
+    finished file tells players its duration."""
+    size = path.stat().st_size
+    with open(path, "r+b") as f:
+        f.seek(4)
+        f.write(struct.pack("<I", min(size - 8, 0xFFFFFFFF)))
+        f.seek(40)
+        f.write(struct.pack("<I", min(size - 44, 0xFFFFFFFF)))
+
+
+def generations_recover(*, stale_after: float | None = None) -> list[str]:
+    """Fail running generations whose worker died (on this host when its process is gone,
+    anywhere when it has not reported for `stale_after` seconds). A generation is not resumed:
+    its listener has gone, and the file may end mid-frame. Returns the ids failed."""
+    stale_after = stale_after or settings.VOICEPORTAL_JOB_STALE_SECONDS
+    cutoff = timezone.now() - timedelta(seconds=stale_after)
+    failed = []
+    for g in Generation.objects.filter(status=Status.RUNNING).only(
+        "pk", "worker_id", "heartbeat_at"
+    ):
+        dead = is_local_and_dead(g.worker_id) or (g.heartbeat_at and g.heartbeat_at < cutoff)
+        if dead and Generation.objects.filter(
+            pk=g.pk, status=Status.RUNNING, worker_id=g.worker_id
+        ).update(
+            status=Status.FAILED,
+            error="The worker stopped during the synthesis; generate it again.",
+            error_kind=ErrorKind.UNAVAILABLE,
+            finished_at=timezone.now(),
+            worker_id="",
+        ):
+            failed.append(str(g.pk))
+    return failed

@@ -1,0 +1,153 @@
+"""Following a generation's audio file while the worker writes it, for async views.
+
+The worker appends encoded audio and flushes it before it updates the row, so a reader that
+has seen the row finished and then reads to the end of the file has every byte.
+"""
+
+import asyncio
+import base64
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from django.http import StreamingHttpResponse
+
+from apps.engines.tts.encode import OUTPUT_RATE, streaming_wav_header
+
+from .models import Generation
+
+logger = logging.getLogger(__name__)
+
+# Fast at first, while someone waits for the first sound; slower once audio is playing, or
+# when the queue is long.
+FIRST_POLL_SECONDS = 0.01
+FAST_POLL_FOR = 2.0
+POLL_SECONDS = 0.05
+READ_BYTES = 256 * 1024
+# No new audio for this long: the worker is gone or stuck (recovery happens only when a worker
+# starts), so the listener is told rather than kept waiting.
+STALL_SECONDS = 120.0
+
+
+class SynthesisFailed(Exception):
+    def __init__(self, message: str, kind: str):
+        super().__init__(message)
+        self.message, self.kind = message, kind or "internal"
+
+
+class GrowingAudio:
+    """The bytes of a generation's audio, as they are written."""
+
+    def __init__(self, generation: Generation):
+        self.pk = generation.pk
+        self.path = Path(generation.audio.path)
+        self.position = 0
+        self._last_data = time.monotonic()
+
+    async def next(self) -> bytes | None:
+        """The next bytes, waiting for them; None once the audio is complete.
+
+        Raises SynthesisFailed when the synthesis failed, stalled, or the generation was deleted.
+        """
+        while True:
+            if data := await self._read():
+                return data
+            row = (
+                await Generation.objects.filter(pk=self.pk)
+                .values("status", "error", "error_kind")
+                .afirst()
+            )
+            # Bytes may have come between the read and the query: read again before deciding.
+            if data := await self._read():
+                return data
+            if row is None:
+                raise SynthesisFailed("The generation was deleted.", "invalid_input")
+            if row["status"] == Generation.Status.DONE:
+                return None
+            if row["status"] == Generation.Status.FAILED:
+                raise SynthesisFailed(row["error"] or "The synthesis failed.", row["error_kind"])
+            waited = time.monotonic() - self._last_data
+            if waited > STALL_SECONDS:
+                raise SynthesisFailed(
+                    f"No audio came for {STALL_SECONDS:.0f} seconds: is a speech worker running?",
+                    "timeout",
+                )
+            fast = not self.position and waited < FAST_POLL_FOR
+            await asyncio.sleep(FIRST_POLL_SECONDS if fast else POLL_SECONDS)
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        while (data := await self.next()) is not None:
+            yield data
+
+    async def _read(self) -> bytes:
+        data = await asyncio.to_thread(self._read_file)
+        if data:
+            self.position += len(data)
+            self._last_data = time.monotonic()
+        return data
+
+    def _read_file(self) -> bytes:
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.position)
+                return f.read(READ_BYTES)
+        except FileNotFoundError:  # the worker has not started writing
+            return b""
+
+
+def audio_response(
+    first: bytes, audio: GrowingAudio, *, content_type: str
+) -> StreamingHttpResponse:
+    """Raw audio as it is written, starting with `first`."""
+    return _streaming(_raw(first, audio), content_type)
+
+
+def wav_response(first: bytes, audio: GrowingAudio) -> StreamingHttpResponse:
+    """Raw PCM wrapped in a WAV header, so a browser can play it while it grows."""
+    return _streaming(_raw(streaming_wav_header(OUTPUT_RATE) + first, audio), "audio/wav")
+
+
+async def _raw(first: bytes, audio: GrowingAudio):
+    """A failure after the headers went out cannot be told in raw audio: the audio ends where
+    it stopped (the row records why). Raising instead would not help: daphne neither closes
+    the connection nor ends the response, and the client would wait forever."""
+    yield first
+    try:
+        async for data in audio.chunks():
+            yield data
+    except SynthesisFailed as exc:
+        logger.warning("Generation %s failed while streaming: %s", audio.pk, exc.message)
+
+
+def sse_response(first: bytes, audio: GrowingAudio, *, usage) -> StreamingHttpResponse:
+    """OpenAI's speech events: speech.audio.delta per piece of audio, then speech.audio.done
+    with `usage()` (or an error event when the synthesis fails)."""
+
+    async def body():
+        yield _frame({"type": "speech.audio.delta", "audio": base64.b64encode(first).decode()})
+        try:
+            async for data in audio.chunks():
+                yield _frame(
+                    {"type": "speech.audio.delta", "audio": base64.b64encode(data).decode()}
+                )
+        except SynthesisFailed as exc:
+            yield _frame(
+                {"error": {"message": exc.message, "type": "server_error", "code": exc.kind}}
+            )
+            return
+        yield _frame({"type": "speech.audio.done", "usage": await usage()})
+
+    return _streaming(body(), "text/event-stream")
+
+
+def _frame(payload: dict) -> bytes:
+    return f"data: {json.dumps(payload)}\n\n".encode()
+
+
+def _streaming(body, content_type: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(body, content_type=content_type)
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # a proxy in front must not hold the audio back
+    return response

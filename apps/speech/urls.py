@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import views
+
+app_name = "speech"
+urlpatterns = [
+    path("", views.studio, name="studio"),
+    path("generate/", views.generation_create, name="generate"),
+    path("history/", views.generation_history, name="history"),
+    path("<uuid:pk>/progress/", views.generation_progress, name="progress"),
+    path("<uuid:pk>/stream/", views.generation_stream, name="stream"),
+    path("<uuid:pk>/audio/", views.generation_audio, name="audio"),
+    path("<uuid:pk>/delete/", views.generation_delete, name="delete"),
+]

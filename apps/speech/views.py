@@ -1,0 +1,152 @@
+import uuid
+from pathlib import Path
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import HttpResponseStopPolling, trigger_client_event
+
+from apps.core.http import ranged_file_response
+from apps.engines.errors import ErrorKind, ProviderError
+
+from . import selectors, services
+from .forms import SpeechForm
+from .models import Generation
+from .streaming import GrowingAudio, SynthesisFailed, audio_response, wav_response
+
+HISTORY_PER_PAGE = 10
+# Tells the history list to reload itself (a new generation, or one that just finished).
+HISTORY_EVENT = "speech:history"
+
+
+@login_required
+@require_GET
+def studio(request):
+    current = None
+    if request.GET.get("g"):
+        current = selectors.generation_get(owner=request.user, pk=_uuid(request.GET["g"]))
+    return render(request, "speech/studio.html", _context(request, SpeechForm(), current))
+
+
+@login_required
+@require_POST
+def generation_create(request):
+    form = SpeechForm(request.POST)
+    generation = None
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            generation = services.generation_create(
+                owner=request.user,
+                text=data["text"],
+                voice_id=data["voice"],
+                language=data["language"],
+                speed=data["speed"],
+                audio_format=data["format"],
+                instructions=data["instructions"],
+            )
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, messages)
+    if generation and not request.htmx:
+        return redirect(f"{reverse('speech:studio')}?g={generation.pk}")
+    template = "speech/studio.html#workspace" if request.htmx else "speech/studio.html"
+    # htmx swaps only 2xx answers: the form with its errors comes back as 200 there.
+    status = 400 if form.errors and not request.htmx else 200
+    response = render(request, template, _context(request, form, generation), status=status)
+    return trigger_client_event(response, HISTORY_EVENT) if generation else response
+
+
+@login_required
+@require_GET
+def generation_history(request):
+    return render(request, "speech/studio.html#history", {"history": _history_page(request)})
+
+
+@login_required
+@require_GET
+def generation_progress(request, pk):
+    """Polled while the synthesis runs; answers 286 (stop polling) with the final state."""
+    generation = selectors.generation_get(owner=request.user, pk=pk)
+    response = render(request, "speech/studio.html#progress", {"generation": generation})
+    if not generation.is_finished:
+        return response
+    response.status_code = HttpResponseStopPolling.status_code
+    return trigger_client_event(response, HISTORY_EVENT)  # its duration is known now
+
+
+@login_required
+@require_GET
+async def generation_stream(request, pk):
+    """The audio as the worker writes it, so playback starts with the first sentence. Raw PCM
+    is wrapped in WAV with `?as=wav`, for players."""
+    generation = await selectors.generation_aget(owner=await request.auser(), pk=pk)
+    audio = GrowingAudio(generation)
+    try:
+        first = await audio.next() or b""
+    except SynthesisFailed as exc:
+        status = ProviderError(exc.message, kind=ErrorKind(exc.kind)).http_status
+        return HttpResponse(exc.message, status=status, content_type="text/plain; charset=utf-8")
+    if generation.format == "pcm" and request.GET.get("as") == "wav":
+        return wav_response(first, audio)
+    return audio_response(first, audio, content_type=generation.content_type)
+
+
+@login_required
+@require_GET
+def generation_audio(request, pk):
+    """The finished file, with ranges for seeking; `?download=1` saves it."""
+    generation = selectors.generation_get(owner=request.user, pk=pk)
+    if generation.status != Generation.Status.DONE:
+        if generation.status == Generation.Status.FAILED:
+            raise Http404("This generation failed and has no audio.")
+        return redirect("speech:stream", pk=generation.pk)
+    path = Path(generation.audio.path)
+    if not path.is_file():
+        raise Http404("The audio file is missing.")
+    response = ranged_file_response(request, path, content_type=generation.content_type)
+    if request.GET.get("download"):
+        name = f"speech-{generation.created_at:%Y%m%d-%H%M%S}.{generation.file_extension}"
+        response["Content-Disposition"] = content_disposition_header(True, name)
+    return response
+
+
+@login_required
+@require_POST
+def generation_delete(request, pk):
+    generation = selectors.generation_get(owner=request.user, pk=pk)
+    services.generation_delete(generation=generation)
+    if request.htmx:
+        return render(request, "speech/studio.html#history", {"history": _history_page(request)})
+    return redirect("speech:studio")
+
+
+def _context(request, form: SpeechForm, current: Generation | None) -> dict:
+    groups = selectors.studio_voices(user=request.user)
+    selected = form["voice"].value() or selectors.default_voice_id(groups)
+    return {
+        "form": form,
+        "voice_groups": groups,
+        "selected_voice": selected,
+        "selected": selectors.studio_voice_find(groups, selected),
+        "generation": current,
+        "history": _history_page(request),
+        "max_chars": services.MAX_CHARS,
+    }
+
+
+def _history_page(request):
+    page = request.POST.get("page") or request.GET.get("page")
+    return Paginator(selectors.generation_list(owner=request.user), HISTORY_PER_PAGE).get_page(page)
+
+
+def _uuid(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise Http404("No such generation") from None

@@ -1,0 +1,68 @@
+// Speech studio: voice filter and picker, text counter, speed readout, history player.
+// The voices' preview buttons are static/js/voices.js's.
+(() => {
+  "use strict";
+  const $ = (selector, root = document) => root.querySelector(selector);
+
+  function selectedVoice() {
+    const input = $("input[name=voice]:checked");
+    return input ? input.closest(".voice") : null;
+  }
+
+  // The language choices and the instructions field follow the chosen voice.
+  function voiceChanged() {
+    const voice = selectedVoice(), select = $("#id_language");
+    if (!voice || !select) return;
+    const current = select.value;
+    const codes = (voice.dataset.languages || "").split(" ").filter(Boolean);
+    select.replaceChildren(new Option("The voice's own", ""));
+    for (const code of codes) select.add(new Option(code, code, false, code === current));
+    const instructions = $("#instructions-field");
+    if (instructions) instructions.hidden = voice.dataset.instructions !== "1";
+  }
+
+  function filterVoices(query) {
+    const words = query.toLowerCase().split(/\s+/).filter(Boolean);
+    for (const voice of document.querySelectorAll(".voice")) {
+      const text = voice.dataset.search || "";
+      voice.hidden = !words.every((w) => text.includes(w));
+    }
+  }
+
+  function playInHistory(url) {
+    const player = $("#history-player");
+    const main = $("#speech-player");
+    if (main) main.pause();
+    player.hidden = false;
+    player.src = url;
+    player.play().catch(() => {});
+  }
+
+  document.addEventListener("input", (event) => {
+    const el = event.target;
+    if (el.id === "id_text") $("#text-count").textContent = el.value.length;
+    else if (el.id === "id_speed") $("#speed-value").textContent = `${Number(el.value).toFixed(2)}×`;
+    else if (el.id === "voice-filter") filterVoices(el.value);
+  });
+
+  document.addEventListener("change", (event) => {
+    if (event.target.name === "voice") voiceChanged();
+  });
+
+  document.addEventListener("click", (event) => {
+    const play = event.target.closest("[data-play]");
+    if (play) playInHistory(play.dataset.play);
+  });
+
+  // A new generation: its player starts as soon as the first sentence is there.
+  document.addEventListener("htmx:load", (event) => {
+    if (event.detail.elt.id !== "workspace") return;
+    const player = $("#speech-player");
+    if (player) {
+      $("#history-player").pause();
+      player.play().catch(() => {});
+    }
+    const filter = $("#voice-filter");
+    if (filter && filter.value) filterVoices(filter.value);
+  });
+})();

@@ -1,0 +1,73 @@
+"""A real Chromium in the speech studio: generate with Piper, hear it play, find it in the
+history, delete it. Skipped where Chromium is not installed."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+from apps.speech.models import Generation
+from tests.browser.conftest import log_in
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume"),
+]
+
+SCREENSHOT = Path("/tmp/vp-speech-studio.png")
+TEXT = (
+    "Welcome to the speech studio. Playback starts with the first sentence. "
+    "The rest follows while it is synthesised."
+)
+
+
+def test_it_generates_plays_and_deletes_speech(page, live_server, alice):
+    log_in(page, live_server, alice)
+    page.goto("/speech/")
+    joe = page.locator("label.voice", has=page.locator("input[value='piper:joe']"))
+    expect(page.locator("input[name=voice][value='piper:joe']")).to_be_checked()
+    expect(page.locator("#instructions-field")).to_be_hidden()  # Piper takes none
+    # The preview is made on request (by the inline task backend here), then plays.
+    joe.get_by_role("button", name="Make and play a preview of piper:joe").click()
+    expect(joe.locator("[data-preview-src]")).to_have_class(re.compile(r"\bplaying\b"))
+    joe.locator("[data-preview-src]").click()  # a second click stops it
+    page.fill("#id_text", TEXT)
+    expect(page.locator("#text-count")).to_have_text(str(len(TEXT)))
+    page.select_option("#id_format", "mp3")
+    page.get_by_role("button", name="Generate").click()
+
+    player = page.locator("#speech-player")
+    expect(player).to_be_visible()
+    # Playing: the position moves on.
+    page.wait_for_function(
+        "() => { const p = document.getElementById('speech-player');"
+        " return p && !p.paused && p.currentTime > 0.5; }"
+    )
+    expect(page.locator("#gen-progress")).to_contain_text("Done")
+    history = page.locator("#history")
+    expect(history).to_contain_text("Welcome to the speech studio.")
+    expect(history).to_contain_text("Joe")
+    g = Generation.objects.get()
+    assert g.status == "done" and g.voice_id == "piper:joe" and g.duration > 4
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    page.evaluate("document.getElementById('speech-player').pause()")
+
+    page.on("dialog", lambda dialog: dialog.accept())
+    history.get_by_role("button", name="Delete").click()
+    expect(page.locator("#history")).to_contain_text("Nothing generated yet.")
+    assert not Generation.objects.exists()
+    assert not Path(g.audio.path).exists()
+
+
+def test_it_shows_why_a_request_cannot_be_spoken(page, live_server, alice):
+    log_in(page, live_server, alice)
+    page.goto("/speech/")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#workspace [role=alert]")).to_have_text(
+        re.compile("There is no text to speak")
+    )
+    assert not Generation.objects.exists()
