@@ -36,3 +36,21 @@ def bob_client(alice, bob):
     c = Client()
     c.force_login(bob)
     return c
+
+
+@pytest.fixture
+def make_transcript(corpus):
+    """A stored transcript of a corpus file (or `path`) for `owner`, through the fake engine
+    unless options say otherwise; its job runs inline unless a test keeps jobs queued."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from apps.transcripts import services
+    from apps.transcripts.options import options_validate
+
+    def make(owner, name="jfk.flac", *, path: Path | None = None, **options):
+        source = path or corpus / name
+        upload = SimpleUploadedFile(source.name, source.read_bytes())
+        opts = options_validate(**({"engine": "fake", "model": "fake"} | options))
+        return services.transcript_create(owner=owner, upload=upload, options=opts)
+
+    return make

@@ -3,6 +3,7 @@
 import logging
 import shutil
 import struct
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,6 +36,8 @@ Status = Generation.Status
 
 # OpenAI's input limit, which its clients expect; the studio uses the same.
 MAX_CHARS = DEFAULT_MAX_CHARS
+# Reading a whole transcript aloud: spoken in pieces of the engine's own limit.
+READ_ALOUD_MAX_CHARS = 500_000
 
 
 def generation_create(
@@ -48,6 +51,7 @@ def generation_create(
     instructions: str = "",
     model: str = "",
     source: str = Generation.Source.WEB,
+    max_chars: int = MAX_CHARS,
 ) -> Generation:
     """Check the request, store it and queue its synthesis on the "speech" queue.
 
@@ -63,7 +67,7 @@ def generation_create(
         raise ValidationError({"speed": f"Speed must be between {MIN_SPEED} and {MAX_SPEED}."})
     voice = _resolve(owner, voice_id)
     backend = tts_backends[voice.engine]
-    sentences, language = _check_text(voice, text=text, language=language)
+    sentences, language = _check_text(voice, text=text, language=language, max_chars=max_chars)
     generation = Generation(
         owner=owner,
         source=source,
@@ -91,7 +95,9 @@ def _resolve(owner: User, voice_id: str) -> ResolvedVoice:
         raise ValidationError({"voice": exc.message}) from None
 
 
-def _check_text(voice: ResolvedVoice, *, text: str, language: str) -> tuple[list[str], str]:
+def _check_text(
+    voice: ResolvedVoice, *, text: str, language: str, max_chars: int
+) -> tuple[list[str], str]:
     """The sentences the engine will speak, and the language code it will use."""
     backend = tts_backends[voice.engine]
     info = backend.resolve_voice(voice.engine_voice)
@@ -101,7 +107,7 @@ def _check_text(voice: ResolvedVoice, *, text: str, language: str) -> tuple[list
         raise ValidationError({"language": exc.message}) from None
     try:
         sentences = split_sentences(
-            text, language=language or "en", max_chars=min(MAX_CHARS, backend.max_chars)
+            text, language=language or "en", max_chars=max_chars
         )
     except ProviderError as exc:
         raise ValidationError({"text": exc.message}) from None
@@ -192,8 +198,9 @@ class _Synthesis:
         encoder = StreamEncoder(g.format)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "wb") as out:
-            for chunk in voice_synthesize_pcm(voice=voice, request=request):
-                self._append(out, encoder.feed(chunk), chunk)
+            for part in _parts(g.text, language=g.language, limit=backend.max_chars):
+                for chunk in voice_synthesize_pcm(voice=voice, request=replace(request, text=part)):
+                    self._append(out, encoder.feed(chunk), chunk)
             self._append(out, encoder.close(), None)
         if g.format == "wav":
             _patch_wav_sizes(self.path)
@@ -236,6 +243,37 @@ class _Synthesis:
     def _update(self, **fields) -> None:
         if not Generation.objects.filter(pk=self.pk).update(**fields):
             raise _Gone
+
+
+def _parts(text: str, *, language: str, limit: int) -> list[str]:
+    """Pieces of at most `limit` characters, cut between sentences: an engine takes at most
+    `limit` at once, while a whole transcript read aloud can be far longer."""
+    if len(text) <= limit:
+        return [text]
+    parts, current = [], ""
+    for sentence in split_sentences(text, language=language or "en", max_chars=len(text)):
+        if current and len(current) + 1 + len(sentence) > limit:
+            parts.append(current)
+            current = sentence
+        else:
+            current = f"{current} {sentence}".strip()
+    return [*parts, current] if current else parts
+
+
+def generation_read_aloud(
+    *, owner: User, transcript, voice_id: str, what: str = "summary"
+) -> Generation:
+    """Speak a transcript's summary (or, without one or on request, its whole text)."""
+    from apps.analysis.selectors import analysis_results
+
+    summary = analysis_results(transcript).summary if what == "summary" else None
+    text = summary.text if summary else transcript.text
+    if not text.strip():
+        raise ValidationError({"text": "This transcript has no text to read."})
+    return generation_create(
+        owner=owner, text=text, voice_id=voice_id, language=transcript.detected_language,
+        max_chars=READ_ALOUD_MAX_CHARS,
+    )
 
 
 def _remove_folder(folder: Path | None) -> None:

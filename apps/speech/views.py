@@ -1,6 +1,7 @@
 import uuid
 from pathlib import Path
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
@@ -11,8 +12,11 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
+from apps.analysis.selectors import analysis_results
 from apps.core.http import ranged_file_response
 from apps.engines.errors import ErrorKind, ProviderError
+from apps.transcripts.selectors import transcript_get
+from apps.voices.selectors import voice_options
 
 from . import selectors, services
 from .forms import SpeechForm
@@ -150,3 +154,30 @@ def _uuid(value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise Http404("No such generation") from None
+
+
+@login_required
+@require_GET
+def read_aloud_form(request, transcript_pk):
+    """The "listen" card on a transcript page, loaded into it by htmx."""
+    transcript = transcript_get(owner=request.user, pk=transcript_pk)
+    return render(request, "speech/_read_aloud.html", {
+        "transcript": transcript,
+        "voices": voice_options(user=request.user),
+        "has_summary": analysis_results(transcript).summary is not None,
+    })
+
+
+@login_required
+@require_POST
+def read_aloud(request, transcript_pk):
+    """Speak a transcript's summary or text in a chosen voice, kept as a generation."""
+    transcript = transcript_get(owner=request.user, pk=transcript_pk)
+    try:
+        generation = services.generation_read_aloud(
+            owner=request.user, transcript=transcript,
+            voice_id=request.POST.get("voice", ""), what=request.POST.get("what", "summary"))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect(transcript)
+    return redirect(f"{reverse('speech:studio')}?g={generation.pk}")
