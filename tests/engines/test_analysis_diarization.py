@@ -6,8 +6,17 @@ import wave
 import numpy as np
 import pytest
 
+from apps.core.media import decode_all, iter_pcm
 from apps.engines.analysis.base import DiarizationRequest, SpeakerTurn, Transcript, VoiceProfile
+from apps.engines.analysis.clustering import cluster, merge_same_voice
 from apps.engines.analysis.der import diarization_error_rate, load_rttm
+from apps.engines.analysis.diarization import (
+    DiarizationOptions,
+    _StreamingVad,
+    diarize_audio,
+    diarize_file,
+    speech_regions,
+)
 from apps.engines.analysis.local import LocalAnalysisBackend
 from apps.engines.analysis.speakers import label_segments
 from apps.engines.errors import ProviderError
@@ -69,6 +78,71 @@ def test_it_scores_the_pyannote_sample_within_20_percent_der(backend, corpus):
     result = backend.diarize(DiarizationRequest(audio_path=corpus / "sample.wav", num_speakers=2))
     score = diarization_error_rate(load_rttm(corpus / "sample.rttm"), turns_of(result))
     assert score.der <= 0.20, score
+
+
+@pytest.mark.parametrize(
+    "name", ["jfk.flac", "cheetah_fr.wav", "cheetah_pt.wav", "eagle_spk1_utt2.wav"]
+)
+def test_it_counts_one_speaker_in_a_single_voice_with_pauses(backend, corpus, name):
+    """With the count on "auto", pauses and changes of tone in one voice are not a second
+    speaker (these four used to come out as two or three)."""
+    result = backend.diarize(DiarizationRequest(audio_path=corpus / name))
+    assert len(result.speakers) == 1, [(s.label, s.talk_time) for s in result.speakers]
+    assert result.turns and {t.speaker for t in result.turns} == {"SPEAKER_00"}
+
+
+def test_it_counts_the_three_falcon_speakers_on_auto(backend, corpus):
+    result = backend.diarize(DiarizationRequest(audio_path=corpus / "falcon_3spk.wav"))
+    assert len(result.speakers) >= 2
+    score = diarization_error_rate(load_rttm(corpus / "falcon_3spk.rttm"), turns_of(result))
+    assert score.der <= 0.10, score  # as good as with the count given: all three found
+
+
+def test_auto_counting_merges_one_voice_but_keeps_two_apart():
+    """`merge_same_voice` on made-up embeddings: a voice vector plus independent noise per
+    window, at the corpus's window-to-window similarity."""
+    rng = np.random.default_rng(0)
+    voices = _unit(rng.normal(size=(2, 256)))
+
+    def windows(voice, count):
+        noise = _unit(rng.normal(size=(count, 256))) * np.sqrt(1 / 0.78 - 1)
+        return _unit(voice + noise)
+
+    one = windows(voices[0], 12)
+    split = np.repeat([0, 1], 6)  # one voice, cut in two (as a threshold would at a pause)
+    assert set(merge_same_voice(one, split, np.full(12, 0.75))) == {0}
+    two = np.concatenate([one, windows(voices[1], 6)])
+    labels = np.repeat([0, 1], [12, 6])
+    assert merge_same_voice(two, labels, np.full(18, 0.75)).tolist() == labels.tolist()
+    # Under a second of speech is no speaker of its own, however different it sounds.
+    labels = np.repeat([0, 1], [12, 1])
+    assert set(merge_same_voice(two[:13], labels, np.full(13, 0.75))) == {0}
+    assert set(cluster(two)) == {0, 1} and set(cluster(one)) == {0}
+
+
+@pytest.mark.parametrize("name", ["sample.wav", "falcon_3spk.wav", "jfk.flac"])
+def test_a_streamed_file_gives_the_same_speakers_as_the_decoded_audio(backend, corpus, name):
+    """diarize_file reads blocks (here 1.3 s, so regions and windows straddle them) and must
+    match diarize_audio on the whole decoded file to the last bit, VAD included."""
+    audio = decode_all(corpus / name)
+    regions = speech_regions(audio, DiarizationOptions())
+    vad = _StreamingVad()
+    for block in iter_pcm(corpus / name, block_seconds=1.3):
+        vad.feed(block)
+    assert vad.regions(len(audio), DiarizationOptions()) == regions
+    for count in (None, 2):
+        whole = diarize_audio(audio, embedder=backend.embedder, num_speakers=count)
+        streamed = diarize_file(
+            corpus / name, embedder=backend.embedder, num_speakers=count, block_seconds=1.3
+        )
+        assert streamed.turns == whole.turns
+        assert streamed.centroids.keys() == whole.centroids.keys()
+        for label, centroid in whole.centroids.items():
+            assert np.array_equal(streamed.centroids[label], centroid)
+
+
+def _unit(vectors):
+    return vectors / np.linalg.norm(vectors, axis=-1, keepdims=True)
 
 
 def test_it_labels_every_word_of_a_real_transcript(backend, two_voices, two_voices_transcript):

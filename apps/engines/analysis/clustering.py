@@ -4,10 +4,16 @@ With the speaker count given, two candidates: spectral clustering of the cosine-
 (pruned to each window's nearest neighbours, then k-means on the spectral embedding), which
 suits balanced conversations, and average-linkage agglomerative clustering cut at k clusters,
 which keeps a dominant speaker whole when the others say little (AMI excerpts). The one whose
-clusters are better separated (mean silhouette) wins. Without the count:
-average-linkage agglomerative clustering cut at a similarity threshold, with tiny clusters
-folded into their nearest neighbour and the count capped. On real meetings counting is the
-weak part (ENGINES.md): the UI lets users give the number.
+clusters are better separated (mean silhouette) wins.
+
+Without the count: average-linkage agglomerative clustering cut at a similarity threshold, with
+tiny clusters folded into their nearest neighbour and the count capped; then clusters that are
+not clearly two voices are merged (`merge_same_voice`). The threshold alone over-counts: one
+voice's 1.5 s windows vary a lot (cosine 0.5-0.95), so a pause, a short phrase or a change of
+tone makes a second "speaker" in a single-speaker clip. The merge step asks, for each pair of
+clusters, whether their centroids are further apart than two centroids of one voice built from
+that much speech would be, and wants at least a second of speech per speaker. On real meetings
+counting is still the weak part (ENGINES.md): the UI lets users give the number.
 """
 
 import numpy as np
@@ -22,6 +28,21 @@ DEFAULT_THRESHOLD = 0.72
 # A cluster with fewer windows than this share of the total is not taken as a speaker of its own.
 MIN_CLUSTER_SHARE = 0.04
 
+# "Auto" speaker count, `merge_same_voice`. Measured on the single-speaker corpus files: two
+# 1.5 s windows of one voice that share no audio have a cosine similarity of 0.78 on average
+# (median over files; 0.63-0.85 per file).
+SAME_VOICE_SIMILARITY = 0.78
+# Two clusters stay apart only while their centroids' similarity is below this share of what two
+# centroids of one voice, built from as much speech, would show. On the corpus the best two-way
+# split of each single-speaker file scores 0.84 or more (cheetah_pt 0.84, jfk 0.86, most near 1);
+# two voices score 0.75 or less (falcon_3spk's 0.66, the two channels of stereo_diarization
+# one after the other 0.75, pairs of corpus readers joined 0.52-0.75). Every count in
+# bench/bench_analysis.py stays the same from 0.76 to 0.82. sample.wav's two speakers score
+# 0.92: Resemblyzer hears them as alike as two parts of one reader, so "auto" finds one there.
+MERGE_RATIO = 0.80
+# A speaker needs at least this much speech of its own: a shorter cluster is a stray phrase.
+MIN_SPEAKER_SECONDS = 1.0
+
 
 def cluster(
     embeddings: np.ndarray,
@@ -29,9 +50,14 @@ def cluster(
     num_speakers: int | None = None,
     max_speakers: int = 8,
     threshold: float = DEFAULT_THRESHOLD,
+    seconds: np.ndarray | None = None,
+    window: float = 1.5,
     seed: int = 0,
 ) -> np.ndarray:
-    """A label from 0 to k-1 for each row of `embeddings` (L2-normalised vectors)."""
+    """A label from 0 to k-1 for each row of `embeddings` (L2-normalised vectors).
+
+    `seconds`: the speech each window stands for (its share of the talk time; by default a
+    whole `window` each), which weighs the evidence for each speaker when counting."""
     n = len(embeddings)
     if n == 0:
         return np.zeros(0, dtype=int)
@@ -43,7 +69,10 @@ def cluster(
         return max(candidates, key=lambda labels: silhouette(embeddings, labels))
     if n == 1:
         return np.zeros(1, dtype=int)
-    return agglomerative(embeddings, threshold=threshold, max_speakers=max_speakers)
+    labels = agglomerative(embeddings, threshold=threshold, max_speakers=max_speakers)
+    if seconds is None:
+        seconds = np.full(n, window)
+    return merge_same_voice(embeddings, labels, np.asarray(seconds, dtype=float), window=window)
 
 
 def spectral(embeddings: np.ndarray, k: int, *, seed: int = 0) -> np.ndarray:
@@ -117,6 +146,59 @@ def agglomerative(embeddings: np.ndarray, *, threshold: float, max_speakers: int
         labels = fcluster(tree, t=max_speakers, criterion="maxclust") - 1
         labels = _fold_small(embeddings, labels)
     return _compact(labels)
+
+
+def merge_same_voice(
+    embeddings: np.ndarray, labels: np.ndarray, seconds: np.ndarray, *, window: float = 1.5
+) -> np.ndarray:
+    """Merge clusters until every pair is clearly two voices and each has a second of speech.
+
+    The model: a window's embedding is its speaker's voice vector v plus independent noise, so
+    two windows of one voice have cosine similarity rho = |v|^2 / (|v|^2 + noise) =
+    SAME_VOICE_SIMILARITY, a noise-to-voice ratio r = (1 - rho) / rho. A centroid of m windows'
+    worth of speech (its talk time / `window`) averages the noise down to r / m, so two
+    centroids of one voice are expected at cosine
+
+        expected(m1, m2) = 1 / sqrt((1 + r / m1) * (1 + r / m2))
+
+    about 0.78 for a window each, 0.92 for 5 s each, tending to 1 with more speech. A pair whose
+    similarity reaches MERGE_RATIO of that is taken as one voice. So the less speech behind two
+    clusters, the further apart they must be: 2.2 s and 2.6 s of one voice at cosine 0.71
+    (cheetah_pt) merge, as the bar there is 0.68, while two readers with 5 s each at 0.69 stay
+    apart, as the bar there is 0.74. Clusters with less than MIN_SPEAKER_SECONDS of speech are
+    folded first, into the cluster they match best; then the best-matching pair is merged, one
+    at a time, while it scores MERGE_RATIO or more. Talk time rather than window count measures
+    the evidence, as overlapping windows repeat the same audio.
+    """
+    ids = np.unique(labels)
+    sums = np.stack([embeddings[labels == i].sum(axis=0) for i in ids]).astype(np.float64)
+    talk = np.array([seconds[labels == i].sum() for i in ids])
+    into = {int(i): int(i) for i in ids}  # original label -> the label it was merged into
+    alive = list(range(len(ids)))
+    noise = (1.0 - SAME_VOICE_SIMILARITY) / SAME_VOICE_SIMILARITY
+    while len(alive) > 1:
+        norms = np.linalg.norm(sums[alive], axis=1, keepdims=True)
+        centroids = sums[alive] / np.maximum(norms, 1e-12)
+        windows = np.maximum(talk[alive] / window, 1e-6)
+        expected = 1.0 / np.sqrt(1.0 + noise / windows)
+        score = (centroids @ centroids.T) / (expected[:, None] * expected[None, :])
+        np.fill_diagonal(score, -np.inf)
+        small = np.flatnonzero(talk[alive] < MIN_SPEAKER_SECONDS)
+        if len(small):
+            a = small[np.argmin(talk[alive][small])]
+            b = int(np.argmax(score[a]))
+        else:
+            a, b = np.unravel_index(np.argmax(score), score.shape)
+            if score[a, b] < MERGE_RATIO:
+                break
+        keep, gone = alive[b], alive[a]
+        sums[keep] += sums[gone]
+        talk[keep] += talk[gone]
+        alive.remove(gone)
+        for label, target in into.items():
+            if target == int(ids[gone]):
+                into[label] = int(ids[keep])
+    return _compact(np.array([into[int(label)] for label in labels]))
 
 
 def _fold_small(embeddings: np.ndarray, labels: np.ndarray) -> np.ndarray:

@@ -4,12 +4,22 @@
    pauses of a fifth of a second instead of its ASR default of two seconds.
 2. Each region is cut into 1.5 s windows every 0.75 s (a shorter region is one window).
 3. Each window gets a voice embedding from `embedder` (any `embed(audio16k) -> vector`).
-4. Windows are clustered (count given: spectral; "auto": threshold, capped).
-5. Every 10 ms of speech takes the label of the window centred nearest to it, and runs of one
-   label become `SpeakerTurn`s. Overlapping speech is not separated.
+4. Every 10 ms of speech belongs to the window centred nearest to it, which gives each window
+   the talk time it stands for.
+5. Windows are clustered (count given: spectral or agglomerative; "auto": threshold, then
+   clusters merged unless the talk time behind them shows two voices; clustering.py).
+6. Every 10 ms of speech takes its window's label, and runs of one label become
+   `SpeakerTurn`s. Overlapping speech is not separated.
+
+`diarize_file` does the same on a file read as a stream, twice (speech regions and loudness
+first, then the windows' audio), so memory stays flat however long the recording; its result
+equals `diarize_audio(decode_all(path))`.
 """
 
+import math
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -54,17 +64,73 @@ def diarize_audio(
     if not spans:
         return SpeakerTimeline((), {})
     audio = normalize_volume(audio)
-    clips = [audio[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)] for s, e in spans]
-    embeddings = np.concatenate(
-        [embed_many(embedder, clips[i : i + _BATCH]) for i in range(0, len(clips), _BATCH)]
-    )
+    clips = (audio[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)] for s, e in spans)
+    return _timeline(regions, spans, _embed(embedder, clips), num_speakers, max_speakers, options)
+
+
+def diarize_file(
+    path: Path,
+    *,
+    embedder: Embedder,
+    num_speakers: int | None = None,
+    max_speakers: int = 8,
+    options: DiarizationOptions = DiarizationOptions(),
+    block_seconds: float = 30.0,
+) -> SpeakerTimeline:
+    """`diarize_audio` of a whole file, decoded block by block (apps.core.media.iter_pcm).
+
+    First pass: Silero VAD, chunk by chunk with its state carried across blocks, and the sum of
+    squares for the volume normalisation. Second pass: each window's audio is cut as its block
+    goes by. Memory holds a block, the VAD's speech probabilities (one per 32 ms) and the
+    embeddings. Raises apps.core.media.InvalidMedia for an undecodable file."""
+    from apps.core.media import iter_pcm
+
+    def blocks() -> Iterator[np.ndarray]:
+        return iter_pcm(Path(path), block_seconds=block_seconds)
+
+    vad = _StreamingVad()
+    squares, samples = 0.0, 0
+    for block in blocks():
+        vad.feed(block)
+        squares += float(np.sum((block.astype(np.float64) * 32767) ** 2))
+        samples += len(block)
+    duration = samples / SAMPLE_RATE
+    regions = vad.regions(samples, options) or ([(0.0, duration)] if duration else [])
+    spans = windows(regions, options)
+    if not spans:
+        return SpeakerTimeline((), {})
+    gain = _volume_gain(squares, samples)
+    clips = (gain(clip) for clip in _cut(blocks(), spans))
+    return _timeline(regions, spans, _embed(embedder, clips), num_speakers, max_speakers, options)
+
+
+def _embed(embedder: Embedder, clips: Iterable[np.ndarray]) -> np.ndarray:
+    """Embeddings of `clips`, _BATCH at a time (the grouping fixes the result to the last bit)."""
+    parts, batch = [], []
+    for clip in clips:
+        batch.append(clip)
+        if len(batch) == _BATCH:
+            parts.append(embed_many(embedder, batch))
+            batch = []
+    if batch:
+        parts.append(embed_many(embedder, batch))
+    return np.concatenate(parts)
+
+
+def _timeline(regions, spans, embeddings, num_speakers, max_speakers, options) -> SpeakerTimeline:
+    nearest = _nearest_windows(regions, spans)
+    seconds = np.zeros(len(spans))
+    for _, _, owner in nearest:
+        np.add.at(seconds, owner, _FRAME)
     labels = cluster(
         embeddings,
         num_speakers=num_speakers,
         max_speakers=max_speakers,
         threshold=options.threshold,
+        seconds=seconds,
+        window=options.window,
     )
-    turns = _turns(regions, spans, labels)
+    turns = _turns(nearest, labels)
     names = _names_by_first_turn(turns)
     used = sorted(names)
     centroids = centroids_of(embeddings, labels, used)
@@ -75,17 +141,204 @@ def diarize_audio(
 
 
 def speech_regions(audio: np.ndarray, options: DiarizationOptions) -> list[tuple[float, float]]:
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
+    from faster_whisper.vad import get_speech_timestamps
 
-    vad = VadOptions(
+    return [
+        (c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE)
+        for c in get_speech_timestamps(audio, _vad_options(options))
+    ]
+
+
+def _vad_options(options: DiarizationOptions):
+    from faster_whisper.vad import VadOptions
+
+    return VadOptions(
         min_silence_duration_ms=options.min_silence_ms,
         speech_pad_ms=options.speech_pad_ms,
         min_speech_duration_ms=100,
     )
-    return [
-        (c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE)
-        for c in get_speech_timestamps(audio, vad)
-    ]
+
+
+class _StreamingVad:
+    """faster-whisper's Silero VAD (`get_speech_timestamps`, faster-whisper 1.2) fed block by
+    block. The model reads 512-sample chunks, each with the 64 samples before it as context,
+    and carries its LSTM state from one call to the next, so running it on the chunks of each
+    block in turn gives the same speech probabilities as one call on the whole file; the
+    decisions on those probabilities are faster-whisper's, copied in `_speech_timestamps`.
+    tests/engines/test_analysis_diarization.py checks both against the library on the corpus."""
+
+    CHUNK = 512
+    CONTEXT = 64
+    CALL = 10_000  # chunks per model call, as faster-whisper
+
+    def __init__(self) -> None:
+        from faster_whisper.vad import get_vad_model
+
+        self._session = get_vad_model().session
+        self._h = np.zeros((1, 1, 128), dtype=np.float32)
+        self._c = np.zeros((1, 1, 128), dtype=np.float32)
+        self._context = np.zeros(self.CONTEXT, dtype=np.float32)
+        self._pending = np.zeros(0, dtype=np.float32)
+        self._probs: list[np.ndarray] = []
+
+    def feed(self, block: np.ndarray) -> None:
+        audio = np.concatenate([self._pending, np.asarray(block, dtype=np.float32)])
+        whole = len(audio) - len(audio) % self.CHUNK
+        self._run(audio[:whole])
+        self._pending = audio[whole:]
+
+    def regions(self, samples: int, options: DiarizationOptions) -> list[tuple[float, float]]:
+        """The speech regions of the `samples` fed, in seconds. Call once, after the last block."""
+        # faster-whisper pads the audio with zeros to the next multiple of 512 samples (a whole
+        # chunk of them when the length is one already), and its context step zeroes the last
+        # 64 samples of the last chunk.
+        last = np.pad(self._pending, (0, self.CHUNK - len(self._pending)))
+        last[-self.CONTEXT :] = 0
+        self._run(last)
+        probs = np.concatenate(self._probs) if self._probs else np.zeros((0, 1), np.float32)
+        return [
+            (c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE)
+            for c in _speech_timestamps(probs, samples, _vad_options(options))
+        ]
+
+    def _run(self, audio: np.ndarray) -> None:
+        if not len(audio):
+            return
+        chunks = audio.reshape(-1, self.CHUNK)
+        context = np.concatenate([self._context[None, :], chunks[:-1, -self.CONTEXT :]])
+        batched = np.concatenate([context, chunks], axis=1)
+        for i in range(0, len(batched), self.CALL):
+            out, self._h, self._c = self._session.run(
+                None, {"input": batched[i : i + self.CALL], "h": self._h, "c": self._c}
+            )
+            self._probs.append(out)
+        self._context = chunks[-1, -self.CONTEXT :].copy()
+
+
+def _speech_timestamps(speech_probs: np.ndarray, audio_length_samples: int, vad_options):
+    """faster_whisper.vad.get_speech_timestamps (1.2.1) after the model has run, unchanged."""
+    sampling_rate = SAMPLE_RATE
+    threshold = vad_options.threshold
+    neg_threshold = vad_options.neg_threshold
+    min_speech_duration_ms = vad_options.min_speech_duration_ms
+    max_speech_duration_s = vad_options.max_speech_duration_s
+    min_silence_duration_ms = vad_options.min_silence_duration_ms
+    window_size_samples = 512
+    speech_pad_ms = vad_options.speech_pad_ms
+    min_speech_samples = sampling_rate * min_speech_duration_ms / 1000
+    speech_pad_samples = sampling_rate * speech_pad_ms / 1000
+    max_speech_samples = (
+        sampling_rate * max_speech_duration_s - window_size_samples - 2 * speech_pad_samples
+    )
+    min_silence_samples = sampling_rate * min_silence_duration_ms / 1000
+    min_silence_samples_at_max_speech = sampling_rate * 98 / 1000
+
+    triggered = False
+    speeches = []
+    current_speech = {}
+    if neg_threshold is None:
+        neg_threshold = max(threshold - 0.15, 0.01)
+    temp_end = 0
+    prev_end = next_start = 0
+
+    for i, speech_prob in enumerate(speech_probs):
+        if (speech_prob >= threshold) and temp_end:
+            temp_end = 0
+            if next_start < prev_end:
+                next_start = window_size_samples * i
+
+        if (speech_prob >= threshold) and not triggered:
+            triggered = True
+            current_speech["start"] = window_size_samples * i
+            continue
+
+        if triggered and (window_size_samples * i) - current_speech["start"] > max_speech_samples:
+            if prev_end:
+                current_speech["end"] = prev_end
+                speeches.append(current_speech)
+                current_speech = {}
+                if next_start < prev_end:
+                    triggered = False
+                else:
+                    current_speech["start"] = next_start
+                prev_end = next_start = temp_end = 0
+            else:
+                current_speech["end"] = window_size_samples * i
+                speeches.append(current_speech)
+                current_speech = {}
+                prev_end = next_start = temp_end = 0
+                triggered = False
+                continue
+
+        if (speech_prob < neg_threshold) and triggered:
+            if not temp_end:
+                temp_end = window_size_samples * i
+            if (window_size_samples * i) - temp_end > min_silence_samples_at_max_speech:
+                prev_end = temp_end
+            if (window_size_samples * i) - temp_end < min_silence_samples:
+                continue
+            else:
+                current_speech["end"] = temp_end
+                if (current_speech["end"] - current_speech["start"]) > min_speech_samples:
+                    speeches.append(current_speech)
+                current_speech = {}
+                prev_end = next_start = temp_end = 0
+                triggered = False
+                continue
+
+    if current_speech and (audio_length_samples - current_speech["start"]) > min_speech_samples:
+        current_speech["end"] = audio_length_samples
+        speeches.append(current_speech)
+
+    for i, speech in enumerate(speeches):
+        if i == 0:
+            speech["start"] = int(max(0, speech["start"] - speech_pad_samples))
+        if i != len(speeches) - 1:
+            silence_duration = speeches[i + 1]["start"] - speech["end"]
+            if silence_duration < 2 * speech_pad_samples:
+                speech["end"] += int(silence_duration // 2)
+                speeches[i + 1]["start"] = int(
+                    max(0, speeches[i + 1]["start"] - silence_duration // 2)
+                )
+            else:
+                speech["end"] = int(min(audio_length_samples, speech["end"] + speech_pad_samples))
+                speeches[i + 1]["start"] = int(
+                    max(0, speeches[i + 1]["start"] - speech_pad_samples)
+                )
+        else:
+            speech["end"] = int(min(audio_length_samples, speech["end"] + speech_pad_samples))
+
+    return speeches
+
+
+def _volume_gain(squares: float, samples: int) -> Callable[[np.ndarray], np.ndarray]:
+    """embedding.normalize_volume as a function of a clip, from the whole file's sum of
+    squares: the same decision and factor, applied to each window's samples."""
+    from apps.engines.voice.embed import TARGET_DBFS
+
+    rms = math.sqrt(squares / samples) if samples else 0.0
+    change = TARGET_DBFS - 20 * np.log10(rms / 32767) if rms else -1.0
+    if change < 0:
+        return lambda clip: clip
+    factor = 10 ** (change / 20)
+    return lambda clip: (clip * factor).astype(np.float32)
+
+
+def _cut(blocks: Iterable[np.ndarray], spans: list[tuple[float, float]]) -> Iterator[np.ndarray]:
+    """The audio of each span (sorted by start), as `audio[int(s * 16k) : int(e * 16k)]` would
+    be, from consecutive blocks of the audio; only the stretch still needed is kept."""
+    bounds = [(int(s * SAMPLE_RATE), int(e * SAMPLE_RATE)) for s, e in spans]
+    buffer, offset, i = np.zeros(0, dtype=np.float32), 0, 0  # offset: sample of buffer[0]
+    for block in blocks:
+        buffer = np.concatenate([buffer, block])
+        while i < len(bounds) and bounds[i][1] <= offset + len(buffer):
+            start, end = bounds[i]
+            yield buffer[start - offset : end - offset]
+            i += 1
+        keep = min(bounds[i][0] - offset, len(buffer)) if i < len(bounds) else len(buffer)
+        buffer, offset = buffer[keep:], offset + keep
+    for start, end in bounds[i:]:  # past the end of the audio: cut short, as a slice is
+        yield buffer[max(0, start - offset) : max(0, end - offset)]
 
 
 def windows(
@@ -108,20 +361,29 @@ def windows(
     return spans
 
 
-def _turns(regions, spans, labels) -> list[tuple[int, float, float]]:
-    """(label, start, end) runs, each 10 ms of speech labelled by the nearest window centre."""
+def _nearest_windows(regions, spans) -> list[tuple[float, float, np.ndarray]]:
+    """(start, end, window of each 10 ms frame) for each speech region holding a frame: the
+    window whose centre is nearest the frame's."""
     centres = np.array([(s + e) / 2 for s, e in spans])
-    turns: list[tuple[int, float, float]] = []
+    nearest = []
     for start, end in regions:
         frames = np.arange(start, end, _FRAME) + _FRAME / 2
-        if not len(frames):
-            continue
-        frame_labels = labels[np.argmin(np.abs(frames[:, None] - centres[None, :]), axis=1)]
+        if len(frames):
+            owner = np.argmin(np.abs(frames[:, None] - centres[None, :]), axis=1)
+            nearest.append((start, end, owner))
+    return nearest
+
+
+def _turns(nearest, labels) -> list[tuple[int, float, float]]:
+    """(label, start, end) runs, each 10 ms of speech labelled by its nearest window."""
+    turns: list[tuple[int, float, float]] = []
+    for start, end, owner in nearest:
+        frame_labels = labels[owner]
         change = np.flatnonzero(np.diff(frame_labels)) + 1
-        bounds = [0, *change.tolist(), len(frames)]
+        bounds = [0, *change.tolist(), len(owner)]
         for a, b in zip(bounds, bounds[1:], strict=False):
             turn_start = start if a == 0 else start + a * _FRAME
-            turn_end = end if b == len(frames) else start + b * _FRAME
+            turn_end = end if b == len(owner) else start + b * _FRAME
             turns.append((int(frame_labels[a]), round(turn_start, 3), round(turn_end, 3)))
     return turns
 

@@ -29,7 +29,7 @@ from .base import (
     SummaryMethod,
     Transcript,
 )
-from .diarization import DiarizationOptions, diarize_audio
+from .diarization import DiarizationOptions, diarize_file
 from .embedding import Embedder, default_embedder, embed_many, normalize_volume
 from .speakers import DEFAULT_PROFILE_THRESHOLD, label_segments, match_profiles, speaker_figures
 from .text import TimedText
@@ -114,17 +114,20 @@ class LocalAnalysisBackend(AnalysisBackend):
             raise ProviderError(
                 "The number of speakers must be at least 1.", kind=ErrorKind.INVALID_INPUT
             )
-        audio = self._audio(request.audio_path)
-        timeline = _timed(
-            "speakers",
-            lambda: diarize_audio(
-                audio,
-                embedder=self.embedder,
-                num_speakers=request.num_speakers,
-                max_speakers=min(request.max_speakers, self.max_speakers),
-                options=self.diarization_options,
-            ),
-        )
+        try:
+            # Decoded block by block: an hour of audio never sits in memory at once.
+            timeline = _timed(
+                "speakers",
+                lambda: diarize_file(
+                    Path(request.audio_path),
+                    embedder=self.embedder,
+                    num_speakers=request.num_speakers,
+                    max_speakers=min(request.max_speakers, self.max_speakers),
+                    options=self.diarization_options,
+                ),
+            )
+        except (InvalidMedia, FileNotFoundError) as exc:
+            raise ProviderError(str(exc), kind=ErrorKind.INVALID_INPUT) from exc
         transcript = request.transcript or Transcript(())
         segments = label_segments(transcript, timeline.turns)
         speakers = speaker_figures(timeline.turns, segments, timeline.centroids)
