@@ -14,6 +14,17 @@ DEFAULT_TIMEOUT = 600.0
 # job queue retries beyond that.
 DEFAULT_MAX_RETRIES = 2
 
+
+def openai_client(*, api_key: str, base_url: str | None, timeout: float, max_retries: int):
+    """The one place OpenAI (and OpenAI-compatible) clients are built. Built lazily by each
+    backend and then reused: the client keeps a connection pool."""
+    import openai  # only backends that talk to OpenAI need the SDK imported
+
+    return openai.OpenAI(
+        api_key=api_key, base_url=base_url or None, timeout=timeout, max_retries=max_retries
+    )
+
+
 _KIND_BY_STATUS = {
     400: ErrorKind.INVALID_INPUT,
     401: ErrorKind.AUTHENTICATION,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..cloud import DEFAULT_MAX_RETRIES, openai_error
+from ..cloud import DEFAULT_MAX_RETRIES, openai_client, openai_error
 from ..errors import ErrorKind, ProviderError
 from .base import Summary, SummarySentence
 from .text import Span, TimedText
@@ -135,12 +135,12 @@ class LLMConfig:
 
 
 def abstractive(timed: TimedText, config: LLMConfig) -> Summary:
-    import openai
+    import openai  # the SDK is needed only when an LLM is configured
 
-    client = openai.OpenAI(
+    client = openai_client(
         # Self-hosted OpenAI-compatible servers often want no key, but the SDK insists on one.
         api_key=config.api_key or "no-key",
-        base_url=config.base_url or None,
+        base_url=config.base_url,
         timeout=config.timeout,
         max_retries=config.max_retries,
     )

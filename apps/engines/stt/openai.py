@@ -9,7 +9,7 @@ import openai
 
 from apps.core.media import InvalidMedia, probe
 
-from ..cloud import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, openai_error
+from ..cloud import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, openai_client, openai_error
 from ..errors import ErrorKind, ProviderError
 from .base import (
     LanguageDetected,
@@ -72,7 +72,7 @@ class OpenAISpeechToText(SpeechToTextBackend):
 
     @cached_property
     def client(self) -> openai.OpenAI:
-        return openai.OpenAI(
+        return openai_client(
             api_key=self.api_key,
             base_url=self.base_url,
             timeout=self.timeout,

@@ -11,7 +11,7 @@ from functools import cached_property
 import httpx2
 import openai
 
-from ..cloud import DEFAULT_MAX_RETRIES, openai_error
+from ..cloud import DEFAULT_MAX_RETRIES, openai_client, openai_error
 from ..errors import ErrorKind, ProviderError
 from ..stt.languages import LANGUAGES
 from .base import (
@@ -106,7 +106,7 @@ class OpenAITextToSpeech(TextToSpeechBackend):
 
     @cached_property
     def client(self) -> openai.OpenAI:
-        return openai.OpenAI(
+        return openai_client(
             api_key=self.api_key,
             base_url=self.base_url,
             timeout=self.timeout,
