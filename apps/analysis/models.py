@@ -56,6 +56,8 @@ class AnalysisRun(models.Model):
     error_retryable = models.BooleanField(default=False)
     attempts = models.PositiveIntegerField(default=0)
     worker_id = models.CharField(max_length=200, blank=True)
+    # Set at the claim and at each step: a run whose worker stopped reporting is queued again.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     # Chapters, entities, sentiment, keywords: lists of the engine's dataclasses as dicts; a
     # summary: one dict; speakers: the speaker turns (the speakers themselves are rows).
     result = models.JSONField(null=True, blank=True)

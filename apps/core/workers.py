@@ -2,6 +2,7 @@
 
 import os
 import socket
+import threading
 
 
 def worker_id() -> str:
@@ -21,3 +22,32 @@ def is_local_and_dead(worker: str) -> bool:
     except PermissionError:  # alive, owned by another user
         return False
     return False
+
+
+class Heartbeat:
+    """Calls `beat` every `every` seconds in a background thread while a long engine call runs,
+    so recovery (which re-queues jobs whose heartbeat went stale) never takes a live job for a
+    dead one. Use as a context manager around the call."""
+
+    def __init__(self, beat, *, every: float = 30.0):
+        self.beat = beat
+        self.every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="heartbeat")
+
+    def __enter__(self) -> "Heartbeat":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        from django.db import close_old_connections
+
+        try:
+            while not self._stop.wait(self.every):
+                self.beat()
+        finally:
+            close_old_connections()  # this thread's own database connection

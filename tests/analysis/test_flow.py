@@ -4,7 +4,9 @@ tiny.en, then every analysis in the (inline) worker; and voice profiles across r
 import pytest
 from django.urls import reverse
 
+from apps.analysis import services
 from apps.analysis.models import VoiceProfile
+from apps.analysis.options import analysis_options_validate
 from apps.transcripts.models import Transcript
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -91,3 +93,31 @@ def test_a_saved_voice_names_the_same_voice_in_another_recording(
     # Alice's voices are hers: Bob's recording of the same reader stays unnamed.
     bobs = upload(analysed, bob, "eagle_spk1_test.wav")
     assert all(s.name == "" and s.profile is None for s in bobs.speakers.all())
+
+
+def test_a_re_run_keeps_a_given_name_on_the_same_voice(alice, analysed):
+    t = upload(analysed, alice, "falcon_3spk.wav", speakers=3)
+    hers = t.speakers.order_by("label").last()  # the third voice to speak
+    services.speaker_rename(speaker=hers, name="Ada")
+    her_turns = turns_of(t, hers.label)
+
+    for count in (3, 2, 4, 3):
+        services.analyses_start(
+            transcript=t,
+            options=analysis_options_validate(kinds=["speakers"], num_speakers=count),
+        )
+        assert t.speakers.count() == count
+        ada = t.speakers.get(name="Ada")
+        assert t.speakers.filter(name="").count() == count - 1
+        # Judged from the turns, not the voices: she speaks when the first run's third voice did.
+        mine = turns_of(t, ada.label)
+        assert overlap(mine, her_turns) >= 0.9 * sum(end - start for start, end in mine), count
+
+
+def turns_of(transcript, label) -> list[tuple[float, float]]:
+    result = transcript.analysis_runs.get(kind="speakers").result
+    return [(turn["start"], turn["end"]) for turn in result if turn["speaker"] == label]
+
+
+def overlap(a, b) -> float:
+    return sum(max(0.0, min(e1, e2) - max(s1, s2)) for s1, e1 in a for s2, e2 in b)

@@ -2,10 +2,13 @@
 is done, run by the worker, re-runnable alone; a failure never touches the transcript."""
 
 import os
+from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.conf import settings as django_settings
 from django.urls import reverse
+from django.utils import timezone
 
 from apps.analysis import services
 from apps.analysis.models import AnalysisRun
@@ -128,6 +131,53 @@ def test_it_queues_again_what_a_dead_worker_left_running(alice, analysed, settin
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     assert services.analyses_recover() == [str(t.analysis_runs.get().pk)]
     assert statuses(t) == {"chapters": "queued"}
+
+
+def test_it_queues_again_what_a_worker_elsewhere_stopped_reporting_on(alice, analysed, settings):
+    t = analysed(alice, kinds=("chapters", "summary"))
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    settings.VOICEPORTAL_JOB_STALE_SECONDS = 300
+    now = timezone.now()
+    stale = t.analysis_runs.get(kind="chapters")
+    t.analysis_runs.update(status=Status.RUNNING, worker_id="elsewhere:42", heartbeat_at=now)
+    t.analysis_runs.filter(pk=stale.pk).update(heartbeat_at=now - timedelta(seconds=301))
+
+    assert services.analyses_recover() == [str(stale.pk)]
+    assert statuses(t) == {"chapters": "queued", "summary": "running"}
+    assert services.analyses_recover() == []  # claimed once: a second recovery leaves it
+
+
+def test_it_starts_again_what_a_worker_elsewhere_stopped_reporting_on(alice, analysed):
+    t = analysed(alice, kinds=("chapters",))
+    t.analysis_runs.update(
+        status=Status.RUNNING,
+        worker_id="elsewhere:42",
+        heartbeat_at=timezone.now() - timedelta(days=1),
+    )
+    services.analyses_start(transcript=t, options=analysis_options_validate(kinds=["chapters"]))
+    assert statuses(t) == {"chapters": "done"}
+
+
+def test_the_claim_and_each_step_report_a_heartbeat(alice, analysed, settings):
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    t = analysed(alice, kinds=("speakers",))
+    run = t.analysis_runs.get()
+    assert run.heartbeat_at is None
+    beats = []
+    real = services.runs._progress
+
+    def progress(run, fraction):
+        real(run, fraction)
+        beats.append(AnalysisRun.objects.get(pk=run.pk).heartbeat_at)
+
+    from apps.transcripts.services import transcript_run
+
+    with mock.patch.object(services.runs, "_progress", progress):
+        transcript_run(transcript_id=t.pk)
+        services.analysis_run_execute(run_id=run.pk)
+    run.refresh_from_db()
+    assert run.status == "done" and len(beats) == 2
+    assert run.started_at <= beats[0] <= beats[1] == run.heartbeat_at
 
 
 class ProvidingEngine(FakeSpeechToText):

@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 
 from apps.analysis import selectors, services
-from apps.analysis.models import Speaker
+from apps.analysis.models import Speaker, VoiceProfile
+from apps.analysis.options import analysis_options_validate
 from apps.engines.analysis.base import Diarization, SpeakerSegment, SpeakerTurn
 from apps.engines.analysis.base import Speaker as EngineSpeaker
 from apps.engines.stt.base import Segment, Word
@@ -183,3 +184,36 @@ def test_it_keeps_a_words_speaker_with_word_objects(transcript):
     words = transcript.segments.first().words
     assert set(words[0]) == {"word", "start", "end", "probability", "speaker"}
     assert Word(words[0]["word"], words[0]["start"], words[0]["end"]).word == " Segment"
+
+
+def rerun(transcript, speakers=None) -> dict[str, str]:
+    services.analyses_start(
+        transcript=transcript,
+        options=analysis_options_validate(kinds=["speakers"], num_speakers=speakers),
+    )
+    return dict(transcript.speakers.values_list("label", "name"))
+
+
+def test_a_re_run_keeps_the_names_of_the_same_voices(transcript):
+    # The fake engine gives each label its own voice: SPEAKER_01 sounds the same in every run.
+    services.speaker_rename(speaker=speaker(transcript, "SPEAKER_01"), name="Ada")
+    assert rerun(transcript, 3) == {"SPEAKER_00": "", "SPEAKER_01": "Ada", "SPEAKER_02": ""}
+    assert rerun(transcript, 2) == {"SPEAKER_00": "", "SPEAKER_01": "Ada"}
+    assert rerun(transcript, 1) == {"SPEAKER_00": ""}  # no voice like hers any more
+
+
+def test_a_voice_profile_names_a_speaker_before_an_earlier_name(alice, transcript):
+    services.speaker_rename(speaker=speaker(transcript, "SPEAKER_00"), name="Bo")
+    services.speaker_rename(speaker=speaker(transcript, "SPEAKER_01"), name="Ada")
+    voice = speaker(transcript, "SPEAKER_01").embedding
+    profile = VoiceProfile.objects.create(owner=alice, name="Jo", embedding=voice, engine="fake")
+    assert rerun(transcript, 2) == {"SPEAKER_00": "Bo", "SPEAKER_01": "Jo"}
+    assert speaker(transcript, "SPEAKER_01").profile == profile
+    assert speaker(transcript, "SPEAKER_00").profile is None
+
+
+def test_names_do_not_pass_between_engines(transcript):
+    named = speaker(transcript, "SPEAKER_01")
+    named.name, named.embedding = "Ada", [1.0, 0.0]  # another engine's voice: another size
+    named.save()
+    assert rerun(transcript, 2) == {"SPEAKER_00": "", "SPEAKER_01": ""}

@@ -3,15 +3,17 @@ transcript is done, and run one by one in the worker, each with its own status a
 
 import logging
 from dataclasses import asdict, astuple, replace
+from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apps.core.workers import is_local_and_dead, worker_id
+from apps.core.workers import Heartbeat, is_local_and_dead, worker_id
 from apps.engines.analysis import analysis_backends
 from apps.engines.analysis import base as engine
 from apps.engines.analysis.speakers import label_segments
@@ -41,7 +43,7 @@ def analyses_start(*, transcript: Transcript, options: AnalysisOptions) -> list[
     busy = [
         run.get_kind_display()
         for run in transcript.analysis_runs.filter(kind__in=options.kinds, status=Status.RUNNING)
-        if not is_local_and_dead(run.worker_id)
+        if not _worker_gone(run)
     ]
     if busy:
         raise ValidationError({"analyses": f"Already running: {', '.join(busy)}."})
@@ -62,6 +64,7 @@ def analyses_start(*, transcript: Transcript, options: AnalysisOptions) -> list[
                 "error_kind": "",
                 "error_retryable": False,
                 "worker_id": "",
+                "heartbeat_at": None,
                 "started_at": None,
                 "finished_at": None,
             },
@@ -169,10 +172,12 @@ def _enqueue(run: AnalysisRun) -> None:
 def analysis_run_execute(*, run_id) -> None:
     """Claim a queued run and do it. Only a speakers run writes to the transcript (its segments,
     split by speaker); a failure is kept on the run, and the transcript stays as it was."""
+    now = timezone.now()
     claimed = AnalysisRun.objects.filter(pk=run_id, status=Status.QUEUED).update(
         status=Status.RUNNING,
         worker_id=worker_id(),
-        started_at=timezone.now(),
+        heartbeat_at=now,
+        started_at=now,
         attempts=F("attempts") + 1,
         progress=0.05,
     )
@@ -180,8 +185,16 @@ def analysis_run_execute(*, run_id) -> None:
         logger.info("Analysis %s is not queued any more; nothing to do", run_id)
         return
     run = AnalysisRun.objects.select_related("transcript").get(pk=run_id)
+
+    def beat():
+        AnalysisRun.objects.filter(pk=run_id, status=Status.RUNNING).update(
+            heartbeat_at=timezone.now()
+        )
+
     try:
-        _execute(run)
+        # One engine call (diarizing an hour) can outlast the stale limit: beat while it runs.
+        with Heartbeat(beat):
+            _execute(run)
     except ProviderError as exc:
         _finish(run, Status.FAILED, error=exc.message, kind=exc.kind, retryable=not exc.permanent)
     except Exception:
@@ -254,7 +267,9 @@ def _serialised(kind: str, value):
 
 
 def _progress(run: AnalysisRun, fraction: float) -> None:
-    AnalysisRun.objects.filter(pk=run.pk, status=Status.RUNNING).update(progress=fraction)
+    AnalysisRun.objects.filter(pk=run.pk, status=Status.RUNNING).update(
+        progress=fraction, heartbeat_at=timezone.now()
+    )
 
 
 def _finish(run, status, *, result=None, error="", kind="", retryable=False) -> None:
@@ -271,16 +286,28 @@ def _finish(run, status, *, result=None, error="", kind="", retryable=False) -> 
     AnalysisRun.objects.filter(pk=run.pk).update(**fields)
 
 
-def analyses_recover() -> list[str]:
-    """Queue again the runs left running by a worker process of this host that is gone."""
+def analyses_recover(*, stale_after: float | None = None) -> list[str]:
+    """Queue again the runs whose worker died: on this host when its process is gone, anywhere
+    when it has not reported for `stale_after` seconds. Returns the ids queued again."""
     recovered = []
-    for run in AnalysisRun.objects.filter(status=Status.RUNNING):
-        if is_local_and_dead(run.worker_id) and AnalysisRun.objects.filter(
-            pk=run.pk, status=Status.RUNNING, worker_id=run.worker_id
+    for run in AnalysisRun.objects.filter(status=Status.RUNNING).only(
+        "pk", "worker_id", "heartbeat_at"
+    ):
+        # The conditional update claims the run, so two recovering workers never both queue it;
+        # the heartbeat in it leaves alone a run whose worker reported since it was read.
+        if _worker_gone(run, stale_after) and AnalysisRun.objects.filter(
+            pk=run.pk, status=Status.RUNNING, worker_id=run.worker_id, heartbeat_at=run.heartbeat_at
         ).update(status=Status.QUEUED, worker_id=""):
             _enqueue(run)
             recovered.append(str(run.pk))
     return recovered
+
+
+def _worker_gone(run: AnalysisRun, stale_after: float | None = None) -> bool:
+    """Its process is gone from this host, or its worker (anywhere) stopped reporting."""
+    stale_after = stale_after or settings.VOICEPORTAL_JOB_STALE_SECONDS
+    cutoff = timezone.now() - timedelta(seconds=stale_after)
+    return is_local_and_dead(run.worker_id) or bool(run.heartbeat_at and run.heartbeat_at < cutoff)
 
 
 # --- Without the database (the command line) --------------------------------------------------

@@ -2,16 +2,22 @@
 users do with it afterwards: rename a speaker, merge two, reassign one segment."""
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 import numpy as np
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apps.engines.analysis import base
-from apps.engines.analysis.speakers import label_segments
+from apps.engines.analysis.speakers import DEFAULT_PROFILE_THRESHOLD, label_segments, match_profiles
 from apps.transcripts.models import Segment, Transcript
 
 from ..models import SPEAKER_COLOURS, Speaker, VoiceProfile
+
+# Cosine similarity above which a re-run's speaker takes the name a user gave the earlier speaker
+# it sounds like. Within one recording the same voice scores higher than across recordings, so
+# the profiles' threshold is a safe one.
+SAME_VOICE_THRESHOLD = DEFAULT_PROFILE_THRESHOLD
 
 
 def speakers_store(
@@ -21,16 +27,18 @@ def speakers_store(
 
     `source` is the transcript the engine was given. Every stored segment belongs to one speaker,
     its words carry the speaker's label, and `source_index` says which segment of `source` it
-    came from. Runs in a transaction: readers see the old speakers or the new, never a mix.
+    came from. The names users gave the old speakers go to the new speakers with the same voice
+    (a voice profile's name first). Runs in a transaction: readers see the old speakers or the
+    new, never a mix.
     """
     pieces = diarization.segments or label_segments(source, diarization.turns)
     origins = _origins(source.segments, pieces)
-    figures = {s.label: s for s in diarization.speakers}
-    labels = sorted({*figures, *(p.speaker for p in pieces)})
     own_profiles = set(
         VoiceProfile.objects.filter(owner_id=transcript.owner_id).values_list("pk", flat=True)
     )
     with transaction.atomic():
+        figures = {s.label: s for s in _names_kept(transcript, diarization.speakers)}
+        labels = sorted({*figures, *(p.speaker for p in pieces)})
         transcript.segments.all().delete()
         transcript.speakers.all().delete()
         speakers = {
@@ -42,6 +50,28 @@ def speakers_store(
             for n, (piece, origin) in enumerate(zip(pieces, origins, strict=True))
         )
     return list(speakers.values())
+
+
+def _names_kept(transcript: Transcript, speakers: tuple[base.Speaker, ...]) -> list[base.Speaker]:
+    """The new speakers, each unnamed one named after the named old speaker whose voice is the
+    most similar: one to one, at or above SAME_VOICE_THRESHOLD, names a profile gave left out."""
+    given = {s.name for s in speakers if s.name}
+    unnamed = [s for s in speakers if not s.name and s.embedding]
+    size = len(unnamed[0].embedding) if unnamed else 0
+    # Old voices as one-off profiles; embeddings compare only within one engine (and size).
+    voices = tuple(
+        base.VoiceProfile(id="", name=name, embedding=tuple(embedding))
+        for name, embedding in transcript.speakers.exclude(name="").values_list("name", "embedding")
+        if name not in given and len(embedding) == size > 0
+    )
+    if not voices or any(len(s.embedding) != size for s in unnamed):
+        return list(speakers)
+    named = {
+        s.label: replace(s, profile_id=None, similarity=None)
+        for s in match_profiles(unnamed, voices, threshold=SAME_VOICE_THRESHOLD)
+        if s.name
+    }
+    return [named.get(s.label, s) for s in speakers]
 
 
 def _speaker_create(transcript, label, figures: base.Speaker | None, n: int, own_profiles):
