@@ -9,6 +9,37 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+
+def _abort_responses_that_fail_midway() -> None:
+    """Make daphne drop the connection when the application raises after the response started
+    (a stream whose source failed), so the client sees an incomplete chunked body instead of a
+    response that never ends.
+
+    daphne 4.2 answers any exception from the application with a 500 page. Once the headers
+    are out it cannot, and raises instead: the client waits forever, and the exception stops
+    daphne's periodic check that reaps finished applications for every later request too. An
+    ASGI application has no message that aborts a response, hence this fix at the source.
+    """
+    try:
+        from daphne.http_protocol import WebRequest
+    except ImportError:  # another ASGI server
+        return
+    if getattr(WebRequest.handle_exception, "aborts_started_responses", False):
+        return
+    answer_500 = WebRequest.handle_exception
+
+    def handle_exception(self, exception):
+        if self._response_started:
+            self.loseConnection()  # sends what is buffered, then closes: no last chunk
+        else:
+            answer_500(self, exception)
+
+    handle_exception.aborts_started_responses = True
+    WebRequest.handle_exception = handle_exception
+
+
+_abort_responses_that_fail_midway()
+
 # Each app with live features adds its routing.websocket_urlpatterns here.
 websocket_urlpatterns: list = []
 

@@ -20,12 +20,13 @@ class Generation(models.Model):
         RUNNING = "running", "Synthesising"
         DONE = "done", "Done"
         FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
 
     class Source(models.TextChoices):
         WEB = "web", "Web"
         API = "api", "API"
 
-    FINISHED = (Status.DONE, Status.FAILED)
+    FINISHED = (Status.DONE, Status.FAILED, Status.CANCELLED)
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
@@ -50,6 +51,7 @@ class Generation(models.Model):
     )
     sentences_total = models.PositiveIntegerField(default=0)
     sentences_done = models.PositiveIntegerField(default=0)
+    cancel_requested = models.BooleanField(default=False)
     error = models.TextField(blank=True)
     error_kind = models.CharField(max_length=20, blank=True, help_text="An engines ErrorKind.")
     worker_id = models.CharField(max_length=200, blank=True)
@@ -84,9 +86,21 @@ class Generation(models.Model):
     @property
     def play_url(self) -> str:
         """The finished file (seekable); while the job runs, and for raw PCM, the stream."""
-        if self.status == self.Status.DONE and self.format != "pcm":
+        if self.has_file and self.format != "pcm":
             return self.get_absolute_url()
         return self.stream_url
+
+    @property
+    def has_file(self) -> bool:
+        """Finished with audio to keep: done, or cancelled after some audio was made."""
+        return self.status == self.Status.DONE or (
+            self.status == self.Status.CANCELLED and self.audio_size > 0
+        )
+
+    @property
+    def is_playable(self) -> bool:
+        """There is, or will be, audio to hear."""
+        return self.has_file or self.status in (self.Status.QUEUED, self.Status.RUNNING)
 
     @property
     def is_finished(self) -> bool:

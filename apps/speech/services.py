@@ -1,8 +1,9 @@
-"""Writes for speech generations: create (and queue), run in a worker, delete, recover."""
+"""Writes for speech generations: create (and queue), run in a worker, cancel, delete, recover."""
 
 import logging
 import shutil
 import struct
+import time
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -106,9 +107,7 @@ def _check_text(
     except ProviderError as exc:
         raise ValidationError({"language": exc.message}) from None
     try:
-        sentences = split_sentences(
-            text, language=language or "en", max_chars=max_chars
-        )
+        sentences = split_sentences(text, language=language or "en", max_chars=max_chars)
     except ProviderError as exc:
         raise ValidationError({"text": exc.message}) from None
     return sentences, language
@@ -118,6 +117,16 @@ def generation_enqueue(generation: Generation) -> None:
     from .tasks import synthesize_job  # tasks import services: import here to avoid a cycle
 
     transaction.on_commit(lambda: synthesize_job.enqueue(str(generation.pk)))
+
+
+def generation_cancel(*, generation: Generation) -> None:
+    """A queued job stops at once; a running one after the sentence it is speaking, keeping the
+    audio made so far (a playable file)."""
+    Generation.objects.filter(pk=generation.pk, status=Status.QUEUED).update(
+        status=Status.CANCELLED, finished_at=timezone.now(), cancel_requested=True
+    )
+    Generation.objects.filter(pk=generation.pk, status=Status.RUNNING).update(cancel_requested=True)
+    generation.refresh_from_db()
 
 
 def generation_delete(*, generation: Generation) -> None:
@@ -154,6 +163,9 @@ class _Synthesis:
     """Speaks the text sentence by sentence, appending encoded audio to the file as it comes,
     so a listener can stream the file while it grows."""
 
+    # How often the worker looks for a cancel request or a deleted row.
+    CANCEL_POLL_SECONDS = 0.5
+
     def __init__(self, generation: Generation):
         self.generation = generation
         self.pk = generation.pk
@@ -163,16 +175,21 @@ class _Synthesis:
         self.duration = 0.0
         self.sentences_done = 0
         self._sentence = None
+        self._last_poll = 0.0
+        self.cancelled = False
 
     def run(self) -> None:
         try:
             self._synthesize()
-            self._update(
-                status=Status.DONE,
-                sentences_done=self.generation.sentences_total,
-                finished_at=timezone.now(),
-                worker_id="",
-            )
+            if self.cancelled:  # sentences_done stays as it was: the last one may be partial
+                self._update(status=Status.CANCELLED, finished_at=timezone.now(), worker_id="")
+            else:
+                self._update(
+                    status=Status.DONE,
+                    sentences_done=self.generation.sentences_total,
+                    finished_at=timezone.now(),
+                    worker_id="",
+                )
         except _Gone:
             logger.info("Generation %s was deleted while running", self.pk)
             _remove_folder(self.folder)
@@ -201,9 +218,24 @@ class _Synthesis:
             for part in _parts(g.text, language=g.language, limit=backend.max_chars):
                 for chunk in voice_synthesize_pcm(voice=voice, request=replace(request, text=part)):
                     self._append(out, encoder.feed(chunk), chunk)
+                    # Before the engine speaks the next sentence, which it does when asked.
+                    if self._cancel_requested():
+                        break
+                if self.cancelled:
+                    break
+            # Also when cancelled: the encoder's last frames make what was spoken playable.
             self._append(out, encoder.close(), None)
         if g.format == "wav":
             _patch_wav_sizes(self.path)
+
+    def _cancel_requested(self) -> bool:
+        if time.monotonic() - self._last_poll >= self.CANCEL_POLL_SECONDS:
+            self._last_poll = time.monotonic()
+            row = Generation.objects.filter(pk=self.pk).values("cancel_requested").first()
+            if row is None:
+                raise _Gone
+            self.cancelled = row["cancel_requested"]
+        return self.cancelled
 
     def _append(self, out, data: bytes, chunk: AudioChunk | None) -> None:
         """Write and flush before the row says so: a reader that sees the row done finds all
@@ -271,7 +303,10 @@ def generation_read_aloud(
     if not text.strip():
         raise ValidationError({"text": "This transcript has no text to read."})
     return generation_create(
-        owner=owner, text=text, voice_id=voice_id, language=transcript.detected_language,
+        owner=owner,
+        text=text,
+        voice_id=voice_id,
+        language=transcript.detected_language,
         max_chars=READ_ALOUD_MAX_CHARS,
     )
 

@@ -47,7 +47,7 @@ class GrowingAudio:
         self._last_data = time.monotonic()
 
     async def next(self) -> bytes | None:
-        """The next bytes, waiting for them; None once the audio is complete.
+        """The next bytes, waiting for them; None once the audio is complete (or cancelled).
 
         Raises SynthesisFailed when the synthesis failed, stalled, or the generation was deleted.
         """
@@ -64,7 +64,8 @@ class GrowingAudio:
                 return data
             if row is None:
                 raise SynthesisFailed("The generation was deleted.", "invalid_input")
-            if row["status"] == Generation.Status.DONE:
+            # Cancelled: what was made is complete audio, ending where the speaking stopped.
+            if row["status"] in (Generation.Status.DONE, Generation.Status.CANCELLED):
                 return None
             if row["status"] == Generation.Status.FAILED:
                 raise SynthesisFailed(row["error"] or "The synthesis failed.", row["error_kind"])
@@ -110,15 +111,17 @@ def wav_response(first: bytes, audio: GrowingAudio) -> StreamingHttpResponse:
 
 
 async def _raw(first: bytes, audio: GrowingAudio):
-    """A failure after the headers went out cannot be told in raw audio: the audio ends where
-    it stopped (the row records why). Raising instead would not help: daphne neither closes
-    the connection nor ends the response, and the client would wait forever."""
+    """A failure after the headers went out cannot be told in raw audio, so it is raised: the
+    server then drops the connection without ending the chunked body, and the client sees an
+    incomplete response rather than audio that merely ends early (for daphne, see
+    voiceportal/asgi.py). The row records why."""
     yield first
     try:
         async for data in audio.chunks():
             yield data
     except SynthesisFailed as exc:
         logger.warning("Generation %s failed while streaming: %s", audio.pk, exc.message)
+        raise
 
 
 def sse_response(first: bytes, audio: GrowingAudio, *, usage) -> StreamingHttpResponse:

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<uuid:pk>/progress/", views.generation_progress, name="progress"),
     path("<uuid:pk>/stream/", views.generation_stream, name="stream"),
     path("<uuid:pk>/audio/", views.generation_audio, name="audio"),
+    path("<uuid:pk>/cancel/", views.generation_cancel, name="cancel"),
     path("<uuid:pk>/delete/", views.generation_delete, name="delete"),
     path("read/<uuid:transcript_pk>/", views.read_aloud, name="read_aloud"),
     path("read/<uuid:transcript_pk>/form/", views.read_aloud_form, name="read_aloud_form"),

@@ -102,13 +102,26 @@ async def generation_stream(request, pk):
 
 
 @login_required
+@require_POST
+def generation_cancel(request, pk):
+    generation = selectors.generation_get(owner=request.user, pk=pk)
+    services.generation_cancel(generation=generation)
+    if not request.htmx:
+        return redirect(f"{reverse('speech:studio')}?g={generation.pk}")
+    if request.htmx.target == "history":  # a row's button
+        return render(request, "speech/studio.html#history", {"history": _history_page(request)})
+    response = render(request, "speech/studio.html#progress", {"generation": generation})
+    return trigger_client_event(response, HISTORY_EVENT)
+
+
+@login_required
 @require_GET
 def generation_audio(request, pk):
     """The finished file, with ranges for seeking; `?download=1` saves it."""
     generation = selectors.generation_get(owner=request.user, pk=pk)
-    if generation.status != Generation.Status.DONE:
-        if generation.status == Generation.Status.FAILED:
-            raise Http404("This generation failed and has no audio.")
+    if not generation.has_file:
+        if generation.is_finished:
+            raise Http404("This generation has no audio.")
         return redirect("speech:stream", pk=generation.pk)
     path = Path(generation.audio.path)
     if not path.is_file():
@@ -161,11 +174,15 @@ def _uuid(value: str) -> uuid.UUID:
 def read_aloud_form(request, transcript_pk):
     """The "listen" card on a transcript page, loaded into it by htmx."""
     transcript = transcript_get(owner=request.user, pk=transcript_pk)
-    return render(request, "speech/_read_aloud.html", {
-        "transcript": transcript,
-        "voices": voice_options(user=request.user),
-        "has_summary": analysis_results(transcript).summary is not None,
-    })
+    return render(
+        request,
+        "speech/_read_aloud.html",
+        {
+            "transcript": transcript,
+            "voices": voice_options(user=request.user),
+            "has_summary": analysis_results(transcript).summary is not None,
+        },
+    )
 
 
 @login_required
@@ -175,8 +192,11 @@ def read_aloud(request, transcript_pk):
     transcript = transcript_get(owner=request.user, pk=transcript_pk)
     try:
         generation = services.generation_read_aloud(
-            owner=request.user, transcript=transcript,
-            voice_id=request.POST.get("voice", ""), what=request.POST.get("what", "summary"))
+            owner=request.user,
+            transcript=transcript,
+            voice_id=request.POST.get("voice", ""),
+            what=request.POST.get("what", "summary"),
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
         return redirect(transcript)

@@ -176,3 +176,47 @@ def test_it_fails_generations_left_running_by_dead_workers(alice, make_generatio
     orphan.refresh_from_db()
     assert orphan.status == "failed" and "worker stopped" in orphan.error
     assert Generation.objects.get(pk=alive.pk).status == "running"
+
+
+FIVE_SENTENCES = "One is here. Two follows. Three is next. Four comes along. Five ends it."
+
+
+@pytest.mark.parametrize("audio_format", ["wav", "mp3"])
+def test_it_cancels_a_running_synthesis_and_keeps_a_playable_file(
+    alice, make_generation, fake_tts, queued, monkeypatch, audio_format
+):
+    monkeypatch.setattr(services._Synthesis, "CANCEL_POLL_SECONDS", 0.0)
+    fake_tts(delay=0.3)
+    g = make_generation(alice, FIVE_SENTENCES, audio_format=audio_format)
+    path = Path(g.audio.path)
+    runner = threading.Thread(target=services.generation_run, kwargs={"generation_id": g.pk})
+    runner.start()
+    wait_until(lambda: path.exists() and path.stat().st_size > 100)
+    services.generation_cancel(generation=g)
+    assert g.cancel_requested and g.status == "running"  # until the sentence is spoken
+    runner.join(timeout=10)
+    assert not runner.is_alive()
+    g.refresh_from_db()
+    assert g.status == "cancelled" and g.finished_at and not g.worker_id
+    assert 0 < g.duration < len(FIVE_SENTENCES) * SECONDS_PER_CHAR / 2, "it stopped early"
+    data = path.read_bytes()
+    assert g.audio_size == len(data)
+    assert decoded_seconds(data, audio_format) == pytest.approx(g.duration, abs=0.1)
+    if audio_format == "wav":
+        assert int.from_bytes(data[4:8], "little") == len(data) - 8
+        assert int.from_bytes(data[40:44], "little") == len(data) - 44
+
+
+def test_it_cancels_a_queued_generation_at_once(alice, make_generation, queued):
+    g = make_generation(alice)
+    services.generation_cancel(generation=g)
+    assert g.status == "cancelled" and g.finished_at and not g.has_file
+    services.generation_run(generation_id=g.pk)  # a worker picking it up later does nothing
+    g.refresh_from_db()
+    assert g.status == "cancelled" and not Path(g.audio.path).exists()
+
+
+def test_cancelling_a_finished_generation_changes_nothing(alice, make_generation):
+    g = make_generation(alice)  # the inline backend ran it
+    services.generation_cancel(generation=g)
+    assert g.status == "done" and not g.cancel_requested

@@ -1,5 +1,6 @@
 """Streaming on the real stack (daphne and a speech worker, separate processes): audio reaches the
-client while the worker is still synthesising; failures cut the stream or end it with an event."""
+client while the worker is still synthesising; failures cut the stream off or end it with an event;
+a cancelled generation's stream ends with the audio made so far."""
 
 import base64
 import json
@@ -8,6 +9,8 @@ import time
 from pathlib import Path
 
 import httpx
+import httpx2
+import openai
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
@@ -111,15 +114,28 @@ def test_sse_deltas_arrive_before_the_end(client):
     assert decoded_seconds(audio, "opus") == pytest.approx(row().duration, abs=0.1)
 
 
-def test_a_failure_mid_stream_ends_the_audio_where_it_stopped(client):
-    with client.audio.speech.with_streaming_response.create(
-        model="tts-1", voice="fakefail:low", input=TEXT, response_format="pcm"
-    ) as response:
-        received = response.read()
+def test_a_failure_mid_stream_cuts_the_audio_off_so_the_client_sees_it(client):
+    received = b""
+    # The chunked body never gets its last chunk.
+    cut_off = pytest.raises(httpx2.RemoteProtocolError, match="incomplete chunked read")
+    with (
+        client.audio.speech.with_streaming_response.create(
+            model="tts-1", voice="fakefail:low", input=TEXT, response_format="pcm"
+        ) as response,
+        cut_off,
+    ):
+        for chunk in response.iter_bytes():
+            received += chunk
     g = row()
     assert g.status == "failed" and g.error_kind == "unavailable"
     # The first sentence, "One is here." at 0.05 s a character, and nothing after it.
     assert decoded_seconds(received, "pcm") == pytest.approx(0.6, abs=0.01)
+
+
+def test_a_failure_mid_stream_fails_a_plain_create(client):
+    with pytest.raises(openai.APIConnectionError):
+        client.audio.speech.create(model="tts-1", voice="fakefail:low", input=TEXT)
+    assert row().status == "failed"
 
 
 def test_a_failure_mid_stream_ends_sse_with_an_error_event(client):
@@ -132,22 +148,67 @@ def test_a_failure_mid_stream_ends_sse_with_an_error_event(client):
     assert events[-1]["error"]["code"] == "unavailable"
 
 
-def test_the_studio_stream_plays_while_synthesising(stack, alice):
-    browser = Client()
-    browser.force_login(alice)
-    cookies = {django_settings.SESSION_COOKIE_NAME: browser.cookies["sessionid"].value}
+@pytest.fixture
+def browser(stack, alice):
+    """An httpx client logged in as alice, with the CSRF token the studio's forms send."""
+    logged_in = Client()
+    logged_in.force_login(alice)
+    cookies = {django_settings.SESSION_COOKIE_NAME: logged_in.cookies["sessionid"].value}
     with httpx.Client(base_url=stack.url, cookies=cookies, timeout=30) as http:
         page = http.get("/speech/")
-        token = page.cookies.get("csrftoken") or http.cookies.get("csrftoken")
-        data = {"text": TEXT, "voice": "fake:low", "format": "mp3", "csrfmiddlewaretoken": token}
-        created = http.post("/speech/generate/", data=data, headers={"HX-Request": "true"})
-        assert created.status_code == 200, created.text[:500]
-        g = row()
-        with http.stream("GET", f"/speech/{g.pk}/stream/") as audio:
-            assert audio.headers["content-type"] == "audio/mpeg"
-            pieces = audio.iter_bytes()
-            first = next(pieces)
-            assert first and row().status in ("queued", "running")
-            rest = b"".join(pieces)
-        assert row().status == "done"
-        assert first + rest == Path(row().audio.path).read_bytes()
+        http.csrf_token = page.cookies.get("csrftoken") or http.cookies.get("csrftoken")
+        yield http
+
+
+def generate_in_studio(browser, voice="fake:low", audio_format="mp3") -> Generation:
+    data = {
+        "text": TEXT,
+        "voice": voice,
+        "format": audio_format,
+        "csrfmiddlewaretoken": browser.csrf_token,
+    }
+    created = browser.post("/speech/generate/", data=data, headers={"HX-Request": "true"})
+    assert created.status_code == 200, created.text[:500]
+    return row()
+
+
+def test_the_studio_stream_plays_while_synthesising(browser):
+    g = generate_in_studio(browser)
+    with browser.stream("GET", f"/speech/{g.pk}/stream/") as audio:
+        assert audio.headers["content-type"] == "audio/mpeg"
+        pieces = audio.iter_bytes()
+        first = next(pieces)
+        assert first and row().status in ("queued", "running")
+        rest = b"".join(pieces)
+    assert row().status == "done"
+    assert first + rest == Path(row().audio.path).read_bytes()
+
+
+def test_the_studio_stream_is_cut_off_when_the_synthesis_fails(browser):
+    g = generate_in_studio(browser, voice="fakefail:low", audio_format="pcm")
+    received = b""
+    with browser.stream("GET", g.stream_url) as audio, pytest.raises(httpx.RemoteProtocolError):
+        for piece in audio.iter_bytes():
+            received += piece
+    assert row().status == "failed"
+    assert decoded_seconds(received[44:], "pcm") == pytest.approx(0.6, abs=0.01)
+
+
+def test_cancelling_ends_the_studio_stream_with_the_audio_made_so_far(browser):
+    g = generate_in_studio(browser, audio_format="wav")
+    with browser.stream("GET", f"/speech/{g.pk}/stream/") as audio:
+        pieces = audio.iter_bytes()
+        received = next(pieces)
+        cancelled = browser.post(
+            f"/speech/{g.pk}/cancel/",
+            data={"csrfmiddlewaretoken": browser.csrf_token},
+            headers={"HX-Request": "true", "HX-Target": "gen-progress"},
+        )
+        assert cancelled.status_code == 200 and "Cancelling" in cancelled.text
+        received += b"".join(pieces)  # ends normally
+    g = row()
+    assert g.status == "cancelled" and 0 < g.duration < 3.0, g.duration
+    assert received[44:] == Path(g.audio.path).read_bytes()[44:]  # the file's sizes are patched
+    assert decoded_seconds(Path(g.audio.path).read_bytes(), "wav") == pytest.approx(
+        g.duration, abs=0.01
+    )

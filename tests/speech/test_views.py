@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.test import Client
 from django.urls import reverse
 
 from apps.speech.models import Generation
@@ -184,3 +185,58 @@ def test_another_user_gets_404_everywhere(alice_client, bob_client, fake_tts):
     assert Path(g.audio.path).is_file()
     history = bob_client.get(reverse("speech:history")).content.decode()
     assert "first sentence" not in history
+
+
+def test_it_cancels_from_the_progress_card(alice_client, fake_tts, queued):
+    generate(alice_client)
+    g = Generation.objects.get()
+    progress = alice_client.get(reverse("speech:progress", args=[g.pk]), **HTMX).content.decode()
+    assert f'hx-post="{reverse("speech:cancel", args=[g.pk])}"' in progress
+    response = alice_client.post(
+        reverse("speech:cancel", args=[g.pk]), **HTMX, HTTP_HX_TARGET="gen-progress"
+    )
+    assert response.status_code == 200 and "speech:history" in response["HX-Trigger"]
+    html = response.content.decode()
+    assert "Cancelled" in html and "every 400ms" not in html and ">Cancel<" not in html
+    g.refresh_from_db()
+    assert g.status == "cancelled"
+    assert alice_client.get(reverse("speech:audio", args=[g.pk])).status_code == 404  # no audio
+
+
+def test_it_cancels_from_the_history_and_without_htmx(alice_client, fake_tts, queued):
+    generate(alice_client, text="First.")
+    generate(alice_client, text="Second.")
+    first, second = Generation.objects.order_by("created_at")
+    history = alice_client.get(reverse("speech:history"), **HTMX).content.decode()
+    assert history.count(">Cancel</button>") == 2
+    url = reverse("speech:cancel", args=[first.pk])
+    response = alice_client.post(url, {"page": "1"}, **HTMX, HTTP_HX_TARGET="history")
+    html = response.content.decode()
+    assert 'id="history"' in html and html.count(">Cancel</button>") == 1
+    response = alice_client.post(reverse("speech:cancel", args=[second.pk]))
+    assert response.status_code == 302 and response.url.endswith(f"?g={second.pk}")
+    assert set(Generation.objects.values_list("status", flat=True)) == {"cancelled"}
+
+
+def test_it_serves_what_a_cancelled_generation_made(alice_client, fake_tts):
+    generate(alice_client, format="wav")
+    g = Generation.objects.get()
+    Generation.objects.filter(pk=g.pk).update(status="cancelled")  # as the worker leaves it
+    g.refresh_from_db()
+    assert g.play_url == reverse("speech:audio", args=[g.pk])
+    response = alice_client.get(g.play_url)
+    assert b"".join(response.streaming_content) == Path(g.audio.path).read_bytes()
+    history = alice_client.get(reverse("speech:history"), **HTMX).content.decode()
+    assert "Cancelled" in history and "Download" in history and ">Cancel<" not in history
+
+
+def test_only_the_owner_may_cancel(alice_client, bob_client, fake_tts, queued):
+    generate(alice_client)
+    g = Generation.objects.get()
+    url = reverse("speech:cancel", args=[g.pk])
+    assert bob_client.post(url, **HTMX).status_code == 404
+    response = Client().post(url)  # anonymous
+    assert response.status_code == 302 and "/login/" in response.url
+    assert alice_client.get(url).status_code == 405
+    g.refresh_from_db()
+    assert g.status == "queued" and not g.cancel_requested
