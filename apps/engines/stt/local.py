@@ -19,6 +19,7 @@ from .base import (
     TranscriptionRequest,
     Word,
 )
+from .features import ChunkedFeatureExtractor
 from .whisper_models import PACKAGED_MODELS, ModelNotInstalled, is_installed, model_path
 
 logger = logging.getLogger(__name__)
@@ -42,12 +43,15 @@ def load_model(name: str, *, device: str, compute_type: str, cpu_threads: int):
     with _load_lock:
         if key not in _loaded:
             started = time.monotonic()
-            _loaded[key] = WhisperModel(
+            model = WhisperModel(
                 str(model_path(name)),
                 device=device,
                 compute_type=compute_type,
                 cpu_threads=cpu_threads,
             )
+            # Same spectrogram, computed in pieces: a long window costs far less memory.
+            model.feature_extractor = ChunkedFeatureExtractor.replacing(model.feature_extractor)
+            _loaded[key] = model
             logger.info(
                 "Loaded Whisper %s on %s/%s in %.2fs",
                 name,
