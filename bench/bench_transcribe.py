@@ -42,7 +42,7 @@ import av
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = Path(os.environ.get("VOICEPORTAL_BENCH_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
+CORPUS = Path(os.environ.get("VOICEPORTAL_BENCH_CORPUS", ROOT.parent / "shared" / "corpus"))
 PYTHON = sys.executable
 SR = 16_000
 # Real English speech, played in this order and repeated until the target length is reached.

@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = Path(os.environ.get("VOICEPORTAL_BENCH_CORPUS", Path(__file__).resolve().parents[2] / "shared" / "corpus"))
+CORPUS = Path(os.environ.get("VOICEPORTAL_BENCH_CORPUS", ROOT.parent / "shared" / "corpus"))
 TEXT = (
     "Welcome to the portal. This short passage has three sentences of ordinary length. "
     "It measures how soon the first audio arrives and how fast the rest follows."
