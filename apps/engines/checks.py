@@ -12,11 +12,13 @@ def check_engines(app_configs=None, **kwargs):
             try:
                 backend = handler[alias]
             except Exception as exc:  # report any failure to load as a check, not a crash
-                messages.append(Error(f"{handler.setting_name}[{alias!r}]: {exc}",
-                                      id="engines.E001"))
+                messages.append(
+                    Error(f"{handler.setting_name}[{alias!r}]: {exc}", id="engines.E001")
+                )
                 continue
             problem = getattr(backend, "configuration_problem", lambda: None)()
             if problem:
-                messages.append(Warning(f"{handler.setting_name}[{alias!r}]: {problem}",
-                                        id="engines.W001"))
+                messages.append(
+                    Warning(f"{handler.setting_name}[{alias!r}]: {problem}", id="engines.W001")
+                )
     return messages

@@ -11,9 +11,15 @@ pytestmark = pytest.mark.django_db
 
 
 def test_it_signs_up_and_logs_in(client):
-    response = client.post(reverse("signup"), {
-        "username": "carol", "email": "", "password1": "a-long-pass-phrase",
-        "password2": "a-long-pass-phrase"})
+    response = client.post(
+        reverse("signup"),
+        {
+            "username": "carol",
+            "email": "",
+            "password1": "a-long-pass-phrase",
+            "password2": "a-long-pass-phrase",
+        },
+    )
     assert response.status_code == 302
     assert client.get(reverse("transcripts:list")).status_code == 200
     assert User.objects.get(username="carol").check_password("a-long-pass-phrase")
@@ -22,8 +28,10 @@ def test_it_signs_up_and_logs_in(client):
 def test_it_can_close_sign_up(client):
     PortalSettings.objects.update_or_create(pk=1, defaults={"signup_open": False})
     assert client.get(reverse("signup")).status_code == 403
-    client.post(reverse("signup"), {"username": "eve", "password1": "a-long-pass-phrase",
-                                    "password2": "a-long-pass-phrase"})
+    client.post(
+        reverse("signup"),
+        {"username": "eve", "password1": "a-long-pass-phrase", "password2": "a-long-pass-phrase"},
+    )
     assert not User.objects.filter(username="eve").exists()
 
 
@@ -35,9 +43,14 @@ def test_it_logs_in_and_out(client, alice):
 
 
 def test_it_changes_the_password(alice_client, alice):
-    response = alice_client.post(reverse("password_change"), {
-        "old_password": "alice-pass-123", "new_password1": "another-long-phrase",
-        "new_password2": "another-long-phrase"})
+    response = alice_client.post(
+        reverse("password_change"),
+        {
+            "old_password": "alice-pass-123",
+            "new_password1": "another-long-phrase",
+            "new_password2": "another-long-phrase",
+        },
+    )
     assert response.status_code == 302
     alice.refresh_from_db()
     assert alice.check_password("another-long-phrase")

@@ -15,11 +15,13 @@ def test_it_prints_text(capsys, corpus):
 
 
 def test_it_prints_verbose_json_with_words(capsys, corpus):
-    body = json.loads(run(capsys, corpus / "jfk.flac", "--model", "tiny.en", "--format",
-                          "verbose_json"))
+    body = json.loads(
+        run(capsys, corpus / "jfk.flac", "--model", "tiny.en", "--format", "verbose_json")
+    )
     assert body["language"] == "english" and body["duration"] == pytest.approx(11.0, abs=0.1)
-    assert body["segments"] and any(w["word"].lower().startswith("americans")
-                                    for w in body["words"])
+    assert body["segments"] and any(
+        w["word"].lower().startswith("americans") for w in body["words"]
+    )
 
 
 def test_it_prints_subtitles(capsys, corpus):
@@ -41,5 +43,6 @@ def test_it_explains_bad_input(tmp_path, corpus):
     with pytest.raises(CommandError, match="not audio"):
         call_command("transcribe", str(notes))
     with pytest.raises(CommandError, match="English only"):
-        call_command("transcribe", str(corpus / "jfk.flac"), "--model", "tiny.en",
-                     "--language", "de")
+        call_command(
+            "transcribe", str(corpus / "jfk.flac"), "--model", "tiny.en", "--language", "de"
+        )
