@@ -1,11 +1,12 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
+from django_htmx.http import HttpResponseStopPolling
 
+from apps.core.htmx import redirect_after_post
 from apps.transcripts.selectors import transcript_get
 
 from . import page, selectors, services
@@ -27,7 +28,7 @@ def analysis_start(request, pk):
             messages.error(request, " ".join(exc.messages))
     else:
         messages.error(request, "Choose at least one analysis that is available.")
-    return _back_to(request, transcript.get_absolute_url() + "#analyses")
+    return redirect_after_post(request, transcript.get_absolute_url() + "#analyses")
 
 
 @login_required
@@ -102,7 +103,7 @@ def segment_reassign(request, pk):
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
     url = segment.transcript.get_absolute_url()
-    return _back_to(request, f"{url}#segment-{segment.pk}")
+    return redirect_after_post(request, f"{url}#segment-{segment.pk}")
 
 
 @login_required
@@ -122,7 +123,7 @@ def profile_rename(request, pk):
         services.voice_profile_rename(profile=profile, name=form.cleaned_data.get("name", ""))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    return _back_to(request, reverse("analysis:profiles"))
+    return redirect_after_post(request, reverse("analysis:profiles"))
 
 
 @login_required
@@ -131,12 +132,8 @@ def profile_delete(request, pk):
     profile = selectors.voice_profile_get(owner=request.user, pk=pk)
     services.voice_profile_delete(profile=profile)
     messages.success(request, f"Deleted the voice profile {profile.name}.")
-    return _back_to(request, reverse("analysis:profiles"))
+    return redirect_after_post(request, reverse("analysis:profiles"))
 
 
 def _back_to_speakers(request, transcript):
-    return _back_to(request, transcript.get_absolute_url() + "#speakers")
-
-
-def _back_to(request, url):
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    return redirect_after_post(request, transcript.get_absolute_url() + "#speakers")

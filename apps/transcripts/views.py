@@ -15,6 +15,7 @@ from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
 
 from apps.analysis.forms import AnalysisForm
 from apps.analysis.page import analysis_page
+from apps.core.htmx import redirect_after_post
 from apps.core.http import ranged_file_response
 
 from . import formats, selectors, services
@@ -102,7 +103,7 @@ def transcript_progress(request, pk):
 def transcript_cancel(request, pk):
     transcript = selectors.transcript_get(owner=request.user, pk=pk)
     services.transcript_cancel(transcript=transcript)
-    return _back_to(request, transcript)
+    return redirect_after_post(request, transcript)
 
 
 @login_required
@@ -110,7 +111,7 @@ def transcript_cancel(request, pk):
 def transcript_retry(request, pk):
     transcript = selectors.transcript_get(owner=request.user, pk=pk)
     services.transcript_retry(transcript=transcript)
-    return _back_to(request, transcript)
+    return redirect_after_post(request, transcript)
 
 
 @login_required
@@ -122,7 +123,7 @@ def transcript_rename(request, pk):
         services.transcript_rename(transcript=transcript, title=form.cleaned_data["title"])
     else:
         messages.error(request, "A title cannot be empty.")
-    return _back_to(request, transcript)
+    return redirect_after_post(request, transcript)
 
 
 @login_required
@@ -168,8 +169,3 @@ def transcript_media(request, pk):
     return ranged_file_response(
         request, Path(transcript.media.path), content_type=transcript.media_content_type
     )
-
-
-def _back_to(request, transcript):
-    url = transcript.get_absolute_url()
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)

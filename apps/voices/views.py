@@ -9,8 +9,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
+from django_htmx.http import HttpResponseStopPolling
 
+from apps.core.htmx import redirect_after_post
 from apps.core.http import ranged_file_response
 from apps.engines.errors import ProviderError
 
@@ -230,5 +231,4 @@ def _resolve_or_404(user, voice_id: str) -> selectors.ResolvedVoice:
 
 
 def _back_to(request, voice):
-    url = reverse("voices:detail", args=[voice.pk])
-    return HttpResponseClientRedirect(url) if request.htmx else redirect(url)
+    return redirect_after_post(request, reverse("voices:detail", args=[voice.pk]))
