@@ -24,6 +24,21 @@ def is_local_and_dead(worker: str) -> bool:
     return False
 
 
+def worker_is_gone(worker: str, heartbeat_at, *, stale_after: float | None = None) -> bool:
+    """Whether a job's worker died: its process is gone from this host, or (anywhere) it has
+    not reported for `stale_after` seconds (VOICEPORTAL_JOB_STALE_SECONDS by default)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    stale_after = stale_after or settings.VOICEPORTAL_JOB_STALE_SECONDS
+    stale = heartbeat_at is not None and heartbeat_at < timezone.now() - timedelta(
+        seconds=stale_after
+    )
+    return is_local_and_dead(worker) or stale
+
+
 class Heartbeat:
     """Calls `beat` every `every` seconds in a background thread while a long engine call runs,
     so recovery (which re-queues jobs whose heartbeat went stale) never takes a live job for a

@@ -5,16 +5,14 @@ import shutil
 import struct
 import time
 from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from apps.core.workers import is_local_and_dead, worker_id
+from apps.core.workers import worker_id, worker_is_gone
 from apps.engines.errors import ErrorKind, ProviderError
 from apps.engines.tts import tts_backends
 from apps.engines.tts.base import (
@@ -335,13 +333,11 @@ def generations_recover(*, stale_after: float | None = None) -> list[str]:
     """Fail running generations whose worker died (on this host when its process is gone,
     anywhere when it has not reported for `stale_after` seconds). A generation is not resumed:
     its listener has gone, and the file may end mid-frame. Returns the ids failed."""
-    stale_after = stale_after or settings.VOICEPORTAL_JOB_STALE_SECONDS
-    cutoff = timezone.now() - timedelta(seconds=stale_after)
     failed = []
     for g in Generation.objects.filter(status=Status.RUNNING).only(
         "pk", "worker_id", "heartbeat_at"
     ):
-        dead = is_local_and_dead(g.worker_id) or (g.heartbeat_at and g.heartbeat_at < cutoff)
+        dead = worker_is_gone(g.worker_id, g.heartbeat_at, stale_after=stale_after)
         if dead and Generation.objects.filter(
             pk=g.pk, status=Status.RUNNING, worker_id=g.worker_id
         ).update(

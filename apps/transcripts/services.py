@@ -3,10 +3,8 @@
 import logging
 import shutil
 import time
-from datetime import timedelta
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -17,7 +15,7 @@ from django.utils import timezone
 from apps.analysis import services as analysis_services
 from apps.analysis.options import AnalysisOptions
 from apps.core.media import InvalidMedia, probe
-from apps.core.workers import is_local_and_dead, worker_id
+from apps.core.workers import worker_id, worker_is_gone
 from apps.engines.errors import ErrorKind, ProviderError
 from apps.engines.stt import stt_backends
 from apps.engines.stt.base import LanguageDetected, ProviderAnalyses, TranscriptionRequest
@@ -292,11 +290,9 @@ class _Gone(Exception):
 def jobs_recover(*, stale_after: float | None = None) -> list[str]:
     """Re-queue running jobs whose worker died: on this host when its process is gone,
     anywhere when it has not reported for `stale_after` seconds. Returns the ids re-queued."""
-    stale_after = stale_after or settings.VOICEPORTAL_JOB_STALE_SECONDS
-    cutoff = timezone.now() - timedelta(seconds=stale_after)
     recovered = []
     for t in Transcript.objects.filter(status=Status.RUNNING):
-        dead = is_local_and_dead(t.worker_id) or (t.heartbeat_at and t.heartbeat_at < cutoff)
+        dead = worker_is_gone(t.worker_id, t.heartbeat_at, stale_after=stale_after)
         # The conditional update claims the job, so two recovering workers never both re-queue it.
         if dead and Transcript.objects.filter(
             pk=t.pk, status=Status.RUNNING, worker_id=t.worker_id

@@ -3,17 +3,15 @@ transcript is done, and run one by one in the worker, each with its own status a
 
 import logging
 from dataclasses import asdict, astuple, replace
-from datetime import timedelta
 from pathlib import Path
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apps.core.workers import Heartbeat, is_local_and_dead, worker_id
+from apps.core.workers import Heartbeat, worker_id, worker_is_gone
 from apps.engines.analysis import analysis_backends
 from apps.engines.analysis import base as engine
 from apps.engines.analysis.speakers import label_segments
@@ -305,9 +303,7 @@ def analyses_recover(*, stale_after: float | None = None) -> list[str]:
 
 def _worker_gone(run: AnalysisRun, stale_after: float | None = None) -> bool:
     """Its process is gone from this host, or its worker (anywhere) stopped reporting."""
-    stale_after = stale_after or settings.VOICEPORTAL_JOB_STALE_SECONDS
-    cutoff = timezone.now() - timedelta(seconds=stale_after)
-    return is_local_and_dead(run.worker_id) or bool(run.heartbeat_at and run.heartbeat_at < cutoff)
+    return worker_is_gone(run.worker_id, run.heartbeat_at, stale_after=stale_after)
 
 
 # --- Without the database (the command line) --------------------------------------------------

@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.core.media import InvalidMedia, decode_all, probe
-from apps.core.workers import is_local_and_dead, worker_id
+from apps.core.workers import worker_id, worker_is_gone
 from apps.engines.errors import ErrorKind, ProviderError
 from apps.engines.tts import tts_backends
 from apps.engines.voice.match import Candidate, voice_match
@@ -339,7 +339,8 @@ def voices_recover() -> list[str]:
     """Re-queue builds whose worker process on this host is gone. Returns the ids re-queued."""
     recovered = []
     for voice in CustomVoice.objects.filter(status__in=[Status.CHECKING, Status.MATCHING]):
-        if is_local_and_dead(voice.worker_id) and CustomVoice.objects.filter(
+        # Builds write no heartbeat: only a worker gone from this host can be told dead.
+        if worker_is_gone(voice.worker_id, None) and CustomVoice.objects.filter(
             pk=voice.pk, worker_id=voice.worker_id, status=voice.status
         ).update(status=Status.QUEUED, worker_id=""):
             voice_build_enqueue(voice)
