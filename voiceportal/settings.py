@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "apps.core",
     "apps.engines",
+    "apps.jobs",
     "apps.accounts",
     "apps.transcripts",
     "apps.analysis",
@@ -149,6 +150,18 @@ TASKS = {
 # for each.
 # A running job whose worker has not reported for this long is taken as dead and re-queued.
 VOICEPORTAL_JOB_STALE_SECONDS = env_int("VOICEPORTAL_JOB_STALE_SECONDS", 300)
+# A running job reports this often, also in the middle of one long engine call.
+VOICEPORTAL_JOB_HEARTBEAT_SECONDS = env_float(
+    "VOICEPORTAL_JOB_HEARTBEAT_SECONDS", max(1.0, VOICEPORTAL_JOB_STALE_SECONDS / 10)
+)
+# Every worker looks for lost jobs this often while it runs (not only when it starts).
+VOICEPORTAL_JOB_REAP_SECONDS = env_float(
+    "VOICEPORTAL_JOB_REAP_SECONDS", max(1.0, VOICEPORTAL_JOB_STALE_SECONDS / 4)
+)
+# A job that took its worker down this many times is failed instead of being started again.
+VOICEPORTAL_JOB_MAX_ATTEMPTS = env_int("VOICEPORTAL_JOB_MAX_ATTEMPTS", 3)
+# Workers run below the web server's CPU priority (os.nice increment).
+VOICEPORTAL_WORKER_NICE = env_int("VOICEPORTAL_WORKER_NICE", 5)
 
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 

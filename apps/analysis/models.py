@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 
 from apps.engines.analysis.base import Analysis
+from apps.jobs.models import Job
 
 # Speaker colours, in order of appearance: distinct, readable on white, colour-blind friendly
 # (Okabe–Ito, then Tableau).
@@ -18,7 +19,7 @@ SPEAKER_COLOURS = (
 )  # fmt: skip
 
 
-class AnalysisRun(models.Model):
+class AnalysisRun(Job):
     class Kind(models.TextChoices):
         SPEAKERS = Analysis.SPEAKERS.value, "Speakers"
         CHAPTERS = Analysis.CHAPTERS.value, "Chapters"
@@ -27,17 +28,13 @@ class AnalysisRun(models.Model):
         KEYWORDS = Analysis.KEYWORDS.value, "Keywords"
         SUMMARY = Analysis.SUMMARY.value, "Summary"
 
-    class Status(models.TextChoices):
-        WAITING = "waiting", "Waiting for the transcript"
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Running"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-        UNAVAILABLE = "unavailable", "Not available"
-
-    ACTIVE = (Status.WAITING, Status.QUEUED, Status.RUNNING)
+    internal_error = "An internal error stopped the analysis."
+    new_result = None  # set by execute(), stored with the final status
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="analysis_runs"
+    )
     transcript = models.ForeignKey(
         "transcripts.Transcript", on_delete=models.CASCADE, related_name="analysis_runs"
     )
@@ -46,25 +43,9 @@ class AnalysisRun(models.Model):
     options = models.JSONField(default=dict, blank=True)
     # The analysis engine alias, or the speech-to-text alias when that engine provided it.
     engine = models.CharField(max_length=50, blank=True)
-
-    status = models.CharField(
-        max_length=12, choices=Status.choices, default=Status.WAITING, db_index=True
-    )
-    progress = models.FloatField(default=0.0, help_text="0–1, by steps of the stage.")
-    error = models.TextField(blank=True, help_text="Why it failed, or why it is not available.")
-    error_kind = models.CharField(max_length=20, blank=True)
-    error_retryable = models.BooleanField(default=False)
-    attempts = models.PositiveIntegerField(default=0)
-    worker_id = models.CharField(max_length=200, blank=True)
-    # Set at the claim and at each step: a run whose worker stopped reporting is queued again.
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
     # Chapters, entities, sentiment, keywords: lists of the engine's dataclasses as dicts; a
     # summary: one dict; speakers: the speaker turns (the speakers themselves are rows).
     result = models.JSONField(null=True, blank=True)
-
-    created_at = models.DateTimeField(auto_now_add=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
@@ -74,13 +55,14 @@ class AnalysisRun(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} of {self.transcript_id}: {self.status}"
 
-    @property
-    def is_active(self) -> bool:
-        return self.status in self.ACTIVE
+    def execute(self, run) -> None:
+        from .services.runs import analysis_run_execute  # services import this module
 
-    @property
-    def percent(self) -> int:
-        return int(self.progress * 100)
+        self.new_result = analysis_run_execute(analysis=self, run=run)
+
+    def finished_fields(self, status: str) -> dict:
+        # A failed re-run keeps the result of the last good one.
+        return {"result": self.new_result} if status == self.Status.DONE else {}
 
 
 class VoiceProfile(models.Model):

@@ -6,27 +6,27 @@ from django.urls import reverse
 
 from apps.engines.tts.base import AUDIO_FORMATS
 from apps.engines.tts.encode import CONTENT_TYPES, FILE_EXTENSIONS
+from apps.jobs.models import Job
 
 
-class Generation(models.Model):
+class Generation(Job):
     """One text spoken in one voice: the request, the job's state and the audio file.
 
     The worker appends encoded audio to the file as each sentence is ready, so the file can be
     streamed to a listener while it grows.
     """
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Synthesising"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
-
     class Source(models.TextChoices):
         WEB = "web", "Web"
         API = "api", "API"
 
-    FINISHED = (Status.DONE, Status.FAILED, Status.CANCELLED)
+    # Its own queue and worker, polled often: someone is waiting to hear the first sentence.
+    queue_name = "speech"
+    # A listener has gone by the time a lost generation is found, and the file may end
+    # mid-frame: it fails, and the user generates it again.
+    resumable = False
+    running_label = "Synthesising"
+    internal_error = "An internal error stopped the synthesis."
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
@@ -45,27 +45,12 @@ class Generation(models.Model):
     format = models.CharField(max_length=8, choices=[(f, f) for f in AUDIO_FORMATS])
     instructions = models.TextField(blank=True)
 
-    # The job.
-    status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
-    )
-    sentences_total = models.PositiveIntegerField(default=0)
-    sentences_done = models.PositiveIntegerField(default=0)
-    cancel_requested = models.BooleanField(default=False)
-    error = models.TextField(blank=True)
-    error_kind = models.CharField(max_length=20, blank=True, help_text="An engines ErrorKind.")
-    worker_id = models.CharField(max_length=200, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
     first_audio_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     # What came out: the file grows while the job runs.
     audio = models.FileField(max_length=500, blank=True)
     audio_size = models.BigIntegerField(default=0, help_text="Bytes written so far.")
     duration = models.FloatField(default=0.0, help_text="Seconds of audio so far.")
-
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -102,9 +87,23 @@ class Generation(models.Model):
         """There is, or will be, audio to hear."""
         return self.has_file or self.status in (self.Status.QUEUED, self.Status.RUNNING)
 
+    def execute(self, run) -> None:
+        from .services import generation_execute  # services import this module
+
+        generation_execute(generation=self, run=run)
+
+    def on_gone(self) -> None:
+        from .services import generation_files_remove
+
+        generation_files_remove(generation=self)
+
     @property
-    def is_finished(self) -> bool:
-        return self.status in self.FINISHED
+    def sentences_total(self) -> int:
+        return int(self.progress_total)
+
+    @property
+    def sentences_done(self) -> int:
+        return int(self.progress_done)
 
     @property
     def content_type(self) -> str:
@@ -113,11 +112,3 @@ class Generation(models.Model):
     @property
     def file_extension(self) -> str:
         return FILE_EXTENSIONS[self.format]
-
-    @property
-    def percent(self) -> int:
-        if self.status == self.Status.DONE:
-            return 100
-        if not self.sentences_total:
-            return 0
-        return min(99, int(100 * self.sentences_done / self.sentences_total))

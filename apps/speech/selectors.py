@@ -6,8 +6,11 @@ from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 
+from apps.core.templatetags.portal import clock
 from apps.engines.tts import tts_backends
+from apps.jobs.progress import JobProgress
 from apps.voices.selectors import VoiceOption, stock_id, voice_options
 
 from .models import Generation
@@ -83,3 +86,28 @@ def default_voice_id(groups: list[VoiceGroup]) -> str:
 
 def studio_voice_find(groups: list[VoiceGroup], voice_id: str) -> StudioVoice | None:
     return next((v for g in groups for v in g.voices if v.option.id == voice_id), None)
+
+
+def generation_progress(generation: Generation) -> JobProgress:
+    """The synthesis's progress by sentence, for the one progress partial."""
+    g = generation
+    if g.status == Generation.Status.DONE:
+        detail = f"{clock(g.duration)} · {g.voice_name} · {g.format}"
+    elif g.status == Generation.Status.CANCELLED:
+        detail = f"{clock(g.duration)} of audio kept"
+    else:
+        detail = (
+            f"Sentence {g.sentences_done} of {g.sentences_total} · "
+            f"{clock(g.duration)} of audio so far"
+        )
+    return JobProgress(
+        job=g,
+        poll_url=reverse("speech:progress", args=[g.pk]),
+        label="Synthesis progress",
+        detail=detail,
+        cancel_url=reverse("speech:cancel", args=[g.pk]),
+        failed_text="Synthesis failed",
+        download_url=f"{reverse('speech:audio', args=[g.pk])}?download=1" if g.has_file else "",
+        dom_id="gen-progress",
+        every="400ms",
+    )

@@ -3,17 +3,14 @@
 import logging
 import shutil
 import struct
-import time
 from dataclasses import replace
 from pathlib import Path
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils import timezone
 
-from apps.core.workers import worker_id, worker_is_gone
-from apps.engines.errors import ErrorKind, ProviderError
+from apps.engines.errors import ProviderError
 from apps.engines.tts import tts_backends
 from apps.engines.tts.base import (
     AUDIO_FORMATS,
@@ -25,6 +22,8 @@ from apps.engines.tts.base import (
 )
 from apps.engines.tts.encode import StreamEncoder
 from apps.engines.tts.text import split_sentences
+from apps.jobs.runner import JobRun
+from apps.jobs.services import job_cancel, job_enqueue
 from apps.voices.selectors import ResolvedVoice, voice_resolve
 from apps.voices.services import voice_synthesize_pcm
 
@@ -79,11 +78,11 @@ def generation_create(
         speed=speed,
         format=audio_format,
         instructions=instructions.strip() if backend.supports_instructions else "",
-        sentences_total=len(sentences),
+        progress_total=len(sentences),
     )
     generation.audio.name = f"speech/{owner.pk}/{generation.pk}/speech.{generation.file_extension}"
     generation.save()
-    generation_enqueue(generation)
+    job_enqueue(generation)
     return generation
 
 
@@ -111,20 +110,10 @@ def _check_text(
     return sentences, language
 
 
-def generation_enqueue(generation: Generation) -> None:
-    from .tasks import synthesize_job  # tasks import services: import here to avoid a cycle
-
-    transaction.on_commit(lambda: synthesize_job.enqueue(str(generation.pk)))
-
-
 def generation_cancel(*, generation: Generation) -> None:
     """A queued job stops at once; a running one after the sentence it is speaking, keeping the
     audio made so far (a playable file)."""
-    Generation.objects.filter(pk=generation.pk, status=Status.QUEUED).update(
-        status=Status.CANCELLED, finished_at=timezone.now(), cancel_requested=True
-    )
-    Generation.objects.filter(pk=generation.pk, status=Status.RUNNING).update(cancel_requested=True)
-    generation.refresh_from_db()
+    job_cancel(job=generation)
 
 
 def generation_delete(*, generation: Generation) -> None:
@@ -132,6 +121,10 @@ def generation_delete(*, generation: Generation) -> None:
     folder = _audio_folder(generation)
     generation.delete()
     _remove_folder(folder)
+
+
+def generation_files_remove(*, generation: Generation) -> None:
+    _remove_folder(_audio_folder(generation))
 
 
 def _audio_folder(generation: Generation) -> Path | None:
@@ -145,59 +138,25 @@ def _audio_folder(generation: Generation) -> Path | None:
 # --- In the worker ---------------------------------------------------------------------------
 
 
-def generation_run(*, generation_id: str) -> None:
-    """Claim the job and run it. Called by the task; safe to call twice (the claim is atomic)."""
-    now = timezone.now()
-    claimed = Generation.objects.filter(pk=generation_id, status=Status.QUEUED).update(
-        status=Status.RUNNING, worker_id=worker_id(), heartbeat_at=now, started_at=now
-    )
-    if not claimed:
-        logger.info("Generation %s is not queued any more; nothing to do", generation_id)
-        return
-    _Synthesis(Generation.objects.select_related("owner").get(pk=generation_id)).run()
+def generation_execute(*, generation: Generation, run: JobRun) -> None:
+    """Speak the text (in a worker, through the job runner)."""
+    _Synthesis(generation, run).synthesize()
 
 
 class _Synthesis:
     """Speaks the text sentence by sentence, appending encoded audio to the file as it comes,
     so a listener can stream the file while it grows."""
 
-    # How often the worker looks for a cancel request or a deleted row.
-    CANCEL_POLL_SECONDS = 0.5
-
-    def __init__(self, generation: Generation):
+    def __init__(self, generation: Generation, run: JobRun):
         self.generation = generation
-        self.pk = generation.pk
+        self.run = run
         self.path = Path(generation.audio.path)
-        self.folder = _audio_folder(generation)
         self.size = 0
         self.duration = 0.0
         self.sentences_done = 0
         self._sentence = None
-        self._last_poll = 0.0
-        self.cancelled = False
 
-    def run(self) -> None:
-        try:
-            self._synthesize()
-            if self.cancelled:  # sentences_done stays as it was: the last one may be partial
-                self._update(status=Status.CANCELLED, finished_at=timezone.now(), worker_id="")
-            else:
-                self._update(
-                    status=Status.DONE,
-                    sentences_done=self.generation.sentences_total,
-                    finished_at=timezone.now(),
-                    worker_id="",
-                )
-        except _Gone:
-            logger.info("Generation %s was deleted while running", self.pk)
-            _remove_folder(self.folder)
-        except ProviderError as exc:
-            self._fail(exc.message, exc.kind)
-        except Exception:
-            logger.exception("Generation %s failed", self.pk)
-            self._fail("An internal error stopped the synthesis.", ErrorKind.INTERNAL)
-
-    def _synthesize(self) -> None:
+    def synthesize(self) -> None:
         g = self.generation
         voice = voice_resolve(user=g.owner, voice_id=g.voice_id)
         backend = tts_backends[voice.engine]
@@ -217,23 +176,14 @@ class _Synthesis:
                 for chunk in voice_synthesize_pcm(voice=voice, request=replace(request, text=part)):
                     self._append(out, encoder.feed(chunk), chunk)
                     # Before the engine speaks the next sentence, which it does when asked.
-                    if self._cancel_requested():
+                    if self.run.should_stop():
                         break
-                if self.cancelled:
+                if self.run.cancelled:
                     break
             # Also when cancelled: the encoder's last frames make what was spoken playable.
             self._append(out, encoder.close(), None)
         if g.format == "wav":
             _patch_wav_sizes(self.path)
-
-    def _cancel_requested(self) -> bool:
-        if time.monotonic() - self._last_poll >= self.CANCEL_POLL_SECONDS:
-            self._last_poll = time.monotonic()
-            row = Generation.objects.filter(pk=self.pk).values("cancel_requested").first()
-            if row is None:
-                raise _Gone
-            self.cancelled = row["cancel_requested"]
-        return self.cancelled
 
     def _append(self, out, data: bytes, chunk: AudioChunk | None) -> None:
         """Write and flush before the row says so: a reader that sees the row done finds all
@@ -242,7 +192,7 @@ class _Synthesis:
             out.write(data)
             out.flush()
             self.size += len(data)
-        fields = {"audio_size": self.size, "heartbeat_at": timezone.now()}
+        fields = {"audio_size": self.size}
         if chunk is not None:
             self.duration += chunk.duration
             # An engine may give several chunks for one sentence; each carries its sentence.
@@ -252,27 +202,11 @@ class _Synthesis:
             fields |= {
                 "duration": self.duration,
                 # The sentence being spoken is not done until the next one starts.
-                "sentences_done": max(0, self.sentences_done - 1),
+                "progress_done": max(0, self.sentences_done - 1),
             }
         if data and self.size == len(data):
             fields["first_audio_at"] = timezone.now()
-        self._update(**fields)
-
-    def _fail(self, message: str, kind: str) -> None:
-        try:
-            self._update(
-                status=Status.FAILED,
-                error=message,
-                error_kind=kind,
-                finished_at=timezone.now(),
-                worker_id="",
-            )
-        except _Gone:
-            _remove_folder(self.folder)
-
-    def _update(self, **fields) -> None:
-        if not Generation.objects.filter(pk=self.pk).update(**fields):
-            raise _Gone
+        self.run.update(**fields)
 
 
 def _parts(text: str, *, language: str, limit: int) -> list[str]:
@@ -314,10 +248,6 @@ def _remove_folder(folder: Path | None) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-class _Gone(Exception):
-    """The generation was deleted while its job ran."""
-
-
 def _patch_wav_sizes(path: Path) -> None:
     """Write the real sizes into the streaming WAV header ("unknown" while it grew), so the
     finished file tells players its duration."""
@@ -327,25 +257,3 @@ def _patch_wav_sizes(path: Path) -> None:
         f.write(struct.pack("<I", min(size - 8, 0xFFFFFFFF)))
         f.seek(40)
         f.write(struct.pack("<I", min(size - 44, 0xFFFFFFFF)))
-
-
-def generations_recover(*, stale_after: float | None = None) -> list[str]:
-    """Fail running generations whose worker died (on this host when its process is gone,
-    anywhere when it has not reported for `stale_after` seconds). A generation is not resumed:
-    its listener has gone, and the file may end mid-frame. Returns the ids failed."""
-    failed = []
-    for g in Generation.objects.filter(status=Status.RUNNING).only(
-        "pk", "worker_id", "heartbeat_at"
-    ):
-        dead = worker_is_gone(g.worker_id, g.heartbeat_at, stale_after=stale_after)
-        if dead and Generation.objects.filter(
-            pk=g.pk, status=Status.RUNNING, worker_id=g.worker_id
-        ).update(
-            status=Status.FAILED,
-            error="The worker stopped during the synthesis; generate it again.",
-            error_kind=ErrorKind.UNAVAILABLE,
-            finished_at=timezone.now(),
-            worker_id="",
-        ):
-            failed.append(str(g.pk))
-    return failed

@@ -10,11 +10,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseStopPolling, trigger_client_event
+from django_htmx.http import trigger_client_event
 
 from apps.analysis.selectors import analysis_results
 from apps.core.http import ranged_file_response
 from apps.engines.errors import ErrorKind, ProviderError
+from apps.jobs.progress import job_progress_render, job_progress_response
 from apps.transcripts.selectors import transcript_get
 from apps.voices.selectors import voice_options
 
@@ -77,11 +78,10 @@ def generation_history(request):
 def generation_progress(request, pk):
     """Polled while the synthesis runs; answers 286 (stop polling) with the final state."""
     generation = selectors.generation_get(owner=request.user, pk=pk)
-    response = render(request, "speech/studio.html#progress", {"generation": generation})
-    if not generation.is_finished:
-        return response
-    response.status_code = HttpResponseStopPolling.status_code
-    return trigger_client_event(response, HISTORY_EVENT)  # its duration is known now
+    # Once it has ended the history shows it with its duration.
+    return job_progress_response(
+        request, selectors.generation_progress(generation), event=HISTORY_EVENT
+    )
 
 
 @login_required
@@ -110,8 +110,8 @@ def generation_cancel(request, pk):
         return redirect(f"{reverse('speech:studio')}?g={generation.pk}")
     if request.htmx.target == "history":  # a row's button
         return render(request, "speech/studio.html#history", {"history": _history_page(request)})
-    response = render(request, "speech/studio.html#progress", {"generation": generation})
-    return trigger_client_event(response, HISTORY_EVENT)
+    progress = selectors.generation_progress(generation)
+    return job_progress_render(request, progress, event=HISTORY_EVENT)
 
 
 @login_required
@@ -152,6 +152,7 @@ def _context(request, form: SpeechForm, current: Generation | None) -> dict:
         "selected_voice": selected,
         "selected": selectors.studio_voice_find(groups, selected),
         "generation": current,
+        "generation_progress": selectors.generation_progress(current) if current else None,
         "history": _history_page(request),
         "max_chars": services.MAX_CHARS,
     }

@@ -6,6 +6,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.text import get_valid_filename
 
+from apps.jobs.models import Job
+
 
 def media_upload_to(transcript: "Transcript", filename: str) -> str:
     """Owner and transcript folders keep files apart; the name is reduced to safe characters."""
@@ -19,14 +21,7 @@ def media_upload_to(transcript: "Transcript", filename: str) -> str:
     return f"transcripts/{transcript.owner_id}/{transcript.id}/{safe}{suffix}"
 
 
-class Transcript(models.Model):
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Transcribing"
-        DONE = "done", "Done"
-        FAILED = "failed", "Failed"
-        CANCELLED = "cancelled", "Cancelled"
-
+class Transcript(Job):
     class Task(models.TextChoices):
         TRANSCRIBE = "transcribe", "Transcribe"
         TRANSLATE = "translate", "Translate to English"
@@ -35,7 +30,10 @@ class Transcript(models.Model):
         WEB = "web", "Web"
         API = "api", "API"
 
-    FINISHED = (Status.DONE, Status.FAILED, Status.CANCELLED)
+    running_label = "Transcribing"
+    # Analyses the speech-to-text engine made itself, handed from the run to what follows it.
+    provided = None
+    internal_error = "An internal error stopped the transcription."
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
@@ -59,28 +57,11 @@ class Transcript(models.Model):
     prompt = models.TextField(blank=True)
     temperature = models.FloatField(default=0.0)
 
-    # The job.
-    status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
-    )
-    progress_seconds = models.FloatField(default=0.0, help_text="Audio position reached.")
-    cancel_requested = models.BooleanField(default=False)
-    error = models.TextField(blank=True)
-    error_kind = models.CharField(max_length=20, blank=True, help_text="An engines ErrorKind.")
-    error_retryable = models.BooleanField(default=False)
-    attempts = models.PositiveIntegerField(default=0)
-    worker_id = models.CharField(max_length=200, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    processing_seconds = models.FloatField(default=0.0, help_text="Summed over attempts.")
-
     # What came out.
     detected_language = models.CharField(max_length=16, blank=True)
     language_probability = models.FloatField(null=True, blank=True)
     text = models.TextField(blank=True)
 
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -93,9 +74,24 @@ class Transcript(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("transcripts:detail", args=[self.pk])
 
+    def execute(self, run) -> None:
+        from .services import transcript_execute  # services import this module
+
+        transcript_execute(transcript=self, run=run)
+
+    def finished_fields(self, status: str) -> dict:
+        texts = Segment.objects.filter(transcript_id=self.pk).values_list("text", flat=True)
+        return {"text": "".join(texts).strip()}
+
+    def on_done(self) -> None:
+        from .services import transcript_done
+
+        transcript_done(transcript=self)
+
     @property
-    def is_finished(self) -> bool:
-        return self.status in self.FINISHED
+    def progress_seconds(self) -> float:
+        """Audio position reached."""
+        return self.progress_done
 
     @property
     def real_time_factor(self) -> float | None:

@@ -1,13 +1,13 @@
 """Reads for transcripts, always scoped by owner."""
 
-from dataclasses import dataclass
-
 from django.contrib.auth.models import User
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
+from django.urls import reverse
 
 from apps.analysis.selectors import analysis_results
+from apps.core.templatetags.portal import clock
+from apps.jobs.progress import JobProgress
 
 from .formats import DocumentSegment, DocumentSpeaker, DocumentWord, TranscriptDocument
 from .models import Segment, Transcript
@@ -80,25 +80,21 @@ def _document_segment(s: Segment, speaker: DocumentSpeaker | None = None) -> Doc
     )
 
 
-@dataclass(frozen=True)
-class Progress:
-    percent: int
-    position: float
-    eta_seconds: float | None
-
-
-def transcript_progress(transcript: Transcript) -> Progress:
-    """How far the job is, by audio position, and a time estimate from the pace so far."""
-    duration = transcript.duration or 0.0
-    position = min(transcript.progress_seconds, duration) if duration else 0.0
-    if transcript.status == Transcript.Status.DONE:
-        return Progress(100, duration, 0.0)
-    fraction = position / duration if duration else 0.0
-    eta = None
-    if transcript.status == Transcript.Status.RUNNING and transcript.started_at and fraction > 0:
-        elapsed = (timezone.now() - transcript.started_at).total_seconds()
-        eta = max(0.0, elapsed / fraction * (1 - fraction))
-    return Progress(int(fraction * 100), position, eta)
+def transcript_progress(transcript: Transcript) -> JobProgress:
+    """The job's progress by audio position, for the one progress partial."""
+    position = min(transcript.progress_done, transcript.duration or 0.0)
+    detail = f"{clock(position)} of {clock(transcript.duration)}"
+    if transcript.status == Transcript.Status.CANCELLED:
+        detail = f"at {clock(position)}; what was done is kept below."
+    return JobProgress(
+        job=transcript,
+        poll_url=reverse("transcripts:progress", args=[transcript.pk]),
+        label="Transcription progress",
+        detail=detail,
+        cancel_url=reverse("transcripts:cancel", args=[transcript.pk]),
+        retry_url=reverse("transcripts:retry", args=[transcript.pk]),
+        failed_text="Transcription failed",
+    )
 
 
 def transcript_words_count(transcript: Transcript) -> int:

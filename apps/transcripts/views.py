@@ -11,12 +11,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRedirect, HttpResponseStopPolling
+from django_htmx.http import HttpResponseClientRedirect
 
 from apps.analysis.forms import AnalysisForm
 from apps.analysis.page import analysis_page
 from apps.core.htmx import redirect_after_post
 from apps.core.http import ranged_file_response
+from apps.jobs.progress import job_progress_response
 
 from . import formats, selectors, services
 from .docx import to_docx
@@ -90,12 +91,8 @@ def transcript_detail(request, pk):
 def transcript_progress(request, pk):
     """Polled by the page while the job runs; answers 286 (stop polling) once it has ended."""
     transcript = selectors.transcript_get(owner=request.user, pk=pk)
-    context = {"transcript": transcript, "progress": selectors.transcript_progress(transcript)}
-    if transcript.is_finished:
-        response = HttpResponseStopPolling()
-        response["HX-Refresh"] = "true"  # show the finished transcript
-        return response
-    return render(request, "transcripts/detail.html#progress", context)
+    # Once it has ended, a reload shows the finished transcript.
+    return job_progress_response(request, selectors.transcript_progress(transcript), refresh=True)
 
 
 @login_required

@@ -23,7 +23,7 @@ class SampleInline(admin.TabularInline):
 @admin.register(CustomVoice)
 class CustomVoiceAdmin(admin.ModelAdmin):
     list_display = ["name", "owner", "status", "cloud_status", "created_at"]
-    list_filter = ["status", "cloud_status"]
+    list_filter = ["status"]
     raw_id_fields = ["owner"]
     inlines = [ConsentInline, SampleInline]
     exclude = ["match"]

@@ -7,13 +7,13 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Count
 from django.http import QueryDict
 from django.urls import reverse
-from django.utils import timezone
 
 from apps.engines.cloning import cloning_backends
 from apps.engines.errors import ProviderError
 from apps.engines.stt.languages import LANGUAGES
 from apps.engines.tts import tts_backends
 from apps.engines.voice.match import VoiceMatch
+from apps.jobs.progress import JobProgress
 
 from . import selectors
 from .models import CustomVoice, VoicePreview
@@ -131,7 +131,7 @@ def library_page(*, user: User, filters: LibraryFilters, page: str | None = None
 def _preview_states() -> dict[str, str]:
     states = {}
     for key, status in VoicePreview.objects.values_list("key", "status"):
-        if status == VoicePreview.Status.READY:
+        if status == VoicePreview.Status.DONE:
             states[key] = "ready"
         elif status == VoicePreview.Status.FAILED:
             states[key] = "failed"
@@ -185,7 +185,8 @@ class VoicePage:
     preview: str  # "ready", "pending", "failed", ""
     preview_url: str | None
     cloning_label: str
-    elapsed_seconds: float | None
+    build_progress: JobProgress
+    clone_progress: JobProgress | None
     # Owner only (empty for users it is shared with).
     samples: list = field(default_factory=list)
     consents: list = field(default_factory=list)
@@ -201,9 +202,6 @@ def voice_page(*, user: User, voice: CustomVoice) -> VoicePage:
     match = VoiceMatch.from_dict(voice.match) if voice.match else None
     preview = VoicePreview.objects.filter(key=voice.public_id).first()
     state = _preview_states().get(voice.public_id, "") if preview else ""
-    elapsed = None
-    if voice.is_active and voice.started_at:
-        elapsed = (timezone.now() - voice.started_at).total_seconds()
     return VoicePage(
         voice=voice,
         is_owner=is_owner,
@@ -215,10 +213,38 @@ def voice_page(*, user: User, voice: CustomVoice) -> VoicePage:
         preview=state,
         preview_url=selectors.preview_audio_url(voice.public_id) if state == "ready" else None,
         cloning_label=_cloning_label(voice),
-        elapsed_seconds=elapsed,
+        build_progress=_build_progress(voice, is_owner),
+        clone_progress=_clone_progress(voice, is_owner),
         samples=list(voice.samples.all()) if is_owner else [],
         consents=list(voice.consents.select_related("confirmed_by")) if is_owner else [],
         shares=list(voice.shares.select_related("user")) if is_owner else [],
+    )
+
+
+def _build_progress(voice: CustomVoice, is_owner: bool) -> JobProgress:
+    return JobProgress(
+        job=voice,
+        poll_url=reverse("voices:status", args=[voice.pk]),
+        label="Making the voice",
+        detail=f"{voice.samples.count()} samples" if voice.is_active else "",
+        retry_url=reverse("voices:retry", args=[voice.pk]) if is_owner else "",
+        failed_text="The voice could not be made",
+        dom_id="voice-build",
+    )
+
+
+def _clone_progress(voice: CustomVoice, is_owner: bool) -> JobProgress | None:
+    clone = voice.clone_job
+    if clone is None:
+        return None
+    return JobProgress(
+        job=clone,
+        poll_url=reverse("voices:clone_status", args=[voice.pk]),
+        label="Cloning",
+        detail=f"at {_cloning_label(voice)}",
+        retry_url=reverse("voices:clone_retry", args=[voice.pk]) if is_owner else "",
+        failed_text=f"Cloning at {_cloning_label(voice)} failed",
+        dom_id="voice-clone",
     )
 
 

@@ -7,8 +7,9 @@ from pathlib import Path
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.text import get_valid_filename
+
+from apps.jobs.models import Job
 
 # Custom voice ids as the API and the studio see them, like OpenAI's "voice_1234".
 CUSTOM_PREFIX = "voice_"
@@ -28,22 +29,13 @@ def sample_upload_to(sample: "VoiceSample", filename: str) -> str:
     return f"{voice_folder(sample.voice)}/samples/{sample.id.hex[:8]}-{stem or 'sample'}{suffix}"
 
 
-class CustomVoice(models.Model):
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        CHECKING = "checking", "Checking the samples"
-        MATCHING = "matching", "Matching a stock voice"
-        READY = "ready", "Ready"
-        FAILED = "failed", "Failed"
+class CustomVoice(Job):
+    """A custom voice; the job is its build: the sample checks, then the voice match."""
 
-    class CloudStatus(models.TextChoices):
-        NONE = "", "Not cloned"
-        QUEUED = "queued", "Waiting to be cloned"
-        RUNNING = "running", "Cloning"
-        DONE = "done", "Cloned"
-        FAILED = "failed", "Cloning failed"
-
-    ACTIVE = (Status.QUEUED, Status.CHECKING, Status.MATCHING)
+    CHECKING = "Checking the samples"
+    MATCHING = "Matching a stock voice"
+    running_label = "Making the voice"
+    internal_error = "An internal error stopped the voice from being made."
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(
@@ -55,33 +47,18 @@ class CustomVoice(models.Model):
         settings.AUTH_USER_MODEL, through="VoiceShare", related_name="voices_shared_with_me"
     )
 
-    # The local voice match (the build job).
-    status = models.CharField(
-        max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True
-    )
-    error = models.TextField(blank=True)
-    error_kind = models.CharField(max_length=20, blank=True, help_text="An engines ErrorKind.")
-    attempts = models.PositiveIntegerField(default=0)
-    worker_id = models.CharField(max_length=200, blank=True)
-    started_at = models.DateTimeField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
     # apps.engines.voice.match.VoiceMatch.as_dict(): the stock voice, how it is reshaped, and the
     # measured similarities (stock, vocoded, matched).
     match = models.JSONField(null=True, blank=True)
 
-    # The cloud clone, where a VOICE_CLONING backend is configured.
+    # The cloud clone, where a VOICE_CLONING backend is configured (its job: VoiceClone).
     cloud_engine = models.CharField(max_length=50, blank=True, help_text="VOICE_CLONING alias.")
     cloud_tts_engine = models.CharField(
         max_length=50, blank=True, help_text="TEXT_TO_SPEECH alias that speaks the clone."
     )
     cloud_voice_id = models.CharField(max_length=200, blank=True)
-    cloud_status = models.CharField(
-        max_length=10, choices=CloudStatus.choices, default=CloudStatus.NONE, blank=True
-    )
-    cloud_error = models.TextField(blank=True)
     cloud_requires_verification = models.BooleanField(default=False)
 
-    created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -91,6 +68,47 @@ class CustomVoice(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def execute(self, run) -> None:
+        from .services.custom import voice_build_execute  # services import this module
+
+        voice_build_execute(voice=self, run=run)
+
+    def on_done(self) -> None:
+        from .services.previews import preview_refresh
+
+        preview_refresh(voice=self)
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == self.Status.DONE
+
+    @property
+    def status_label(self) -> str:
+        return "Ready" if self.is_ready else super().status_label
+
+    @property
+    def clone_job(self) -> "VoiceClone | None":
+        try:
+            return self.clone
+        except VoiceClone.DoesNotExist:
+            return None
+
+    @property
+    def cloud_status(self) -> str:
+        """The clone's job status; empty when the voice has not been sent to be cloned."""
+        job = self.clone_job
+        return job.status if job else ""
+
+    @property
+    def cloud_error(self) -> str:
+        job = self.clone_job
+        return job.error if job else ""
+
+    @property
+    def cloud_active(self) -> bool:
+        job = self.clone_job
+        return bool(job and job.is_active)
+
     def get_absolute_url(self) -> str:
         return reverse("voices:detail", args=[self.pk])
 
@@ -98,13 +116,28 @@ class CustomVoice(models.Model):
     def public_id(self) -> str:
         return f"{CUSTOM_PREFIX}{self.id.hex}"
 
-    @property
-    def is_active(self) -> bool:
-        return self.status in self.ACTIVE
 
-    @property
-    def cloud_active(self) -> bool:
-        return self.cloud_status in (self.CloudStatus.QUEUED, self.CloudStatus.RUNNING)
+class VoiceClone(Job):
+    """Sending a custom voice's samples to a cloning provider; the voice keeps the result."""
+
+    running_label = "Cloning"
+    internal_error = "An internal error stopped the cloning."
+
+    voice = models.OneToOneField(CustomVoice, on_delete=models.CASCADE, related_name="clone")
+    engine = models.CharField(max_length=50, help_text="VOICE_CLONING alias.")
+
+    def __str__(self) -> str:
+        return f"Clone of {self.voice_id} at {self.engine}: {self.status}"
+
+    def execute(self, run) -> None:
+        from .services.cloning import clone_execute  # services import this module
+
+        clone_execute(clone=self, run=run)
+
+    def on_done(self) -> None:
+        from .services.previews import preview_refresh
+
+        preview_refresh(voice=self.voice)
 
 
 class VoiceConsent(models.Model):
@@ -187,28 +220,29 @@ def preview_upload_to(preview: "VoicePreview", filename: str) -> str:
     return f"voices/previews/{safe}{Path(filename).suffix}"
 
 
-class VoicePreview(models.Model):
-    """A short clip of a voice, synthesised once by a worker and then served as a file."""
+class VoicePreview(Job):
+    """A short clip of a voice, synthesised once by a worker and then served as a file. Stock
+    voices' previews are shared by everyone (no owner)."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RUNNING = "running", "Synthesising"
-        READY = "ready", "Ready"
-        FAILED = "failed", "Failed"
+    queue_name = "speech"
+    running_label = "Synthesising"
 
     # The voice id as voice_resolve takes it: "piper:joe", "voice_<hex>".
     key = models.CharField(max_length=250, unique=True)
     custom_voice = models.ForeignKey(
         CustomVoice, null=True, blank=True, on_delete=models.CASCADE, related_name="previews"
     )
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     text = models.TextField(blank=True)
     file = models.FileField(upload_to=preview_upload_to, max_length=500, blank=True)
-    error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    # Last (re)queued: a preview queued or running for long was lost with its worker.
-    requested_at = models.DateTimeField(default=timezone.now)
-    finished_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.key}: {self.status}"
+
+    def execute(self, run) -> None:
+        from .services.previews import preview_execute  # services import this module
+
+        preview_execute(preview=self, run=run)
+
+    def on_gone(self) -> None:
+        if self.file:
+            self.file.delete(save=False)

@@ -19,7 +19,7 @@ from apps.engines.tts import tts_backends
 from apps.engines.tts.base import VoiceInfo
 from apps.engines.voice.match import VoiceMatch
 
-from .models import CUSTOM_PREFIX, CustomVoice, VoicePreview
+from .models import CUSTOM_PREFIX, CustomVoice, VoiceClone, VoicePreview
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +137,7 @@ def preview_audio_url(voice_id: str) -> str:
 
 def _ready_previews() -> set[str]:
     return set(
-        VoicePreview.objects.filter(status=VoicePreview.Status.READY).values_list("key", flat=True)
+        VoicePreview.objects.filter(status=VoicePreview.Status.DONE).values_list("key", flat=True)
     )
 
 
@@ -231,13 +231,13 @@ def _speaker_of(voice: CustomVoice) -> tuple[str, str, str] | None:
     the provider's verification, and its engine configured. Otherwise the local match does.
     """
     if (
-        voice.cloud_status == CustomVoice.CloudStatus.DONE
+        voice.cloud_status == VoiceClone.Status.DONE
         and voice.cloud_voice_id
         and not voice.cloud_requires_verification
         and voice.cloud_tts_engine in tts_backends
     ):
         return voice.cloud_tts_engine, voice.cloud_voice_id, "clone"
-    if voice.status == CustomVoice.Status.READY and voice.match:
+    if voice.status == CustomVoice.Status.DONE and voice.match:
         engine, engine_voice = voice.match["engine"], voice.match["voice"]
         if engine in tts_backends:
             return engine, engine_voice, "match"

@@ -12,6 +12,7 @@ urlpatterns = [
     path("<uuid:pk>/status/", views.voice_status, name="status"),
     path("<uuid:pk>/retry/", views.voice_retry, name="retry"),
     path("<uuid:pk>/clone/", views.voice_clone_retry, name="clone_retry"),
+    path("<uuid:pk>/clone/status/", views.voice_clone_status, name="clone_status"),
     path("<uuid:pk>/delete/", views.voice_delete, name="delete"),
     path("<uuid:pk>/share/", views.voice_share, name="share"),
     path("<uuid:pk>/share/<int:user_id>/remove/", views.voice_unshare, name="unshare"),

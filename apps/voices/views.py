@@ -9,11 +9,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseStopPolling
 
 from apps.core.htmx import redirect_after_post
 from apps.core.http import ranged_file_response
 from apps.engines.errors import ProviderError
+from apps.jobs.progress import job_progress_response
 
 from . import selectors, services
 from .forms import SamplesForm, ShareForm, VoiceForm
@@ -89,14 +89,22 @@ def voice_detail(request, pk):
 @login_required
 @require_GET
 def voice_status(request, pk):
-    """Polled while the voice is being made or cloned; 286 (stop) and a reload once done."""
+    """Polled while the voice is being made; a reload once done."""
     voice = selectors.custom_voice_get_visible(user=request.user, pk=pk)
-    if not voice.is_active and not voice.cloud_active:
-        response = HttpResponseStopPolling()
-        response["HX-Refresh"] = "true"
-        return response
     page = voice_page(user=request.user, voice=voice)
-    return render(request, "voices/detail.html#status", {"page": page})
+    # Once it has ended a reload shows the voice (or what failed).
+    return job_progress_response(request, page.build_progress, refresh=True)
+
+
+@login_required
+@require_GET
+def voice_clone_status(request, pk):
+    """Polled while the voice is being cloned at the provider."""
+    voice = selectors.custom_voice_get_visible(user=request.user, pk=pk)
+    page = voice_page(user=request.user, voice=voice)
+    if page.clone_progress is None:
+        raise Http404("This voice is not being cloned.")
+    return job_progress_response(request, page.clone_progress, refresh=True)
 
 
 @login_required
@@ -204,7 +212,7 @@ def preview(request, voice_id):
         item = services.preview_request(voice=resolved)
     else:
         item = get_object_or_404(VoicePreview, key=resolved.id)
-    state = {"ready": "ready", "failed": "failed"}.get(item.status, "pending")
+    state = {"done": "ready", "failed": "failed"}.get(item.status, "pending")
     context = {
         "voice_id": resolved.id,
         "preview": state,
@@ -219,7 +227,7 @@ def preview(request, voice_id):
 @require_GET
 def preview_audio(request, voice_id):
     resolved = _resolve_or_404(request.user, voice_id)
-    item = get_object_or_404(VoicePreview, key=resolved.id, status=VoicePreview.Status.READY)
+    item = get_object_or_404(VoicePreview, key=resolved.id, status=VoicePreview.Status.DONE)
     return ranged_file_response(request, Path(item.file.path), content_type="audio/mpeg")
 
 

@@ -17,6 +17,9 @@ from apps.engines.analysis.base import Chapter, Diarization, SpeakerTurn, Summar
 from apps.engines.analysis.base import Speaker as EngineSpeaker
 from apps.engines.stt.base import ProviderAnalyses
 from apps.engines.stt.fake import FakeSpeechToText
+from apps.jobs.runner import JobRun, job_run
+from apps.jobs.services import jobs_reap
+from apps.transcripts.models import Transcript
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fake_analysis")]
 Status = AnalysisRun.Status
@@ -39,7 +42,7 @@ def test_it_runs_each_chosen_analysis_after_the_transcription(alice, analysed):
     assert t.status == "done"
     assert statuses(t) == {"speakers": "done", "summary": "done"}
     run = t.analysis_runs.get(kind="speakers")
-    assert run.options["num_speakers"] == 3 and run.engine == "fake" and run.progress == 1.0
+    assert run.options["num_speakers"] == 3 and run.engine == "fake" and run.percent == 100
     assert t.speakers.count() == 3
     assert t.analysis_runs.get(kind="summary").result["text"].startswith("Segment")
 
@@ -84,8 +87,8 @@ def test_it_says_which_analyses_a_language_cannot_have(alice, alice_client, anal
         "summary": "done",
         "keywords": "done",
         "chapters": "done",
-        "entities": "unavailable",
-        "sentiment": "unavailable",
+        "entities": "skipped",
+        "sentiment": "skipped",
     }
     assert "not available for language 'fr'" in t.analysis_runs.get(kind="sentiment").error
     page = alice_client.get(t.get_absolute_url()).content.decode()
@@ -100,17 +103,16 @@ def test_the_worker_runs_them_and_the_page_polls_until_done(
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
     t = analysed(alice, kinds=("speakers", "chapters"))
     assert statuses(t) == {"speakers": "waiting", "chapters": "waiting"}
-    from apps.transcripts.services import transcript_run
 
-    transcript_run(transcript_id=t.pk)
+    job_run(model=Transcript, job_id=t.pk)
     assert statuses(t) == {"speakers": "queued", "chapters": "queued"}
     status_url = reverse("analysis:status", args=[t.pk])
     page = alice_client.get(t.get_absolute_url()).content.decode()
     assert f'hx-get="{status_url}"' in page
     assert alice_client.get(status_url).status_code == 200
     for run in t.analysis_runs.all():
-        services.analysis_run_execute(run_id=run.pk)
-        services.analysis_run_execute(run_id=run.pk)  # a second claim does nothing
+        job_run(model=AnalysisRun, job_id=run.pk)
+        job_run(model=AnalysisRun, job_id=run.pk)  # a second claim does nothing
     assert statuses(t) == {"speakers": "done", "chapters": "done"}
     done = alice_client.get(status_url)
     assert done.status_code == 286 and done["HX-Refresh"] == "true"
@@ -129,7 +131,7 @@ def test_it_queues_again_what_a_dead_worker_left_running(alice, analysed, settin
     t = analysed(alice, kinds=("chapters",))
     t.analysis_runs.update(status=Status.RUNNING, worker_id=f"{os.uname().nodename}:999999999")
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
-    assert services.analyses_recover() == [str(t.analysis_runs.get().pk)]
+    assert jobs_reap() == [f"analysis.analysisrun:{t.analysis_runs.get().pk}"]
     assert statuses(t) == {"chapters": "queued"}
 
 
@@ -142,9 +144,9 @@ def test_it_queues_again_what_a_worker_elsewhere_stopped_reporting_on(alice, ana
     t.analysis_runs.update(status=Status.RUNNING, worker_id="elsewhere:42", heartbeat_at=now)
     t.analysis_runs.filter(pk=stale.pk).update(heartbeat_at=now - timedelta(seconds=301))
 
-    assert services.analyses_recover() == [str(stale.pk)]
+    assert jobs_reap() == [f"analysis.analysisrun:{stale.pk}"]
     assert statuses(t) == {"chapters": "queued", "summary": "running"}
-    assert services.analyses_recover() == []  # claimed once: a second recovery leaves it
+    assert jobs_reap() == []  # claimed once: a second recovery leaves it
 
 
 def test_it_starts_again_what_a_worker_elsewhere_stopped_reporting_on(alice, analysed):
@@ -164,19 +166,18 @@ def test_the_claim_and_each_step_report_a_heartbeat(alice, analysed, settings):
     run = t.analysis_runs.get()
     assert run.heartbeat_at is None
     beats = []
-    real = services.runs._progress
+    real = JobRun.progress
 
-    def progress(run, fraction):
-        real(run, fraction)
-        beats.append(AnalysisRun.objects.get(pk=run.pk).heartbeat_at)
+    def progress(self, *args, **kwargs):
+        real(self, *args, **kwargs)
+        if isinstance(self.job, AnalysisRun):
+            beats.append(AnalysisRun.objects.get(pk=self.job.pk).heartbeat_at)
 
-    from apps.transcripts.services import transcript_run
-
-    with mock.patch.object(services.runs, "_progress", progress):
-        transcript_run(transcript_id=t.pk)
-        services.analysis_run_execute(run_id=run.pk)
+    with mock.patch.object(JobRun, "progress", progress):
+        job_run(model=Transcript, job_id=t.pk)
+        job_run(model=AnalysisRun, job_id=run.pk)
     run.refresh_from_db()
-    assert run.status == "done" and len(beats) == 2
+    assert run.status == "done" and len(beats) == 4
     assert run.started_at <= beats[0] <= beats[1] == run.heartbeat_at
 
 

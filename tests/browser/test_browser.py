@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 
+from apps.jobs.runner import job_run
 from apps.transcripts import services
 from apps.transcripts.models import Transcript
 from apps.transcripts.options import options_validate
@@ -95,7 +96,7 @@ def test_it_shows_the_progress_then_the_finished_transcript(
 
     def work():
         try:
-            services.transcript_run(transcript_id=str(transcript.pk))
+            job_run(model=Transcript, job_id=str(transcript.pk))
         finally:
             connection.close()
 

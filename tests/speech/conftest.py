@@ -54,7 +54,7 @@ def alice_voice(alice):
     return CustomVoice.objects.create(
         owner=alice,
         name="Alice's voice",
-        status=CustomVoice.Status.READY,
+        status=CustomVoice.Status.DONE,
         match={
             "engine": "piper",
             "voice": "joe",

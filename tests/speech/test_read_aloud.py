@@ -36,6 +36,7 @@ def test_it_reads_the_whole_transcript(alice_client, alice, transcript, fake_tts
 def test_it_reads_the_summary_when_there_is_one(alice_client, alice, transcript, fake_tts):
     AnalysisRun.objects.update_or_create(
         transcript=transcript,
+        owner=alice,
         kind="summary",
         defaults={
             "status": "done",

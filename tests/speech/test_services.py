@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 
+from apps.jobs.runner import JobRun, job_run
+from apps.jobs.services import jobs_reap
 from apps.speech import services
 from apps.speech.models import Generation
 
@@ -45,7 +47,7 @@ def test_it_synthesises_sentence_by_sentence_appending_to_the_file(
     g = make_generation(alice, audio_format="mp3")
     path = Path(g.audio.path)
     seen = []
-    runner = threading.Thread(target=services.generation_run, kwargs={"generation_id": g.pk})
+    runner = threading.Thread(target=job_run, kwargs={"model": Generation, "job_id": g.pk})
     runner.start()
     while runner.is_alive():
         row = Generation.objects.get(pk=g.pk)
@@ -123,7 +125,7 @@ def test_it_says_why_a_synthesis_failed_and_keeps_what_was_made(
 ):
     fake_tts(fail_with="rate_limited")
     g = make_generation(alice)
-    services.generation_run(generation_id=g.pk)
+    job_run(model=Generation, job_id=g.pk)
     g.refresh_from_db()
     assert g.status == "failed" and g.error_kind == "rate_limited"
     assert "fake engine failed (rate_limited)" in g.error
@@ -134,7 +136,7 @@ def test_a_second_run_of_the_same_job_does_nothing(alice, make_generation):
     g = make_generation(alice)  # the inline backend ran it
     g.refresh_from_db()
     size = g.audio_size
-    services.generation_run(generation_id=g.pk)
+    job_run(model=Generation, job_id=g.pk)
     g.refresh_from_db()
     assert g.status == "done" and g.audio_size == size == Path(g.audio.path).stat().st_size
 
@@ -153,7 +155,7 @@ def test_deleting_mid_synthesis_stops_it_and_leaves_no_file(
     fake_tts(delay=0.3)
     g = make_generation(alice)
     path = Path(g.audio.path)
-    runner = threading.Thread(target=services.generation_run, kwargs={"generation_id": g.pk})
+    runner = threading.Thread(target=job_run, kwargs={"model": Generation, "job_id": g.pk})
     runner.start()
     wait_until(lambda: path.exists() and path.stat().st_size > 0)
     services.generation_delete(generation=Generation.objects.get(pk=g.pk))
@@ -172,9 +174,9 @@ def test_it_fails_generations_left_running_by_dead_workers(alice, make_generatio
     Generation.objects.filter(pk=alive.pk).update(
         status="running", worker_id=f"{socket.gethostname()}:{os.getpid()}"
     )
-    assert services.generations_recover() == [str(orphan.pk)]
+    assert jobs_reap() == [f"speech.generation:{orphan.pk}"]
     orphan.refresh_from_db()
-    assert orphan.status == "failed" and "worker stopped" in orphan.error
+    assert orphan.status == "failed" and "stopped" in orphan.error
     assert Generation.objects.get(pk=alive.pk).status == "running"
 
 
@@ -185,11 +187,11 @@ FIVE_SENTENCES = "One is here. Two follows. Three is next. Four comes along. Fiv
 def test_it_cancels_a_running_synthesis_and_keeps_a_playable_file(
     alice, make_generation, fake_tts, queued, monkeypatch, audio_format
 ):
-    monkeypatch.setattr(services._Synthesis, "CANCEL_POLL_SECONDS", 0.0)
+    monkeypatch.setattr(JobRun, "CANCEL_POLL_SECONDS", 0.0)
     fake_tts(delay=0.3)
     g = make_generation(alice, FIVE_SENTENCES, audio_format=audio_format)
     path = Path(g.audio.path)
-    runner = threading.Thread(target=services.generation_run, kwargs={"generation_id": g.pk})
+    runner = threading.Thread(target=job_run, kwargs={"model": Generation, "job_id": g.pk})
     runner.start()
     wait_until(lambda: path.exists() and path.stat().st_size > 100)
     services.generation_cancel(generation=g)
@@ -211,7 +213,7 @@ def test_it_cancels_a_queued_generation_at_once(alice, make_generation, queued):
     g = make_generation(alice)
     services.generation_cancel(generation=g)
     assert g.status == "cancelled" and g.finished_at and not g.has_file
-    services.generation_run(generation_id=g.pk)  # a worker picking it up later does nothing
+    job_run(model=Generation, job_id=g.pk)  # a worker picking it up later does nothing
     g.refresh_from_db()
     assert g.status == "cancelled" and not Path(g.audio.path).exists()
 

@@ -190,8 +190,8 @@ def test_another_user_gets_404_everywhere(alice_client, bob_client, fake_tts):
 def test_it_cancels_from_the_progress_card(alice_client, fake_tts, queued):
     generate(alice_client)
     g = Generation.objects.get()
-    progress = alice_client.get(reverse("speech:progress", args=[g.pk]), **HTMX).content.decode()
-    assert f'hx-post="{reverse("speech:cancel", args=[g.pk])}"' in progress
+    studio = alice_client.get(reverse("speech:studio") + f"?g={g.pk}").content.decode()
+    assert f'hx-post="{reverse("speech:cancel", args=[g.pk])}"' in studio
     response = alice_client.post(
         reverse("speech:cancel", args=[g.pk]), **HTMX, HTTP_HX_TARGET="gen-progress"
     )

@@ -11,6 +11,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
+from apps.jobs.runner import job_run
+from apps.jobs.services import jobs_reap
 from apps.transcripts import services
 from apps.transcripts.models import Transcript
 
@@ -44,7 +46,7 @@ def test_it_saves_segments_and_progress_as_it_goes(alice, make_transcript, setti
     fake_engine(settings, delay=0.2)
     t = make_transcript(alice)
     seen = []
-    runner = threading.Thread(target=services.transcript_run, kwargs={"transcript_id": t.pk})
+    runner = threading.Thread(target=job_run, kwargs={"model": Transcript, "job_id": t.pk})
     runner.start()
     while runner.is_alive():
         row = Transcript.objects.get(pk=t.pk)
@@ -61,7 +63,7 @@ def test_it_saves_segments_and_progress_as_it_goes(alice, make_transcript, setti
 def test_it_cancels_a_running_job_and_keeps_what_was_done(alice, make_transcript, settings, queued):
     fake_engine(settings, delay=0.3)
     t = make_transcript(alice)
-    runner = threading.Thread(target=services.transcript_run, kwargs={"transcript_id": t.pk})
+    runner = threading.Thread(target=job_run, kwargs={"model": Transcript, "job_id": t.pk})
     runner.start()
     wait_until(lambda: t.segments.count() >= 2)
     services.transcript_cancel(transcript=t)
@@ -76,14 +78,14 @@ def test_it_cancels_a_queued_job_at_once(alice, make_transcript, queued):
     t = make_transcript(alice)
     services.transcript_cancel(transcript=t)
     assert t.status == "cancelled"
-    services.transcript_run(transcript_id=t.pk)  # a worker picking it up later does nothing
+    job_run(model=Transcript, job_id=t.pk)  # a worker picking it up later does nothing
     assert Transcript.objects.get(pk=t.pk).segments.count() == 0
 
 
 def test_it_says_why_a_job_failed_and_resumes_on_retry(alice, make_transcript, settings, queued):
     fake_engine(settings, fail_with="rate_limited")
     t = make_transcript(alice)
-    services.transcript_run(transcript_id=t.pk)
+    job_run(model=Transcript, job_id=t.pk)
     t.refresh_from_db()
     assert t.status == "failed" and t.error_retryable
     assert "fake engine failed (rate_limited)" in t.error
@@ -93,7 +95,7 @@ def test_it_says_why_a_job_failed_and_resumes_on_retry(alice, make_transcript, s
     fake_engine(settings)
     services.transcript_retry(transcript=t)
     assert t.status == "queued"
-    services.transcript_run(transcript_id=t.pk)
+    job_run(model=Transcript, job_id=t.pk)
     t.refresh_from_db()
     assert t.status == "done" and t.error == "" and t.attempts == 2
     assert list(t.segments.values_list("index", flat=True)) == [0, 1, 2, 3, 4, 5]
@@ -103,7 +105,7 @@ def test_it_says_why_a_job_failed_and_resumes_on_retry(alice, make_transcript, s
 def test_it_marks_bad_input_as_not_worth_retrying(alice, make_transcript, settings, queued):
     fake_engine(settings, fail_with="invalid_input")
     t = make_transcript(alice)
-    services.transcript_run(transcript_id=t.pk)
+    job_run(model=Transcript, job_id=t.pk)
     t.refresh_from_db()
     assert t.status == "failed" and not t.error_retryable
 
@@ -111,7 +113,7 @@ def test_it_marks_bad_input_as_not_worth_retrying(alice, make_transcript, settin
 def test_it_stops_when_the_transcript_is_deleted_mid_job(alice, make_transcript, settings, queued):
     fake_engine(settings, delay=0.3)
     t = make_transcript(alice)
-    runner = threading.Thread(target=services.transcript_run, kwargs={"transcript_id": t.pk})
+    runner = threading.Thread(target=job_run, kwargs={"model": Transcript, "job_id": t.pk})
     runner.start()
     wait_until(lambda: t.segments.count() >= 1)
     services.transcript_delete(transcript=Transcript.objects.get(pk=t.pk))
@@ -133,7 +135,7 @@ def test_it_requeues_jobs_of_dead_workers(alice, make_transcript, queued):
     Transcript.objects.filter(pk=alive.pk).update(
         status="running", worker_id=f"{socket.gethostname()}:{os.getpid()}"
     )
-    assert services.jobs_recover() == [str(t.pk)]
+    assert jobs_reap() == [f"transcripts.transcript:{t.pk}"]
     assert Transcript.objects.get(pk=t.pk).status == "queued"
     assert Transcript.objects.get(pk=alive.pk).status == "running"
 

@@ -166,7 +166,7 @@ def test_it_stops_polling_when_the_job_is_done(alice_client, alice, make_transcr
 
 def test_it_shows_progress_while_running(alice_client, alice, make_transcript):
     t = make_transcript(alice)
-    Transcript.objects.filter(pk=t.pk).update(status="running", progress_seconds=5.5)
+    Transcript.objects.filter(pk=t.pk).update(status="running", progress_done=5.5)
     response = alice_client.get(
         reverse("transcripts:progress", args=[t.pk]), HTTP_HX_REQUEST="true"
     )

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from apps.engines.cloning import cloning_backends
 from apps.engines.voice.match import VoiceMatch
 from apps.voices import services
-from apps.voices.models import CustomVoice, VoiceConsent, VoiceSample
+from apps.voices.models import CustomVoice, VoiceClone, VoiceConsent, VoiceSample
 from apps.voices.services import Consent, SampleUpload
 
 QUEUES = ["default", "speech"]
@@ -108,8 +108,12 @@ def ready_voice(corpus, settings):
     the fake engine, so speaking with it is quick)."""
 
     def make(owner, name="Ready voice", **fields) -> CustomVoice:
-        fields = {"status": "ready", "match": CANNED_MATCH.as_dict()} | fields
+        fields = {"status": "done", "match": CANNED_MATCH.as_dict()} | fields
+        # The clone is a job of its own: cloud_status and cloud_error are its status and error.
+        clone = {k: fields.pop(f"cloud_{k}") for k in ("status", "error") if f"cloud_{k}" in fields}
         voice = CustomVoice.objects.create(owner=owner, name=name, **fields)
+        if clone:
+            VoiceClone.objects.create(voice=voice, owner=owner, engine=voice.cloud_engine, **clone)
         consent = VoiceConsent.objects.create(
             voice=voice,
             basis=CONSENT.basis,

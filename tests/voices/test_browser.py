@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from apps.voices import services
-from apps.voices.models import CustomVoice
+from apps.jobs.runner import job_run
+from apps.voices.models import CustomVoice, VoicePreview
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, log_in
 
 from .conftest import QUEUES
@@ -101,14 +101,16 @@ def test_it_records_a_sample_confirms_consent_and_makes_a_voice(page, live_serve
     expect(page.locator("#voice-status")).to_contain_text("Queued")
 
     worker = in_a_worker(
-        lambda: services.voice_build(voice_id=str(voice.pk)),
-        lambda: services.preview_run(key=voice.public_id),
+        lambda: job_run(model=CustomVoice, job_id=str(voice.pk)),
+        lambda: job_run(
+            model=VoicePreview, job_id=VoicePreview.objects.get(key=voice.public_id).pk
+        ),
     )
     # The page polls and reloads itself when the voice is ready.
     expect(page.locator("#what-it-is")).to_contain_text("not a clone", timeout=120_000)
     worker.join()
     voice.refresh_from_db()
-    assert voice.status == "ready", voice.error
+    assert voice.status == "done", voice.error
     sample.refresh_from_db()
     assert sample.passed and sample.speech_seconds > 4  # the fake microphone's speech
     expect(page.locator("table.similarity")).to_contain_text("Matched")

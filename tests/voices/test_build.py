@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 def test_a_voice_made_from_real_recordings_is_closer_than_the_stock_voice(alice, make_voice):
     voice = make_voice(alice)  # tasks run inline: checks, match, then the preview
     voice.refresh_from_db()
-    assert voice.status == "ready", voice.error
+    assert voice.status == "done", voice.error
     assert all(s.passed for s in voice.samples.all())
 
     match = voice.match
@@ -29,7 +29,7 @@ def test_a_voice_made_from_real_recordings_is_closer_than_the_stock_voice(alice,
     assert match["similarity_matched"] > match["similarity_vocoded"]
 
     preview = VoicePreview.objects.get(key=voice.public_id)
-    assert preview.status == "ready", preview.error
+    assert preview.status == "done", preview.error
     with av.open(preview.file.path) as container:
         frames = list(container.decode(audio=0))
     assert sum(f.samples for f in frames) / frames[0].sample_rate > 3.0

@@ -9,10 +9,19 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from apps.core.workers import worker_id
 from apps.engines.errors import ProviderError
+from apps.jobs.runner import job_run
+from apps.jobs.services import jobs_reap
+from apps.jobs.workers import worker_id
 from apps.voices import services
-from apps.voices.models import CustomVoice, VoiceConsent, VoicePreview, VoiceSample, VoiceShare
+from apps.voices.models import (
+    CustomVoice,
+    VoiceClone,
+    VoiceConsent,
+    VoicePreview,
+    VoiceSample,
+    VoiceShare,
+)
 from apps.voices.selectors import voice_resolve
 from apps.voices.services import Consent, SampleUpload
 from tests.media_factory import silence
@@ -23,7 +32,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("queued")]
 
 
 def build(voice) -> CustomVoice:
-    services.voice_build(voice_id=str(voice.pk))
+    job_run(model=CustomVoice, job_id=str(voice.pk))
     voice.refresh_from_db()
     return voice
 
@@ -88,7 +97,7 @@ def test_a_voice_needs_a_name_and_samples(alice):
 
 def test_the_build_checks_each_sample_and_makes_the_match(alice, make_voice, quick_match):
     voice = build(make_voice(alice))
-    assert voice.status == "ready" and voice.match["voice"] == "low" and voice.attempts == 1
+    assert voice.status == "done" and voice.match["voice"] == "low" and voice.attempts == 1
     (samples, candidates) = quick_match[0]
     assert len(samples) == 2 and len(samples[0]) > 9 * 16_000
     assert {(b.alias, v.id) for b, v in candidates} == {
@@ -117,7 +126,7 @@ def test_bad_samples_stop_the_build_with_feedback_per_sample(alice, corpus, tmp_
     services.sample_delete(sample=bad)
     assert not bad_path.exists() and voice.samples.count() == 1
     services.voice_retry(voice=voice)
-    assert build(voice).status == "ready"
+    assert build(voice).status == "done"
 
 
 def test_two_speakers_in_one_set_are_flagged(alice, make_voice, quick_match):
@@ -154,7 +163,7 @@ def test_a_voice_is_cloned_when_cloning_is_configured(alice, make_voice, quick_m
     backend = cloning()
     voice = build(make_voice(alice))
     assert voice.cloud_status == "queued" and voice.cloud_engine == "fake"
-    services.clone_run(voice_id=str(voice.pk))
+    job_run(model=VoiceClone, job_id=VoiceClone.objects.get(voice_id=str(voice.pk)).pk)
     voice.refresh_from_db()
     assert voice.cloud_status == "done" and voice.cloud_voice_id in backend.voices
     request = backend.voices[voice.cloud_voice_id]
@@ -165,7 +174,7 @@ def test_a_voice_is_cloned_when_cloning_is_configured(alice, make_voice, quick_m
 def test_requires_verification_is_kept(alice, make_voice, quick_match, cloning):
     cloning(requires_verification=True)
     voice = build(make_voice(alice))
-    services.clone_run(voice_id=str(voice.pk))
+    job_run(model=VoiceClone, job_id=VoiceClone.objects.get(voice_id=str(voice.pk)).pk)
     voice.refresh_from_db()
     assert voice.cloud_requires_verification
     assert voice_resolve(user=alice, voice_id=voice.public_id).method == "match"
@@ -174,13 +183,13 @@ def test_requires_verification_is_kept(alice, make_voice, quick_match, cloning):
 def test_a_provider_failure_is_reported_and_can_be_retried(alice, make_voice, quick_match, cloning):
     backend = cloning(fail_with="unavailable")
     voice = build(make_voice(alice))
-    services.clone_run(voice_id=str(voice.pk))
+    job_run(model=VoiceClone, job_id=VoiceClone.objects.get(voice_id=str(voice.pk)).pk)
     voice.refresh_from_db()
-    assert voice.status == "ready"  # the local match does not depend on the provider
+    assert voice.status == "done"  # the local match does not depend on the provider
     assert voice.cloud_status == "failed" and "fake cloning engine failed" in voice.cloud_error
     backend.fail_with = ""
     assert services.clone_retry(voice=voice)
-    services.clone_run(voice_id=str(voice.pk))
+    job_run(model=VoiceClone, job_id=VoiceClone.objects.get(voice_id=str(voice.pk)).pk)
     voice.refresh_from_db()
     assert voice.cloud_status == "done" and voice.cloud_error == ""
 
@@ -209,9 +218,9 @@ def test_sharing_needs_an_existing_other_user(alice, bob, ready_voice):
 def test_deleting_removes_samples_and_derived_files(alice, bob, make_voice, quick_match):
     voice = build(make_voice(alice))
     services.voice_share(voice=voice, username="bob")
-    services.preview_run(key=voice.public_id)
+    job_run(model=VoicePreview, job_id=VoicePreview.objects.get(key=voice.public_id).pk)
     preview = VoicePreview.objects.get(key=voice.public_id)
-    assert preview.status == "ready" and Path(preview.file.path).is_file()
+    assert preview.status == "done" and Path(preview.file.path).is_file()
     folder = voice_files(voice)
     assert len(list(folder.rglob("*.*"))) == 3  # two samples and the preview
     services.voice_delete(voice=voice)
@@ -223,7 +232,7 @@ def test_deleting_removes_samples_and_derived_files(alice, bob, make_voice, quic
 def test_deleting_deletes_the_clone_at_the_provider(alice, make_voice, quick_match, cloning):
     backend = cloning()
     voice = build(make_voice(alice))
-    services.clone_run(voice_id=str(voice.pk))
+    job_run(model=VoiceClone, job_id=VoiceClone.objects.get(voice_id=str(voice.pk)).pk)
     voice.refresh_from_db()
     services.voice_delete(voice=voice)
     assert backend.deleted == [voice.cloud_voice_id] and not backend.voices
@@ -232,7 +241,7 @@ def test_deleting_deletes_the_clone_at_the_provider(alice, make_voice, quick_mat
 def test_a_failed_delete_at_the_provider_keeps_the_voice(alice, make_voice, quick_match, cloning):
     backend = cloning()
     voice = build(make_voice(alice))
-    services.clone_run(voice_id=str(voice.pk))
+    job_run(model=VoiceClone, job_id=VoiceClone.objects.get(voice_id=str(voice.pk)).pk)
     voice.refresh_from_db()
     backend.fail_with = "unavailable"
     with pytest.raises(ProviderError):
@@ -246,22 +255,23 @@ def test_a_failed_delete_at_the_provider_keeps_the_voice(alice, make_voice, quic
 
 
 def test_a_build_left_by_a_dead_worker_is_queued_again(alice, ready_voice):
-    voice = ready_voice(alice, status="matching", match=None, worker_id=f"{gethostname()}:999999")
-    alive = ready_voice(alice, status="matching", match=None, worker_id=worker_id())
-    assert services.voices_recover() == [str(voice.pk)]
+    voice = ready_voice(alice, status="running", match=None, worker_id=f"{gethostname()}:999999")
+    alive = ready_voice(alice, status="running", match=None, worker_id=worker_id())
+    assert jobs_reap() == [f"voices.customvoice:{voice.pk}"]
     voice.refresh_from_db()
     alive.refresh_from_db()
-    assert (voice.status, alive.status) == ("queued", "matching")
+    assert (voice.status, alive.status) == ("queued", "running")
 
 
 def test_a_lost_preview_is_asked_for_again(alice):
     voice = voice_resolve(user=alice, voice_id="fake:low")
     preview = services.preview_request(voice=voice)
-    VoicePreview.objects.filter(pk=preview.pk).update(status="running")
-    assert services.preview_request(voice=voice).status == "running"  # still working on it
+    stopped = timezone.now() - timedelta(minutes=10)
     VoicePreview.objects.filter(pk=preview.pk).update(
-        requested_at=timezone.now() - timedelta(minutes=10)
+        status="running", worker_id="elsewhere:42", heartbeat_at=stopped
     )
+    assert services.preview_request(voice=voice).status == "running"  # still working on it
+    assert jobs_reap() == [f"voices.voicepreview:{preview.pk}"]  # its worker stopped reporting
     assert services.preview_request(voice=voice).status == "queued"
-    services.preview_run(key="fake:low")
-    assert VoicePreview.objects.get(pk=preview.pk).status == "ready"
+    job_run(model=VoicePreview, job_id=preview.pk)
+    assert VoicePreview.objects.get(pk=preview.pk).status == "done"

@@ -8,6 +8,7 @@ import av
 import pytest
 from django.urls import reverse
 
+from apps.jobs.runner import job_run
 from apps.voices import services
 from apps.voices.models import CustomVoice, VoicePreview, VoiceShare
 from apps.voices.selectors import voice_resolve
@@ -88,7 +89,7 @@ def test_a_preview_is_polled_until_a_worker_made_it(alice_client, queued):
     url = reverse("voices:preview", args=["fake:high"])
     assert "Preparing preview" in alice_client.post(url).content.decode()
     assert "Preparing preview" in alice_client.get(url).content.decode()
-    services.preview_run(key="fake:high")
+    job_run(model=VoicePreview, job_id=VoicePreview.objects.get(key="fake:high").pk)
     assert "data-preview-src" in alice_client.get(url).content.decode()
 
 
@@ -174,7 +175,7 @@ def test_status_polling_stops_when_the_voice_is_done(alice_client, alice, ready_
     voice = ready_voice(alice, status="matching", match=None)
     url = reverse("voices:status", args=[voice.pk])
     assert alice_client.get(url).status_code == 200
-    CustomVoice.objects.filter(pk=voice.pk).update(status="ready")
+    CustomVoice.objects.filter(pk=voice.pk).update(status="done")
     response = alice_client.get(url)
     assert response.status_code == 286 and response["HX-Refresh"] == "true"
 
@@ -196,7 +197,8 @@ def test_a_failed_clone_is_reported(alice_client, alice, ready_voice, cloning):
         alice, cloud_engine="fake", cloud_status="failed", cloud_error="Quota exceeded."
     )
     html = alice_client.get(voice.get_absolute_url()).content.decode()
-    assert 'id="clone-error"' in html and "Quota exceeded." in html
+    assert 'id="voice-clone-state"' in html and "Quota exceeded." in html
+    assert reverse("voices:clone_retry", args=[voice.pk]) in html  # the owner can try again
 
 
 def test_delete_removes_the_voice_and_its_files(alice_client, alice, ready_voice):
@@ -228,8 +230,8 @@ def test_a_failed_delete_at_the_provider_is_reported(alice_client, alice, ready_
 
 def make_preview(user, voice) -> None:
     services.preview_request(voice=voice_resolve(user=user, voice_id=voice.public_id))
-    services.preview_run(key=voice.public_id)
-    assert VoicePreview.objects.get(key=voice.public_id).status == "ready"
+    job_run(model=VoicePreview, job_id=VoicePreview.objects.get(key=voice.public_id).pk)
+    assert VoicePreview.objects.get(key=voice.public_id).status == "done"
 
 
 def owner_urls(voice) -> list[tuple[str, str]]:

@@ -8,7 +8,6 @@ from .profiles import (
 )
 from .runs import (
     analyses_after_transcription,
-    analyses_recover,
     analyses_start,
     analysis_run_execute,
     document_diarize,
@@ -17,7 +16,6 @@ from .speakers import segment_reassign, speaker_merge, speaker_rename, speakers_
 
 __all__ = [
     "analyses_after_transcription",
-    "analyses_recover",
     "analyses_start",
     "analysis_run_execute",
     "document_diarize",

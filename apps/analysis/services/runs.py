@@ -8,16 +8,17 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
-from apps.core.workers import Heartbeat, worker_id, worker_is_gone
 from apps.engines.analysis import analysis_backends
 from apps.engines.analysis import base as engine
 from apps.engines.analysis.speakers import label_segments
 from apps.engines.errors import ErrorKind, ProviderError
 from apps.engines.stt.base import ProviderAnalyses, Word
 from apps.engines.stt.base import Segment as EngineSegment
+from apps.jobs.runner import JobRun
+from apps.jobs.services import job_enqueue
+from apps.jobs.workers import worker_is_gone
 from apps.transcripts.formats import DocumentSegment, DocumentWord, TranscriptDocument
 from apps.transcripts.models import Transcript
 from apps.transcripts.selectors import document_speaker
@@ -31,7 +32,7 @@ from .speakers import speakers_store
 logger = logging.getLogger(__name__)
 Kind = AnalysisRun.Kind
 Status = AnalysisRun.Status
-INTERNAL_ERROR = "An internal error stopped the analysis."
+INTERNAL_ERROR = AnalysisRun.internal_error
 
 
 def analyses_start(*, transcript: Transcript, options: AnalysisOptions) -> list[AnalysisRun]:
@@ -54,10 +55,14 @@ def analyses_start(*, transcript: Transcript, options: AnalysisOptions) -> list[
             transcript=transcript,
             kind=kind,
             defaults={
+                "owner_id": transcript.owner_id,
                 "status": Status.WAITING,
                 "options": options.for_kind(kind, known_paths=known_paths),
                 "engine": analysis_backends.default_alias,
-                "progress": 0.0,
+                "progress_done": 0.0,
+                "progress_total": 1.0,
+                "stage": "",
+                "cancel_requested": False,
                 "error": "",
                 "error_kind": "",
                 "error_retryable": False,
@@ -73,6 +78,16 @@ def analyses_start(*, transcript: Transcript, options: AnalysisOptions) -> list[
     if Transcript.objects.filter(pk=transcript.pk, status=Transcript.Status.DONE).exists():
         _start_waiting(transcript, runs, provided=None)
     return runs
+
+
+def on_transcript_created(*, transcript: Transcript, analyses=None, **kwargs) -> None:
+    """The analyses asked for with an upload wait for its transcription."""
+    if analyses and analyses.kinds:
+        analyses_start(transcript=transcript, options=analyses)
+
+
+def on_transcript_done(*, transcript_id, provided=None, **kwargs) -> None:
+    analyses_after_transcription(transcript_id=transcript_id, provided=provided)
 
 
 def analyses_after_transcription(
@@ -140,7 +155,8 @@ def _store_provided(transcript, run: AnalysisRun, value) -> None:
             status=Status.DONE,
             engine=transcript.engine,
             result=_serialised(run.kind, value),
-            progress=1.0,
+            progress_done=1.0,
+            progress_total=1.0,
             started_at=now,
             finished_at=now,
         )
@@ -148,56 +164,25 @@ def _store_provided(transcript, run: AnalysisRun, value) -> None:
 
 def _mark_unavailable(run: AnalysisRun, reason: str) -> None:
     AnalysisRun.objects.filter(pk=run.pk).update(
-        status=Status.UNAVAILABLE, error=reason, finished_at=timezone.now()
+        status=Status.SKIPPED, error=reason, finished_at=timezone.now()
     )
 
 
 def _queue(run: AnalysisRun) -> None:
     # Conditional: the job's hook and a user's request may both try to start a waiting run.
     if AnalysisRun.objects.filter(pk=run.pk, status=Status.WAITING).update(status=Status.QUEUED):
-        _enqueue(run)
-
-
-def _enqueue(run: AnalysisRun) -> None:
-    from ..tasks import analysis_job  # tasks import services: import here to avoid a cycle
-
-    transaction.on_commit(lambda: analysis_job.enqueue(str(run.pk)))
+        job_enqueue(run)
 
 
 # --- In the worker ---------------------------------------------------------------------------
 
 
-def analysis_run_execute(*, run_id) -> None:
-    """Claim a queued run and do it. Only a speakers run writes to the transcript (its segments,
-    split by speaker); a failure is kept on the run, and the transcript stays as it was."""
-    now = timezone.now()
-    claimed = AnalysisRun.objects.filter(pk=run_id, status=Status.QUEUED).update(
-        status=Status.RUNNING,
-        worker_id=worker_id(),
-        heartbeat_at=now,
-        started_at=now,
-        attempts=F("attempts") + 1,
-        progress=0.05,
-    )
-    if not claimed:
-        logger.info("Analysis %s is not queued any more; nothing to do", run_id)
-        return
-    run = AnalysisRun.objects.select_related("transcript").get(pk=run_id)
-
-    def beat():
-        AnalysisRun.objects.filter(pk=run_id, status=Status.RUNNING).update(
-            heartbeat_at=timezone.now()
-        )
-
-    try:
-        # One engine call (diarizing an hour) can outlast the stale limit: beat while it runs.
-        with Heartbeat(beat):
-            _execute(run)
-    except ProviderError as exc:
-        _finish(run, Status.FAILED, error=exc.message, kind=exc.kind, retryable=not exc.permanent)
-    except Exception:
-        logger.exception("Analysis %s (%s) failed", run.pk, run.kind)
-        _finish(run, Status.FAILED, error=INTERNAL_ERROR, kind=ErrorKind.INTERNAL, retryable=True)
+def analysis_run_execute(*, analysis: AnalysisRun, run: JobRun):
+    """Do a claimed run (through the job runner); returns its result to store. Only a speakers
+    run writes to the transcript (its segments, split by speaker); a failure is kept on the
+    run, and the transcript stays as it was."""
+    run.progress(0.05, 1.0)
+    return _execute(analysis, run)
 
 
 _TEXT_ANALYSES = {
@@ -209,30 +194,29 @@ _TEXT_ANALYSES = {
 }
 
 
-def _execute(run: AnalysisRun) -> None:
-    transcript = run.transcript
-    backend = analysis_backends[run.engine]
+def _execute(analysis: AnalysisRun, run: JobRun):
+    transcript = analysis.transcript
+    backend = analysis_backends[analysis.engine]
     source = selectors.analysis_transcript(transcript)
-    if run.kind != Kind.SPEAKERS:
-        value = _TEXT_ANALYSES[run.kind](backend, source)
-        _finish(run, Status.DONE, result=_serialised(run.kind, value))
-        return
+    if analysis.kind != Kind.SPEAKERS:
+        return _serialised(analysis.kind, _TEXT_ANALYSES[analysis.kind](backend, source))
     if not transcript.media:
         raise ProviderError("The recording is missing.", kind=ErrorKind.INVALID_INPUT)
-    profiles = _profiles(run, backend)
-    _progress(run, 0.2)
+    profiles = _profiles(analysis, backend)
+    run.progress(0.2)
     diarization = backend.diarize(
         engine.DiarizationRequest(
             audio_path=Path(transcript.media.path),
             transcript=source,
-            num_speakers=run.options.get("num_speakers"),
+            num_speakers=analysis.options.get("num_speakers"),
             profiles=profiles,
         )
     )
-    _progress(run, 0.9)
+    run.progress(0.9)
     with transaction.atomic():
+        run.progress(0.95)  # JobGone first when the run was deleted or taken over
         speakers_store(transcript=transcript, diarization=diarization, source=source)
-        _finish(run, Status.DONE, result=_serialised(Kind.SPEAKERS, diarization))
+    return _serialised(Kind.SPEAKERS, diarization)
 
 
 def _profiles(run: AnalysisRun, backend) -> tuple[engine.VoiceProfile, ...]:
@@ -262,43 +246,6 @@ def _serialised(kind: str, value):
     if kind == Kind.SUMMARY:
         return asdict(value)
     return [asdict(item) for item in value]
-
-
-def _progress(run: AnalysisRun, fraction: float) -> None:
-    AnalysisRun.objects.filter(pk=run.pk, status=Status.RUNNING).update(
-        progress=fraction, heartbeat_at=timezone.now()
-    )
-
-
-def _finish(run, status, *, result=None, error="", kind="", retryable=False) -> None:
-    fields = {
-        "status": status,
-        "error": error,
-        "error_kind": kind,
-        "error_retryable": retryable,
-        "worker_id": "",
-        "finished_at": timezone.now(),
-    }
-    if status == Status.DONE:  # a failed re-run keeps the result of the last good one
-        fields |= {"result": result, "progress": 1.0}
-    AnalysisRun.objects.filter(pk=run.pk).update(**fields)
-
-
-def analyses_recover(*, stale_after: float | None = None) -> list[str]:
-    """Queue again the runs whose worker died: on this host when its process is gone, anywhere
-    when it has not reported for `stale_after` seconds. Returns the ids queued again."""
-    recovered = []
-    for run in AnalysisRun.objects.filter(status=Status.RUNNING).only(
-        "pk", "worker_id", "heartbeat_at"
-    ):
-        # The conditional update claims the run, so two recovering workers never both queue it;
-        # the heartbeat in it leaves alone a run whose worker reported since it was read.
-        if _worker_gone(run, stale_after) and AnalysisRun.objects.filter(
-            pk=run.pk, status=Status.RUNNING, worker_id=run.worker_id, heartbeat_at=run.heartbeat_at
-        ).update(status=Status.QUEUED, worker_id=""):
-            _enqueue(run)
-            recovered.append(str(run.pk))
-    return recovered
 
 
 def _worker_gone(run: AnalysisRun, stale_after: float | None = None) -> bool:

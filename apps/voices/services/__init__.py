@@ -1,7 +1,7 @@
 """Writes for voices: custom voices (samples, consent, checks, matching, cloning, sharing,
 deleting), previews, and speaking with a resolved voice."""
 
-from .cloning import clone_delete, clone_retry, clone_run, clone_start, cloning_alias
+from .cloning import clone_delete, clone_retry, clone_start, cloning_alias
 from .custom import (
     CONSENT_STATEMENTS,
     Consent,
@@ -10,15 +10,13 @@ from .custom import (
     match_candidates,
     sample_delete,
     samples_add,
-    voice_build,
     voice_create,
     voice_delete,
     voice_retry,
     voice_share,
     voice_unshare,
-    voices_recover,
 )
-from .previews import preview_refresh, preview_request, preview_run
+from .previews import preview_refresh, preview_request
 from .synthesis import voice_synthesize_pcm
 
 __all__ = [
@@ -27,22 +25,18 @@ __all__ = [
     "SampleUpload",
     "clone_delete",
     "clone_retry",
-    "clone_run",
     "clone_start",
     "cloning_alias",
     "consent_statement",
     "match_candidates",
     "preview_refresh",
     "preview_request",
-    "preview_run",
     "sample_delete",
     "samples_add",
-    "voice_build",
     "voice_create",
     "voice_delete",
     "voice_retry",
     "voice_share",
     "voice_synthesize_pcm",
     "voice_unshare",
-    "voices_recover",
 ]

@@ -4,17 +4,15 @@ the samples pass their checks, deleted at the provider with the voice."""
 import logging
 from pathlib import Path
 
-from django.db import transaction
-
 from apps.engines.cloning import cloning_backends
 from apps.engines.cloning.base import VoiceCloneRequest
 from apps.engines.errors import ErrorKind, ProviderError
+from apps.jobs.runner import JobGone, JobRun
+from apps.jobs.services import job_enqueue, job_retry
 
-from ..models import CustomVoice
-from . import previews
+from ..models import CustomVoice, VoiceClone
 
 logger = logging.getLogger(__name__)
-CloudStatus = CustomVoice.CloudStatus
 
 
 def cloning_alias() -> str:
@@ -27,53 +25,40 @@ def clone_start(*, voice: CustomVoice) -> bool:
     alias = cloning_alias()
     if not alias or voice.cloud_voice_id:
         return False
-    updated = CustomVoice.objects.filter(
-        pk=voice.pk, cloud_status__in=[CloudStatus.NONE, CloudStatus.FAILED]
-    ).update(
-        cloud_status=CloudStatus.QUEUED,
-        cloud_engine=alias,
-        cloud_tts_engine=cloning_backends[alias].tts_engine,
-        cloud_error="",
+    CustomVoice.objects.filter(pk=voice.pk).update(
+        cloud_engine=alias, cloud_tts_engine=cloning_backends[alias].tts_engine
     )
-    if updated:
-        from ..tasks import voice_clone_job  # tasks import services
+    clone, created = VoiceClone.objects.get_or_create(
+        voice=voice, defaults={"owner_id": voice.owner_id, "engine": alias}
+    )
+    if not created:
+        VoiceClone.objects.filter(pk=clone.pk).update(engine=alias)
+        return job_retry(job=clone)
+    job_enqueue(clone)
+    return True
 
-        transaction.on_commit(lambda: voice_clone_job.enqueue(str(voice.pk)))
-    return bool(updated)
 
-
-def clone_run(*, voice_id: str) -> None:
-    """Upload the samples to the provider (in a worker). Safe to call twice."""
-    if not CustomVoice.objects.filter(pk=voice_id, cloud_status=CloudStatus.QUEUED).update(
-        cloud_status=CloudStatus.RUNNING
-    ):
-        return
-    voice = CustomVoice.objects.get(pk=voice_id)
-    backend = cloning_backends[voice.cloud_engine]
+def clone_execute(*, clone: VoiceClone, run: JobRun) -> None:
+    """Upload the samples to the provider (in a worker, through the job runner)."""
+    voice = clone.voice
+    backend = cloning_backends[clone.engine]
     request = VoiceCloneRequest(
         name=voice.name,
         sample_paths=tuple(Path(s.file.path) for s in voice.samples.all()),
         description=voice.description,
         labels={"voiceportal_voice": voice.public_id},
     )
-    try:
-        cloned = backend.create(request)
-    except ProviderError as exc:
-        CustomVoice.objects.filter(pk=voice_id).update(
-            cloud_status=CloudStatus.FAILED, cloud_error=exc.message
-        )
-        return
-    updated = CustomVoice.objects.filter(pk=voice_id).update(
-        cloud_status=CloudStatus.DONE,
+    cloned = backend.create(request)
+    updated = CustomVoice.objects.filter(pk=voice.pk).update(
+        cloud_engine=clone.engine,
+        cloud_tts_engine=backend.tts_engine,
         cloud_voice_id=cloned.provider_voice_id,
         cloud_requires_verification=cloned.requires_verification,
     )
     if not updated:  # the voice was deleted while it was being cloned: no orphan at the provider
-        logger.info("Voice %s was deleted while cloning; deleting the clone", voice_id)
+        logger.info("Voice %s was deleted while cloning; deleting the clone", voice.pk)
         backend.delete(cloned.provider_voice_id)
-        return
-    voice.refresh_from_db()
-    previews.preview_refresh(voice=voice)
+        raise JobGone
 
 
 def clone_delete(*, voice: CustomVoice) -> None:
@@ -89,6 +74,6 @@ def clone_delete(*, voice: CustomVoice) -> None:
 
 def clone_retry(*, voice: CustomVoice) -> bool:
     """Try a failed clone again."""
-    if voice.cloud_status != CloudStatus.FAILED:
+    if voice.cloud_status != VoiceClone.Status.FAILED:
         return False
     return clone_start(voice=voice)

@@ -13,18 +13,18 @@ from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from apps.core.media import InvalidMedia, decode_all, probe
-from apps.core.workers import worker_id, worker_is_gone
 from apps.engines.errors import ErrorKind, ProviderError
 from apps.engines.tts import tts_backends
 from apps.engines.voice.match import Candidate, voice_match
+from apps.jobs.runner import JobRun
+from apps.jobs.services import job_enqueue, job_retry
 
 from .. import checks
 from ..models import CustomVoice, VoiceConsent, VoiceSample, VoiceShare, voice_folder
-from . import cloning, previews
+from . import cloning
 
 logger = logging.getLogger(__name__)
 Status = CustomVoice.Status
@@ -93,7 +93,7 @@ def voice_create(
             owner=owner, name=name[:100], description=description.strip()[:300]
         )
         _store_samples(voice, owner, samples, consent)
-    voice_build_enqueue(voice)
+    job_enqueue(voice)
     return voice
 
 
@@ -166,20 +166,9 @@ def _store_samples(
     return stored
 
 
-def voice_build_enqueue(voice: CustomVoice) -> None:
-    from ..tasks import voice_build_job  # tasks import services
-
-    transaction.on_commit(lambda: voice_build_job.enqueue(str(voice.pk)))
-
-
 def voice_retry(*, voice: CustomVoice) -> None:
     """Build a voice whose build failed again (after samples were removed or added)."""
-    updated = CustomVoice.objects.filter(pk=voice.pk, status=Status.FAILED).update(
-        status=Status.QUEUED, error="", error_kind="", finished_at=None
-    )
-    if updated:
-        voice_build_enqueue(voice)
-    voice.refresh_from_db()
+    job_retry(job=voice)
 
 
 def sample_delete(*, sample: VoiceSample) -> None:
@@ -226,42 +215,24 @@ def _delete_folder(folder: str) -> None:
 # --- In the worker ---------------------------------------------------------------------------
 
 
-def voice_build(*, voice_id: str) -> None:
-    """Check the samples and make the voice match. Called by the task; safe to call twice."""
-    now = timezone.now()
-    claimed = CustomVoice.objects.filter(pk=voice_id, status=Status.QUEUED).update(
-        status=Status.CHECKING,
-        worker_id=worker_id(),
-        started_at=now,
-        attempts=F("attempts") + 1,
-        error="",
-        error_kind="",
-    )
-    if not claimed:
-        logger.info("Voice %s is not queued any more; nothing to do", voice_id)
-        return
-    voice = CustomVoice.objects.get(pk=voice_id)
-    try:
-        audio = _check_samples(voice)
-        cloning.clone_start(voice=voice)
-        _update(voice, status=Status.MATCHING)
-        match = voice_match(audio, match_candidates())
-        _update(voice, status=Status.READY, match=match.as_dict(), finished_at=timezone.now())
-        previews.preview_refresh(voice=voice)
-    except _Gone:
-        logger.info("Voice %s was deleted while it was being made", voice_id)
-    except ProviderError as exc:
-        _fail(voice, exc.message, exc.kind)
-    except Exception:
-        logger.exception("Voice %s failed", voice_id)
-        _fail(voice, "An internal error stopped the voice from being made.", ErrorKind.INTERNAL)
+def voice_build_execute(*, voice: CustomVoice, run: JobRun) -> None:
+    """Check the samples and make the voice match (in a worker, through the job runner); the
+    cloud clone starts once the samples pass."""
+    samples = voice.samples.count()
+    run.progress(0, samples + 1, stage=CustomVoice.CHECKING)
+    audio = _check_samples(voice, run)
+    cloning.clone_start(voice=voice)
+    run.progress(samples, stage=CustomVoice.MATCHING)
+    match = voice_match(audio, match_candidates())
+    run.update(match=match.as_dict())
 
 
-def _check_samples(voice: CustomVoice) -> list:
+def _check_samples(voice: CustomVoice, run: JobRun) -> list:
     """Run the checks, store each sample's results; the decoded audio when all pass."""
     samples = list(voice.samples.all())
     audio, reports = [], []
-    for sample in samples:
+    for n, sample in enumerate(samples):
+        run.progress(n)
         path = Path(sample.file.path)
         if not path.is_file():
             raise ProviderError(
@@ -312,37 +283,3 @@ def match_candidates() -> list[Candidate]:
             permanent=True,
         )
     return candidates
-
-
-def _update(voice: CustomVoice, **fields) -> None:
-    if not CustomVoice.objects.filter(pk=voice.pk).update(**fields):
-        raise _Gone
-    for name, value in fields.items():
-        setattr(voice, name, value)
-
-
-def _fail(voice: CustomVoice, message: str, kind: str) -> None:
-    CustomVoice.objects.filter(pk=voice.pk).update(
-        status=Status.FAILED,
-        error=message,
-        error_kind=kind,
-        finished_at=timezone.now(),
-        worker_id="",
-    )
-
-
-class _Gone(Exception):
-    """The voice was deleted while its job ran."""
-
-
-def voices_recover() -> list[str]:
-    """Re-queue builds whose worker process on this host is gone. Returns the ids re-queued."""
-    recovered = []
-    for voice in CustomVoice.objects.filter(status__in=[Status.CHECKING, Status.MATCHING]):
-        # Builds write no heartbeat: only a worker gone from this host can be told dead.
-        if worker_is_gone(voice.worker_id, None) and CustomVoice.objects.filter(
-            pk=voice.pk, worker_id=voice.worker_id, status=voice.status
-        ).update(status=Status.QUEUED, worker_id=""):
-            voice_build_enqueue(voice)
-            recovered.append(str(voice.pk))
-    return recovered

@@ -4,7 +4,7 @@ import subprocess
 import sys
 import time
 
-from apps.core.workers import Heartbeat, is_local_and_dead, worker_id
+from apps.jobs.workers import Heartbeat, is_local_and_dead, worker_id
 
 
 def test_it_beats_while_the_work_runs_and_stops_after():

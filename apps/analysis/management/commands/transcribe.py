@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.analysis.options import analysis_options_validate
+from apps.analysis.services import document_diarize
 from apps.engines.errors import ProviderError
 from apps.transcripts import formats
 from apps.transcripts.options import options_validate
@@ -45,9 +46,14 @@ class Command(BaseCommand):
                 engine=engine, model=model, language=language, task=task, prompt=prompt
             )
             count = analysis_options_validate(num_speakers=speakers).num_speakers
-            document = transcribe_file(
-                path=file, options=opts, speakers=diarize, num_speakers=count
-            )
+            document, provided = transcribe_file(path=file, options=opts)
+            if diarize:
+                document = document_diarize(
+                    path=file,
+                    document=document,
+                    num_speakers=count,
+                    diarization=provided.diarization if provided else None,
+                )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from exc
         except ProviderError as exc:

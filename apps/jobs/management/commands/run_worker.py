@@ -1,16 +1,23 @@
+import logging
+import os
+import threading
+
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
+from django.db import close_old_connections
 
-from apps.analysis.services import analyses_recover
-from apps.core.workers import worker_id
-from apps.speech.services import generations_recover
-from apps.transcripts.services import jobs_recover
-from apps.voices.services import voices_recover
+from apps.jobs.services import jobs_reap
+from apps.jobs.workers import worker_id
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
-    help = "Run one task worker: first re-queue jobs left running by dead workers, then work."
+    help = (
+        "Run one task worker. While it runs it also looks for jobs whose worker died (on any "
+        "host) and queues them again."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -23,12 +30,13 @@ class Command(BaseCommand):
         parser.add_argument("--interval", type=float, default=0.5)
 
     def handle(self, *args, queue_name, batch, max_tasks, interval, **options):
-        recovered = jobs_recover() + analyses_recover() + voices_recover()
-        if recovered:
-            self.stdout.write(f"Re-queued {len(recovered)} job(s) left by dead workers.")
-        failed = generations_recover()
-        if failed:
-            self.stdout.write(f"Failed {len(failed)} speech generation(s) left by dead workers.")
+        # Below the web server: a busy worker never slows pages down.
+        os.nice(settings.VOICEPORTAL_WORKER_NICE)
+        reaped = jobs_reap()
+        if reaped:
+            self.stdout.write(f"Recovered {len(reaped)} job(s) left by dead workers.")
+        if not batch:
+            Reaper(settings.VOICEPORTAL_JOB_REAP_SECONDS).start()
         self._warm_up(set(queue_name.split(",")))
         # The worker id is host:pid, so a restart can tell which running jobs were ours.
         call_command(
@@ -60,3 +68,22 @@ class Command(BaseCommand):
             if backend.runs_locally:
                 for _ in backend.synthesize_pcm(SpeechRequest(text="Ready.", format="wav")):
                     pass
+
+
+class Reaper(threading.Thread):
+    """Looks for lost jobs every `every` seconds for as long as the worker lives: a worker that
+    dies while the others keep running is noticed without waiting for a restart."""
+
+    def __init__(self, every: float):
+        super().__init__(daemon=True, name="job-reaper")
+        self.every = every
+
+    def run(self) -> None:
+        stop = threading.Event()
+        while not stop.wait(self.every):
+            try:
+                jobs_reap()
+            except Exception:  # a locked database now is no reason to stop looking later
+                logger.exception("Looking for lost jobs failed")
+            finally:
+                close_old_connections()

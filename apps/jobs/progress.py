@@ -1,0 +1,53 @@
+"""What the one progress partial (templates/jobs/_progress.html) shows of a job, and the
+answer to its polling."""
+
+from dataclasses import dataclass, replace
+
+from django.shortcuts import render
+from django_htmx.http import (
+    HttpResponseClientRefresh,
+    HttpResponseStopPolling,
+    trigger_client_event,
+)
+
+from .models import Job
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    job: Job
+    poll_url: str
+    label: str  # what the bar measures, for screen readers: "Transcription progress"
+    detail: str = ""  # "0:05 of 0:11"
+    cancel_url: str = ""
+    retry_url: str = ""
+    failed_text: str = "Failed"
+    download_url: str = ""  # what the job made, to take away
+    dom_id: str = "job"
+    every: str = "1s"
+    oob: bool = False  # the buttons swapped out of band (the job has just ended)
+
+
+def job_progress_render(request, progress: JobProgress, *, event: str = ""):
+    """The whole progress card (after a cancel, say)."""
+    response = render(request, "jobs/_progress.html", {"progress": progress})
+    return trigger_client_event(response, event) if event else response
+
+
+def job_progress_response(request, progress: JobProgress, *, refresh=False, event: str = ""):
+    """The polled state; once the job has ended, 286 (stop polling) with the buttons swapped
+    out of band, and, as asked, a page refresh (`refresh`) or a client event (`event`)."""
+    finished = progress.job.is_finished
+    if finished and refresh:
+        # 286 stops the polling; the refresh shows the finished page.
+        response = HttpResponseStopPolling()
+        response["HX-Refresh"] = HttpResponseClientRefresh()["HX-Refresh"]
+        return response
+    context = {"progress": replace(progress, oob=finished)}
+    response = render(request, "jobs/_progress.html#poll", context)
+    if not finished:
+        return response
+    response.status_code = HttpResponseStopPolling.status_code
+    if event:
+        response = trigger_client_event(response, event)
+    return response

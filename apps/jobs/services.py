@@ -1,0 +1,142 @@
+"""The queries every job needs, for every kind at once: enqueue, claim, cancel, retry, and the
+reaper that finds jobs whose worker died."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from apps.engines.errors import ErrorKind
+
+from .models import Job, JobStatus
+from .registry import job_model, job_models
+from .workers import worker_id, worker_is_gone
+
+logger = logging.getLogger(__name__)
+
+LOST_MESSAGE = "The worker running this job stopped; it can be tried again."
+CRASHED_MESSAGE = (
+    "The worker stopped {n} times while running this job (it may be too large for this "
+    "machine); it was not started again."
+)
+
+
+def job_enqueue(job: Job) -> None:
+    """Hand the job to its queue once the current transaction commits."""
+    from .tasks import run_job  # the task imports the runner, which imports this module
+
+    kind, pk, queue = job.job_kind(), str(job.pk), job.queue_name
+    transaction.on_commit(lambda: run_job.using(queue_name=queue).enqueue(kind, pk))
+
+
+def job_claim(model: type[Job], pk) -> bool:
+    """Take a queued job for this process. Atomic: of two workers, one wins."""
+    now = timezone.now()
+    return bool(
+        model.objects.filter(pk=pk, status=JobStatus.QUEUED).update(
+            status=JobStatus.RUNNING,
+            worker_id=worker_id(),
+            heartbeat_at=now,
+            started_at=now,
+            finished_at=None,
+            attempts=F("attempts") + 1,
+            error="",
+            error_kind="",
+            error_retryable=False,
+            cancel_requested=False,
+        )
+    )
+
+
+def job_cancel(*, job: Job) -> None:
+    """A waiting or queued job stops at once; a running one at its next check, keeping what
+    it finished."""
+    model = type(job)
+    model.objects.filter(pk=job.pk, status__in=[JobStatus.WAITING, JobStatus.QUEUED]).update(
+        status=JobStatus.CANCELLED, finished_at=timezone.now(), cancel_requested=True
+    )
+    model.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(cancel_requested=True)
+    job.refresh_from_db()
+
+
+def job_retry(*, job: Job, **reset) -> bool:
+    """Queue a failed or cancelled job again (a resumable kind goes on where it stopped).
+    `reset`: the kind's own fields to clear with it."""
+    updated = (
+        type(job)
+        .objects.filter(pk=job.pk, status__in=[JobStatus.FAILED, JobStatus.CANCELLED])
+        .update(
+            status=JobStatus.QUEUED,
+            error="",
+            error_kind="",
+            error_retryable=False,
+            cancel_requested=False,
+            finished_at=None,
+            stage="",
+            **reset,
+        )
+    )
+    if updated:
+        job_enqueue(job)
+    job.refresh_from_db()
+    return bool(updated)
+
+
+def jobs_reap(*, stale_after: float | None = None) -> list[str]:
+    """Find running jobs whose worker died — its process gone from this host, or (on any host)
+    no heartbeat for `stale_after` seconds — and queue them again, or fail them when their kind
+    cannot resume or they have crashed their worker too often. Returns "kind:pk" of each."""
+    reaped = []
+    for model in job_models():
+        for job in model.objects.filter(status=JobStatus.RUNNING).only(
+            "pk", "worker_id", "heartbeat_at", "attempts"
+        ):
+            gone = worker_is_gone(job.worker_id, job.heartbeat_at, stale_after=stale_after)
+            if gone and _reap(model, job):
+                reaped.append(f"{model.job_kind()}:{job.pk}")
+    return reaped
+
+
+def _reap(model: type[Job], job: Job) -> bool:
+    # Conditional on what was read: a worker that reported meanwhile keeps its job, and of two
+    # reapers only one acts.
+    row = model.objects.filter(
+        pk=job.pk, status=JobStatus.RUNNING, worker_id=job.worker_id, heartbeat_at=job.heartbeat_at
+    )
+    if model.resumable and job.attempts < settings.VOICEPORTAL_JOB_MAX_ATTEMPTS:
+        if row.update(status=JobStatus.QUEUED, worker_id=""):
+            logger.warning("Re-queued %s %s: its worker %s stopped", model.job_kind(), job.pk,
+                           job.worker_id)  # fmt: skip
+            job_enqueue(model.objects.get(pk=job.pk))
+            return True
+        return False
+    message = CRASHED_MESSAGE.format(n=job.attempts) if model.resumable else LOST_MESSAGE
+    return bool(
+        row.update(
+            status=JobStatus.FAILED,
+            error=message,
+            error_kind=ErrorKind.UNAVAILABLE,
+            error_retryable=True,
+            worker_id="",
+            finished_at=timezone.now(),
+        )
+    )
+
+
+def jobs_requeue_orphans(*, older_than: float = 0) -> list[str]:
+    """Queue again jobs marked queued that no task will pick up (their task was queued under a
+    task name that no longer exists, or the queue was emptied). Run by hand or after upgrades."""
+    cutoff = timezone.now() - timedelta(seconds=older_than)
+    requeued = []
+    for model in job_models():
+        for job in model.objects.filter(status=JobStatus.QUEUED, created_at__lte=cutoff):
+            job_enqueue(job)
+            requeued.append(f"{model.job_kind()}:{job.pk}")
+    return requeued
+
+
+def job_get(kind: str, pk) -> Job | None:
+    return job_model(kind).objects.filter(pk=pk).first()
