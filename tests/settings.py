@@ -58,3 +58,10 @@ TRANSCRIPT_ANALYSIS = {
     **TRANSCRIPT_ANALYSIS,
     "fake": {"BACKEND": "apps.engines.analysis.fake.FakeAnalysis"},
 }
+
+# A worker started by a test loads no models unless it needs them.
+VOICEPORTAL_WARM_UP = os.environ.get("VOICEPORTAL_WARM_UP", "1") == "1"
+VOICEPORTAL_JOB_REAP_SECONDS = float(os.environ.get("VOICEPORTAL_JOB_REAP_SECONDS", "75"))
+VOICEPORTAL_JOB_HEARTBEAT_SECONDS = float(os.environ.get("VOICEPORTAL_JOB_HEARTBEAT_SECONDS", "30"))
+VOICEPORTAL_JOB_STALE_SECONDS = int(os.environ.get("VOICEPORTAL_JOB_STALE_SECONDS", "300"))
+VOICEPORTAL_WORKER_NICE = 0
