@@ -3,6 +3,7 @@
 import logging
 import shutil
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 from django.contrib.auth.models import User
@@ -57,6 +58,7 @@ def transcript_create(
         task=options.task,
         prompt=options.prompt,
         temperature=options.temperature,
+        logprobs=options.logprobs,
     )
     transcript.media.save(original, upload, save=False)
     try:
@@ -208,6 +210,7 @@ class _Job:
             temperature=t.temperature,
             start_at=last.end if last else 0.0,
             should_stop=self._should_stop,
+            logprobs=t.logprobs,
         )
         for event in stt_backends[t.engine].transcribe(request):
             if isinstance(event, LanguageDetected):
@@ -257,6 +260,7 @@ class _Job:
                 compression_ratio=seg.compression_ratio,
                 temperature=seg.temperature,
                 tokens=list(seg.tokens),
+                logprobs=[asdict(t) for t in seg.logprobs],
             )
             self._update(progress_seconds=seg.end, heartbeat_at=timezone.now())
         self.next_index += 1

@@ -96,7 +96,6 @@ class LocalWhisperBackend(SpeechToTextBackend):
                 name=n,
                 label=PACKAGED_MODELS[n].label,
                 multilingual=PACKAGED_MODELS[n].multilingual,
-                aliases=("whisper-1",) if n == self._default_model else (),
             )
             for n in names
         ]
