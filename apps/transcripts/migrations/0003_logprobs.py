@@ -4,20 +4,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('transcripts', '0002_segment_speaker'),
+        ("transcripts", "0002_segment_speaker"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='segment',
-            name='logprobs',
+            model_name="segment",
+            name="logprobs",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='transcript',
-            name='logprobs',
-            field=models.BooleanField(default=False, help_text="Keep each token's log probability (the API's include=logprobs)."),
+            model_name="transcript",
+            name="logprobs",
+            field=models.BooleanField(
+                default=False,
+                help_text="Keep each token's log probability (the API's include=logprobs).",
+            ),
         ),
     ]
