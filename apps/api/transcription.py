@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError
 
 from apps.analysis.models import AnalysisRun
 from apps.analysis.options import MAX_SPEAKERS, AnalysisOptions, KnownSpeaker
-from apps.transcripts import selectors, services
+from apps.transcripts import formats, selectors, services
 from apps.transcripts.formats import JSON_FORMATS, TEXT_FORMATS
 from apps.transcripts.models import Segment, Transcript
 from apps.transcripts.options import TranscriptionOptions, options_validate
@@ -242,6 +242,17 @@ async def new_segments(transcript: Transcript, after: int) -> list[Segment]:
             "index"
         )
     ]
+
+
+async def json_body(transcript: Transcript, document, parsed: ApiTranscriptionRequest) -> dict:
+    """OpenAI's `json` response: the text, usage as OpenAI reports it for the model asked for,
+    and each token's log probability when asked."""
+    body = formats.to_json(document)
+    if parsed.usage == "tokens":
+        body["usage"] = token_usage(document.duration, document.text)
+    if parsed.logprobs:
+        body["logprobs"] = await logprobs(transcript)
+    return body
 
 
 async def logprobs(transcript: Transcript) -> list[dict]:

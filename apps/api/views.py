@@ -48,17 +48,9 @@ async def _transcribe(request, *, task: str):
         await transcription.wait_for_speakers(transcript)
     document = await transcription.document(transcript)
     if parsed.response_format == "json":
-        return await _json(transcript, document, parsed)
+        body = await transcription.json_body(transcript, document, parsed)
+        return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
     return _render(document, parsed)
-
-
-async def _json(transcript, document, parsed) -> JsonResponse:
-    body = formats.to_json(document)
-    if parsed.usage == "tokens":
-        body["usage"] = transcription.token_usage(document.duration, document.text)
-    if parsed.logprobs:
-        body["logprobs"] = await transcription.logprobs(transcript)
-    return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
 
 
 def _render(document, parsed) -> HttpResponse:
@@ -125,7 +117,8 @@ async def _events(transcript, parsed):
         done = {"type": "transcript.text.done", "text": text}
         if parsed.logprobs:
             done["logprobs"] = logprobs
-        yield _frame(done | {"usage": transcription.token_usage(transcript.duration, text)})
+        done["usage"] = transcription.token_usage(transcript.duration, text)
+        yield _frame(done)
     else:
         message = transcript.error or "The transcription was cancelled."
         yield _frame(
