@@ -266,8 +266,8 @@ async def logprobs(transcript: Transcript) -> list[dict]:
 
 
 def token_usage(duration: float, text: str) -> dict:
-    """Usage in tokens, as OpenAI reports it for its gpt-4o models, estimated: audio tokens at
-    about 10 a second (OpenAI counts one per 100 ms of audio input), ~4 characters a text token."""
+    """Usage in tokens, as OpenAI reports it for its gpt-4o models. The local decoder has no such
+    count, so it is estimated: 10 audio tokens a second, ~4 characters a text token."""
     audio_tokens = round(duration * AUDIO_TOKENS_PER_SECOND)
     text_tokens = round(len(text) / 4)
     return {
