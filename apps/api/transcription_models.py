@@ -36,7 +36,7 @@ def transcription_model_resolve(name: str, *, endpoint: str) -> TranscriptionMod
         return TranscriptionModel(
             name=name,
             engine=engine,
-            model=name if own else entry["MODEL"],
+            model=name if own else entry.get("MODEL", ""),
             usage=entry["USAGE"],
             speakers=entry.get("SPEAKERS", False),
         )
