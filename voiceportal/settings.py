@@ -218,6 +218,31 @@ if env_str("ASSEMBLYAI_API_KEY"):
         },
     }
 
+# OpenAI's transcription model names, as the OpenAI-compatible API takes them (docs/api.md):
+# MODEL is the default engine's model each means ("": its default model; an engine that has a
+# model of that very name, as the OpenAI engine does, gets the name unchanged), ENDPOINTS where
+# OpenAI accepts it (transcriptions, translations, realtime), USAGE how OpenAI reports its usage
+# (tokens or duration), SPEAKERS whether it also tells who speaks.
+_GPT_TRANSCRIBE = {"MODEL": "", "ENDPOINTS": ["transcriptions", "realtime"], "USAGE": "tokens"}
+VOICEPORTAL_OPENAI_TRANSCRIPTION_MODELS = {
+    "whisper-1": {
+        "MODEL": "",
+        "ENDPOINTS": ["transcriptions", "translations", "realtime"],
+        "USAGE": "duration",
+    },
+    "gpt-transcribe": _GPT_TRANSCRIBE,
+    "gpt-4o-transcribe": _GPT_TRANSCRIBE,
+    "gpt-4o-mini-transcribe": _GPT_TRANSCRIBE,
+    "gpt-4o-mini-transcribe-2025-03-20": _GPT_TRANSCRIBE,
+    "gpt-4o-mini-transcribe-2025-12-15": _GPT_TRANSCRIBE,
+    "gpt-4o-transcribe-diarize": {
+        "MODEL": "",
+        "ENDPOINTS": ["transcriptions"],
+        "USAGE": "duration",
+        "SPEAKERS": True,
+    },
+}
+
 # Text-to-speech: one alias per engine, like SPEECH_TO_TEXT. Generations store the alias.
 TEXT_TO_SPEECH_DEFAULT = env_str("VOICEPORTAL_TTS_DEFAULT", "piper")
 _TTS_THREADS = env_int("VOICEPORTAL_TTS_CPU_THREADS", 1)  # ONNX threads per worker

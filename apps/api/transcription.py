@@ -11,20 +11,22 @@ from django.core.exceptions import ValidationError
 
 from apps.analysis.models import AnalysisRun
 from apps.analysis.options import MAX_SPEAKERS, AnalysisOptions, KnownSpeaker
-from apps.engines.stt import stt_backends
-from apps.transcripts import selectors, services
+from apps.transcripts import formats, selectors, services
 from apps.transcripts.formats import JSON_FORMATS, TEXT_FORMATS
 from apps.transcripts.models import Segment, Transcript
 from apps.transcripts.options import TranscriptionOptions, options_validate
 
 from .errors import ApiError
+from .transcription_models import TranscriptionModel, transcription_model_resolve
 
 RESPONSE_FORMATS = JSON_FORMATS | TEXT_FORMATS
+INCLUDES = {"logprobs"}
 POLL_SECONDS = 0.2
-# OpenAI's diarizing model: here, the default local model followed by the speakers analysis.
-DIARIZE_MODEL = "gpt-4o-transcribe-diarize"
+AUDIO_TOKENS_PER_SECOND = 10
 CHUNKING_STRATEGIES = {"auto", "server_vad"}  # accepted; the local engine cuts audio its own way
 MAX_REFERENCE_BYTES = 8 * 1024 * 1024
+# Transcription options by the request field that sets them.
+_PARAMS = {"logprobs": "include"}
 _DATA_URL = re.compile(
     r"data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[^,;]*)*?);base64,(?P<data>.*)", re.S
 )
@@ -42,16 +44,19 @@ class ApiTranscriptionRequest:
     granularities: frozenset[str]
     stream: bool
     analysis: AnalysisOptions | None = None  # speakers, for diarized_json or the diarize model
+    usage: str = "duration"  # how OpenAI reports usage for the model asked for
 
     @property
     def diarized(self) -> bool:
         return self.analysis is not None
 
+    @property
+    def logprobs(self) -> bool:
+        return self.options.logprobs
+
 
 def parse_request(post, *, task: str) -> ApiTranscriptionRequest:
-    model = post.get("model", "").strip()
-    if not model:
-        raise ApiError(400, "You must provide a model parameter.", param="model")
+    model = _model(post, task=task)
     response_format = post.get("response_format", "json") or "json"
     if response_format == "diarized_json" and task == "translate":
         raise ApiError(400, "Translations have no diarized_json.", param="response_format")
@@ -69,31 +74,64 @@ def parse_request(post, *, task: str) -> ApiTranscriptionRequest:
             "timestamp_granularities[] takes 'word' and 'segment'.",
             param="timestamp_granularities",
         )
-    try:
-        temperature = float(post.get("temperature") or 0.0)
-    except ValueError:
-        raise ApiError(400, "temperature must be a number.", param="temperature") from None
-    try:
-        options = options_validate(
-            engine=stt_backends.default_alias,
-            model="" if model == DIARIZE_MODEL else model,
-            language="" if task == "translate" else post.get("language", ""),
-            task=task,
-            prompt=post.get("prompt", ""),
-            temperature=temperature,
-        )
-    except ValidationError as exc:
-        field, messages = next(iter(exc.message_dict.items()))
-        raise ApiError(400, " ".join(messages), param=field) from None
+    diarized = response_format == "diarized_json" or model.speakers
+    options = _options(
+        post, task=task, model=model, logprobs=_logprobs(post, response_format, diarized)
+    )
     _check_chunking_strategy(post)
-    diarized = response_format == "diarized_json" or model == DIARIZE_MODEL
     return ApiTranscriptionRequest(
         options,
         response_format,
         granularities,
         post.get("stream", "").lower() == "true",
         AnalysisOptions(("speakers",), known_speakers=_known_speakers(post)) if diarized else None,
+        usage=model.usage,
     )
+
+
+def _model(post, *, task: str) -> TranscriptionModel:
+    name = post.get("model", "").strip()
+    if not name:
+        raise ApiError(400, "You must provide a model parameter.", param="model")
+    endpoint = "translations" if task == "translate" else "transcriptions"
+    try:
+        return transcription_model_resolve(name, endpoint=endpoint)
+    except ValidationError as exc:
+        raise ApiError(400, " ".join(exc.messages), param="model", code="model_not_found") from None
+
+
+def _options(post, *, task: str, model: TranscriptionModel, logprobs: bool) -> TranscriptionOptions:
+    try:
+        temperature = float(post.get("temperature") or 0.0)
+    except ValueError:
+        raise ApiError(400, "temperature must be a number.", param="temperature") from None
+    try:
+        return options_validate(
+            engine=model.engine,
+            model=model.model,
+            language="" if task == "translate" else post.get("language", ""),
+            task=task,
+            prompt=post.get("prompt", ""),
+            temperature=temperature,
+            logprobs=logprobs,
+        )
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise ApiError(400, " ".join(messages), param=_PARAMS.get(field, field)) from None
+
+
+def _logprobs(post, response_format: str, diarized: bool) -> bool:
+    """Whether include[] asks for logprobs, where OpenAI gives them: json, without speakers."""
+    include = set(post.getlist("include[]"))
+    if not include <= INCLUDES:
+        raise ApiError(400, "include[] takes only 'logprobs'.", param="include")
+    if "logprobs" in include and (response_format != "json" or diarized):
+        raise ApiError(
+            400,
+            "logprobs come only with response_format json, and not with diarization.",
+            param="include",
+        )
+    return "logprobs" in include
 
 
 def _check_chunking_strategy(post) -> None:
@@ -204,6 +242,41 @@ async def new_segments(transcript: Transcript, after: int) -> list[Segment]:
             "index"
         )
     ]
+
+
+async def json_body(transcript: Transcript, document, parsed: ApiTranscriptionRequest) -> dict:
+    """OpenAI's `json` response: the text, usage as OpenAI reports it for the model asked for,
+    and each token's log probability when asked."""
+    body = formats.to_json(document)
+    if parsed.usage == "tokens":
+        body["usage"] = token_usage(document.duration, document.text)
+    if parsed.logprobs:
+        body["logprobs"] = await logprobs(transcript)
+    return body
+
+
+async def logprobs(transcript: Transcript) -> list[dict]:
+    """Every token's log probability, in order, in OpenAI's shape."""
+    rows = (
+        Segment.objects.filter(transcript=transcript)
+        .order_by("index")
+        .values_list("logprobs", flat=True)
+    )
+    return [token async for row in rows for token in row]
+
+
+def token_usage(duration: float, text: str) -> dict:
+    """Usage in tokens, as OpenAI reports it for its gpt-4o models. The local decoder has no such
+    count, so it is estimated: 10 audio tokens a second, ~4 characters a text token."""
+    audio_tokens = round(duration * AUDIO_TOKENS_PER_SECOND)
+    text_tokens = round(len(text) / 4)
+    return {
+        "type": "tokens",
+        "input_tokens": audio_tokens,
+        "output_tokens": text_tokens,
+        "total_tokens": audio_tokens + text_tokens,
+        "input_token_details": {"text_tokens": 0, "audio_tokens": audio_tokens},
+    }
 
 
 document = sync_to_async(selectors.transcript_document)

@@ -8,7 +8,6 @@ from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.engines.stt import stt_backends
 from apps.speech.models import Generation
 from apps.speech.streaming import GrowingAudio, SynthesisFailed, audio_response, sse_response
 from apps.transcripts import formats
@@ -16,6 +15,7 @@ from apps.transcripts import formats
 from . import speech, transcription
 from .auth import api_key_required
 from .errors import ApiError
+from .transcription_models import transcription_model_names
 
 MODEL_CREATED = 1700000000  # a fixed date: the SDK needs one, the models have none
 
@@ -41,12 +41,15 @@ async def _transcribe(request, *, task: str):
     parsed = transcription.parse_request(post, task=task)
     transcript = await sync_to_async(transcription.create_job)(request, parsed)
     if parsed.stream:
-        return _event_stream(transcript, diarized=parsed.diarized)
+        return _event_stream(transcript, parsed)
     transcript = await transcription.wait_for(transcript)
     transcription.raise_if_failed(transcript)
     if parsed.diarized:
         await transcription.wait_for_speakers(transcript)
     document = await transcription.document(transcript)
+    if parsed.response_format == "json":
+        body = await transcription.json_body(transcript, document, parsed)
+        return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
     return _render(document, parsed)
 
 
@@ -64,8 +67,6 @@ def _render(document, parsed) -> HttpResponse:
         if document.task == "translate":
             body.pop("words", None)
         return JsonResponse(body, json_dumps_params={"ensure_ascii": False})
-    if parsed.response_format == "json":
-        return JsonResponse(formats.to_json(document), json_dumps_params={"ensure_ascii": False})
     content_type = "text/vtt" if parsed.response_format == "vtt" else "text/plain"
     return HttpResponse(
         formats.render(document, parsed.response_format),
@@ -73,29 +74,32 @@ def _render(document, parsed) -> HttpResponse:
     )
 
 
-def _event_stream(transcript, *, diarized: bool) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(
-        _events(transcript, diarized=diarized), content_type="text/event-stream"
-    )
+def _event_stream(transcript, parsed) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(_events(transcript, parsed), content_type="text/event-stream")
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     return response
 
 
-async def _events(transcript, *, diarized: bool):
+async def _events(transcript, parsed):
     """transcript.text.delta per decoded segment; when diarized, transcript.text.segment per
-    speaker segment once the speakers are known; then transcript.text.done (or an error)."""
-    sent, texts = -1, []
+    speaker segment once the speakers are known; then transcript.text.done (or an error).
+    With logprobs, each delta carries its tokens' and the done event all of them."""
+    sent, texts, logprobs = -1, [], []
     while True:
         await transcript.arefresh_from_db()
         for segment in await transcription.new_segments(transcript, sent):
             sent = segment.index
             texts.append(segment.text)
-            yield _frame({"type": "transcript.text.delta", "delta": segment.text})
+            delta = {"type": "transcript.text.delta", "delta": segment.text}
+            if parsed.logprobs:
+                delta["logprobs"] = segment.logprobs
+                logprobs += segment.logprobs
+            yield _frame(delta)
         if transcript.is_finished:
             break
         await asyncio.sleep(transcription.POLL_SECONDS)
-    if transcript.status == transcript.Status.DONE and diarized:
+    if transcript.status == transcript.Status.DONE and parsed.diarized:
         try:
             await transcription.wait_for_speakers(transcript)
         except ApiError as exc:
@@ -107,13 +111,14 @@ async def _events(transcript, *, diarized: bool):
         for segment in formats.to_diarized_json(document)["segments"]:
             yield _frame(segment)
     if transcript.status == transcript.Status.DONE:
-        yield _frame(
-            {
-                "type": "transcript.text.done",
-                "text": "".join(texts).strip(),
-                "usage": {"type": "duration", "seconds": round(transcript.duration)},
-            }
-        )
+        text = "".join(texts).strip()
+        # Token counts whatever the model: OpenAI streams only for the gpt-4o models, and the
+        # SDK's done event knows no other kind of usage.
+        done = {"type": "transcript.text.done", "text": text}
+        if parsed.logprobs:
+            done["logprobs"] = logprobs
+        done["usage"] = transcription.token_usage(transcript.duration, text)
+        yield _frame(done)
     else:
         message = transcript.error or "The transcription was cancelled."
         yield _frame(
@@ -175,9 +180,8 @@ async def model_detail(request, model_id):
 
 def _model_list() -> list[dict]:
     names = []
-    for model in stt_backends.default().models():
-        names += [*model.aliases, model.name]
-    names.append(transcription.DIARIZE_MODEL)
+    for endpoint in ("transcriptions", "translations"):
+        names += transcription_model_names(endpoint=endpoint)
     names += speech.model_names()
     unique = list(dict.fromkeys(names))
     return [

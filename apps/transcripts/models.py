@@ -56,6 +56,9 @@ class Transcript(Job):
     task = models.CharField(max_length=10, choices=Task.choices, default=Task.TRANSCRIBE)
     prompt = models.TextField(blank=True)
     temperature = models.FloatField(default=0.0)
+    logprobs = models.BooleanField(
+        default=False, help_text="Keep each token's log probability (the API's include=logprobs)."
+    )
 
     # What came out.
     detected_language = models.CharField(max_length=16, blank=True)
@@ -113,6 +116,8 @@ class Segment(models.Model):
     compression_ratio = models.FloatField(default=1.0)
     temperature = models.FloatField(default=0.0)
     tokens = models.JSONField(default=list, blank=True)
+    # [{"token", "logprob", "bytes"}] (OpenAI's shape), when the transcript asked for them.
+    logprobs = models.JSONField(default=list, blank=True)
     # Set by the speakers analysis, which splits a segment where the speaker changes; words
     # then carry the speaker's label too. `source_index` is the index the segment had as
     # transcribed, so a re-run can put split pieces back together.

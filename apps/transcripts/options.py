@@ -16,6 +16,7 @@ class TranscriptionOptions:
     task: str = "transcribe"
     prompt: str = ""
     temperature: float = 0.0
+    logprobs: bool = False  # keep each token's log probability (the API's include=logprobs)
 
 
 def options_validate(
@@ -26,6 +27,7 @@ def options_validate(
     task: str = "transcribe",
     prompt: str = "",
     temperature: float = 0.0,
+    logprobs: bool = False,
 ) -> TranscriptionOptions:
     """Resolve defaults and aliases; raise ValidationError keyed by field for what is wrong."""
     engine = engine or stt_backends.default_alias
@@ -49,6 +51,8 @@ def options_validate(
         raise ValidationError({"task": f"{info.label} cannot translate."})
     if not 0.0 <= temperature <= 1.0:
         raise ValidationError({"temperature": "Temperature must be between 0 and 1."})
+    if logprobs and not backend.supports_logprobs:
+        raise ValidationError({"logprobs": f"{backend.label} gives no log probabilities."})
     return TranscriptionOptions(
         engine=engine,
         model=info.name,
@@ -56,6 +60,7 @@ def options_validate(
         task=task,
         prompt=prompt.strip(),
         temperature=temperature,
+        logprobs=logprobs,
     )
 
 

@@ -2,6 +2,7 @@
 
 import logging
 import shutil
+from dataclasses import asdict
 from pathlib import Path
 
 from django.contrib.auth.models import User
@@ -54,6 +55,7 @@ def transcript_create(
         task=options.task,
         prompt=options.prompt,
         temperature=options.temperature,
+        logprobs=options.logprobs,
     )
     transcript.media.save(original, upload, save=False)
     try:
@@ -143,6 +145,7 @@ class _Transcription:
             temperature=t.temperature,
             start_at=last.end if last else 0.0,
             should_stop=self.run_.should_stop,
+            logprobs=t.logprobs,
         )
         for event in stt_backends[t.engine].transcribe(request):
             if isinstance(event, LanguageDetected):
@@ -182,6 +185,7 @@ class _Transcription:
                 compression_ratio=seg.compression_ratio,
                 temperature=seg.temperature,
                 tokens=list(seg.tokens),
+                logprobs=[asdict(t) for t in seg.logprobs],
             )
         self.next_index += 1
 

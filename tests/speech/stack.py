@@ -1,5 +1,5 @@
-"""The real stack for streaming tests: daphne and a speech worker, each a subprocess, on the test
-database and media folder."""
+"""The real stack for streaming tests: daphne and a worker (of the speech queue unless told),
+each a subprocess, on the test database and media folder."""
 
 import os
 import socket
@@ -20,7 +20,7 @@ def free_port() -> int:
 
 
 class Stack:
-    def __init__(self, *, db_path: str, media_root: str, logs: Path):
+    def __init__(self, *, db_path: str, media_root: str, logs: Path, queue: str = "speech"):
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "tests.speech.stack_settings",
@@ -32,12 +32,14 @@ class Stack:
         self.url = f"http://127.0.0.1:{self.port}"
         self.processes: list[subprocess.Popen] = []
         self.logs = logs
+        self.queue = queue
 
     def __enter__(self) -> "Stack":
         py = sys.executable
         self._start([py, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
                      "voiceportal.asgi:application"])  # fmt: skip
-        self._start([py, "manage.py", "run_worker", "--queue-name", "speech", "--interval", "0.05"])
+        self._start([py, "manage.py", "run_worker", "--queue-name", self.queue,
+                     "--interval", "0.05"])  # fmt: skip
         self._wait_until_up()
         return self
 

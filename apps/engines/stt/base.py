@@ -40,6 +40,9 @@ class TranscriptionRequest:
     start_at: float = 0.0
     # Asked between segments; returning True stops the engine early.
     should_stop: Callable[[], bool] = field(default=lambda: False, compare=False)
+    # Each segment carries its tokens' log probabilities (engines with `supports_logprobs`).
+    # Off unless asked: it can cost the engine extra work.
+    logprobs: bool = False
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,16 @@ class Word:
     start: float
     end: float
     probability: float = 1.0
+
+
+@dataclass(frozen=True)
+class TokenLogprob:
+    """One decoded token, in OpenAI's `logprobs` shape: its text, its UTF-8 bytes (a token can
+    hold part of a character, which its text then shows as U+FFFD), its natural log probability."""
+
+    token: str
+    logprob: float
+    bytes: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -61,6 +74,8 @@ class Segment:
     compression_ratio: float = 1.0
     temperature: float = 0.0
     tokens: tuple[int, ...] = ()
+    # The text's tokens with their log probabilities, when the request asked for them.
+    logprobs: tuple[TokenLogprob, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,6 +115,8 @@ class SpeechToTextBackend:
     supports_translation = True
     supports_word_timestamps = True
     supports_prompt = True
+    # True when segments can carry per-token log probabilities (TranscriptionRequest.logprobs).
+    supports_logprobs = False
     # False when the engine returns everything at the end (cloud APIs).
     streams_segments = True
     # True when the engine runs on this machine (and so only in worker processes).

@@ -1,5 +1,6 @@
 """The offline default: faster-whisper with Whisper models from PyPI packages."""
 
+import dataclasses
 import logging
 import threading
 import time
@@ -20,6 +21,7 @@ from .base import (
     Word,
 )
 from .features import ChunkedFeatureExtractor
+from .token_logprobs import TokenLogprobRecorder
 from .whisper_models import PACKAGED_MODELS, ModelNotInstalled, is_installed, model_path
 
 logger = logging.getLogger(__name__)
@@ -65,6 +67,7 @@ def load_model(name: str, *, device: str, compute_type: str, cpu_threads: int):
 class LocalWhisperBackend(SpeechToTextBackend):
     label = "Local (faster-whisper, offline)"
     runs_locally = True
+    supports_logprobs = True
 
     def __init__(
         self,
@@ -93,7 +96,6 @@ class LocalWhisperBackend(SpeechToTextBackend):
                 name=n,
                 label=PACKAGED_MODELS[n].label,
                 multilingual=PACKAGED_MODELS[n].multilingual,
-                aliases=("whisper-1",) if n == self._default_model else (),
             )
             for n in names
         ]
@@ -183,6 +185,16 @@ class _WindowedRun:
             yield buffer
 
     def _transcribe_window(self, audio: np.ndarray, offset: float) -> Iterator[TranscriptionEvent]:
+        if not self.request.logprobs:
+            yield from self._decode_window(audio, offset)
+            return
+        with TokenLogprobRecorder(self.model) as recorder:
+            for event in self._decode_window(audio, offset):
+                if isinstance(event, Segment):
+                    event = dataclasses.replace(event, logprobs=recorder.for_tokens(event.tokens))
+                yield event
+
+    def _decode_window(self, audio: np.ndarray, offset: float) -> Iterator[TranscriptionEvent]:
         prompt = " ".join(p for p in (self.request.prompt, self.carried_text) if p) or None
         segments, info = self.model.transcribe(
             audio,
@@ -191,7 +203,8 @@ class _WindowedRun:
             beam_size=self.backend.beam_size,
             initial_prompt=prompt,
             temperature=self.request.temperature or 0.0,
-            word_timestamps=self.request.word_timestamps,
+            # Log probabilities come out of the word alignment: asking for them aligns words.
+            word_timestamps=self.request.word_timestamps or self.request.logprobs,
             vad_filter=True,
             condition_on_previous_text=True,
         )

@@ -1,0 +1,61 @@
+"""Per-token log probabilities from the offline engine, on real recordings."""
+
+import math
+
+import pytest
+
+from apps.engines.stt.base import Segment, TranscriptionRequest
+from apps.engines.stt.local import LocalWhisperBackend
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return LocalWhisperBackend(alias="local", default_model="tiny.en", cpu_threads=2)
+
+
+def segments(engine, path, **kwargs):
+    request = TranscriptionRequest(audio_path=path, **kwargs)
+    return [e for e in engine.transcribe(request) if isinstance(e, Segment)]
+
+
+def test_each_segment_carries_its_tokens_with_log_probabilities(engine, corpus):
+    found = segments(engine, corpus / "jfk.flac", logprobs=True)
+    assert found
+    for segment in found:
+        assert "".join(t.token for t in segment.logprobs) == segment.text
+        assert all(bytes(t.bytes).decode() == t.token for t in segment.logprobs)
+        assert all(-100 <= t.logprob <= 0 for t in segment.logprobs)
+    logprobs = [t.logprob for s in found for t in s.logprobs]
+    # A clear recording: most tokens are near certain, and not every one is.
+    assert sorted(logprobs)[len(logprobs) // 2] > math.log(0.8)
+    assert min(logprobs) < math.log(0.8)
+
+
+def test_they_are_the_probabilities_words_are_scored_with(engine, corpus):
+    """faster-whisper's word probability is the mean of its tokens' probabilities (before it
+    joins punctuation to the word, so only words without any are compared)."""
+    found, compared = segments(engine, corpus / "librivox_sns_0870.wav", logprobs=True), 0
+    for segment in found:
+        tokens = iter(segment.logprobs)
+        for word in segment.words:
+            probabilities, text = [], ""
+            while text != word.word:
+                token = next(tokens)
+                text += token.token
+                probabilities.append(math.exp(token.logprob))
+            if word.word.strip().isalpha():
+                mean = sum(probabilities) / len(probabilities)
+                assert word.probability == pytest.approx(mean, abs=1e-3)
+                compared += 1
+    assert compared >= 10
+
+
+def test_characters_split_across_tokens_keep_their_bytes(engine, corpus):
+    found = segments(engine, corpus / "cheetah_fr.wav", model="base", language="fr", logprobs=True)
+    raw = b"".join(bytes(t.bytes) for s in found for t in s.logprobs)
+    assert raw.decode() == "".join(s.text for s in found)
+    assert any(ord(c) > 127 for c in raw.decode())
+
+
+def test_they_are_left_out_unless_asked(engine, corpus):
+    assert not any(s.logprobs for s in segments(engine, corpus / "jfk.flac"))
