@@ -79,7 +79,11 @@ def run_engine(name: str, threads: int, repeat: int) -> dict:
     from apps.engines.tts.encode import encode_stream
 
     dotted, voice = ENGINES[name]
+    from django.conf import settings
+
     options = {} if name == "espeak" else {"cpu_threads": threads}
+    if name == "kokoro":
+        options["model_cache"] = settings.VOICEPORTAL_MODEL_CACHE
     backend = import_string(dotted)(alias=name, **options)
     request = SpeechRequest(TEXT, voice=voice, format="mp3")
     started = time.perf_counter()
@@ -139,6 +143,8 @@ def time_one(backend, request, encode_stream) -> dict:
 
 def run_matching(threads: int) -> dict:
     setup_django()
+    from django.conf import settings
+
     from apps.engines.tts.kokoro import KokoroBackend
     from apps.engines.tts.piper import PiperBackend
     from apps.engines.voice.embed import embed_utterance, load_audio, resample, similarity
@@ -146,7 +152,9 @@ def run_matching(threads: int) -> dict:
 
     backends = [
         PiperBackend(alias="piper", cpu_threads=threads),
-        KokoroBackend(alias="kokoro", cpu_threads=threads),
+        KokoroBackend(
+            alias="kokoro", cpu_threads=threads, model_cache=settings.VOICEPORTAL_MODEL_CACHE
+        ),
     ]
     candidates = [(b, v) for b in backends for v in b.voices()]
     by_alias = {b.alias: b for b in backends}

@@ -6,16 +6,18 @@ import tempfile
 from pathlib import Path
 
 os.environ.setdefault("VOICEPORTAL_LOCAL_MODEL", "tiny.en")
+# The model cache is kept between runs: assembling the base model each time is wasted work.
+os.environ.setdefault(
+    "VOICEPORTAL_MODEL_CACHE", str(Path(__file__).resolve().parents[1] / "var" / "models")
+)
 
 from voiceportal.settings import *  # noqa: E402,F403
-from voiceportal.settings import BASE_DIR, SPEECH_TO_TEXT  # noqa: E402
+from voiceportal.settings import SPEECH_TO_TEXT  # noqa: E402
 
 _TMP = Path(tempfile.mkdtemp(prefix="voiceportal-tests-"))
 MEDIA_ROOT = Path(os.environ.get("VOICEPORTAL_MEDIA_ROOT", _TMP / "media"))
 FILE_UPLOAD_TEMP_DIR = str(_TMP / "uploads")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir()
-# The model cache is kept between runs: assembling the base model each time is wasted work.
-VOICEPORTAL_MODEL_CACHE = BASE_DIR / "var" / "models"
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; tests only
 
 # A file database, so a worker started by a test (a separate process) sees the same data.

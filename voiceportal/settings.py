@@ -253,7 +253,11 @@ TEXT_TO_SPEECH = {
     },
     "kokoro": {
         "BACKEND": "apps.engines.tts.kokoro.KokoroBackend",
-        "OPTIONS": {"cpu_threads": _TTS_THREADS, "default_voice": "jf_alpha"},
+        "OPTIONS": {
+            "cpu_threads": _TTS_THREADS,
+            "default_voice": "jf_alpha",
+            "model_cache": str(VOICEPORTAL_MODEL_CACHE),
+        },
     },
     "espeak": {
         "BACKEND": "apps.engines.tts.espeak.EspeakBackend",

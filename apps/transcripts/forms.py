@@ -1,11 +1,10 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from apps.analysis.forms import AnalysisForm
-from apps.analysis.options import KINDS
 from apps.engines.stt import stt_backends
 from apps.engines.stt.languages import LANGUAGES
 
+from . import hooks
 from .options import engine_choices, model_choices, options_validate
 
 ACCEPTED_MEDIA = "audio/*,video/*,.mp3,.wav,.m4a,.aac,.ogg,.opus,.flac,.webm,.mp4,.mov,.mkv"
@@ -16,8 +15,9 @@ def language_choices() -> list[tuple[str, str]]:
     return [("", "Detect automatically")] + named
 
 
-class UploadForm(AnalysisForm):
-    """The recording, how to transcribe it, and which analyses follow (`AnalysisForm`)."""
+class UploadFormBase(forms.Form):
+    """The recording and how to transcribe it; `upload_form_class()` adds what other apps ask
+    with it (the analyses to run)."""
 
     field_order = ["file", "title", "engine", "model", "language", "task", "prompt"]
 
@@ -40,7 +40,6 @@ class UploadForm(AnalysisForm):
         super().__init__(*args, **kwargs)
         self.fields["engine"].initial = stt_backends.default_alias
         self.fields["model"].initial = stt_backends.default().default_model
-        self.fields["analyses"].initial = [k.value for k in KINDS]
 
     def clean(self):
         data = super().clean()
@@ -58,6 +57,12 @@ class UploadForm(AnalysisForm):
             for field, messages in exc.message_dict.items():
                 self.add_error(field if field in self.fields else None, messages)
         return data
+
+
+def upload_form_class() -> type[forms.Form]:
+    """The upload form with the fields of the apps registered in `hooks.upload_form_bases`."""
+    bases = (UploadFormBase, *hooks.upload_form_bases)
+    return type("UploadForm", bases, {"field_order": UploadFormBase.field_order})
 
 
 class RenameForm(forms.Form):

@@ -5,10 +5,10 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
-from apps.analysis.selectors import analysis_results
 from apps.core.templatetags.portal import clock
 from apps.jobs.progress import JobProgress
 
+from . import hooks
 from .formats import DocumentSegment, DocumentSpeaker, DocumentWord, TranscriptDocument
 from .models import Segment, Transcript
 
@@ -27,23 +27,18 @@ def transcript_get(*, owner: User, pk) -> Transcript:
 
 def transcript_document(transcript: Transcript) -> TranscriptDocument:
     """The transcript with its speakers and whatever the analyses found, for every export."""
-    results = analysis_results(transcript)
-    speakers = {s.pk: document_speaker(s) for s in results.speakers}
-    segments = tuple(
-        _document_segment(s, speakers.get(s.speaker_id)) for s in transcript.segments.all()
-    )
+    results = {}
+    for provide in hooks.document_results:
+        results |= provide(transcript)
+    by_segment = results.pop("segment_speakers", {})
+    segments = tuple(_document_segment(s, by_segment.get(s.pk)) for s in transcript.segments.all())
     return TranscriptDocument(
         language=transcript.detected_language or transcript.language or "en",
         duration=transcript.duration,
         segments=segments,
         task=transcript.task,
         title=transcript.title,
-        speakers=tuple(speakers.values()),
-        chapters=results.chapters,
-        entities=results.entities,
-        sentiment=results.sentiment,
-        keywords=results.keywords,
-        summary=results.summary,
+        **results,
     )
 
 

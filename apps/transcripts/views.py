@@ -13,15 +13,13 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
-from apps.analysis.forms import AnalysisForm
-from apps.analysis.page import analysis_page
 from apps.core.htmx import redirect_after_post
 from apps.core.http import ranged_file_response
 from apps.jobs.progress import job_progress_response
 
-from . import formats, selectors, services
+from . import formats, hooks, selectors, services
 from .docx import to_docx
-from .forms import RenameForm, UploadForm
+from .forms import RenameForm, upload_form_class
 
 
 @login_required
@@ -40,7 +38,7 @@ def transcript_new(request):
     files = request.FILES if request.method == "POST" else None  # parses (and caps) the upload
     if getattr(request, "upload_too_large", False):
         return _upload_too_large(request)
-    form = UploadForm(request.POST or None, files or None)
+    form = upload_form_class()(request.POST or None, files or None)
     if request.method == "POST" and form.is_valid():
         try:
             transcript = services.transcript_create(
@@ -48,7 +46,7 @@ def transcript_new(request):
                 upload=form.cleaned_data["file"],
                 options=form.cleaned_data["options"],
                 title=form.cleaned_data["title"],
-                analyses=form.cleaned_data["analysis"],
+                analyses=form.cleaned_data.get("analysis"),
             )
         except ValidationError as exc:
             form.add_error("file", exc.message_dict.get("file", exc.messages))
@@ -61,7 +59,7 @@ def transcript_new(request):
 def _upload_too_large(request):
     limit_mb = settings.VOICEPORTAL_MAX_UPLOAD_BYTES / (1024 * 1024)
     context = {
-        "form": UploadForm(),
+        "form": upload_form_class()(),
         "upload_error": f"The file is larger than the {limit_mb:g} MB limit.",
     }
     return render(request, "transcripts/new.html", context, status=413)
@@ -71,19 +69,15 @@ def _upload_too_large(request):
 @require_GET
 def transcript_detail(request, pk):
     transcript = selectors.transcript_get(owner=request.user, pk=pk)
-    analysis = analysis_page(transcript)
-    return render(
-        request,
-        "transcripts/detail.html",
-        {
-            "transcript": transcript,
-            "segments": analysis.segments,
-            "analysis": analysis,
-            "analysis_form": AnalysisForm(unavailable=analysis.unavailable),
-            "progress": selectors.transcript_progress(transcript),
-            "rename_form": RenameForm(initial={"title": transcript.title}),
-        },
-    )
+    context = {
+        "transcript": transcript,
+        "segments": transcript.segments.all(),
+        "progress": selectors.transcript_progress(transcript),
+        "rename_form": RenameForm(initial={"title": transcript.title}),
+    }
+    for extend in hooks.page_context:  # the analyses' panels
+        context |= extend(transcript)
+    return render(request, "transcripts/detail.html", context)
 
 
 @login_required

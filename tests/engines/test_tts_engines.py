@@ -5,6 +5,7 @@ import io
 import av
 import numpy as np
 import pytest
+from django.conf import settings as django_settings
 
 from apps.engines.errors import ErrorKind, ProviderError
 from apps.engines.stt.local import load_model
@@ -19,8 +20,11 @@ from tests.wer import wer
 TEXT = "The weather is nice today. We are going to walk in the park after lunch."
 
 ENGINES = {
-    "piper": lambda: PiperBackend(alias="piper", cpu_threads=1),
-    "kokoro": lambda: KokoroBackend(alias="kokoro", cpu_threads=1),
+    # Without noise a reading's length does not vary, so speed is measured exactly.
+    "piper": lambda: PiperBackend(alias="piper", cpu_threads=1, noise_scale=0, noise_w_scale=0),
+    "kokoro": lambda: KokoroBackend(
+        alias="kokoro", cpu_threads=1, model_cache=django_settings.VOICEPORTAL_MODEL_CACHE
+    ),
     "espeak": lambda: EspeakBackend(alias="espeak"),
 }
 # (engine, voice, highest WER accepted); measured: 0 for all but accented Kokoro (0-0.07).

@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+from django.conf import settings as django_settings
 
 from apps.engines.errors import ErrorKind, ProviderError
 from apps.engines.stt.local import load_model
@@ -30,7 +31,9 @@ pytestmark = pytest.mark.slow  # each match synthesises and searches for ~10-40 
 def backends():
     return {
         "piper": PiperBackend(alias="piper", cpu_threads=1),
-        "kokoro": KokoroBackend(alias="kokoro", cpu_threads=1),
+        "kokoro": KokoroBackend(
+            alias="kokoro", cpu_threads=1, model_cache=django_settings.VOICEPORTAL_MODEL_CACHE
+        ),
     }
 
 

