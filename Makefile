@@ -20,7 +20,7 @@ test: setup
 	@.venv/bin/python -m pytest
 
 lint: setup
-	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
+	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports
 
 format: setup
 	@.venv/bin/ruff check --fix . && .venv/bin/ruff format .

@@ -4,9 +4,8 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import HttpResponseStopPolling
 
-from apps.core.htmx import redirect_after_post
+from apps.core.htmx import redirect_after_post, stop_polling_and_refresh
 from apps.transcripts.selectors import transcript_get
 
 from . import page, selectors, services
@@ -38,9 +37,7 @@ def analysis_status(request, pk):
     transcript = transcript_get(owner=request.user, pk=pk)
     runs = selectors.analysis_runs(transcript)
     if not any(r.status in (r.Status.QUEUED, r.Status.RUNNING) for r in runs):
-        response = HttpResponseStopPolling()
-        response["HX-Refresh"] = "true"  # show the results
-        return response
+        return stop_polling_and_refresh()  # the page shows the results
     analysis = page.analysis_page(transcript)
     context = {
         "transcript": transcript,

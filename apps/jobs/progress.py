@@ -4,11 +4,9 @@ answer to its polling."""
 from dataclasses import dataclass, replace
 
 from django.shortcuts import render
-from django_htmx.http import (
-    HttpResponseClientRefresh,
-    HttpResponseStopPolling,
-    trigger_client_event,
-)
+from django_htmx.http import HttpResponseStopPolling, trigger_client_event
+
+from apps.core.htmx import stop_polling_and_refresh
 
 from .models import Job
 
@@ -39,10 +37,7 @@ def job_progress_response(request, progress: JobProgress, *, refresh=False, even
     out of band, and, as asked, a page refresh (`refresh`) or a client event (`event`)."""
     finished = progress.job.is_finished
     if finished and refresh:
-        # 286 stops the polling; the refresh shows the finished page.
-        response = HttpResponseStopPolling()
-        response["HX-Refresh"] = HttpResponseClientRefresh()["HX-Refresh"]
-        return response
+        return stop_polling_and_refresh()
     context = {"progress": replace(progress, oob=finished)}
     response = render(request, "jobs/_progress.html#poll", context)
     if not finished:

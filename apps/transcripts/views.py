@@ -51,8 +51,9 @@ def transcript_new(request):
         except ValidationError as exc:
             form.add_error("file", exc.message_dict.get("file", exc.messages))
         else:
-            return redirect(transcript)
-    status = 400 if form.errors else 200
+            return redirect_after_post(request, transcript)
+    # htmx swaps no 4xx answer: the form with its errors comes back as 200 to htmx.
+    status = 400 if form.errors and not request.htmx else 200
     return render(request, "transcripts/new.html", {"form": form}, status=status)
 
 
@@ -62,7 +63,7 @@ def _upload_too_large(request):
         "form": upload_form_class()(),
         "upload_error": f"The file is larger than the {limit_mb:g} MB limit.",
     }
-    return render(request, "transcripts/new.html", context, status=413)
+    return render(request, "transcripts/new.html", context, status=200 if request.htmx else 413)
 
 
 @login_required

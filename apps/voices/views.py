@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import reswap, retarget
 
 from apps.core.htmx import redirect_after_post
 from apps.core.http import ranged_file_response
@@ -137,7 +138,11 @@ def voice_delete(request, pk):
             "share_form": ShareForm(),
             **_form_context(SamplesForm()),
         }
-        return render(request, "voices/detail.html", context, status=502)
+        if not request.htmx:
+            return render(request, "voices/detail.html", context, status=502)
+        # htmx swaps no 5xx answer: the page with the notice replaces the page.
+        response = render(request, "voices/detail.html", context)
+        return reswap(retarget(response, "body"), "innerHTML")
     messages.success(request, f"Deleted the voice “{name}”, its samples and files.")
     return redirect("voices:library")
 
