@@ -182,6 +182,29 @@ SPEECH_TO_TEXT = {
         },
     },
 }
+# Live captions: streaming engines, one alias each (apps/engines/stt/streaming).
+STREAMING_SPEECH_TO_TEXT_DEFAULT = env_str("VOICEPORTAL_LIVE_ENGINE", "local")
+STREAMING_SPEECH_TO_TEXT = {
+    "local": {
+        "BACKEND": "apps.engines.stt.streaming.local.LocalStreamingBackend",
+        "OPTIONS": {
+            "default_model": env_choice("VOICEPORTAL_LOCAL_MODEL", "base", {"base", "tiny.en"}),
+            "partial_model": "tiny.en",
+            "device": env_str("VOICEPORTAL_DEVICE", "cpu"),
+            "compute_type": env_str("VOICEPORTAL_COMPUTE_TYPE", "int8"),
+            # Model workers shared by every live session of a web process; 0: one per core.
+            "workers": env_int("VOICEPORTAL_LIVE_WORKERS", 0),
+            "final_beam_size": env_int("VOICEPORTAL_LIVE_BEAM_SIZE", 1),
+            "min_silence_ms": env_int("VOICEPORTAL_LIVE_SILENCE_MS", 400),
+            # Audio waiting for captions past this is skipped for captions (never recorded less).
+            "max_backlog_seconds": env_float("VOICEPORTAL_LIVE_MAX_BACKLOG_SECONDS", 30.0),
+        },
+    },
+}
+# Per user: live sessions at once, and the longest session.
+VOICEPORTAL_LIVE_MAX_SESSIONS = env_int("VOICEPORTAL_LIVE_MAX_SESSIONS", 2)
+VOICEPORTAL_LIVE_MAX_SECONDS = env_int("VOICEPORTAL_LIVE_MAX_SECONDS", 2 * 3600)
+
 if env_str("OPENAI_API_KEY"):
     SPEECH_TO_TEXT["openai"] = {
         "BACKEND": "apps.engines.stt.openai.OpenAISpeechToText",
