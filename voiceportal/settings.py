@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.transcripts",
     "apps.analysis",
+    "apps.live",
     "apps.voices",
     "apps.speech",
     "apps.api",
@@ -204,6 +205,8 @@ STREAMING_SPEECH_TO_TEXT = {
 # Per user: live sessions at once, and the longest session.
 VOICEPORTAL_LIVE_MAX_SESSIONS = env_int("VOICEPORTAL_LIVE_MAX_SESSIONS", 2)
 VOICEPORTAL_LIVE_MAX_SECONDS = env_int("VOICEPORTAL_LIVE_MAX_SECONDS", 2 * 3600)
+# A session that sends no audio for this long is ended (and saved).
+VOICEPORTAL_LIVE_IDLE_SECONDS = env_int("VOICEPORTAL_LIVE_IDLE_SECONDS", 60)
 
 if env_str("OPENAI_API_KEY"):
     SPEECH_TO_TEXT["openai"] = {
