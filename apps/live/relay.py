@@ -32,8 +32,10 @@ logger = logging.getLogger(__name__)
 
 # Recorded audio is written to disk at least this often.
 _FLUSH_BYTES = BYTES_PER_SECOND // 2
-# How long stop waits for the last utterance's final text.
+# How long stop waits for the last utterance's final text; after a dropped connection less,
+# since the server gives a closing application only seconds (daphne: 10).
 _FINISH_TIMEOUT = 30.0
+_ABORT_TIMEOUT = 5.0
 
 
 @dataclass(frozen=True)
@@ -138,15 +140,17 @@ class LiveRelay:
         await self.stop()
 
     async def abort(self) -> None:
-        """The connection dropped: keep what arrived, finish what the engine has."""
+        """The connection dropped: keep what arrived, finish what the engine has. Shielded, so
+        the save completes even when the closing consumer is cancelled."""
         if self.session is not None and not self.ended:
-            await self.stop_quietly()
+            await asyncio.shield(asyncio.ensure_future(self.stop_quietly(_ABORT_TIMEOUT)))
 
-    async def stop_quietly(self) -> None:
+    async def stop_quietly(self, timeout: float = _FINISH_TIMEOUT) -> None:
         with contextlib.suppress(Exception):
             await self.engine.finish()
-            await asyncio.wait_for(asyncio.shield(self._tasks[0]), _FINISH_TIMEOUT)
-        await self._end()
+            await asyncio.wait_for(asyncio.shield(self._tasks[0]), timeout)
+        if not self.ended:
+            await self._end()
 
     async def _end(self, error: str = "", kind: str = ""):
         self.ended = True

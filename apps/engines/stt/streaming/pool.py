@@ -101,9 +101,13 @@ class PooledSession(StreamingSession):
         self._dropped, self._commit = 0, False
         self._running = True
         future = self.pool.submit(self._step, audio, dropped, commit or finishing)
-        future.add_done_callback(
-            lambda f: self._loop.call_soon_threadsafe(self._stepped, f, dropped, finishing)
-        )
+        future.add_done_callback(lambda f: self._deliver(f, dropped, finishing))
+
+    def _deliver(self, future, dropped: int, finishing: bool) -> None:
+        try:
+            self._loop.call_soon_threadsafe(self._stepped, future, dropped, finishing)
+        except RuntimeError:  # the loop is gone (its socket was torn down): nobody listens
+            pass
 
     def _step(self, audio: bytes, dropped: int, end: bool) -> list[StreamEvent]:
         events: list[StreamEvent] = []
