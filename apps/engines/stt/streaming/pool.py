@@ -9,6 +9,7 @@ at most one worker at a time and never stalls the others.
 """
 
 import asyncio
+import contextlib
 import logging
 import os
 import threading
@@ -104,10 +105,9 @@ class PooledSession(StreamingSession):
         future.add_done_callback(lambda f: self._deliver(f, dropped, finishing))
 
     def _deliver(self, future, dropped: int, finishing: bool) -> None:
-        try:
+        # RuntimeError: the loop is gone (its socket was torn down), so nobody listens.
+        with contextlib.suppress(RuntimeError):
             self._loop.call_soon_threadsafe(self._stepped, future, dropped, finishing)
-        except RuntimeError:  # the loop is gone (its socket was torn down): nobody listens
-            pass
 
     def _step(self, audio: bytes, dropped: int, end: bool) -> list[StreamEvent]:
         events: list[StreamEvent] = []
