@@ -12,6 +12,7 @@
   };
   const RATE = 24000;
   let socket = null, context = null, stream = null, paused = false;
+  let waiting = []; // frames captured before the socket opened: the recording keeps them
   let transcript = root.dataset.transcript || "";
   let sentSamples = 0, offset = parseFloat(root.dataset.offset || "0");
   const partials = new Map(); // utterance → its <p>
@@ -94,7 +95,9 @@
     source.connect(worklet);
     worklet.port.onmessage = ({ data }) => {
       ui.level.value = Math.min(1, data.level * 4);
-      if (paused || !socket || socket.readyState !== WebSocket.OPEN) return;
+      if (paused || !socket) return;
+      if (socket.readyState === WebSocket.CONNECTING) { waiting.push(data.pcm); return; }
+      if (socket.readyState !== WebSocket.OPEN) return;
       socket.send(data.pcm);
       sentSamples += data.pcm.byteLength / 2;
       ui.elapsed.textContent = clock(offset + sentSamples / RATE);
@@ -103,6 +106,10 @@
     if (transcript) params.set("transcript", transcript);
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     socket = new WebSocket(`${scheme}://${location.host}${root.dataset.socket}?${params}`);
+    socket.onopen = () => {
+      waiting.forEach((pcm) => { socket.send(pcm); sentSamples += pcm.byteLength / 2; });
+      waiting = [];
+    };
     socket.onmessage = (message) => {
       const event = JSON.parse(message.data);
       (handlers[event.type] || (() => {}))(event);

@@ -1,6 +1,7 @@
 """A real Chromium speaking a corpus recording into the live page through its fake microphone:
 the words appear live, and the saved transcript has them."""
 
+import re
 import wave
 
 import av
@@ -59,7 +60,7 @@ def test_the_live_page_shows_the_words_and_saves_them(settings, tmp_path, alice,
         page.goto("/live/")
         page.click("#live-record")
         captions = page.locator("#live-captions")
-        captions.locator("p.final", has_text="country").first.wait_for()
+        captions.locator("p.final", has_text="for your country").first.wait_for()
         heard_live = captions.inner_text()
         page.click("#live-stop")
         page.locator("#live-saved").wait_for()
@@ -67,10 +68,11 @@ def test_the_live_page_shows_the_words_and_saves_them(settings, tmp_path, alice,
         page.wait_for_url("**/transcripts/*/")
         browser.close()
 
-    assert "Americans" in heard_live
-    transcript = Transcript.objects.get(owner=alice)
-    assert transcript.status == "done" and transcript.duration > 5
-    # The fake microphone loops the file: the transcript starts with the whole recording.
+    # The fake microphone loops the file: what was heard starts with the whole recording.
     reference = (corpus / "jfk.txt").read_text()
     words = len(reference.split())
+    live_text = re.sub(r"\d+:\d\d", " ", heard_live)  # the timestamps
+    assert wer(reference, " ".join(live_text.split()[:words])) < 0.35
+    transcript = Transcript.objects.get(owner=alice)
+    assert transcript.status == "done" and transcript.duration > 5
     assert wer(reference, " ".join(transcript.text.split()[:words])) < 0.35
