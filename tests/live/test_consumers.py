@@ -179,3 +179,26 @@ async def test_a_session_that_never_sends_is_ended(alice, alice_cookie, settings
     session = await database_sync_to_async(LiveSession.objects.get)(owner=alice)
     assert session.status == JobStatus.DONE
     await ws.disconnect()
+
+
+@run_async
+async def test_audio_ten_times_faster_than_real_time_lags_captions_but_keeps_the_recording(
+    alice, alice_cookie, settings, jfk_pcm
+):
+    local = settings.STREAMING_SPEECH_TO_TEXT["local"]
+    options = {**local["OPTIONS"], "max_backlog_seconds": 1.0}
+    settings.STREAMING_SPEECH_TO_TEXT = {"local": {**local, "OPTIONS": options}}
+    ws = live_socket(alice_cookie)
+    await ws.connect()
+    await ws.receive_from(timeout=30)
+    sent = jfk_pcm * 3
+    for frame in frames(sent):
+        await ws.send_to(bytes_data=frame)
+        await asyncio.sleep(len(frame) / 48000 / 10)
+    await ws.send_to(text_data=json.dumps({"type": "stop"}))
+    events = await events_until(ws, "saved")
+    lags = [e for e in events if e["type"] == "lagging"]
+    assert lags and max(e["behind"] for e in lags) <= 1.0  # the backlog stays bounded
+    assert sum(e["dropped"] for e in lags) > 0
+    assert events[-1]["duration"] == pytest.approx(len(sent) / 48000, abs=0.001)
+    await ws.disconnect()
