@@ -26,7 +26,7 @@ from .vad import VAD_RATE, WINDOW, StreamingVad
 _models: dict[tuple, object] = {}
 _models_lock = threading.Lock()
 
-# Text of earlier utterances handed to the final model as its prompt, for continuity.
+# The most of the user's prompt handed to the models (Whisper takes about 220 tokens).
 _PROMPT_CHARS = 200
 # Audio kept from before speech starts: Silero decides a little late.
 _PREROLL_SECONDS = 0.25
@@ -268,8 +268,9 @@ class WhisperRecognizer(Recognizer):
         text = "".join(s.text for s in segments).strip()
         if not text:
             return None
+        # Earlier utterances are not carried as the prompt: one shouted line in capitals made
+        # every later final come out in capitals.
         self.language = self.language or info.language
-        self.prompt = (self.prompt + " " + text)[-_PROMPT_CHARS:]
         offset = self._seconds(start)
         words = tuple(
             Word(
