@@ -219,6 +219,16 @@ if env_str("OPENAI_API_KEY"):
         },
     }
 
+if env_str("OPENAI_API_KEY"):
+    STREAMING_SPEECH_TO_TEXT["openai"] = {
+        "BACKEND": "apps.engines.stt.streaming.openai.OpenAIRealtimeStreaming",
+        "OPTIONS": {
+            "api_key": env_str("OPENAI_API_KEY"),
+            "base_url": env_str("OPENAI_BASE_URL") or None,
+            "websocket_base_url": env_str("OPENAI_WEBSOCKET_BASE_URL") or None,
+        },
+    }
+
 if env_str("ASSEMBLYAI_API_KEY"):
     SPEECH_TO_TEXT["assemblyai"] = {
         "BACKEND": "apps.engines.stt.assemblyai.AssemblyAISpeechToText",

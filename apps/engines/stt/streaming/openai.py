@@ -4,7 +4,7 @@ SDK's asyncio client. The key stays on the server; the browser talks only to the
 import base64
 import contextlib
 
-from ...cloud import openai_error
+from ...cloud import kind_for_status, openai_error
 from ...errors import ErrorKind, ProviderError
 from ..base import ModelInfo, Segment
 from .base import (
@@ -64,10 +64,10 @@ def _session(config: StreamConfig, model: str) -> dict:
 
 
 def _error(exc: Exception) -> ProviderError:
-    try:
-        return openai_error(exc)
-    except Exception:  # not an SDK error: the socket itself failed
-        return ProviderError(f"Could not reach OpenAI: {exc}", kind=ErrorKind.UNAVAILABLE)
+    status = getattr(getattr(exc, "response", None), "status_code", None)
+    if isinstance(status, int):  # the handshake was refused (websockets' InvalidStatus)
+        return ProviderError(f"OpenAI refused the stream ({status}).", kind=kind_for_status(status))
+    return openai_error(exc)
 
 
 class OpenAIRealtimeSession(RelayedSession):
@@ -79,6 +79,13 @@ class OpenAIRealtimeSession(RelayedSession):
         self.stopped: dict[int, float] = {}
         self.pending: set[int] = set()  # committed, not transcribed yet
         self.finishing = False
+        # Answers owed to our own commits. Server VAD commits too, and its `committed` events
+        # look the same; so with VAD on, our commits are counted only once a session.update
+        # has turned VAD off (at finish), after which every commit is ours.
+        self.counting = not config.turn_detection
+        self.owed = 0
+        self.updates_owed = 1  # the session.update that opened the session
+        self.committed_until = self.at(0)
 
     async def send(self, pcm16: bytes) -> None:
         if not self.closed:
@@ -87,10 +94,19 @@ class OpenAIRealtimeSession(RelayedSession):
 
     async def commit(self) -> None:
         if not self.closed:
+            self.owed += 1
             await self.conn.input_audio_buffer.commit()
 
     async def finish(self) -> None:
+        """Turn VAD off, commit what is left, and end once every commit has its transcript."""
+        if self.closed:
+            return
         self.finishing = True
+        if not self.counting:
+            self.owed = 0
+            off = {"type": "transcription", "audio": {"input": {"turn_detection": None}}}
+            self.updates_owed += 1
+            await self.conn.session.update(session=off)
         await self.commit()
 
     async def close(self) -> None:
@@ -101,14 +117,17 @@ class OpenAIRealtimeSession(RelayedSession):
     async def read(self) -> None:
         async for event in self.conn:
             self.handle(event)
-            if self.finishing and not self.pending and event.type in _SETTLED:
+            if self.finishing and self.counting and not self.owed and not self.pending:
                 break
         with contextlib.suppress(Exception):
             await self.conn.close()
 
     def handle(self, event) -> None:
         kind = event.type
-        if kind == "input_audio_buffer.speech_started":
+        if kind == "session.updated":
+            self.updates_owed -= 1
+            self.counting = self.counting or (self.finishing and not self.updates_owed)
+        elif kind == "input_audio_buffer.speech_started":
             u = self.utterance(event.item_id)
             self.started[u] = self.at(event.audio_start_ms / 1000)
             self.put(SpeechStarted(u, self.started[u]))
@@ -117,9 +136,13 @@ class OpenAIRealtimeSession(RelayedSession):
             self.stopped[u] = self.at(event.audio_end_ms / 1000)
             self.put(SpeechStopped(u, self.stopped[u]))
         elif kind == "input_audio_buffer.committed":
+            self._answered()
             u = self.utterance(event.item_id)
             self.pending.add(u)
+            # A commit by hand has no VAD times: it holds the audio since the previous one.
+            self.started.setdefault(u, self.committed_until)
             self.stopped.setdefault(u, self.now)
+            self.committed_until = self.stopped[u]
         elif kind == "conversation.item.input_audio_transcription.delta":
             u = self.utterance(event.item_id)
             self.texts[u] = self.texts.get(u, "") + (event.delta or "")
@@ -144,15 +167,13 @@ class OpenAIRealtimeSession(RelayedSession):
             Final(u, Segment(start=start, end=end, text=" " + text), self.config.language or "")
         )
 
+    def _answered(self) -> None:
+        if self.counting:
+            self.owed = max(0, self.owed - 1)
+
     def _error(self, error) -> None:
         if error.code == "input_audio_buffer_commit_empty":
-            return  # a commit with nothing new: at finish this is normal
+            self._answered()  # a commit with nothing new: at finish this is normal
+            return
         self.put(StreamError(error.message, ErrorKind.INVALID_INPUT.value, fatal=False))
 
-
-# Events after which a finishing session may end when nothing awaits its transcript.
-_SETTLED = {
-    "conversation.item.input_audio_transcription.completed",
-    "conversation.item.input_audio_transcription.failed",
-    "error",
-}

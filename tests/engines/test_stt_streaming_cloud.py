@@ -1,0 +1,90 @@
+"""Cloud streaming engines, relayed through their official SDKs to local fake servers that speak
+each wire protocol: the provider's partial and final events become the portal's."""
+
+import asyncio
+
+import pytest
+
+from apps.engines.stt.streaming.base import (
+    Final,
+    Partial,
+    SpeechStarted,
+    SpeechStopped,
+    StreamConfig,
+    StreamError,
+)
+from apps.engines.stt.streaming.openai import OpenAIRealtimeStreaming
+from tests.fakes.openai_realtime_server import FakeOpenAIRealtimeServer
+
+SECOND = bytes(48000)  # one second of PCM16 24 kHz silence
+HALF = bytes(24000)
+
+
+async def run(backend, config: StreamConfig, audio: bytes, *, commit=False) -> list:
+    session = await backend.open(config)
+    events = []
+
+    async def read():
+        async for event in session.events():
+            events.append(event)
+
+    reader = asyncio.create_task(read())
+    for i in range(0, len(audio), 4800):
+        await session.send(audio[i : i + 4800])
+    if commit:
+        await session.commit()
+    await session.finish()
+    await asyncio.wait_for(reader, 30)
+    await session.close()
+    return events
+
+
+@pytest.fixture
+def openai_fake():
+    with FakeOpenAIRealtimeServer() as server:
+        yield server
+
+
+def openai_backend(server, key="sk-test-123"):
+    return OpenAIRealtimeStreaming(
+        alias="openai", api_key=key, base_url="http://127.0.0.1:1/v1",
+        websocket_base_url=server.ws_url,
+    )  # fmt: skip
+
+
+def test_openai_relay_maps_vad_turns_to_partials_and_finals(openai_fake):
+    config = StreamConfig(model="gpt-4o-mini-transcribe", language="en", offset=10.0)
+    events = asyncio.run(run(openai_backend(openai_fake), config, SECOND * 2 + HALF))
+    finals = [e for e in events if isinstance(e, Final)]
+    assert [f.segment.text for f in finals] == [
+        " Utterance number 1.", " Utterance number 2.", " Utterance number 3."]  # fmt: skip
+    assert [(f.segment.start, f.segment.end) for f in finals] == [
+        (10.0, 11.0), (11.0, 12.0), (12.0, 12.5)]  # fmt: skip
+    assert [f.utterance for f in finals] == [0, 1, 2]
+    partials = [e for e in events if isinstance(e, Partial) and e.utterance == 0]
+    assert [p.text for p in partials] == ["Utterance", "Utterance number 1."]
+    assert any(isinstance(e, SpeechStarted) for e in events)
+    assert any(isinstance(e, SpeechStopped) for e in events)
+    assert openai_fake.received_bytes == len(SECOND) * 2 + len(HALF)
+    update = openai_fake.client_events[0]
+    assert update["session"]["audio"]["input"]["transcription"]["model"] == (
+        "gpt-4o-mini-transcribe")  # fmt: skip
+    headers = openai_fake.connections[0]["headers"]
+    assert headers["authorization"] == "Bearer sk-test-123"
+
+
+def test_openai_relay_commits_by_hand_without_turn_detection(openai_fake):
+    config = StreamConfig(model="whisper-1", turn_detection=False)
+    events = asyncio.run(run(openai_backend(openai_fake), config, SECOND * 3, commit=True))
+    finals = [e for e in events if isinstance(e, Final)]
+    assert [f.segment.text for f in finals] == [" Utterance number 1."]
+    assert not any(isinstance(e, SpeechStarted) for e in events)
+    assert not any(isinstance(e, StreamError) for e in events)
+
+
+def test_openai_relay_reports_a_rejected_key(openai_fake):
+    from apps.engines.errors import ProviderError
+
+    with pytest.raises(ProviderError) as caught:
+        asyncio.run(run(openai_backend(openai_fake, key="sk-wrong"), StreamConfig(), SECOND))
+    assert caught.value.kind == "authentication"
