@@ -230,6 +230,15 @@ if env_str("OPENAI_API_KEY"):
     }
 
 if env_str("ASSEMBLYAI_API_KEY"):
+    STREAMING_SPEECH_TO_TEXT["assemblyai"] = {
+        "BACKEND": "apps.engines.stt.streaming.assemblyai.AssemblyAIStreaming",
+        "OPTIONS": {
+            "api_key": env_str("ASSEMBLYAI_API_KEY"),
+            "api_host": env_str("ASSEMBLYAI_STREAMING_HOST", "streaming.assemblyai.com"),
+        },
+    }
+
+if env_str("ASSEMBLYAI_API_KEY"):
     SPEECH_TO_TEXT["assemblyai"] = {
         "BACKEND": "apps.engines.stt.assemblyai.AssemblyAISpeechToText",
         "OPTIONS": {

@@ -5,6 +5,7 @@ import asyncio
 
 import pytest
 
+from apps.engines.stt.streaming.assemblyai import AssemblyAIStreaming
 from apps.engines.stt.streaming.base import (
     Final,
     Partial,
@@ -14,6 +15,7 @@ from apps.engines.stt.streaming.base import (
     StreamError,
 )
 from apps.engines.stt.streaming.openai import OpenAIRealtimeStreaming
+from tests.fakes.assemblyai_streaming_server import FakeAssemblyAIStreamingServer
 from tests.fakes.openai_realtime_server import FakeOpenAIRealtimeServer
 
 SECOND = bytes(48000)  # one second of PCM16 24 kHz silence
@@ -87,4 +89,40 @@ def test_openai_relay_reports_a_rejected_key(openai_fake):
 
     with pytest.raises(ProviderError) as caught:
         asyncio.run(run(openai_backend(openai_fake, key="sk-wrong"), StreamConfig(), SECOND))
+    assert caught.value.kind == "authentication"
+
+
+@pytest.fixture
+def assemblyai_fake():
+    with FakeAssemblyAIStreamingServer() as server:
+        yield server
+
+
+def assemblyai_backend(server, key="aai-test-key"):
+    return AssemblyAIStreaming(alias="assemblyai", api_key=key, api_host=server.ws_host)
+
+
+def test_assemblyai_relay_maps_turns_to_partials_and_finals(assemblyai_fake):
+    config = StreamConfig(model="universal-streaming-english", offset=5.0)
+    events = asyncio.run(run(assemblyai_backend(assemblyai_fake), config, SECOND * 2 + HALF))
+    finals = [e for e in events if isinstance(e, Final)]
+    assert [f.segment.text for f in finals] == [
+        " Turn number 1.", " Turn number 2.", " Turn number 3."]  # fmt: skip
+    assert [(f.segment.start, f.segment.end) for f in finals] == [
+        (5.0, 6.0), (6.0, 7.0), (7.0, 7.5)]  # fmt: skip
+    assert [w.word for w in finals[0].segment.words] == [" Turn", " number 1."]
+    partial = next(e for e in events if isinstance(e, Partial))
+    assert (partial.text, partial.stable) == ("turn number 1", "turn")
+    assert assemblyai_fake.params["sample_rate"] == "24000"
+    assert assemblyai_fake.params["encoding"] == "pcm_s16le"
+    assert assemblyai_fake.received_bytes == len(SECOND) * 2 + len(HALF)
+    # Chunks within AssemblyAI's 50–1000 ms.
+    assert all(2400 <= size <= 48000 for size in assemblyai_fake.chunk_sizes)
+
+
+def test_assemblyai_relay_reports_a_rejected_key(assemblyai_fake):
+    from apps.engines.errors import ProviderError
+
+    with pytest.raises(ProviderError) as caught:
+        asyncio.run(run(assemblyai_backend(assemblyai_fake, key="wrong"), StreamConfig(), SECOND))
     assert caught.value.kind == "authentication"

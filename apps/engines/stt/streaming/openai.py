@@ -176,4 +176,3 @@ class OpenAIRealtimeSession(RelayedSession):
             self._answered()  # a commit with nothing new: at finish this is normal
             return
         self.put(StreamError(error.message, ErrorKind.INVALID_INPUT.value, fatal=False))
-
