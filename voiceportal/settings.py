@@ -332,6 +332,11 @@ _ELEVENLABS = {
     "max_retries": env_int("ELEVENLABS_MAX_RETRIES", 2),
 }
 if _ELEVENLABS["api_key"]:
+    STREAMING_SPEECH_TO_TEXT["elevenlabs"] = {
+        "BACKEND": "apps.engines.stt.streaming.elevenlabs.ElevenLabsRealtimeStreaming",
+        "OPTIONS": {"api_key": _ELEVENLABS["api_key"], "base_url": _ELEVENLABS["base_url"]},
+    }
+if _ELEVENLABS["api_key"]:
     TEXT_TO_SPEECH["elevenlabs"] = {
         "BACKEND": "apps.engines.tts.elevenlabs.ElevenLabsTextToSpeech",
         "OPTIONS": {

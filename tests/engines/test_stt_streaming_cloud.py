@@ -14,8 +14,10 @@ from apps.engines.stt.streaming.base import (
     StreamConfig,
     StreamError,
 )
+from apps.engines.stt.streaming.elevenlabs import ElevenLabsRealtimeStreaming
 from apps.engines.stt.streaming.openai import OpenAIRealtimeStreaming
 from tests.fakes.assemblyai_streaming_server import FakeAssemblyAIStreamingServer
+from tests.fakes.elevenlabs_realtime_server import FakeElevenLabsRealtimeServer
 from tests.fakes.openai_realtime_server import FakeOpenAIRealtimeServer
 
 SECOND = bytes(48000)  # one second of PCM16 24 kHz silence
@@ -125,4 +127,36 @@ def test_assemblyai_relay_reports_a_rejected_key(assemblyai_fake):
 
     with pytest.raises(ProviderError) as caught:
         asyncio.run(run(assemblyai_backend(assemblyai_fake, key="wrong"), StreamConfig(), SECOND))
+    assert caught.value.kind == "authentication"
+
+
+@pytest.fixture
+def elevenlabs_fake():
+    with FakeElevenLabsRealtimeServer() as server:
+        yield server
+
+
+def elevenlabs_backend(server, key="xi-test-key"):
+    return ElevenLabsRealtimeStreaming(alias="elevenlabs", api_key=key, base_url=server.base_url)
+
+
+def test_elevenlabs_relay_maps_commits_to_finals(elevenlabs_fake):
+    config = StreamConfig(language="en", offset=1.0)
+    events = asyncio.run(run(elevenlabs_backend(elevenlabs_fake), config, SECOND * 2 + HALF))
+    finals = [e for e in events if isinstance(e, Final)]
+    assert [f.segment.text for f in finals] == [" Segment 1.", " Segment 2.", " Segment 3."]
+    assert [(f.segment.start, f.segment.end) for f in finals] == [
+        (1.0, 2.0), (2.0, 3.0), (3.0, 3.5)]  # fmt: skip
+    assert [w.word for w in finals[0].segment.words] == [" Segment", " 1."]
+    assert any(isinstance(e, Partial) and e.text == "segment" for e in events)
+    assert elevenlabs_fake.params["audio_format"] == "pcm_24000"
+    assert elevenlabs_fake.params["commit_strategy"] == "vad"
+    assert elevenlabs_fake.received_bytes == len(SECOND) * 2 + len(HALF)
+
+
+def test_elevenlabs_relay_reports_a_rejected_key(elevenlabs_fake):
+    from apps.engines.errors import ProviderError
+
+    with pytest.raises(ProviderError) as caught:
+        asyncio.run(run(elevenlabs_backend(elevenlabs_fake, key="nope"), StreamConfig(), SECOND))
     assert caught.value.kind == "authentication"
