@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import IntegrityError
 
 from apps.engines.errors import ErrorKind, ProviderError
 from apps.engines.stt.streaming import streaming_backends
@@ -67,6 +68,7 @@ class LiveRelay:
         self.unwritten = bytearray()
         self.last_audio = time.monotonic()
         self.ended = False
+        self.stopping = False  # stop() or abort() has begun: the other does nothing
         self._tasks: list[asyncio.Task] = []
 
     @property
@@ -117,12 +119,16 @@ class LiveRelay:
 
     async def stop(self) -> None:
         """Finish the last utterance, save the transcript, tell the client."""
-        if self.ended:
+        if self.ended or self.stopping:
             return
+        self.stopping = True
         await self.engine.finish()
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.shield(self._tasks[0]), _FINISH_TIMEOUT)
         transcript = await self._end()
+        if transcript is None:
+            await self.emit(StreamError("The recording was deleted.", "deleted"))
+            return
         await self.emit(
             Saved(
                 str(transcript.pk),
@@ -142,7 +148,8 @@ class LiveRelay:
     async def abort(self) -> None:
         """The connection dropped: keep what arrived, finish what the engine has. Shielded, so
         the save completes even when the closing consumer is cancelled."""
-        if self.session is not None and not self.ended:
+        if self.session is not None and not (self.ended or self.stopping):
+            self.stopping = True
             await asyncio.shield(asyncio.ensure_future(self.stop_quietly(_ABORT_TIMEOUT)))
 
     async def stop_quietly(self, timeout: float = _FINISH_TIMEOUT) -> None:
@@ -172,16 +179,23 @@ class LiveRelay:
 
     async def _pump(self) -> None:
         async for event in self.engine.events():
-            if isinstance(event, Final):
-                await database_sync_to_async(services.live_segment_save)(
-                    session=self.session, segment=event.segment, language=event.language
-                )
+            if isinstance(event, Final) and not await self._save(event):
+                continue
             await self.emit(event)
             if isinstance(event, StreamError) and event.fatal:
                 asyncio.get_running_loop().call_soon(
                     lambda: asyncio.ensure_future(self.stop_quietly())
                 )
                 return
+
+    async def _save(self, event: Final) -> bool:
+        try:
+            await database_sync_to_async(services.live_segment_save)(
+                session=self.session, segment=event.segment, language=event.language
+            )
+        except IntegrityError:  # the transcript was deleted meanwhile; the watch will notice
+            return False
+        return True
 
     async def _watch(self) -> None:
         """Heartbeat, and the end of a session that stopped sending."""
@@ -192,8 +206,9 @@ class LiveRelay:
                 session=self.session, audio_seconds=self.seconds
             )
             idle = time.monotonic() - self.last_audio
-            if not alive:
+            if not alive:  # reaped, or the transcript was deleted: nothing left to save into
                 self.ended = True
+                await self.engine.close()
                 await self.emit(StreamError("This session was closed elsewhere.", "closed"))
                 return
             if idle > settings.VOICEPORTAL_LIVE_IDLE_SECONDS:

@@ -144,7 +144,9 @@ def live_session_beat(*, session: LiveSession, audio_seconds: float) -> bool:
     )
 
 
-def live_session_end(*, session: LiveSession, error: str = "", error_kind: str = "") -> Transcript:
+def live_session_end(
+    *, session: LiveSession, error: str = "", error_kind: str = ""
+) -> Transcript | None:
     """Close the session and save its transcript: the sealed recording with its duration, the
     text of its segments, status done. An error is kept on the session; what arrived is kept."""
     now = timezone.now()
@@ -152,7 +154,8 @@ def live_session_end(*, session: LiveSession, error: str = "", error_kind: str =
     LiveSession.objects.filter(pk=session.pk, status=JobStatus.RUNNING).update(
         status=status, error=error, error_kind=error_kind, finished_at=now, worker_id=""
     )
-    return live_transcript_save(transcript=Transcript.objects.get(pk=session.transcript_id))
+    transcript = Transcript.objects.filter(pk=session.transcript_id).first()
+    return live_transcript_save(transcript=transcript) if transcript else None  # None: deleted
 
 
 def live_transcript_save(*, transcript: Transcript) -> Transcript:

@@ -58,6 +58,7 @@ async def test_frames_in_partials_and_finals_out_and_stop_saves(
     events = await events_until(ws, "saved")
     kinds = {e["type"] for e in events}
     assert {"speech_started", "partial", "final", "saved"} <= kinds
+    assert "error" not in kinds
     finals = [e for e in events if e["type"] == "final"]
     heard = " ".join(e["text"] for e in finals)
     assert wer((corpus / "jfk.txt").read_text(), heard) < 0.35
@@ -201,4 +202,43 @@ async def test_audio_ten_times_faster_than_real_time_lags_captions_but_keeps_the
     assert lags and max(e["behind"] for e in lags) <= 1.0  # the backlog stays bounded
     assert sum(e["dropped"] for e in lags) > 0
     assert events[-1]["duration"] == pytest.approx(len(sent) / 48000, abs=0.001)
+    await ws.disconnect()
+
+
+@run_async
+async def test_a_cloud_engine_is_relayed_with_its_key_kept_on_the_server(
+    alice, alice_cookie, settings
+):
+    from tests.fakes.assemblyai_streaming_server import FakeAssemblyAIStreamingServer
+
+    with FakeAssemblyAIStreamingServer(api_key="aai-secret") as fake:
+        settings.STREAMING_SPEECH_TO_TEXT = {"assemblyai": {
+            "BACKEND": "apps.engines.stt.streaming.assemblyai.AssemblyAIStreaming",
+            "OPTIONS": {"api_key": "aai-secret", "api_host": fake.ws_host}}}  # fmt: skip
+        settings.STREAMING_SPEECH_TO_TEXT_DEFAULT = "assemblyai"
+        ws = live_socket(alice_cookie)
+        await ws.connect()
+        await ws.receive_from(timeout=30)
+        await send_all(ws, bytes(48000 * 2))
+        await ws.send_to(text_data=json.dumps({"type": "stop"}))
+        events = await events_until(ws, "saved")
+        await ws.disconnect()
+    finals = [e for e in events if e["type"] == "final"]
+    assert [f["text"] for f in finals] == ["Turn number 1.", "Turn number 2."]
+    assert "aai-secret" not in json.dumps(events)
+    transcript = await saved(events[-1]["transcript"])
+    assert transcript.text == "Turn number 1. Turn number 2."
+    assert transcript.duration == pytest.approx(2.0)
+
+
+@run_async
+async def test_deleting_the_recording_mid_session_ends_it_cleanly(alice, alice_cookie, settings):
+    settings.VOICEPORTAL_JOB_HEARTBEAT_SECONDS = 0.1
+    ws = live_socket(alice_cookie)
+    await ws.connect()
+    ready = json.loads(await ws.receive_from(timeout=30))
+    await database_sync_to_async(Transcript.objects.filter(pk=ready["transcript"]).delete)()
+    event = json.loads(await ws.receive_from(timeout=30))
+    assert (event["type"], event["code"]) == ("error", "closed")
+    await ws.send_to(bytes_data=bytes(4800))  # ignored, and nothing breaks
     await ws.disconnect()

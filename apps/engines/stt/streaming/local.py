@@ -123,6 +123,8 @@ class Resampler:
 
     def __call__(self, pcm16: bytes) -> np.ndarray:
         samples = np.frombuffer(pcm16[: len(pcm16) & ~1], dtype="<i2").astype(np.float32) / 32768
+        if not samples.size:  # lfilter refuses empty input
+            return np.zeros(0, dtype=np.float32)
         filtered, self._state = lfilter(self._taps, 1.0, samples, zi=self._state)
         x = np.concatenate([self._rest, filtered.astype(np.float32)])
         usable = len(x) - len(x) % 3
