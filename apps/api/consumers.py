@@ -3,6 +3,7 @@ The Bearer key is checked (API clients send no Origin and have no browser sessio
 is recorded into the key owner's library like one from the live page."""
 
 import json
+from urllib.parse import parse_qs
 
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -27,7 +28,8 @@ class RealtimeTranscriptionConsumer(AsyncWebsocketConsumer):
             return
         await self.accept()
         self.session = rp.TranscriptionSession()
-        if b"intent=transcription" not in self.scope.get("query_string", b""):
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        if query.get("intent") != ["transcription"]:
             await self._error(rp.ProtocolError(
                 "The portal serves transcription sessions only: connect with "
                 "?intent=transcription.", code="invalid_intent", param="intent"))  # fmt: skip

@@ -68,3 +68,27 @@ def test_the_reaper_fails_a_session_whose_process_died(alice, cut_off):
     jobs_reap(stale_after=60)
     session.refresh_from_db()
     assert session.status == JobStatus.FAILED  # not resumable: saved or continued by the user
+
+
+def test_a_saved_live_recording_is_an_ordinary_transcript(alice, alice_client):
+    from apps.engines.stt.base import Segment, Word
+    from apps.live import services
+    from apps.live.recording import recording_append
+
+    params = services.LiveParams(engine="local", model="tiny.en", language="en")
+    session = services.live_session_start(owner=alice, params=params)
+    recording_append(services.recording_path(session.transcript), bytes(48000 * 3))
+    words = (Word(" Hello", 0.5, 0.9), Word(" there.", 0.9, 1.4))
+    segment = Segment(start=0.5, end=1.4, text=" Hello there.", words=words)
+    services.live_segment_save(session=session, segment=segment, language="en")
+    transcript = services.live_session_end(session=session)
+
+    assert transcript.status == JobStatus.DONE and transcript.duration == 3.0
+    assert transcript.text == "Hello there."
+    srt = alice_client.get(reverse("transcripts:export", args=[transcript.pk, "srt"]))
+    assert srt.status_code == 200 and "Hello there." in srt.content.decode()
+    media = alice_client.get(reverse("transcripts:media", args=[transcript.pk]))
+    assert media.status_code == 200
+    assert b"".join(media.streaming_content)[:4] == b"RIFF"
+    page = alice_client.get(transcript.get_absolute_url())
+    assert page.status_code == 200
