@@ -3,6 +3,7 @@ model's hypotheses gives partials, and the configured model writes each utteranc
 Models load once per process and are shared by every session through the inference pool."""
 
 import threading
+import time
 
 import numpy as np
 from scipy.signal import firwin, lfilter
@@ -31,6 +32,7 @@ _PROMPT_CHARS = 200
 # Audio kept from before speech starts: Silero decides a little late.
 _PREROLL_SECONDS = 0.25
 _TAIL_SECONDS = 0.15  # silence kept after the last speech window
+_PARTIAL_SHARE = 3.0  # audio seconds between partials, per second a partial takes
 
 
 class LocalStreamingBackend(StreamingSpeechToTextBackend):
@@ -153,6 +155,7 @@ class WhisperRecognizer(Recognizer):
         self.speaking = False
         self.silence = 0  # samples of silence at the end of the utterance
         self.partial_at = 0  # utterance length at the last partial
+        self.partial_cost = 0.0  # seconds the last partial took
         self.agreement = LocalAgreement()
         self.count = 0
         self.prompt = config.prompt
@@ -233,7 +236,10 @@ class WhisperRecognizer(Recognizer):
         return sum(len(a) for a in self.utterance)
 
     def _partial_every(self) -> int:
-        return int(self.backend.partial_every_seconds * VAD_RATE)
+        # Partials may take at most a third of the time: on a busy machine they come less
+        # often, and the final text (which matters more) is not kept waiting behind them.
+        every = max(self.backend.partial_every_seconds, _PARTIAL_SHARE * self.partial_cost)
+        return int(every * VAD_RATE)
 
     def _seconds(self, samples: int) -> float:
         return round(self.config.offset + samples / VAD_RATE, 3)
@@ -243,6 +249,7 @@ class WhisperRecognizer(Recognizer):
     def _partial(self) -> list[StreamEvent]:
         audio = np.concatenate(self.utterance)
         self.partial_at = len(audio)
+        started = time.monotonic()
         segments, _ = self.backend.model(self.partial_model).transcribe(
             audio,
             language=self.language or "en",
@@ -252,6 +259,7 @@ class WhisperRecognizer(Recognizer):
             initial_prompt=self.prompt[-_PROMPT_CHARS:] or None,
         )
         words = " ".join(s.text.strip() for s in segments).split()
+        self.partial_cost = time.monotonic() - started
         stable, text = self.agreement.update(words)
         if not text:
             return []
