@@ -54,6 +54,7 @@ class LocalStreamingBackend(StreamingSpeechToTextBackend):
         partial_every_seconds: float = 0.5,
         max_utterance_seconds: float = 15.0,
         max_backlog_seconds: float = 30.0,
+        short_context: bool = True,
         **options,
     ):
         super().__init__(alias=alias, **options)
@@ -67,6 +68,7 @@ class LocalStreamingBackend(StreamingSpeechToTextBackend):
         self.partial_every_seconds = partial_every_seconds
         self.max_utterance_seconds = max_utterance_seconds
         self.max_backlog_seconds = max_backlog_seconds
+        self.short_context = short_context
 
     def models(self) -> list[ModelInfo]:
         names = [self.default_model] + [n for n in PACKAGED_MODELS if n != self.default_model]
@@ -78,15 +80,18 @@ class LocalStreamingBackend(StreamingSpeechToTextBackend):
         """A model shared by every session, with one CTranslate2 worker per pool thread."""
         from faster_whisper import WhisperModel
 
+        from .short_context import ShortContextWhisper
+
+        model_class = ShortContextWhisper if self.short_context else WhisperModel
         pool_size = inference_pool(self.workers)._max_workers
-        key = (name, self.device, self.compute_type, pool_size)
+        key = (name, self.device, self.compute_type, pool_size, self.short_context)
         with _models_lock:
             if key not in _models:
                 try:
                     path = str(model_path(name))
                 except ModelNotInstalled as exc:
                     raise ProviderError(str(exc), kind=ErrorKind.INTERNAL) from exc
-                _models[key] = WhisperModel(
+                _models[key] = model_class(
                     path,
                     device=self.device,
                     compute_type=self.compute_type,
