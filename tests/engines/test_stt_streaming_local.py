@@ -64,3 +64,21 @@ def test_finish_with_nothing_pending_gives_the_last_final(settings, corpus):
     assert not [e for e in events if isinstance(e, StreamError)]
     finals = [e for e in events if isinstance(e, Final)]
     assert len(finals) == 1 and "fellow" in finals[0].segment.text.lower()
+
+
+def test_the_short_context_encoder_hears_what_the_full_one_does(corpus):
+    from faster_whisper import WhisperModel, decode_audio
+
+    from apps.engines.stt.streaming.short_context import ShortContextWhisper
+    from apps.engines.stt.whisper_models import model_path
+
+    audio = decode_audio(str(corpus / "librivox_sns_0870.wav"))
+    path = str(model_path("tiny.en"))
+    texts = []
+    for model_class in (WhisperModel, ShortContextWhisper):
+        model = model_class(path, device="cpu", compute_type="int8", cpu_threads=1)
+        segments, _ = model.transcribe(audio, language="en", beam_size=1, word_timestamps=True)
+        segments = list(segments)
+        texts.append("".join(s.text for s in segments))
+        assert segments[-1].words[-1].end <= len(audio) / 16000 + 0.5
+    assert texts[0] == texts[1]
