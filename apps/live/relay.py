@@ -189,6 +189,8 @@ class LiveRelay:
                 return
 
     async def _save(self, event: Final) -> bool:
+        if not event.segment.text.strip():
+            return True  # nothing understood: no segment, but clients hear the utterance end
         try:
             await database_sync_to_async(services.live_segment_save)(
                 session=self.session, segment=event.segment, language=event.language

@@ -54,6 +54,11 @@
   }
 
   function onFinal(e) {
+    if (!e.text) { // nothing understood: the utterance's partial goes
+      partials.get(e.utterance)?.remove();
+      partials.delete(e.utterance);
+      return;
+    }
     const p = line(e.utterance, e.start);
     p.className = "final";
     p.firstChild.textContent = clock(e.start);

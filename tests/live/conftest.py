@@ -37,6 +37,12 @@ def jfk_pcm(corpus) -> bytes:
     return pcm24(corpus / "jfk.flac")
 
 
+@pytest.fixture(scope="session")
+def libri_pcm(corpus) -> bytes:
+    """Two long sentences (7.7 s and 3.2 s): partials come even on a busy machine."""
+    return pcm24(corpus / "libri_2412-153948-0000.flac")
+
+
 def session_cookie(user) -> bytes:
     client = Client()
     client.force_login(user)

@@ -46,26 +46,26 @@ async def test_it_refuses_a_foreign_origin(alice, alice_cookie):
 
 @run_async
 async def test_frames_in_partials_and_finals_out_and_stop_saves(
-    alice, alice_cookie, jfk_pcm, corpus
+    alice, alice_cookie, libri_pcm, corpus
 ):
     ws = live_socket(alice_cookie, query="language=en")
     connected, _ = await ws.connect()
     assert connected
     ready = json.loads(await ws.receive_from(timeout=30))
     assert ready["type"] == "ready" and ready["offset"] == 0
-    await send_all(ws, jfk_pcm, real_time=True)
+    await send_all(ws, libri_pcm, real_time=True)
     await ws.send_to(text_data=json.dumps({"type": "stop"}))
     events = await events_until(ws, "saved")
     kinds = {e["type"] for e in events}
     assert {"speech_started", "partial", "final", "saved"} <= kinds
     assert "error" not in kinds
-    finals = [e for e in events if e["type"] == "final"]
+    finals = [e for e in events if e["type"] == "final" and e["text"]]
     heard = " ".join(e["text"] for e in finals)
-    assert wer((corpus / "jfk.txt").read_text(), heard) < 0.35
+    assert wer((corpus / "libri_2412-153948-0000.txt").read_text(), heard) < 0.35
     assert all(f["words"] and f["start"] < f["end"] for f in finals)
 
     transcript = await saved(events[-1]["transcript"])
-    sent_seconds = len(jfk_pcm) / 48000
+    sent_seconds = len(libri_pcm) / 48000
     assert transcript.status == JobStatus.DONE
     assert transcript.duration == pytest.approx(sent_seconds, abs=0.001)
     assert probe(Path(transcript.media.path)).duration == pytest.approx(sent_seconds, abs=0.05)

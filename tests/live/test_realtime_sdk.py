@@ -18,8 +18,8 @@ from .server import Daphne
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
-# After the last audio, events are awaited until the server is quiet this long.
-QUIET_SECONDS = 8.0
+# The longest wait for the next event before the test gives up.
+EVENT_TIMEOUT = 60.0
 
 
 @pytest.fixture
@@ -48,21 +48,34 @@ async def stream(url: str, key: str, pcm: bytes) -> list:
                 await asyncio.sleep(len(frame) / 48000)  # real speed, as a microphone
 
         sender = asyncio.create_task(send())
-        while True:
+        waited = 0.0
+        while not (sender.done() and every_turn_completed(events)):
             try:
-                events.append(await asyncio.wait_for(conn.recv(), QUIET_SECONDS))
+                events.append(await asyncio.wait_for(conn.recv(), 0.5))
+                waited = 0.0
             except TimeoutError:
-                if sender.done():
-                    break
+                waited += 0.5
+                assert waited < EVENT_TIMEOUT, [e.type for e in events]
         await sender
     return events
 
 
+def every_turn_completed(events) -> bool:
+    """Every turn the server heard has its transcript (none is in progress)."""
+    count = {}
+    for e in events:
+        count[e.type] = count.get(e.type, 0) + 1
+    started = count.get("input_audio_buffer.speech_started", 0)
+    committed = count.get("input_audio_buffer.committed", 0)
+    done = count.get("conversation.item.input_audio_transcription.completed", 0)
+    return started > 0 and started == committed == done
+
+
 def test_the_openai_sdk_transcribes_a_recording_streamed_in_real_time(
-    server, alice, corpus, jfk_pcm
+    server, alice, corpus, libri_pcm
 ):
     key = api_key_create(owner=alice, name="sdk")[1]
-    events = asyncio.run(stream(server.url, key, jfk_pcm))
+    events = asyncio.run(stream(server.url, key, libri_pcm))
     kinds = [e.type for e in events]
     assert kinds[:2] == ["session.created", "session.updated"]
     assert events[0].session.type == "transcription"
@@ -70,12 +83,12 @@ def test_the_openai_sdk_transcribes_a_recording_streamed_in_real_time(
     assert "conversation.item.input_audio_transcription.delta" in kinds
     completed = [e for e in events if e.type.endswith("transcription.completed")]
     heard = " ".join(e.transcript for e in completed)
-    assert wer((corpus / "jfk.txt").read_text(), heard) < 0.35
+    assert wer((corpus / "libri_2412-153948-0000.txt").read_text(), heard) < 0.35
 
     # The server saves once it sees the socket close.
     transcript = wait_until(lambda: Transcript.objects.filter(owner=alice, status="done").first())
-    assert transcript.duration == pytest.approx(len(jfk_pcm) / 48000 + 1.0, abs=0.001)
-    assert transcript.segments.count() == len(completed)
+    assert transcript.duration == pytest.approx(len(libri_pcm) / 48000 + 1.0, abs=0.001)
+    assert transcript.segments.count() == len([e for e in completed if e.transcript])
 
 
 def wait_until(predicate, timeout: float = 60.0):

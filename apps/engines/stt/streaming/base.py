@@ -51,6 +51,8 @@ class Partial:
 
 @dataclass(frozen=True)
 class Final:
+    """Every utterance ends with one; its text is empty when nothing was understood."""
+
     utterance: int
     segment: Segment
     language: str = ""

@@ -206,8 +206,7 @@ class WhisperRecognizer(Recognizer):
         self.agreement.reset()
         self.count += 1
         events: list[StreamEvent] = [SpeechStopped(index, self._seconds(start + len(audio)))]
-        final = self._final(audio, start, index)
-        return events + ([final] if final else [])
+        return [*events, self._final(audio, start, index)]
 
     # --- Utterances ---------------------------------------------------------------------------
 
@@ -254,8 +253,9 @@ class WhisperRecognizer(Recognizer):
     def _partial(self) -> list[StreamEvent]:
         audio = np.concatenate(self.utterance)
         self.partial_at = len(audio)
+        model = self.backend.model(self.partial_model)  # loaded before the clock starts
         started = time.monotonic()
-        segments, _ = self.backend.model(self.partial_model).transcribe(
+        segments, _ = model.transcribe(
             audio,
             language=self.language or "en",
             beam_size=1,
@@ -270,7 +270,8 @@ class WhisperRecognizer(Recognizer):
             return []
         return [Partial(self.count, self._seconds(self.utterance_start), text, stable)]
 
-    def _final(self, audio: np.ndarray, start: int, index: int) -> Final | None:
+    def _final(self, audio: np.ndarray, start: int, index: int) -> Final:
+        """The utterance's text; empty when nothing was understood (it still ends it)."""
         segments, info = self.backend.model(self.final_model).transcribe(
             audio,
             language=self.language,
@@ -282,7 +283,10 @@ class WhisperRecognizer(Recognizer):
         segments = [s for s in segments if not _hallucination(s)]
         text = "".join(s.text for s in segments).strip()
         if not text:
-            return None
+            span = Segment(
+                start=self._seconds(start), end=self._seconds(start + len(audio)), text=""
+            )
+            return Final(index, span, language=info.language)
         # Earlier utterances are not carried as the prompt: one shouted line in capitals made
         # every later final come out in capitals.
         self.language = self.language or info.language
