@@ -2,11 +2,13 @@
 The Bearer key is checked (API clients send no Origin and have no browser session); the session
 is recorded into the key owner's library like one from the live page."""
 
+import asyncio
 import json
 from urllib.parse import parse_qs
 
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from apps.engines.errors import ProviderError
 from apps.live.params import live_params_validate
@@ -36,6 +38,9 @@ class RealtimeTranscriptionConsumer(AsyncWebsocketConsumer):
             await self.close(code=4400)
             return
         await self._send({"type": "session.created", "session": self.session.description()})
+        self.idle = asyncio.get_running_loop().call_later(
+            settings.VOICEPORTAL_LIVE_IDLE_SECONDS, lambda: asyncio.ensure_future(self._idle())
+        )
 
     async def receive(self, text_data=None, bytes_data=None):
         try:
@@ -49,8 +54,17 @@ class RealtimeTranscriptionConsumer(AsyncWebsocketConsumer):
             await self.close(code=4400)
 
     async def disconnect(self, code):
+        if getattr(self, "idle", None) is not None:
+            self.idle.cancel()
         if self.relay is not None:
             await self.relay.abort()
+
+    async def _idle(self) -> None:
+        """A socket that never sends audio is closed (once audio flows, the relay watches)."""
+        if self.relay is None:
+            limit = settings.VOICEPORTAL_LIVE_IDLE_SECONDS
+            await self._send(rp.error_event(f"No audio for {limit} seconds.", code="idle"))
+            await self.close(code=4408)
 
     async def _handle(self, event: dict) -> None:
         kind = event.get("type")

@@ -130,3 +130,14 @@ async def test_it_serves_transcription_sessions_only(alice_key):
     await ws.connect()
     error = await receive(ws)
     assert error["error"]["code"] == "invalid_intent"
+
+
+@run_async
+async def test_a_socket_that_never_sends_audio_is_closed(alice_key, settings):
+    settings.VOICEPORTAL_LIVE_IDLE_SECONDS = 0
+    ws = realtime_socket(alice_key)
+    await ws.connect()
+    assert (await receive(ws))["type"] == "session.created"
+    error = await receive(ws)
+    assert error["error"]["code"] == "idle"
+    assert await ws.receive_output(timeout=5) == {"type": "websocket.close", "code": 4408}

@@ -33,6 +33,9 @@ class AssemblyAIStreaming(StreamingSpeechToTextBackend):
         super().__init__(alias=alias, **options)
         self.api_key, self.api_host = api_key, api_host
 
+    def configuration_problem(self) -> str | None:
+        return None if self.api_key else "no API key (ASSEMBLYAI_API_KEY)"
+
     def models(self) -> list[ModelInfo]:
         return [
             ModelInfo("universal-streaming-english", "Universal-Streaming (English)", False),

@@ -34,6 +34,9 @@ class ElevenLabsRealtimeStreaming(StreamingSpeechToTextBackend):
         super().__init__(alias=alias, **options)
         self.api_key, self.base_url = api_key, base_url
 
+    def configuration_problem(self) -> str | None:
+        return None if self.api_key else "no API key (ELEVENLABS_API_KEY)"
+
     def models(self) -> list[ModelInfo]:
         return [ModelInfo("scribe_v2_realtime", "Scribe v2 realtime")]
 

@@ -10,7 +10,7 @@ from scipy.signal import firwin, lfilter
 
 from ...errors import ErrorKind, ProviderError
 from ..base import ModelInfo, Segment, Word
-from ..whisper_models import PACKAGED_MODELS, ModelNotInstalled, model_path
+from ..whisper_models import PACKAGED_MODELS, ModelNotInstalled, is_installed, model_path
 from .agreement import LocalAgreement
 from .base import (
     Final,
@@ -75,6 +75,10 @@ class LocalStreamingBackend(StreamingSpeechToTextBackend):
         return [
             ModelInfo(n, PACKAGED_MODELS[n].label, PACKAGED_MODELS[n].multilingual) for n in names
         ]
+
+    def configuration_problem(self) -> str | None:
+        missing = [n for n in {self.default_model, self.partial_model} if not is_installed(n)]
+        return f"model packages missing for {sorted(missing)}" if missing else None
 
     def model(self, name: str):
         """A model shared by every session, with one CTranslate2 worker per pool thread."""

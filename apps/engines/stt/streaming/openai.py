@@ -30,6 +30,9 @@ class OpenAIRealtimeStreaming(StreamingSpeechToTextBackend):
         self.api_key, self.base_url = api_key, base_url
         self.websocket_base_url = websocket_base_url
 
+    def configuration_problem(self) -> str | None:
+        return None if self.api_key else "no API key (OPENAI_API_KEY)"
+
     def models(self) -> list[ModelInfo]:
         return [ModelInfo(name, name) for name in _MODELS]
 
