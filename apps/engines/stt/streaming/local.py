@@ -21,7 +21,7 @@ from .base import (
     StreamEvent,
     StreamingSpeechToTextBackend,
 )
-from .pool import PooledSession, Recognizer, inference_pool
+from .pool import PooledSession, Recognizer, inference_pool, pool_size
 from .vad import VAD_RATE, WINDOW, StreamingVad
 
 _models: dict[tuple, object] = {}
@@ -87,8 +87,8 @@ class LocalStreamingBackend(StreamingSpeechToTextBackend):
         from .short_context import ShortContextWhisper
 
         model_class = ShortContextWhisper if self.short_context else WhisperModel
-        pool_size = inference_pool(self.workers)._max_workers
-        key = (name, self.device, self.compute_type, pool_size, self.short_context)
+        workers = pool_size(self.workers)
+        key = (name, self.device, self.compute_type, workers, self.short_context)
         with _models_lock:
             if key not in _models:
                 try:
@@ -100,7 +100,7 @@ class LocalStreamingBackend(StreamingSpeechToTextBackend):
                     device=self.device,
                     compute_type=self.compute_type,
                     cpu_threads=1,
-                    num_workers=pool_size,
+                    num_workers=workers,
                 )
             return _models[key]
 

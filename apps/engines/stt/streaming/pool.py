@@ -28,10 +28,15 @@ _pools_lock = threading.Lock()
 LAG_REPORT_SECONDS = 1.0
 
 
+def pool_size(workers: int = 0) -> int:
+    """`workers`, or one per core when 0."""
+    return workers or os.cpu_count() or 1
+
+
 def inference_pool(workers: int = 0) -> ThreadPoolExecutor:
     """The process-wide pool of model workers (threads: CTranslate2 and ONNX Runtime release
     the GIL while they compute). `workers` 0: one per core."""
-    workers = workers or os.cpu_count() or 1
+    workers = pool_size(workers)
     with _pools_lock:
         if workers not in _pools:
             _pools[workers] = ThreadPoolExecutor(workers, thread_name_prefix="live-inference")
