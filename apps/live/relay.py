@@ -98,7 +98,7 @@ class LiveRelay:
         )
 
     async def audio(self, pcm16: bytes) -> None:
-        if self.ended:
+        if self.ended or self.stopping:
             return
         left = settings.VOICEPORTAL_LIVE_MAX_SECONDS * BYTES_PER_SECOND - self.received
         pcm16 = pcm16[: max(0, left)]
@@ -114,7 +114,7 @@ class LiveRelay:
                             "session_length")  # fmt: skip
 
     async def commit(self) -> None:
-        if not self.ended:
+        if not (self.ended or self.stopping):
             await self.engine.commit()
 
     async def stop(self) -> None:
@@ -140,7 +140,7 @@ class LiveRelay:
 
     async def fail(self, message: str, code: str) -> None:
         """End with an error event; what arrived is saved."""
-        if self.ended:
+        if self.ended or self.stopping:
             return
         await self.emit(StreamError(message, code))
         await self.stop()
