@@ -61,6 +61,9 @@ class Segment:
     compression_ratio: float = 1.0
     temperature: float = 0.0
     tokens: tuple[int, ...] = ()
+    # True where the engine could not transcribe the stretch (its decoder kept repeating
+    # itself): `text` then says so instead of giving made-up words.
+    untranscribed: bool = False
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from .base import (
     Word,
 )
 from .features import ChunkedFeatureExtractor
+from .loops import RepetitionGuard
 from .whisper_models import PACKAGED_MODELS, ModelNotInstalled, is_installed, model_path
 
 logger = logging.getLogger(__name__)
@@ -34,6 +35,15 @@ _CUT_SEARCH_SECONDS = 15.0
 _CUT_FRAME = SAMPLE_RATE // 10
 # Text of the previous window handed on as the prompt of the next, for continuity.
 _CARRIED_PROMPT_CHARS = 200
+# Whisper's fallback ladder (faster-whisper's and openai-whisper's default): a 30 s chunk whose
+# text compresses too well (a repetition loop) or whose tokens are too unsure is decoded again,
+# hotter, and above _PROMPT_RESET_TEMPERATURE without the text before it. A single temperature
+# switches the ladder off, and a loop then runs on, fed by its own text as the next prompt.
+_TEMPERATURE_STEP = 0.2
+_PROMPT_RESET_TEMPERATURE = 0.5
+_COMPRESSION_RATIO_THRESHOLD = 2.4
+# What a stretch the decoder could not transcribe (still a loop at the hottest try) says instead.
+UNTRANSCRIBED_TEXT = "[untranscribed]"
 
 
 def load_model(name: str, *, device: str, compute_type: str, cpu_threads: int):
@@ -152,6 +162,7 @@ class _WindowedRun:
         self.language = language
         self.announced = False
         self.carried_text = ""
+        self.temperatures = _temperatures(request.temperature or 0.0)
 
     def events(self) -> Iterator[TranscriptionEvent]:
         offset = self.request.start_at
@@ -183,28 +194,73 @@ class _WindowedRun:
             yield buffer
 
     def _transcribe_window(self, audio: np.ndarray, offset: float) -> Iterator[TranscriptionEvent]:
-        prompt = " ".join(p for p in (self.request.prompt, self.carried_text) if p) or None
+        kept: list[Segment] = []
+        guard = RepetitionGuard()
+        for seg in self._decode(audio, conditioned=True):
+            if isinstance(seg, LanguageDetected):
+                yield seg
+                continue
+            for ready in guard.push(seg):
+                yield self._keep(kept, _segment(ready, offset))
+            if guard.looping:
+                # Conditioned on its own looping text the decoder will not leave the loop:
+                # decode again from where the repeats began, each 30 s on its own.
+                restart = guard.held[0].start
+                logger.warning("Repetition loop from %.1fs: decoding it again", offset + restart)
+                cut = int(restart * SAMPLE_RATE)
+                for seg in self._decode(audio[cut:], conditioned=False):
+                    yield self._keep(kept, _segment(seg, offset + cut / SAMPLE_RATE))
+                break
+        else:
+            for ready in guard.flush():
+                yield self._keep(kept, _segment(ready, offset))
+        self.carried_text = _carried(kept)
+
+    def _decode(self, audio: np.ndarray, *, conditioned: bool) -> Iterator:
+        """faster-whisper's segments for `audio`; announces the language on the first call."""
+        carried = self.carried_text if conditioned else ""
+        prompt = " ".join(p for p in (self.request.prompt, carried) if p) or None
         segments, info = self.model.transcribe(
             audio,
             language=self.language,
             task=self.request.task,
             beam_size=self.backend.beam_size,
             initial_prompt=prompt,
-            temperature=self.request.temperature or 0.0,
+            temperature=self.temperatures,
+            compression_ratio_threshold=_COMPRESSION_RATIO_THRESHOLD,
+            prompt_reset_on_temperature=_PROMPT_RESET_TEMPERATURE,
             word_timestamps=self.request.word_timestamps,
             vad_filter=True,
-            condition_on_previous_text=True,
+            condition_on_previous_text=conditioned,
         )
         if not self.announced:
             self.announced = True
             self.language = self.language or info.language
             probability = info.language_probability if self.request.language is None else 1.0
             yield LanguageDetected(info.language, float(probability), 0.0)
-        texts = []
-        for seg in segments:
-            texts.append(seg.text)
-            yield _segment(seg, offset)
-        self.carried_text = "".join(texts)[-_CARRIED_PROMPT_CHARS:].strip()
+        yield from segments
+
+    @staticmethod
+    def _keep(kept: list[Segment], segment: Segment) -> Segment:
+        kept.append(segment)
+        return segment
+
+
+def _temperatures(first: float) -> tuple[float, ...]:
+    """The fallback ladder from the requested temperature up to 1.0."""
+    steps = max(0, round((1.0 - first) / _TEMPERATURE_STEP))
+    return tuple(round(first + i * _TEMPERATURE_STEP, 2) for i in range(steps + 1))
+
+
+def _carried(segments: list[Segment]) -> str:
+    """The prompt for the next window: recent text the decoder was sure of, never a loop."""
+    healthy: list[str] = []
+    for seg in segments:
+        if seg.untranscribed or seg.temperature > _PROMPT_RESET_TEMPERATURE:
+            healthy = []  # as faster-whisper resets its own prompt within a window
+        else:
+            healthy.append(seg.text)
+    return "".join(healthy)[-_CARRIED_PROMPT_CHARS:].strip()
 
 
 def _quiet_cut(buffer: np.ndarray, size: int) -> int:
@@ -219,6 +275,8 @@ def _quiet_cut(buffer: np.ndarray, size: int) -> int:
 
 
 def _segment(seg, offset: float) -> Segment:
+    if seg.compression_ratio > _COMPRESSION_RATIO_THRESHOLD:
+        return _untranscribed(seg, offset)
     words = tuple(
         Word(w.word, round(w.start + offset, 3), round(w.end + offset, 3), round(w.probability, 4))
         for w in (seg.words or [])
@@ -233,4 +291,18 @@ def _segment(seg, offset: float) -> Segment:
         compression_ratio=float(seg.compression_ratio),
         temperature=float(seg.temperature or 0.0),
         tokens=tuple(seg.tokens),
+    )
+
+
+def _untranscribed(seg, offset: float) -> Segment:
+    """A stretch still decoded as a loop at the hottest try: marked, its text not kept."""
+    return Segment(
+        start=round(seg.start + offset, 3),
+        end=round(seg.end + offset, 3),
+        text=UNTRANSCRIBED_TEXT,
+        avg_logprob=float(seg.avg_logprob),
+        no_speech_prob=float(seg.no_speech_prob),
+        compression_ratio=float(seg.compression_ratio),
+        temperature=float(seg.temperature or 0.0),
+        untranscribed=True,
     )
