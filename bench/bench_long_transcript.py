@@ -123,17 +123,22 @@ def main() -> None:
     results = {"args": {k: str(v) for k, v in vars(args).items()}}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "long.wav"
-        reference = long_recording.build(path, CORPUS, seconds=args.minutes * 60, seed=args.seed)
+        said = long_recording.build(path, CORPUS, seconds=args.minutes * 60, seed=args.seed)
+        reference = long_recording.reference(said)
         seconds = path.stat().st_size / 2 / 16_000
         print(
             f"{seconds / 60:.1f} min, {len(normalise(reference))} reference words, "
             f"{len(normalise(reference)) * 60 / seconds:.0f} words/min, model {args.model}"
         )
+        stretch = args.stretch_minutes * 60
+        said_rows = [{"start": t, "text": text} for t, text in said]
+        results["audio_wpm"] = words_per_minute(said_rows, seconds, stretch)
+        print(f"  audio's words/min per {args.stretch_minutes:g} min: {results['audio_wpm']}")
         for side in args.sides.split(","):
             started = time.perf_counter()
             rows = {"portal": portal, "plain": plain}[side](path, args.model)
             print(f"{side}: {time.perf_counter() - started:.0f} s")
-            results[side] = report(side, rows, reference, seconds, args.stretch_minutes * 60)
+            results[side] = report(side, rows, reference, seconds, stretch)
             results[side]["segments"] = rows
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

@@ -34,8 +34,9 @@ def build(
     clips: tuple[str, ...] = tuple(CLIPS),
     repeat_every: float = 360.0,
     repeat_times: int = 4,
-) -> str:
-    """Writes about `seconds` of speech to `path` (WAV) and returns what it says."""
+) -> list[tuple[float, str]]:
+    """Writes about `seconds` of speech to `path` (WAV); returns what it says: each clip's
+    start in seconds and reference text."""
     rng = random.Random(seed)
     audio = {name: decode_all(corpus / name) for name in clips}
     text = {name: " ".join((corpus / CLIPS[name]).read_text().split()) for name in clips}
@@ -50,9 +51,14 @@ def build(
                 order = [order[0]] * repeat_times + order[1:]
                 next_repeat += repeat_every
             for name in order:
+                start = written / SAMPLE_RATE
                 pause = np.zeros(int(rng.uniform(0.3, 1.2) * SAMPLE_RATE), dtype=np.float32)
                 for samples in (audio[name], pause):
                     out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
                     written += len(samples)
-                said.append(text[name])
-    return " ".join(said)
+                said.append((start, text[name]))
+    return said
+
+
+def reference(said: list[tuple[float, str]]) -> str:
+    return " ".join(text for _, text in said)

@@ -106,7 +106,8 @@ def test_it_stays_as_accurate_as_a_plain_call_over_a_long_recording(engine, corp
     # 12 minutes: two windows, so a prompt is carried across a cut, and sentences that the
     # audio says four times in a row, which a decoder fed its own text can loop on.
     path = tmp_path / "long.wav"
-    reference = long_recording.build(path, corpus, seconds=720, seed=3, repeat_every=180)
+    said = long_recording.build(path, corpus, seconds=720, seed=3, repeat_every=180)
+    reference = long_recording.reference(said)
     _, segments = run(engine, path)
     whisper = load_model("tiny.en", device="cpu", compute_type="int8", cpu_threads=2)
     plain, _ = whisper.transcribe(str(path), language="en", word_timestamps=True, vad_filter=True)
