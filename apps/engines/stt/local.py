@@ -42,8 +42,11 @@ _CARRIED_PROMPT_CHARS = 200
 _TEMPERATURE_STEP = 0.2
 _PROMPT_RESET_TEMPERATURE = 0.5
 _COMPRESSION_RATIO_THRESHOLD = 2.4
-# What a stretch the decoder could not transcribe (still a loop at the hottest try) says instead.
+# What a stretch the decoder could not transcribe (a loop even decoded afresh) says instead.
 UNTRANSCRIBED_TEXT = "[untranscribed]"
+# Conditioned on its previous text, Whisper sometimes jumps over a passage that repeats what was
+# just said; a stretch this long with no text, where the VAD heard speech, is decoded again.
+_SKIP_SECONDS = 6.0
 
 
 def load_model(name: str, *, device: str, compute_type: str, cpu_threads: int):
@@ -195,29 +198,55 @@ class _WindowedRun:
 
     def _transcribe_window(self, audio: np.ndarray, offset: float) -> Iterator[TranscriptionEvent]:
         kept: list[Segment] = []
-        guard = RepetitionGuard()
-        for seg in self._decode(audio, conditioned=True):
-            if isinstance(seg, LanguageDetected):
-                yield seg
-                continue
-            for ready in guard.push(seg):
-                yield self._keep(kept, _segment(ready, offset))
-            if guard.looping:
-                # Conditioned on its own looping text the decoder will not leave the loop:
-                # decode again from where the repeats began, each 30 s on its own.
-                restart = guard.held[0].start
-                logger.warning("Repetition loop from %.1fs: decoding it again", offset + restart)
-                cut = int(restart * SAMPLE_RATE)
-                for seg in self._decode(audio[cut:], conditioned=False):
-                    yield self._keep(kept, _segment(seg, offset + cut / SAMPLE_RATE))
-                break
-        else:
-            for ready in guard.flush():
-                yield self._keep(kept, _segment(ready, offset))
+        for event in self._filled(audio, offset):
+            if isinstance(event, Segment):
+                kept.append(event)
+            yield event
         self.carried_text = _carried(kept)
 
-    def _decode(self, audio: np.ndarray, *, conditioned: bool) -> Iterator:
-        """faster-whisper's segments for `audio`; announces the language on the first call."""
+    def _filled(self, audio: np.ndarray, offset: float) -> Iterator[TranscriptionEvent]:
+        """The window's events, with any long stretch the decoder jumped over decoded again."""
+        reached, end = offset, offset + len(audio) / SAMPLE_RATE
+        for event in self._guarded(audio, offset):
+            if isinstance(event, Segment):
+                if event.start - reached > _SKIP_SECONDS:
+                    yield from self._again(audio, offset, reached, event.start)
+                reached = event.end
+            yield event
+        if end - reached > _SKIP_SECONDS:
+            yield from self._again(audio, offset, reached, end)
+
+    def _guarded(self, audio: np.ndarray, offset: float) -> Iterator[TranscriptionEvent]:
+        guard = RepetitionGuard()
+        for event in self._decode(audio, offset, conditioned=True):
+            if not isinstance(event, Segment):
+                yield event
+                continue
+            yield from guard.push(event)
+            if guard.looping:
+                # Conditioned on its own looping text the decoder will not leave the loop.
+                restart = guard.held[0].start
+                logger.warning("Repetition loop from %.1fs: decoding it again", restart)
+                yield from self._again(audio, offset, restart, offset + len(audio) / SAMPLE_RATE)
+                return
+        yield from guard.flush()
+
+    def _again(self, audio: np.ndarray, offset: float, start: float, end: float):
+        """Segments for file seconds [start, end), each 30 s decoded on its own, without the
+        text before it; a loop even then is dropped and marked as not transcribed."""
+        first = int((start - offset) * SAMPLE_RATE)
+        piece = audio[first : int((end - offset) * SAMPLE_RATE)]
+        guard = RepetitionGuard()
+        for seg in self._decode(piece, offset + first / SAMPLE_RATE, conditioned=False):
+            yield from guard.push(seg)
+            if guard.looping:
+                held = guard.flush()
+                logger.warning("Repetition loop from %.1fs: marked", held[0].start)
+                yield _untranscribed(held[0].start, held[-1].end)
+        yield from guard.flush()
+
+    def _decode(self, audio: np.ndarray, offset: float, *, conditioned: bool) -> Iterator:
+        """The segments of `audio`; announces the language on the first call."""
         carried = self.carried_text if conditioned else ""
         prompt = " ".join(p for p in (self.request.prompt, carried) if p) or None
         segments, info = self.model.transcribe(
@@ -238,12 +267,8 @@ class _WindowedRun:
             self.language = self.language or info.language
             probability = info.language_probability if self.request.language is None else 1.0
             yield LanguageDetected(info.language, float(probability), 0.0)
-        yield from segments
-
-    @staticmethod
-    def _keep(kept: list[Segment], segment: Segment) -> Segment:
-        kept.append(segment)
-        return segment
+        for seg in segments:
+            yield _segment(seg, offset)
 
 
 def _temperatures(first: float) -> tuple[float, ...]:
@@ -275,8 +300,6 @@ def _quiet_cut(buffer: np.ndarray, size: int) -> int:
 
 
 def _segment(seg, offset: float) -> Segment:
-    if seg.compression_ratio > _COMPRESSION_RATIO_THRESHOLD:
-        return _untranscribed(seg, offset)
     words = tuple(
         Word(w.word, round(w.start + offset, 3), round(w.end + offset, 3), round(w.probability, 4))
         for w in (seg.words or [])
@@ -294,15 +317,5 @@ def _segment(seg, offset: float) -> Segment:
     )
 
 
-def _untranscribed(seg, offset: float) -> Segment:
-    """A stretch still decoded as a loop at the hottest try: marked, its text not kept."""
-    return Segment(
-        start=round(seg.start + offset, 3),
-        end=round(seg.end + offset, 3),
-        text=UNTRANSCRIBED_TEXT,
-        avg_logprob=float(seg.avg_logprob),
-        no_speech_prob=float(seg.no_speech_prob),
-        compression_ratio=float(seg.compression_ratio),
-        temperature=float(seg.temperature or 0.0),
-        untranscribed=True,
-    )
+def _untranscribed(start: float, end: float) -> Segment:
+    return Segment(start=start, end=end, text=UNTRANSCRIBED_TEXT, untranscribed=True)
