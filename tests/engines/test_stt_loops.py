@@ -1,8 +1,18 @@
 """Telling a decoder's repetition loop from audio that really repeats a sentence."""
 
 from dataclasses import dataclass
+from types import SimpleNamespace
 
+from apps.engines.stt.base import Segment, TranscriptionRequest
+from apps.engines.stt.local import (
+    UNTRANSCRIBED_TEXT,
+    LocalWhisperBackend,
+    _carried,
+    _temperatures,
+    _WindowedRun,
+)
 from apps.engines.stt.loops import LOOP_REPEATS, RepetitionGuard
+from tests import media_factory
 
 
 @dataclass
@@ -73,3 +83,82 @@ def test_it_counts_repeats_up_to_its_limit():
     assert not looping
     released, looping = feed(["Thank you."] * (LOOP_REPEATS + 1))
     assert looping
+
+
+def test_the_engine_decodes_with_whisper_s_fallback_ladder():
+    # One fixed temperature switches off the compression-ratio and log-prob fallbacks.
+    assert _temperatures(0.0) == (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    assert _temperatures(0.6) == (0.6, 0.8, 1.0)
+    assert _temperatures(1.0) == (1.0,)
+
+
+def test_the_next_window_is_prompted_only_with_text_decoded_with_confidence():
+    said = [
+        Segment(0, 1, " Ask not what your country can do for you."),
+        Segment(1, 2, " My passport is my passport.", temperature=0.8),
+        Segment(2, 3, " The other two are located on the shore."),
+    ]
+    assert _carried(said) == "The other two are located on the shore."
+    assert _carried(said[:2] + [Segment(3, 9, UNTRANSCRIBED_TEXT, untranscribed=True)]) == ""
+    assert _carried(said[:1]) == "Ask not what your country can do for you."
+
+
+class LoopingModel:
+    """Stands in for faster-whisper: conditioned on its own text it loops from 10 s on, as
+    tiny.en did on an hour of speech; decoded afresh it hears the speech (or loops anyway)."""
+
+    def __init__(self, *, loops_afresh=False):
+        self.loops_afresh = loops_afresh
+        self.calls = []
+
+    def transcribe(self, audio, *, condition_on_previous_text, **options):
+        seconds = len(audio) / 16_000
+        self.calls.append((condition_on_previous_text, round(seconds)))
+        looping = condition_on_previous_text or self.loops_afresh
+        segments = [
+            self._segment(t, "My voice is my passport." if looping and t >= 10 else f"Part {t}.")
+            for t in range(0, int(seconds), 2)
+        ]
+        return iter(segments), SimpleNamespace(language="en", language_probability=1.0)
+
+    @staticmethod
+    def _segment(start, text):
+        return SimpleNamespace(
+            start=start,
+            end=start + 1.5,
+            text=" " + text,
+            words=[],
+            avg_logprob=-0.2,
+            no_speech_prob=0.0,
+            compression_ratio=1.2,
+            temperature=0.0,
+            tokens=[],
+        )
+
+
+def transcribe_with(model, path):
+    backend = LocalWhisperBackend(alias="t", default_model="tiny.en")
+    request = TranscriptionRequest(audio_path=path)
+    events = list(_WindowedRun(backend, model, request, "en").events())
+    return [e for e in events if isinstance(e, Segment)]
+
+
+def test_the_engine_decodes_a_loop_again_without_conditioning(tmp_path):
+    model = LoopingModel()
+    segments = transcribe_with(model, media_factory.silence(tmp_path / "a.wav", 60))
+    texts = [s.text.strip() for s in segments]
+    assert texts.count("My voice is my passport.") == 1
+    # Decoded again from the first repeat (12 s) to the end, in the file's time.
+    assert model.calls == [(True, 60), (False, 48)]
+    assert segments[-1].start == 58 and not any(s.untranscribed for s in segments)
+    assert [s.start for s in segments] == sorted(s.start for s in segments)
+
+
+def test_the_engine_marks_a_loop_it_cannot_leave(tmp_path):
+    segments = transcribe_with(
+        LoopingModel(loops_afresh=True), media_factory.silence(tmp_path / "a.wav", 60)
+    )
+    marked = [s for s in segments if s.untranscribed]
+    # Decoded afresh from 12 s, it loops from 22 s: the first time is kept, the rest is one mark.
+    assert [(s.start, s.end, s.text) for s in marked] == [(24, 59.5, UNTRANSCRIBED_TEXT)]
+    assert sum(s.text.strip() == "My voice is my passport." for s in segments) <= LOOP_REPEATS
