@@ -11,7 +11,7 @@ from apps.engines.stt.local import (
     _temperatures,
     _WindowedRun,
 )
-from apps.engines.stt.loops import LOOP_REPEATS, RepetitionGuard
+from apps.engines.stt.loops import LOOP_REPEATS, RepetitionGuard, marking_loops
 from tests import media_factory
 
 
@@ -162,3 +162,18 @@ def test_the_engine_marks_a_loop_it_cannot_leave(tmp_path):
     # Decoded afresh from 12 s, it loops from 22 s: the first time is kept, the rest is one mark.
     assert [(s.start, s.end, s.text) for s in marked] == [(24, 59.5, UNTRANSCRIBED_TEXT)]
     assert sum(s.text.strip() == "My voice is my passport." for s in segments) <= LOOP_REPEATS
+
+
+@dataclass
+class Timed:
+    start: float
+    end: float
+    text: str
+
+
+def test_a_loop_and_the_repeats_after_it_become_one_mark():
+    loop = [Timed(10 + t, 11 + t, "My voice is my passport.") for t in range(12)]
+    after = Timed(30, 32, SPEECH[1])
+    out = list(marking_loops([Timed(0, 5, SPEECH[0])] + loop + [after], lambda a, b: (a, b)))
+    # The first time is kept: the audio says it at least once.
+    assert out == [Timed(0, 5, SPEECH[0]), loop[0], (11, 22), after]

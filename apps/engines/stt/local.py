@@ -20,7 +20,7 @@ from .base import (
     Word,
 )
 from .features import ChunkedFeatureExtractor
-from .loops import RepetitionGuard
+from .loops import RepetitionGuard, marking_loops
 from .whisper_models import PACKAGED_MODELS, ModelNotInstalled, is_installed, model_path
 
 logger = logging.getLogger(__name__)
@@ -236,23 +236,8 @@ class _WindowedRun:
         text before it; a loop even then is dropped and marked as not transcribed."""
         first = int((start - offset) * SAMPLE_RATE)
         piece = audio[first : int((end - offset) * SAMPLE_RATE)]
-        guard, mark = RepetitionGuard(), None
-        for seg in self._decode(piece, offset + first / SAMPLE_RATE, conditioned=False):
-            released = guard.push(seg)
-            if released and mark:  # the loop ended: repeats held since the mark belong to it
-                *repeats, released = released
-                yield _untranscribed(mark.start, repeats[-1].end) if repeats else mark
-                mark, released = None, [released]
-            yield from released
-            if guard.looping:  # one mark for the whole loop, however long it runs
-                held = guard.flush()
-                mark = _untranscribed(mark.start if mark else held[0].start, held[-1].end)
-        rest = guard.flush()
-        if mark:
-            logger.warning("Repetition loop from %.1fs to %.1fs: marked", mark.start, mark.end)
-            yield _untranscribed(mark.start, rest[-1].end) if rest else mark
-        else:
-            yield from rest
+        segments = self._decode(piece, offset + first / SAMPLE_RATE, conditioned=False)
+        yield from marking_loops(segments, _untranscribed)
 
     def _decode(self, audio: np.ndarray, offset: float, *, conditioned: bool) -> Iterator:
         """The segments of `audio`; announces the language on the first call."""

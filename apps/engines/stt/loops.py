@@ -6,9 +6,13 @@ before, while the real speech of those minutes is lost. Real speech repeats too 
 saying the same sentence, a chorus, a refrain), but a few times, not dozens.
 """
 
+import logging
 import re
 from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+
+logger = logging.getLogger(__name__)
 
 # A segment that brings at most this share of word pairs not seen in the recent text repeats it.
 _NOVEL_SHARE = 1 / 3
@@ -60,3 +64,29 @@ class RepetitionGuard:
     def flush(self) -> list:
         held, self.held = self.held, []
         return held
+
+
+def marking_loops(segments: Iterable, mark: Callable[[float, float], object]) -> Iterator:
+    """`segments` with each loop replaced by one `mark(start, end)`. For a decoder that was given
+    no earlier text: a loop there cannot be decoded away, only marked."""
+    guard, loop = RepetitionGuard(), None
+    for segment in segments:
+        released = guard.push(segment)
+        if released and loop:  # the loop ended: the repeats held since belong to it
+            *repeats, segment = released
+            yield _marked(mark, loop, repeats)
+            loop, released = None, [segment]
+        yield from released
+        if guard.looping:  # one mark for the whole loop, however long it runs
+            held = guard.flush()
+            loop = (loop or held)[:1] + held[-1:]
+    if loop:
+        yield _marked(mark, loop, guard.flush())
+    else:
+        yield from guard.flush()
+
+
+def _marked(mark, loop: list, repeats: list):
+    first, last = loop[0], (repeats or loop)[-1]
+    logger.warning("Repetition loop from %.1fs to %.1fs: marked", first.start, last.end)
+    return mark(first.start, last.end)
