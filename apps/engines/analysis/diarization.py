@@ -26,6 +26,7 @@ import numpy as np
 from .base import SpeakerTurn
 from .clustering import DEFAULT_THRESHOLD, centroids_of, cluster
 from .embedding import SAMPLE_RATE, Embedder, embed_many, normalize_volume
+from .resegment import ResegmentOptions, resegment
 
 _FRAME = 0.01
 # Windows embedded per call, so memory stays flat on long recordings.
@@ -40,6 +41,8 @@ class DiarizationOptions:
     min_silence_ms: int = 200
     speech_pad_ms: int = 50
     threshold: float = DEFAULT_THRESHOLD  # "auto" speaker count: cosine similarity to merge
+    vad_threshold: float = 0.5  # Silero speech probability
+    resegment: ResegmentOptions = ResegmentOptions()
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ class SpeakerTimeline:
     turns: tuple[SpeakerTurn, ...]
     # label -> L2-normalised mean embedding of its windows
     centroids: dict[str, np.ndarray]
+    # Where a second voice is likely at the same time: that voice's stretches (resegment.py).
+    overlaps: tuple[SpeakerTurn, ...] = ()
 
 
 def diarize_audio(
@@ -59,7 +64,7 @@ def diarize_audio(
 ) -> SpeakerTimeline:
     """Speaker turns and voice centroids of 16 kHz mono float32 `audio`."""
     duration = len(audio) / SAMPLE_RATE
-    regions = speech_regions(audio, options) or ([(0.0, duration)] if duration else [])
+    regions = speech_regions(audio, options)
     spans = windows(regions, options)
     if not spans:
         return SpeakerTimeline((), {})
@@ -95,7 +100,7 @@ def diarize_file(
         squares += float(np.sum((block.astype(np.float64) * 32767) ** 2))
         samples += len(block)
     duration = samples / SAMPLE_RATE
-    regions = vad.regions(samples, options) or ([(0.0, duration)] if duration else [])
+    regions = vad.regions(samples, options)
     spans = windows(regions, options)
     if not spans:
         return SpeakerTimeline((), {})
@@ -118,26 +123,43 @@ def _embed(embedder: Embedder, clips: Iterable[np.ndarray]) -> np.ndarray:
 
 
 def _timeline(regions, spans, embeddings, num_speakers, max_speakers, options) -> SpeakerTimeline:
-    nearest = _nearest_windows(regions, spans)
-    seconds = np.zeros(len(spans))
-    for _, _, owner in nearest:
-        np.add.at(seconds, owner, _FRAME)
     labels = cluster(
         embeddings,
         num_speakers=num_speakers,
         max_speakers=max_speakers,
         threshold=options.threshold,
-        seconds=seconds,
+        seconds=_talk_per_window(regions, spans),
         window=options.window,
     )
-    turns = _turns(nearest, labels)
+    used = np.unique(labels)
+    frames = resegment(
+        regions, spans, embeddings, centroids_of(embeddings, labels, used), options.resegment
+    )
+    turns = _turns(regions, frames.labels)
     names = _names_by_first_turn(turns)
-    used = sorted(names)
-    centroids = centroids_of(embeddings, labels, used)
+    overlaps = _turns(regions, frames.runner_up)
     return SpeakerTimeline(
         turns=tuple(SpeakerTurn(names[label], start, end) for label, start, end in turns),
-        centroids={names[label]: centroids[i] for i, label in enumerate(used)},
+        centroids={names[i]: frames.centroids[i] for i in sorted(names)},
+        overlaps=tuple(
+            SpeakerTurn(names[label], start, end)
+            for label, start, end in overlaps
+            if label >= 0 and label in names
+        ),
     )
+
+
+def _talk_per_window(regions, spans) -> np.ndarray:
+    """The speech each window stands for: every 10 ms of speech counts for the window centred
+    nearest to it (overlapping windows repeat audio, so their count overstates the evidence)."""
+    centres = np.array([(s + e) / 2 for s, e in spans])
+    seconds = np.zeros(len(spans))
+    for start, end in regions:
+        frames = np.arange(start, end, _FRAME) + _FRAME / 2
+        if len(frames):
+            owner = np.argmin(np.abs(frames[:, None] - centres[None, :]), axis=1)
+            np.add.at(seconds, owner, _FRAME)
+    return seconds
 
 
 def speech_regions(audio: np.ndarray, options: DiarizationOptions) -> list[tuple[float, float]]:
@@ -153,6 +175,7 @@ def _vad_options(options: DiarizationOptions):
     from faster_whisper.vad import VadOptions
 
     return VadOptions(
+        threshold=options.vad_threshold,
         min_silence_duration_ms=options.min_silence_ms,
         speech_pad_ms=options.speech_pad_ms,
         min_speech_duration_ms=100,
@@ -361,30 +384,16 @@ def windows(
     return spans
 
 
-def _nearest_windows(regions, spans) -> list[tuple[float, float, np.ndarray]]:
-    """(start, end, window of each 10 ms frame) for each speech region holding a frame: the
-    window whose centre is nearest the frame's."""
-    centres = np.array([(s + e) / 2 for s, e in spans])
-    nearest = []
-    for start, end in regions:
-        frames = np.arange(start, end, _FRAME) + _FRAME / 2
-        if len(frames):
-            owner = np.argmin(np.abs(frames[:, None] - centres[None, :]), axis=1)
-            nearest.append((start, end, owner))
-    return nearest
-
-
-def _turns(nearest, labels) -> list[tuple[int, float, float]]:
-    """(label, start, end) runs, each 10 ms of speech labelled by its nearest window."""
+def _turns(regions, frame_labels) -> list[tuple[int, float, float]]:
+    """(label, start, end) runs of each region's 10 ms frame labels."""
     turns: list[tuple[int, float, float]] = []
-    for start, end, owner in nearest:
-        frame_labels = labels[owner]
-        change = np.flatnonzero(np.diff(frame_labels)) + 1
-        bounds = [0, *change.tolist(), len(owner)]
+    for (start, end), labels in zip(regions, frame_labels, strict=True):
+        change = np.flatnonzero(np.diff(labels)) + 1
+        bounds = [0, *change.tolist(), len(labels)]
         for a, b in zip(bounds, bounds[1:], strict=False):
             turn_start = start if a == 0 else start + a * _FRAME
-            turn_end = end if b == len(owner) else start + b * _FRAME
-            turns.append((int(frame_labels[a]), round(turn_start, 3), round(turn_end, 3)))
+            turn_end = end if b == len(labels) else start + b * _FRAME
+            turns.append((int(labels[a]), round(turn_start, 3), round(turn_end, 3)))
     return turns
 
 
