@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .base import SpeakerTurn
-from .clustering import DEFAULT_THRESHOLD, centroids_of, cluster
+from .clustering import DEFAULT_THRESHOLD, centroids_of, cluster, same_voice_similarity
 from .embedding import SAMPLE_RATE, Embedder, embed_many, normalize_volume
 from .resegment import ResegmentOptions, resegment
 
@@ -41,7 +41,13 @@ class DiarizationOptions:
     min_silence_ms: int = 200
     speech_pad_ms: int = 50
     threshold: float = DEFAULT_THRESHOLD  # "auto" speaker count: cosine similarity to merge
-    vad_threshold: float = 0.5  # Silero speech probability
+    # Silero speech probability for the windows that are embedded: only clear speech, split at
+    # short pauses, so few windows mix two voices.
+    vad_threshold: float = 0.5
+    # ... and for the speech that is labelled: far-field meeting speech is quiet, and at 0.5 a
+    # fifth of it went unlabelled on the evaluation set (docs/benchmarks.md).
+    activity_threshold: float = 0.25
+    min_speaker_seconds: float = 2.0  # "auto": less talk time after re-segmentation is no speaker
     resegment: ResegmentOptions = ResegmentOptions()
 
 
@@ -63,14 +69,15 @@ def diarize_audio(
     options: DiarizationOptions = DiarizationOptions(),
 ) -> SpeakerTimeline:
     """Speaker turns and voice centroids of 16 kHz mono float32 `audio`."""
-    duration = len(audio) / SAMPLE_RATE
     regions = speech_regions(audio, options)
     spans = windows(regions, options)
     if not spans:
         return SpeakerTimeline((), {})
+    activity = speech_regions(audio, options, threshold=options.activity_threshold)
     audio = normalize_volume(audio)
     clips = (audio[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)] for s, e in spans)
-    return _timeline(regions, spans, _embed(embedder, clips), num_speakers, max_speakers, options)
+    embeddings = _embed(embedder, clips)
+    return _timeline(regions, activity, spans, embeddings, num_speakers, max_speakers, options)
 
 
 def diarize_file(
@@ -99,14 +106,15 @@ def diarize_file(
         vad.feed(block)
         squares += float(np.sum((block.astype(np.float64) * 32767) ** 2))
         samples += len(block)
-    duration = samples / SAMPLE_RATE
     regions = vad.regions(samples, options)
     spans = windows(regions, options)
     if not spans:
         return SpeakerTimeline((), {})
+    activity = vad.regions(samples, options, threshold=options.activity_threshold)
     gain = _volume_gain(squares, samples)
     clips = (gain(clip) for clip in _cut(blocks(), spans))
-    return _timeline(regions, spans, _embed(embedder, clips), num_speakers, max_speakers, options)
+    embeddings = _embed(embedder, clips)
+    return _timeline(regions, activity, spans, embeddings, num_speakers, max_speakers, options)
 
 
 def _embed(embedder: Embedder, clips: Iterable[np.ndarray]) -> np.ndarray:
@@ -122,7 +130,11 @@ def _embed(embedder: Embedder, clips: Iterable[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts)
 
 
-def _timeline(regions, spans, embeddings, num_speakers, max_speakers, options) -> SpeakerTimeline:
+def _timeline(
+    regions, activity, spans, embeddings, num_speakers, max_speakers, options
+) -> SpeakerTimeline:
+    """`regions`: the clear speech the `spans` (windows) were cut from; `activity`: all the
+    speech to label."""
     labels = cluster(
         embeddings,
         num_speakers=num_speakers,
@@ -130,14 +142,15 @@ def _timeline(regions, spans, embeddings, num_speakers, max_speakers, options) -
         threshold=options.threshold,
         seconds=_talk_per_window(regions, spans),
         window=options.window,
+        same_voice=same_voice_similarity(embeddings, spans),
     )
-    used = np.unique(labels)
-    frames = resegment(
-        regions, spans, embeddings, centroids_of(embeddings, labels, used), options.resegment
-    )
-    turns = _turns(regions, frames.labels)
+    centroids = centroids_of(embeddings, labels, np.unique(labels))
+    frames = resegment(activity, spans, embeddings, centroids, options.resegment)
+    if num_speakers is None:
+        frames = _without_fleeting(activity, spans, embeddings, frames, options)
+    turns = _turns(activity, frames.labels)
     names = _names_by_first_turn(turns)
-    overlaps = _turns(regions, frames.runner_up)
+    overlaps = _turns(activity, frames.runner_up)
     return SpeakerTimeline(
         turns=tuple(SpeakerTurn(names[label], start, end) for label, start, end in turns),
         centroids={names[i]: frames.centroids[i] for i in sorted(names)},
@@ -147,6 +160,21 @@ def _timeline(regions, spans, embeddings, num_speakers, max_speakers, options) -
             if label >= 0 and label in names
         ),
     )
+
+
+def _without_fleeting(regions, spans, embeddings, frames, options):
+    """On "auto", drop the speaker with the least talk time while it has under
+    `min_speaker_seconds` after re-segmentation, and re-segment without it. One voice split in two
+    by the clustering scores alike on both halves, so the Viterbi pass, which pays for every
+    change, keeps to one of them and leaves the other a few scattered frames."""
+    while len(frames.centroids) > 1:
+        talk = np.bincount(np.concatenate(frames.labels), minlength=len(frames.centroids))
+        weakest = int(np.argmin(talk))
+        if talk[weakest] * _FRAME >= options.min_speaker_seconds:
+            break
+        kept = np.delete(frames.centroids, weakest, axis=0)
+        frames = resegment(regions, spans, embeddings, kept, options.resegment)
+    return frames
 
 
 def _talk_per_window(regions, spans) -> np.ndarray:
@@ -162,20 +190,23 @@ def _talk_per_window(regions, spans) -> np.ndarray:
     return seconds
 
 
-def speech_regions(audio: np.ndarray, options: DiarizationOptions) -> list[tuple[float, float]]:
+def speech_regions(
+    audio: np.ndarray, options: DiarizationOptions, *, threshold: float | None = None
+) -> list[tuple[float, float]]:
+    """Silero's speech regions, at `threshold` (by default `options.vad_threshold`)."""
     from faster_whisper.vad import get_speech_timestamps
 
     return [
         (c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE)
-        for c in get_speech_timestamps(audio, _vad_options(options))
+        for c in get_speech_timestamps(audio, _vad_options(options, threshold))
     ]
 
 
-def _vad_options(options: DiarizationOptions):
+def _vad_options(options: DiarizationOptions, threshold: float | None = None):
     from faster_whisper.vad import VadOptions
 
     return VadOptions(
-        threshold=options.vad_threshold,
+        threshold=options.vad_threshold if threshold is None else threshold,
         min_silence_duration_ms=options.min_silence_ms,
         speech_pad_ms=options.speech_pad_ms,
         min_speech_duration_ms=100,
@@ -203,6 +234,7 @@ class _StreamingVad:
         self._context = np.zeros(self.CONTEXT, dtype=np.float32)
         self._pending = np.zeros(0, dtype=np.float32)
         self._probs: list[np.ndarray] = []
+        self._final: np.ndarray | None = None
 
     def feed(self, block: np.ndarray) -> None:
         audio = np.concatenate([self._pending, np.asarray(block, dtype=np.float32)])
@@ -210,18 +242,24 @@ class _StreamingVad:
         self._run(audio[:whole])
         self._pending = audio[whole:]
 
-    def regions(self, samples: int, options: DiarizationOptions) -> list[tuple[float, float]]:
-        """The speech regions of the `samples` fed, in seconds. Call once, after the last block."""
-        # faster-whisper pads the audio with zeros to the next multiple of 512 samples (a whole
-        # chunk of them when the length is one already), and its context step zeroes the last
-        # 64 samples of the last chunk.
-        last = np.pad(self._pending, (0, self.CHUNK - len(self._pending)))
-        last[-self.CONTEXT :] = 0
-        self._run(last)
-        probs = np.concatenate(self._probs) if self._probs else np.zeros((0, 1), np.float32)
+    def regions(
+        self, samples: int, options: DiarizationOptions, *, threshold: float | None = None
+    ) -> list[tuple[float, float]]:
+        """The speech regions of the `samples` fed, in seconds, as `speech_regions` gives them.
+        Call after the last block; calls after the first reuse the speech probabilities."""
+        if self._final is None:
+            # faster-whisper pads the audio with zeros to the next multiple of 512 samples (a
+            # whole chunk of them when the length is one already), and its context step zeroes
+            # the last 64 samples of the last chunk.
+            last = np.pad(self._pending, (0, self.CHUNK - len(self._pending)))
+            last[-self.CONTEXT :] = 0
+            self._run(last)
+            self._final = (
+                np.concatenate(self._probs) if self._probs else np.zeros((0, 1), np.float32)
+            )
         return [
             (c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE)
-            for c in _speech_timestamps(probs, samples, _vad_options(options))
+            for c in _speech_timestamps(self._final, samples, _vad_options(options, threshold))
         ]
 
     def _run(self, audio: np.ndarray) -> None:

@@ -1,5 +1,6 @@
 """From speaker turns to a speaker-labelled transcript, per-speaker figures and voice profiles."""
 
+import bisect
 from dataclasses import replace
 
 import numpy as np
@@ -17,15 +18,35 @@ DEFAULT_PROFILE_THRESHOLD = 0.84
 def label_segments(
     transcript: Transcript, turns: tuple[SpeakerTurn, ...]
 ) -> tuple[SpeakerSegment, ...]:
-    """Each segment with its speaker; a segment spanning a change is split at the word."""
+    """Each segment with its speaker; a segment spanning a change is split at the word.
+
+    A word belongs to the speaker whose turn holds its middle (the nearest turn when it falls in
+    a pause): the turns come from the audio, so the text follows them, not the other way round."""
     labelled: list[SpeakerSegment] = []
+    timeline = _Timeline(turns)
     for segment in transcript.segments:
         if not segment.words:
             labelled.append(SpeakerSegment(_speaker_at(turns, segment.start, segment.end), segment))
             continue
-        speakers = _smoothed([_speaker_at(turns, w.start, w.end) for w in segment.words])
+        speakers = _smoothed([timeline.at((w.start + w.end) / 2) for w in segment.words])
         labelled.extend(_split(segment, speakers))
     return tuple(labelled)
+
+
+class _Timeline:
+    """Who speaks at a moment, by binary search over the turns (sorted by start)."""
+
+    def __init__(self, turns: tuple[SpeakerTurn, ...]):
+        self.turns = sorted(turns, key=lambda t: (t.start, t.end))
+        self.starts = [t.start for t in self.turns]
+
+    def at(self, moment: float) -> str:
+        if not self.turns:
+            return "SPEAKER_00"
+        i = bisect.bisect_right(self.starts, moment)
+        # The turn starting at or before the moment holds it, or the nearer of it and the next.
+        candidates = self.turns[max(0, i - 1) : i + 1]
+        return min(candidates, key=lambda t: max(t.start - moment, moment - t.end, 0.0)).speaker
 
 
 def _speaker_at(turns: tuple[SpeakerTurn, ...], start: float, end: float) -> str:
