@@ -306,10 +306,10 @@ def _segment_scores(path: Path, reference, count: int) -> dict:
     from apps.engines.stt import stt_backends
     from apps.engines.stt.base import Segment, TranscriptionRequest
 
-    stt = stt_backends.default
+    stt = stt_backends.default()
     events = stt.transcribe(TranscriptionRequest(audio_path=path))
     transcript = Transcript(tuple(e for e in events if isinstance(e, Segment)), language="en")
-    result = analysis_backends.default.diarize(
+    result = analysis_backends.default().diarize(
         DiarizationRequest(audio_path=path, transcript=transcript, num_speakers=count)
     )
     pieces = [
