@@ -270,3 +270,48 @@ def test_it_reports_an_undecodable_file_as_invalid_input(backend, tmp_path):
     with pytest.raises(ProviderError) as caught:
         backend.diarize(DiarizationRequest(audio_path=junk))
     assert caught.value.http_status == 400
+
+
+@pytest.mark.parametrize(
+    ("name", "count", "bound"), [("ami_trn04", 3, 0.40), ("ami_trn05", 4, 0.47)]
+)
+def test_it_holds_its_der_on_the_corpus_meeting_excerpts(backend, corpus, name, count, bound):
+    """Far-field AMI excerpts with the count given, strict scoring (no collar, overlap counted):
+    37.3 % and 45.3 % before re-segmentation and the liberal speech activity."""
+    result = backend.diarize(
+        DiarizationRequest(audio_path=corpus / f"{name}.wav", num_speakers=count)
+    )
+    score = diarization_error_rate(load_rttm(corpus / f"{name}.rttm"), turns_of(result))
+    assert score.der <= bound, score
+
+
+def test_labelled_segments_follow_the_speaker_turns(backend, corpus):
+    """What diarized_json and the exports show, scored like the turns: Whisper's segments and
+    word times alone gave 14.8 % DER on this recording, the audio's turns give 2.4 %."""
+    stt = LocalWhisperBackend(alias="stt", default_model="tiny.en", beam_size=1, cpu_threads=1)
+    path = corpus / "falcon_3spk.wav"
+    events = stt.transcribe(TranscriptionRequest(audio_path=path))
+    transcript = Transcript(tuple(e for e in events if isinstance(e, Segment)), language="en")
+    result = backend.diarize(
+        DiarizationRequest(audio_path=path, transcript=transcript, num_speakers=3)
+    )
+    pieces = [(p.speaker, p.segment.start, p.segment.end) for p in result.segments]
+    score = diarization_error_rate(load_rttm(corpus / "falcon_3spk.rttm"), pieces)
+    assert score.der <= 0.06, score
+
+
+def test_resegmentation_moves_a_change_inside_a_window_and_drops_a_lone_odd_window():
+    """Made-up embeddings: windows every 0.5 s over 6 s of speech, voice A until 3.2 s, then B;
+    one window of A's stretch looks like B. Clustering labels whole windows; re-segmentation puts
+    the change at 10 ms where the windows' scores cross and ignores the odd window."""
+    from apps.engines.analysis.resegment import ResegmentOptions, resegment
+
+    a, b = np.eye(4)[0], np.eye(4)[1]
+    spans = [(s, s + 1.5) for s in np.arange(0.0, 4.6, 0.5)]
+    embeddings = np.array([_unit(a if s + 0.75 < 3.2 else b) for s, _ in spans])
+    embeddings[2] = _unit(0.3 * a + b)  # an odd window inside A's stretch
+    frames = resegment([(0.0, 6.0)], spans, embeddings, np.stack([a, b]), ResegmentOptions())
+    labels = frames.labels[0]
+    changes = np.flatnonzero(np.diff(labels)) + 1
+    assert len(changes) == 1 and labels[0] == 0 and labels[-1] == 1
+    assert abs(changes[0] * 0.01 - 3.2) <= 0.5
