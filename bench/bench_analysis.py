@@ -223,7 +223,7 @@ def part2() -> None:
 
 # The split of the AMI excerpts (bench/prepare_ami_excerpts.py) by meeting, so that no meeting
 # is on both sides: the tuning part also holds the corpus's diarization files.
-TUNING = {"ami_trn00", "ami_trn01", "ami_trn03", "ami_trn06", "ami_trn09"}
+TUNING = {"ami_trn00", "ami_trn01", "ami_trn03", "ami_trn04", "ami_trn05", "ami_trn06", "ami_trn09"}
 HELD_OUT = {"ami_trn07", "ami_trn08", "ami_tst00", "ami_tst01", "ami_dev00", "ami_dev01"}
 AUDIO = {".wav", ".flac", ".mp3"}
 

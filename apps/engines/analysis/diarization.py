@@ -1,19 +1,24 @@
-"""Who spoke when, from the audio alone: speech regions -> windows -> voice embeddings -> clusters.
+"""Who spoke when, from the audio alone: speech -> windows -> voice embeddings -> clusters ->
+turns at 10 ms.
 
-1. Silero VAD (bundled with faster-whisper) with a short minimum silence, so turns split at
-   pauses of a fifth of a second instead of its ASR default of two seconds.
-2. Each region is cut into 1.5 s windows every 0.75 s (a shorter region is one window).
-3. Each window gets a voice embedding from `embedder` (any `embed(audio16k) -> vector`).
-4. Every 10 ms of speech belongs to the window centred nearest to it, which gives each window
-   the talk time it stands for.
-5. Windows are clustered (count given: spectral or agglomerative; "auto": threshold, then
-   clusters merged unless the talk time behind them shows two voices; clustering.py).
-6. Every 10 ms of speech takes its window's label, and runs of one label become
-   `SpeakerTurn`s. Overlapping speech is not separated.
+1. Silero VAD (bundled with faster-whisper) with a short minimum silence, twice over the same
+   speech probabilities: at 0.5 for the clear speech that is embedded, split at pauses of a
+   fifth of a second, and at 0.25 for the speech that is labelled (far-field meeting speech is
+   quiet; at 0.5 a fifth of it went unlabelled).
+2. The clear speech is cut into 1.5 s windows every 0.75 s (a shorter region is one window), and
+   each window gets a voice embedding from `embedder` (any `embed(audio16k) -> vector`).
+3. Windows are clustered (count given: spectral or agglomerative; "auto": threshold, then
+   clusters merged unless the talk time behind them shows two voices, against this recording's
+   own same-voice similarity; clustering.py).
+4. Re-segmentation (resegment.py): every 10 ms of labelled speech is scored against each
+   speaker's centroid by the windows covering it, and a Viterbi pass with a price on each change
+   of speaker and a minimum turn length picks the turns, so a turn changes where the voice does,
+   not at a window's edge. On "auto" a speaker left with under two seconds is dropped. Where a
+   second speaker scores nearly as well, its stretch is reported in `overlaps`.
 
-`diarize_file` does the same on a file read as a stream, twice (speech regions and loudness
-first, then the windows' audio), so memory stays flat however long the recording; its result
-equals `diarize_audio(decode_all(path))`.
+`diarize_file` does the same on a file read as a stream, twice (speech probabilities and
+loudness first, then the windows' audio), so memory stays flat however long the recording; its
+result equals `diarize_audio(decode_all(path))`.
 """
 
 import math
