@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('transcripts', '0006_logprobs'),
+        ("transcripts", "0006_logprobs"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='segment',
-            name='untranscribed',
+            model_name="segment",
+            name="untranscribed",
             field=models.BooleanField(default=False),
         ),
     ]
