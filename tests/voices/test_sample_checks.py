@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from apps.engines.voice.embed import load_audio
-from apps.voices.checks import Level, sample_check, set_check
+from apps.voices.sample_checks import Level, sample_check, set_check
 
 
 @pytest.fixture(scope="module")
