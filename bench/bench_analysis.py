@@ -16,12 +16,23 @@ Files with an RTTM reference are scored against it. A single-speaker file has no
 against its own speech (as the count-given run finds it) under one label, so its DER is 0 with
 the count given and, with "auto", the share of its speech handed to a bogus second speaker.
 
+Part 4 (--eval DIR), the evaluation set: every audio file in DIR with an RTTM of the same stem
+(bench/prepare_ami_excerpts.py builds one from public AMI excerpts; docs/benchmarks.md lists
+the sources and licences). Files named in TUNING were used to choose the settings, files in
+HELD_OUT never were; other files are reported as "other". Per file and as means per part: DER
+with the count given, without a collar and with 0.25 s, its missed speech, false alarm and
+confusion, the DER outside overlapped reference speech, the count "auto" finds and its DER,
+and the diarization's real-time factor. With --segments each file is also transcribed (the
+settings' default engine, as `manage.py transcribe --format diarized_json` does) and the
+labelled segments, which is what diarized_json and the exports show, are scored too.
+
 Part 3, memory of diarization on a long recording (--memory-minutes of the same corpus speech):
 the peak RSS of a fresh process that decodes the whole file and runs `diarize_audio` (what
 LocalAnalysisBackend.diarize does), and of one that runs `diarize_file` (the file read as a
 stream), and whether their results are identical.
 
     .venv/bin/python bench/bench_analysis.py [--minutes 3] [--skip-timing] [--memory-minutes 10]
+        [--eval DIR [--segments] [--skip-corpus]]
 """
 
 import argparse
@@ -210,6 +221,136 @@ def part2() -> None:
     print(f"auto count right on {right} of {len(files)} files  (* no RTTM: scored on own speech)")
 
 
+# The split of the AMI excerpts (bench/prepare_ami_excerpts.py) by meeting, so that no meeting
+# is on both sides: the tuning part also holds the corpus's diarization files.
+TUNING = {"ami_trn00", "ami_trn01", "ami_trn03", "ami_trn04", "ami_trn05", "ami_trn06", "ami_trn09"}
+HELD_OUT = {"ami_trn07", "ami_trn08", "ami_tst00", "ami_tst01", "ami_dev00", "ami_dev01"}
+AUDIO = {".wav", ".flac", ".mp3"}
+
+
+def part4(folder: Path, with_segments: bool) -> None:
+    from apps.core.media import decode_all
+    from apps.engines.analysis.der import load_rttm
+    from apps.engines.analysis.diarization import diarize_audio
+    from apps.engines.analysis.embedding import default_embedder
+
+    embedder = default_embedder()
+    files = sorted(
+        p for p in folder.iterdir() if p.suffix in AUDIO and p.with_suffix(".rttm").exists()
+    )
+    header = (
+        f"{'file':14s} {'part':5s} {'spk':>3s} {'auto':>4s} {'DER':>6s} {'collar':>6s} "
+        f"{'miss':>5s} {'FA':>5s} {'conf':>5s} {'no-ovl':>6s} {'auto DER':>8s} {'ovl':>4s} "
+        f"{'RTF':>6s}" + (f" {'seg DER':>7s} {'seg col':>7s}" if with_segments else "")
+    )
+    print(f"\nEvaluation set {folder.name}: {len(files)} files\n{header}")
+    rows = []
+    for path in files:
+        reference = load_rttm(path.with_suffix(".rttm"))
+        count = len({r[0] for r in reference})
+        audio = decode_all(path)
+        started = time.perf_counter()
+        given = diarize_audio(audio, embedder=embedder, num_speakers=count)
+        rtf = (time.perf_counter() - started) / (len(audio) / SR)
+        auto = diarize_audio(audio, embedder=embedder)
+        row = _scores(reference, given, auto)
+        row.update(name=path.stem, part=_part(path.stem), count=count, rtf=rtf)
+        if with_segments:
+            row.update(_segment_scores(path, reference, count))
+        rows.append(row)
+        _print_row(row, with_segments)
+    for part in ("tune", "held", "other"):
+        chosen = [r for r in rows if r["part"] == part]
+        if chosen:
+            _print_mean(part, chosen, with_segments)
+
+
+def _part(stem: str) -> str:
+    return "tune" if stem in TUNING else "held" if stem in HELD_OUT else "other"
+
+
+def _scores(reference, given, auto) -> dict:
+    from apps.engines.analysis.der import diarization_error_rate
+
+    def turns(timeline):
+        return [(t.speaker, t.start, t.end) for t in timeline.turns]
+
+    strict = diarization_error_rate(reference, turns(given))
+    total = strict.total or 1.0
+    return {
+        "der": strict.der,
+        "collar": diarization_error_rate(reference, turns(given), collar=0.25).der,
+        "miss": strict.missed / total,
+        "fa": strict.false_alarm / total,
+        "conf": strict.confusion / total,
+        "no_overlap": diarization_error_rate(reference, turns(given), skip_overlap=True).der,
+        "overlap": 1.0 - _union_seconds(reference) / total,
+        "auto_der": diarization_error_rate(reference, turns(auto)).der,
+        "found": len(auto.centroids),
+    }
+
+
+def _union_seconds(turns) -> float:
+    frames = set()
+    for _, start, end in turns:
+        frames.update(range(int(round(start * 100)), int(round(end * 100))))
+    return len(frames) / 100
+
+
+def _segment_scores(path: Path, reference, count: int) -> dict:
+    """DER of the labelled segments, as diarized_json shows them: the default speech-to-text
+    engine, then the speakers analysis with the count given."""
+    from apps.engines.analysis import analysis_backends
+    from apps.engines.analysis.base import DiarizationRequest, Transcript
+    from apps.engines.analysis.der import diarization_error_rate
+    from apps.engines.stt import stt_backends
+    from apps.engines.stt.base import Segment, TranscriptionRequest
+
+    stt = stt_backends.default()
+    events = stt.transcribe(TranscriptionRequest(audio_path=path))
+    transcript = Transcript(tuple(e for e in events if isinstance(e, Segment)), language="en")
+    result = analysis_backends.default().diarize(
+        DiarizationRequest(audio_path=path, transcript=transcript, num_speakers=count)
+    )
+    pieces = [
+        (p.speaker, p.segment.start, p.segment.end)
+        for p in result.segments
+        if p.segment.text.strip()
+    ]
+    return {
+        "seg_der": diarization_error_rate(reference, pieces).der,
+        "seg_collar": diarization_error_rate(reference, pieces, collar=0.25).der,
+    }
+
+
+def _print_row(row: dict, with_segments: bool) -> None:
+    line = (
+        f"{row['name']:14s} {row['part']:5s} {row['count']:3d} {row['found']:4d} "
+        f"{row['der']:6.1%} {row['collar']:6.1%} {row['miss']:5.1%} {row['fa']:5.1%} "
+        f"{row['conf']:5.1%} {row['no_overlap']:6.1%} {row['auto_der']:8.1%} "
+        f"{row['overlap']:4.0%} {row['rtf']:6.3f}"
+    )
+    if with_segments:
+        line += f" {row['seg_der']:7.1%} {row['seg_collar']:7.1%}"
+    print(line)
+
+
+def _print_mean(part: str, rows: list[dict], with_segments: bool) -> None:
+    def mean(key):
+        return sum(r[key] for r in rows) / len(rows)
+
+    right = sum(r["found"] == r["count"] for r in rows)
+    line = (
+        f"{'mean ' + part:14s} {len(rows):5d} {'':3s} {right:4d} {mean('der'):6.1%} "
+        f"{mean('collar'):6.1%} {mean('miss'):5.1%} {mean('fa'):5.1%} {mean('conf'):5.1%} "
+        f"{mean('no_overlap'):6.1%} {mean('auto_der'):8.1%} {mean('overlap'):4.0%} "
+        f"{mean('rtf'):6.3f}"
+    )
+    if with_segments:
+        line += f" {mean('seg_der'):7.1%} {mean('seg_collar'):7.1%}"
+    print(line + f"   (auto count right on {right} of {len(rows)})")
+
+
 def diarize_one(mode: str, path: Path, queue) -> None:
     """In a fresh process: diarize `path` on "auto", from the decoded array or streamed."""
     setup()
@@ -251,11 +392,17 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--skip-timing", action="store_true")
     parser.add_argument("--memory-minutes", type=float, default=10.0, help="0 skips part 3")
+    parser.add_argument("--eval", type=Path, help="a folder of recordings with RTTM references")
+    parser.add_argument("--segments", action="store_true", help="--eval: score segments too")
+    parser.add_argument("--skip-corpus", action="store_true", help="skip part 2")
     args = parser.parse_args()
     setup()
     if not args.skip_timing:
         part1(args.minutes)
-    part2()
+    if not args.skip_corpus:
+        part2()
+    if args.eval:
+        part4(args.eval, args.segments)
     if args.memory_minutes > 0:
         part3(args.memory_minutes)
 

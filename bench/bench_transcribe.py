@@ -386,7 +386,7 @@ def direct_transcribe(model, path: Path, *, multilingual: bool, beam_size: int) 
         task="transcribe",
         beam_size=beam_size,
         initial_prompt=None,
-        temperature=0.0,
+        temperature=(0.0, 0.2, 0.4, 0.6, 0.8, 1.0),  # the fallback ladder, as the engine
         word_timestamps=True,
         vad_filter=True,
         condition_on_previous_text=True,
@@ -584,7 +584,7 @@ def compare(args, opts, stack: Stack, short: Path, warm_clip: Path, audio_s: flo
     print(
         f"direct model loaded in {time.perf_counter() - t0:.2f} s from {folder} "
         f"(compute {opts['compute_type']}, cpu_threads {opts['cpu_threads']}, "
-        f"beam {opts['beam_size']}, vad_filter, word_timestamps, temperature 0.0)"
+        f"beam {opts['beam_size']}, vad_filter, word_timestamps, temperature 0.0 with fallbacks)"
     )
     client = openai.OpenAI(base_url=stack.base_url, api_key=stack.key, timeout=7200, max_retries=0)
 

@@ -8,7 +8,13 @@ from apps.transcripts.models import Transcript
 
 from .models import AnalysisRun, Speaker
 from .options import KINDS, unavailable_analyses
-from .selectors import AnalysisResults, analysis_language, analysis_results, analysis_runs
+from .selectors import (
+    AnalysisResults,
+    analysis_language,
+    analysis_results,
+    analysis_run_progress,
+    analysis_runs,
+)
 
 Kind = AnalysisRun.Kind
 
@@ -81,7 +87,6 @@ class SentimentPlot:
 @dataclass(frozen=True)
 class AnalysisPage:
     runs: list[AnalysisRun]
-    polling: bool
     language: str
     unavailable: dict[str, str]
     results: AnalysisResults
@@ -98,11 +103,12 @@ class AnalysisPage:
 def analysis_page(transcript: Transcript) -> AnalysisPage:
     results = analysis_results(transcript)
     runs = analysis_runs(transcript)
+    for run in runs:  # each waiting, running or failed run shows the one progress partial
+        run.progress_view = analysis_run_progress(run)
     language = analysis_language(transcript)
     done = transcript.status == Transcript.Status.DONE
     return AnalysisPage(
         runs=runs,
-        polling=any(r.status in (r.Status.QUEUED, r.Status.RUNNING) for r in runs),
         language=language_name(language).title() if done else "",
         unavailable=unavailable_analyses(language) if done else {},
         results=results,

@@ -5,10 +5,12 @@ from dataclasses import dataclass
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 
 from apps.engines.analysis import base
 from apps.engines.stt.base import Segment as EngineSegment
 from apps.engines.stt.base import Word
+from apps.jobs.progress import JobProgress
 from apps.transcripts.models import Segment, Transcript
 
 from .models import AnalysisRun, Speaker, VoiceProfile
@@ -126,3 +128,16 @@ def analysis_results(transcript: Transcript) -> AnalysisResults:
 def _summary(data: dict) -> base.Summary:
     sentences = tuple(base.SummarySentence(**s) for s in data.get("sentences", ()))
     return base.Summary(data["text"], data["method"], data["model"], sentences)
+
+
+def analysis_run_progress(run: AnalysisRun) -> JobProgress:
+    """One analysis's state for the one progress partial; it polls while the run waits for
+    the transcript or runs."""
+    return JobProgress(
+        job=run,
+        poll_url=reverse("analysis:status", args=[run.transcript_id, run.kind]),
+        label=f"{run.get_kind_display()} progress",
+        failed_text=f"{run.get_kind_display()} failed",
+        dom_id=f"run-{run.kind}-job",
+        every="1s" if run.status == run.Status.RUNNING else "2s",
+    )

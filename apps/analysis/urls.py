@@ -5,7 +5,7 @@ from . import views
 app_name = "analysis"
 urlpatterns = [
     path("transcripts/<uuid:pk>/run/", views.analysis_start, name="start"),
-    path("transcripts/<uuid:pk>/status/", views.analysis_status, name="status"),
+    path("transcripts/<uuid:pk>/status/<str:kind>/", views.analysis_status, name="status"),
     path("speakers/<int:pk>/rename/", views.speaker_rename, name="speaker_rename"),
     path("speakers/<int:pk>/merge/", views.speaker_merge, name="speaker_merge"),
     path("speakers/<int:pk>/profile/", views.speaker_save_profile, name="speaker_profile"),

@@ -1,14 +1,15 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from apps.core.htmx import redirect_after_post, stop_polling_and_refresh
+from apps.core.htmx import redirect_after_post
+from apps.jobs.progress import job_progress_response
 from apps.transcripts.selectors import transcript_get
 
-from . import page, selectors, services
+from . import selectors, services
 from .forms import AnalysisForm, MergeForm, NameForm, ReassignForm
 from .options import unavailable_analyses
 
@@ -32,19 +33,11 @@ def analysis_start(request, pk):
 
 @login_required
 @require_GET
-def analysis_status(request, pk):
-    """Polled while analyses run; answers 286 (stop polling) and reloads the page when done."""
+def analysis_status(request, pk, kind):
+    """Polled while one analysis waits or runs; once it has ended a reload shows its result."""
     transcript = transcript_get(owner=request.user, pk=pk)
-    runs = selectors.analysis_runs(transcript)
-    if not any(r.status in (r.Status.QUEUED, r.Status.RUNNING) for r in runs):
-        return stop_polling_and_refresh()  # the page shows the results
-    analysis = page.analysis_page(transcript)
-    context = {
-        "transcript": transcript,
-        "analysis": analysis,
-        "analysis_form": AnalysisForm(unavailable=analysis.unavailable),
-    }
-    return render(request, "analysis/_runs.html", context)
+    run = get_object_or_404(transcript.analysis_runs, kind=kind)
+    return job_progress_response(request, selectors.analysis_run_progress(run), refresh=True)
 
 
 @login_required

@@ -118,6 +118,9 @@ class Segment(models.Model):
     tokens = models.JSONField(default=list, blank=True)
     # [{"token", "logprob", "bytes"}] (OpenAI's shape), when the transcript asked for them.
     logprobs = models.JSONField(default=list, blank=True)
+    # The engine could not transcribe this stretch (its decoder kept repeating itself); the
+    # text says so instead of giving made-up words.
+    untranscribed = models.BooleanField(default=False)
     # Set by the speakers analysis, which splits a segment where the speaker changes; words
     # then carry the speaker's label too. `source_index` is the index the segment had as
     # transcribed, so a re-run can put split pieces back together.

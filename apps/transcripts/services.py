@@ -186,6 +186,7 @@ class _Transcription:
                 temperature=seg.temperature,
                 tokens=list(seg.tokens),
                 logprobs=[asdict(t) for t in seg.logprobs],
+                untranscribed=seg.untranscribed,
             )
         self.next_index += 1
 

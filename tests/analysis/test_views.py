@@ -24,7 +24,7 @@ def urls(transcript, profile) -> list[tuple[str, str, dict]]:
     segment = transcript.segments.first()
     return [
         ("post", reverse("analysis:start", args=[transcript.pk]), {"analyses": ["chapters"]}),
-        ("get", reverse("analysis:status", args=[transcript.pk]), {}),
+        ("get", reverse("analysis:status", args=[transcript.pk, "speakers"]), {}),
         ("post", reverse("analysis:speaker_rename", args=[a.pk]), {"name": "X"}),
         ("post", reverse("analysis:speaker_merge", args=[b.pk]), {"into": a.pk}),
         ("post", reverse("analysis:speaker_profile", args=[a.pk]), {"name": "X"}),

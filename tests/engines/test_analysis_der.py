@@ -41,3 +41,12 @@ def test_it_reads_rttm_files(corpus):
     turns = load_rttm(corpus / "sample.rttm")
     assert turns[0] == ("speaker90", 6.69, pytest.approx(7.12))
     assert {speaker for speaker, _, _ in turns} == {"speaker90", "speaker91"}
+
+
+def test_it_can_leave_overlapped_reference_speech_unscored():
+    reference = [("a", 0.0, 2.0), ("b", 1.0, 3.0)]
+    hypothesis = [("x", 0.0, 1.5), ("y", 1.5, 3.0)]
+    strict = diarization_error_rate(reference, hypothesis)
+    assert strict.missed == pytest.approx(1.0)  # one of the two voices in 1-2 s
+    solo = diarization_error_rate(reference, hypothesis, skip_overlap=True)
+    assert solo.der == 0.0 and solo.total == pytest.approx(2.0)

@@ -4,9 +4,9 @@ import pytest
 
 from apps.engines.errors import ProviderError
 from apps.engines.stt.base import LanguageDetected, Segment, TranscriptionRequest
-from apps.engines.stt.local import LocalWhisperBackend
-from tests import media_factory
-from tests.wer import wer
+from apps.engines.stt.local import UNTRANSCRIBED_TEXT, LocalWhisperBackend, load_model
+from tests import long_recording, media_factory
+from tests.wer import normalise, wer
 
 
 @pytest.fixture(scope="module")
@@ -90,6 +90,30 @@ def test_it_stops_when_asked(engine, corpus):
 
     _, segments = run(engine, corpus / "jfk.flac", should_stop=stop)
     assert asked and len(segments) == 1
+
+
+def longest_run_of_one_sentence(segments) -> int:
+    run, best, previous = 0, 0, None
+    for s in segments:
+        key = normalise(s.text)
+        run = run + 1 if key == previous else 1
+        best, previous = max(best, run), key
+    return best
+
+
+@pytest.mark.slow
+def test_it_stays_as_accurate_as_a_plain_call_over_a_long_recording(engine, corpus, tmp_path):
+    # 12 minutes: two windows, so a prompt is carried across a cut, and sentences that the
+    # audio says four times in a row, which a decoder fed its own text can loop on.
+    path = tmp_path / "long.wav"
+    said = long_recording.build(path, corpus, seconds=720, seed=3, repeat_every=180)
+    reference = long_recording.reference(said)
+    _, segments = run(engine, path)
+    whisper = load_model("tiny.en", device="cpu", compute_type="int8", cpu_threads=2)
+    plain, _ = whisper.transcribe(str(path), language="en", word_timestamps=True, vad_filter=True)
+    assert wer(reference, text_of(segments)) <= wer(reference, text_of(plain)) + 0.005
+    assert longest_run_of_one_sentence(segments) <= 4
+    assert UNTRANSCRIBED_TEXT not in text_of(segments)
 
 
 @pytest.mark.parametrize(

@@ -92,6 +92,9 @@ class Diarization:
     speakers: tuple[Speaker, ...]
     turns: tuple[SpeakerTurn, ...]
     segments: tuple[SpeakerSegment, ...] = ()
+    # Stretches where a second speaker (named) is likely talking at the same time as the turn's
+    # speaker; engines that cannot tell leave it empty.
+    overlaps: tuple[SpeakerTurn, ...] = ()
 
 
 # Text analyses --------------------------------------------------------------------------------

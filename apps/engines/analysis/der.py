@@ -7,7 +7,10 @@ them matched under the speaker mapping: missed = max(0, R - H), false alarm = ma
 confusion = min(R, H) - C. The mapping from hypothesis to reference speakers is the one-to-one
 mapping that maximises matched time (Hungarian algorithm). Overlapping speech counts once per
 speaker. `collar` seconds either side of every reference boundary are left unscored (0.25 s is
-the usual forgiving setting; 0 is the strict one).
+the usual forgiving setting; 0 is the strict one). `skip_overlap` leaves frames where the
+reference has two or more speakers unscored (pyannote.metrics' option of the same name): a
+system that gives one speaker per moment cannot score below the share of overlapped speech,
+and this variant shows what it does elsewhere.
 """
 
 from collections.abc import Iterable
@@ -43,7 +46,11 @@ def load_rttm(path: Path) -> list[Turn]:
 
 
 def diarization_error_rate(
-    reference: Iterable[Turn], hypothesis: Iterable[Turn], *, collar: float = 0.0
+    reference: Iterable[Turn],
+    hypothesis: Iterable[Turn],
+    *,
+    collar: float = 0.0,
+    skip_overlap: bool = False,
 ) -> DERResult:
     reference, hypothesis = list(reference), list(hypothesis)
     end = max([t[2] for t in reference + hypothesis], default=0.0)
@@ -51,6 +58,8 @@ def diarization_error_rate(
     ref_names, ref = _activity(reference, n)
     hyp_names, hyp = _activity(hypothesis, n)
     scored = _scored_frames(reference, n, collar)
+    if skip_overlap:
+        scored &= ref.sum(axis=0) < 2
     ref, hyp = ref[:, scored], hyp[:, scored]
 
     overlap = ref.astype(np.int64) @ hyp.T.astype(np.int64)  # frames both are active

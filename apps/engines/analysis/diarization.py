@@ -1,31 +1,37 @@
-"""Who spoke when, from the audio alone: speech regions -> windows -> voice embeddings -> clusters.
+"""Who spoke when, from the audio alone: speech -> windows -> voice embeddings -> clusters ->
+turns at 10 ms.
 
-1. Silero VAD (bundled with faster-whisper) with a short minimum silence, so turns split at
-   pauses of a fifth of a second instead of its ASR default of two seconds.
-2. Each region is cut into 1.5 s windows every 0.75 s (a shorter region is one window).
-3. Each window gets a voice embedding from `embedder` (any `embed(audio16k) -> vector`).
-4. Every 10 ms of speech belongs to the window centred nearest to it, which gives each window
-   the talk time it stands for.
-5. Windows are clustered (count given: spectral or agglomerative; "auto": threshold, then
-   clusters merged unless the talk time behind them shows two voices; clustering.py).
-6. Every 10 ms of speech takes its window's label, and runs of one label become
-   `SpeakerTurn`s. Overlapping speech is not separated.
+1. Silero VAD (bundled with faster-whisper) with a short minimum silence, twice over the same
+   speech probabilities: at 0.5 for the clear speech that is embedded, split at pauses of a
+   fifth of a second, and at 0.25 for the speech that is labelled (far-field meeting speech is
+   quiet; at 0.5 a fifth of it went unlabelled).
+2. The clear speech is cut into 1.5 s windows every 0.75 s (a shorter region is one window), and
+   each window gets a voice embedding from `embedder` (any `embed(audio16k) -> vector`).
+3. Windows are clustered (count given: spectral or agglomerative; "auto": threshold, then
+   clusters merged unless the talk time behind them shows two voices, against this recording's
+   own same-voice similarity; clustering.py).
+4. Re-segmentation (resegment.py): every 10 ms of labelled speech is scored against each
+   speaker's centroid by the windows covering it, and a Viterbi pass with a price on each change
+   of speaker and a minimum turn length picks the turns, so a turn changes where the voice does,
+   not at a window's edge. On "auto" a speaker left with under two seconds is dropped. Where a
+   second speaker scores nearly as well, its stretch is reported in `overlaps`.
 
-`diarize_file` does the same on a file read as a stream, twice (speech regions and loudness
-first, then the windows' audio), so memory stays flat however long the recording; its result
-equals `diarize_audio(decode_all(path))`.
+`diarize_file` does the same on a file read as a stream, twice (speech probabilities and
+loudness first, then the windows' audio), so memory stays flat however long the recording; its
+result equals `diarize_audio(decode_all(path))`.
 """
 
 import math
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from .base import SpeakerTurn
-from .clustering import DEFAULT_THRESHOLD, centroids_of, cluster
+from .clustering import DEFAULT_THRESHOLD, centroids_of, cluster, same_voice_similarity
 from .embedding import SAMPLE_RATE, Embedder, embed_many, normalize_volume
+from .resegment import ResegmentOptions, resegment
 
 _FRAME = 0.01
 # Windows embedded per call, so memory stays flat on long recordings.
@@ -40,6 +46,16 @@ class DiarizationOptions:
     min_silence_ms: int = 200
     speech_pad_ms: int = 50
     threshold: float = DEFAULT_THRESHOLD  # "auto" speaker count: cosine similarity to merge
+    # Silero speech probability for the windows that are embedded: only clear speech, split at
+    # short pauses, so few windows mix two voices.
+    vad_threshold: float = 0.5
+    # ... and for the speech that is labelled: far-field meeting speech is quiet, and at 0.5 a
+    # fifth of it went unlabelled on the evaluation set (docs/benchmarks.md); the references
+    # count a speaker's short pauses as part of the turn.
+    activity_threshold: float = 0.25
+    activity_min_silence_ms: int = 350  # bridges the short pauses within a turn
+    min_speaker_seconds: float = 2.0  # "auto": less talk time after re-segmentation is no speaker
+    resegment: ResegmentOptions = ResegmentOptions()
 
 
 @dataclass(frozen=True)
@@ -47,6 +63,8 @@ class SpeakerTimeline:
     turns: tuple[SpeakerTurn, ...]
     # label -> L2-normalised mean embedding of its windows
     centroids: dict[str, np.ndarray]
+    # Where a second voice is likely at the same time: that voice's stretches (resegment.py).
+    overlaps: tuple[SpeakerTurn, ...] = ()
 
 
 def diarize_audio(
@@ -58,14 +76,15 @@ def diarize_audio(
     options: DiarizationOptions = DiarizationOptions(),
 ) -> SpeakerTimeline:
     """Speaker turns and voice centroids of 16 kHz mono float32 `audio`."""
-    duration = len(audio) / SAMPLE_RATE
-    regions = speech_regions(audio, options) or ([(0.0, duration)] if duration else [])
+    regions = speech_regions(audio, options)
     spans = windows(regions, options)
     if not spans:
         return SpeakerTimeline((), {})
+    activity = speech_regions(audio, _activity(options))
     audio = normalize_volume(audio)
     clips = (audio[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)] for s, e in spans)
-    return _timeline(regions, spans, _embed(embedder, clips), num_speakers, max_speakers, options)
+    embeddings = _embed(embedder, clips)
+    return _timeline(regions, activity, spans, embeddings, num_speakers, max_speakers, options)
 
 
 def diarize_file(
@@ -94,14 +113,15 @@ def diarize_file(
         vad.feed(block)
         squares += float(np.sum((block.astype(np.float64) * 32767) ** 2))
         samples += len(block)
-    duration = samples / SAMPLE_RATE
-    regions = vad.regions(samples, options) or ([(0.0, duration)] if duration else [])
+    regions = vad.regions(samples, options)
     spans = windows(regions, options)
     if not spans:
         return SpeakerTimeline((), {})
+    activity = vad.regions(samples, _activity(options))
     gain = _volume_gain(squares, samples)
     clips = (gain(clip) for clip in _cut(blocks(), spans))
-    return _timeline(regions, spans, _embed(embedder, clips), num_speakers, max_speakers, options)
+    embeddings = _embed(embedder, clips)
+    return _timeline(regions, activity, spans, embeddings, num_speakers, max_speakers, options)
 
 
 def _embed(embedder: Embedder, clips: Iterable[np.ndarray]) -> np.ndarray:
@@ -117,42 +137,92 @@ def _embed(embedder: Embedder, clips: Iterable[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts)
 
 
-def _timeline(regions, spans, embeddings, num_speakers, max_speakers, options) -> SpeakerTimeline:
-    nearest = _nearest_windows(regions, spans)
-    seconds = np.zeros(len(spans))
-    for _, _, owner in nearest:
-        np.add.at(seconds, owner, _FRAME)
+def _timeline(
+    regions, activity, spans, embeddings, num_speakers, max_speakers, options
+) -> SpeakerTimeline:
+    """`regions`: the clear speech the `spans` (windows) were cut from; `activity`: all the
+    speech to label."""
     labels = cluster(
         embeddings,
         num_speakers=num_speakers,
         max_speakers=max_speakers,
         threshold=options.threshold,
-        seconds=seconds,
+        seconds=_talk_per_window(regions, spans),
         window=options.window,
+        same_voice=same_voice_similarity(embeddings, spans),
     )
-    turns = _turns(nearest, labels)
+    centroids = centroids_of(embeddings, labels, np.unique(labels))
+    frames = resegment(activity, spans, embeddings, centroids, options.resegment)
+    if num_speakers is None:
+        frames = _without_fleeting(activity, spans, embeddings, frames, options)
+    turns = _turns(activity, frames.labels)
     names = _names_by_first_turn(turns)
-    used = sorted(names)
-    centroids = centroids_of(embeddings, labels, used)
+    overlaps = _turns(activity, frames.runner_up)
     return SpeakerTimeline(
         turns=tuple(SpeakerTurn(names[label], start, end) for label, start, end in turns),
-        centroids={names[label]: centroids[i] for i, label in enumerate(used)},
+        centroids={names[i]: frames.centroids[i] for i in sorted(names)},
+        overlaps=tuple(
+            SpeakerTurn(names[label], start, end)
+            for label, start, end in overlaps
+            if label >= 0 and label in names
+        ),
     )
 
 
-def speech_regions(audio: np.ndarray, options: DiarizationOptions) -> list[tuple[float, float]]:
+def _without_fleeting(regions, spans, embeddings, frames, options):
+    """On "auto", drop the speaker with the least talk time while it has under
+    `min_speaker_seconds` after re-segmentation, and re-segment without it. One voice split in two
+    by the clustering scores alike on both halves, so the Viterbi pass, which pays for every
+    change, keeps to one of them and leaves the other a few scattered frames."""
+    while len(frames.centroids) > 1:
+        talk = np.bincount(np.concatenate(frames.labels), minlength=len(frames.centroids))
+        weakest = int(np.argmin(talk))
+        if talk[weakest] * _FRAME >= options.min_speaker_seconds:
+            break
+        kept = np.delete(frames.centroids, weakest, axis=0)
+        frames = resegment(regions, spans, embeddings, kept, options.resegment)
+    return frames
+
+
+def _talk_per_window(regions, spans) -> np.ndarray:
+    """The speech each window stands for: every 10 ms of speech counts for the window centred
+    nearest to it (overlapping windows repeat audio, so their count overstates the evidence)."""
+    centres = np.array([(s + e) / 2 for s, e in spans])
+    seconds = np.zeros(len(spans))
+    for start, end in regions:
+        frames = np.arange(start, end, _FRAME) + _FRAME / 2
+        if len(frames):
+            owner = np.argmin(np.abs(frames[:, None] - centres[None, :]), axis=1)
+            np.add.at(seconds, owner, _FRAME)
+    return seconds
+
+
+def speech_regions(
+    audio: np.ndarray, options: DiarizationOptions, *, threshold: float | None = None
+) -> list[tuple[float, float]]:
+    """Silero's speech regions, at `threshold` (by default `options.vad_threshold`)."""
     from faster_whisper.vad import get_speech_timestamps
 
     return [
         (c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE)
-        for c in get_speech_timestamps(audio, _vad_options(options))
+        for c in get_speech_timestamps(audio, _vad_options(options, threshold))
     ]
 
 
-def _vad_options(options: DiarizationOptions):
+def _activity(options: DiarizationOptions) -> DiarizationOptions:
+    """The VAD settings for the speech that is labelled."""
+    return replace(
+        options,
+        vad_threshold=options.activity_threshold,
+        min_silence_ms=options.activity_min_silence_ms,
+    )
+
+
+def _vad_options(options: DiarizationOptions, threshold: float | None = None):
     from faster_whisper.vad import VadOptions
 
     return VadOptions(
+        threshold=options.vad_threshold if threshold is None else threshold,
         min_silence_duration_ms=options.min_silence_ms,
         speech_pad_ms=options.speech_pad_ms,
         min_speech_duration_ms=100,
@@ -180,6 +250,7 @@ class _StreamingVad:
         self._context = np.zeros(self.CONTEXT, dtype=np.float32)
         self._pending = np.zeros(0, dtype=np.float32)
         self._probs: list[np.ndarray] = []
+        self._final: np.ndarray | None = None
 
     def feed(self, block: np.ndarray) -> None:
         audio = np.concatenate([self._pending, np.asarray(block, dtype=np.float32)])
@@ -187,18 +258,24 @@ class _StreamingVad:
         self._run(audio[:whole])
         self._pending = audio[whole:]
 
-    def regions(self, samples: int, options: DiarizationOptions) -> list[tuple[float, float]]:
-        """The speech regions of the `samples` fed, in seconds. Call once, after the last block."""
-        # faster-whisper pads the audio with zeros to the next multiple of 512 samples (a whole
-        # chunk of them when the length is one already), and its context step zeroes the last
-        # 64 samples of the last chunk.
-        last = np.pad(self._pending, (0, self.CHUNK - len(self._pending)))
-        last[-self.CONTEXT :] = 0
-        self._run(last)
-        probs = np.concatenate(self._probs) if self._probs else np.zeros((0, 1), np.float32)
+    def regions(
+        self, samples: int, options: DiarizationOptions, *, threshold: float | None = None
+    ) -> list[tuple[float, float]]:
+        """The speech regions of the `samples` fed, in seconds, as `speech_regions` gives them.
+        Call after the last block; calls after the first reuse the speech probabilities."""
+        if self._final is None:
+            # faster-whisper pads the audio with zeros to the next multiple of 512 samples (a
+            # whole chunk of them when the length is one already), and its context step zeroes
+            # the last 64 samples of the last chunk.
+            last = np.pad(self._pending, (0, self.CHUNK - len(self._pending)))
+            last[-self.CONTEXT :] = 0
+            self._run(last)
+            self._final = (
+                np.concatenate(self._probs) if self._probs else np.zeros((0, 1), np.float32)
+            )
         return [
             (c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE)
-            for c in _speech_timestamps(probs, samples, _vad_options(options))
+            for c in _speech_timestamps(self._final, samples, _vad_options(options, threshold))
         ]
 
     def _run(self, audio: np.ndarray) -> None:
@@ -361,30 +438,16 @@ def windows(
     return spans
 
 
-def _nearest_windows(regions, spans) -> list[tuple[float, float, np.ndarray]]:
-    """(start, end, window of each 10 ms frame) for each speech region holding a frame: the
-    window whose centre is nearest the frame's."""
-    centres = np.array([(s + e) / 2 for s, e in spans])
-    nearest = []
-    for start, end in regions:
-        frames = np.arange(start, end, _FRAME) + _FRAME / 2
-        if len(frames):
-            owner = np.argmin(np.abs(frames[:, None] - centres[None, :]), axis=1)
-            nearest.append((start, end, owner))
-    return nearest
-
-
-def _turns(nearest, labels) -> list[tuple[int, float, float]]:
-    """(label, start, end) runs, each 10 ms of speech labelled by its nearest window."""
+def _turns(regions, frame_labels) -> list[tuple[int, float, float]]:
+    """(label, start, end) runs of each region's 10 ms frame labels."""
     turns: list[tuple[int, float, float]] = []
-    for start, end, owner in nearest:
-        frame_labels = labels[owner]
-        change = np.flatnonzero(np.diff(frame_labels)) + 1
-        bounds = [0, *change.tolist(), len(owner)]
+    for (start, end), labels in zip(regions, frame_labels, strict=True):
+        change = np.flatnonzero(np.diff(labels)) + 1
+        bounds = [0, *change.tolist(), len(labels)]
         for a, b in zip(bounds, bounds[1:], strict=False):
             turn_start = start if a == 0 else start + a * _FRAME
-            turn_end = end if b == len(owner) else start + b * _FRAME
-            turns.append((int(frame_labels[a]), round(turn_start, 3), round(turn_end, 3)))
+            turn_end = end if b == len(labels) else start + b * _FRAME
+            turns.append((int(labels[a]), round(turn_start, 3), round(turn_end, 3)))
     return turns
 
 

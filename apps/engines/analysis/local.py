@@ -132,7 +132,12 @@ class LocalAnalysisBackend(AnalysisBackend):
         segments = label_segments(transcript, timeline.turns)
         speakers = speaker_figures(timeline.turns, segments, timeline.centroids)
         speakers = match_profiles(speakers, request.profiles, threshold=self.profile_threshold)
-        return Diarization(speakers=tuple(speakers), turns=timeline.turns, segments=segments)
+        return Diarization(
+            speakers=tuple(speakers),
+            turns=timeline.turns,
+            segments=segments,
+            overlaps=timeline.overlaps,
+        )
 
     def voice_embedding(self, audio_path: Path) -> tuple[float, ...]:
         audio = self._audio(audio_path)

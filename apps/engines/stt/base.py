@@ -76,6 +76,9 @@ class Segment:
     tokens: tuple[int, ...] = ()
     # The text's tokens with their log probabilities, when the request asked for them.
     logprobs: tuple[TokenLogprob, ...] = ()
+    # True where the engine could not transcribe the stretch (its decoder kept repeating
+    # itself): `text` then says so instead of giving made-up words.
+    untranscribed: bool = False
 
 
 @dataclass(frozen=True)

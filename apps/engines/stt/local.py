@@ -21,6 +21,7 @@ from .base import (
     Word,
 )
 from .features import ChunkedFeatureExtractor
+from .loops import RepetitionGuard, marking_loops
 from .token_logprobs import TokenLogprobRecorder
 from .whisper_models import PACKAGED_MODELS, ModelNotInstalled, is_installed, model_path
 
@@ -36,6 +37,19 @@ _CUT_SEARCH_SECONDS = 15.0
 _CUT_FRAME = SAMPLE_RATE // 10
 # Text of the previous window handed on as the prompt of the next, for continuity.
 _CARRIED_PROMPT_CHARS = 200
+# Whisper's fallback ladder (faster-whisper's and openai-whisper's default): a 30 s chunk whose
+# text compresses too well (a repetition loop) or whose tokens are too unsure is decoded again,
+# hotter, and above _PROMPT_RESET_TEMPERATURE without the text before it. A single temperature
+# switches the ladder off, and a loop then runs on, fed by its own text as the next prompt.
+_TEMPERATURE_STEP = 0.2
+_PROMPT_RESET_TEMPERATURE = 0.5
+_COMPRESSION_RATIO_THRESHOLD = 2.4
+# What a stretch the decoder could not transcribe (a loop even decoded afresh) says instead.
+UNTRANSCRIBED_TEXT = "[untranscribed]"
+# Conditioned on its previous text, Whisper sometimes jumps over a passage that repeats what was
+# just said (whole clips on the benchmark's hour): a stretch this long with no text is decoded
+# again on its own. Silence costs little there: the VAD drops it before decoding.
+_SKIP_SECONDS = 6.0
 
 
 def load_model(name: str, *, device: str, compute_type: str, cpu_threads: int):
@@ -154,6 +168,7 @@ class _WindowedRun:
         self.language = language
         self.announced = False
         self.carried_text = ""
+        self.temperatures = _temperatures(request.temperature or 0.0)
 
     def events(self) -> Iterator[TranscriptionEvent]:
         offset = self.request.start_at
@@ -186,38 +201,99 @@ class _WindowedRun:
 
     def _transcribe_window(self, audio: np.ndarray, offset: float) -> Iterator[TranscriptionEvent]:
         if not self.request.logprobs:
-            yield from self._decode_window(audio, offset)
+            yield from self._window_events(audio, offset)
             return
         with TokenLogprobRecorder(self.model) as recorder:
-            for event in self._decode_window(audio, offset):
+            for event in self._window_events(audio, offset):
                 if isinstance(event, Segment):
                     event = dataclasses.replace(event, logprobs=recorder.for_tokens(event.tokens))
                 yield event
 
-    def _decode_window(self, audio: np.ndarray, offset: float) -> Iterator[TranscriptionEvent]:
-        prompt = " ".join(p for p in (self.request.prompt, self.carried_text) if p) or None
+    def _window_events(self, audio: np.ndarray, offset: float) -> Iterator[TranscriptionEvent]:
+        kept: list[Segment] = []
+        for event in self._filled(audio, offset):
+            if isinstance(event, Segment):
+                kept.append(event)
+            yield event
+        self.carried_text = _carried(kept)
+
+    def _filled(self, audio: np.ndarray, offset: float) -> Iterator[TranscriptionEvent]:
+        """The window's events, with any long stretch the decoder jumped over decoded again."""
+        reached, end = offset, offset + len(audio) / SAMPLE_RATE
+        for event in self._guarded(audio, offset):
+            if isinstance(event, Segment):
+                if event.start - reached > _SKIP_SECONDS:
+                    yield from self._again(audio, offset, reached, event.start)
+                reached = event.end
+            yield event
+        if end - reached > _SKIP_SECONDS:
+            yield from self._again(audio, offset, reached, end)
+
+    def _guarded(self, audio: np.ndarray, offset: float) -> Iterator[TranscriptionEvent]:
+        guard = RepetitionGuard()
+        for event in self._decode(audio, offset, conditioned=True):
+            if not isinstance(event, Segment):
+                yield event
+                continue
+            yield from guard.push(event)
+            if guard.looping:
+                # Conditioned on its own looping text the decoder will not leave the loop.
+                restart = guard.held[0].start
+                logger.warning("Repetition loop from %.1fs: decoding it again", restart)
+                yield from self._again(audio, offset, restart, offset + len(audio) / SAMPLE_RATE)
+                return
+        yield from guard.flush()
+
+    def _again(self, audio: np.ndarray, offset: float, start: float, end: float):
+        """Segments for file seconds [start, end), each 30 s decoded on its own, without the
+        text before it; a loop even then is dropped and marked as not transcribed."""
+        first = int((start - offset) * SAMPLE_RATE)
+        piece = audio[first : int((end - offset) * SAMPLE_RATE)]
+        segments = self._decode(piece, offset + first / SAMPLE_RATE, conditioned=False)
+        yield from marking_loops(segments, _untranscribed)
+
+    def _decode(self, audio: np.ndarray, offset: float, *, conditioned: bool) -> Iterator:
+        """The segments of `audio`; announces the language on the first call."""
+        carried = self.carried_text if conditioned else ""
+        prompt = " ".join(p for p in (self.request.prompt, carried) if p) or None
         segments, info = self.model.transcribe(
             audio,
             language=self.language,
             task=self.request.task,
             beam_size=self.backend.beam_size,
             initial_prompt=prompt,
-            temperature=self.request.temperature or 0.0,
+            temperature=self.temperatures,
+            compression_ratio_threshold=_COMPRESSION_RATIO_THRESHOLD,
+            prompt_reset_on_temperature=_PROMPT_RESET_TEMPERATURE,
             # Log probabilities come out of the word alignment: asking for them aligns words.
             word_timestamps=self.request.word_timestamps or self.request.logprobs,
             vad_filter=True,
-            condition_on_previous_text=True,
+            condition_on_previous_text=conditioned,
         )
         if not self.announced:
             self.announced = True
             self.language = self.language or info.language
             probability = info.language_probability if self.request.language is None else 1.0
             yield LanguageDetected(info.language, float(probability), 0.0)
-        texts = []
         for seg in segments:
-            texts.append(seg.text)
             yield _segment(seg, offset)
-        self.carried_text = "".join(texts)[-_CARRIED_PROMPT_CHARS:].strip()
+
+
+def _temperatures(first: float) -> tuple[float, ...]:
+    """The fallback ladder from the requested temperature up to 1.0."""
+    steps = max(0, round((1.0 - first) / _TEMPERATURE_STEP))
+    return tuple(round(first + i * _TEMPERATURE_STEP, 2) for i in range(steps + 1))
+
+
+def _carried(segments: list[Segment]) -> str:
+    """The prompt for the next window: recent text the decoder was sure of, never a loop."""
+    healthy: list[str] = []
+    for seg in segments:
+        if seg.untranscribed or seg.temperature > _PROMPT_RESET_TEMPERATURE:
+            healthy = []  # as faster-whisper resets its own prompt within a window
+        else:
+            healthy.append(seg.text)
+    return "".join(healthy)[-_CARRIED_PROMPT_CHARS:].strip()
 
 
 def _quiet_cut(buffer: np.ndarray, size: int) -> int:
@@ -247,3 +323,7 @@ def _segment(seg, offset: float) -> Segment:
         temperature=float(seg.temperature or 0.0),
         tokens=tuple(seg.tokens),
     )
+
+
+def _untranscribed(start: float, end: float) -> Segment:
+    return Segment(start=start, end=end, text=UNTRANSCRIBED_TEXT, untranscribed=True)

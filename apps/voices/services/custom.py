@@ -22,7 +22,7 @@ from apps.engines.voice.match import Candidate, voice_match
 from apps.jobs.runner import JobRun
 from apps.jobs.services import job_enqueue, job_retry
 
-from .. import checks
+from .. import sample_checks
 from ..models import CustomVoice, VoiceConsent, VoiceSample, VoiceShare, voice_folder
 from . import cloning
 
@@ -240,8 +240,8 @@ def _check_samples(voice: CustomVoice, run: JobRun) -> list:
                 kind=ErrorKind.INVALID_INPUT,
             )
         audio.append(decode_all(path))
-        reports.append(checks.sample_check(audio[-1]))
-    reports, problems = checks.set_check(reports, [s.original_filename for s in samples])
+        reports.append(sample_checks.sample_check(audio[-1]))
+    reports, problems = sample_checks.set_check(reports, [s.original_filename for s in samples])
     for sample, report in zip(samples, reports, strict=True):
         VoiceSample.objects.filter(pk=sample.pk).update(
             duration=report.duration,

@@ -6,6 +6,8 @@ stretches of ~4 s against each other (the lowest pair counts); across recordings
 the others. Measured on ../shared/corpus: stretches of one clean recording score at least
 0.87-0.90, a noisy 1961 broadcast 0.78; recordings of meetings and dialogues 0.42-0.69. Whole
 recordings of one speaker score 0.93-0.94 against each other, different speakers 0.40-0.77.
+A recording that passes is then diarized (the speaker analysis's turns), which catches two
+people taking short turns that the ~4 s stretches average together.
 """
 
 from collections.abc import Sequence
@@ -91,7 +93,8 @@ def sample_check(audio: np.ndarray) -> SampleReport:
     if speech_seconds >= MIN_SPEECH_SECONDS:
         partials = partial_embeddings(speech)
         embedding = _normalised(partials.mean(axis=0))
-        checks.append(_one_speaker_check(partials))
+        check = _one_speaker_check(partials)
+        checks.append(_turns_check(audio, check) if check.level == Level.OK else check)
     return SampleReport(duration, speech_seconds, level, clipped, tuple(checks), embedding)
 
 
@@ -184,6 +187,29 @@ def _one_speaker_check(partials: np.ndarray) -> Check:
             f"one person scores above {SAME_SPEAKER_WITHIN:.2f}). Use recordings of one speaker.",
         )
     return Check("speaker", Level.OK, f"One speaker throughout (similarity ≥ {lowest:.2f}).")
+
+
+def _turns_check(audio: np.ndarray, passed: Check) -> Check:
+    """The speaker analysis's turns, on "auto": two people who take turns every few seconds can
+    pass the stretch comparison, as each ~4 s stretch then holds both voices. A second speaker
+    needs two seconds of its own (diarization's `min_speaker_seconds`); every single-speaker
+    recording of the corpus comes out as one."""
+    from apps.engines.analysis.diarization import diarize_audio
+    from apps.engines.analysis.embedding import default_embedder
+
+    timeline = diarize_audio(audio, embedder=default_embedder())
+    talk: dict[str, float] = {}
+    for turn in timeline.turns:
+        talk[turn.speaker] = talk.get(turn.speaker, 0.0) + turn.end - turn.start
+    if len(talk) < 2:
+        return passed
+    seconds = ", ".join(f"{t:.0f} s" for t in sorted(talk.values(), reverse=True))
+    return Check(
+        "speaker",
+        Level.ERROR,
+        f"This recording sounds like {len(talk)} different people taking turns ({seconds}). "
+        "Use recordings of one speaker.",
+    )
 
 
 def _across_check(reports: list[SampleReport], names: list[str]) -> list[SampleReport]:

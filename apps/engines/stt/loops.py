@@ -1,0 +1,92 @@
+"""Telling a decoder stuck in a repetition loop from audio that really repeats itself.
+
+Whisper conditioned on its own previous text can fall into a loop ("My voice is my passport.
+My phone is my passport. …") and stay there for minutes, each segment a near copy of the ones
+before, while the real speech of those minutes is lost. Real speech repeats too (four people
+saying the same sentence, a chorus, a refrain), but a few times, not dozens.
+"""
+
+import logging
+import re
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+
+logger = logging.getLogger(__name__)
+
+# A segment that brings at most this share of word pairs not seen in the recent text repeats it.
+_NOVEL_SHARE = 1 / 3
+# How many earlier segments "recent text" covers.
+_CONTEXT_SEGMENTS = 8
+# One sentence said again this many times within a stretch of repeats is a loop: real audio
+# repeats a sentence a few times (the corpus has four speakers saying it in turn), a stuck
+# decoder dozens of times.
+LOOP_REPEATS = 6
+
+
+def words(text: str) -> list[str]:
+    return re.sub(r"[^\w\s']", " ", text.lower()).split()
+
+
+def _pairs(text: str) -> set[tuple[str, ...]]:
+    w = words(text)
+    if len(w) < 2:
+        return {tuple(w)} if w else set()
+    return {tuple(w[i : i + 2]) for i in range(len(w) - 1)}
+
+
+@dataclass
+class RepetitionGuard:
+    """Holds back segments that only repeat recent text, until it is clear whether the audio
+    repeats itself (the segments are released) or the decoder is looping (`looping`).
+
+    Works on anything with `.text` (the engine's segments)."""
+
+    loop_repeats: int = LOOP_REPEATS
+    held: list = field(default_factory=list)
+    _recent: deque = field(default_factory=lambda: deque(maxlen=_CONTEXT_SEGMENTS))
+
+    def push(self, segment) -> list:
+        """Takes the next segment; returns those now known not to be part of a loop."""
+        pairs = _pairs(segment.text)
+        seen = set().union(*self._recent)
+        self._recent.append(pairs)
+        if pairs and len(pairs - seen) <= _NOVEL_SHARE * len(pairs):
+            self.held.append(segment)
+            return []
+        return self.flush() + [segment]
+
+    @property
+    def looping(self) -> bool:
+        counts = Counter(" ".join(words(s.text)) for s in self.held)
+        return bool(counts) and max(counts.values()) >= self.loop_repeats
+
+    def flush(self) -> list:
+        held, self.held = self.held, []
+        return held
+
+
+def marking_loops(segments: Iterable, mark: Callable[[float, float], object]) -> Iterator:
+    """`segments` with each loop replaced by one `mark(start, end)`. For a decoder that was given
+    no earlier text: a loop there cannot be decoded away, only marked."""
+    guard, loop = RepetitionGuard(), None
+    for segment in segments:
+        released = guard.push(segment)
+        if released and loop:  # the loop ended: the repeats held since belong to it
+            *repeats, segment = released
+            yield _marked(mark, loop, repeats)
+            loop, released = None, [segment]
+        yield from released
+        if guard.looping:  # one mark for the whole loop, however long it runs
+            held = guard.flush()
+            loop = (loop or held)[:1] + held[-1:]
+    if loop:
+        yield _marked(mark, loop, guard.flush())
+    else:
+        yield from guard.flush()
+
+
+def _marked(mark, loop: list, repeats: list):
+    first, last = loop[0], (repeats or loop)[-1]
+    logger.warning("Repetition loop from %.1fs to %.1fs: marked", first.start, last.end)
+    return mark(first.start, last.end)

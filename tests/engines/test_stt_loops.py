@@ -1,0 +1,179 @@
+"""Telling a decoder's repetition loop from audio that really repeats a sentence."""
+
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+from apps.engines.stt.base import Segment, TranscriptionRequest
+from apps.engines.stt.local import (
+    UNTRANSCRIBED_TEXT,
+    LocalWhisperBackend,
+    _carried,
+    _temperatures,
+    _WindowedRun,
+)
+from apps.engines.stt.loops import LOOP_REPEATS, RepetitionGuard, marking_loops
+from tests import media_factory
+
+
+@dataclass
+class Seg:
+    text: str
+
+
+def feed(texts):
+    guard, released = RepetitionGuard(), []
+    for text in texts:
+        released += [s.text for s in guard.push(Seg(text))]
+        if guard.looping:
+            return released, True
+    return released + [s.text for s in guard.flush()], False
+
+
+SPEECH = [
+    "And so my fellow Americans, ask not what your country can do for you.",
+    "The other two are located on the shore of the Yellow Sea.",
+    "Unless to be rather cold hearted and rather selfish is to be ill disposed.",
+    "Ladies and gentlemen, please fasten your seat belts.",
+]
+
+
+def test_it_passes_speech_that_does_not_repeat():
+    assert feed(SPEECH) == (SPEECH, False)
+
+
+def test_it_passes_a_sentence_the_audio_says_four_times():
+    said = SPEECH[:1] + ["My voice is my passport, verify me."] * 4 + SPEECH[1:]
+    assert feed(said) == (said, False)
+
+
+def test_it_passes_a_long_passage_said_four_times():
+    said = (SPEECH * 4) + ["Today only platforms one and three are used."]
+    assert feed(said) == (said, False)
+
+
+def test_it_stops_a_loop_of_one_sentence():
+    loop = ["My voice is my passport."] * 40
+    released, looping = feed(SPEECH[:2] + loop)
+    assert looping
+    assert released == SPEECH[:2] + loop[:1]
+
+
+def test_it_stops_a_loop_of_near_copies():
+    variants = [
+        "My passport is my passport.",
+        "My voice is my passport.",
+        "My phone is my passport.",
+    ]
+    released, looping = feed(SPEECH[:1] + variants * 10)
+    assert looping
+    assert len(released) <= 1 + len(variants)
+
+
+def test_it_holds_repeats_until_speech_moves_on():
+    guard = RepetitionGuard()
+    guard.push(Seg(SPEECH[0]))
+    assert guard.push(Seg(SPEECH[0])) == []
+    assert len(guard.held) == 1 and not guard.looping
+    assert [s.text for s in guard.push(Seg(SPEECH[1]))] == [SPEECH[0], SPEECH[1]]
+    assert guard.held == []
+
+
+def test_it_counts_repeats_up_to_its_limit():
+    released, looping = feed(["Thank you."] * LOOP_REPEATS)
+    assert not looping
+    released, looping = feed(["Thank you."] * (LOOP_REPEATS + 1))
+    assert looping
+
+
+def test_the_engine_decodes_with_whisper_s_fallback_ladder():
+    # One fixed temperature switches off the compression-ratio and log-prob fallbacks.
+    assert _temperatures(0.0) == (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    assert _temperatures(0.6) == (0.6, 0.8, 1.0)
+    assert _temperatures(1.0) == (1.0,)
+
+
+def test_the_next_window_is_prompted_only_with_text_decoded_with_confidence():
+    said = [
+        Segment(0, 1, " Ask not what your country can do for you."),
+        Segment(1, 2, " My passport is my passport.", temperature=0.8),
+        Segment(2, 3, " The other two are located on the shore."),
+    ]
+    assert _carried(said) == "The other two are located on the shore."
+    assert _carried(said[:2] + [Segment(3, 9, UNTRANSCRIBED_TEXT, untranscribed=True)]) == ""
+    assert _carried(said[:1]) == "Ask not what your country can do for you."
+
+
+class LoopingModel:
+    """Stands in for faster-whisper: conditioned on its own text it loops from 10 s on, as
+    tiny.en did on an hour of speech; decoded afresh it hears the speech (or loops anyway)."""
+
+    def __init__(self, *, loops_afresh=False):
+        self.loops_afresh = loops_afresh
+        self.calls = []
+
+    def transcribe(self, audio, *, condition_on_previous_text, **options):
+        seconds = len(audio) / 16_000
+        self.calls.append((condition_on_previous_text, round(seconds)))
+        looping = condition_on_previous_text or self.loops_afresh
+        segments = [
+            self._segment(t, "My voice is my passport." if looping and t >= 10 else f"Part {t}.")
+            for t in range(0, int(seconds), 2)
+        ]
+        return iter(segments), SimpleNamespace(language="en", language_probability=1.0)
+
+    @staticmethod
+    def _segment(start, text):
+        return SimpleNamespace(
+            start=start,
+            end=start + 1.5,
+            text=" " + text,
+            words=[],
+            avg_logprob=-0.2,
+            no_speech_prob=0.0,
+            compression_ratio=1.2,
+            temperature=0.0,
+            tokens=[],
+        )
+
+
+def transcribe_with(model, path):
+    backend = LocalWhisperBackend(alias="t", default_model="tiny.en")
+    request = TranscriptionRequest(audio_path=path)
+    events = list(_WindowedRun(backend, model, request, "en").events())
+    return [e for e in events if isinstance(e, Segment)]
+
+
+def test_the_engine_decodes_a_loop_again_without_conditioning(tmp_path):
+    model = LoopingModel()
+    segments = transcribe_with(model, media_factory.silence(tmp_path / "a.wav", 60))
+    texts = [s.text.strip() for s in segments]
+    assert texts.count("My voice is my passport.") == 1
+    # Decoded again from the first repeat (12 s) to the end, in the file's time.
+    assert model.calls == [(True, 60), (False, 48)]
+    assert segments[-1].start == 58 and not any(s.untranscribed for s in segments)
+    assert [s.start for s in segments] == sorted(s.start for s in segments)
+
+
+def test_the_engine_marks_a_loop_it_cannot_leave(tmp_path):
+    segments = transcribe_with(
+        LoopingModel(loops_afresh=True), media_factory.silence(tmp_path / "a.wav", 60)
+    )
+    marked = [s for s in segments if s.untranscribed]
+    # Decoded afresh from 12 s, it loops from 22 s: the first time is kept, the rest is one mark.
+    assert [(s.start, s.end, s.text) for s in marked] == [(24, 59.5, UNTRANSCRIBED_TEXT)]
+    assert sum(s.text.strip() == "My voice is my passport." for s in segments) <= LOOP_REPEATS
+
+
+@dataclass
+class Timed:
+    start: float
+    end: float
+    text: str
+
+
+def test_a_loop_and_the_repeats_after_it_become_one_mark():
+    loop = [Timed(10 + t, 11 + t, "My voice is my passport.") for t in range(12)]
+    after = Timed(30, 32, SPEECH[1])
+    out = list(marking_loops([Timed(0, 5, SPEECH[0])] + loop + [after], lambda a, b: (a, b)))
+    # The first time is kept: the audio says it at least once.
+    assert out == [Timed(0, 5, SPEECH[0]), loop[0], (11, 22), after]
