@@ -180,6 +180,7 @@ SPEECH_TO_TEXT = {
             "beam_size": env_int("VOICEPORTAL_BEAM_SIZE", 5),
             # Long files are decoded in windows of this many seconds, so memory stays flat.
             "window_seconds": env_float("VOICEPORTAL_WINDOW_SECONDS", 600.0),
+            "model_cache": str(VOICEPORTAL_MODEL_CACHE),
         },
     },
 }
@@ -191,6 +192,7 @@ STREAMING_SPEECH_TO_TEXT = {
         "OPTIONS": {
             "default_model": env_choice("VOICEPORTAL_LOCAL_MODEL", "base", {"base", "tiny.en"}),
             "partial_model": "tiny.en",
+            "model_cache": str(VOICEPORTAL_MODEL_CACHE),
             "device": env_str("VOICEPORTAL_DEVICE", "cpu"),
             "compute_type": env_str("VOICEPORTAL_COMPUTE_TYPE", "int8"),
             # Model workers shared by every live session of a web process; 0: one per core.

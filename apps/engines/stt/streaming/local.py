@@ -55,6 +55,7 @@ class LocalStreamingBackend(StreamingSpeechToTextBackend):
         max_utterance_seconds: float = 15.0,
         max_backlog_seconds: float = 30.0,
         short_context: bool = True,
+        model_cache: str = "",
         **options,
     ):
         super().__init__(alias=alias, **options)
@@ -69,6 +70,7 @@ class LocalStreamingBackend(StreamingSpeechToTextBackend):
         self.max_utterance_seconds = max_utterance_seconds
         self.max_backlog_seconds = max_backlog_seconds
         self.short_context = short_context
+        self.model_cache = model_cache  # where models shipped in parts are joined
 
     def models(self) -> list[ModelInfo]:
         names = [self.default_model] + [n for n in PACKAGED_MODELS if n != self.default_model]
@@ -92,7 +94,7 @@ class LocalStreamingBackend(StreamingSpeechToTextBackend):
         with _models_lock:
             if key not in _models:
                 try:
-                    path = str(model_path(name))
+                    path = str(model_path(name, cache=self.model_cache))
                 except ModelNotInstalled as exc:
                     raise ProviderError(str(exc), kind=ErrorKind.INTERNAL) from exc
                 _models[key] = model_class(
