@@ -9,6 +9,9 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from voiceportal.body_limits import BodyLimitMiddleware  # noqa: E402
+from voiceportal.daphne_guard import install_daphne_guard  # noqa: E402
+
 
 def _abort_responses_that_fail_midway() -> None:
     """Make daphne drop the connection when the application raises after the response started
@@ -39,13 +42,14 @@ def _abort_responses_that_fail_midway() -> None:
 
 
 _abort_responses_that_fail_midway()
+install_daphne_guard()
 
 # Each app with live features adds its routing.websocket_urlpatterns here.
 websocket_urlpatterns: list = []
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodyLimitMiddleware(django_asgi_app),
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),

@@ -131,6 +131,11 @@ STORAGES = {
 
 # Uploads: spooled to disk past 2.5 MB by Django; the portal's own handler enforces the cap.
 VOICEPORTAL_MAX_UPLOAD_BYTES = env_int("VOICEPORTAL_MAX_UPLOAD_BYTES", 2 * 1024**3)
+# Every other request body is at most this big; uploads need a signed-in user first. Both are
+# enforced while the bytes arrive (voiceportal/body_limits.py), before Django reads them.
+VOICEPORTAL_MAX_BODY_BYTES = env_int("VOICEPORTAL_MAX_BODY_BYTES", 1024 * 1024)
+# A request body that stops arriving for this long is answered with 408.
+VOICEPORTAL_BODY_IDLE_SECONDS = env_float("VOICEPORTAL_BODY_IDLE_SECONDS", 30.0)
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "uploads")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 FILE_UPLOAD_HANDLERS = [
