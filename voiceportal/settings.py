@@ -131,6 +131,8 @@ STORAGES = {
 
 # Uploads: spooled to disk past 2.5 MB by Django; the portal's own handler enforces the cap.
 VOICEPORTAL_MAX_UPLOAD_BYTES = env_int("VOICEPORTAL_MAX_UPLOAD_BYTES", 2 * 1024**3)
+# The longest recording a transcript is made of, read from the container before decoding.
+VOICEPORTAL_MAX_MEDIA_SECONDS = env_float("VOICEPORTAL_MAX_MEDIA_SECONDS", 12 * 3600.0)
 # Every other request body is at most this big; uploads need a signed-in user first. Both are
 # enforced while the bytes arrive (voiceportal/body_limits.py), before Django reads them.
 VOICEPORTAL_MAX_BODY_BYTES = env_int("VOICEPORTAL_MAX_BODY_BYTES", 1024 * 1024)

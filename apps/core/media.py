@@ -22,8 +22,12 @@ class MediaInfo:
     format_name: str
 
 
-def probe(path: Path) -> MediaInfo:
-    """Open the file, check it has a decodable audio stream, and read its duration."""
+def probe(path: Path, *, max_seconds: float | None = None) -> MediaInfo:
+    """Open the file, check it has a decodable audio stream, and read its duration.
+
+    The duration comes from the container, so a recording longer than `max_seconds` is refused
+    before anything past its first frame is decoded.
+    """
     if path.stat().st_size == 0:
         raise InvalidMedia("The file is empty.")
     try:
@@ -32,6 +36,8 @@ def probe(path: Path) -> MediaInfo:
             if audio is None:
                 raise InvalidMedia("The file has no audio track.")
             duration = _duration(container, audio)
+            if max_seconds is not None and duration > max_seconds:
+                raise InvalidMedia(too_long_message(max_seconds, duration))
             _decode_first_frame(container, audio)
             return MediaInfo(
                 duration=duration,
@@ -142,7 +148,28 @@ def _to_float(frame) -> np.ndarray:
     return frame.to_ndarray().reshape(-1).astype(np.float32) / 32768.0
 
 
-def decode_all(path: Path) -> np.ndarray:
-    """The whole file as mono float32 16 kHz; for short clips only."""
-    blocks = list(iter_pcm(path))
+def too_long_message(max_seconds: float, duration: float | None = None) -> str:
+    length = f"{_clock(duration)} long" if duration else "longer"
+    return f"The recording is {length}; at most {_clock(max_seconds)} is taken here."
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def decode_all(path: Path, *, max_seconds: float | None = None) -> np.ndarray:
+    """The whole file as mono float32 16 kHz; for short clips only.
+
+    Decoding stops as soon as it passes `max_seconds` (InvalidMedia): a container that hides
+    or understates its length cannot make a worker hold hours of audio.
+    """
+    limit = None if max_seconds is None else int(max_seconds * SAMPLE_RATE)
+    blocks, total = [], 0
+    for block in iter_pcm(path, block_seconds=10.0):
+        total += len(block)
+        if limit is not None and total > limit:
+            raise InvalidMedia(too_long_message(max_seconds))
+        blocks.append(block)
     return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
