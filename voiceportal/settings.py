@@ -104,6 +104,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Failed logins, sign-ups, reset mails and API-key failures (apps/core/throttle.py): counts are
+# forgotten this long after the last try; the wait between tries grows to at most this.
+VOICEPORTAL_THROTTLE_WINDOW_SECONDS = env_int("VOICEPORTAL_THROTTLE_WINDOW_SECONDS", 3600)
+VOICEPORTAL_THROTTLE_FIRST_SECONDS = env_float("VOICEPORTAL_THROTTLE_FIRST_SECONDS", 1.0)
+VOICEPORTAL_THROTTLE_MAX_SECONDS = env_int("VOICEPORTAL_THROTTLE_MAX_SECONDS", 900)
+# Password reset mails: printed to the console unless a mail server is configured.
+EMAIL_BACKEND = env_str(
+    "VOICEPORTAL_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = env_str("VOICEPORTAL_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("VOICEPORTAL_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("VOICEPORTAL_EMAIL_USER")
+EMAIL_HOST_PASSWORD = env_str("VOICEPORTAL_EMAIL_PASSWORD")
+EMAIL_USE_TLS = env_bool("VOICEPORTAL_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("VOICEPORTAL_EMAIL_FROM", "voiceportal@localhost")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "transcripts:list"
 LOGOUT_REDIRECT_URL = "login"
