@@ -28,6 +28,20 @@ DEBUG = env_bool("VOICEPORTAL_DEBUG", False)
 ALLOWED_HOSTS = env_list("VOICEPORTAL_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("VOICEPORTAL_CSRF_TRUSTED_ORIGINS", [])
 
+# Behind HTTPS (a reverse proxy that sets X-Forwarded-Proto): HSTS, redirect to https, cookies
+# only over https. `manage.py check --deploy` is clean with it (tests/test_deploy_settings.py).
+VOICEPORTAL_SECURE = env_bool("VOICEPORTAL_SECURE", False)
+if VOICEPORTAL_SECURE:
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain http
+    SECURE_HSTS_SECONDS = env_int("VOICEPORTAL_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("VOICEPORTAL_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("VOICEPORTAL_HSTS_PRELOAD", True)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    # Only where a proxy in front sets the header and strips it from clients.
+    if env_bool("VOICEPORTAL_BEHIND_PROXY", True):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
@@ -54,6 +68,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -63,6 +78,23 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+
+# No inline script anywhere (behaviour lives in static/js); inline style attributes stay (bars
+# and speaker colours), which is far less to give away.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "media-src": ["'self'", "blob:"],  # recordings played back before upload
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 ROOT_URLCONF = "voiceportal.urls"
 WSGI_APPLICATION = "voiceportal.wsgi.application"
