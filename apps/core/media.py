@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import av
@@ -52,6 +53,40 @@ def probe(path: Path, *, max_seconds: float | None = None) -> MediaInfo:
             "This file is not audio or video that can be decoded "
             "(supported: mp3, wav, m4a, aac, ogg, opus, flac, webm, mp4, mov and more)."
         ) from exc
+
+
+# What a stored upload is served as, by the container the probe found: never the type the
+# client claimed (a WAV sent as text/html with a page appended came back as that page).
+_SERVED_TYPES = {
+    "wav": "audio/wav",
+    "mp3": "audio/mpeg",
+    "flac": "audio/flac",
+    "ogg": "audio/ogg",
+    "aac": "audio/aac",
+    "aiff": "audio/aiff",
+    "matroska,webm": ("audio/webm", "video/webm"),
+    "mov,mp4,m4a,3gp,3g2,mj2": ("audio/mp4", "video/mp4"),
+}
+UNKNOWN_TYPE = "application/octet-stream"
+
+
+def served_type(path: Path) -> str:
+    """The Content-Type to serve a stored upload with: audio or video by its container, or
+    application/octet-stream."""
+    stat = path.stat()
+    return _served_type(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=512)  # keyed by mtime and size too: a replaced file is probed again
+def _served_type(path: str, mtime_ns: int, size: int) -> str:
+    try:
+        info = probe(Path(path))
+    except InvalidMedia:
+        return UNKNOWN_TYPE
+    served = _SERVED_TYPES.get(info.format_name, UNKNOWN_TYPE)
+    if isinstance(served, tuple):
+        return served[1] if info.has_video else served[0]
+    return served
 
 
 def _duration(container, stream) -> float:

@@ -13,6 +13,7 @@ from django_htmx.http import reswap, retarget
 
 from apps.core.htmx import redirect_after_post
 from apps.core.http import ranged_file_response
+from apps.core.media import served_type
 from apps.engines.errors import ProviderError
 from apps.jobs.progress import job_progress_response
 
@@ -192,7 +193,8 @@ def samples_add(request, pk):
 def sample_audio(request, pk, sample_pk):
     voice = selectors.custom_voice_get(owner=request.user, pk=pk)
     sample = get_object_or_404(VoiceSample, pk=sample_pk, voice=voice)
-    return ranged_file_response(request, Path(sample.file.path), content_type=sample.content_type)
+    path = Path(sample.file.path)
+    return ranged_file_response(request, path, content_type=served_type(path))
 
 
 @login_required

@@ -72,3 +72,13 @@ def test_decoding_stops_once_past_the_limit(corpus):
     with pytest.raises(InvalidMedia, match="longer; at most 0:05"):
         decode_all(corpus / "jfk.flac", max_seconds=5)
     assert len(decode_all(corpus / "jfk.flac", max_seconds=12)) == pytest.approx(176_000, abs=800)
+
+
+def test_a_stored_file_is_served_as_its_container_says(corpus, tmp_path):
+    from apps.core.media import served_type
+
+    assert served_type(corpus / "jfk.flac") == "audio/flac"
+    assert served_type(corpus / "multilingual.mp3") == "audio/mpeg"
+    page = tmp_path / "page.wav"
+    page.write_bytes(b"<html><script>alert(1)</script></html>")
+    assert served_type(page) == "application/octet-stream"
