@@ -57,3 +57,11 @@ def test_no_template_holds_script_the_policy_would_block():
         if INLINE.search(line)
     ]
     assert found == []
+
+
+def test_the_data_folder_and_database_are_for_the_portals_user_alone(tmp_path):
+    data = tmp_path / "data"
+    assert check_deploy(data, VOICEPORTAL_SECURE="true").returncode == 0
+    assert data.stat().st_mode & 0o777 == 0o700
+    assert (data / "db.sqlite3").stat().st_mode & 0o777 == 0o600
+    assert (data / "secret_key").stat().st_mode & 0o777 == 0o600

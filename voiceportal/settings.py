@@ -8,7 +8,18 @@ from voiceportal.env import env_bool, env_choice, env_float, env_int, env_list, 
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("VOICEPORTAL_DATA_DIR", str(BASE_DIR / "var"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# The database, the secret key and everyone's media live here: for the portal's user alone
+# (also tightened on an install made before this rule).
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+DATA_DIR.chmod(0o700)
+
+
+def _private_file(path: Path) -> str:
+    """Create `path` readable by the portal's user alone, before SQLite would create it with
+    the umask's (world-readable) mode; its -wal and -shm files take the same mode."""
+    path.touch(mode=0o600, exist_ok=True)
+    path.chmod(0o600)
+    return str(path)
 
 
 def _secret_key() -> str:
@@ -18,8 +29,8 @@ def _secret_key() -> str:
         return explicit
     key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
+        _private_file(key_file)
         key_file.write_text(get_random_secret_key())
-        key_file.chmod(0o600)
     return key_file.read_text().strip()
 
 
@@ -118,7 +129,9 @@ TEMPLATES = [
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": env_str("VOICEPORTAL_SQLITE_PATH", str(DATA_DIR / "db.sqlite3")),
+        "NAME": _private_file(
+            Path(env_str("VOICEPORTAL_SQLITE_PATH", str(DATA_DIR / "db.sqlite3")))
+        ),
         # Workers and the web process share the file: wait for locks rather than fail.
         "OPTIONS": {
             "timeout": 30,

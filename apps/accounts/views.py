@@ -71,6 +71,5 @@ def account_settings(request):
         "accounts/settings.html",
         {
             "api_keys": api_key_list(owner=request.user),
-            "new_key": request.session.pop("new_api_key", None),
         },
     )
