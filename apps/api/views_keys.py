@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -23,6 +24,7 @@ def api_key_new(request):
 @login_required
 @require_POST
 def api_key_revoke(request, key_id):
-    services.api_key_revoke(owner=request.user, key_id=key_id)
+    if not services.api_key_revoke(owner=request.user, key_id=key_id):
+        raise Http404("No such key.")  # another user's key: as if it did not exist
     messages.success(request, "The key was revoked.")
     return redirect("account_settings")

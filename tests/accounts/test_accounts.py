@@ -75,7 +75,8 @@ def test_it_shows_a_new_key_once_and_stores_only_its_hash(alice_client, alice):
 def test_it_revokes_only_the_owners_keys(alice_client, bob_client, alice):
     alice_client.post(reverse("api_key_new"), {"name": "laptop"})
     key = ApiKey.objects.get(owner=alice)
-    bob_client.post(reverse("api_key_revoke", args=[key.pk]))
+    answer = bob_client.post(reverse("api_key_revoke", args=[key.pk]), follow=True)
+    assert answer.status_code == 404 and b"was revoked" not in answer.content
     assert ApiKey.objects.get(pk=key.pk).is_active
     alice_client.post(reverse("api_key_revoke", args=[key.pk]))
     assert not ApiKey.objects.get(pk=key.pk).is_active

@@ -185,11 +185,13 @@ def sample_delete(*, sample: VoiceSample) -> None:
     sample.delete()
 
 
-def voice_share(*, voice: CustomVoice, username: str) -> VoiceShare:
-    """Let `username` see and speak with the voice (not edit, delete or hear the samples)."""
+def voice_share(*, voice: CustomVoice, username: str) -> VoiceShare | None:
+    """Let `username` see and speak with the voice (not edit, delete or hear the samples).
+
+    No such user gives None, not an error: the answer must not tell who has an account."""
     user = User.objects.filter(username__iexact=username.strip(), is_active=True).first()
     if user is None:
-        raise ValidationError({"username": f"There is no user called “{username.strip()}”."})
+        return None
     if user.pk == voice.owner_id:
         raise ValidationError({"username": "The voice is yours already."})
     share, _ = VoiceShare.objects.get_or_create(voice=voice, user=user)
