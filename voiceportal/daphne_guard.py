@@ -129,4 +129,7 @@ def _refuse(request, status: int, text: bytes) -> None:
     from twisted.internet import reactor
 
     reactor.callLater(5, transport.abortConnection)
-    logger.info("Refused a request body with %s (%s)", status, request.channel._path[:200])
+    logger.info(
+        "Refused a request body with %s after reading %d bytes of it (%s)",
+        status, request.vp_received, request.channel._path[:200].decode("latin-1"),
+    )  # fmt: skip
