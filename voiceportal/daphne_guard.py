@@ -41,6 +41,8 @@ def install_daphne_guard() -> None:
         )
         self.vp_cap = body_limits.upload_cap() if upload else body_limits.small_cap()
         if length is not None and length > self.vp_cap:
+            # No "100 Continue" after the refusal (twisted sends it once this returns).
+            self.requestHeaders.removeHeader(b"expect")
             return _refuse(self, 413, body_limits.too_large_body())
         got_length(self, length)
         _arm_idle_timer(self)

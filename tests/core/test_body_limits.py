@@ -59,7 +59,7 @@ def _wait_for(port: int, process) -> None:
     raise RuntimeError("daphne did not start")
 
 
-def _request(port, method, path, *, length=0, body=b"", headers="", timeout=5.0):
+def _request(port, method, path, *, length=0, body=b"", headers="", timeout=5.0, whole=False):
     """Send the head and `body` (maybe less than `length`), then read the answer's status."""
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
         head = (
@@ -71,6 +71,8 @@ def _request(port, method, path, *, length=0, body=b"", headers="", timeout=5.0)
         sender = threading.Thread(target=_send_quietly, args=(s, body), daemon=True)
         sender.start()
         answer = s.recv(65536)
+        while whole and (more := s.recv(65536)):  # until the server closes
+            answer += more
     return int(answer.split(b" ", 2)[1]), answer
 
 
@@ -97,6 +99,14 @@ def test_it_refuses_an_upload_over_the_cap_from_its_content_length(server, alice
         server, "POST", "/transcripts/new/", length=300 * MB, body=b"x" * 65536, headers=cookie
     )
     assert status == 413
+
+
+def test_a_client_waiting_for_100_continue_gets_the_refusal_alone(server):
+    expect = "Expect: 100-continue\r\n"
+    status, answer = _request(
+        server, "POST", "/account/login/", length=100 * MB, headers=expect, whole=True
+    )
+    assert status == 413 and b"100 Continue" not in answer
 
 
 def test_it_answers_a_lying_content_length_at_once(server):
