@@ -17,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 _STATUS = {413: b"413 Content Too Large", 408: b"408 Request Timeout"}
 _TIMEOUT_TEXT = b"The request body stopped arriving.\n"
+_SLOW_TEXT = b"The request body arrived too slowly.\n"
 
 
 def install_daphne_guard() -> None:
@@ -33,7 +34,8 @@ def install_daphne_guard() -> None:
     )
 
     def guarded_got_length(self, length):
-        self.vp_refused, self.vp_received, self.vp_timer = False, 0, None
+        self.vp_refused, self.vp_received = False, 0
+        self.vp_timer = self.vp_deadline = None
         path = self.channel._path.split(b"?")[0].decode("latin-1")
         cookie, authorization = _header(self, b"cookie"), _header(self, b"authorization")
         upload = body_limits.is_upload_route(path) and body_limits.has_credentials(
@@ -46,6 +48,7 @@ def install_daphne_guard() -> None:
             return _refuse(self, 413, body_limits.too_large_body())
         got_length(self, length)
         _arm_idle_timer(self)
+        _arm_deadline(self, upload)
         if upload and (length is None or length > body_limits.small_cap()):
             _check_signed_in(self, cookie, authorization)
 
@@ -84,10 +87,22 @@ def _arm_idle_timer(request) -> None:
     )
 
 
+def _arm_deadline(request, upload: bool) -> None:
+    """A whole body in so many seconds, however it trickles: a client sending a byte now and
+    then would hold the connection for good under the idle timer alone."""
+    from twisted.internet import reactor
+
+    seconds = (
+        settings.VOICEPORTAL_UPLOAD_BODY_SECONDS if upload else settings.VOICEPORTAL_BODY_SECONDS
+    )
+    request.vp_deadline = reactor.callLater(seconds, _refuse, request, 408, _SLOW_TEXT)
+
+
 def _cancel_timer(request) -> None:
-    timer = getattr(request, "vp_timer", None)
-    if timer is not None and timer.active():
-        timer.cancel()
+    for name in ("vp_timer", "vp_deadline"):
+        timer = getattr(request, name, None)
+        if timer is not None and timer.active():
+            timer.cancel()
 
 
 def _check_signed_in(request, cookie: str, authorization: str) -> None:

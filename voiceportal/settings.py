@@ -198,6 +198,9 @@ VOICEPORTAL_MAX_MEDIA_SECONDS = env_float("VOICEPORTAL_MAX_MEDIA_SECONDS", 12 * 
 VOICEPORTAL_MAX_BODY_BYTES = env_int("VOICEPORTAL_MAX_BODY_BYTES", 1024 * 1024)
 # A request body that stops arriving for this long is answered with 408.
 VOICEPORTAL_BODY_IDLE_SECONDS = env_float("VOICEPORTAL_BODY_IDLE_SECONDS", 30.0)
+# A whole body must arrive within this long (an upload within the second), however it trickles.
+VOICEPORTAL_BODY_SECONDS = env_float("VOICEPORTAL_BODY_SECONDS", 60.0)
+VOICEPORTAL_UPLOAD_BODY_SECONDS = env_float("VOICEPORTAL_UPLOAD_BODY_SECONDS", 3600.0)
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "uploads")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 FILE_UPLOAD_HANDLERS = [

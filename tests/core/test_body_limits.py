@@ -3,6 +3,7 @@ arrives, not after it was taken in full."""
 
 import contextlib
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -30,6 +31,7 @@ def server(tmp_path, settings):
         "VOICEPORTAL_MEDIA_ROOT": str(settings.MEDIA_ROOT),
         "VOICEPORTAL_MAX_UPLOAD_BYTES": str(5 * MB),
         "VOICEPORTAL_BODY_IDLE_SECONDS": "1",
+        "VOICEPORTAL_BODY_SECONDS": "3",
     }
     log = open(tmp_path / "daphne.log", "wb")  # noqa: SIM115
     process = subprocess.Popen(
@@ -171,3 +173,16 @@ def test_the_asgi_layer_counts_a_chunked_body():
     status, unread = _drive([], [b"x" * (MB // 2)] * 6)
     assert status == 413
     assert unread == 3
+
+
+def test_it_answers_408_to_a_body_that_trickles(server):
+    with socket.create_connection(("127.0.0.1", server), timeout=10) as s:
+        s.sendall(b"POST /account/login/ HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\n")
+        answer = b""
+        for _ in range(40):  # a byte every half second: never idle for long, never done
+            s.sendall(b"x")
+            readable, _, _ = select.select([s], [], [], 0.5)
+            if readable:
+                answer = s.recv(4096)
+                break
+    assert answer.startswith(b"HTTP/1.1 408")
