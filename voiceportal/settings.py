@@ -1,5 +1,6 @@
 """VoicePortal settings. Every knob is an environment variable, listed in .env.example."""
 
+from contextlib import suppress
 from pathlib import Path
 
 from django.core.management.utils import get_random_secret_key
@@ -11,14 +12,16 @@ DATA_DIR = Path(env_str("VOICEPORTAL_DATA_DIR", str(BASE_DIR / "var"))).resolve(
 # The database, the secret key and everyone's media live here: for the portal's user alone
 # (also tightened on an install made before this rule).
 DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
-DATA_DIR.chmod(0o700)
+with suppress(PermissionError):  # a mounted folder owned by someone else stays as it is
+    DATA_DIR.chmod(0o700)
 
 
 def _private_file(path: Path) -> str:
     """Create `path` readable by the portal's user alone, before SQLite would create it with
     the umask's (world-readable) mode; its -wal and -shm files take the same mode."""
     path.touch(mode=0o600, exist_ok=True)
-    path.chmod(0o600)
+    with suppress(PermissionError):
+        path.chmod(0o600)
     return str(path)
 
 
