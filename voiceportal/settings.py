@@ -19,6 +19,8 @@ with suppress(PermissionError):  # a mounted folder owned by someone else stays 
 def _private_file(path: Path) -> str:
     """Create `path` readable by the portal's user alone, before SQLite would create it with
     the umask's (world-readable) mode; its -wal and -shm files take the same mode."""
+    if str(path) == ":memory:":
+        return str(path)
     path.touch(mode=0o600, exist_ok=True)
     with suppress(PermissionError):
         path.chmod(0o600)
