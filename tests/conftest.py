@@ -54,3 +54,11 @@ def make_transcript(corpus):
         return services.transcript_create(owner=owner, upload=upload, options=opts)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Throttle counts live in the cache: each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()

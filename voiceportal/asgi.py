@@ -9,6 +9,9 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from voiceportal.body_limits import BodyLimitMiddleware  # noqa: E402
+from voiceportal.daphne_guard import install_daphne_guard  # noqa: E402
+
 
 def _abort_responses_that_fail_midway() -> None:
     """Make daphne drop the connection when the application raises after the response started
@@ -39,6 +42,7 @@ def _abort_responses_that_fail_midway() -> None:
 
 
 _abort_responses_that_fail_midway()
+install_daphne_guard()
 
 from apps.api.routing import websocket_urlpatterns as api_sockets  # noqa: E402
 from apps.live.routing import websocket_urlpatterns as browser_sockets  # noqa: E402
@@ -58,7 +62,7 @@ class _SocketsByPath:
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodyLimitMiddleware(django_asgi_app),
         "websocket": _SocketsByPath(
             URLRouter(api_sockets),
             AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(browser_sockets))),

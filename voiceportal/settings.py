@@ -1,5 +1,6 @@
 """VoicePortal settings. Every knob is an environment variable, listed in .env.example."""
 
+from contextlib import suppress
 from pathlib import Path
 
 from django.core.management.utils import get_random_secret_key
@@ -8,7 +9,22 @@ from voiceportal.env import env_bool, env_choice, env_float, env_int, env_list, 
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("VOICEPORTAL_DATA_DIR", str(BASE_DIR / "var"))).resolve()
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# The database, the secret key and everyone's media live here: for the portal's user alone
+# (also tightened on an install made before this rule).
+DATA_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
+with suppress(PermissionError):  # a mounted folder owned by someone else stays as it is
+    DATA_DIR.chmod(0o700)
+
+
+def _private_file(path: Path) -> str:
+    """Create `path` readable by the portal's user alone, before SQLite would create it with
+    the umask's (world-readable) mode; its -wal and -shm files take the same mode."""
+    if str(path) == ":memory:":
+        return str(path)
+    path.touch(mode=0o600, exist_ok=True)
+    with suppress(PermissionError):
+        path.chmod(0o600)
+    return str(path)
 
 
 def _secret_key() -> str:
@@ -18,8 +34,8 @@ def _secret_key() -> str:
         return explicit
     key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
+        _private_file(key_file)
         key_file.write_text(get_random_secret_key())
-        key_file.chmod(0o600)
     return key_file.read_text().strip()
 
 
@@ -27,6 +43,20 @@ SECRET_KEY = _secret_key()
 DEBUG = env_bool("VOICEPORTAL_DEBUG", False)
 ALLOWED_HOSTS = env_list("VOICEPORTAL_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("VOICEPORTAL_CSRF_TRUSTED_ORIGINS", [])
+
+# Behind HTTPS (a reverse proxy that sets X-Forwarded-Proto): HSTS, redirect to https, cookies
+# only over https. `manage.py check --deploy` is clean with it (tests/test_deploy_settings.py).
+VOICEPORTAL_SECURE = env_bool("VOICEPORTAL_SECURE", False)
+if VOICEPORTAL_SECURE:
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain http
+    SECURE_HSTS_SECONDS = env_int("VOICEPORTAL_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("VOICEPORTAL_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("VOICEPORTAL_HSTS_PRELOAD", True)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = True
+    # Only where a proxy in front sets the header and strips it from clients.
+    if env_bool("VOICEPORTAL_BEHIND_PROXY", True):
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 INSTALLED_APPS = [
     "daphne",
@@ -55,6 +85,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -64,6 +95,23 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
 ]
+
+# No inline script anywhere (behaviour lives in static/js); inline style attributes stay (bars
+# and speaker colours), which is far less to give away.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "media-src": ["'self'", "blob:"],  # recordings played back before upload
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 ROOT_URLCONF = "voiceportal.urls"
 WSGI_APPLICATION = "voiceportal.wsgi.application"
@@ -87,7 +135,9 @@ TEMPLATES = [
 DATABASES = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
-        "NAME": env_str("VOICEPORTAL_SQLITE_PATH", str(DATA_DIR / "db.sqlite3")),
+        "NAME": _private_file(
+            Path(env_str("VOICEPORTAL_SQLITE_PATH", str(DATA_DIR / "db.sqlite3")))
+        ),
         # Workers and the web process share the file: wait for locks rather than fail.
         "OPTIONS": {
             "timeout": 30,
@@ -105,6 +155,21 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Failed logins, sign-ups, reset mails and API-key failures (apps/core/throttle.py): counts are
+# forgotten this long after the last try; the wait between tries grows to at most this.
+VOICEPORTAL_THROTTLE_WINDOW_SECONDS = env_int("VOICEPORTAL_THROTTLE_WINDOW_SECONDS", 3600)
+VOICEPORTAL_THROTTLE_FIRST_SECONDS = env_float("VOICEPORTAL_THROTTLE_FIRST_SECONDS", 1.0)
+VOICEPORTAL_THROTTLE_MAX_SECONDS = env_int("VOICEPORTAL_THROTTLE_MAX_SECONDS", 900)
+# Password reset mails: printed to the console unless a mail server is configured.
+EMAIL_BACKEND = env_str(
+    "VOICEPORTAL_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = env_str("VOICEPORTAL_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("VOICEPORTAL_EMAIL_PORT", 25)
+EMAIL_HOST_USER = env_str("VOICEPORTAL_EMAIL_USER")
+EMAIL_HOST_PASSWORD = env_str("VOICEPORTAL_EMAIL_PASSWORD")
+EMAIL_USE_TLS = env_bool("VOICEPORTAL_EMAIL_TLS", False)
+DEFAULT_FROM_EMAIL = env_str("VOICEPORTAL_EMAIL_FROM", "voiceportal@localhost")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "transcripts:list"
 LOGOUT_REDIRECT_URL = "login"
@@ -132,6 +197,16 @@ STORAGES = {
 
 # Uploads: spooled to disk past 2.5 MB by Django; the portal's own handler enforces the cap.
 VOICEPORTAL_MAX_UPLOAD_BYTES = env_int("VOICEPORTAL_MAX_UPLOAD_BYTES", 2 * 1024**3)
+# The longest recording a transcript is made of, read from the container before decoding.
+VOICEPORTAL_MAX_MEDIA_SECONDS = env_float("VOICEPORTAL_MAX_MEDIA_SECONDS", 12 * 3600.0)
+# Every other request body is at most this big; uploads need a signed-in user first. Both are
+# enforced while the bytes arrive (voiceportal/body_limits.py), before Django reads them.
+VOICEPORTAL_MAX_BODY_BYTES = env_int("VOICEPORTAL_MAX_BODY_BYTES", 1024 * 1024)
+# A request body that stops arriving for this long is answered with 408.
+VOICEPORTAL_BODY_IDLE_SECONDS = env_float("VOICEPORTAL_BODY_IDLE_SECONDS", 30.0)
+# A whole body must arrive within this long (an upload within the second), however it trickles.
+VOICEPORTAL_BODY_SECONDS = env_float("VOICEPORTAL_BODY_SECONDS", 60.0)
+VOICEPORTAL_UPLOAD_BODY_SECONDS = env_float("VOICEPORTAL_UPLOAD_BODY_SECONDS", 3600.0)
 FILE_UPLOAD_TEMP_DIR = str(DATA_DIR / "uploads")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 FILE_UPLOAD_HANDLERS = [

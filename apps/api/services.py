@@ -26,8 +26,13 @@ def api_key_create(*, owner: User, name: str) -> tuple[ApiKey, str]:
     return key, raw
 
 
-def api_key_revoke(*, owner: User, key_id: int) -> None:
-    ApiKey.objects.filter(owner=owner, pk=key_id, revoked_at=None).update(revoked_at=timezone.now())
+def api_key_revoke(*, owner: User, key_id: int) -> bool:
+    """Revoke one of `owner`'s keys (again is harmless); False when they have no such key."""
+    keys = ApiKey.objects.filter(owner=owner, pk=key_id)
+    if not keys.exists():
+        return False
+    keys.filter(revoked_at=None).update(revoked_at=timezone.now())
+    return True
 
 
 def api_key_authenticate(raw_key: str) -> User | None:

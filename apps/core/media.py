@@ -2,6 +2,7 @@
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import av
@@ -22,8 +23,12 @@ class MediaInfo:
     format_name: str
 
 
-def probe(path: Path) -> MediaInfo:
-    """Open the file, check it has a decodable audio stream, and read its duration."""
+def probe(path: Path, *, max_seconds: float | None = None) -> MediaInfo:
+    """Open the file, check it has a decodable audio stream, and read its duration.
+
+    The duration comes from the container, so a recording longer than `max_seconds` is refused
+    before anything past its first frame is decoded.
+    """
     if path.stat().st_size == 0:
         raise InvalidMedia("The file is empty.")
     try:
@@ -32,6 +37,8 @@ def probe(path: Path) -> MediaInfo:
             if audio is None:
                 raise InvalidMedia("The file has no audio track.")
             duration = _duration(container, audio)
+            if max_seconds is not None and duration > max_seconds:
+                raise InvalidMedia(too_long_message(max_seconds, duration))
             _decode_first_frame(container, audio)
             return MediaInfo(
                 duration=duration,
@@ -46,6 +53,40 @@ def probe(path: Path) -> MediaInfo:
             "This file is not audio or video that can be decoded "
             "(supported: mp3, wav, m4a, aac, ogg, opus, flac, webm, mp4, mov and more)."
         ) from exc
+
+
+# What a stored upload is served as, by the container the probe found: never the type the
+# client claimed (a WAV sent as text/html with a page appended came back as that page).
+_SERVED_TYPES = {
+    "wav": "audio/wav",
+    "mp3": "audio/mpeg",
+    "flac": "audio/flac",
+    "ogg": "audio/ogg",
+    "aac": "audio/aac",
+    "aiff": "audio/aiff",
+    "matroska,webm": ("audio/webm", "video/webm"),
+    "mov,mp4,m4a,3gp,3g2,mj2": ("audio/mp4", "video/mp4"),
+}
+UNKNOWN_TYPE = "application/octet-stream"
+
+
+def served_type(path: Path) -> str:
+    """The Content-Type to serve a stored upload with: audio or video by its container, or
+    application/octet-stream."""
+    stat = path.stat()
+    return _served_type(str(path), stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=512)  # keyed by mtime and size too: a replaced file is probed again
+def _served_type(path: str, mtime_ns: int, size: int) -> str:
+    try:
+        info = probe(Path(path))
+    except InvalidMedia:
+        return UNKNOWN_TYPE
+    served = _SERVED_TYPES.get(info.format_name, UNKNOWN_TYPE)
+    if isinstance(served, tuple):
+        return served[1] if info.has_video else served[0]
+    return served
 
 
 def _duration(container, stream) -> float:
@@ -142,7 +183,28 @@ def _to_float(frame) -> np.ndarray:
     return frame.to_ndarray().reshape(-1).astype(np.float32) / 32768.0
 
 
-def decode_all(path: Path) -> np.ndarray:
-    """The whole file as mono float32 16 kHz; for short clips only."""
-    blocks = list(iter_pcm(path))
+def too_long_message(max_seconds: float, duration: float | None = None) -> str:
+    length = f"{_clock(duration)} long" if duration else "longer"
+    return f"The recording is {length}; at most {_clock(max_seconds)} is taken here."
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def decode_all(path: Path, *, max_seconds: float | None = None) -> np.ndarray:
+    """The whole file as mono float32 16 kHz; for short clips only.
+
+    Decoding stops as soon as it passes `max_seconds` (InvalidMedia): a container that hides
+    or understates its length cannot make a worker hold hours of audio.
+    """
+    limit = None if max_seconds is None else int(max_seconds * SAMPLE_RATE)
+    blocks, total = [], 0
+    for block in iter_pcm(path, block_seconds=10.0):
+        total += len(block)
+        if limit is not None and total > limit:
+            raise InvalidMedia(too_long_message(max_seconds))
+        blocks.append(block)
     return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)

@@ -4,6 +4,7 @@ reaper that finds jobs whose worker died."""
 import logging
 from datetime import timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
@@ -110,11 +111,12 @@ def _reap(model: type[Job], job: Job) -> bool:
         if row.update(status=JobStatus.QUEUED, worker_id=""):
             logger.warning("Re-queued %s %s: its worker %s stopped", model.job_kind(), job.pk,
                            job.worker_id)  # fmt: skip
+            _task_rows_fail(model.job_kind(), job.pk)  # before the new task row exists
             job_enqueue(model.objects.get(pk=job.pk))
             return True
         return False
     message = CRASHED_MESSAGE.format(n=job.attempts) if model.resumable else LOST_MESSAGE
-    return bool(
+    failed = bool(
         row.update(
             status=JobStatus.FAILED,
             error=message,
@@ -123,6 +125,31 @@ def _reap(model: type[Job], job: Job) -> bool:
             worker_id="",
             finished_at=timezone.now(),
         )
+    )
+    if failed:
+        _task_rows_fail(model.job_kind(), job.pk)
+    return failed
+
+
+def _task_rows_fail(kind: str, pk) -> int:
+    """Fail the database queue's row of a reaped job's task: its worker died with it, and
+    django_tasks_db would show it RUNNING for good. Other task backends keep no such row."""
+    if not apps.is_installed("django_tasks_db"):
+        return 0
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    from .tasks import run_job
+
+    running = DBTaskResult.objects.filter(
+        status=TaskResultStatus.RUNNING, task_path=run_job.module_path
+    ).only("pk", "args_kwargs")
+    ids = [r.pk for r in running if (r.args_kwargs or {}).get("args") == [kind, str(pk)]]
+    return DBTaskResult.objects.filter(pk__in=ids, status=TaskResultStatus.RUNNING).update(
+        status=TaskResultStatus.FAILED,
+        finished_at=timezone.now(),
+        exception_class_path="apps.jobs.services.WorkerLost",
+        traceback=f"{LOST_MESSAGE} (reaped with its job {kind}:{pk})",
     )
 
 

@@ -5,6 +5,7 @@ import shutil
 from dataclasses import asdict
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -59,7 +60,9 @@ def transcript_create(
     )
     transcript.media.save(original, upload, save=False)
     try:
-        info = probe(Path(transcript.media.path))
+        info = probe(
+            Path(transcript.media.path), max_seconds=settings.VOICEPORTAL_MAX_MEDIA_SECONDS
+        )
     except InvalidMedia as exc:
         _delete_media(transcript)
         raise ValidationError({"file": str(exc)}) from exc

@@ -15,6 +15,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from apps.core.htmx import redirect_after_post
 from apps.core.http import ranged_file_response
+from apps.core.media import served_type
 from apps.jobs.progress import job_progress_response
 
 from . import formats, hooks, selectors, services
@@ -158,6 +159,5 @@ def transcript_media(request, pk):
     transcript = selectors.transcript_get(owner=request.user, pk=pk)
     if not transcript.media:
         raise Http404("No media")
-    return ranged_file_response(
-        request, Path(transcript.media.path), content_type=transcript.media_content_type
-    )
+    path = Path(transcript.media.path)
+    return ranged_file_response(request, path, content_type=served_type(path))

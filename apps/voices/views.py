@@ -13,6 +13,8 @@ from django_htmx.http import reswap, retarget
 
 from apps.core.htmx import redirect_after_post
 from apps.core.http import ranged_file_response
+from apps.core.media import served_type
+from apps.core.throttle import Limit, throttle_fail, throttle_wait, too_many_tries
 from apps.engines.errors import ProviderError
 from apps.jobs.progress import job_progress_response
 
@@ -147,18 +149,27 @@ def voice_delete(request, pk):
     return redirect("voices:library")
 
 
+# Shares a user may make before each next one waits (doubling).
+SHARES_FREE = 20
+
+
 @login_required
 @require_POST
 def voice_share(request, pk):
     voice = selectors.custom_voice_get(owner=request.user, pk=pk)
+    limits = [Limit(f"share:user:{request.user.pk}", SHARES_FREE)]
+    if wait := throttle_wait(limits):
+        return too_many_tries(wait, text=f"Too many shares at once; try in {wait} seconds.")
+    throttle_fail(limits)  # every try: usernames are not guessed by the thousand
     form = ShareForm(request.POST)
     if form.is_valid():
+        username = form.cleaned_data["username"].strip()
         try:
-            share = services.voice_share(voice=voice, username=form.cleaned_data["username"])
+            services.voice_share(voice=voice, username=username)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
-        else:
-            messages.success(request, f"Shared with {share.user.get_username()}.")
+        else:  # the same words whether or not the account exists
+            messages.success(request, f"If “{username}” has an account here, they can use it now.")
     return _back_to(request, voice)
 
 
@@ -192,7 +203,8 @@ def samples_add(request, pk):
 def sample_audio(request, pk, sample_pk):
     voice = selectors.custom_voice_get(owner=request.user, pk=pk)
     sample = get_object_or_404(VoiceSample, pk=sample_pk, voice=voice)
-    return ranged_file_response(request, Path(sample.file.path), content_type=sample.content_type)
+    path = Path(sample.file.path)
+    return ranged_file_response(request, path, content_type=served_type(path))
 
 
 @login_required

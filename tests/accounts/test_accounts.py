@@ -1,5 +1,6 @@
 import pytest
 from django.contrib.auth.models import User
+from django.contrib.sessions.models import Session
 from django.core.management import call_command
 from django.urls import reverse
 
@@ -57,11 +58,15 @@ def test_it_changes_the_password(alice_client, alice):
 
 
 def test_it_shows_a_new_key_once_and_stores_only_its_hash(alice_client, alice):
-    alice_client.post(reverse("api_key_new"), {"name": "laptop"})
-    page = alice_client.get(reverse("account_settings")).content.decode()
+    answer = alice_client.post(reverse("api_key_new"), {"name": "laptop"})
+    assert answer.status_code == 200 and answer["Cache-Control"] == "no-store"
+    page = answer.content.decode()
     key = ApiKey.objects.get(owner=alice)
     raw = page.split('data-testid="new-key">')[1].split("<")[0]
     assert raw.startswith("vp-") and key.hashed_key != raw and raw not in key.hashed_key
+    # Not in the session store either, where it would wait until the page was shown.
+    stored = Session.objects.get(session_key=alice_client.session.session_key)
+    assert raw not in str(stored.get_decoded()) and raw not in stored.session_data
     assert api_key_authenticate(raw) == alice
     again = alice_client.get(reverse("account_settings")).content.decode()
     assert raw not in again and key.prefix in again
@@ -70,7 +75,8 @@ def test_it_shows_a_new_key_once_and_stores_only_its_hash(alice_client, alice):
 def test_it_revokes_only_the_owners_keys(alice_client, bob_client, alice):
     alice_client.post(reverse("api_key_new"), {"name": "laptop"})
     key = ApiKey.objects.get(owner=alice)
-    bob_client.post(reverse("api_key_revoke", args=[key.pk]))
+    answer = bob_client.post(reverse("api_key_revoke", args=[key.pk]), follow=True)
+    assert answer.status_code == 404 and b"was revoked" not in answer.content
     assert ApiKey.objects.get(pk=key.pk).is_active
     alice_client.post(reverse("api_key_revoke", args=[key.pk]))
     assert not ApiKey.objects.get(pk=key.pk).is_active

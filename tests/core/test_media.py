@@ -60,3 +60,25 @@ def test_it_yields_blocks_of_the_asked_size(corpus):
     blocks = list(iter_pcm(corpus / "jfk.flac", block_seconds=3.0))
     assert [len(b) for b in blocks[:-1]] == [48_000] * 3
     assert 0 < len(blocks[-1]) <= 48_000
+
+
+def test_it_refuses_a_recording_too_long_from_its_container(corpus):
+    with pytest.raises(InvalidMedia, match="0:11 long; at most 0:05"):
+        probe(corpus / "jfk.flac", max_seconds=5)
+    assert probe(corpus / "jfk.flac", max_seconds=12).duration == pytest.approx(11.0, abs=0.05)
+
+
+def test_decoding_stops_once_past_the_limit(corpus):
+    with pytest.raises(InvalidMedia, match="longer; at most 0:05"):
+        decode_all(corpus / "jfk.flac", max_seconds=5)
+    assert len(decode_all(corpus / "jfk.flac", max_seconds=12)) == pytest.approx(176_000, abs=800)
+
+
+def test_a_stored_file_is_served_as_its_container_says(corpus, tmp_path):
+    from apps.core.media import served_type
+
+    assert served_type(corpus / "jfk.flac") == "audio/flac"
+    assert served_type(corpus / "multilingual.mp3") == "audio/mpeg"
+    page = tmp_path / "page.wav"
+    page.write_bytes(b"<html><script>alert(1)</script></html>")
+    assert served_type(page) == "application/octet-stream"

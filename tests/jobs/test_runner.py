@@ -121,3 +121,27 @@ def test_a_long_engine_call_keeps_its_heartbeat_fresh_and_runs_once(
     t.refresh_from_db()
     assert reaped == [] and t.attempts == 1 and t.status == "cancelled"
     assert len(beats) >= 8  # fresh several times a second, also mid-segment
+
+
+@pytest.mark.parametrize("attempts", [1, 3])  # queued again; failed for good
+def test_the_task_row_of_a_reaped_job_is_not_left_running(
+    alice, make_transcript, settings, attempts
+):
+    from django_tasks import TaskResultStatus
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "speech"]}
+    }
+    t, other = make_transcript(alice), make_transcript(alice)
+    # What a worker killed mid-job leaves: its task row claimed, the job running under it.
+    DBTaskResult.objects.update(status=TaskResultStatus.RUNNING, started_at=timezone.now())
+    Transcript.objects.filter(pk=t.pk).update(
+        status="running", worker_id=_dead_worker(), attempts=attempts
+    )
+    assert jobs_reap() == [f"transcripts.transcript:{t.pk}"]
+    rows = {(r.args_kwargs["args"][1], r.status) for r in DBTaskResult.objects.all()}
+    expected = {(str(t.pk), "FAILED"), (str(other.pk), "RUNNING")}  # the other's worker lives
+    if attempts == 1:
+        expected.add((str(t.pk), "READY"))
+    assert rows == expected

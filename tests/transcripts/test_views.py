@@ -143,6 +143,22 @@ def test_it_serves_media_with_ranges(alice_client, alice, make_transcript, corpu
     assert alice_client.get(url, HTTP_RANGE=f"bytes={len(whole) + 5}-").status_code == 416
 
 
+def test_it_serves_media_as_its_container_says_not_as_the_client_claimed(
+    alice_client, alice, tmp_path
+):
+    from apps.transcripts import services
+    from apps.transcripts.options import options_validate
+
+    wav = media_factory.tone(tmp_path / "page.wav", 1.0)
+    page = wav.read_bytes() + b"<html><script>alert(document.cookie)</script></html>"
+    upload = SimpleUploadedFile("page.html", page, content_type="text/html")
+    options = options_validate(engine="fake", model="fake")
+    t = services.transcript_create(owner=alice, upload=upload, options=options)
+    response = alice_client.get(reverse("transcripts:media", args=[t.pk]))
+    assert response["Content-Type"] == "audio/wav"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
 def test_it_renames_and_deletes_with_the_media(alice_client, alice, make_transcript):
     from pathlib import Path
 

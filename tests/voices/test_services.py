@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 from socket import gethostname
 
+import numpy as np
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -24,7 +25,7 @@ from apps.voices.models import (
 )
 from apps.voices.selectors import voice_resolve
 from apps.voices.services import Consent, SampleUpload
-from tests.media_factory import silence
+from tests.media_factory import silence, write_wav
 
 from .conftest import CONSENT, upload, voice_files
 
@@ -92,6 +93,21 @@ def test_a_voice_needs_a_name_and_samples(alice):
     assert "samples" in error.value.message_dict
 
 
+def _six_minutes_of_silence(path: Path) -> Path:
+    # 8 kHz keeps the file small; the length is what counts.
+    return write_wav(path, np.zeros(6 * 60 * 8000, dtype=np.float32), rate=8000)
+
+
+def test_a_sample_over_five_minutes_is_refused_from_its_length(alice, tmp_path):
+    long = _six_minutes_of_silence(tmp_path / "long.wav")
+    samples = [SampleUpload(upload(long))]
+    with pytest.raises(ValidationError) as error:
+        services.voice_create(owner=alice, name="V", samples=samples, consent=CONSENT)
+    (message,) = error.value.message_dict["samples"]
+    assert message.startswith("long.wav:") and "6:00 long; at most 5:00" in message
+    assert not CustomVoice.objects.exists() and not VoiceSample.objects.exists()
+
+
 # --- The build -----------------------------------------------------------------------------------
 
 
@@ -107,6 +123,15 @@ def test_the_build_checks_each_sample_and_makes_the_match(alice, make_voice, qui
         assert sample.passed and sample.speech_seconds > 7 and sample.level_db > -30
         assert {c["level"] for c in sample.checks} == {"ok"}
     assert VoicePreview.objects.get(key=voice.public_id).status == "queued"
+
+
+def test_a_sample_too_long_fails_the_build_before_decoding(alice, make_voice, tmp_path):
+    voice = make_voice(alice)
+    sample = voice.samples.first()  # stored before the rule, or changed on disk since
+    _six_minutes_of_silence(Path(sample.file.path))
+    voice = build(voice)
+    assert voice.status == "failed" and voice.error_kind == "invalid_input"
+    assert f"{sample.original_filename}: The recording is 6:00 long" in voice.error
 
 
 def test_bad_samples_stop_the_build_with_feedback_per_sample(alice, corpus, tmp_path, quick_match):
@@ -204,8 +229,7 @@ def test_no_clone_is_made_without_cloning_configured(alice, make_voice, quick_ma
 
 def test_sharing_needs_an_existing_other_user(alice, bob, ready_voice):
     voice = ready_voice(alice)
-    with pytest.raises(ValidationError):
-        services.voice_share(voice=voice, username="nobody")
+    assert services.voice_share(voice=voice, username="nobody") is None
     with pytest.raises(ValidationError):
         services.voice_share(voice=voice, username="alice")
     services.voice_share(voice=voice, username="BOB")

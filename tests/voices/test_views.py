@@ -286,6 +286,22 @@ def test_a_shared_voice_can_be_seen_and_used_but_not_changed(
     assert CustomVoice.objects.filter(pk=voice.pk).exists()
 
 
+def test_the_share_form_does_not_tell_who_has_an_account(alice_client, bob, alice, ready_voice):
+    voice = ready_voice(alice)
+    url = reverse("voices:share", args=[voice.pk])
+
+    def said(username: str) -> list[str]:
+        answer = alice_client.post(url, {"username": username}, follow=True)
+        return [str(m).replace(username, "NAME") for m in answer.context["messages"]]
+
+    assert (
+        said("bob")
+        == said("nobody-here")
+        == ["If “NAME” has an account here, they can use it now."]
+    )
+    assert list(VoiceShare.objects.values_list("user__username", flat=True)) == ["bob"]
+
+
 def test_sample_audio_is_served_to_the_owner(alice_client, alice, ready_voice):
     voice = ready_voice(alice)
     url = reverse("voices:sample_audio", args=[voice.pk, voice.samples.get().pk])

@@ -30,6 +30,8 @@ logger = logging.getLogger(__name__)
 Status = CustomVoice.Status
 
 MAX_SAMPLES = 25
+# Over all samples of a voice (the checks' rule); also the most one sample may be.
+MAX_SECONDS = sample_checks.MAX_TOTAL_SECONDS
 
 _SPEAKER = "{speaker}"
 CONSENT_STATEMENTS = {
@@ -152,9 +154,13 @@ def _store_samples(
         sample.file.save(original, upload.file, save=False)
         stored.append(sample)
         try:
-            sample.duration = probe(Path(sample.file.path)).duration
+            # Refused from the container's duration, before any decoding.
+            sample.duration = probe(Path(sample.file.path), max_seconds=MAX_SECONDS).duration
         except InvalidMedia as exc:
             errors.append(f"{original}: {exc}")
+    total = sum(s.duration for s in stored) + sum(voice.samples.values_list("duration", flat=True))
+    if not errors and total > MAX_SECONDS:
+        errors.append(_too_much_message(total))
     if errors:
         for sample in stored:
             sample.file.delete(save=False)
@@ -179,11 +185,13 @@ def sample_delete(*, sample: VoiceSample) -> None:
     sample.delete()
 
 
-def voice_share(*, voice: CustomVoice, username: str) -> VoiceShare:
-    """Let `username` see and speak with the voice (not edit, delete or hear the samples)."""
+def voice_share(*, voice: CustomVoice, username: str) -> VoiceShare | None:
+    """Let `username` see and speak with the voice (not edit, delete or hear the samples).
+
+    No such user gives None, not an error: the answer must not tell who has an account."""
     user = User.objects.filter(username__iexact=username.strip(), is_active=True).first()
     if user is None:
-        raise ValidationError({"username": f"There is no user called “{username.strip()}”."})
+        return None
     if user.pk == voice.owner_id:
         raise ValidationError({"username": "The voice is yours already."})
     share, _ = VoiceShare.objects.get_or_create(voice=voice, user=user)
@@ -230,16 +238,20 @@ def voice_build_execute(*, voice: CustomVoice, run: JobRun) -> None:
 def _check_samples(voice: CustomVoice, run: JobRun) -> list:
     """Run the checks, store each sample's results; the decoded audio when all pass."""
     samples = list(voice.samples.all())
-    audio, reports = [], []
-    for n, sample in enumerate(samples):
+    paths = _sample_paths(samples)
+    audio, reports, left = [], [], MAX_SECONDS
+    # One sample decoded at a time, each stopped at what the set may still hold: the total is
+    # bounded before decoding, whatever the files claim.
+    for n, (sample, path) in enumerate(zip(samples, paths, strict=True)):
         run.progress(n)
-        path = Path(sample.file.path)
-        if not path.is_file():
+        try:
+            audio.append(decode_all(path, max_seconds=left))
+        except InvalidMedia as exc:
             raise ProviderError(
-                f"The sample {sample.original_filename} is missing from storage.",
+                f"{sample.original_filename}: {exc} {_too_much_message(None)}",
                 kind=ErrorKind.INVALID_INPUT,
-            )
-        audio.append(decode_all(path))
+            ) from exc
+        left -= len(audio[-1]) / sample_checks.SAMPLE_RATE
         reports.append(sample_checks.sample_check(audio[-1]))
     reports, problems = sample_checks.set_check(reports, [s.original_filename for s in samples])
     for sample, report in zip(samples, reports, strict=True):
@@ -261,6 +273,33 @@ def _check_samples(voice: CustomVoice, run: JobRun) -> list:
     if problems:
         raise ProviderError(" ".join(problems), kind=ErrorKind.INVALID_INPUT)
     return audio
+
+
+def _sample_paths(samples: list[VoiceSample]) -> list[Path]:
+    """The files, each probed before any is decoded: a set too long fails here, at once."""
+    paths, total = [], 0.0
+    for sample in samples:
+        path = Path(sample.file.path)
+        if not path.is_file():
+            raise ProviderError(
+                f"The sample {sample.original_filename} is missing from storage.",
+                kind=ErrorKind.INVALID_INPUT,
+            )
+        try:
+            total += probe(path, max_seconds=MAX_SECONDS).duration
+        except InvalidMedia as exc:
+            raise ProviderError(
+                f"{sample.original_filename}: {exc}", kind=ErrorKind.INVALID_INPUT
+            ) from exc
+        paths.append(path)
+    if total > MAX_SECONDS:
+        raise ProviderError(_too_much_message(total), kind=ErrorKind.INVALID_INPUT)
+    return paths
+
+
+def _too_much_message(total: float | None) -> str:
+    held = f"The samples add up to {total / 60:.1f} minutes; k" if total else "K"
+    return f"{held}eep them under {MAX_SECONDS / 60:g} minutes in all (remove some)."
 
 
 def match_candidates() -> list[Candidate]:
