@@ -36,13 +36,20 @@ def browser():
         browser.close()
 
 
+def page_open(browser, live_server, *, width: int = 1200, height: int = 900):
+    """A page in a fresh context of the given window size; close it with page.context.close()."""
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": width, "height": height}
+    )
+    context.set_default_timeout(15_000)
+    return context.new_page()
+
+
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1200, "height": 900})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
+    page = page_open(browser, live_server)
     yield page
-    context.close()
+    page.context.close()
 
 
 def log_in(page, live_server, user) -> None:

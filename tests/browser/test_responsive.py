@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, page_open
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -34,9 +34,7 @@ def pages(transcript) -> dict[str, str]:
 @pytest.mark.parametrize("width", WIDTHS)
 def test_no_page_is_wider_than_the_window(browser, live_server, alice, make_transcript, width):
     transcript = make_transcript(alice)
-    context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 800})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
+    page = page_open(browser, live_server, width=width, height=800)
     log_in(page, live_server, alice)
     SCREENSHOTS.mkdir(exist_ok=True)
     wide = {}
@@ -48,14 +46,13 @@ def test_no_page_is_wider_than_the_window(browser, live_server, alice, make_tran
             if overflow := page.evaluate(OVERFLOW):
                 wide[name] = overflow
     finally:
-        context.close()
+        page.context.close()
     assert wide == {}
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_log_out_is_in_reach(browser, live_server, alice, width):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 800})
-    page = context.new_page()
+    page = page_open(browser, live_server, width=width, height=800)
     log_in(page, live_server, alice)
     try:
         page.goto("/transcripts/")
@@ -72,4 +69,4 @@ def test_log_out_is_in_reach(browser, live_server, alice, width):
         log_out.click()
         expect(page.get_by_role("link", name="Log in")).to_be_visible()
     finally:
-        context.close()
+        page.context.close()
