@@ -92,5 +92,12 @@ def transcript_progress(transcript: Transcript) -> JobProgress:
     )
 
 
+def transcript_segments_poll_url(transcript: Transcript) -> str:
+    """Where the page fetches the segments saved so far while the job runs; empty otherwise."""
+    if transcript.status not in (Transcript.Status.QUEUED, Transcript.Status.RUNNING):
+        return ""
+    return reverse("transcripts:detail", args=[transcript.pk]) + "?part=segments"
+
+
 def transcript_words_count(transcript: Transcript) -> int:
     return sum(len(words) for words in transcript.segments.values_list("words", flat=True))

@@ -73,9 +73,12 @@ def transcript_detail(request, pk):
     context = {
         "transcript": transcript,
         "segments": transcript.segments.all(),
+        "segments_poll_url": selectors.transcript_segments_poll_url(transcript),
         "progress": selectors.transcript_progress(transcript),
         "rename_form": RenameForm(initial={"title": transcript.title}),
     }
+    if request.htmx and request.GET.get("part") == "segments":
+        return render(request, "transcripts/detail.html#segments", context)
     for extend in hooks.page_context:  # the analyses' panels
         context |= extend(transcript)
     return render(request, "transcripts/detail.html", context)

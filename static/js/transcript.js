@@ -4,8 +4,14 @@
   const player = document.getElementById("player");
   const container = document.getElementById("transcript");
   if (!player) return;
-  const words = container ? Array.from(container.querySelectorAll(".w")) : [];
-  const starts = words.map((w) => parseFloat(w.dataset.start));
+  let words = [], starts = [];
+  const index = () => {
+    words = container ? Array.from(container.querySelectorAll(".w")) : [];
+    starts = words.map((w) => parseFloat(w.dataset.start));
+  };
+  index();
+  // While the job runs, segments arrive by polling: follow-along covers them too.
+  document.body.addEventListener("htmx:afterSwap", (event) => { if (container?.contains(event.detail.elt)) index(); });
   const chapters = Array.from(document.querySelectorAll(".chapters li"));
   let current = null;
 

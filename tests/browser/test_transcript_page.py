@@ -1,8 +1,11 @@
 """A real Chromium on the transcript page: the transcript first, the player bar in reach while
 reading, its buttons and keyboard shortcuts. Skipped where Chromium is not installed."""
 
+import re
+
 import pytest
 
+from apps.transcripts.models import Transcript
 from tests.browser.conftest import log_in, page_open
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -73,3 +76,21 @@ def test_the_keyboard_drives_the_player(page, live_server, alice, make_transcrip
     page.keyboard.type("l")
     expect(page.locator("#find")).to_have_value("l")
     assert page.evaluate(TIME) == before
+
+
+def test_segments_appear_while_the_job_runs(page, live_server, alice, make_transcript):
+    transcript = make_transcript(alice)
+    segments = list(transcript.segments.order_by("index"))
+    # As if the worker had decoded the first two segments and were still at it.
+    transcript.segments.filter(index__gte=2).delete()
+    Transcript.objects.filter(pk=transcript.pk).update(status="running", progress_done=4)
+    log_in(page, live_server, alice)
+    page.goto(transcript.get_absolute_url())
+    expect(page.locator("#transcript .segment")).to_have_count(2)
+
+    for segment in segments[2:4]:  # the worker saves two more
+        segment.save(force_insert=True)
+    expect(page.locator("#transcript .segment")).to_have_count(4)
+    # Follow-along reaches the new words too.
+    page.locator("#transcript .w").last.click()
+    expect(page.locator("#transcript .w").last).to_have_class(re.compile(r"\bcurrent\b"))

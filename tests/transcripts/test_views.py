@@ -174,6 +174,36 @@ def test_it_shows_progress_while_running(alice_client, alice, make_transcript):
     assert response.status_code == 200 and 'value="50"' in html and "0:05 of 0:11" in html
 
 
+def test_it_shows_a_moving_bar_until_the_first_position(alice_client, alice, make_transcript):
+    t = make_transcript(alice)
+    Transcript.objects.filter(pk=t.pk).update(status="running", progress_done=0)
+    response = alice_client.get(
+        reverse("transcripts:progress", args=[t.pk]), HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and "Working…" in html and 'value="0"' not in html
+
+
+def test_it_sends_the_segments_saved_so_far_while_running(alice_client, alice, make_transcript):
+    t = make_transcript(alice)
+    Transcript.objects.filter(pk=t.pk).update(status="running")
+    url = reverse("transcripts:detail", args=[t.pk]) + "?part=segments"
+    response = alice_client.get(url, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.strip().startswith('<div id="segments"') and 'hx-trigger="every 2s"' in html
+    assert html.count('class="segment') == 6 and "<header" not in html
+
+
+def test_it_stops_fetching_segments_once_done(alice_client, alice, make_transcript):
+    t = make_transcript(alice)
+    response = alice_client.get(
+        reverse("transcripts:detail", args=[t.pk]) + "?part=segments", HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert html.count('class="segment') == 6 and "hx-get" not in html
+
+
 @pytest.mark.parametrize(
     "name,method",
     [
