@@ -1,11 +1,12 @@
 """Every page in a phone's width (390 px) and a laptop's (1280 px): nothing wider than the
-window, the navigation reachable, a screenshot of each. Skipped where Chromium is not installed."""
+window, no serious accessibility violation (axe-core), the navigation reachable, a screenshot
+of each. Skipped where Chromium is not installed."""
 
 from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import log_in, page_open
+from tests.browser.conftest import axe_violations, log_in, page_open
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -32,12 +33,12 @@ def pages(transcript) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_no_page_is_wider_than_the_window(browser, live_server, alice, make_transcript, width):
+def test_every_page_fits_the_window_and_passes_axe(browser, live_server, alice, make_transcript, width):
     transcript = make_transcript(alice)
     page = page_open(browser, live_server, width=width, height=800)
     log_in(page, live_server, alice)
     SCREENSHOTS.mkdir(exist_ok=True)
-    wide = {}
+    wide, inaccessible = {}, {}
     try:
         for name, url in pages(transcript).items():
             page.goto(url)
@@ -45,9 +46,12 @@ def test_no_page_is_wider_than_the_window(browser, live_server, alice, make_tran
             page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
             if overflow := page.evaluate(OVERFLOW):
                 wide[name] = overflow
+            if found := axe_violations(page):
+                inaccessible[name] = found
     finally:
         page.context.close()
     assert wide == {}
+    assert inaccessible == {}, inaccessible
 
 
 @pytest.mark.parametrize("width", WIDTHS)
