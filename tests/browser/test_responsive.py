@@ -33,7 +33,7 @@ def pages(transcript) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_every_page_fits_the_window_and_passes_axe(browser, live_server, alice, make_transcript, width):
+def test_every_page_fits_and_passes_axe(browser, live_server, alice, make_transcript, width):
     transcript = make_transcript(alice)
     page = page_open(browser, live_server, width=width, height=800)
     log_in(page, live_server, alice)
