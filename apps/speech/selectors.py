@@ -88,6 +88,19 @@ def studio_voice_find(groups: list[VoiceGroup], voice_id: str) -> StudioVoice | 
     return next((v for g in groups for v in g.voices if v.option.id == voice_id), None)
 
 
+def generation_form_initial(generation: Generation) -> dict:
+    """The studio's fields as they were for this generation, so a reload keeps text and voice."""
+    g = generation
+    return {
+        "text": g.text,
+        "voice": g.voice_id,
+        "language": g.language,
+        "speed": g.speed,
+        "format": g.format,
+        "instructions": g.instructions,
+    }
+
+
 def generation_progress(generation: Generation) -> JobProgress:
     """The synthesis's progress by sentence, for the one progress partial."""
     g = generation

@@ -24,6 +24,11 @@
     toggle.setAttribute("aria-pressed", String(!player.paused));
   };
 
+  // One sound at a time: the recording pauses while "read aloud" plays, and the other way round.
+  document.addEventListener("play", (event) => {
+    document.querySelectorAll("audio, video").forEach((media) => { if (media !== event.target) media.pause(); });
+  }, true);
+
   toggle.addEventListener("click", playPause);
   document.querySelectorAll("[data-skip]").forEach((b) => b.addEventListener("click", () => skip(parseFloat(b.dataset.skip))));
   speed.addEventListener("change", () => setRate(parseFloat(speed.value)));

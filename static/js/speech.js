@@ -29,6 +29,16 @@
     }
   }
 
+  // Over the limit the text is kept whole and the counter says how much to cut.
+  function countText(textarea) {
+    const max = Number(textarea.dataset.max), length = textarea.value.length;
+    $("#text-count").textContent = length;
+    const over = length > max ? length - max : 0;
+    $("#text-over").textContent = over ? ` · ${over} too many: shorten the text or split it` : "";
+    textarea.setAttribute("aria-invalid", String(Boolean(over)));
+    $("#generate").disabled = Boolean(over);
+  }
+
   function playInHistory(url) {
     const player = $("#history-player");
     const main = $("#speech-player");
@@ -40,7 +50,7 @@
 
   document.addEventListener("input", (event) => {
     const el = event.target;
-    if (el.id === "id_text") $("#text-count").textContent = el.value.length;
+    if (el.id === "id_text") countText(el);
     else if (el.id === "id_speed") $("#speed-value").textContent = `${Number(el.value).toFixed(2)}×`;
     else if (el.id === "voice-filter") filterVoices(el.value);
   });

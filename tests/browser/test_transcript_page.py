@@ -94,3 +94,15 @@ def test_segments_appear_while_the_job_runs(page, live_server, alice, make_trans
     # Follow-along reaches the new words too.
     page.locator("#transcript .w").last.click()
     expect(page.locator("#transcript .w").last).to_have_class(re.compile(r"\bcurrent\b"))
+
+
+@pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume")
+def test_read_aloud_plays_on_the_transcript_page(page, live_server, alice, make_transcript):
+    transcript = make_transcript(alice)
+    log_in(page, live_server, alice)
+    page.goto(transcript.get_absolute_url())
+    page.get_by_role("button", name="Read aloud").click()
+    expect(page.locator("#read-aloud-player")).to_be_visible()
+    expect(page.locator("#read-aloud")).to_contain_text("Done")
+    assert page.url.endswith(transcript.get_absolute_url())  # still reading the transcript
+    expect(page.locator("#transcript .segment").first).to_be_visible()

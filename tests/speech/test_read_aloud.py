@@ -73,3 +73,27 @@ def test_it_hides_alices_transcript_from_bob(bob_client, transcript, fake_tts):
         reverse("speech:read_aloud", args=[transcript.pk]), {"voice": "fake:low"}
     )
     assert response.status_code == 404 and not Generation.objects.exists()
+
+
+def test_it_plays_in_place_on_the_transcript_page(alice_client, alice, transcript, fake_tts):
+    response = alice_client.post(
+        reverse("speech:read_aloud", args=[transcript.pk]),
+        {"voice": "fake:low", "what": "transcript"},
+        HTTP_HX_REQUEST="true",
+    )
+    generation = Generation.objects.get(owner=alice)
+    html = response.content.decode()
+    assert response.status_code == 200 and "speech:history" in response["HX-Trigger"]
+    assert 'id="read-aloud"' in html and "{#" not in html
+    assert f'src="{generation.stream_url}"' in html and "<html" not in html
+
+
+def test_it_says_in_place_why_it_cannot_read(alice_client, alice, transcript, fake_tts):
+    response = alice_client.post(
+        reverse("speech:read_aloud", args=[transcript.pk]),
+        {"voice": "no:such-voice", "what": "transcript"},
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and 'role="alert"' in html
+    assert not Generation.objects.exists()
