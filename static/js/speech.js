@@ -39,6 +39,17 @@
     $("#generate").disabled = Boolean(over);
   }
 
+  // The chosen voice is shown in its scrolling list, not left below the fold (the list only
+  // scrolls: the page stays where it is).
+  function showSelectedVoice() {
+    const voice = selectedVoice(), list = $(".voice-list");
+    if (!voice || !list) return;
+    const top = voice.offsetTop - list.offsetTop;
+    if (top < list.scrollTop || top + voice.offsetHeight > list.scrollTop + list.clientHeight) {
+      list.scrollTop = top - list.clientHeight / 3;
+    }
+  }
+
   function playInHistory(url) {
     const player = $("#history-player");
     const main = $("#speech-player");
@@ -74,5 +85,7 @@
     }
     const filter = $("#voice-filter");
     if (filter && filter.value) filterVoices(filter.value);
+    showSelectedVoice();
   });
+  showSelectedVoice();
 })();
