@@ -48,4 +48,20 @@
     const form = event.detail.elt;
     if (form.tagName === "FORM" && !form.closest("[hx-disabled-elt]")) busy(form, false);
   });
+
+  // Copy buttons (a new API key): the text of the element they name, with a word that it worked.
+  document.querySelectorAll("[data-copy]").forEach((button) => {
+    button.hidden = false;
+    button.addEventListener("click", async () => {
+      const text = document.getElementById(button.dataset.copy).textContent.trim();
+      const said = document.querySelector(`[data-copied="${button.dataset.copy}"]`);
+      try {
+        await navigator.clipboard.writeText(text);
+        said.textContent = "Copied.";
+      } catch {
+        window.getSelection().selectAllChildren(document.getElementById(button.dataset.copy));
+        said.textContent = "Selected: press Ctrl+C (⌘C) to copy.";
+      }
+    });
+  });
 })();
