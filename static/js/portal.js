@@ -64,4 +64,17 @@
       }
     });
   });
+
+  // Focus across swaps: a button disabled while its request runs loses focus to the page, and
+  // the swap replaces it; give focus back to the element of the same id, so a keyboard or
+  // screen reader user is not sent back to the top.
+  let focusedId = null;
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    if (event.detail.elt.matches("form, button")) focusedId = document.activeElement?.id || null;  // not polls
+  });
+  document.addEventListener("htmx:afterSettle", () => {
+    if (!focusedId || (document.activeElement && document.activeElement !== document.body)) return;
+    document.getElementById(focusedId)?.focus({ preventScroll: true });
+    focusedId = null;
+  });
 })();

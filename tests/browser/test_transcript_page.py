@@ -106,3 +106,4 @@ def test_read_aloud_plays_on_the_transcript_page(page, live_server, alice, make_
     expect(page.locator("#read-aloud")).to_contain_text("Done")
     assert page.url.endswith(transcript.get_absolute_url())  # still reading the transcript
     expect(page.locator("#transcript .segment").first).to_be_visible()
+    expect(page.get_by_role("button", name="Read aloud")).to_be_focused()  # kept across the swap

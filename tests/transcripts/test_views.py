@@ -265,3 +265,10 @@ def test_it_hides_alices_exports_from_bob(bob_client, alice, make_transcript):
     t = make_transcript(alice)
     for fmt in ("txt", "srt", "vtt", "json"):
         assert bob_client.get(reverse("transcripts:export", args=[t.pk, fmt])).status_code == 404
+
+
+def test_it_ties_help_and_errors_to_their_fields(alice_client):
+    response = alice_client.post(reverse("transcripts:new"), {"title": "x"})
+    html = response.content.decode()
+    assert 'aria-describedby="id_file_error"' in html and 'id="id_file_error"' in html
+    assert 'aria-describedby="id_title_helptext"' in html and 'id="id_title_helptext"' in html
