@@ -46,6 +46,7 @@ def test_every_page_fits_and_passes_axe(browser, live_server, alice, make_transc
             page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
             if overflow := page.evaluate(OVERFLOW):
                 wide[name] = overflow
+            assert "{#" not in page.inner_text("body"), f"a template comment shows on {name}"
             if found := axe_violations(page):
                 inaccessible[name] = found
     finally:
