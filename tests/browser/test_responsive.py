@@ -75,3 +75,14 @@ def test_log_out_is_in_reach(browser, live_server, alice, width):
         expect(page.get_by_role("link", name="Log in")).to_be_visible()
     finally:
         page.context.close()
+
+
+def test_the_pages_before_logging_in_fit_a_phone_and_pass_axe(browser, live_server):
+    page = page_open(browser, live_server, width=360, height=740)
+    try:
+        for url in ("/account/login/", "/account/signup/"):
+            page.goto(url)
+            assert page.evaluate(OVERFLOW) == 0, url
+            assert axe_violations(page) == [], url
+    finally:
+        page.context.close()
