@@ -17,7 +17,6 @@ from apps.core.http import ranged_file_response
 from apps.engines.errors import ErrorKind, ProviderError
 from apps.jobs.progress import job_progress_render, job_progress_response
 from apps.transcripts.selectors import transcript_get
-from apps.voices.selectors import voice_options
 
 from . import selectors, services
 from .forms import SpeechForm
@@ -185,9 +184,11 @@ def read_aloud_form(request, transcript_pk):
 
 
 def _read_aloud_context(request, transcript, generation: Generation | None = None) -> dict:
+    groups = selectors.studio_voices(user=request.user)  # grouped and ordered as in the studio
     return {
         "transcript": transcript,
-        "voices": voice_options(user=request.user),
+        "voice_groups": groups,
+        "selected_voice": generation.voice_id if generation else selectors.default_voice_id(groups),
         "has_summary": analysis_results(transcript).summary is not None,
         "generation": generation,
         "generation_progress": selectors.generation_progress(generation) if generation else None,

@@ -20,6 +20,9 @@ def test_it_offers_voices_on_the_transcript_page(alice_client, transcript, fake_
     form = alice_client.get(reverse("speech:read_aloud_form", args=[transcript.pk]))
     html = form.content.decode()
     assert 'value="fake:low"' in html and "the whole transcript" in html
+    # Grouped as in the studio, the default voice chosen: not 239 options in a row.
+    assert html.index('label="Natural voices"') < html.index('label="Robotic voices')
+    assert '<option value="piper:joe" selected>' in html
 
 
 def test_it_reads_the_whole_transcript(alice_client, alice, transcript, fake_tts):
