@@ -75,12 +75,46 @@
     if (play) playInHistory(play.dataset.play);
   });
 
+  // Chromium buffers a growing mp3 or aac stream for a second or two before an <audio> with that
+  // address plays; fed through Media Source Extensions, it plays from the first chunk. Other
+  // formats, or a failure, keep the plain address.
+  function playFromStream(player) {
+    const url = player.dataset.stream, type = player.dataset.type;
+    if (!url || !window.MediaSource || !MediaSource.isTypeSupported(type)) return;
+    const source = new MediaSource();
+    player.src = URL.createObjectURL(source);
+    source.addEventListener("sourceopen", async () => {
+      const buffer = source.addSourceBuffer(type);
+      buffer.mode = "sequence";  // each sentence's audio follows the one before
+      const append = (chunk) => new Promise((resolve, reject) => {
+        buffer.addEventListener("updateend", resolve, { once: true });
+        buffer.addEventListener("error", reject, { once: true });
+        buffer.appendBuffer(chunk);
+      });
+      try {
+        const response = await fetch(url);
+        if (!response.ok) throw new Error(response.statusText);
+        const reader = response.body.getReader();
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) break;
+          await append(value);
+        }
+        source.endOfStream();
+      } catch {
+        player.src = url;
+        player.play().catch(() => {});
+      }
+    }, { once: true });
+  }
+
   // A new generation: its player starts as soon as the first sentence is there.
   document.addEventListener("htmx:load", (event) => {
     if (event.detail.elt.id !== "workspace") return;
     const player = $("#speech-player");
     if (player) {
       $("#history-player").pause();
+      playFromStream(player);
       player.play().catch(() => {});
     }
     const filter = $("#voice-filter");

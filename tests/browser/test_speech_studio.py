@@ -42,6 +42,8 @@ def test_it_generates_plays_and_deletes_speech(page, live_server, alice):
 
     player = page.locator("#speech-player")
     expect(player).to_be_visible()
+    # Fed from the stream through Media Source Extensions, not left to the element's buffering.
+    expect(player).to_have_attribute("src", re.compile(r"^blob:"))
     # Playing: the position moves on.
     page.wait_for_function(
         "() => { const p = document.getElementById('speech-player');"
