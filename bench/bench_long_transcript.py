@@ -56,6 +56,7 @@ def plain(path: Path, model: str) -> list[dict]:
         device=opts["device"],
         compute_type=opts["compute_type"],
         cpu_threads=opts["cpu_threads"],
+        cache=opts["model_cache"],
     )
     segments, _ = whisper.transcribe(
         str(path), language="en", word_timestamps=True, vad_filter=True

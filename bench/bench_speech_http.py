@@ -11,8 +11,14 @@ factor (last byte / audio seconds); and, from the generation's row, where the ti
 byte went: queue pickup (request stored → worker claimed it), first sentence (claimed → first
 bytes written) and the web's delivery (written → in the client, including the poll interval).
 
+With `--concurrency 1,4,8,16` it instead fires that many requests at once per round (every
+fourth a long reading, the rest the short text) and prints the first byte's median and maximum,
+and whether every stream came complete: speech is scheduled by sentence across requests, so
+the first byte should not wait for other requests' whole texts.
+
     .venv/bin/python bench/bench_speech_http.py
     .venv/bin/python bench/bench_speech_http.py --engines piper --repeat 10 --format pcm
+    .venv/bin/python bench/bench_speech_http.py --engines piper --concurrency 1,4,8,16
 """
 
 import argparse
@@ -127,10 +133,14 @@ def audio_seconds(data: bytes, audio_format: str) -> float:
         return sum(f.samples for f in container.decode(stream)) / stream.rate
 
 
-def speak(client, voice: str, audio_format: str) -> dict:
+# A long reading (about 1,400 characters, 16 sentences) among the short ones.
+LONG_TEXT = " ".join([TEXT] * 5 + ["The end of a long reading is near."])
+
+
+def speak(client, voice: str, audio_format: str, text: str = TEXT) -> dict:
     started = time.perf_counter()
     with client.audio.speech.with_streaming_response.create(
-        model="tts-1", voice=voice, input=TEXT, response_format=audio_format
+        model="tts-1", voice=voice, input=text, response_format=audio_format
     ) as response:
         pieces = response.iter_bytes()
         first = next(pieces)
@@ -167,6 +177,7 @@ def main() -> None:
     parser.add_argument(
         "--format", default="mp3", choices=["mp3", "wav", "opus", "flac", "aac", "pcm"]
     )
+    parser.add_argument("--concurrency", default="", help="e.g. 1,4,8,16: requests at once")
     parser.add_argument("--keep", action="store_true", help="keep the temp folder and logs")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
@@ -206,6 +217,10 @@ def main() -> None:
             f"  {'engine':<8}{'1st byte':>10}{'(min–max)':>16}{'last byte':>11}{'audio':>8}"
             f"{'RTF':>7}   pickup  1st sentence  delivery"
         )
+        if args.concurrency:
+            for engine in args.engines.split(","):
+                results[engine] = concurrent_rounds(client, engine, args)
+            return
         for engine in args.engines.split(","):
             voice = VOICES[engine]
             speak(client, voice, args.format)  # untimed: the engine loads its model
@@ -226,6 +241,41 @@ def main() -> None:
             shutil.rmtree(workdir, ignore_errors=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
+
+
+def concurrent_rounds(client, engine: str, args) -> list[dict]:
+    """Rounds of N requests at once; the first byte's median and maximum per N."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    voice = VOICES[engine]
+    speak(client, voice, args.format)  # untimed: the engine loads its model
+    print(f"  {engine}: N at once, every fourth a {len(LONG_TEXT)}-character reading")
+    rows = []
+    for n in (int(x) for x in args.concurrency.split(",")):
+        texts = [LONG_TEXT if i % 4 == 3 else TEXT for i in range(n)]
+        firsts, complete = [], True
+        for _ in range(max(1, args.repeat // 3)):
+            with ThreadPoolExecutor(max_workers=n) as pool:
+                runs = list(pool.map(lambda t: speak(client, voice, args.format, t), texts))
+            firsts += [r["first_byte"] for r in runs]
+            complete &= all(
+                r["audio"] > (8 if t is LONG_TEXT else 2) for r, t in zip(runs, texts, strict=True)
+            )
+            time.sleep(0.5)
+        row = {
+            "n": n,
+            "first_byte_p50": statistics.median(firsts),
+            "first_byte_max": max(firsts),
+            "complete": complete,
+            "load": os.getloadavg()[0],
+        }
+        rows.append(row)
+        print(
+            f"    N={n:<3} first byte p50 {row['first_byte_p50'] * 1000:6.0f} ms, "
+            f"max {row['first_byte_max'] * 1000:6.0f} ms; all streams complete: {complete}; "
+            f"load {row['load']:.1f}"
+        )
+    return rows
 
 
 def summary_line(engine: str, runs: list[dict]) -> str:

@@ -367,7 +367,7 @@ def load_direct(model_name: str, opts: dict):
 
     from apps.engines.stt.whisper_models import model_path
 
-    folder = model_path(model_name)
+    folder = model_path(model_name, cache=opts.get("model_cache"))
     model = WhisperModel(
         str(folder),
         device=opts["device"],

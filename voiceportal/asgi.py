@@ -40,14 +40,28 @@ def _abort_responses_that_fail_midway() -> None:
 
 _abort_responses_that_fail_midway()
 
-# Each app with live features adds its routing.websocket_urlpatterns here.
-websocket_urlpatterns: list = []
+from apps.api.routing import websocket_urlpatterns as api_sockets  # noqa: E402
+from apps.live.routing import websocket_urlpatterns as browser_sockets  # noqa: E402
+
+
+class _SocketsByPath:
+    """API sockets (/v1/…) check a Bearer key in their consumer; every other socket is a
+    browser's, whose Origin and session are checked here."""
+
+    def __init__(self, api, browser):
+        self.api, self.browser = api, browser
+
+    async def __call__(self, scope, receive, send):
+        app = self.api if scope["path"].startswith("/v1/") else self.browser
+        return await app(scope, receive, send)
+
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        "websocket": _SocketsByPath(
+            URLRouter(api_sockets),
+            AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(browser_sockets))),
         ),
     }
 )

@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.transcripts",
     "apps.analysis",
+    "apps.live",
     "apps.voices",
     "apps.speech",
     "apps.api",
@@ -179,9 +180,38 @@ SPEECH_TO_TEXT = {
             "beam_size": env_int("VOICEPORTAL_BEAM_SIZE", 5),
             # Long files are decoded in windows of this many seconds, so memory stays flat.
             "window_seconds": env_float("VOICEPORTAL_WINDOW_SECONDS", 600.0),
+            "model_cache": str(VOICEPORTAL_MODEL_CACHE),
         },
     },
 }
+# Live captions: streaming engines, one alias each (apps/engines/stt/streaming).
+STREAMING_SPEECH_TO_TEXT_DEFAULT = env_str("VOICEPORTAL_LIVE_ENGINE", "local")
+STREAMING_SPEECH_TO_TEXT = {
+    "local": {
+        "BACKEND": "apps.engines.stt.streaming.local.LocalStreamingBackend",
+        "OPTIONS": {
+            "default_model": env_choice("VOICEPORTAL_LOCAL_MODEL", "base", {"base", "tiny.en"}),
+            "partial_model": "tiny.en",
+            "model_cache": str(VOICEPORTAL_MODEL_CACHE),
+            "device": env_str("VOICEPORTAL_DEVICE", "cpu"),
+            "compute_type": env_str("VOICEPORTAL_COMPUTE_TYPE", "int8"),
+            # Model workers shared by every live session of a web process; 0: one per core.
+            "workers": env_int("VOICEPORTAL_LIVE_WORKERS", 0),
+            "final_beam_size": env_int("VOICEPORTAL_LIVE_BEAM_SIZE", 1),
+            "min_silence_ms": env_int("VOICEPORTAL_LIVE_SILENCE_MS", 400),
+            # Audio waiting for captions past this is skipped for captions (never recorded less).
+            "max_backlog_seconds": env_float("VOICEPORTAL_LIVE_MAX_BACKLOG_SECONDS", 30.0),
+            # The encoder runs over the utterance (at least 10 s), not 30 s: 5-10× less work.
+            "short_context": env_bool("VOICEPORTAL_LIVE_SHORT_CONTEXT", True),
+        },
+    },
+}
+# Per user: live sessions at once, and the longest session.
+VOICEPORTAL_LIVE_MAX_SESSIONS = env_int("VOICEPORTAL_LIVE_MAX_SESSIONS", 2)
+VOICEPORTAL_LIVE_MAX_SECONDS = env_int("VOICEPORTAL_LIVE_MAX_SECONDS", 2 * 3600)
+# A session that sends no audio for this long is ended (and saved).
+VOICEPORTAL_LIVE_IDLE_SECONDS = env_int("VOICEPORTAL_LIVE_IDLE_SECONDS", 60)
+
 if env_str("OPENAI_API_KEY"):
     SPEECH_TO_TEXT["openai"] = {
         "BACKEND": "apps.engines.stt.openai.OpenAISpeechToText",
@@ -190,6 +220,25 @@ if env_str("OPENAI_API_KEY"):
             "base_url": env_str("OPENAI_BASE_URL") or None,
             "timeout": env_float("OPENAI_TIMEOUT", 600.0),
             "max_retries": env_int("OPENAI_MAX_RETRIES", 2),
+        },
+    }
+
+if env_str("OPENAI_API_KEY"):
+    STREAMING_SPEECH_TO_TEXT["openai"] = {
+        "BACKEND": "apps.engines.stt.streaming.openai.OpenAIRealtimeStreaming",
+        "OPTIONS": {
+            "api_key": env_str("OPENAI_API_KEY"),
+            "base_url": env_str("OPENAI_BASE_URL") or None,
+            "websocket_base_url": env_str("OPENAI_WEBSOCKET_BASE_URL") or None,
+        },
+    }
+
+if env_str("ASSEMBLYAI_API_KEY"):
+    STREAMING_SPEECH_TO_TEXT["assemblyai"] = {
+        "BACKEND": "apps.engines.stt.streaming.assemblyai.AssemblyAIStreaming",
+        "OPTIONS": {
+            "api_key": env_str("ASSEMBLYAI_API_KEY"),
+            "api_host": env_str("ASSEMBLYAI_STREAMING_HOST", "streaming.assemblyai.com"),
         },
     }
 
@@ -286,6 +335,11 @@ _ELEVENLABS = {
     "base_url": env_str("ELEVENLABS_BASE_URL") or None,  # the SDK reads no such variable itself
     "max_retries": env_int("ELEVENLABS_MAX_RETRIES", 2),
 }
+if _ELEVENLABS["api_key"]:
+    STREAMING_SPEECH_TO_TEXT["elevenlabs"] = {
+        "BACKEND": "apps.engines.stt.streaming.elevenlabs.ElevenLabsRealtimeStreaming",
+        "OPTIONS": {"api_key": _ELEVENLABS["api_key"], "base_url": _ELEVENLABS["base_url"]},
+    }
 if _ELEVENLABS["api_key"]:
     TEXT_TO_SPEECH["elevenlabs"] = {
         "BACKEND": "apps.engines.tts.elevenlabs.ElevenLabsTextToSpeech",

@@ -8,6 +8,7 @@ urlpatterns = [
     path("account/", include("apps.accounts.urls")),
     path("transcripts/", include("apps.transcripts.urls")),
     path("analysis/", include("apps.analysis.urls")),
+    path("live/", include("apps.live.urls")),
     path("voices/", include("apps.voices.urls")),
     path("speech/", include("apps.speech.urls")),
     path("", include("apps.api.urls")),

@@ -90,6 +90,7 @@ def all_handlers() -> list[BackendHandler]:
 # Capability packages, each registering one handler in its __init__.
 _CAPABILITIES = (
     "apps.engines.stt",
+    "apps.engines.stt.streaming",
     "apps.engines.analysis",
     "apps.engines.tts",
     "apps.engines.cloning",

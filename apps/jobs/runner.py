@@ -29,8 +29,11 @@ class JobRun:
     def __init__(self, job: Job):
         self.job = job
         self.model = type(job)
+        self.kind = self.model.job_kind()
         self.worker = worker_id()
+        self.started = time.monotonic()
         self.cancelled = False
+        self.settled = False  # its final state is written
         self._last_poll = 0.0
 
     def _row(self):
@@ -70,47 +73,67 @@ class JobRun:
 
 def job_run(*, model: type[Job], job_id) -> None:
     """Claim the job and run it. Safe to call twice: the claim is atomic."""
-    logger = logging.getLogger(model.__module__)
     if not job_claim(model, job_id):
-        logger.info("%s %s is not queued any more; nothing to do", model.job_kind(), job_id)
+        _logger(model).info("%s %s is not queued any more", model.job_kind(), job_id)
         return
-    job = model.objects.get(pk=job_id)
-    run = JobRun(job)
-    started = time.monotonic()
-    status = None
+    run = JobRun(model.objects.get(pk=job_id))
     try:
         # One engine call (an hour of audio at a cloud provider) can outlast the stale limit.
         with Heartbeat(run.beat, every=settings.VOICEPORTAL_JOB_HEARTBEAT_SECONDS):
-            job.execute(run)
-        status = JobStatus.CANCELLED if run.cancelled else JobStatus.DONE
+            run.job.execute(run)
+    except Exception as exc:
+        job_failed(run, exc)
+    else:
+        if not run.settled:  # a job may settle itself (the speech scheduler does, early)
+            job_complete(run)
+
+
+def job_complete(run: JobRun) -> None:
+    """The work returned: the job is done (or cancelled, when a cancel was seen); then what
+    follows it starts, and nothing it does can fail this job."""
+    status = JobStatus.CANCELLED if run.cancelled else JobStatus.DONE
+    try:
         _finish(run, status)
-    except JobGone:
-        status = None
-        logger.info("%s %s was deleted or taken over while running", model.job_kind(), job_id)
-        if not model.objects.filter(pk=job_id).exists():
-            job.on_gone()
-    except ProviderError as exc:
-        _fail(run, exc.message, exc.kind, retryable=not exc.permanent)
-    except Exception:
-        logger.exception("%s %s failed", model.job_kind(), job_id)
-        _fail(run, model.internal_error, ErrorKind.INTERNAL, retryable=True)
-    finally:
-        model.objects.filter(pk=job_id).update(
-            processing_seconds=F("processing_seconds") + (time.monotonic() - started)
-        )
-    if status == JobStatus.DONE:  # outside the try: nothing that follows can fail this job
+    except Exception as exc:
+        job_failed(run, exc)
+        return
+    if status == JobStatus.DONE:
         try:
-            job.on_done()
+            run.job.on_done()
         except Exception:
-            logger.exception("What follows %s %s failed", model.job_kind(), job_id)
+            _logger(run.model).exception("What follows %s %s failed", run.kind, run.job.pk)
+
+
+def job_failed(run: JobRun, exc: BaseException) -> None:
+    """The work raised: a ProviderError says why and whether a retry can help; anything else
+    is a failure with the reason logged. A job deleted (or taken over) meanwhile is left."""
+    run.settled = True
+    if isinstance(exc, JobGone):
+        _logger(run.model).info("%s %s was deleted or taken over", run.kind, run.job.pk)
+        if not run.model.objects.filter(pk=run.job.pk).exists():
+            run.job.on_gone()
+        return
+    if isinstance(exc, ProviderError):
+        message, kind, retryable = exc.message, exc.kind, not exc.permanent
+    else:
+        _logger(run.model).error("%s %s failed", run.kind, run.job.pk, exc_info=exc)
+        message, kind, retryable = run.model.internal_error, ErrorKind.INTERNAL, True
+    fields = {"error": message, "error_kind": kind, "error_retryable": retryable}
+    try:
+        _finish(run, JobStatus.FAILED, **fields)
+    except JobGone:
+        if not run.model.objects.filter(pk=run.job.pk).exists():
+            run.job.on_gone()
 
 
 def _finish(run: JobRun, status: str, **fields) -> None:
+    run.settled = True
     fields = {
         "status": status,
         "finished_at": timezone.now(),
         "worker_id": "",
         "stage": "",
+        "processing_seconds": F("processing_seconds") + (time.monotonic() - run.started),
         **run.job.finished_fields(status),
         **fields,
     }
@@ -119,15 +142,5 @@ def _finish(run: JobRun, status: str, **fields) -> None:
     run.update(**fields)
 
 
-def _fail(run: JobRun, message: str, kind: str, *, retryable: bool) -> None:
-    try:
-        _finish(
-            run,
-            JobStatus.FAILED,
-            error=message,
-            error_kind=kind,
-            error_retryable=retryable,
-        )
-    except JobGone:
-        if not run.model.objects.filter(pk=run.job.pk).exists():
-            run.job.on_gone()
+def _logger(model: type[Job]) -> logging.Logger:
+    return logging.getLogger(model.__module__)

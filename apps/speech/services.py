@@ -3,6 +3,7 @@
 import logging
 import shutil
 import struct
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -139,8 +140,16 @@ def _audio_folder(generation: Generation) -> Path | None:
 
 
 def generation_execute(*, generation: Generation, run: JobRun) -> None:
-    """Speak the text (in a worker, through the job runner)."""
-    _Synthesis(generation, run).synthesize()
+    """Speak the text (in a worker, through the job runner), sentence by sentence in turn with
+    every other generation waiting (see scheduler.py)."""
+    from .scheduler import generations_speak  # the scheduler speaks through this module
+
+    generations_speak(first=run)
+
+
+def generation_sentences(run: JobRun) -> Iterator[None]:
+    """Speak the run's generation, pausing after each sentence (the scheduler resumes it)."""
+    return _Synthesis(run.job, run).steps()
 
 
 class _Synthesis:
@@ -156,7 +165,8 @@ class _Synthesis:
         self.sentences_done = 0
         self._sentence = None
 
-    def synthesize(self) -> None:
+    def steps(self) -> Iterator[None]:
+        """Speak, yielding after each piece of audio is in the file."""
         g = self.generation
         voice = voice_resolve(user=g.owner, voice_id=g.voice_id)
         backend = tts_backends[voice.engine]
@@ -178,6 +188,7 @@ class _Synthesis:
                     # Before the engine speaks the next sentence, which it does when asked.
                     if self.run.should_stop():
                         break
+                    yield
                 if self.run.cancelled:
                     break
             # Also when cancelled: the encoder's last frames make what was spoken playable.

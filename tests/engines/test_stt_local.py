@@ -1,6 +1,7 @@
 """The offline engine on real recordings from the shared corpus."""
 
 import pytest
+from django.conf import settings as django_settings
 
 from apps.engines.errors import ProviderError
 from apps.engines.stt.base import LanguageDetected, Segment, TranscriptionRequest
@@ -8,10 +9,15 @@ from apps.engines.stt.local import UNTRANSCRIBED_TEXT, LocalWhisperBackend, load
 from tests import long_recording, media_factory
 from tests.wer import normalise, wer
 
+# The base model is joined from its parts here once, as the settings' engine does.
+MODEL_CACHE = str(django_settings.VOICEPORTAL_MODEL_CACHE)
+
 
 @pytest.fixture(scope="module")
 def engine():
-    return LocalWhisperBackend(alias="local", default_model="tiny.en", cpu_threads=2)
+    return LocalWhisperBackend(
+        alias="local", default_model="tiny.en", cpu_threads=2, model_cache=MODEL_CACHE
+    )
 
 
 def run(engine, path, **kwargs):
@@ -56,7 +62,9 @@ def test_it_translates_to_english(engine, corpus):
 
 
 def test_it_keeps_time_across_windows(corpus):
-    windowed = LocalWhisperBackend(alias="w", default_model="tiny.en", window_seconds=5.0)
+    windowed = LocalWhisperBackend(
+        alias="w", default_model="tiny.en", window_seconds=5.0, model_cache=MODEL_CACHE
+    )
     _, segments = run(windowed, corpus / "jfk.flac")
     assert wer((corpus / "jfk.txt").read_text(), text_of(segments)) < 0.2
     starts = [s.start for s in segments]

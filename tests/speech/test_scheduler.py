@@ -1,0 +1,121 @@
+"""Speech scheduled by sentence: every waiting request gets its first sentence before any gets
+its second, users take turns, a long text does not hold up short ones, and each generation
+still ends complete, in order, cancelled or failed on its own."""
+
+import threading
+
+import pytest
+
+from apps.engines.errors import ErrorKind, ProviderError
+from apps.engines.tts.fake import FakeTextToSpeech
+from apps.jobs.runner import JobRun, job_run
+from apps.speech import services
+from apps.speech.models import Generation
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+NUMBERS = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+]
+
+
+def sentence(word: str, n: int) -> str:
+    return f"{word} reads line {NUMBERS[n]}."
+
+
+def text(word: str, sentences: int) -> str:
+    return " ".join(sentence(word, n) for n in range(1, sentences + 1))
+
+
+@pytest.fixture
+def spoken(monkeypatch):
+    """The sentences in the order the engine spoke them."""
+    order = []
+    real = FakeTextToSpeech.speak
+
+    def speak(self, said, **kwargs):
+        order.append(said)
+        yield from real(self, said, **kwargs)
+
+    monkeypatch.setattr(FakeTextToSpeech, "speak", speak)
+    return order
+
+
+def test_every_request_gets_its_first_sentence_before_any_gets_a_second(
+    alice, bob, make_generation, fake_tts, queued, spoken
+):
+    fake_tts()
+    long = make_generation(alice, text("Alpha", 12))
+    short = make_generation(bob, text("Bravo", 2))
+    later = make_generation(alice, text("Charlie", 3))
+    job_run(model=Generation, job_id=long.pk)  # one worker picks up the first; it takes all
+
+    firsts = [spoken.index(sentence(w, 1)) for w in ("Alpha", "Bravo", "Charlie")]
+    seconds = [spoken.index(sentence(w, 2)) for w in ("Alpha", "Bravo", "Charlie")]
+    assert max(firsts) < min(seconds)
+    gens = {g.pk: g for g in Generation.objects.all()}
+    assert all(g.status == "done" and g.progress_done == g.progress_total for g in gens.values())
+    # Bob's two sentences are not held up behind Alice's twelve.
+    assert gens[short.pk].finished_at < gens[long.pk].finished_at
+    assert gens[later.pk].finished_at < gens[long.pk].finished_at
+    # Each file holds its own sentences, all of them, in order.
+    for g, word, n in ((long, "Alpha", 12), (short, "Bravo", 2), (later, "Charlie", 3)):
+        own = [s for s in spoken if s.startswith(word)]
+        assert own == [sentence(word, i) for i in range(1, n + 1)]
+        expected = sum(len(s) for s in own) * 0.05  # the fake engine's seconds per character
+        assert gens[g.pk].duration == pytest.approx(expected, rel=0.01)
+
+
+def test_users_take_turns_before_requests(alice, bob, make_generation, fake_tts, queued, spoken):
+    fake_tts()
+    first = make_generation(alice, text("Alpha", 4))
+    make_generation(alice, text("Delta", 4))
+    make_generation(bob, text("Bravo", 4))
+    job_run(model=Generation, job_id=first.pk)
+    after_firsts = [s.split()[0] for s in spoken[3:]]
+    owner = {"Alpha": "alice", "Delta": "alice", "Bravo": "bob"}
+    # While Bob has sentences left, every other sentence is his.
+    bobs_last = max(i for i, w in enumerate(after_firsts) if w == "Bravo")
+    users = [owner[w] for w in after_firsts[: bobs_last + 1]]
+    assert all(a != b for a, b in zip(users, users[1:], strict=False)), users
+
+
+def test_a_cancel_or_a_failure_ends_one_generation_and_the_others_go_on(
+    alice, bob, make_generation, fake_tts, queued, monkeypatch
+):
+    monkeypatch.setattr(JobRun, "CANCEL_POLL_SECONDS", 0.0)
+    fake_tts(delay=0.05)
+    real = FakeTextToSpeech.speak
+
+    def speak(self, said, **kwargs):
+        if said.startswith("Echo reads line two"):
+            raise ProviderError("The engine broke.", kind=ErrorKind.UNAVAILABLE)
+        yield from real(self, said, **kwargs)
+
+    monkeypatch.setattr(FakeTextToSpeech, "speak", speak)
+    first = make_generation(alice, text("Alpha", 8))
+    cancelled = make_generation(bob, text("Bravo", 8))
+    failing = make_generation(bob, text("Echo", 8))
+    runner = threading.Thread(target=job_run, kwargs={"model": Generation, "job_id": first.pk})
+    runner.start()
+    while Generation.objects.get(pk=cancelled.pk).progress_done < 1:
+        pass
+    services.generation_cancel(generation=Generation.objects.get(pk=cancelled.pk))
+    runner.join(timeout=30)
+    states = {g.pk: g for g in Generation.objects.all()}
+    assert states[first.pk].status == "done"
+    assert states[cancelled.pk].status == "cancelled" and states[cancelled.pk].audio_size > 0
+    assert states[failing.pk].status == "failed" and states[failing.pk].error == "The engine broke."
