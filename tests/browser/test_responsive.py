@@ -23,6 +23,7 @@ def pages(transcript) -> dict[str, str]:
     return {
         "transcripts": "/transcripts/",
         "upload": "/transcripts/new/",
+        "live": "/live/",
         "transcript": transcript.get_absolute_url(),
         "speech": "/speech/",
         "voices": "/voices/",
