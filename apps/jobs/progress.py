@@ -25,6 +25,12 @@ class JobProgress:
     every: str = "1s"
     oob: bool = False  # the buttons swapped out of band (the job has just ended)
 
+    @property
+    def is_indeterminate(self) -> bool:
+        """Running without a position yet (a short file is decoded in one window, so its first
+        segment comes at the end): a moving bar says it works where 0 % would say it is stuck."""
+        return self.job.status == "running" and self.job.fraction <= 0
+
 
 def job_progress_render(request, progress: JobProgress, *, event: str = ""):
     """The whole progress card (after a cancel, say)."""

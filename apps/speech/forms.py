@@ -2,8 +2,6 @@ from django import forms
 
 from apps.engines.tts.base import AUDIO_FORMATS, MAX_SPEED, MIN_SPEED
 
-from .services import MAX_CHARS
-
 FORMAT_LABELS = {
     "mp3": "MP3",
     "wav": "WAV (uncompressed)",
@@ -21,7 +19,7 @@ class SpeechForm(forms.Form):
     text = forms.CharField(
         required=False,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 7, "maxlength": MAX_CHARS}),
+        widget=forms.Textarea(attrs={"rows": 7}),  # no maxlength: it cuts a paste silently
     )
     voice = forms.CharField(required=False, max_length=200)
     language = forms.CharField(required=False, max_length=16)

@@ -52,11 +52,23 @@ class VoiceGroup:
     voices: list[StudioVoice]
 
 
-_GROUPS = (("custom", "My voices"), ("shared", "Shared with me"), ("stock", "Stock voices"))
+_GROUPS = (
+    ("custom", "My voices"),
+    ("shared", "Shared with me"),
+    ("natural", "Natural voices"),
+    ("robotic", "Robotic voices, many languages"),
+)
+
+
+def _group_of(option) -> str:
+    if option.kind != "stock":
+        return option.kind
+    return "robotic" if option.style == "robotic" else "natural"
 
 
 def studio_voices(*, user: User) -> list[VoiceGroup]:
-    """The voices `user` may speak with, the user's own first, each with its engine's abilities."""
+    """The voices `user` may speak with, each with its engine's abilities, in groups: the user's
+    own, shared with the user, natural stock voices, then robotic ones."""
     voices = []
     for option in voice_options(user=user):
         backend = tts_backends[option.engine]
@@ -68,9 +80,12 @@ def studio_voices(*, user: User) -> list[VoiceGroup]:
                 speed_range=backend.speed_range,
             )
         )
+    # The default engine's voices lead their group: the one most people want is near the top.
+    default = tts_backends.default().alias
+    voices.sort(key=lambda v: (v.option.engine != default, v.engine_label, v.option.name.lower()))
     groups = []
-    for kind, label in _GROUPS:
-        members = [v for v in voices if v.option.kind == kind]
+    for key, label in _GROUPS:
+        members = [v for v in voices if _group_of(v.option) == key]
         if members:
             groups.append(VoiceGroup(label, members))
     return groups
@@ -86,6 +101,19 @@ def default_voice_id(groups: list[VoiceGroup]) -> str:
 
 def studio_voice_find(groups: list[VoiceGroup], voice_id: str) -> StudioVoice | None:
     return next((v for g in groups for v in g.voices if v.option.id == voice_id), None)
+
+
+def generation_form_initial(generation: Generation) -> dict:
+    """The studio's fields as they were for this generation, so a reload keeps text and voice."""
+    g = generation
+    return {
+        "text": g.text,
+        "voice": g.voice_id,
+        "language": g.language,
+        "speed": g.speed,
+        "format": g.format,
+        "instructions": g.instructions,
+    }
 
 
 def generation_progress(generation: Generation) -> JobProgress:

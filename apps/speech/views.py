@@ -17,7 +17,6 @@ from apps.core.http import ranged_file_response
 from apps.engines.errors import ErrorKind, ProviderError
 from apps.jobs.progress import job_progress_render, job_progress_response
 from apps.transcripts.selectors import transcript_get
-from apps.voices.selectors import voice_options
 
 from . import selectors, services
 from .forms import SpeechForm
@@ -32,10 +31,12 @@ HISTORY_EVENT = "speech:history"
 @login_required
 @require_GET
 def studio(request):
-    current = None
+    current, initial = None, {}
     if request.GET.get("g"):
         current = selectors.generation_get(owner=request.user, pk=_uuid(request.GET["g"]))
-    return render(request, "speech/studio.html", _context(request, SpeechForm(), current))
+        initial = selectors.generation_form_initial(current)
+    form = SpeechForm(initial=initial)
+    return render(request, "speech/studio.html", _context(request, form, current))
 
 
 @login_required
@@ -64,7 +65,11 @@ def generation_create(request):
     # htmx swaps only 2xx answers: the form with its errors comes back as 200 there.
     status = 400 if form.errors and not request.htmx else 200
     response = render(request, template, _context(request, form, generation), status=status)
-    return trigger_client_event(response, HISTORY_EVENT) if generation else response
+    if not generation:
+        return response
+    # The address names the generation, so a reload mid-synthesis keeps text, voice and player.
+    response["HX-Push-Url"] = f"{reverse('speech:studio')}?g={generation.pk}"
+    return trigger_client_event(response, HISTORY_EVENT)
 
 
 @login_required
@@ -175,15 +180,19 @@ def _uuid(value: str) -> uuid.UUID:
 def read_aloud_form(request, transcript_pk):
     """The "listen" card on a transcript page, loaded into it by htmx."""
     transcript = transcript_get(owner=request.user, pk=transcript_pk)
-    return render(
-        request,
-        "speech/_read_aloud.html",
-        {
-            "transcript": transcript,
-            "voices": voice_options(user=request.user),
-            "has_summary": analysis_results(transcript).summary is not None,
-        },
-    )
+    return render(request, "speech/_read_aloud.html", _read_aloud_context(request, transcript))
+
+
+def _read_aloud_context(request, transcript, generation: Generation | None = None) -> dict:
+    groups = selectors.studio_voices(user=request.user)  # grouped and ordered as in the studio
+    return {
+        "transcript": transcript,
+        "voice_groups": groups,
+        "selected_voice": generation.voice_id if generation else selectors.default_voice_id(groups),
+        "has_summary": analysis_results(transcript).summary is not None,
+        "generation": generation,
+        "generation_progress": selectors.generation_progress(generation) if generation else None,
+    }
 
 
 @login_required
@@ -199,6 +208,13 @@ def read_aloud(request, transcript_pk):
             what=request.POST.get("what", "summary"),
         )
     except ValidationError as exc:
+        if request.htmx:  # said in the card, where it was asked
+            context = _read_aloud_context(request, transcript) | {"error": " ".join(exc.messages)}
+            return render(request, "speech/_read_aloud.html", context)
         messages.error(request, " ".join(exc.messages))
         return redirect(transcript)
+    if request.htmx:  # played in place: the reader stays with the transcript
+        context = _read_aloud_context(request, transcript, generation)
+        response = render(request, "speech/_read_aloud.html", context)
+        return trigger_client_event(response, HISTORY_EVENT)
     return redirect(f"{reverse('speech:studio')}?g={generation.pk}")

@@ -5,6 +5,7 @@ from apps.engines.stt import stt_backends
 from apps.engines.stt.languages import LANGUAGES
 
 from . import hooks
+from .models import Transcript
 from .options import engine_choices, model_choices, options_validate
 
 ACCEPTED_MEDIA = "audio/*,video/*,.mp3,.wav,.m4a,.aac,.ogg,.opus,.flac,.webm,.mp4,.mov,.mkv"
@@ -67,3 +68,26 @@ def upload_form_class() -> type[forms.Form]:
 
 class RenameForm(forms.Form):
     title = forms.CharField(max_length=200)
+
+
+class ListFilterForm(forms.Form):
+    """The transcript list's search and filters (GET); an unknown value is simply ignored."""
+
+    q = forms.CharField(required=False, label="Search")
+    source = forms.ChoiceField(
+        required=False, choices=[("", "Any source"), *Transcript.Source.choices]
+    )
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Any status"), *Transcript.Status.choices]
+    )
+    language = forms.ChoiceField(required=False, choices=[("", "Any language")])
+
+    def __init__(self, *args, languages: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", "Any language")] + [(c, c) for c in languages]
+
+    def filters(self) -> dict:
+        """The valid filters, keyword arguments for selectors.transcript_list."""
+        if not self.is_valid():
+            return {}
+        return {name: value.strip() for name, value in self.cleaned_data.items() if value}

@@ -13,11 +13,27 @@ from .formats import DocumentSegment, DocumentSpeaker, DocumentWord, TranscriptD
 from .models import Segment, Transcript
 
 
-def transcript_list(*, owner: User, query: str = "") -> QuerySet[Transcript]:
+def transcript_list(
+    *, owner: User, q: str = "", source: str = "", status: str = "", language: str = ""
+) -> QuerySet[Transcript]:
     transcripts = Transcript.objects.filter(owner=owner)
-    if query:
-        transcripts = transcripts.filter(Q(title__icontains=query) | Q(text__icontains=query))
+    if q:
+        transcripts = transcripts.filter(Q(title__icontains=q) | Q(text__icontains=q))
+    if source:
+        transcripts = transcripts.filter(source=source)
+    if status:
+        transcripts = transcripts.filter(status=status)
+    if language:  # as shown in the list: the detected language, else the one asked for
+        transcripts = transcripts.filter(
+            Q(detected_language=language) | Q(detected_language="", language=language)
+        )
     return transcripts.defer("text", "prompt")
+
+
+def transcript_languages(*, owner: User) -> list[str]:
+    """The languages the owner's transcripts are in, for the list's filter."""
+    rows = Transcript.objects.filter(owner=owner).values_list("detected_language", "language")
+    return sorted({detected or asked for detected, asked in rows if detected or asked})
 
 
 def transcript_get(*, owner: User, pk) -> Transcript:
@@ -90,6 +106,13 @@ def transcript_progress(transcript: Transcript) -> JobProgress:
         retry_url=reverse("transcripts:retry", args=[transcript.pk]),
         failed_text="Transcription failed",
     )
+
+
+def transcript_segments_poll_url(transcript: Transcript) -> str:
+    """Where the page fetches the segments saved so far while the job runs; empty otherwise."""
+    if transcript.status not in (Transcript.Status.QUEUED, Transcript.Status.RUNNING):
+        return ""
+    return reverse("transcripts:detail", args=[transcript.pk]) + "?part=segments"
 
 
 def transcript_words_count(transcript: Transcript) -> int:

@@ -99,6 +99,14 @@ def transcript_delete(*, transcript: Transcript) -> None:
     transcript.delete()
 
 
+def transcript_delete_many(*, owner, ids: list[str]) -> int:
+    """Delete the owner's transcripts among `ids` (others' are left alone); how many went."""
+    transcripts = list(Transcript.objects.filter(owner=owner, pk__in=ids))
+    for transcript in transcripts:
+        transcript_delete(transcript=transcript)
+    return len(transcripts)
+
+
 def _delete_media(transcript: Transcript) -> None:
     if not transcript.media:
         return

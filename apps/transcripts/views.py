@@ -1,5 +1,7 @@
 import json
+import uuid
 from pathlib import Path
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -8,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -20,17 +23,42 @@ from apps.jobs.progress import job_progress_response
 
 from . import formats, hooks, selectors, services
 from .docx import to_docx
-from .forms import RenameForm, upload_form_class
+from .forms import ListFilterForm, RenameForm, upload_form_class
 
 
 @login_required
 @require_GET
 def transcript_list(request):
-    query = request.GET.get("q", "").strip()
-    page = Paginator(selectors.transcript_list(owner=request.user, query=query), 20).get_page(
-        request.GET.get("page")
-    )
-    return render(request, "transcripts/list.html", {"page": page, "query": query})
+    languages = selectors.transcript_languages(owner=request.user)
+    form = ListFilterForm(request.GET, languages=languages)
+    filters = form.filters()
+    transcripts = selectors.transcript_list(owner=request.user, **filters)
+    page = Paginator(transcripts, 20).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "form": form,
+        "query": filters.get("q", ""),
+        "filtered": bool(filters),
+        "filter_query": urlencode(filters),  # kept by the pager's links
+    }
+    return render(request, "transcripts/list.html", context)
+
+
+@login_required
+@require_POST
+def transcript_delete_selected(request):
+    ids = [i for i in request.POST.getlist("ids") if _is_uuid(i)]
+    count = services.transcript_delete_many(owner=request.user, ids=ids)
+    messages.success(request, f"Deleted {count} transcript{pluralize(count)}.")
+    return redirect_after_post(request, "transcripts:list")
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 @login_required
@@ -74,9 +102,12 @@ def transcript_detail(request, pk):
     context = {
         "transcript": transcript,
         "segments": transcript.segments.all(),
+        "segments_poll_url": selectors.transcript_segments_poll_url(transcript),
         "progress": selectors.transcript_progress(transcript),
         "rename_form": RenameForm(initial={"title": transcript.title}),
     }
+    if request.htmx and request.GET.get("part") == "segments":
+        return render(request, "transcripts/detail.html#segments", context)
     for extend in hooks.page_context:  # the analyses' panels
         context |= extend(transcript)
     return render(request, "transcripts/detail.html", context)

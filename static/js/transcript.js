@@ -4,8 +4,14 @@
   const player = document.getElementById("player");
   const container = document.getElementById("transcript");
   if (!player) return;
-  const words = container ? Array.from(container.querySelectorAll(".w")) : [];
-  const starts = words.map((w) => parseFloat(w.dataset.start));
+  let words = [], starts = [];
+  const index = () => {
+    words = container ? Array.from(container.querySelectorAll(".w")) : [];
+    starts = words.map((w) => parseFloat(w.dataset.start));
+  };
+  index();
+  // While the job runs, segments arrive by polling: follow-along covers them too.
+  document.body.addEventListener("htmx:afterSwap", (event) => { if (container?.contains(event.detail.elt)) index(); });
   const chapters = Array.from(document.querySelectorAll(".chapters li"));
   let current = null;
 
@@ -15,6 +21,7 @@
     const time = parseFloat(target.dataset.seek ?? target.dataset.start);
     if (Number.isNaN(time)) return;
     player.currentTime = time;
+    userScrolled = 0;  // a click asks to follow from there
     player.play().catch(() => {});  // autoplay rules may refuse; the seek still holds
     highlight(time);
   });
@@ -38,9 +45,16 @@
     current = word;
     if (!word) return;
     word.classList.add("current");
-    const box = container.getBoundingClientRect(), rect = word.getBoundingClientRect();
-    if (rect.top < box.top || rect.bottom > box.bottom) word.scrollIntoView({ block: "center", behavior: "smooth" });
+    if (Date.now() - userScrolled < 4000) return;  // the reader is looking elsewhere: leave them
+    // In view means below the sticky player bar and above the bottom of the window.
+    const top = bar ? bar.getBoundingClientRect().bottom : 0, rect = word.getBoundingClientRect();
+    if (rect.top < top || rect.bottom > window.innerHeight) word.scrollIntoView({ block: "center", behavior: "smooth" });
   }
+
+  // Following the audio must not fight someone scrolling the page themselves.
+  const bar = document.querySelector(".player-bar");
+  let userScrolled = 0;
+  ["wheel", "touchmove"].forEach((type) => window.addEventListener(type, () => { userScrolled = Date.now(); }, { passive: true }));
 
   player.addEventListener("timeupdate", () => highlight(player.currentTime));
   player.addEventListener("seeked", () => highlight(player.currentTime));

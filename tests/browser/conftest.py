@@ -36,13 +36,24 @@ def browser():
         browser.close()
 
 
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+
+
+def page_open(browser, live_server, *, width: int = 1200, height: int = 900):
+    """A page in a fresh context of the given window size; close it with page.context.close().
+    The Content-Security-Policy is bypassed so that axe_violations can inject axe-core."""
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": width, "height": height}, bypass_csp=True
+    )
+    context.set_default_timeout(15_000)
+    return context.new_page()
+
+
 @pytest.fixture
 def page(browser, live_server):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1200, "height": 900})
-    context.set_default_timeout(15_000)
-    page = context.new_page()
+    page = page_open(browser, live_server)
     yield page
-    context.close()
+    page.context.close()
 
 
 def log_in(page, live_server, user) -> None:
@@ -50,3 +61,16 @@ def log_in(page, live_server, user) -> None:
     client.force_login(user)
     cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
     page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
+
+
+def axe_violations(page, *, impacts=("serious", "critical")) -> list[str]:
+    """What axe-core finds on the page as it is now, at the given impacts: "rule: target" each."""
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(AXE))
+    results = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+    return [
+        f"{v['id']}: {' '.join(map(str, node['target']))}"
+        for v in results["violations"]
+        if v["impact"] in impacts
+        for node in v["nodes"]
+    ]

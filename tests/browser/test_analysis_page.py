@@ -9,7 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from apps.analysis.options import KINDS, analysis_options_validate
 from apps.transcripts import services
 from apps.transcripts.options import options_validate
-from tests.browser.conftest import log_in
+from tests.browser.conftest import axe_violations, log_in
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -36,6 +36,8 @@ def test_it_shows_and_edits_the_analyses(page, live_server, alice, corpus):
     expect(page.locator(".sentiment-plot circle").first).to_be_visible()
     page.wait_for_function("document.getElementById('player').readyState >= 1")
     page.screenshot(path=SCREENSHOT, full_page=True)
+    expect(page.locator("#read-aloud form")).to_be_visible()  # loaded after the page
+    assert axe_violations(page) == []
 
     # A chapter seeks the player and is marked as the current one.
     chapter = page.locator(".chapters li").first

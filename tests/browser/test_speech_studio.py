@@ -42,6 +42,8 @@ def test_it_generates_plays_and_deletes_speech(page, live_server, alice):
 
     player = page.locator("#speech-player")
     expect(player).to_be_visible()
+    # Fed from the stream through Media Source Extensions, not left to the element's buffering.
+    expect(player).to_have_attribute("src", re.compile(r"^blob:"))
     # Playing: the position moves on.
     page.wait_for_function(
         "() => { const p = document.getElementById('speech-player');"
@@ -71,3 +73,14 @@ def test_it_shows_why_a_request_cannot_be_spoken(page, live_server, alice):
         re.compile("There is no text to speak")
     )
     assert not Generation.objects.exists()
+
+
+def test_a_long_paste_is_kept_whole_and_the_counter_says_so(page, live_server, alice):
+    log_in(page, live_server, alice)
+    page.goto("/speech/")
+    page.fill("#id_text", "Word. " * 800)
+    assert page.evaluate("document.getElementById('id_text').value.length") == 4800
+    expect(page.locator("#text-counter")).to_contain_text("704 too many")
+    expect(page.get_by_role("button", name="Generate")).to_be_disabled()
+    page.fill("#id_text", "Word. " * 10)
+    expect(page.get_by_role("button", name="Generate")).to_be_enabled()

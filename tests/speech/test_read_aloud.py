@@ -20,6 +20,9 @@ def test_it_offers_voices_on_the_transcript_page(alice_client, transcript, fake_
     form = alice_client.get(reverse("speech:read_aloud_form", args=[transcript.pk]))
     html = form.content.decode()
     assert 'value="fake:low"' in html and "the whole transcript" in html
+    # Grouped as in the studio, the default voice chosen: not 239 options in a row.
+    assert html.index('label="Natural voices"') < html.index('label="Robotic voices')
+    assert '<option value="piper:joe" selected>' in html
 
 
 def test_it_reads_the_whole_transcript(alice_client, alice, transcript, fake_tts):
@@ -73,3 +76,27 @@ def test_it_hides_alices_transcript_from_bob(bob_client, transcript, fake_tts):
         reverse("speech:read_aloud", args=[transcript.pk]), {"voice": "fake:low"}
     )
     assert response.status_code == 404 and not Generation.objects.exists()
+
+
+def test_it_plays_in_place_on_the_transcript_page(alice_client, alice, transcript, fake_tts):
+    response = alice_client.post(
+        reverse("speech:read_aloud", args=[transcript.pk]),
+        {"voice": "fake:low", "what": "transcript"},
+        HTTP_HX_REQUEST="true",
+    )
+    generation = Generation.objects.get(owner=alice)
+    html = response.content.decode()
+    assert response.status_code == 200 and "speech:history" in response["HX-Trigger"]
+    assert 'id="read-aloud"' in html and "{#" not in html
+    assert f'src="{generation.stream_url}"' in html and "<html" not in html
+
+
+def test_it_says_in_place_why_it_cannot_read(alice_client, alice, transcript, fake_tts):
+    response = alice_client.post(
+        reverse("speech:read_aloud", args=[transcript.pk]),
+        {"voice": "no:such-voice", "what": "transcript"},
+        HTTP_HX_REQUEST="true",
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and 'role="alert"' in html
+    assert not Generation.objects.exists()

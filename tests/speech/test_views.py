@@ -92,6 +92,27 @@ def test_it_answers_400_without_htmx(alice_client, fake_tts):
     assert response.status_code == 400 and b"There is no text to speak." in response.content
 
 
+def test_a_reload_keeps_the_text_the_voice_and_the_player(alice_client, fake_tts):
+    response = generate(alice_client, voice="fake:high", speed="1.5")
+    g = Generation.objects.get()
+    assert response["HX-Push-Url"] == f"{reverse('speech:studio')}?g={g.pk}"
+    html = alice_client.get(response["HX-Push-Url"]).content.decode()
+    assert f">{THREE_SENTENCES}</textarea>" in html
+    assert 'name="voice" value="fake:high" checked' in html and 'value="1.5"' in html
+    assert (
+        f'<audio id="speech-player" controls autoplay preload="auto" src="{g.stream_url}"' in html
+    )
+
+
+def test_it_keeps_a_text_over_the_limit_whole_and_refuses_it(alice_client, fake_tts):
+    text = "Word. " * 800  # 4,800 characters
+    html = alice_client.get(reverse("speech:studio")).content.decode()
+    assert "maxlength" not in html.split('id="id_text"')[1].split(">")[0]
+    response = generate(alice_client, text=text)
+    assert "4096" in response.content.decode() and not Generation.objects.exists()
+    assert text in response.content.decode()  # handed back whole, to shorten
+
+
 def test_it_redirects_to_the_studio_without_htmx(alice_client, fake_tts):
     data = {"text": "Hello.", "voice": "fake:low", "speed": "1", "format": "wav"}
     response = alice_client.post(reverse("speech:generate"), data)

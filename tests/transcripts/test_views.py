@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -45,6 +47,42 @@ def test_it_paginates(alice_client, alice, make_transcript):
         make_transcript(alice, path=None)
     response = alice_client.get(reverse("transcripts:list"), {"page": 2})
     assert len(response.context["page"]) == 1
+
+
+def test_it_filters_by_source_status_and_language(alice_client, alice, make_transcript):
+    web, api, running = make_transcript(alice), make_transcript(alice), make_transcript(alice)
+    Transcript.objects.filter(pk=api.pk).update(source="api", detected_language="fr")
+    Transcript.objects.filter(pk=running.pk).update(status="running")
+
+    def listed(**filters):
+        page = alice_client.get(reverse("transcripts:list"), filters).context["page"]
+        return {t.pk for t in page}
+
+    assert listed(source="api") == {api.pk}
+    assert listed(source="web") == {web.pk, running.pk}
+    assert listed(status="running") == {running.pk}
+    assert listed(language="fr") == {api.pk}
+    assert listed(language="en", status="done") == {web.pk}
+    assert listed(source="nonsense") == {web.pk, api.pk, running.pk}  # ignored, not an error
+
+
+def test_it_keeps_the_filters_across_pages(alice_client, alice, make_transcript):
+    for _ in range(21):
+        make_transcript(alice)
+    response = alice_client.get(reverse("transcripts:list"), {"status": "done"})
+    assert "?page=2&status=done" in response.content.decode()
+
+
+def test_it_deletes_the_selected_transcripts_only_the_owners(
+    alice_client, alice, bob, make_transcript
+):
+    gone, kept, bobs = make_transcript(alice), make_transcript(alice), make_transcript(bob)
+    response = alice_client.post(
+        reverse("transcripts:delete_selected"), {"ids": [gone.pk, bobs.pk, "not-an-id"]}
+    )
+    assert response.status_code == 302
+    assert set(Transcript.objects.values_list("pk", flat=True)) == {kept.pk, bobs.pk}
+    assert not Path(gone.media.path).exists()
 
 
 def test_it_shows_the_transcript_with_words_to_click(alice_client, alice, corpus):
@@ -190,6 +228,36 @@ def test_it_shows_progress_while_running(alice_client, alice, make_transcript):
     assert response.status_code == 200 and 'value="50"' in html and "0:05 of 0:11" in html
 
 
+def test_it_shows_a_moving_bar_until_the_first_position(alice_client, alice, make_transcript):
+    t = make_transcript(alice)
+    Transcript.objects.filter(pk=t.pk).update(status="running", progress_done=0)
+    response = alice_client.get(
+        reverse("transcripts:progress", args=[t.pk]), HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert response.status_code == 200 and "Working…" in html and 'value="0"' not in html
+
+
+def test_it_sends_the_segments_saved_so_far_while_running(alice_client, alice, make_transcript):
+    t = make_transcript(alice)
+    Transcript.objects.filter(pk=t.pk).update(status="running")
+    url = reverse("transcripts:detail", args=[t.pk]) + "?part=segments"
+    response = alice_client.get(url, HTTP_HX_REQUEST="true")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert html.strip().startswith('<div id="segments"') and 'hx-trigger="every 2s"' in html
+    assert html.count('class="segment') == 6 and "<header" not in html
+
+
+def test_it_stops_fetching_segments_once_done(alice_client, alice, make_transcript):
+    t = make_transcript(alice)
+    response = alice_client.get(
+        reverse("transcripts:detail", args=[t.pk]) + "?part=segments", HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert html.count('class="segment') == 6 and "hx-get" not in html
+
+
 @pytest.mark.parametrize(
     "name,method",
     [
@@ -213,3 +281,10 @@ def test_it_hides_alices_exports_from_bob(bob_client, alice, make_transcript):
     t = make_transcript(alice)
     for fmt in ("txt", "srt", "vtt", "json"):
         assert bob_client.get(reverse("transcripts:export", args=[t.pk, fmt])).status_code == 404
+
+
+def test_it_ties_help_and_errors_to_their_fields(alice_client):
+    response = alice_client.post(reverse("transcripts:new"), {"title": "x"})
+    html = response.content.decode()
+    assert 'aria-describedby="id_file_error"' in html and 'id="id_file_error"' in html
+    assert 'aria-describedby="id_title_helptext"' in html and 'id="id_title_helptext"' in html

@@ -1,0 +1,107 @@
+"""Benchmark: in the speech studio, from the click on Generate to the first sound, with Piper,
+in a real Chromium on the real stack (daphne and the speech worker, as bench_speech_http.py
+starts them). Prints figures; asserts nothing.
+
+Each run is timed in the page: the click, then the player's first `playing` event. The same runs
+are made with Media Source Extensions switched off, i.e. the <audio> element left to buffer the
+growing stream itself, which is how the studio played before.
+
+    .venv/bin/python bench/bench_studio_first_sound.py --repeat 5
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+from bench_speech_http import ROOT, Stack
+
+CHROMIUM = "/usr/bin/chromium"
+TEXT = "Welcome to the studio. The first sentence plays while the second is synthesised."
+# Seconds from the click to the studio's answer being swapped in, and to the first sound.
+TIMED = """() => new Promise((resolve) => {
+  const start = performance.now();
+  let swapped = null;
+  document.addEventListener("htmx:afterSwap", () => { swapped ??= performance.now() - start; });
+  document.addEventListener("playing",
+    () => resolve([swapped / 1000, (performance.now() - start) / 1000]),
+    { capture: true, once: true });
+  document.getElementById("generate").click();
+})"""
+
+
+def first_sounds(page, url: str, repeat: int) -> list[list[float]]:
+    seconds = []
+    for _ in range(repeat + 1):  # the first run is untimed: the worker warms the voice
+        page.goto(f"{url}/speech/")
+        page.fill("#id_text", TEXT)
+        page.check("input[name=voice][value='piper:joe']")
+        seconds.append(page.evaluate(TIMED))
+        page.evaluate("document.getElementById('speech-player').pause()")
+    return seconds[1:]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="vp-bench-studio-"))
+    env = dict(os.environ) | {
+        "VOICEPORTAL_DATA_DIR": str(workdir / "data"),
+        "VOICEPORTAL_MODEL_CACHE": os.environ.get(
+            "VOICEPORTAL_MODEL_CACHE", str(ROOT / "var" / "models")
+        ),
+        "DJANGO_SETTINGS_MODULE": "voiceportal.settings",
+    }
+    for name in ("VOICEPORTAL_SQLITE_PATH", "VOICEPORTAL_MEDIA_ROOT", "VOICEPORTAL_TASKS_BACKEND"):
+        env.pop(name, None)
+    os.environ.update(env)
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from playwright.sync_api import sync_playwright
+
+    stack = Stack(env, workdir)
+    try:
+        stack.start()
+        client = Client()
+        client.force_login(get_user_model().objects.get(username="bench"))
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=CHROMIUM,
+                args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"],
+            )
+            for label, script in (
+                ("from the stream (MSE)", ""),
+                ("element buffering", "delete window.MediaSource;"),
+            ):
+                context = browser.new_context()
+                context.add_cookies(
+                    [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": stack.url}]
+                )
+                if script:
+                    context.add_init_script(script)
+                runs = first_sounds(context.new_page(), stack.url, args.repeat)
+                sounds = [sound for _, sound in runs]
+                print(
+                    f"  {label:<22} click → first sound: median {statistics.median(sounds):.2f} s"
+                    f" (min {min(sounds):.2f}, max {max(sounds):.2f}; {len(runs)} runs);"
+                    f" answer swapped in after {statistics.median(s for s, _ in runs):.2f} s"
+                )
+                context.close()
+            browser.close()
+    finally:
+        stack.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
