@@ -39,11 +39,16 @@ def browser():
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 
 
-def page_open(browser, live_server, *, width: int = 1200, height: int = 900):
+def page_open(
+    browser, live_server, *, width: int = 1200, height: int = 900, bypass_csp: bool = True
+):
     """A page in a fresh context of the given window size; close it with page.context.close().
-    The Content-Security-Policy is bypassed so that axe_violations can inject axe-core."""
+    The Content-Security-Policy is bypassed (so that axe_violations can inject axe-core) unless
+    `bypass_csp` is False, as the policy's own tests need."""
     context = browser.new_context(
-        base_url=live_server.url, viewport={"width": width, "height": height}, bypass_csp=True
+        base_url=live_server.url,
+        viewport={"width": width, "height": height},
+        bypass_csp=bypass_csp,
     )
     context.set_default_timeout(15_000)
     return context.new_page()

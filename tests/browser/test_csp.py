@@ -3,14 +3,22 @@ script, no eval by htmx), and the upload form's progress handler still loads fro
 
 import pytest
 
-from tests.browser.conftest import log_in
+from tests.browser.conftest import log_in, page_open
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PAGES = ["/transcripts/new/", "/transcripts/", "/speech/", "/voices/", "/voices/new/",
-         "/account/settings/"]  # fmt: skip
+         "/account/settings/", "/live/"]  # fmt: skip
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A page held to the policy (the other browser tests bypass it to inject axe-core)."""
+    page = page_open(browser, live_server, bypass_csp=False)
+    yield page
+    page.context.close()
 
 
 def test_no_page_breaks_the_policy(page, live_server, alice, make_transcript):
