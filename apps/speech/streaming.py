@@ -25,6 +25,10 @@ logger = logging.getLogger(__name__)
 FIRST_POLL_SECONDS = 0.01
 FAST_POLL_FOR = 2.0
 POLL_SECONDS = 0.05
+# The file is looked at on every poll (cheap); the row, which only says whether the synthesis
+# ended, at most this often: many listeners polling the database every 10 ms would take the
+# CPU the speech worker needs to make their audio.
+ROW_CHECK_SECONDS = 0.1
 READ_BYTES = 256 * 1024
 # No new audio for this long: the worker is gone or stuck (recovery happens only when a worker
 # starts), so the listener is told rather than kept waiting.
@@ -45,6 +49,7 @@ class GrowingAudio:
         self.path = Path(generation.audio.path)
         self.position = 0
         self._last_data = time.monotonic()
+        self._row_checked = 0.0
 
     async def next(self) -> bytes | None:
         """The next bytes, waiting for them; None once the audio is complete (or cancelled).
@@ -54,6 +59,10 @@ class GrowingAudio:
         while True:
             if data := await self._read():
                 return data
+            if time.monotonic() - self._row_checked < ROW_CHECK_SECONDS:
+                await asyncio.sleep(self._poll_interval())
+                continue
+            self._row_checked = time.monotonic()
             row = (
                 await Generation.objects.filter(pk=self.pk)
                 .values("status", "error", "error_kind")
@@ -75,8 +84,12 @@ class GrowingAudio:
                     f"No audio came for {STALL_SECONDS:.0f} seconds: is a speech worker running?",
                     "timeout",
                 )
-            fast = not self.position and waited < FAST_POLL_FOR
-            await asyncio.sleep(FIRST_POLL_SECONDS if fast else POLL_SECONDS)
+            await asyncio.sleep(self._poll_interval())
+
+    def _poll_interval(self) -> float:
+        waited = time.monotonic() - self._last_data
+        fast = not self.position and waited < FAST_POLL_FOR
+        return FIRST_POLL_SECONDS if fast else POLL_SECONDS
 
     async def chunks(self) -> AsyncIterator[bytes]:
         while (data := await self.next()) is not None:
