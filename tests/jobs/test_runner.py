@@ -145,3 +145,22 @@ def test_the_task_row_of_a_reaped_job_is_not_left_running(
     if attempts == 1:
         expected.add((str(t.pk), "READY"))
     assert rows == expected
+
+
+def test_jobs_left_queued_without_a_task_can_be_queued_again(alice, make_transcript, queued):
+    from django.core.management import call_command
+    from django_tasks import default_task_backend
+
+    t = make_transcript(alice)  # queued, its task kept by the dummy backend only
+    fresh = make_transcript(alice)
+    Transcript.objects.filter(pk=t.pk).update(created_at=timezone.now() - timedelta(hours=1))
+
+    def tasks_of(job):
+        return [r for r in default_task_backend.results if r.args[1] == str(job.pk)]
+
+    call_command("jobs_requeue", older_than=60)
+    assert len(tasks_of(t)) == 2 and len(tasks_of(fresh)) == 1  # a recent one is left alone
+    job_run(model=Transcript, job_id=t.pk)
+    job_run(model=Transcript, job_id=t.pk)  # the task queued before does nothing
+    t.refresh_from_db()
+    assert t.status == "done" and t.attempts == 1
