@@ -14,7 +14,7 @@ class AnalysisConfig(AppConfig):
         from .services import runs
 
         signals.transcript_created.connect(runs.on_transcript_created, dispatch_uid="analyses")
-        signals.transcript_done.connect(runs.on_transcript_done, dispatch_uid="analyses")
+        signals.transcript_done.connect(runs.analyses_after_transcription, dispatch_uid="analyses")
         if hooks.UploadAnalysisForm not in transcripts.upload_form_bases:
             transcripts.upload_form_bases.append(hooks.UploadAnalysisForm)
             transcripts.page_context.append(hooks.page_context)

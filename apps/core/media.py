@@ -8,6 +8,8 @@ from pathlib import Path
 import av
 import numpy as np
 
+from .clock import clock
+
 SAMPLE_RATE = 16_000
 
 
@@ -184,14 +186,8 @@ def _to_float(frame) -> np.ndarray:
 
 
 def too_long_message(max_seconds: float, duration: float | None = None) -> str:
-    length = f"{_clock(duration)} long" if duration else "longer"
-    return f"The recording is {length}; at most {_clock(max_seconds)} is taken here."
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+    length = f"{clock(duration)} long" if duration else "longer"
+    return f"The recording is {length}; at most {clock(max_seconds)} is taken here."
 
 
 def decode_all(path: Path, *, max_seconds: float | None = None) -> np.ndarray:

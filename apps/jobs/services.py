@@ -13,7 +13,7 @@ from django.utils import timezone
 from apps.engines.errors import ErrorKind
 
 from .models import Job, JobStatus
-from .registry import job_model, job_models
+from .registry import job_models
 from .workers import worker_id, worker_is_gone
 
 logger = logging.getLogger(__name__)
@@ -163,7 +163,3 @@ def jobs_requeue_orphans(*, older_than: float = 0) -> list[str]:
             job_enqueue(job)
             requeued.append(f"{model.job_kind()}:{job.pk}")
     return requeued
-
-
-def job_get(kind: str, pk) -> Job | None:
-    return job_model(kind).objects.filter(pk=pk).first()

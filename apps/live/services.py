@@ -12,9 +12,10 @@ from django.utils import timezone
 from apps.engines.stt import stt_backends
 from apps.engines.stt.base import Segment as EngineSegment
 from apps.jobs.models import JobStatus
+from apps.jobs.runner import JobGone, JobRun
 from apps.jobs.workers import worker_id
 from apps.transcripts.models import Segment, Transcript
-from apps.transcripts.services import transcript_done
+from apps.transcripts.services import segment_save, transcript_done
 
 from .models import LiveSession
 from .recording import recording_open, recording_seal, recording_seconds
@@ -112,19 +113,7 @@ def live_segment_save(*, session: LiveSession, segment: EngineSegment, language:
     transcript_id = session.transcript_id
     with transaction.atomic():
         index = Segment.objects.filter(transcript_id=transcript_id).count()
-        Segment.objects.create(
-            transcript_id=transcript_id,
-            index=index,
-            start=segment.start,
-            end=segment.end,
-            text=segment.text,
-            words=[
-                {"word": w.word, "start": w.start, "end": w.end, "probability": w.probability}
-                for w in segment.words
-            ],
-            avg_logprob=segment.avg_logprob,
-            no_speech_prob=segment.no_speech_prob,
-        )
+        segment_save(transcript_id=transcript_id, index=index, segment=segment)
         if language:
             Transcript.objects.filter(pk=transcript_id, detected_language="").update(
                 detected_language=language, language_probability=1.0
@@ -132,16 +121,13 @@ def live_segment_save(*, session: LiveSession, segment: EngineSegment, language:
 
 
 def live_session_beat(*, session: LiveSession, audio_seconds: float) -> bool:
-    """Keep the reaper away; False when the session is no longer this process's (reaped)."""
-    return bool(
-        LiveSession.objects.filter(
-            pk=session.pk, status=JobStatus.RUNNING, worker_id=session.worker_id
-        ).update(
-            heartbeat_at=timezone.now(),
-            audio_seconds=audio_seconds,
-            progress_done=audio_seconds,
-        )
-    )
+    """Keep the reaper away; False when the session is no longer this process's (reaped or
+    ended)."""
+    try:
+        JobRun(session).update(audio_seconds=audio_seconds, progress_done=audio_seconds)
+    except JobGone:
+        return False
+    return True
 
 
 def live_session_end(

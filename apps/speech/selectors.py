@@ -8,7 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
-from apps.core.templatetags.portal import clock
+from apps.core.clock import clock
 from apps.engines.tts import tts_backends
 from apps.jobs.progress import JobProgress
 from apps.voices.selectors import VoiceOption, stock_id, voice_options

@@ -92,11 +92,6 @@ class Transcript(Job):
         transcript_done(transcript=self)
 
     @property
-    def progress_seconds(self) -> float:
-        """Audio position reached."""
-        return self.progress_done
-
-    @property
     def real_time_factor(self) -> float | None:
         if self.status != self.Status.DONE or not self.duration:
             return None

@@ -5,7 +5,7 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
-from apps.core.templatetags.portal import clock
+from apps.core.clock import clock
 from apps.jobs.progress import JobProgress
 
 from . import hooks

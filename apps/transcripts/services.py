@@ -178,28 +178,32 @@ class _Transcription:
         self.run_.update(**fields)
 
     def _save_segment(self, seg: EngineSegment) -> None:
-        words = [
-            {"word": w.word, "start": w.start, "end": w.end, "probability": w.probability}
-            for w in seg.words
-        ]
         with transaction.atomic():
             self.run_.progress(seg.end)  # JobGone first when the transcript was deleted
-            Segment.objects.create(
-                transcript_id=self.transcript.pk,
-                index=self.next_index,
-                start=seg.start,
-                end=seg.end,
-                text=seg.text,
-                words=words,
-                avg_logprob=seg.avg_logprob,
-                no_speech_prob=seg.no_speech_prob,
-                compression_ratio=seg.compression_ratio,
-                temperature=seg.temperature,
-                tokens=list(seg.tokens),
-                logprobs=[asdict(t) for t in seg.logprobs],
-                untranscribed=seg.untranscribed,
-            )
+            segment_save(transcript_id=self.transcript.pk, index=self.next_index, segment=seg)
         self.next_index += 1
+
+
+def segment_save(*, transcript_id, index: int, segment: EngineSegment) -> Segment:
+    """Store one segment as the engine gave it (file jobs and live recordings alike)."""
+    return Segment.objects.create(
+        transcript_id=transcript_id,
+        index=index,
+        start=segment.start,
+        end=segment.end,
+        text=segment.text,
+        words=[
+            {"word": w.word, "start": w.start, "end": w.end, "probability": w.probability}
+            for w in segment.words
+        ],
+        avg_logprob=segment.avg_logprob,
+        no_speech_prob=segment.no_speech_prob,
+        compression_ratio=segment.compression_ratio,
+        temperature=segment.temperature,
+        tokens=list(segment.tokens),
+        logprobs=[asdict(t) for t in segment.logprobs],
+        untranscribed=segment.untranscribed,
+    )
 
 
 def transcribe_file(

@@ -65,7 +65,7 @@ def test_the_first_delta_comes_long_before_the_end(stack, alice_key, three_minut
             arrivals.append((time.monotonic() - started, event))
             if first_state is None:
                 t = Transcript.objects.get()
-                first_state = (t.status, t.progress_seconds, t.duration)
+                first_state = (t.status, t.progress_done, t.duration)
     deltas = [(at, e) for at, e in arrivals if e.type == "transcript.text.delta"]
     (done_at, done), *_ = [(at, e) for at, e in arrivals if e.type == "transcript.text.done"]
     status, progress, duration = first_state

@@ -50,14 +50,14 @@ def test_it_saves_segments_and_progress_as_it_goes(alice, make_transcript, setti
     runner.start()
     while runner.is_alive():
         row = Transcript.objects.get(pk=t.pk)
-        seen.append((row.status, row.progress_seconds, row.segments.count()))
+        seen.append((row.status, row.progress_done, row.segments.count()))
         time.sleep(0.05)
     runner.join()
     running = [s for s in seen if s[0] == "running"]
     assert any(0 < p < 11 for _, p, _ in running), "progress was visible mid-job"
     assert max(n for _, _, n in running) >= 2
     t.refresh_from_db()
-    assert t.status == "done" and t.progress_seconds == 11.0 and t.segments.count() == 6
+    assert t.status == "done" and t.progress_done == 11.0 and t.segments.count() == 6
 
 
 def test_it_cancels_a_running_job_and_keeps_what_was_done(alice, make_transcript, settings, queued):

@@ -86,16 +86,12 @@ def on_transcript_created(*, transcript: Transcript, analyses=None, **kwargs) ->
         analyses_start(transcript=transcript, options=analyses)
 
 
-def on_transcript_done(*, transcript_id, provided=None, **kwargs) -> None:
-    analyses_after_transcription(transcript_id=transcript_id, provided=provided)
-
-
 def analyses_after_transcription(
-    *, transcript_id, provided: ProviderAnalyses | None = None
+    *, transcript_id, provided: ProviderAnalyses | None = None, **signal
 ) -> None:
-    """Called by the transcription job when it is done: store what the speech-to-text engine
-    already provided, and queue the other analyses that were asked for. Never raises: the
-    transcript is done whatever happens here."""
+    """When a transcription is done (the `transcript_done` signal; `signal` takes its sender):
+    store what the speech-to-text engine already provided, and queue the other analyses that
+    were asked for. Never raises: the transcript is done whatever happens here."""
     try:
         transcript = Transcript.objects.get(pk=transcript_id)
         runs = list(transcript.analysis_runs.filter(status=Status.WAITING))

@@ -24,7 +24,13 @@ from .base import (
 from .features import ChunkedFeatureExtractor
 from .loops import RepetitionGuard, marking_loops
 from .token_logprobs import TokenLogprobRecorder
-from .whisper_models import PACKAGED_MODELS, ModelNotInstalled, is_installed, model_path
+from .whisper_models import (
+    PACKAGED_MODELS,
+    ModelNotInstalled,
+    is_installed,
+    model_path,
+    packaged_model_infos,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -110,15 +116,7 @@ class LocalWhisperBackend(SpeechToTextBackend):
         self.window_seconds = window_seconds
 
     def models(self) -> list[ModelInfo]:
-        names = [self._default_model] + [n for n in PACKAGED_MODELS if n != self._default_model]
-        return [
-            ModelInfo(
-                name=n,
-                label=PACKAGED_MODELS[n].label,
-                multilingual=PACKAGED_MODELS[n].multilingual,
-            )
-            for n in names
-        ]
+        return packaged_model_infos(self._default_model)
 
     def configuration_problem(self) -> str | None:
         missing = [n for n in PACKAGED_MODELS if not is_installed(n)]

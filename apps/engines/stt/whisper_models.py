@@ -12,6 +12,8 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from .base import ModelInfo
+
 
 @dataclass(frozen=True)
 class PackagedModel:
@@ -100,3 +102,9 @@ def is_installed(name: str) -> bool:
     except (KeyError, ModelNotInstalled):
         return False
     return True
+
+
+def packaged_model_infos(default: str) -> list[ModelInfo]:
+    """The packaged models as engines list them, the default first."""
+    names = [default] + [n for n in PACKAGED_MODELS if n != default]
+    return [ModelInfo(n, PACKAGED_MODELS[n].label, PACKAGED_MODELS[n].multilingual) for n in names]

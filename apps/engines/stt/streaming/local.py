@@ -10,7 +10,7 @@ from scipy.signal import firwin, lfilter
 
 from ...errors import ErrorKind, ProviderError
 from ..base import ModelInfo, Segment, Word
-from ..whisper_models import PACKAGED_MODELS, ModelNotInstalled, is_installed, model_path
+from ..whisper_models import ModelNotInstalled, is_installed, model_path, packaged_model_infos
 from .agreement import LocalAgreement
 from .base import (
     Final,
@@ -73,10 +73,7 @@ class LocalStreamingBackend(StreamingSpeechToTextBackend):
         self.model_cache = model_cache  # where models shipped in parts are joined
 
     def models(self) -> list[ModelInfo]:
-        names = [self.default_model] + [n for n in PACKAGED_MODELS if n != self.default_model]
-        return [
-            ModelInfo(n, PACKAGED_MODELS[n].label, PACKAGED_MODELS[n].multilingual) for n in names
-        ]
+        return packaged_model_infos(self.default_model)
 
     def configuration_problem(self) -> str | None:
         missing = [n for n in {self.default_model, self.partial_model} if not is_installed(n)]
