@@ -30,7 +30,8 @@ pytestmark = pytest.mark.slow  # each match synthesises and searches for ~10-40 
 @pytest.fixture(scope="module")
 def backends():
     return {
-        "piper": PiperBackend(alias="piper", cpu_threads=1),
+        # Without noise every reading of a text is the same, so the measures here repeat.
+        "piper": PiperBackend(alias="piper", cpu_threads=1, noise_scale=0, noise_w_scale=0),
         "kokoro": KokoroBackend(
             alias="kokoro", cpu_threads=1, model_cache=django_settings.VOICEPORTAL_MODEL_CACHE
         ),
