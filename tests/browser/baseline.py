@@ -40,7 +40,8 @@ def _compare(actual: Image.Image, expected: Image.Image, name: str) -> str | Non
     actual, expected = actual.convert("RGB"), expected.convert("RGB")
     if actual.size != expected.size:
         _save(actual, f"{name}-actual")
-        return f"{name}: {actual.size[0]}×{actual.size[1]} px, the baseline {expected.size[0]}×{expected.size[1]}"
+        size, wanted = "×".join(map(str, actual.size)), "×".join(map(str, expected.size))
+        return f"{name}: {size} px, the baseline {wanted} px"
     diff = ImageChops.difference(actual, expected)
     # The largest channel change per pixel, then which pixels changed by more than the tolerance.
     red, green, blue = diff.split()
