@@ -165,7 +165,9 @@ def test_lanes_speak_different_generations_at_once_each_in_order(
 
     monkeypatch.setattr(FakeTextToSpeech, "speak", speak)
     words = ("Alpha", "Bravo", "Charlie", "Delta")
-    first, *_ = [make_generation(owner, text(w, 3)) for owner, w in zip([alice, bob] * 2, words)]
+    first, *_ = [
+        make_generation(owner, text(w, 3)) for owner, w in zip([alice, bob] * 2, words, strict=True)
+    ]
     job_run(model=Generation, job_id=first.pk)
 
     assert most[0] == 2
