@@ -235,13 +235,12 @@ HELD_OUT = {"ami_trn07", "ami_trn08", "ami_tst00", "ami_tst01", "ami_dev00", "am
 AUDIO = {".wav", ".flac", ".mp3"}
 
 
-def part4(folder: Path, with_segments: bool) -> None:
+def part4(folder: Path, with_segments: bool, encoder: str = "resemblyzer") -> None:
     from apps.core.media import decode_all
     from apps.engines.analysis.der import load_rttm
     from apps.engines.analysis.diarization import diarize_audio
-    from apps.engines.analysis.embedding import default_embedder
 
-    embedder = default_embedder()
+    embedder = _embedder(encoder)
     files = sorted(
         p for p in folder.iterdir() if p.suffix in AUDIO and p.with_suffix(".rttm").exists()
     )
@@ -272,6 +271,13 @@ def part4(folder: Path, with_segments: bool) -> None:
         chosen = [r for r in rows if r["part"] == part]
         if chosen:
             _print_mean(part, chosen, with_segments)
+
+
+def _embedder(encoder: str):
+    from apps.engines.analysis.campplus import CamPlusPlusEncoder
+    from apps.engines.analysis.embedding import default_embedder
+
+    return CamPlusPlusEncoder() if encoder == "campplus" else default_embedder()
 
 
 def _part(stem: str) -> str:
@@ -455,6 +461,9 @@ def main() -> None:
     parser.add_argument("--eval", type=Path, help="a folder of recordings with RTTM references")
     parser.add_argument("--segments", action="store_true", help="--eval: score segments too")
     parser.add_argument("--skip-corpus", action="store_true", help="skip part 2")
+    parser.add_argument(
+        "--encoder", choices=["resemblyzer", "campplus"], default="resemblyzer", help="--eval"
+    )
     args = parser.parse_args()
     setup()
     if not args.skip_timing:
@@ -462,7 +471,7 @@ def main() -> None:
     if not args.skip_corpus:
         part2()
     if args.eval:
-        part4(args.eval, args.segments)
+        part4(args.eval, args.segments, args.encoder)
     if args.memory_minutes > 0:
         part3(args.memory_minutes)
 
