@@ -157,7 +157,9 @@ def _forward(x: np.ndarray, w: dict[str, np.ndarray]) -> np.ndarray:
         name = f"xvector.transit{i}"
         x = _conv1d(_relu(_bn(x, w, f"{name}.nonlinear.batchnorm")), w[f"{name}.linear.weight"])
     x = _relu(_bn(x, w, "xvector.out_nonlinear.batchnorm"))
-    stats = np.concatenate([x.mean(axis=-1), x.std(axis=-1, ddof=1)], axis=1)[..., None]
+    # A single frame has no spread: the model then takes 0.01, as 3D-Speaker's pooling does.
+    spread = x.std(axis=-1, ddof=1) if x.shape[-1] > 1 else np.full(x.shape[:2], 0.01, np.float32)
+    stats = np.concatenate([x.mean(axis=-1), spread], axis=1)[..., None]
     dense = _conv1d(stats, w["xvector.dense.linear.weight"])
     return _bn(dense, w, "xvector.dense.nonlinear.batchnorm")[..., 0]
 
