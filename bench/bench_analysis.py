@@ -22,9 +22,16 @@ the sources and licences). Files named in TUNING were used to choose the setting
 HELD_OUT never were; other files are reported as "other". Per file and as means per part: DER
 with the count given, without a collar and with 0.25 s, its missed speech, false alarm and
 confusion, the DER outside overlapped reference speech, the count "auto" finds and its DER,
-and the diarization's real-time factor. With --segments each file is also transcribed (the
-settings' default engine, as `manage.py transcribe --format diarized_json` does) and the
-labelled segments, which is what diarized_json and the exports show, are scored too.
+and the diarization's real-time factor. Two yardsticks beside it: `plain`, the plain pipeline
+(Silero VAD at 0.5 with 200 ms minimum silence and 50 ms padding, 1.5 s windows every 0.75 s,
+spectral clustering with the count, each 10 ms of speech to the nearest window's speaker), and
+`bound`, the DER of the pipeline's own speech activity with every frame given a reference
+speaker who is talking there: the least any labelling of that speech can score, one speaker at
+a time. `aud` is the number of reference speakers with at least 2 s of speech, which the count
+is also checked against (most excerpts have a participant who says only "mm-hmm").
+With --segments each file is also transcribed (the settings' default engine, as
+`manage.py transcribe --format diarized_json` does) and the labelled segments, which is what
+diarized_json and the exports show, are scored too.
 
 Part 3, memory of diarization on a long recording (--memory-minutes of the same corpus speech):
 the peak RSS of a fresh process that decodes the whole file and runs `diarize_audio` (what
@@ -228,20 +235,20 @@ HELD_OUT = {"ami_trn07", "ami_trn08", "ami_tst00", "ami_tst01", "ami_dev00", "am
 AUDIO = {".wav", ".flac", ".mp3"}
 
 
-def part4(folder: Path, with_segments: bool) -> None:
+def part4(folder: Path, with_segments: bool, encoder: str = "resemblyzer") -> None:
     from apps.core.media import decode_all
     from apps.engines.analysis.der import load_rttm
     from apps.engines.analysis.diarization import diarize_audio
-    from apps.engines.analysis.embedding import default_embedder
 
-    embedder = default_embedder()
+    embedder = _embedder(encoder)
     files = sorted(
         p for p in folder.iterdir() if p.suffix in AUDIO and p.with_suffix(".rttm").exists()
     )
     header = (
         f"{'file':14s} {'part':5s} {'spk':>3s} {'auto':>4s} {'DER':>6s} {'collar':>6s} "
         f"{'miss':>5s} {'FA':>5s} {'conf':>5s} {'no-ovl':>6s} {'auto DER':>8s} {'ovl':>4s} "
-        f"{'RTF':>6s}" + (f" {'seg DER':>7s} {'seg col':>7s}" if with_segments else "")
+        f"{'RTF':>6s} {'plain':>6s} {'bound':>6s} {'aud':>3s}"
+        + (f" {'seg DER':>7s} {'seg col':>7s}" if with_segments else "")
     )
     print(f"\nEvaluation set {folder.name}: {len(files)} files\n{header}")
     rows = []
@@ -255,6 +262,7 @@ def part4(folder: Path, with_segments: bool) -> None:
         auto = diarize_audio(audio, embedder=embedder)
         row = _scores(reference, given, auto)
         row.update(name=path.stem, part=_part(path.stem), count=count, rtf=rtf)
+        row.update(_yardsticks(audio, embedder, reference, count))
         if with_segments:
             row.update(_segment_scores(path, reference, count))
         rows.append(row)
@@ -263,6 +271,13 @@ def part4(folder: Path, with_segments: bool) -> None:
         chosen = [r for r in rows if r["part"] == part]
         if chosen:
             _print_mean(part, chosen, with_segments)
+
+
+def _embedder(encoder: str):
+    from apps.engines.analysis.campplus import CamPlusPlusEncoder
+    from apps.engines.analysis.embedding import default_embedder
+
+    return CamPlusPlusEncoder() if encoder == "campplus" else default_embedder()
 
 
 def _part(stem: str) -> str:
@@ -288,6 +303,52 @@ def _scores(reference, given, auto) -> dict:
         "auto_der": diarization_error_rate(reference, turns(auto)).der,
         "found": len(auto.centroids),
     }
+
+
+def _yardsticks(audio, embedder, reference, count: int) -> dict:
+    """The plain pipeline's DER, the speech activity's bound and the audible speaker count."""
+    from apps.engines.analysis.der import diarization_error_rate
+    from apps.engines.analysis.diarization import DiarizationOptions, _activity, speech_regions
+
+    options = DiarizationOptions()
+    activity = speech_regions(audio, _activity(options))
+    bound = [(_speaker_at(reference, t), t, t + 0.01) for t in _frames(activity)]
+    talk: dict[str, float] = {}
+    for speaker, start, end in reference:
+        talk[speaker] = talk.get(speaker, 0.0) + end - start
+    return {
+        "plain": diarization_error_rate(reference, _plain_turns(audio, embedder, count)).der,
+        "bound": diarization_error_rate(reference, bound).der,
+        "audible": sum(seconds >= 2.0 for seconds in talk.values()),
+    }
+
+
+def _plain_turns(audio, embedder, count: int) -> list[tuple[str, float, float]]:
+    """The plain pipeline of issue 10, as a yardstick (see the module's docstring)."""
+    from apps.engines.analysis.clustering import spectral
+    from apps.engines.analysis.diarization import DiarizationOptions, speech_regions, windows
+    from apps.engines.analysis.embedding import embed_many, normalize_volume
+
+    options = DiarizationOptions(vad_threshold=0.5, min_silence_ms=200, speech_pad_ms=50)
+    regions = speech_regions(audio, options)
+    spans = windows(regions, options)
+    if len(spans) < 3:
+        return [("0", start, end) for start, end in regions]
+    audio = normalize_volume(audio)
+    clips = [audio[int(s * SR) : int(e * SR)] for s, e in spans]
+    labels = spectral(embed_many(embedder, clips), min(count, len(spans) - 1))
+    centres = np.array([(s + e) / 2 for s, e in spans])
+    frames = np.array(_frames(regions))
+    nearest = np.argmin(np.abs(frames[:, None] + 0.005 - centres[None, :]), axis=1)
+    return [(str(labels[i]), t, t + 0.01) for t, i in zip(frames, nearest, strict=True)]
+
+
+def _frames(regions) -> list[float]:
+    return [t / 100 for start, end in regions for t in range(round(start * 100), round(end * 100))]
+
+
+def _speaker_at(reference, t: float) -> str:
+    return next((s for s, start, end in reference if start <= t + 0.005 < end), "nobody")
 
 
 def _union_seconds(turns) -> float:
@@ -328,7 +389,8 @@ def _print_row(row: dict, with_segments: bool) -> None:
         f"{row['name']:14s} {row['part']:5s} {row['count']:3d} {row['found']:4d} "
         f"{row['der']:6.1%} {row['collar']:6.1%} {row['miss']:5.1%} {row['fa']:5.1%} "
         f"{row['conf']:5.1%} {row['no_overlap']:6.1%} {row['auto_der']:8.1%} "
-        f"{row['overlap']:4.0%} {row['rtf']:6.3f}"
+        f"{row['overlap']:4.0%} {row['rtf']:6.3f} {row['plain']:6.1%} {row['bound']:6.1%} "
+        f"{row['audible']:3d}"
     )
     if with_segments:
         line += f" {row['seg_der']:7.1%} {row['seg_collar']:7.1%}"
@@ -340,15 +402,19 @@ def _print_mean(part: str, rows: list[dict], with_segments: bool) -> None:
         return sum(r[key] for r in rows) / len(rows)
 
     right = sum(r["found"] == r["count"] for r in rows)
+    audible = sum(r["found"] == r["audible"] for r in rows)
     line = (
         f"{'mean ' + part:14s} {len(rows):5d} {'':3s} {right:4d} {mean('der'):6.1%} "
         f"{mean('collar'):6.1%} {mean('miss'):5.1%} {mean('fa'):5.1%} {mean('conf'):5.1%} "
         f"{mean('no_overlap'):6.1%} {mean('auto_der'):8.1%} {mean('overlap'):4.0%} "
-        f"{mean('rtf'):6.3f}"
+        f"{mean('rtf'):6.3f} {mean('plain'):6.1%} {mean('bound'):6.1%}"
     )
     if with_segments:
         line += f" {mean('seg_der'):7.1%} {mean('seg_collar'):7.1%}"
-    print(line + f"   (auto count right on {right} of {len(rows)})")
+    print(
+        line + f"   (auto count right on {right} of {len(rows)}; "
+        f"{audible} against the speakers with 2 s or more)"
+    )
 
 
 def diarize_one(mode: str, path: Path, queue) -> None:
@@ -395,6 +461,9 @@ def main() -> None:
     parser.add_argument("--eval", type=Path, help="a folder of recordings with RTTM references")
     parser.add_argument("--segments", action="store_true", help="--eval: score segments too")
     parser.add_argument("--skip-corpus", action="store_true", help="skip part 2")
+    parser.add_argument(
+        "--encoder", choices=["resemblyzer", "campplus"], default="resemblyzer", help="--eval"
+    )
     args = parser.parse_args()
     setup()
     if not args.skip_timing:
@@ -402,7 +471,7 @@ def main() -> None:
     if not args.skip_corpus:
         part2()
     if args.eval:
-        part4(args.eval, args.segments)
+        part4(args.eval, args.segments, args.encoder)
     if args.memory_minutes > 0:
         part3(args.memory_minutes)
 

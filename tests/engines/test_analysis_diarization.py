@@ -2,6 +2,7 @@
 talk time, and voice profiles."""
 
 import wave
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -315,3 +316,27 @@ def test_resegmentation_moves_a_change_inside_a_window_and_drops_a_lone_odd_wind
     changes = np.flatnonzero(np.diff(labels)) + 1
     assert len(changes) == 1 and labels[0] == 0 and labels[-1] == 1
     assert abs(changes[0] * 0.01 - 3.2) <= 0.5
+
+
+def test_speech_too_faint_to_embed_clearly_is_still_given_a_speaker(backend, corpus):
+    """A far-field excerpt can hold no speech above the threshold for the embedded windows yet
+    some above the labelling one (ami_trn02); its speech is then embedded as it is rather than
+    left without a speaker. Here the clear-speech threshold is set out of reach."""
+    audio = decode_all(corpus / "jfk.flac")
+    options = DiarizationOptions(vad_threshold=1.01)
+    assert speech_regions(audio, options) == []
+    labelled = speech_regions(
+        audio,
+        replace(
+            options,
+            vad_threshold=options.activity_threshold,
+            min_silence_ms=options.activity_min_silence_ms,
+        ),
+    )
+    for count in (None, 1):
+        timeline = diarize_audio(
+            audio, embedder=backend.embedder, num_speakers=count, options=options
+        )
+        assert {t.speaker for t in timeline.turns} == {"SPEAKER_00"}
+        covered = sum(t.end - t.start for t in timeline.turns)
+        assert covered == pytest.approx(sum(e - s for s, e in labelled), abs=0.05)

@@ -77,10 +77,10 @@ def diarize_audio(
 ) -> SpeakerTimeline:
     """Speaker turns and voice centroids of 16 kHz mono float32 `audio`."""
     regions = speech_regions(audio, options)
-    spans = windows(regions, options)
+    activity = speech_regions(audio, _activity(options))
+    regions, spans = _embedded(regions, activity, options)
     if not spans:
         return SpeakerTimeline((), {})
-    activity = speech_regions(audio, _activity(options))
     audio = normalize_volume(audio)
     clips = (audio[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)] for s, e in spans)
     embeddings = _embed(embedder, clips)
@@ -114,14 +114,25 @@ def diarize_file(
         squares += float(np.sum((block.astype(np.float64) * 32767) ** 2))
         samples += len(block)
     regions = vad.regions(samples, options)
-    spans = windows(regions, options)
+    activity = vad.regions(samples, _activity(options))
+    regions, spans = _embedded(regions, activity, options)
     if not spans:
         return SpeakerTimeline((), {})
-    activity = vad.regions(samples, _activity(options))
     gain = _volume_gain(squares, samples)
     clips = (gain(clip) for clip in _cut(blocks(), spans))
     embeddings = _embed(embedder, clips)
     return _timeline(regions, activity, spans, embeddings, num_speakers, max_speakers, options)
+
+
+def _embedded(regions, activity, options):
+    """The speech to embed and its windows: the clear speech, or where the recording has none
+    (a far-field excerpt of murmurs and short replies), all the speech that is labelled, so
+    the speech found is still given a speaker rather than dropped."""
+    spans = windows(regions, options)
+    if not spans:
+        regions = activity
+        spans = windows(regions, options)
+    return regions, spans
 
 
 def _embed(embedder: Embedder, clips: Iterable[np.ndarray]) -> np.ndarray:
