@@ -62,3 +62,21 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+def spoken(text: str) -> bytes:
+    """`text` spoken by Piper (no noise: the same audio every run) as PCM16 24 kHz mono, the
+    wire format of live and realtime sockets."""
+    from apps.engines.tts.base import SpeechRequest
+    from apps.engines.tts.encode import encode_stream
+    from apps.engines.tts.piper import PiperBackend
+
+    piper = PiperBackend(alias="piper", cpu_threads=1, noise_scale=0.0, noise_w_scale=0.0)
+    return b"".join(encode_stream(piper.synthesize_pcm(SpeechRequest(text=text, format="pcm")),
+                                  "pcm"))  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def spoken_question() -> bytes:
+    """A short spoken question, as a user asks it into the microphone."""
+    return spoken("What is the capital of France?")

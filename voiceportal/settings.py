@@ -466,6 +466,57 @@ TRANSCRIPT_ANALYSIS = {
     },
 }
 
+# Language models (chat completions): the local one always; an OpenAI-compatible endpoint when
+# VOICEPORTAL_LLM_MODEL names a model there (the same one abstractive summaries use).
+LANGUAGE_MODEL_DEFAULT = env_str("VOICEPORTAL_LLM_DEFAULT", "local")
+LANGUAGE_MODELS = {
+    "local": {
+        "BACKEND": "apps.engines.llm.local.LocalLanguageModel",
+        # llama.cpp threads: one; two on a busy 2-core machine ran ten times slower.
+        "OPTIONS": {"threads": env_int("VOICEPORTAL_LLM_THREADS", 1)},
+    },
+}
+if env_str("VOICEPORTAL_LLM_MODEL"):
+    LANGUAGE_MODELS["openai_compatible"] = {
+        "BACKEND": "apps.engines.llm.openai_compatible.OpenAICompatibleLanguageModel",
+        "OPTIONS": {
+            "model": env_str("VOICEPORTAL_LLM_MODEL"),
+            "base_url": env_str("VOICEPORTAL_LLM_BASE_URL") or None,
+            "api_key": env_str("VOICEPORTAL_LLM_API_KEY") or env_str("OPENAI_API_KEY"),
+            "timeout": env_float("VOICEPORTAL_LLM_TIMEOUT", 120.0),
+            "max_retries": env_int("VOICEPORTAL_LLM_MAX_RETRIES", 2),
+        },
+    }
+
+# Voice conversations (apps/engines/conversation): the offline cascade by default; the OpenAI
+# Realtime relay when a key is set and VOICEPORTAL_CONVERSATION_ENGINE=openai.
+CONVERSATION_ENGINE_DEFAULT = env_str("VOICEPORTAL_CONVERSATION_ENGINE", "cascade")
+CONVERSATION_ENGINES = {
+    "cascade": {
+        "BACKEND": "apps.engines.conversation.cascade.CascadeBackend",
+        "OPTIONS": {
+            # The live engine hears the user; its fast English model writes each turn.
+            "stt": "local",
+            "stt_model": env_str("VOICEPORTAL_CONVERSATION_STT_MODEL", "tiny.en"),
+            "llm": "",  # LANGUAGE_MODEL_DEFAULT
+            "tts": "",  # used only without a voice from the library
+            # Spoken replies stay short: the model is cut after this many sentences.
+            "max_sentences": env_int("VOICEPORTAL_CONVERSATION_MAX_SENTENCES", 3),
+            "max_tokens": env_int("VOICEPORTAL_CONVERSATION_MAX_TOKENS", 120),
+        },
+    },
+}
+if env_str("OPENAI_API_KEY"):
+    CONVERSATION_ENGINES["openai"] = {
+        "BACKEND": "apps.engines.conversation.openai.OpenAIRealtimeConversation",
+        "OPTIONS": {
+            "api_key": env_str("OPENAI_API_KEY"),
+            "base_url": env_str("OPENAI_BASE_URL") or None,
+            "websocket_base_url": env_str("OPENAI_WEBSOCKET_BASE_URL") or None,
+            "model": env_str("OPENAI_REALTIME_MODEL", "gpt-realtime"),
+        },
+    }
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
