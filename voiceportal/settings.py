@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "apps.live",
     "apps.voices",
     "apps.speech",
+    "apps.conversation",
     "apps.api",
 ]
 
@@ -503,6 +504,7 @@ CONVERSATION_ENGINES = {
             # Spoken replies stay short: the model is cut after this many sentences.
             "max_sentences": env_int("VOICEPORTAL_CONVERSATION_MAX_SENTENCES", 3),
             "max_tokens": env_int("VOICEPORTAL_CONVERSATION_MAX_TOKENS", 120),
+            "temperature": env_float("VOICEPORTAL_CONVERSATION_TEMPERATURE", 0.2),
         },
     },
 }

@@ -125,8 +125,9 @@ class ConversationSession:
         """Stop the reply being generated or spoken; it ends with status `cancelled`."""
         raise NotImplementedError
 
-    async def truncate(self, item_id: str, audio_end_ms: int) -> None:
-        """The listener heard only `audio_end_ms` of the assistant's item: forget the rest."""
+    async def truncate(self, item_id: str, audio_end_ms: int) -> str:
+        """The listener heard only `audio_end_ms` of the assistant's item: forget the rest, and
+        return the words kept. ProviderError (INVALID_INPUT) for an unknown item."""
         raise NotImplementedError
 
     async def close(self) -> None:

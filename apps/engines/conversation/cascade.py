@@ -176,7 +176,7 @@ class CascadeSession(ConversationSession):
             reply.stop.set()
             self._finish(reply, "cancelled")
 
-    async def truncate(self, item_id: str, audio_end_ms: int) -> None:
+    async def truncate(self, item_id: str, audio_end_ms: int) -> str:
         reply = self._spoken.get(item_id)
         if reply is None:
             raise ProviderError(f"No assistant item {item_id!r}.", kind=ErrorKind.INVALID_INPUT)
@@ -184,6 +184,7 @@ class CascadeSession(ConversationSession):
         heard = _heard_text(reply.text, [*reply.sentence_starts, len(reply.audio)], heard_bytes)
         self.history = [(i, ChatMessage("assistant", heard) if i == item_id else m)
                         for i, m in self.history if i != item_id or heard]  # fmt: skip
+        return heard
 
     async def close(self) -> None:
         if self._closed:

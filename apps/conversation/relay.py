@@ -1,0 +1,88 @@
+"""Between a socket and a conversation engine session: relays the user's audio and requests,
+saves every finished turn (both sides' text and audio) and hands each engine event to `emit`,
+which translates it for its socket (the page's, or OpenAI's Realtime protocol)."""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from channels.db import database_sync_to_async
+
+from apps.engines.conversation.base import (
+    ConversationConfig,
+    ConversationEvent,
+    ConversationSession,
+    ResponseDone,
+    UserTurn,
+)
+
+from . import services
+from .models import Conversation, Turn
+
+logger = logging.getLogger(__name__)
+
+Emit = Callable[[ConversationEvent], Awaitable[None]]
+
+
+class ConversationRelay:
+    def __init__(self, *, conversation: Conversation, config: ConversationConfig, emit: Emit):
+        self.conversation, self.config, self.emit = conversation, config, emit
+        self.session: ConversationSession | None = None
+        self._reader: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        """Raises ProviderError when the engine cannot start."""
+        self.session = await services.conversation_open(self.conversation, self.config)
+        self._reader = asyncio.create_task(self._read())
+
+    async def send(self, pcm: bytes) -> None:
+        await self.session.send(pcm)
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def add_text(self, text: str, *, role: str = "user") -> str:
+        item = await self.session.add_text(text, role=role)
+        if role == "user":
+            await self._save(Turn.Role.USER, text, b"", item)
+        return item
+
+    async def respond(self) -> None:
+        await self.session.respond()
+
+    async def cancel(self) -> None:
+        await self.session.cancel()
+
+    async def truncate(self, item_id: str, audio_end_ms: int) -> str:
+        heard = await self.session.truncate(item_id, audio_end_ms)
+        await database_sync_to_async(services.turn_truncate)(
+            conversation=self.conversation, item_id=item_id, text=heard
+        )
+        return heard
+
+    async def close(self) -> None:
+        if self.session is not None:
+            await self.session.close()
+        if self._reader is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+
+    async def _read(self) -> None:
+        async for event in self.session.events():
+            await self.emit(event)
+            match event:
+                case UserTurn(spoken=True) if event.text or event.audio:
+                    await self._save(Turn.Role.USER, event.text, event.audio, event.item_id)
+                case ResponseDone() if event.text or event.audio:
+                    await self._save(Turn.Role.ASSISTANT, event.text, event.audio,
+                                     event.item_id, interrupted=event.status == "cancelled")  # fmt: skip
+
+    async def _save(self, role, text, audio, item_id, *, interrupted=False) -> None:
+        try:
+            await database_sync_to_async(services.turn_save)(
+                conversation=self.conversation, role=role, text=text, pcm=audio,
+                item_id=item_id, interrupted=interrupted,
+            )  # fmt: skip
+        except Exception:  # the conversation goes on; the log says what was not saved
+            logger.exception("Could not save a turn of conversation %s", self.conversation.pk)
