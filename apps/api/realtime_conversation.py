@@ -112,8 +112,11 @@ def session_update(session: RealtimeSession, event: dict) -> None:
         changes["instructions"] = config["instructions"]
     if "output_modalities" in config:
         if config["output_modalities"] not in _MODALITIES:
-            raise ProtocolError('output_modalities is ["audio"] or ["text"].',
-                                code="invalid_value", param="session.output_modalities")  # fmt: skip
+            raise ProtocolError(
+                'output_modalities is ["audio"] or ["text"].',
+                code="invalid_value",
+                param="session.output_modalities",
+            )
         changes["output_modalities"] = list(config["output_modalities"])
     audio = config.get("audio") or {}
     audio_in, audio_out = audio.get("input") or {}, audio.get("output") or {}
@@ -224,8 +227,9 @@ def _committed(session, event: UserSpeechStopped, vad: bool) -> list[dict]:
     if vad:
         events.append({"type": "input_audio_buffer.speech_stopped",
                        "audio_end_ms": int(event.at * 1000), "item_id": event.item_id})  # fmt: skip
-    events.append({"type": "input_audio_buffer.committed",
-                   "previous_item_id": session.previous_item, "item_id": event.item_id})  # fmt: skip
+    previous = session.previous_item
+    events.append({"type": "input_audio_buffer.committed", "previous_item_id": previous,
+                   "item_id": event.item_id})  # fmt: skip
     item = _message(event.item_id, "user", [{"type": "input_audio", "transcript": None}])
     events.append({"type": "conversation.item.added", "previous_item_id": session.previous_item,
                    "item": item})  # fmt: skip

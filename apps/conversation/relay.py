@@ -75,8 +75,9 @@ class ConversationRelay:
                 case UserTurn(spoken=True) if event.text or event.audio:
                     await self._save(Turn.Role.USER, event.text, event.audio, event.item_id)
                 case ResponseDone() if event.text or event.audio:
+                    cut = event.status == "cancelled"
                     await self._save(Turn.Role.ASSISTANT, event.text, event.audio,
-                                     event.item_id, interrupted=event.status == "cancelled")  # fmt: skip
+                                     event.item_id, interrupted=cut)  # fmt: skip
 
     async def _save(self, role, text, audio, item_id, *, interrupted=False) -> None:
         try:

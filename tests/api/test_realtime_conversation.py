@@ -50,6 +50,10 @@ async def say(conn, pcm: bytes) -> None:
         await conn.input_audio_buffer.append(audio=base64.b64encode(frame).decode())
 
 
+def message(text: str) -> dict:
+    return {"type": "message", "role": "user", "content": [{"type": "input_text", "text": text}]}
+
+
 async def converse(url: str, key: str, question: bytes) -> dict:
     client = AsyncOpenAI(base_url=f"{url}/v1", api_key=key, max_retries=0)
     found = {}
@@ -73,18 +77,14 @@ async def converse(url: str, key: str, question: bytes) -> dict:
 
         # A typed turn.
         typed: list = []
-        await conn.conversation.item.create(item={
-            "type": "message", "role": "user",
-            "content": [{"type": "input_text", "text": "How many legs does a dog have?"}]})  # fmt: skip
+        await conn.conversation.item.create(item=message("How many legs does a dog have?"))
         await conn.response.create()
         found["typed_done"] = await until(conn, "response.done", typed)
         found["typed"] = typed
 
         # Barge-in: the user speaks over a long answer.
         barge: list = []
-        await conn.conversation.item.create(item={
-            "type": "message", "role": "user",
-            "content": [{"type": "input_text", "text": "Tell me a long story about a dragon."}]})  # fmt: skip
+        await conn.conversation.item.create(item=message("Tell me a long story about a dragon."))
         await conn.response.create()
         await until(conn, "response.output_audio.delta", barge)
         await say(conn, question)

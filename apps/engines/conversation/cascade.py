@@ -275,9 +275,8 @@ class CascadeSession(ConversationSession):
         if not _SAYABLE.search(sentence) or reply.stop.is_set():
             return
         reply.timings.setdefault("first_sentence", time.monotonic())
-        first = not reply.text
-        self._from_worker(reply, TranscriptDelta(reply.response_id, reply.item_id,
-                                                 sentence if first else " " + sentence))  # fmt: skip
+        text = sentence if not reply.text else " " + sentence
+        self._from_worker(reply, TranscriptDelta(reply.response_id, reply.item_id, text))
         for chunk in self._synthesize(sentence):
             if reply.stop.is_set():
                 return
