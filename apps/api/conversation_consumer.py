@@ -10,6 +10,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from apps.conversation import services as conversation_services
 from apps.conversation.models import Conversation
 from apps.conversation.relay import ConversationRelay
+from apps.engines.conversation import conversation_backends
 from apps.engines.errors import ErrorKind, ProviderError
 
 from . import realtime_conversation as rc
@@ -103,8 +104,11 @@ class RealtimeConversationConsumer(AsyncWebsocketConsumer):
         if self.relay is None:
             s = self.session
             detection = s.turn_detection or {}
+            # The cascade speaks with a library voice; a relay passes OpenAI's name on.
+            library = conversation_backends.default().uses_voice_library
             conversation = await sync_to_async(conversation_services.conversation_create)(
-                owner=self.user, instructions=s.instructions, voice_id=s.voice_id,
+                owner=self.user, instructions=s.instructions,
+                voice_id=s.voice_id if library else s.voice,
                 source=Conversation.Source.API,
             )  # fmt: skip
             config = await sync_to_async(conversation_services.conversation_config)(

@@ -26,11 +26,12 @@ _TITLE_CHARS = 80
 def conversation_create(*, owner, instructions: str = "", voice_id: str = "", engine: str = "",
                         source: str = Conversation.Source.WEB) -> Conversation:  # fmt: skip
     """A new conversation. Raises ProviderError (INVALID_INPUT) for a voice the user may not use."""
-    if voice_id:
+    engine = engine or conversation_backends.default_alias
+    if voice_id and conversation_backends[engine].uses_voice_library:
         voice_resolve(user=owner, voice_id=voice_id)
     return Conversation.objects.create(
-        owner=owner, instructions=instructions.strip(), voice_id=voice_id,
-        engine=engine or conversation_backends.default_alias, source=source,
+        owner=owner, instructions=instructions.strip(), voice_id=voice_id, engine=engine,
+        source=source,
     )  # fmt: skip
 
 
@@ -47,7 +48,9 @@ def conversation_config(conversation: Conversation, **overrides) -> Conversation
 
     return ConversationConfig(
         instructions=conversation.instructions or DEFAULT_INSTRUCTIONS,
-        voice=conversation.voice_id,
+        voice=conversation.voice_id
+        if backend.uses_voice_library
+        else _provider_voice(conversation),
         synthesize=synthesize,
         history=conversation_history(conversation),
         **overrides,
@@ -57,6 +60,12 @@ def conversation_config(conversation: Conversation, **overrides) -> Conversation
 async def conversation_open(conversation: Conversation, config: ConversationConfig
                             ) -> ConversationSession:  # fmt: skip
     return await conversation_backends[conversation.engine].open(config)
+
+
+def _provider_voice(conversation: Conversation) -> str:
+    """A provider's own voice name (OpenAI's "marin"); library ids mean nothing to it."""
+    voice = conversation.voice_id
+    return "" if ":" in voice or voice.startswith("voice_") else voice
 
 
 @transaction.atomic

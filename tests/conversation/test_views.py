@@ -30,8 +30,8 @@ def test_it_lists_the_owners_conversations_only(alice_client, bob_client, talk):
 
 
 def test_it_starts_a_conversation_with_instructions_and_a_voice(alice_client, alice):
-    response = alice_client.post(reverse("conversation:list"),
-                                 {"instructions": "Speak like a pirate.", "voice": "piper:joe"})  # fmt: skip
+    form = {"instructions": "Speak like a pirate.", "voice": "piper:joe"}
+    response = alice_client.post(reverse("conversation:list"), form)
     conversation = Conversation.objects.get(owner=alice)
     assert response.url == reverse("conversation:page", args=[conversation.pk])
     assert (conversation.instructions, conversation.voice_id) == (
