@@ -171,8 +171,9 @@ class OpenAIConversationSession(ConversationSession):
                     self._events.put_nowait(out)
         except Exception as exc:  # the SDK's own errors: OpenAI went away
             if not self._closed:
-                self._events.put_nowait(ConversationError(
-                    f"OpenAI closed the session: {exc}", ErrorKind.UNAVAILABLE.value, fatal=True))  # fmt: skip
+                message = f"OpenAI closed the session: {exc}"
+                error = ConversationError(message, ErrorKind.UNAVAILABLE.value, fatal=True)
+                self._events.put_nowait(error)
         if not self._closed:
             self._closed = True
             self._events.put_nowait(None)
