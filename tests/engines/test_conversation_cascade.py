@@ -22,6 +22,15 @@ def test_a_sentence_is_spoken_as_soon_as_it_is_complete(text, spoken):
     assert (text[:cut] if cut is not None else None) == spoken
 
 
+def test_a_long_first_sentence_is_spoken_from_its_first_clause():
+    text = "The sky on a clear day is a breathtaking sight, a canvas of pure"
+    assert _sentence_cut(text) is None
+    assert (
+        text[: _sentence_cut(text, first=True)]
+        == "The sky on a clear day is a breathtaking sight, "
+    )
+
+
 @pytest.mark.parametrize(
     ("heard", "expected"),
     [(0, ""), (100, "One two."), (150, "One two. Three"), (400, "One two. Three four.")],

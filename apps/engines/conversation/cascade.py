@@ -51,8 +51,10 @@ _pool_lock = threading.Lock()
 
 # A sentence ends at . ! or ? (closing quotes or brackets included) followed by a space.
 _SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*\s")
-# A sentence that runs on past this is spoken up to its last comma, so audio is not held back.
+# A sentence that runs on past this is spoken up to its last comma, so audio is not held back;
+# the first one sooner, since the listener is waiting for it.
 _LONG_SENTENCE = 160
+_LONG_FIRST_SENTENCE = 60
 _MARKUP = re.compile(r"[*#_`]+")
 _SAYABLE = re.compile(r"[^\W_]")
 DELTA_BYTES = BYTES_PER_SECOND // 5  # 200 ms of audio per delta
@@ -260,7 +262,7 @@ class CascadeSession(ConversationSession):
                 if reply.stop.is_set():
                     return
                 buffer += _MARKUP.sub("", piece)
-                while (cut := _sentence_cut(buffer)) is not None:
+                while (cut := _sentence_cut(buffer, first=not count)) is not None:
                     sentence, buffer = buffer[:cut].strip(), buffer[cut:]
                     self._speak(reply, sentence, encoder)
                     count += 1
@@ -329,11 +331,12 @@ class CascadeSession(ConversationSession):
         return f"{kind}_{self._prefix}{next(self._ids):06d}"
 
 
-def _sentence_cut(text: str) -> int | None:
+def _sentence_cut(text: str, *, first: bool = False) -> int | None:
     """Where the first complete sentence of `text` ends, or None while it is still coming."""
     if end := _SENTENCE_END.search(text):
         return end.end()
-    if len(text) > _LONG_SENTENCE and (comma := text.rfind(", ")) > 0:
+    limit = _LONG_FIRST_SENTENCE if first else _LONG_SENTENCE
+    if len(text) > limit and (comma := text.rfind(", ")) > 0:
         return comma + 2
     return None
 
