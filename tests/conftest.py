@@ -80,3 +80,21 @@ def spoken(text: str) -> bytes:
 def spoken_question() -> bytes:
     """A short spoken question, as a user asks it into the microphone."""
     return spoken("What is the capital of France?")
+
+
+@pytest.fixture(scope="session")
+def portal_server(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One Daphne serving the portal on the test database for the whole session, for tests
+    that need a real socket and models loaded once (the conversation tests: speech-to-text,
+    the language model and Piper load in it on first use). Tests using it need
+    `django_db(transaction=True)` so that what they write is visible to it."""
+    from django.conf import settings
+
+    from tests.live.server import Daphne
+
+    with Daphne(
+        db_path=settings.DATABASES["default"]["NAME"],
+        media_root=str(settings.MEDIA_ROOT),
+        log=tmp_path_factory.mktemp("daphne") / "daphne.log",
+    ) as daphne:
+        yield daphne

@@ -13,7 +13,6 @@ from openai import AsyncOpenAI
 from apps.api.services import api_key_create
 from apps.conversation.models import Conversation
 from tests.live.conftest import frames, run_async
-from tests.live.server import Daphne
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,16 +22,6 @@ SILENCE = bytes(48_000)
 @pytest.fixture
 def alice_key(alice) -> str:
     return api_key_create(owner=alice, name="test")[1]
-
-
-@pytest.fixture
-def server(settings, tmp_path):
-    with Daphne(
-        db_path=settings.DATABASES["default"]["NAME"],
-        media_root=str(settings.MEDIA_ROOT),
-        log=tmp_path / "daphne.log",
-    ) as daphne:
-        yield daphne
 
 
 async def until(conn, kind: str, seen: list, *, timeout: float = 60.0):
@@ -100,8 +89,10 @@ async def converse(url: str, key: str, question: bytes) -> dict:
     return found
 
 
-def test_the_openai_sdk_holds_a_voice_conversation(server, alice, alice_key, spoken_question):
-    found = asyncio.run(converse(server.url, alice_key, spoken_question))
+def test_the_openai_sdk_holds_a_voice_conversation(
+    portal_server, alice, alice_key, spoken_question
+):
+    found = asyncio.run(converse(portal_server.url, alice_key, spoken_question))
     assert found["created"].session.type == "realtime"
     assert found["updated"].session.audio.output.voice == "alloy"
 

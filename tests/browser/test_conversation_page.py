@@ -7,7 +7,6 @@ import wave
 import pytest
 
 from apps.conversation.models import Conversation
-from tests.live.server import Daphne
 
 from .conftest import CHROMIUM, CHROMIUM_ARGS, log_in
 
@@ -25,7 +24,7 @@ def fake_microphone(pcm24k: bytes, target) -> None:
 
 
 def test_the_assistant_answers_aloud_and_the_conversation_replays(
-    settings, tmp_path, alice, spoken_question
+    portal_server, tmp_path, alice, spoken_question
 ):
     playwright_api = pytest.importorskip("playwright.sync_api")
     if not CHROMIUM.exists():
@@ -34,15 +33,8 @@ def test_the_assistant_answers_aloud_and_the_conversation_replays(
     fake_microphone(spoken_question, microphone)
     args = [*CHROMIUM_ARGS, "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream",
             f"--use-file-for-fake-audio-capture={microphone}"]  # fmt: skip
-    with (
-        Daphne(
-            db_path=settings.DATABASES["default"]["NAME"],
-            media_root=str(settings.MEDIA_ROOT),
-            log=tmp_path / "daphne.log",
-        ) as server,  # fmt: skip
-        pytest.MonkeyPatch.context() as mp,
-        playwright_api.sync_playwright() as pw,
-    ):
+    server = portal_server
+    with pytest.MonkeyPatch.context() as mp, playwright_api.sync_playwright() as pw:
         mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=args)
         page = browser.new_page(base_url=server.url)
