@@ -70,7 +70,10 @@ class ConversationRelay:
 
     async def _read(self) -> None:
         async for event in self.session.events():
-            await self.emit(event)
+            try:
+                await self.emit(event)
+            except Exception:  # the socket is gone: the turn is still saved
+                logger.debug("Could not send a conversation event", exc_info=True)
             match event:
                 case UserTurn(spoken=True) if event.text or event.audio:
                     await self._save(Turn.Role.USER, event.text, event.audio, event.item_id)

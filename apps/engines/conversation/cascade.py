@@ -90,6 +90,8 @@ class CascadeBackend(ConversationBackend):
         return streaming_backends[self.stt] if self.stt else streaming_backends.default()
 
     async def open(self, config: ConversationConfig) -> "CascadeSession":
+        # The language model loads while the user speaks, not after the first question.
+        reply_pool().submit(self.warm_up)
         stt = await self.speech_to_text().open(StreamConfig(
             model=self.stt_model, language=config.language or None,
             turn_detection=config.turn_detection,
