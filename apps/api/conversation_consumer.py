@@ -11,6 +11,7 @@ from apps.conversation import services as conversation_services
 from apps.conversation.models import Conversation
 from apps.conversation.relay import ConversationRelay
 from apps.engines.conversation import conversation_backends
+from apps.engines.conversation.base import DEFAULT_INSTRUCTIONS
 from apps.engines.errors import ErrorKind, ProviderError
 
 from . import realtime_conversation as rc
@@ -58,7 +59,10 @@ class RealtimeConversationConsumer(AsyncWebsocketConsumer):
     async def _handle(self, event: dict) -> None:
         kind, s = event.get("type"), self.session
         if kind == "session.update":
+            instructions = s.instructions
             rc.session_update(s, event)
+            if self.relay is not None and s.instructions != instructions:
+                await self.relay.instruct(s.instructions or DEFAULT_INSTRUCTIONS)
             await self._send({"type": "session.updated", "session": s.description()})
         elif kind == "input_audio_buffer.append":
             pcm = rp.decode_audio(event)

@@ -61,6 +61,12 @@ class ConversationRelay:
         )
         return heard
 
+    async def instruct(self, instructions: str) -> None:
+        await self.session.instruct(instructions)
+        await database_sync_to_async(services.conversation_instruct)(
+            conversation=self.conversation, instructions=instructions
+        )
+
     async def close(self) -> None:
         if self.session is not None:
             await self.session.close()

@@ -89,6 +89,11 @@ def turn_truncate(*, conversation: Conversation, item_id: str, text: str) -> Non
     )
 
 
+def conversation_instruct(*, conversation: Conversation, instructions: str) -> None:
+    conversation.instructions = instructions.strip()
+    conversation.save(update_fields=["instructions", "updated_at"])
+
+
 def conversation_delete(*, conversation: Conversation) -> None:
     for turn in conversation.turns.exclude(audio=""):
         turn.audio.delete(save=False)

@@ -83,6 +83,10 @@ async def converse(url: str, key: str, question: bytes) -> dict:
         await conn.conversation.item.truncate(item_id=item_id, content_index=0, audio_end_ms=200)
         found["truncated"] = await until(conn, "conversation.item.truncated", barge)
 
+        # New instructions for the rest of the conversation.
+        await conn.session.update(session={"type": "realtime", "instructions": "Be a pirate."})
+        found["reinstructed"] = await until(conn, "session.updated", [])
+
         # A bad event: an error, and the session goes on.
         await conn.send({"type": "conversation.item.create", "item": {"type": "nonsense"}})
         found["error"] = await until(conn, "error", [])
@@ -118,8 +122,10 @@ def test_the_openai_sdk_holds_a_voice_conversation(
     assert any(e.type == "input_audio_buffer.speech_started" for e in found["barge"])
     assert found["error"].error.code == "invalid_value"
 
+    assert found["reinstructed"].session.instructions == "Be a pirate."
     conversation = Conversation.objects.get(owner=alice)
     assert conversation.source == "api" and conversation.title.lower().startswith("what")
+    assert conversation.instructions == "Be a pirate."
     turns = list(conversation.turns.all())
     assert [t.role for t in turns[:4]] == ["user", "assistant", "user", "assistant"]
     assert turns[0].audio and turns[1].audio and not turns[2].audio

@@ -130,6 +130,10 @@ class ConversationSession:
         return the words kept. ProviderError (INVALID_INPUT) for an unknown item."""
         raise NotImplementedError
 
+    async def instruct(self, instructions: str) -> None:
+        """New instructions for the replies from now on."""
+        raise NotImplementedError
+
     async def close(self) -> None:
         raise NotImplementedError
 

@@ -18,7 +18,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..errors import ErrorKind, ProviderError
 from ..llm import llm_backends
@@ -189,6 +189,9 @@ class CascadeSession(ConversationSession):
         self.history = [(i, ChatMessage("assistant", heard) if i == item_id else m)
                         for i, m in self.history if i != item_id or heard]  # fmt: skip
         return heard
+
+    async def instruct(self, instructions: str) -> None:
+        self.config = replace(self.config, instructions=instructions)
 
     async def close(self) -> None:
         if self._closed:

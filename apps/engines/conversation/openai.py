@@ -151,6 +151,9 @@ class OpenAIConversationSession(ConversationSession):
         heard = audio_end_ms * BYTES_PER_SECOND // 1000
         return _heard_text(reply.text, [*reply.starts, len(reply.audio)], heard)
 
+    async def instruct(self, instructions: str) -> None:
+        await self.conn.session.update(session={"type": "realtime", "instructions": instructions})
+
     async def close(self) -> None:
         if self._closed:
             return
