@@ -457,6 +457,8 @@ TRANSCRIPT_ANALYSIS = {
             "chapter_min_seconds": env_float("VOICEPORTAL_CHAPTER_MIN_SECONDS", 20.0),
             # Abstractive summaries through any OpenAI-compatible chat server; no model, no LLM.
             "llm": {
+                # A LANGUAGE_MODELS alias instead ("local": the packaged SmolLM2, weak here).
+                "engine": env_str("VOICEPORTAL_SUMMARY_LLM"),
                 "model": env_str("VOICEPORTAL_LLM_MODEL"),
                 "base_url": env_str("VOICEPORTAL_LLM_BASE_URL") or None,
                 "api_key": env_str("VOICEPORTAL_LLM_API_KEY") or env_str("OPENAI_API_KEY"),
