@@ -510,6 +510,8 @@ CONVERSATION_ENGINES = {
         },
     },
 }
+# Per user, in each web process: conversations open at once.
+VOICEPORTAL_CONVERSATION_MAX_SESSIONS = env_int("VOICEPORTAL_CONVERSATION_MAX_SESSIONS", 2)
 if env_str("OPENAI_API_KEY"):
     CONVERSATION_ENGINES["openai"] = {
         "BACKEND": "apps.engines.conversation.openai.OpenAIRealtimeConversation",

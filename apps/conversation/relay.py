@@ -5,9 +5,11 @@ which translates it for its socket (the page's, or OpenAI's Realtime protocol)."
 import asyncio
 import contextlib
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 
 from apps.engines.conversation.base import (
     ConversationConfig,
@@ -16,6 +18,7 @@ from apps.engines.conversation.base import (
     ResponseDone,
     UserTurn,
 )
+from apps.engines.errors import ErrorKind, ProviderError
 
 from . import services
 from .models import Conversation, Turn
@@ -25,16 +28,38 @@ logger = logging.getLogger(__name__)
 Emit = Callable[[ConversationEvent], Awaitable[None]]
 
 
+# Conversations open per user in this web process (each holds model workers and a socket).
+_open: Counter = Counter()
+
+
 class ConversationRelay:
     def __init__(self, *, conversation: Conversation, config: ConversationConfig, emit: Emit):
         self.conversation, self.config, self.emit = conversation, config, emit
         self.session: ConversationSession | None = None
         self._reader: asyncio.Task | None = None
+        self._counted = False
 
     async def start(self) -> None:
-        """Raises ProviderError when the engine cannot start."""
-        self.session = await services.conversation_open(self.conversation, self.config)
+        """Raises ProviderError when the engine cannot start or the user has too many
+        conversations open."""
+        owner = self.conversation.owner_id
+        limit = settings.VOICEPORTAL_CONVERSATION_MAX_SESSIONS
+        if _open[owner] >= limit:
+            raise ProviderError(f"You have {limit} conversations open already; end one first.",
+                                kind=ErrorKind.RATE_LIMITED)  # fmt: skip
+        _open[owner] += 1
+        self._counted = True
+        try:
+            self.session = await services.conversation_open(self.conversation, self.config)
+        except BaseException:
+            self._release()
+            raise
         self._reader = asyncio.create_task(self._read())
+
+    def _release(self) -> None:
+        if self._counted:
+            self._counted = False
+            _open[self.conversation.owner_id] -= 1
 
     async def send(self, pcm: bytes) -> None:
         await self.session.send(pcm)
@@ -68,6 +93,7 @@ class ConversationRelay:
         )
 
     async def close(self) -> None:
+        self._release()
         if self.session is not None:
             await self.session.close()
         if self._reader is not None:
@@ -81,7 +107,7 @@ class ConversationRelay:
             except Exception:  # the socket is gone: the turn is still saved
                 logger.debug("Could not send a conversation event", exc_info=True)
             match event:
-                case UserTurn(spoken=True) if event.text or event.audio:
+                case UserTurn(spoken=True) if event.text:  # not noise
                     await self._save(Turn.Role.USER, event.text, event.audio, event.item_id)
                 case ResponseDone() if event.text or event.audio:
                     cut = event.status == "cancelled"

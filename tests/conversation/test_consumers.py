@@ -52,3 +52,14 @@ async def test_a_typed_turn_is_answered_aloud_and_saved(alice):
     turns = await database_sync_to_async(lambda: list(conversation.turns.all()))()
     assert [(t.role, bool(t.audio)) for t in turns] == [("user", False), ("assistant", True)]
     assert turns[1].audio.size == 44 + len(audio)  # the WAV holds exactly what was sent
+
+
+@run_async
+async def test_a_user_over_the_limit_of_open_conversations_is_told_so(alice, settings):
+    settings.VOICEPORTAL_CONVERSATION_MAX_SESSIONS = 0
+    conversation = await database_sync_to_async(services.conversation_create)(owner=alice)
+    ws = conversation_socket(await database_sync_to_async(session_cookie)(alice), conversation.pk)
+    await ws.connect()
+    error = json.loads(await ws.receive_from(timeout=30))
+    assert (error["type"], error["code"]) == ("error", "rate_limited")
+    assert (await ws.receive_output(timeout=30))["type"] == "websocket.close"

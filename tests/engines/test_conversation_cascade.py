@@ -4,7 +4,8 @@ which drives this engine."""
 
 import pytest
 
-from apps.engines.conversation.cascade import _heard_text, _sentence_cut
+from apps.engines.conversation.cascade import _heard_text, _prompt, _sentence_cut
+from apps.engines.llm.base import ChatMessage
 
 
 @pytest.mark.parametrize(
@@ -37,3 +38,13 @@ def test_a_long_first_sentence_is_spoken_from_its_first_clause():
 )
 def test_truncation_keeps_the_words_heard(heard, expected):
     assert _heard_text(["One two.", " Three four."], [0, 100, 200], heard) == expected
+
+
+def test_the_prompt_has_one_system_message_and_the_latest_turns_that_fit():
+    history = [ChatMessage("user", "a" * 30), ChatMessage("assistant", "b" * 30),
+               ChatMessage("system", "Be kind."), ChatMessage("user", "c" * 30)]  # fmt: skip
+    system, *turns = _prompt("Be brief.", history, max_chars=70)
+    assert (system.role, system.content) == ("system", "Be brief.\nBe kind.")
+    assert [t.content[0] for t in turns] == ["b", "c"]
+    # The latest turn is always there, however long.
+    assert len(_prompt("", [ChatMessage("user", "x" * 500)], max_chars=10)) == 2

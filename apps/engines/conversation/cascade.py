@@ -77,11 +77,14 @@ class CascadeBackend(ConversationBackend):
 
     def __init__(self, *, alias: str, stt: str = "", stt_model: str = "", llm: str = "",
                  tts: str = "", max_sentences: int = 3, max_tokens: int = 120,
-                 temperature: float = 0.2, **options):  # fmt: skip
+                 temperature: float = 0.2, max_history_chars: int = 4000,
+                 **options):  # fmt: skip
         super().__init__(alias=alias, **options)
         self.stt, self.stt_model, self.llm, self.tts = stt, stt_model, llm, tts
         self.max_sentences, self.max_tokens = max_sentences, max_tokens
         self.temperature = temperature
+        # The model's context is small (2048 tokens): older turns are left out past this.
+        self.max_history_chars = max_history_chars
 
     def language_model(self):
         return llm_backends[self.llm] if self.llm else llm_backends.default()
@@ -168,8 +171,8 @@ class CascadeSession(ConversationSession):
         reply.timings["requested"] = time.monotonic()
         self._reply = reply
         self._emit(ResponseStarted(reply.response_id, reply.item_id))
-        messages = (ChatMessage("system", self.config.instructions),
-                    *(m for _, m in self.history))  # fmt: skip
+        messages = _prompt(self.config.instructions, [m for _, m in self.history],
+                           self.backend.max_history_chars)  # fmt: skip
         request = ChatRequest(messages=messages, max_tokens=self.backend.max_tokens,
                               temperature=self.backend.temperature)  # fmt: skip
         reply.task = asyncio.create_task(self._run(reply, request))
@@ -334,6 +337,20 @@ class CascadeSession(ConversationSession):
 
     def _new_id(self, kind: str) -> str:
         return f"{kind}_{self._prefix}{next(self._ids):06d}"
+
+
+def _prompt(instructions: str, history: list[ChatMessage], max_chars: int
+            ) -> tuple[ChatMessage, ...]:  # fmt: skip
+    """One system message first (chat templates want it there: system items added later join
+    it), then the most recent turns that fit in `max_chars`."""
+    system = "\n".join([instructions, *(m.content for m in history if m.role == "system")])
+    turns, size = [], 0
+    for message in reversed([m for m in history if m.role != "system"]):
+        size += len(message.content)
+        if turns and size > max_chars:
+            break
+        turns.append(message)
+    return (ChatMessage("system", system), *reversed(turns))
 
 
 def _sentence_cut(text: str, *, first: bool = False) -> int | None:
