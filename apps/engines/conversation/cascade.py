@@ -58,6 +58,7 @@ _LONG_FIRST_SENTENCE = 60
 _MARKUP = re.compile(r"[*#_`]+")
 _SAYABLE = re.compile(r"[^\W_]")
 DELTA_BYTES = BYTES_PER_SECOND // 5  # 200 ms of audio per delta
+_TRUNCATABLE = 4  # replies whose audio is kept for truncate()
 # Input audio kept for saving the user's turn while no turn ends (then it is trimmed).
 _MAX_INPUT_SECONDS = 120
 
@@ -137,6 +138,7 @@ class CascadeSession(ConversationSession):
         self._input_start = 0  # byte offset of _input[0] in the session's audio
         self._reply: _Reply | None = None
         self._closed = False
+        self.last_timings: dict[str, float] = {}  # of the last reply (benchmarks read them)
         self._reader = asyncio.create_task(self._read_speech())
 
     # --- input ------------------------------------------------------------------------------
@@ -325,10 +327,12 @@ class CascadeSession(ConversationSession):
         if text:
             self.history.append((reply.item_id, ChatMessage("assistant", text)))
             self._spoken[reply.item_id] = reply
+            # Only recent replies can be truncated (a client truncates what is playing).
+            for old in list(self._spoken)[:-_TRUNCATABLE]:
+                del self._spoken[old]
         reply.timings["done"] = time.monotonic()
         self._emit(ResponseDone(reply.response_id, reply.item_id, status, text,
                                 bytes(reply.audio)))  # fmt: skip
-        # The timings go with the reply: benchmarks read them from the session.
         self.last_timings = dict(reply.timings)
 
     def _emit(self, event) -> None:
