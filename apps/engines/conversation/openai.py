@@ -26,7 +26,7 @@ from .base import (
     UserSpeechStopped,
     UserTurn,
 )
-from .cascade import _heard_text
+from .cascade import _TRUNCATABLE, _heard_text
 
 _PCM = {"type": "audio/pcm", "rate": 24000}
 _MAX_INPUT_SECONDS = 120
@@ -198,6 +198,8 @@ class OpenAIConversationSession(ConversationSession):
             reply = self._replies.setdefault(event.response_id, _Reply(event.response_id))
             reply.item_id = event.item.id
             self._by_item[reply.item_id] = reply
+            for old in list(self._by_item)[:-_TRUNCATABLE]:  # only recent replies are truncated
+                del self._by_item[old]
             return [ResponseStarted(reply.response_id, reply.item_id)]
         elif kind == "response.output_audio.delta":
             reply = self._replies.get(event.response_id)
