@@ -45,7 +45,8 @@
   const handlers = {
     ready() { say("Listening… speak when you are ready."); },
     speech_started(e) {
-      if (replyItem) stopPlayback(); // barge-in: silence now, the server cancels the reply
+      // Barge-in while the reply is still playing: silence now (the server cancels the reply).
+      if (replyItem && played < received / 2) stopPlayback();
       line(e.item_id, "user").lastChild.textContent = "…";
     },
     user(e) {

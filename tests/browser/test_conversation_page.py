@@ -1,6 +1,7 @@
 """A real Chromium asks a spoken question through its fake microphone on the conversation page:
 the assistant answers aloud (its audio reaches the page), both sides' words show, and the saved
-conversation replays."""
+conversation replays. (Barge-in is tested through the Realtime API: a fake microphone's timing
+against a loaded machine's replies is not something a test can rely on.)"""
 
 import wave
 
@@ -20,7 +21,7 @@ def fake_microphone(pcm24k: bytes, target) -> None:
         out.setnchannels(1)
         out.setsampwidth(2)
         out.setframerate(24000)
-        out.writeframes(pcm24k + bytes(24000 * 2 * 20))
+        out.writeframes(pcm24k + bytes(24000 * 2 * 30))
 
 
 def test_the_assistant_answers_aloud_and_the_conversation_replays(
@@ -51,10 +52,10 @@ def test_the_assistant_answers_aloud_and_the_conversation_replays(
         page.wait_for_url("**/conversations/*/")
         page.click("#talk-start")
         transcript = page.locator("#talk-transcript")
-        transcript.locator("p.turn-assistant.final").first.wait_for()
+        answer = transcript.locator("p.turn-assistant.final", has_text="Paris").first
+        answer.wait_for()
         heard_by_page = int(transcript.get_attribute("data-audio-bytes"))
         user_said = transcript.locator("p.turn-user").first.inner_text()
-        assistant_said = transcript.locator("p.turn-assistant").first.inner_text()
         page.click("#talk-stop")
 
         page.reload()
@@ -67,7 +68,6 @@ def test_the_assistant_answers_aloud_and_the_conversation_replays(
 
     assert heard_by_page > 24_000  # over half a second of the answer's PCM16
     assert "france" in user_said.lower()
-    assert "paris" in assistant_said.lower()
     conversation = Conversation.objects.get(owner=alice)
     assert conversation.voice_id == "piper:joe"
     assert duration > 0.5
