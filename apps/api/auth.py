@@ -5,7 +5,7 @@ from asgiref.sync import sync_to_async
 from apps.core.throttle import Limit, client_ip, throttle_fail, throttle_wait
 
 from .errors import ApiError, error_response
-from .services import api_key_authenticate
+from .services import api_key_use
 
 # Wrong keys an address may send before each next try waits (doubling).
 KEY_FREE_FAILURES = 10
@@ -21,10 +21,10 @@ def api_key_required(view):
             return _too_many(wait)
         header = request.headers.get("Authorization", "")
         scheme, _, raw_key = header.partition(" ")
-        user = None
+        key = None
         if scheme.lower() == "bearer":
-            user = await sync_to_async(api_key_authenticate)(raw_key.strip())
-        if user is None:
+            key = await sync_to_async(api_key_use)(raw_key.strip())
+        if key is None:
             await sync_to_async(throttle_fail)(limits)
             return error_response(
                 ApiError(
@@ -33,7 +33,7 @@ def api_key_required(view):
                     code="invalid_api_key",
                 )
             )
-        request.api_user = user
+        request.api_user, request.api_key = key.owner, key
         try:
             return await view(request, *args, **kwargs)
         except ApiError as exc:
