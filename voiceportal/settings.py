@@ -515,6 +515,8 @@ CONVERSATION_ENGINES = {
 }
 # Per user, in each web process: conversations open at once.
 VOICEPORTAL_CONVERSATION_MAX_SESSIONS = env_int("VOICEPORTAL_CONVERSATION_MAX_SESSIONS", 2)
+# A conversation whose client sends nothing (no audio, no text) for this long is ended.
+VOICEPORTAL_CONVERSATION_IDLE_SECONDS = env_float("VOICEPORTAL_CONVERSATION_IDLE_SECONDS", 300.0)
 if env_str("OPENAI_API_KEY"):
     CONVERSATION_ENGINES["openai"] = {
         "BACKEND": "apps.engines.conversation.openai.OpenAIRealtimeConversation",

@@ -6,6 +6,7 @@ from urllib.parse import parse_qs
 
 from asgiref.sync import sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
 
 from apps.conversation import services as conversation_services
 from apps.conversation.models import Conversation
@@ -121,10 +122,17 @@ class RealtimeConversationConsumer(AsyncWebsocketConsumer):
                 create_response=bool(detection.get("create_response", False)),
                 interrupt_response=bool(detection.get("interrupt_response", False)),
             )  # fmt: skip
-            relay = ConversationRelay(conversation=conversation, config=config, emit=self._emit)
+            relay = ConversationRelay(conversation=conversation, config=config, emit=self._emit,
+                                      on_idle=self._idle)  # fmt: skip
             await relay.start()
             s.started, self.relay = True, relay
         return self.relay
+
+    async def _idle(self) -> None:
+        seconds = settings.VOICEPORTAL_CONVERSATION_IDLE_SECONDS
+        await self._send(rp.error_event(f"No audio or events for {seconds:g} seconds.",
+                                        code="idle"))  # fmt: skip
+        await self.close(code=4408)
 
     async def _emit(self, event) -> None:
         for payload in rc.server_events(self.session, event):

@@ -40,7 +40,7 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         try:
             config = await database_sync_to_async(services.conversation_config)(conversation)
             self.relay = ConversationRelay(conversation=conversation, config=config,
-                                           emit=self._emit)  # fmt: skip
+                                           emit=self._emit, on_idle=self._idle)  # fmt: skip
             await self.relay.start()
         except ProviderError as exc:
             await self._send(error_json(exc.kind.value, exc.message))
@@ -64,6 +64,11 @@ class ConversationConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code):
         if self.relay is not None:
             await self.relay.close()
+
+    async def _idle(self) -> None:
+        await self._send(error_json("idle", "Nothing came for a while: the conversation ended "
+                                    "(it is saved)."))  # fmt: skip
+        await self.close(code=4408)
 
     async def _control(self, text: str) -> None:
         try:

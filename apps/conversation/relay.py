@@ -5,6 +5,7 @@ which translates it for its socket (the page's, or OpenAI's Realtime protocol)."
 import asyncio
 import contextlib
 import logging
+import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 
@@ -33,11 +34,15 @@ _open: Counter = Counter()
 
 
 class ConversationRelay:
-    def __init__(self, *, conversation: Conversation, config: ConversationConfig, emit: Emit):
+    def __init__(self, *, conversation: Conversation, config: ConversationConfig, emit: Emit,
+                 on_idle: Callable[[], Awaitable[None]] | None = None):  # fmt: skip
         self.conversation, self.config, self.emit = conversation, config, emit
+        self.on_idle = on_idle  # called once nothing came from the client for a while
         self.session: ConversationSession | None = None
         self._reader: asyncio.Task | None = None
+        self._watch: asyncio.Task | None = None
         self._counted = False
+        self.last_activity = time.monotonic()
 
     async def start(self) -> None:
         """Raises ProviderError when the engine cannot start or the user has too many
@@ -55,6 +60,14 @@ class ConversationRelay:
             self._release()
             raise
         self._reader = asyncio.create_task(self._read())
+        if self.on_idle is not None:
+            self._watch = asyncio.create_task(self._watch_idle())
+
+    async def _watch_idle(self) -> None:
+        limit = settings.VOICEPORTAL_CONVERSATION_IDLE_SECONDS
+        while (left := self.last_activity + limit - time.monotonic()) > 0:
+            await asyncio.sleep(min(left, 5.0))
+        await self.on_idle()
 
     def _release(self) -> None:
         if self._counted:
@@ -62,18 +75,21 @@ class ConversationRelay:
             _open[self.conversation.owner_id] -= 1
 
     async def send(self, pcm: bytes) -> None:
+        self.last_activity = time.monotonic()
         await self.session.send(pcm)
 
     async def commit(self) -> None:
         await self.session.commit()
 
     async def add_text(self, text: str, *, role: str = "user") -> str:
+        self.last_activity = time.monotonic()
         item = await self.session.add_text(text, role=role)
         if role == "user":
             await self._save(Turn.Role.USER, text, b"", item)
         return item
 
     async def respond(self) -> None:
+        self.last_activity = time.monotonic()
         await self.session.respond()
 
     async def cancel(self) -> None:
@@ -94,6 +110,8 @@ class ConversationRelay:
 
     async def close(self) -> None:
         self._release()
+        if self._watch is not None:
+            self._watch.cancel()
         if self.session is not None:
             await self.session.close()
         if self._reader is not None:

@@ -63,3 +63,15 @@ async def test_a_user_over_the_limit_of_open_conversations_is_told_so(alice, set
     error = json.loads(await ws.receive_from(timeout=30))
     assert (error["type"], error["code"]) == ("error", "rate_limited")
     assert (await ws.receive_output(timeout=30))["type"] == "websocket.close"
+
+
+@run_async
+async def test_a_conversation_left_idle_is_ended(alice, settings):
+    settings.VOICEPORTAL_CONVERSATION_IDLE_SECONDS = 0.3
+    conversation = await database_sync_to_async(services.conversation_create)(owner=alice)
+    ws = conversation_socket(await database_sync_to_async(session_cookie)(alice), conversation.pk)
+    await ws.connect()
+    assert json.loads(await ws.receive_from(timeout=30))["type"] == "ready"
+    error = json.loads(await ws.receive_from(timeout=30))
+    assert (error["type"], error["code"]) == ("error", "idle")
+    assert (await ws.receive_output(timeout=30))["type"] == "websocket.close"
