@@ -62,3 +62,39 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+def spoken(text: str) -> bytes:
+    """`text` spoken by Piper (no noise: the same audio every run) as PCM16 24 kHz mono, the
+    wire format of live and realtime sockets."""
+    from apps.engines.tts.base import SpeechRequest
+    from apps.engines.tts.encode import encode_stream
+    from apps.engines.tts.piper import PiperBackend
+
+    piper = PiperBackend(alias="piper", cpu_threads=1, noise_scale=0.0, noise_w_scale=0.0)
+    return b"".join(encode_stream(piper.synthesize_pcm(SpeechRequest(text=text, format="pcm")),
+                                  "pcm"))  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def spoken_question() -> bytes:
+    """A short spoken question, as a user asks it into the microphone."""
+    return spoken("What is the capital of France?")
+
+
+@pytest.fixture(scope="session")
+def portal_server(django_db_setup, django_db_blocker, tmp_path_factory):
+    """One Daphne serving the portal on the test database for the whole session, for tests
+    that need a real socket and models loaded once (the conversation tests: speech-to-text,
+    the language model and Piper load in it on first use). Tests using it need
+    `django_db(transaction=True)` so that what they write is visible to it."""
+    from django.conf import settings
+
+    from tests.live.server import Daphne
+
+    with Daphne(
+        db_path=settings.DATABASES["default"]["NAME"],
+        media_root=str(settings.MEDIA_ROOT),
+        log=tmp_path_factory.mktemp("daphne") / "daphne.log",
+    ) as daphne:
+        yield daphne

@@ -67,3 +67,8 @@ VOICEPORTAL_JOB_REAP_SECONDS = float(os.environ.get("VOICEPORTAL_JOB_REAP_SECOND
 VOICEPORTAL_JOB_HEARTBEAT_SECONDS = float(os.environ.get("VOICEPORTAL_JOB_HEARTBEAT_SECONDS", "30"))
 VOICEPORTAL_JOB_STALE_SECONDS = int(os.environ.get("VOICEPORTAL_JOB_STALE_SECONDS", "300"))
 VOICEPORTAL_WORKER_NICE = 0
+
+from voiceportal.settings import CONVERSATION_ENGINES  # noqa: E402
+
+# Replies the same each run (greedy decoding), and short.
+CONVERSATION_ENGINES["cascade"]["OPTIONS"].update(temperature=0.0, max_tokens=60)

@@ -45,7 +45,10 @@ _abort_responses_that_fail_midway()
 install_daphne_guard()
 
 from apps.api.routing import websocket_urlpatterns as api_sockets  # noqa: E402
-from apps.live.routing import websocket_urlpatterns as browser_sockets  # noqa: E402
+from apps.conversation.routing import websocket_urlpatterns as conversation_sockets  # noqa: E402
+from apps.live.routing import websocket_urlpatterns as live_sockets  # noqa: E402
+
+browser_sockets = live_sockets + conversation_sockets
 
 
 class _SocketsByPath:

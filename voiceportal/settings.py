@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "apps.live",
     "apps.voices",
     "apps.speech",
+    "apps.conversation",
     "apps.api",
 ]
 
@@ -459,6 +460,8 @@ TRANSCRIPT_ANALYSIS = {
             "chapter_min_seconds": env_float("VOICEPORTAL_CHAPTER_MIN_SECONDS", 20.0),
             # Abstractive summaries through any OpenAI-compatible chat server; no model, no LLM.
             "llm": {
+                # A LANGUAGE_MODELS alias instead ("local": the packaged SmolLM2, weak here).
+                "engine": env_str("VOICEPORTAL_SUMMARY_LLM"),
                 "model": env_str("VOICEPORTAL_LLM_MODEL"),
                 "base_url": env_str("VOICEPORTAL_LLM_BASE_URL") or None,
                 "api_key": env_str("VOICEPORTAL_LLM_API_KEY") or env_str("OPENAI_API_KEY"),
@@ -468,6 +471,62 @@ TRANSCRIPT_ANALYSIS = {
         },
     },
 }
+
+# Language models (chat completions): the local one always; an OpenAI-compatible endpoint when
+# VOICEPORTAL_LLM_MODEL names a model there (the same one abstractive summaries use).
+LANGUAGE_MODEL_DEFAULT = env_str("VOICEPORTAL_LLM_DEFAULT", "local")
+LANGUAGE_MODELS = {
+    "local": {
+        "BACKEND": "apps.engines.llm.local.LocalLanguageModel",
+        # llama.cpp threads: one; two on a busy 2-core machine ran ten times slower.
+        "OPTIONS": {"threads": env_int("VOICEPORTAL_LLM_THREADS", 1)},
+    },
+}
+if env_str("VOICEPORTAL_LLM_MODEL"):
+    LANGUAGE_MODELS["openai_compatible"] = {
+        "BACKEND": "apps.engines.llm.openai_compatible.OpenAICompatibleLanguageModel",
+        "OPTIONS": {
+            "model": env_str("VOICEPORTAL_LLM_MODEL"),
+            "base_url": env_str("VOICEPORTAL_LLM_BASE_URL") or None,
+            "api_key": env_str("VOICEPORTAL_LLM_API_KEY") or env_str("OPENAI_API_KEY"),
+            "timeout": env_float("VOICEPORTAL_LLM_TIMEOUT", 120.0),
+            "max_retries": env_int("VOICEPORTAL_LLM_MAX_RETRIES", 2),
+        },
+    }
+
+# Voice conversations (apps/engines/conversation): the offline cascade by default; the OpenAI
+# Realtime relay when a key is set and VOICEPORTAL_CONVERSATION_ENGINE=openai.
+CONVERSATION_ENGINE_DEFAULT = env_str("VOICEPORTAL_CONVERSATION_ENGINE", "cascade")
+CONVERSATION_ENGINES = {
+    "cascade": {
+        "BACKEND": "apps.engines.conversation.cascade.CascadeBackend",
+        "OPTIONS": {
+            # The live engine hears the user; its fast English model writes each turn.
+            "stt": "local",
+            "stt_model": env_str("VOICEPORTAL_CONVERSATION_STT_MODEL", "tiny.en"),
+            "llm": "",  # LANGUAGE_MODEL_DEFAULT
+            "tts": "",  # used only without a voice from the library
+            # Spoken replies stay short: the model is cut after this many sentences.
+            "max_sentences": env_int("VOICEPORTAL_CONVERSATION_MAX_SENTENCES", 3),
+            "max_tokens": env_int("VOICEPORTAL_CONVERSATION_MAX_TOKENS", 120),
+            "temperature": env_float("VOICEPORTAL_CONVERSATION_TEMPERATURE", 0.2),
+        },
+    },
+}
+# Per user, in each web process: conversations open at once.
+VOICEPORTAL_CONVERSATION_MAX_SESSIONS = env_int("VOICEPORTAL_CONVERSATION_MAX_SESSIONS", 2)
+# A conversation whose client sends nothing (no audio, no text) for this long is ended.
+VOICEPORTAL_CONVERSATION_IDLE_SECONDS = env_float("VOICEPORTAL_CONVERSATION_IDLE_SECONDS", 300.0)
+if env_str("OPENAI_API_KEY"):
+    CONVERSATION_ENGINES["openai"] = {
+        "BACKEND": "apps.engines.conversation.openai.OpenAIRealtimeConversation",
+        "OPTIONS": {
+            "api_key": env_str("OPENAI_API_KEY"),
+            "base_url": env_str("OPENAI_BASE_URL") or None,
+            "websocket_base_url": env_str("OPENAI_WEBSOCKET_BASE_URL") or None,
+            "model": env_str("OPENAI_REALTIME_MODEL", "gpt-realtime"),
+        },
+    }
 
 LOGGING = {
     "version": 1,

@@ -94,6 +94,8 @@ _CAPABILITIES = (
     "apps.engines.analysis",
     "apps.engines.tts",
     "apps.engines.cloning",
+    "apps.engines.llm",
+    "apps.engines.conversation",
 )
 
 

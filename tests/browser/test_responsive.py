@@ -5,6 +5,7 @@ installed."""
 
 import pytest
 
+from apps.conversation.services import conversation_create, turn_save
 from tests.browser.baseline import screenshot_matches_baseline
 from tests.browser.conftest import axe_violations, log_in, page_open
 
@@ -18,7 +19,7 @@ WIDTHS = [390, 1280]
 OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 
 
-def pages(transcript) -> dict[str, str]:
+def pages(transcript, conversation) -> dict[str, str]:
     return {
         "transcripts": "/transcripts/",
         "upload": "/transcripts/new/",
@@ -29,17 +30,21 @@ def pages(transcript) -> dict[str, str]:
         "new-voice": "/voices/new/",
         "settings": "/account/settings/",
         "profiles": "/analysis/profiles/",
+        "talk": "/conversations/",
+        "conversation": f"/conversations/{conversation.pk}/",
     }
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_every_page_fits_and_passes_axe(browser, live_server, alice, make_transcript, width):
     transcript = make_transcript(alice)
+    conversation = conversation_create(owner=alice, instructions="Answer briefly.")
+    turn_save(conversation=conversation, role="user", text="What is the capital of France?")
     page = page_open(browser, live_server, width=width, height=800)
     log_in(page, live_server, alice)
     wide, inaccessible, changed = {}, {}, []
     try:
-        for name, url in pages(transcript).items():
+        for name, url in pages(transcript, conversation).items():
             page.goto(url)
             page.wait_for_load_state("networkidle")
             if difference := screenshot_matches_baseline(page, f"{name}-{width}"):

@@ -86,3 +86,17 @@ def test_it_refuses_an_abstractive_summary_without_an_llm():
     with pytest.raises(ProviderError) as caught:
         backend.summarize(TRANSCRIPT, method="abstractive")
     assert caught.value.http_status == 400
+
+
+def test_a_language_model_engine_can_write_the_summary(fake_openai, settings):
+    settings.LANGUAGE_MODELS = {"remote": {
+        "BACKEND": "apps.engines.llm.openai_compatible.OpenAICompatibleLanguageModel",
+        "OPTIONS": {"model": "gpt-4o-mini", "base_url": fake_openai.url,
+                    "api_key": fake_openai.api_key, "max_retries": 0},
+    }}  # fmt: skip
+    backend = LocalAnalysisBackend(alias="local", llm={"engine": "remote"})
+    summary = backend.summarize(TRANSCRIPT)
+    assert (summary.text, summary.method, summary.model) == (
+        fake_openai.chat_reply, "abstractive", "remote")  # fmt: skip
+    (request,) = fake_openai.requests_to("/v1/chat/completions")
+    assert "Paris next week" in request.json["messages"][1]["content"]

@@ -125,8 +125,9 @@ async def test_bad_events_get_openai_errors_and_the_session_goes_on(alice_key):
 
 
 @run_async
-async def test_it_serves_transcription_sessions_only(alice_key):
-    ws = realtime_socket(alice_key, query="model=gpt-realtime")
+async def test_it_refuses_an_unknown_intent(alice_key):
+    # Without an intent the socket is a conversation (tests/api/test_realtime_conversation.py).
+    ws = realtime_socket(alice_key, query="intent=translation")
     await ws.connect()
     error = await receive(ws)
     assert error["error"]["code"] == "invalid_intent"

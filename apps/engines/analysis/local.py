@@ -56,7 +56,8 @@ class LocalAnalysisBackend(AnalysisBackend):
     Options: `num_speakers_default`/`max_speakers` bound "auto"; `speaker_threshold` (cosine
     similarity that merges windows when counting speakers); `profile_threshold` (similarity that
     names a speaker after a saved voice profile); `chapter_min_seconds`; `spacy_model` (package);
-    `llm` ({"model", "base_url", "api_key", "timeout", "max_retries"}; no "model" means no LLM).
+    `llm` ({"model", "base_url", "api_key", "timeout", "max_retries"}, or {"engine": a
+    LANGUAGE_MODELS alias}; neither means no LLM).
     `embedder` takes a ready callable instead of the default Resemblyzer encoder (tests).
     """
 
@@ -84,7 +85,8 @@ class LocalAnalysisBackend(AnalysisBackend):
         self.chapter_options = chapters_module.ChapterOptions(min_seconds=chapter_min_seconds)
         self.spacy_model = spacy_model
         llm = {k: v for k, v in (llm or {}).items() if v not in (None, "")}
-        self.llm = summary_module.LLMConfig(**llm) if llm.get("model") else None
+        configured = llm.get("model") or llm.get("engine")
+        self.llm = summary_module.LLMConfig(**llm) if configured else None
         self._embedder = embedder
         self.languages = {
             Analysis.SPEAKERS: ALL_LANGUAGES,  # from the audio alone

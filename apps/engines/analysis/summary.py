@@ -125,7 +125,10 @@ def _stop_words(language: str) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class LLMConfig:
-    model: str
+    model: str = ""
+    # A LANGUAGE_MODELS alias (apps/engines/llm) writes the summary instead of `model` at
+    # `base_url`, e.g. "local" for the packaged SmolLM2 (weak at long inputs).
+    engine: str = ""
     base_url: str | None = None  # None: OpenAI itself
     api_key: str = ""
     timeout: float = 120.0
@@ -135,6 +138,8 @@ class LLMConfig:
 
 
 def abstractive(timed: TimedText, config: LLMConfig) -> Summary:
+    if config.engine:
+        return _abstractive_with_engine(timed, config)
     import openai  # the SDK is needed only when an LLM is configured
 
     client = openai_client(
@@ -161,6 +166,24 @@ def abstractive(timed: TimedText, config: LLMConfig) -> Summary:
             f"The model {config.model!r} returned an empty summary.", kind=ErrorKind.INTERNAL
         )
     return Summary(text=text, method="abstractive", model=config.model)
+
+
+def _abstractive_with_engine(timed: TimedText, config: LLMConfig) -> Summary:
+    from ..llm import llm_backends
+    from ..llm.base import ChatMessage, ChatRequest
+
+    request = ChatRequest(
+        messages=(ChatMessage("system", SYSTEM_PROMPT),
+                  ChatMessage("user", _llm_input(timed, config.max_input_chars))),
+        max_tokens=400,
+    )  # fmt: skip
+    text = llm_backends[config.engine].complete(request)
+    if not text:
+        raise ProviderError(
+            f"The language model {config.engine!r} returned an empty summary.",
+            kind=ErrorKind.INTERNAL,
+        )
+    return Summary(text=text, method="abstractive", model=config.engine)
 
 
 def _llm_input(timed: TimedText, max_chars: int) -> str:
