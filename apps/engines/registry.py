@@ -94,6 +94,7 @@ _CAPABILITIES = (
     "apps.engines.analysis",
     "apps.engines.tts",
     "apps.engines.cloning",
+    "apps.engines.music",
 )
 
 
