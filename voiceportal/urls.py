@@ -11,6 +11,7 @@ urlpatterns = [
     path("live/", include("apps.live.urls")),
     path("voices/", include("apps.voices.urls")),
     path("speech/", include("apps.speech.urls")),
+    path("music/", include("apps.music.urls")),
     path("", include("apps.api.urls")),
     path("healthz", include("apps.core.urls")),
 ]

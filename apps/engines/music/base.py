@@ -92,18 +92,10 @@ class MusicBackend:
 
     def check(self, request: MusicRequest) -> None:
         """Raise INVALID_INPUT for a request no engine call could satisfy."""
-        if not request.prompt.strip():
-            raise _invalid("Describe the music you want: the prompt is empty.")
-        if len(request.prompt) > MAX_PROMPT_CHARS:
-            raise _invalid(f"The prompt is longer than {MAX_PROMPT_CHARS} characters.")
+        check_prompt(request.prompt)
         check_music_seconds(request.seconds)
-        if len(request.lyrics) > MAX_LYRICS_CHARS:
-            raise _invalid(f"The lyrics are longer than {MAX_LYRICS_CHARS} characters.")
-        if len(request.sections) > MAX_SECTIONS:
-            raise _invalid(f"A song has at most {MAX_SECTIONS} sections.")
-        for section in request.sections:
-            if not section.name.strip() or section.seconds <= 0:
-                raise _invalid("Each section needs a name and a length above 0 seconds.")
+        check_lyrics(request.lyrics)
+        check_sections(request.sections)
 
 
 class SoundEffectsBackend:
@@ -121,12 +113,29 @@ class SoundEffectsBackend:
         raise NotImplementedError
 
     def check(self, request: SoundEffectRequest) -> None:
-        if not request.text.strip():
-            raise _invalid("Describe the sound you want: the text is empty.")
-        if len(request.text) > MAX_PROMPT_CHARS:
-            raise _invalid(f"The text is longer than {MAX_PROMPT_CHARS} characters.")
+        check_prompt(request.text)
         if request.seconds is not None:
             check_effect_seconds(request.seconds)
+
+
+def check_prompt(prompt: str) -> None:
+    if not prompt.strip():
+        raise _invalid("Describe what you want to hear: the prompt is empty.")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise _invalid(f"The prompt is longer than {MAX_PROMPT_CHARS} characters.")
+
+
+def check_lyrics(lyrics: str) -> None:
+    if len(lyrics) > MAX_LYRICS_CHARS:
+        raise _invalid(f"The lyrics are longer than {MAX_LYRICS_CHARS} characters.")
+
+
+def check_sections(sections) -> None:
+    if len(sections) > MAX_SECTIONS:
+        raise _invalid(f"A song has at most {MAX_SECTIONS} sections.")
+    for section in sections:
+        if not section.name.strip() or section.seconds <= 0:
+            raise _invalid("Each section needs a name and a length above 0 seconds.")
 
 
 def check_music_seconds(seconds: float) -> None:

@@ -200,15 +200,18 @@ class ProceduralSoundEffects(SoundEffectsBackend):
         + "."
     )
 
-    def generate(self, request: SoundEffectRequest) -> AudioResult:
-        self.check(request)
-        effect = effect_find(request.text)
-        if effect is None:
+    def check(self, request: SoundEffectRequest) -> None:
+        super().check(request)
+        if effect_find(request.text) is None:
             raise ProviderError(
                 "The offline synthesiser makes only these sounds: "
                 f"{', '.join(e.name for e in EFFECTS)}. Name one of them in the text.",
                 kind=ErrorKind.INVALID_INPUT,
             )
+
+    def generate(self, request: SoundEffectRequest) -> AudioResult:
+        self.check(request)
+        effect = effect_find(request.text)
         seconds = request.seconds or effect.seconds
         seed = random.Random(f"{request.seed or 0}:{request.text.strip().lower()}").getrandbits(32)
         mono = np.asarray(effect.make(seconds, np.random.default_rng(seed)), dtype=np.float32)

@@ -1,0 +1,133 @@
+"""The music studio's pages: compose, play and download, rename, regenerate and vary, delete;
+every track only for its owner (another user's id is a 404)."""
+
+import io
+import wave
+
+import pytest
+from django.urls import reverse
+
+from apps.music import services
+from apps.music.models import Track
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+PROMPT = "upbeat synthwave, 110 bpm, minor key"
+
+
+@pytest.fixture
+def track(alice):
+    return services.track_create(owner=alice, prompt=PROMPT, seconds=4, seed=7)
+
+
+def test_it_composes_from_the_studio_and_plays_the_track(alice_client):
+    response = alice_client.post(
+        reverse("music:compose"),
+        {"prompt": PROMPT, "seconds": "5", "instrumental": "on", "seed": "3", "engine": "local"},
+    )
+    track = Track.objects.get()
+    assert response.status_code == 302 and response.url == track.get_absolute_url()
+    assert track.status == "done" and track.seed == 3 and abs(track.duration - 5) < 0.01
+    page = alice_client.get(track.get_absolute_url())
+    assert page.status_code == 200
+    # What the arranger understood is said back, and the track is in the library.
+    assert "110 bpm" in page.content.decode() and "synthwave" in track.understood
+    assert reverse("music:file", args=[track.pk, "mid"]) in page.content.decode()
+
+
+def test_it_shows_the_prompt_error_and_keeps_nothing(alice_client):
+    response = alice_client.post(reverse("music:compose"), {"prompt": "  ", "seconds": "20"})
+    assert response.status_code == 400
+    assert "prompt is empty" in response.content.decode()
+    assert not Track.objects.exists()
+
+
+@pytest.mark.parametrize("seconds", ["0", "1200"])
+def test_it_refuses_a_length_out_of_range(alice_client, seconds):
+    response = alice_client.post(reverse("music:compose"), {"prompt": PROMPT, "seconds": seconds})
+    assert response.status_code == 400
+    assert "A track lasts from 3 seconds to 10 minutes" in response.content.decode()
+    assert not Track.objects.exists()
+
+
+def test_sections_set_the_length(alice_client):
+    alice_client.post(
+        reverse("music:compose"),
+        {"prompt": "calm folk", "sections": "intro 2, verse 4, outro 2", "seed": "1"},
+    )
+    track = Track.objects.get()
+    assert track.sections == [
+        {"name": "intro", "seconds": 2.0},
+        {"name": "verse", "seconds": 4.0},
+        {"name": "outro", "seconds": 2.0},
+    ]
+    assert abs(track.duration - 8) < 0.01
+
+
+def test_it_makes_a_sound_effect(alice_client):
+    response = alice_client.post(reverse("music:effect"), {"text": "rain on a roof", "seconds": "2"})
+    track = Track.objects.get()
+    assert response.status_code == 302
+    assert track.kind == "effect" and track.status == "done" and abs(track.duration - 2) < 0.01
+    assert "procedural rain" in track.understood
+
+
+def test_it_says_which_effects_it_can_make(alice_client):
+    response = alice_client.post(reverse("music:effect"), {"text": "a unicorn sneezing"})
+    assert response.status_code == 400
+    assert "makes only these sounds" in response.content.decode()
+
+
+def test_it_downloads_wav_mp3_and_midi(alice_client, track):
+    wav = alice_client.get(reverse("music:file", args=[track.pk, "wav"]), {"download": "1"})
+    assert wav["Content-Type"] == "audio/wav" and "attachment" in wav["Content-Disposition"]
+    with wave.open(io.BytesIO(b"".join(wav.streaming_content))) as w:
+        assert w.getnchannels() == 2 and abs(w.getnframes() / w.getframerate() - 4) < 0.01
+    mp3 = alice_client.get(reverse("music:file", args=[track.pk, "mp3"]))
+    assert mp3["Content-Type"] == "audio/mpeg"
+    midi = alice_client.get(reverse("music:file", args=[track.pk, "mid"]))
+    assert b"".join(midi.streaming_content).startswith(b"MThd")
+    assert alice_client.get(reverse("music:file", args=[track.pk, "ogg"])).status_code == 404
+
+
+def test_rename_regenerate_variation_and_delete(alice_client, track):
+    alice_client.post(reverse("music:rename", args=[track.pk]), {"title": "Night drive"})
+    track.refresh_from_db()
+    assert track.title == "Night drive"
+    alice_client.post(reverse("music:again", args=[track.pk]))
+    alice_client.post(reverse("music:variation", args=[track.pk]))
+    again, variation = Track.objects.exclude(pk=track.pk).order_by("created_at")
+    assert again.seed == track.seed and again.prompt == track.prompt
+    assert variation.seed != track.seed and variation.title == "Night drive (variation)"
+    # The same seed makes the same audio; another seed other audio.
+    read = lambda t: open(t.audio.path, "rb").read()  # noqa: E731
+    assert read(again) == read(track) and read(variation) != read(track)
+    folder = track.audio.path.rsplit("/", 1)[0]
+    alice_client.post(reverse("music:delete", args=[track.pk]))
+    assert not Track.objects.filter(pk=track.pk).exists()
+    import os
+
+    assert not os.path.exists(folder)
+
+
+def test_another_users_track_is_not_found(bob_client, track):
+    for name, args, method in [
+        ("music:file", [track.pk, "wav"], "get"),
+        ("music:progress", [track.pk], "get"),
+        ("music:rename", [track.pk], "post"),
+        ("music:again", [track.pk], "post"),
+        ("music:variation", [track.pk], "post"),
+        ("music:cancel", [track.pk], "post"),
+        ("music:delete", [track.pk], "post"),
+    ]:
+        response = getattr(bob_client, method)(reverse(name, args=args))
+        assert response.status_code == 404, name
+    assert bob_client.get(f"{reverse('music:studio')}?t={track.pk}").status_code == 404
+    assert PROMPT not in bob_client.get(reverse("music:studio")).content.decode()
+    assert Track.objects.filter(pk=track.pk, title="").exists()
+
+
+def test_anonymous_users_are_sent_to_log_in(client, track):
+    response = client.get(reverse("music:studio"))
+    assert response.status_code == 302 and "login" in response.url
+    assert client.get(reverse("music:file", args=[track.pk, "wav"])).status_code == 302
