@@ -111,6 +111,7 @@ def test_rename_regenerate_variation_and_delete(alice_client, track):
 
 
 def test_another_users_track_is_not_found(bob_client, track):
+    title = Track.objects.get(pk=track.pk).title
     for name, args, method in [
         ("music:file", [track.pk, "wav"], "get"),
         ("music:progress", [track.pk], "get"),
@@ -124,7 +125,8 @@ def test_another_users_track_is_not_found(bob_client, track):
         assert response.status_code == 404, name
     assert bob_client.get(f"{reverse('music:studio')}?t={track.pk}").status_code == 404
     assert str(track.pk) not in bob_client.get(reverse("music:studio")).content.decode()
-    assert Track.objects.filter(pk=track.pk, title="").exists()
+    assert Track.objects.get(pk=track.pk).title == title  # not renamed, not deleted
+    assert Track.objects.count() == 1  # nothing made again for bob
 
 
 def test_anonymous_users_are_sent_to_log_in(client, track):
