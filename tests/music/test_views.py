@@ -3,6 +3,7 @@ every track only for its owner (another user's id is a 404)."""
 
 import io
 import wave
+from pathlib import Path
 
 import pytest
 from django.urls import reverse
@@ -65,7 +66,9 @@ def test_sections_set_the_length(alice_client):
 
 
 def test_it_makes_a_sound_effect(alice_client):
-    response = alice_client.post(reverse("music:effect"), {"text": "rain on a roof", "seconds": "2"})
+    response = alice_client.post(
+        reverse("music:effect"), {"text": "rain on a roof", "seconds": "2"}
+    )
     track = Track.objects.get()
     assert response.status_code == 302
     assert track.kind == "effect" and track.status == "done" and abs(track.duration - 2) < 0.01
@@ -100,14 +103,12 @@ def test_rename_regenerate_variation_and_delete(alice_client, track):
     assert again.seed == track.seed and again.prompt == track.prompt
     assert variation.seed != track.seed and variation.title == "Night drive (variation)"
     # The same seed makes the same audio; another seed other audio.
-    read = lambda t: open(t.audio.path, "rb").read()  # noqa: E731
+    read = lambda t: Path(t.audio.path).read_bytes()  # noqa: E731
     assert read(again) == read(track) and read(variation) != read(track)
-    folder = track.audio.path.rsplit("/", 1)[0]
+    folder = Path(track.audio.path).parent
     alice_client.post(reverse("music:delete", args=[track.pk]))
     assert not Track.objects.filter(pk=track.pk).exists()
-    import os
-
-    assert not os.path.exists(folder)
+    assert not folder.exists()
 
 
 def test_another_users_track_is_not_found(bob_client, track):

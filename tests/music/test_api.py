@@ -1,0 +1,110 @@
+"""The ElevenLabs-compatible endpoints, driven by the official `elevenlabs` SDK against the
+running portal: music and sound effects land in the key owner's library."""
+
+import io
+
+import av
+import pytest
+from elevenlabs.client import ElevenLabs
+from elevenlabs.core import ApiError
+
+from apps.api.services import api_key_create
+from apps.music.models import Track
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def alice_key(alice):
+    return api_key_create(owner=alice, name="tests")[1]
+
+
+@pytest.fixture
+def client(live_server, alice_key):
+    return ElevenLabs(base_url=live_server.url, api_key=alice_key, timeout=60)
+
+
+def _seconds(data: bytes) -> float:
+    with av.open(io.BytesIO(data)) as media:
+        stream = media.streams.audio[0]
+        return sum(f.samples for f in media.decode(stream)) / stream.codec_context.sample_rate
+
+
+def test_music_compose_through_the_sdk(client, alice):
+    audio = b"".join(
+        client.music.compose(prompt="calm lo-fi with piano, 80 bpm", music_length_ms=4000, seed=5)
+    )
+    assert abs(_seconds(audio) - 4.0) < 0.1  # an mp3 (mp3_44100_128, the default)
+    track = Track.objects.get()
+    assert track.owner == alice and track.source == "api" and track.seed == 5
+    assert "80 bpm" in track.understood
+
+
+def test_a_composition_plan_sets_the_sections(client):
+    from elevenlabs import MusicPrompt, SongSection
+
+    plan = MusicPrompt(
+        positive_global_styles=["epic cinematic", "D minor"],
+        negative_global_styles=[],
+        sections=[
+            SongSection(
+                section_name=name,
+                positive_local_styles=[],
+                negative_local_styles=[],
+                duration_ms=ms,
+                lines=[],
+            )  # fmt: skip
+            for name, ms in (("Intro", 2000), ("Chorus", 3000))
+        ],
+    )
+    pcm = b"".join(client.music.compose(composition_plan=plan, output_format="pcm_16000"))
+    assert len(pcm) == 5 * 16000 * 2  # raw 16-bit mono, 5 s
+    track = Track.objects.get()
+    assert [s["name"] for s in track.sections] == ["Intro", "Chorus"]
+    assert "D minor" in track.understood
+
+
+def test_sound_effects_through_the_sdk(client, live_server, alice_key):
+    audio = b"".join(
+        client.text_to_sound_effects.convert(
+            text="heavy rain", duration_seconds=1.5, output_format="wav_22050"
+        )  # fmt: skip
+    )
+    assert audio[:4] == b"RIFF" and abs(_seconds(audio) - 1.5) < 0.01
+    assert Track.objects.get().kind == "effect"
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "words"),
+    [
+        ({"prompt": "", "music_length_ms": 5000}, 422, "prompt is empty"),
+        ({"prompt": "jazz", "music_length_ms": 0}, 422, "from 3 seconds to 10 minutes"),
+        ({"prompt": "jazz", "music_length_ms": 20 * 60_000}, 422, "from 3 seconds to 10 minutes"),
+        ({"prompt": "jazz", "output_format": "flac_44100"}, 422, "Unknown output_format"),
+    ],
+)
+def test_bad_requests_get_clear_errors(client, params, status, words):
+    with pytest.raises(ApiError) as caught:
+        b"".join(client.music.compose(**params))
+    assert caught.value.status_code == status
+    assert words in str(caught.value.body)
+    assert not Track.objects.exists()
+
+
+def test_a_wrong_key_is_refused(live_server):
+    client = ElevenLabs(base_url=live_server.url, api_key="sk-wrong")
+    with pytest.raises(ApiError) as caught:
+        b"".join(client.text_to_sound_effects.convert(text="rain"))
+    assert caught.value.status_code == 401
+
+
+def test_the_key_also_works_as_a_bearer_token(live_server, alice_key):
+    import httpx
+
+    response = httpx.post(
+        f"{live_server.url}/v1/sound-generation?output_format=pcm_16000",
+        json={"text": "a short beep", "duration_seconds": 0.5},
+        headers={"Authorization": f"Bearer {alice_key}"},
+        timeout=30,
+    )
+    assert response.status_code == 200 and len(response.content) == 16000
