@@ -11,21 +11,39 @@ from django.urls import reverse
 from apps.music import services
 from apps.music.models import Track
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def jobs(django_capture_on_commit_callbacks):
+    """`with jobs():` runs the jobs queued inside it as it ends (they are queued on commit,
+    which a test's transaction never reaches; the inline task backend then runs them)."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
 
 PROMPT = "upbeat synthwave, 110 bpm, minor key"
 
 
 @pytest.fixture
-def track(alice):
-    return services.track_create(owner=alice, prompt=PROMPT, seconds=4, seed=7)
+def track(alice, jobs):
+    with jobs():
+        track = services.track_create(owner=alice, prompt=PROMPT, seconds=4, seed=7)
+    track.refresh_from_db()
+    return track
 
 
-def test_it_composes_from_the_studio_and_plays_the_track(alice_client):
-    response = alice_client.post(
-        reverse("music:compose"),
-        {"prompt": PROMPT, "seconds": "5", "instrumental": "on", "seed": "3", "engine": "local"},
-    )
+def test_it_composes_from_the_studio_and_plays_the_track(alice_client, jobs):
+    with jobs():
+        response = alice_client.post(
+            reverse("music:compose"),
+            {
+                "prompt": PROMPT,
+                "seconds": "5",
+                "instrumental": "on",
+                "seed": "3",
+                "engine": "local",
+            },
+        )
     track = Track.objects.get()
     assert response.status_code == 302 and response.url == track.get_absolute_url()
     assert track.status == "done" and track.seed == 3 and abs(track.duration - 5) < 0.01
@@ -51,11 +69,12 @@ def test_it_refuses_a_length_out_of_range(alice_client, seconds):
     assert not Track.objects.exists()
 
 
-def test_sections_set_the_length(alice_client):
-    alice_client.post(
-        reverse("music:compose"),
-        {"prompt": "calm folk", "sections": "intro 2, verse 4, outro 2", "seed": "1"},
-    )
+def test_sections_set_the_length(alice_client, jobs):
+    with jobs():
+        alice_client.post(
+            reverse("music:compose"),
+            {"prompt": "calm folk", "sections": "intro 2, verse 4, outro 2", "seed": "1"},
+        )
     track = Track.objects.get()
     assert track.sections == [
         {"name": "intro", "seconds": 2.0},
@@ -65,10 +84,11 @@ def test_sections_set_the_length(alice_client):
     assert abs(track.duration - 8) < 0.01
 
 
-def test_it_makes_a_sound_effect(alice_client):
-    response = alice_client.post(
-        reverse("music:effect"), {"text": "rain on a roof", "seconds": "2"}
-    )
+def test_it_makes_a_sound_effect(alice_client, jobs):
+    with jobs():
+        response = alice_client.post(
+            reverse("music:effect"), {"text": "rain on a roof", "seconds": "2"}
+        )
     track = Track.objects.get()
     assert response.status_code == 302
     assert track.kind == "effect" and track.status == "done" and abs(track.duration - 2) < 0.01
@@ -93,12 +113,13 @@ def test_it_downloads_wav_mp3_and_midi(alice_client, track):
     assert alice_client.get(reverse("music:file", args=[track.pk, "ogg"])).status_code == 404
 
 
-def test_rename_regenerate_variation_and_delete(alice_client, track):
+def test_rename_regenerate_variation_and_delete(alice_client, track, jobs):
     alice_client.post(reverse("music:rename", args=[track.pk]), {"title": "Night drive"})
     track.refresh_from_db()
     assert track.title == "Night drive"
-    alice_client.post(reverse("music:again", args=[track.pk]))
-    alice_client.post(reverse("music:variation", args=[track.pk]))
+    with jobs():
+        alice_client.post(reverse("music:again", args=[track.pk]))
+        alice_client.post(reverse("music:variation", args=[track.pk]))
     again, variation = Track.objects.exclude(pk=track.pk).order_by("created_at")
     assert again.seed == track.seed and again.prompt == track.prompt
     assert variation.seed != track.seed and variation.title == "Night drive (variation)"
