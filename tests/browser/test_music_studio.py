@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from apps.music.models import Track
-from tests.browser.conftest import log_in
+from tests.browser.conftest import axe_violations, log_in
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -37,6 +37,7 @@ def test_it_composes_plays_renames_and_deletes_a_track(page, live_server, alice)
     expect(row.locator("svg.waveform rect")).to_have_count(len(track.peaks))
     for label in ("MP3", "WAV", "MIDI"):
         expect(row.get_by_role("link", name=label)).to_be_visible()
+    assert axe_violations(page) == []  # with a track in the library and one playing
 
     row.get_by_label("Title").fill("Product video bed")
     row.get_by_role("button", name="Rename").click()
