@@ -38,6 +38,7 @@ def test_it_composes_plays_renames_and_deletes_a_track(page, live_server, alice)
     for label in ("MP3", "WAV", "MIDI"):
         expect(row.get_by_role("link", name=label)).to_be_visible()
     assert axe_violations(page) == []  # with a track in the library and one playing
+    page.screenshot(path="/tmp/vp-music-studio.png", full_page=True)
 
     row.get_by_label("Title").fill("Product video bed")
     row.get_by_role("button", name="Rename").click()
