@@ -18,6 +18,7 @@ class Track(Job):
     class Kind(models.TextChoices):
         MUSIC = "music", "Music"
         EFFECT = "effect", "Sound effect"
+        SPOKEN = "spoken", "Spoken summary"
 
     class Source(models.TextChoices):
         WEB = "web", "Web"
@@ -44,6 +45,19 @@ class Track(Job):
     lyrics = models.TextField(blank=True)
     sections = models.JSONField(default=list, blank=True, help_text='[{"name", "seconds"}]')
     seed = models.BigIntegerField(null=True, blank=True)
+    # A spoken summary: the voice that speaks the text (the prompt), and the music bed under it.
+    voice_id = models.CharField(
+        max_length=200, blank=True, help_text="As the voice library names it."
+    )
+    voice_name = models.CharField(max_length=200, blank=True)
+    bed = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="A music track of the owner's, ducked under the voice.",
+    )  # fmt: skip
+    transcript = models.ForeignKey(
+        "transcripts.Transcript", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", help_text="What a spoken summary summarises.",
+    )  # fmt: skip
 
     # What came out.
     understood = models.TextField(blank=True, help_text="What the engine read from the prompt.")

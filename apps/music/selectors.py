@@ -81,3 +81,8 @@ def track_progress(track: Track) -> JobProgress:
 def sections_text(sections: list[dict]) -> str:
     """Sections as the studio's field writes them: "intro 8, verse 16"."""
     return ", ".join(f"{s['name']} {s['seconds']:g}" for s in sections)
+
+
+def music_beds(*, owner: User) -> QuerySet[Track]:
+    """The owner's finished music, to lay under a spoken summary."""
+    return track_list(owner=owner).filter(kind=Track.Kind.MUSIC, status=Track.Status.DONE)

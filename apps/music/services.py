@@ -23,10 +23,13 @@ from apps.engines.music.base import (
     check_prompt,
     check_sections,
 )
+from apps.engines.tts import tts_backends
 from apps.jobs.runner import JobRun
 from apps.jobs.services import job_cancel, job_enqueue
+from apps.voices.selectors import voice_resolve
 
 from .models import WAVEFORM_BARS, Track
+from .spoken import spoken_make
 
 MAX_TITLE_CHARS = 200
 # Seeds as ElevenLabs takes them (0 to 2^32 - 1).
@@ -120,6 +123,42 @@ def effect_create(
     return _queue(track)
 
 
+def spoken_summary_create(*, owner: User, transcript, voice_id: str, bed_id=None) -> Track:
+    """Speak `transcript`'s summary in the voice, over the owner's music track `bed_id` (none:
+    the voice alone), as a new track. Raises ValidationError keyed "summary", "voice" or "bed";
+    nothing is stored then."""
+    from apps.analysis.selectors import analysis_results
+
+    summary = analysis_results(transcript).summary
+    if summary is None or not summary.text.strip():
+        raise ValidationError({"summary": "This transcript has no summary yet: ask for one first."})
+    try:
+        voice = voice_resolve(user=owner, voice_id=voice_id)
+    except ProviderError as exc:
+        raise ValidationError({"voice": exc.message}) from None
+    limit = tts_backends[voice.engine].max_chars
+    if len(summary.text) > limit:
+        raise ValidationError({"summary": f"The summary is longer than {limit} characters."})
+    bed = None
+    if bed_id:
+        bed = Track.objects.filter(pk=bed_id, owner=owner, kind=Track.Kind.MUSIC).first()
+        if bed is None or not bed.has_audio:
+            raise ValidationError({"bed": "Choose a finished music track of your library."})
+    track = Track(
+        owner=owner,
+        kind=Track.Kind.SPOKEN,
+        title=f"Spoken summary: {transcript}"[:MAX_TITLE_CHARS],
+        prompt=summary.text.strip(),
+        engine=voice.engine,
+        voice_id=voice.id,
+        voice_name=voice.name,
+        bed=bed,
+        transcript=transcript,
+        progress_total=1.0,
+    )
+    return _queue(track)
+
+
 def _seed(seed: int | None) -> int:
     if seed is None:
         return secrets.randbelow(MAX_SEED + 1)
@@ -146,6 +185,13 @@ def track_again(*, track: Track, new_seed: bool = False) -> Track:
     """The same request as a new track: with the same seed ("regenerate": the local arranger
     makes it again exactly, a cloud model another take), or a new one ("variation")."""
     seed = None if new_seed else track.seed
+    if track.kind == Track.Kind.SPOKEN:
+        if track.transcript is None:
+            raise ValidationError({"summary": "Its transcript has been deleted."})
+        return spoken_summary_create(
+            owner=track.owner, transcript=track.transcript, voice_id=track.voice_id,
+            bed_id=track.bed_id,
+        )  # fmt: skip
     if track.kind == Track.Kind.EFFECT:
         return effect_create(
             owner=track.owner, text=track.prompt, seconds=track.seconds or None, seed=seed,
@@ -226,6 +272,8 @@ def track_execute(*, track: Track, run: JobRun) -> None:
 
 
 def _make(track: Track, progress) -> AudioResult:
+    if track.kind == Track.Kind.SPOKEN:
+        return spoken_make(track, progress)
     if track.kind == Track.Kind.EFFECT:
         backend = sound_effects_backends[track.engine]
         request = SoundEffectRequest(track.prompt, track.seconds or None, track.seed)

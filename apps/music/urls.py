@@ -14,4 +14,6 @@ urlpatterns = [
     path("<uuid:pk>/again/", views.track_again, name="again"),
     path("<uuid:pk>/variation/", views.track_variation, name="variation"),
     path("<uuid:pk>/delete/", views.track_delete, name="delete"),
+    path("spoken/<uuid:transcript_pk>/", views.spoken_summary, name="spoken"),
+    path("spoken/<uuid:transcript_pk>/form/", views.spoken_summary_form, name="spoken_form"),
 ]

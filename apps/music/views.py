@@ -14,6 +14,8 @@ from django.views.decorators.http import require_GET, require_POST
 from apps.core.htmx import redirect_after_post
 from apps.core.http import ranged_file_response
 from apps.jobs.progress import job_progress_response
+from apps.speech.selectors import default_voice_id, studio_voices
+from apps.transcripts.selectors import transcript_get
 
 from . import selectors, services
 from .forms import EffectForm, MusicForm, RenameForm
@@ -196,3 +198,46 @@ def _uuid(value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise Http404("No such track") from None
+
+
+@login_required
+@require_GET
+def spoken_summary_form(request, transcript_pk):
+    """The "spoken summary" card on a transcript page, loaded into it by htmx."""
+    transcript = transcript_get(owner=request.user, pk=transcript_pk)
+    return render(request, "music/_spoken_summary.html", _spoken_context(request, transcript))
+
+
+@login_required
+@require_POST
+def spoken_summary(request, transcript_pk):
+    """The summary spoken in the chosen voice over the chosen bed, made in the music studio."""
+    transcript = transcript_get(owner=request.user, pk=transcript_pk)
+    try:
+        track = services.spoken_summary_create(
+            owner=request.user,
+            transcript=transcript,
+            voice_id=request.POST.get("voice", ""),
+            bed_id=_uuid_or_none(request.POST.get("bed", "")),
+        )
+    except ValidationError as exc:
+        context = _spoken_context(request, transcript) | {"error": " ".join(exc.messages)}
+        return render(request, "music/_spoken_summary.html", context, status=400)
+    return redirect_after_post(request, track)
+
+
+def _spoken_context(request, transcript) -> dict:
+    groups = studio_voices(user=request.user)  # grouped and ordered as in the speech studio
+    return {
+        "transcript": transcript,
+        "voice_groups": groups,
+        "selected_voice": default_voice_id(groups),
+        "beds": selectors.music_beds(owner=request.user),
+    }
+
+
+def _uuid_or_none(value: str):
+    try:
+        return uuid.UUID(value) if value else None
+    except ValueError:
+        return None
