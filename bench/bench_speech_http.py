@@ -61,10 +61,11 @@ def manage(env: dict, *args: str) -> str:
 class Stack:
     """daphne + the speech worker, as scripts/run.sh starts them."""
 
-    def __init__(self, env: dict, workdir: Path):
+    def __init__(self, env: dict, workdir: Path, *, default_workers: int = 0):
         self.env, self.workdir = env, workdir
         self.procs: list[subprocess.Popen] = []
         self.url = f"http://127.0.0.1:{free_port()}"
+        self.default_workers = default_workers  # transcription workers, as `make run` has
 
     def start(self) -> None:
         manage(self.env, "migrate", "--noinput", "-v0")
@@ -78,6 +79,8 @@ class Stack:
             "worker",
             [PYTHON, "manage.py", "run_worker", "--queue-name", "speech", "--interval", "0.05"],
         )
+        for n in range(self.default_workers):
+            self._spawn(f"worker-default-{n}", [PYTHON, "manage.py", "run_worker"])
         self._wait_for(lambda: self._answers(), "daphne")
         # The worker's warm-up loads the default engine and logs it.
         self._wait_for(lambda: b"Loaded (" in (self.workdir / "worker.log").read_bytes(), "worker")

@@ -1,5 +1,6 @@
 """VoicePortal settings. Every knob is an environment variable, listed in .env.example."""
 
+import os
 from contextlib import suppress
 from pathlib import Path
 
@@ -239,6 +240,8 @@ VOICEPORTAL_JOB_REAP_SECONDS = env_float(
 VOICEPORTAL_JOB_MAX_ATTEMPTS = env_int("VOICEPORTAL_JOB_MAX_ATTEMPTS", 3)
 # Workers run below the web server's CPU priority (os.nice increment).
 VOICEPORTAL_WORKER_NICE = env_int("VOICEPORTAL_WORKER_NICE", 5)
+# Sentences a speech worker speaks at once (each TTS engine uses one core): one per core.
+VOICEPORTAL_SPEECH_LANES = env_int("VOICEPORTAL_SPEECH_LANES", min(4, os.cpu_count() or 1))
 
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 

@@ -5,7 +5,7 @@ from asgiref.sync import sync_to_async
 from apps.core.throttle import Limit, client_ip, throttle_fail, throttle_wait
 
 from .errors import ApiError, elevenlabs_error_response, error_response
-from .services import api_key_authenticate
+from .services import api_key_use
 
 # Wrong keys an address may send before each next try waits (doubling).
 KEY_FREE_FAILURES = 10
@@ -23,8 +23,8 @@ def _key_required(render_error):
             if wait := await sync_to_async(throttle_wait)(limits):
                 return _too_many(wait, render_error)
             raw_key = _raw_key(request)
-            user = await sync_to_async(api_key_authenticate)(raw_key) if raw_key else None
-            if user is None:
+            key = await sync_to_async(api_key_use)(raw_key) if raw_key else None
+            if key is None:
                 await sync_to_async(throttle_fail)(limits)
                 return render_error(
                     ApiError(
@@ -33,7 +33,7 @@ def _key_required(render_error):
                         code="invalid_api_key",
                     )
                 )
-            request.api_user = user
+            request.api_user, request.api_key = key.owner, key
             try:
                 return await view(request, *args, **kwargs)
             except ApiError as exc:

@@ -15,12 +15,21 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Usage since the key was made, shown on the account page: every authenticated request,
+    # the seconds of audio sent to be transcribed or translated, the characters sent to be spoken.
+    request_count = models.PositiveBigIntegerField(default=0)
+    audio_seconds = models.FloatField(default=0.0)
+    characters = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def audio_minutes(self) -> float:
+        return self.audio_seconds / 60
 
     @property
     def is_active(self) -> bool:

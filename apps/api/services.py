@@ -1,15 +1,13 @@
 import hashlib
 import secrets
-from datetime import timedelta
 
 from django.contrib.auth.models import User
+from django.db.models import F
 from django.utils import timezone
 
 from .models import ApiKey
 
 KEY_PREFIX = "vp-"
-# Avoid a write on every request: last use is recorded at most this often.
-_LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def _hash(raw_key: str) -> str:
@@ -37,6 +35,12 @@ def api_key_revoke(*, owner: User, key_id: int) -> bool:
 
 def api_key_authenticate(raw_key: str) -> User | None:
     """The active user who owns `raw_key`, or None."""
+    key = api_key_use(raw_key)
+    return key.owner if key else None
+
+
+def api_key_use(raw_key: str) -> ApiKey | None:
+    """The active key `raw_key` names (its owner loaded), counting the request; or None."""
     if not raw_key:
         return None
     key = (
@@ -46,7 +50,16 @@ def api_key_authenticate(raw_key: str) -> User | None:
     )
     if key is None or not key.owner.is_active:
         return None
-    now = timezone.now()
-    if key.last_used_at is None or now - key.last_used_at > _LAST_USED_RESOLUTION:
-        ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-    return key.owner
+    ApiKey.objects.filter(pk=key.pk).update(
+        request_count=F("request_count") + 1, last_used_at=timezone.now()
+    )
+    return key
+
+
+def api_key_add_usage(*, key: ApiKey | None, audio_seconds: float = 0.0, characters: int = 0):
+    """Add what a request asked of the portal to its key's usage (nothing for a session user)."""
+    if key is not None:
+        ApiKey.objects.filter(pk=key.pk).update(
+            audio_seconds=F("audio_seconds") + max(0.0, audio_seconds),
+            characters=F("characters") + max(0, characters),
+        )

@@ -8,7 +8,6 @@ voice id of the portal's voice library ("piper:joe", "kokoro:jf_alpha+jm_kumo", 
 import json
 from dataclasses import dataclass
 
-from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 
 from apps.engines.tts import tts_backends
@@ -17,6 +16,8 @@ from apps.speech.models import Generation
 from apps.voices.selectors import stock_id
 
 from .errors import ApiError
+from .models import ApiKey
+from .services import api_key_add_usage
 
 # OpenAI's speech models: tts-1-hd asks for the better (slower) engine, the others for the fast
 # one. All are deprecated by OpenAI, but clients still send them.
@@ -146,10 +147,10 @@ def model_names() -> list[str]:
 _PARAMS = {"text": "input", "format": "response_format"}
 
 
-def create_generation(user: User, parsed: ApiSpeechRequest) -> Generation:
+def create_generation(key: ApiKey, parsed: ApiSpeechRequest) -> Generation:
     try:
-        return services.generation_create(
-            owner=user,
+        generation = services.generation_create(
+            owner=key.owner,
             text=parsed.text,
             voice_id=parsed.voice_id,
             language=parsed.language,
@@ -162,6 +163,8 @@ def create_generation(user: User, parsed: ApiSpeechRequest) -> Generation:
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))
         raise ApiError(400, " ".join(messages), param=_PARAMS.get(field, field)) from None
+    api_key_add_usage(key=key, characters=len(generation.text))
+    return generation
 
 
 def usage(generation: Generation) -> dict:

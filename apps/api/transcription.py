@@ -17,6 +17,7 @@ from apps.transcripts.models import Segment, Transcript
 from apps.transcripts.options import TranscriptionOptions, options_validate
 
 from .errors import ApiError
+from .services import api_key_add_usage
 from .transcription_models import TranscriptionModel, transcription_model_resolve
 
 RESPONSE_FORMATS = JSON_FORMATS | TEXT_FORMATS
@@ -190,7 +191,7 @@ def create_job(request, parsed: ApiTranscriptionRequest) -> Transcript:
     if upload is None:
         raise ApiError(400, "You must provide a file.", param="file")
     try:
-        return services.transcript_create(
+        transcript = services.transcript_create(
             owner=request.api_user,
             upload=upload,
             options=parsed.options,
@@ -200,6 +201,8 @@ def create_job(request, parsed: ApiTranscriptionRequest) -> Transcript:
         )
     except ValidationError as exc:
         raise ApiError(400, " ".join(exc.messages), param="file", code="invalid_file") from None
+    api_key_add_usage(key=request.api_key, audio_seconds=transcript.duration)
+    return transcript
 
 
 async def wait_for(transcript: Transcript) -> Transcript:

@@ -144,7 +144,7 @@ async def speech_create(request):
     """Speech as it is synthesised: the headers go out with the first audio, so an error that
     comes before any audio (the engine refusing the request) is still a proper error reply."""
     parsed = speech.parse_request(request.body)
-    generation = await sync_to_async(speech.create_generation)(request.api_user, parsed)
+    generation = await sync_to_async(speech.create_generation)(request.api_key, parsed)
     audio = GrowingAudio(generation)
     try:
         first = await audio.next() or b""

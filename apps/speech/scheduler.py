@@ -3,13 +3,19 @@ takes every other generation waiting in the queue and speaks them in turn: the f
 each waiting request before the second sentence of any, users in turn before requests, so the
 eighth listener does not wait for seven whole texts and a long reading cannot starve short ones.
 Each generation's audio stays in order in its own file; cancel still stops it at its next
-sentence; each one ends (done, cancelled, failed) as soon as its own text is spoken."""
+sentence; each one ends (done, cancelled, failed) as soon as its own text is spoken.
+
+The worker speaks in several lanes at once (VOICEPORTAL_SPEECH_LANES, one per core by default):
+each TTS engine runs on one thread, so one lane would leave the other cores idle while eight
+listeners wait. A generation is spoken by one lane at a time, so its sentences stay in order."""
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from itertools import count
 
 from django.conf import settings
+from django.db import close_old_connections
 
 from apps.jobs.runner import JobRun, job_complete, job_failed
 from apps.jobs.services import job_claim
@@ -30,6 +36,7 @@ class _Stream:
     sentences: object  # the generator that speaks the next sentence when resumed
     spoken: int = 0
     last_turn: int = -1
+    busy: bool = False  # a lane is speaking its next sentence
 
     @property
     def owner_id(self) -> int:
@@ -53,31 +60,86 @@ class _Turns:
         return stream
 
 
+# How long an idle lane waits before it looks for new requests again.
+IDLE_POLL_SECONDS = 0.05
+
+
 def generations_speak(*, first: JobRun) -> None:
-    """Speak `first` and every generation that waits meanwhile, a sentence at a time."""
-    streams = [_stream(first)]
-    turns = _Turns()
-    with Heartbeat(lambda: _beat(streams), every=settings.VOICEPORTAL_JOB_HEARTBEAT_SECONDS):
-        while streams:
+    """Speak `first` and every generation that waits meanwhile, a sentence at a time, in as
+    many lanes as the settings give."""
+    shared = _Shared(streams=[_stream(first)])
+    every = settings.VOICEPORTAL_JOB_HEARTBEAT_SECONDS
+    with Heartbeat(lambda: _beat(shared.streams), every=every):
+        others = [
+            threading.Thread(target=_other_lane, args=(shared,), name=f"speech-lane-{n}")
+            for n in range(1, max(1, settings.VOICEPORTAL_SPEECH_LANES))
+        ]
+        for lane in others:
+            lane.start()
+        _lane(shared)
+        for lane in others:
+            lane.join()
+
+
+@dataclass
+class _Shared:
+    """What the lanes share, behind one lock: the streams and whose turn is next."""
+
+    streams: list[_Stream]
+    turns: _Turns = field(default_factory=_Turns)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+
+def _lane(shared: _Shared) -> None:
+    """Speak the next sentence of whichever free stream's turn it is, until none is left."""
+    while stream := _next_stream(shared):
+        finished = _speak_one(stream)
+        with shared.changed:
+            stream.busy = False
+            if finished:
+                shared.streams.remove(stream)
+            shared.changed.notify_all()
+
+
+def _other_lane(shared: _Shared) -> None:
+    try:
+        _lane(shared)
+    finally:
+        close_old_connections()  # this thread's own database connection
+
+
+def _next_stream(shared: _Shared) -> _Stream | None:
+    """The stream this lane speaks next (marked busy), or None when every stream has ended."""
+    with shared.changed:
+        while True:
+            streams = shared.streams
             streams.extend(_claim_waiting(MAX_ACTIVE - len(streams)))
-            _speak_one(turns.pick(streams), streams)
+            if not streams:
+                return None
+            if free := [s for s in streams if not s.busy]:
+                stream = shared.turns.pick(free)
+                stream.busy = True
+                return stream
+            # Every stream is being spoken by another lane: wait for one, or for a new request.
+            shared.changed.wait(IDLE_POLL_SECONDS)
 
 
 def _stream(run: JobRun) -> _Stream:
     return _Stream(run=run, sentences=generation_sentences(run))
 
 
-def _speak_one(stream: _Stream, streams: list[_Stream]) -> None:
+def _speak_one(stream: _Stream) -> bool:
+    """Speak the stream's next sentence; True when the stream has ended (done or failed)."""
     try:
         next(stream.sentences)
         stream.spoken += 1
+        return False
     except StopIteration:
-        streams.remove(stream)
         job_complete(stream.run)
     except Exception as exc:  # this generation fails; the others go on
-        streams.remove(stream)
         stream.sentences.close()
         job_failed(stream.run, exc)
+    return True
 
 
 def _claim_waiting(room: int) -> list[_Stream]:

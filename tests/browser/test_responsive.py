@@ -1,11 +1,11 @@
 """Every page in a phone's width (390 px) and a laptop's (1280 px): nothing wider than the
-window, no serious accessibility violation (axe-core), the navigation reachable, a screenshot
-of each. Skipped where Chromium is not installed."""
-
-from pathlib import Path
+window, no serious accessibility violation (axe-core), the navigation reachable, and each looks
+as its stored screenshot does (tests/browser/baseline.py). Skipped where Chromium is not
+installed."""
 
 import pytest
 
+from tests.browser.baseline import screenshot_matches_baseline
 from tests.browser.conftest import axe_violations, log_in, page_open
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -13,7 +13,6 @@ expect = playwright_api.expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SCREENSHOTS = Path("/tmp/vp-screens")
 WIDTHS = [390, 1280]
 # How far the page is wider than its window, in CSS pixels (0 when nothing sticks out).
 OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
@@ -39,13 +38,13 @@ def test_every_page_fits_and_passes_axe(browser, live_server, alice, make_transc
     transcript = make_transcript(alice)
     page = page_open(browser, live_server, width=width, height=800)
     log_in(page, live_server, alice)
-    SCREENSHOTS.mkdir(exist_ok=True)
-    wide, inaccessible = {}, {}
+    wide, inaccessible, changed = {}, {}, []
     try:
         for name, url in pages(transcript).items():
             page.goto(url)
             page.wait_for_load_state("networkidle")
-            page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=True)
+            if difference := screenshot_matches_baseline(page, f"{name}-{width}"):
+                changed.append(difference)
             if overflow := page.evaluate(OVERFLOW):
                 wide[name] = overflow
             assert "{#" not in page.inner_text("body"), f"a template comment shows on {name}"
@@ -55,6 +54,7 @@ def test_every_page_fits_and_passes_axe(browser, live_server, alice, make_transc
         page.context.close()
     assert wide == {}
     assert inaccessible == {}, inaccessible
+    assert changed == [], changed
 
 
 @pytest.mark.parametrize("width", WIDTHS)

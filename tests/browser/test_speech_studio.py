@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from apps.core.clock import clock
 from apps.speech.models import Generation
 from tests.browser.conftest import log_in
 
@@ -55,6 +56,11 @@ def test_it_generates_plays_and_deletes_speech(page, live_server, alice):
     expect(history).to_contain_text("Joe")
     g = Generation.objects.get()
     assert g.status == "done" and g.voice_id == "piper:joe" and g.duration > 4
+    # The history row follows the generation to its end without a reload: no "Synthesising"
+    # left, its length shown instead.
+    row = history.locator("tbody tr").first
+    expect(row.locator(".status")).to_have_count(0)
+    expect(row).to_contain_text(clock(g.duration))
     page.screenshot(path=str(SCREENSHOT), full_page=True)
     page.evaluate("document.getElementById('speech-player').pause()")
 

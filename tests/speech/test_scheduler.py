@@ -54,8 +54,19 @@ def spoken(monkeypatch):
     return order
 
 
+@pytest.fixture
+def lanes(settings):
+    """How many sentences the worker speaks at once; one makes the order exact."""
+
+    def set_lanes(n: int) -> None:
+        settings.VOICEPORTAL_SPEECH_LANES = n
+
+    set_lanes(1)
+    return set_lanes
+
+
 def test_every_request_gets_its_first_sentence_before_any_gets_a_second(
-    alice, bob, make_generation, fake_tts, queued, spoken
+    alice, bob, make_generation, fake_tts, queued, spoken, lanes
 ):
     fake_tts()
     long = make_generation(alice, text("Alpha", 12))
@@ -79,7 +90,9 @@ def test_every_request_gets_its_first_sentence_before_any_gets_a_second(
         assert gens[g.pk].duration == pytest.approx(expected, rel=0.01)
 
 
-def test_users_take_turns_before_requests(alice, bob, make_generation, fake_tts, queued, spoken):
+def test_users_take_turns_before_requests(
+    alice, bob, make_generation, fake_tts, queued, spoken, lanes
+):
     fake_tts()
     first = make_generation(alice, text("Alpha", 4))
     make_generation(alice, text("Delta", 4))
@@ -119,3 +132,48 @@ def test_a_cancel_or_a_failure_ends_one_generation_and_the_others_go_on(
     assert states[first.pk].status == "done"
     assert states[cancelled.pk].status == "cancelled" and states[cancelled.pk].audio_size > 0
     assert states[failing.pk].status == "failed" and states[failing.pk].error == "The engine broke."
+
+
+def test_lanes_speak_different_generations_at_once_each_in_order(
+    alice, bob, make_generation, fake_tts, queued, lanes, monkeypatch
+):
+    """With two lanes (two cores), two sentences are spoken at the same time, never two of the
+    same generation, and each file still holds its sentences in order."""
+    lanes(2)
+    fake_tts(delay=0.05)
+    real = FakeTextToSpeech.speak
+    speaking, most, lock = [], [0], threading.Lock()
+    spoken = []
+
+    def speak(self, said, **kwargs):
+        """The real engine's chunks, noting which generations are being spoken meanwhile."""
+        spoken.append(said)
+        chunks = real(self, said, **kwargs)
+        while True:
+            with lock:
+                assert said.split()[0] not in {s.split()[0] for s in speaking}, speaking
+                speaking.append(said)
+                most[0] = max(most[0], len(speaking))
+            try:
+                chunk = next(chunks)
+            except StopIteration:
+                return
+            finally:
+                with lock:
+                    speaking.remove(said)
+            yield chunk
+
+    monkeypatch.setattr(FakeTextToSpeech, "speak", speak)
+    words = ("Alpha", "Bravo", "Charlie", "Delta")
+    first, *_ = [
+        make_generation(owner, text(w, 3)) for owner, w in zip([alice, bob] * 2, words, strict=True)
+    ]
+    job_run(model=Generation, job_id=first.pk)
+
+    assert most[0] == 2
+    firsts = [spoken.index(sentence(w, 1)) for w in words]
+    seconds = [spoken.index(sentence(w, 2)) for w in words]
+    assert max(firsts) < min(seconds)
+    assert all(g.status == "done" for g in Generation.objects.all())
+    for w in words:
+        assert [s for s in spoken if s.startswith(w)] == [sentence(w, n) for n in (1, 2, 3)]
