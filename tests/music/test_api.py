@@ -105,3 +105,35 @@ def test_the_key_also_works_as_a_bearer_token(live_server, alice_key):
         timeout=30,
     )
     assert response.status_code == 200 and len(response.content) == 16000
+
+
+def test_a_cloud_engine_behind_the_portal(client, settings):
+    """The portal's API in front of its ElevenLabs engine (in front of the fake): the audio is
+    ElevenLabs', and ElevenLabs' refusal reaches the client as the same status."""
+    from django.conf import settings as django_settings
+
+    from tests.fakes.elevenlabs_music_server import FakeElevenLabsMusicServer
+
+    with FakeElevenLabsMusicServer() as fake:
+        settings.MUSIC = {
+            **django_settings.MUSIC,
+            "elevenlabs": {
+                "BACKEND": "apps.engines.music.elevenlabs.ElevenLabsMusic",
+                "OPTIONS": {"api_key": fake.api_key, "base_url": fake.url, "max_retries": 0},
+            },
+        }
+        audio = b"".join(
+            client.music.compose(prompt="lo-fi", music_length_ms=3000, model_id="elevenlabs")
+        )
+        assert abs(_seconds(audio) - 3.0) < 0.1
+        assert fake.requests_to("/v1/music")[0].json["prompt"] == "lo-fi"
+        fake.script(status=429, path="/v1/music")
+        with pytest.raises(ApiError) as caught:
+            b"".join(
+                client.music.compose(
+                    prompt="jazz", model_id="elevenlabs", request_options={"max_retries": 0}
+                )
+            )
+        assert caught.value.status_code == 429
+        assert "Too many concurrent requests" in str(caught.value.body)
+    assert [t.status for t in Track.objects.order_by("created_at")] == ["done", "failed"]
