@@ -3,6 +3,8 @@
 A prompt goes as `prompt` with `music_length_ms`; sections or lyrics go as a composition plan
 (`music_v1`'s `MusicPrompt`) with `respect_sections_durations`. The mp3 ElevenLabs sends is
 kept as it is, and decoded for the waveform, the WAV file and the API's other formats.
+`music.compose` rather than `compose_detailed`: the SDK's wrapper of the latter (2.78) drops
+`seed` and `respect_sections_durations` without a word.
 """
 
 from functools import cached_property
