@@ -155,3 +155,21 @@ def test_anonymous_users_are_sent_to_log_in(client, track):
     response = client.get(reverse("music:studio"))
     assert response.status_code == 302 and "login" in response.url
     assert client.get(reverse("music:file", args=[track.pk, "wav"])).status_code == 302
+
+
+def test_a_cancel_while_composing_stops_and_keeps_no_files(alice, settings):
+    from apps.jobs.runner import JobRun, job_complete
+    from apps.jobs.services import job_claim
+
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend",
+                    "QUEUES": ["default", "speech"]},
+    }  # fmt: skip
+    track = services.track_create(owner=alice, prompt=PROMPT, seconds=30, seed=1)
+    assert job_claim(Track, track.pk)  # as a worker does
+    run = JobRun(Track.objects.get(pk=track.pk))
+    services.track_cancel(track=track)  # asked while it runs
+    run.job.execute(run)  # the renderer sees it after its first second of audio
+    job_complete(run)
+    track.refresh_from_db()
+    assert track.status == "cancelled" and not track.audio and track.progress_done < 0.1
