@@ -209,3 +209,23 @@ def test_suno_failures_are_provider_errors():
         with pytest.raises(ProviderError) as failed:
             backend.compose(MusicRequest("jazz", 30))
         assert failed.value.kind == ErrorKind.UNAVAILABLE
+
+
+@pytest.mark.parametrize(
+    ("prompt", "key", "bpm"),
+    [
+        ("upbeat synthwave, 110 bpm, A minor", "A minor", 110),
+        ("a minor ballad in f# major at 72 bpm", "F# major", 72),
+        ("jazz in Bb major", "Bb major", None),
+        ("a calm piece in eb minor", "Eb minor", None),
+    ],
+)
+def test_the_prompt_is_read_for_key_and_tempo(prompt, key, bpm):
+    import random
+
+    from apps.engines.music.prompt import style_read
+
+    style = style_read(prompt, rng=random.Random(0))
+    assert style.key_name == key
+    if bpm:
+        assert style.bpm == bpm

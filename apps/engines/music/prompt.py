@@ -145,6 +145,8 @@ _MOODS = {
 
 _BPM = re.compile(r"\b(\d{2,3})\s*(?:bpm|beats per minute)\b", re.I)
 _KEY = re.compile(r"\b([A-G])(#|♯|b|♭)?\s*[- ]?(major|minor|maj|min|m)\b")
+# "in a minor", "in f# major": lower case only after "in", where "a" cannot be the article.
+_KEY_AFTER_IN = re.compile(r"\bin ([a-g])(#|♯|b|♭)?[- ]?(major|minor)\b", re.I)
 _MODE = re.compile(r"\b(major|minor)\b", re.I)
 _NO_DRUMS = re.compile(r"\b(no|without)\s+(drums|percussion|beat)\b", re.I)
 
@@ -219,8 +221,10 @@ def _first_match(text: str, table: dict) -> str | None:
 
 
 def _key(prompt: str, found: list, *, default_mode: str, rng: random.Random) -> tuple[int, str]:
-    if match := _KEY.search(prompt):  # case matters: "a minor" is not A minor, "A minor" is
+    # Case matters: "a minor" alone is not A minor, "A minor" and "in a minor" are.
+    if match := _KEY.search(prompt) or _KEY_AFTER_IN.search(prompt):
         letter, accidental, quality = match.groups()
+        letter = letter.upper()
         root = _PITCH_CLASS[letter] + {"#": 1, "♯": 1, "b": -1, "♭": -1}.get(accidental or "", 0)
         mode = "major" if quality in ("major", "maj") else "minor"
         found.append(f"{NOTE_NAMES[root % 12]} {mode}")
