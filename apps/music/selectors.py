@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from apps.core.clock import clock
 from apps.engines.music import music_backends, sound_effects_backends
+from apps.engines.music.prompt import prompt_heard as _prompt_heard
 from apps.jobs.progress import JobProgress
 
 from .models import Track
@@ -86,3 +87,8 @@ def sections_text(sections: list[dict]) -> str:
 def music_beds(*, owner: User) -> QuerySet[Track]:
     """The owner's finished music, to lay under a spoken summary."""
     return track_list(owner=owner).filter(kind=Track.Kind.MUSIC, status=Track.Status.DONE)
+
+
+def prompt_heard(prompt: str) -> str:
+    """What the offline arranger recognises in a prompt (other engines read it themselves)."""
+    return _prompt_heard(prompt)

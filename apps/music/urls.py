@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.studio, name="studio"),
     path("compose/", views.track_compose, name="compose"),
     path("effect/", views.effect_create, name="effect"),
+    path("heard/", views.prompt_heard, name="heard"),
     path("<uuid:pk>/progress/", views.track_progress, name="progress"),
     path("<uuid:pk>/cancel/", views.track_cancel, name="cancel"),
     path("<uuid:pk>/file.<str:fmt>", views.track_file, name="file"),

@@ -58,6 +58,15 @@ def track_compose(request):
 
 
 @login_required
+@require_GET
+def prompt_heard(request):
+    """What the offline arranger recognises in the prompt, said while the user types."""
+    prompt = request.GET.get("prompt", "")[:2000]
+    text = selectors.prompt_heard(prompt) if prompt.strip() else ""
+    return render(request, "music/studio.html#heard", {"heard": text})
+
+
+@login_required
 @require_POST
 def effect_create(request):
     form = EffectForm(request.POST)
@@ -182,7 +191,9 @@ def _context(request, *, current=None, music_form=None, effect_form=None) -> dic
                 "engine": current.engine,
             }
         music_form = MusicForm(initial=initial)
+    prompt = music_form["prompt"].value() or ""
     return {
+        "heard": selectors.prompt_heard(prompt) if prompt.strip() else "",
         "music_form": music_form,
         "effect_form": effect_form or EffectForm(),
         "music_engines": music_engines,

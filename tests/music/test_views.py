@@ -54,6 +54,17 @@ def test_it_composes_from_the_studio_and_plays_the_track(alice_client, jobs):
     assert reverse("music:file", args=[track.pk, "mid"]) in page.content.decode()
 
 
+def test_it_says_what_it_recognises_in_the_prompt_while_typing(alice_client):
+    from django.test import Client
+
+    heard = alice_client.get(reverse("music:heard"), {"prompt": "dark synthwave in f# minor"})
+    assert heard.content.decode().count("Recognised: synthwave, dark, F# minor.") == 1
+    nothing = alice_client.get(reverse("music:heard"), {"prompt": "something nice"})
+    assert "the seed will choose" in nothing.content.decode()
+    anonymous = Client().get(reverse("music:heard"), {"prompt": "jazz"})
+    assert anonymous.status_code == 302  # to log in
+
+
 def test_it_shows_the_prompt_error_and_keeps_nothing(alice_client):
     response = alice_client.post(reverse("music:compose"), {"prompt": "  ", "seconds": "20"})
     assert response.status_code == 400

@@ -253,3 +253,14 @@ def _instruments(style: Style, text: str, found: list) -> Style:
     lead = instruments[0]
     harmony = instruments[1] if len(instruments) > 1 else style.harmony
     return replace(style, lead=lead, harmony=harmony)
+
+
+def prompt_heard(prompt: str) -> str:
+    """What the prompt itself tells the arranger, before any seed fills in the rest: for the
+    studio to say while the user types."""
+    import random
+
+    style = style_read(prompt, rng=random.Random(0))
+    if not style.found:
+        return "No genre, tempo, key, mood or instrument recognised yet: the seed will choose."
+    return f"Recognised: {', '.join(style.found)}. The seed chooses the rest."
