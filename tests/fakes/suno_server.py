@@ -8,6 +8,7 @@ moves each clip through submitted → streaming → complete (one step a poll), 
 """
 
 import itertools
+import json
 from urllib.parse import parse_qs, urlsplit
 
 from . import server as base
@@ -83,7 +84,7 @@ class FakeSunoServer(FakeHTTPServer):
             if clip["status"] == "complete":
                 clip["audio_url"] = f"{self.url}/audio/{clip_id}.mp3"
             answer.append(dict(clip))
-        return Reply(body=base.json.dumps(answer).encode())
+        return Reply(body=json.dumps(answer).encode())
 
 
 class _Handler(base._Handler):

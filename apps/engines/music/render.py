@@ -1,7 +1,6 @@
 """Rendering MIDI to audio with a SoundFont through `tinysoundfont` (no system library): the
 General MIDI font bundled in pretty-midi's wheel, TimGM6mb.sf2, unless another is configured."""
 
-import threading
 from functools import cache
 from pathlib import Path
 
@@ -20,9 +19,6 @@ FADE_OUT_SECONDS = 1.5
 
 def bundled_soundfont() -> Path:
     return Path(pretty_midi.__file__).parent / "TimGM6mb.sf2"
-
-
-_lock = threading.Lock()
 
 
 @cache
