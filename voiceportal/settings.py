@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "apps.voices",
     "apps.speech",
     "apps.conversation",
+    "apps.music",
     "apps.api",
 ]
 
@@ -445,6 +446,45 @@ if _ELEVENLABS["api_key"]:
             **_ELEVENLABS,
             "timeout": env_float("ELEVENLABS_UPLOAD_TIMEOUT", 300.0),
             "tts_engine": "elevenlabs",
+        },
+    }
+
+# Text to music and sound effects (apps/engines/music): the offline arranger and synthesiser,
+# and cloud engines where keyed. Tracks store the alias.
+MUSIC_DEFAULT = env_str("VOICEPORTAL_MUSIC_DEFAULT", "local")
+MUSIC = {
+    "local": {
+        "BACKEND": "apps.engines.music.local.LocalArranger",
+        # Empty: the General MIDI SoundFont bundled with pretty-midi (TimGM6mb).
+        "OPTIONS": {"soundfont": env_str("VOICEPORTAL_SOUNDFONT")},
+    },
+}
+SOUND_EFFECTS_DEFAULT = env_str("VOICEPORTAL_SOUND_EFFECTS_DEFAULT", "local")
+SOUND_EFFECTS = {
+    "local": {"BACKEND": "apps.engines.music.procedural.ProceduralSoundEffects"},
+}
+if _ELEVENLABS["api_key"]:
+    MUSIC["elevenlabs"] = {
+        "BACKEND": "apps.engines.music.elevenlabs.ElevenLabsMusic",
+        "OPTIONS": {
+            **_ELEVENLABS,
+            "timeout": env_float("ELEVENLABS_MUSIC_TIMEOUT", 600.0),
+            "model": env_str("ELEVENLABS_MUSIC_MODEL", "music_v1"),
+        },
+    }
+    SOUND_EFFECTS["elevenlabs"] = {
+        "BACKEND": "apps.engines.music.elevenlabs.ElevenLabsSoundEffects",
+        "OPTIONS": {**_ELEVENLABS, "timeout": env_float("ELEVENLABS_SFX_TIMEOUT", 120.0)},
+    }
+if env_str("SUNO_BASE_URL"):
+    MUSIC["suno"] = {
+        "BACKEND": "apps.engines.music.suno.SunoMusic",
+        "OPTIONS": {
+            "base_url": env_str("SUNO_BASE_URL"),
+            "api_key": env_str("SUNO_API_KEY"),
+            "model": env_str("SUNO_MODEL", "chirp-v3-5"),
+            "poll_interval": env_float("SUNO_POLL_INTERVAL", 5.0),
+            "poll_timeout": env_float("SUNO_POLL_TIMEOUT", 600.0),
         },
     }
 

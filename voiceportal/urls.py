@@ -12,6 +12,7 @@ urlpatterns = [
     path("voices/", include("apps.voices.urls")),
     path("speech/", include("apps.speech.urls")),
     path("conversations/", include("apps.conversation.urls")),
+    path("music/", include("apps.music.urls")),
     path("", include("apps.api.urls")),
     path("healthz", include("apps.core.urls")),
 ]

@@ -4,46 +4,60 @@ from asgiref.sync import sync_to_async
 
 from apps.core.throttle import Limit, client_ip, throttle_fail, throttle_wait
 
-from .errors import ApiError, error_response
+from .errors import ApiError, elevenlabs_error_response, error_response
 from .services import api_key_use
 
 # Wrong keys an address may send before each next try waits (doubling).
 KEY_FREE_FAILURES = 10
 
 
-def api_key_required(view):
-    """Authenticate `Authorization: Bearer <key>` for an async view; errors become OpenAI JSON."""
+def _key_required(render_error):
+    """Authenticate the per-user key for an async view, sent as `Authorization: Bearer <key>`
+    (OpenAI's SDK) or `xi-api-key: <key>` (ElevenLabs'); errors are rendered by
+    `render_error(ApiError)` in the shape the client's SDK reads."""
 
-    @wraps(view)
-    async def wrapper(request, *args, **kwargs):
-        limits = [Limit(f"apikey:ip:{client_ip(request)}", KEY_FREE_FAILURES)]
-        if wait := await sync_to_async(throttle_wait)(limits):
-            return _too_many(wait)
-        header = request.headers.get("Authorization", "")
-        scheme, _, raw_key = header.partition(" ")
-        key = None
-        if scheme.lower() == "bearer":
-            key = await sync_to_async(api_key_use)(raw_key.strip())
-        if key is None:
-            await sync_to_async(throttle_fail)(limits)
-            return error_response(
-                ApiError(
-                    401,
-                    "Incorrect API key provided. Create one on your account settings page.",
-                    code="invalid_api_key",
+    def decorator(view):
+        @wraps(view)
+        async def wrapper(request, *args, **kwargs):
+            limits = [Limit(f"apikey:ip:{client_ip(request)}", KEY_FREE_FAILURES)]
+            if wait := await sync_to_async(throttle_wait)(limits):
+                return _too_many(wait, render_error)
+            raw_key = _raw_key(request)
+            key = await sync_to_async(api_key_use)(raw_key) if raw_key else None
+            if key is None:
+                await sync_to_async(throttle_fail)(limits)
+                return render_error(
+                    ApiError(
+                        401,
+                        "Incorrect API key provided. Create one on your account settings page.",
+                        code="invalid_api_key",
+                    )
                 )
-            )
-        request.api_user, request.api_key = key.owner, key
-        try:
-            return await view(request, *args, **kwargs)
-        except ApiError as exc:
-            return error_response(exc)
+            request.api_user, request.api_key = key.owner, key
+            try:
+                return await view(request, *args, **kwargs)
+            except ApiError as exc:
+                return render_error(exc)
 
-    return wrapper
+        return wrapper
+
+    return decorator
 
 
-def _too_many(wait: int):
-    response = error_response(
+def _raw_key(request) -> str:
+    scheme, _, raw_key = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and raw_key.strip():
+        return raw_key.strip()
+    return request.headers.get("xi-api-key", "").strip()
+
+
+api_key_required = _key_required(error_response)
+# ElevenLabs-compatible endpoints answer in ElevenLabs' error shape.
+elevenlabs_key_required = _key_required(elevenlabs_error_response)
+
+
+def _too_many(wait: int, render_error):
+    response = render_error(
         ApiError(
             429,
             f"Too many requests with a wrong API key; retry in {wait} seconds.",

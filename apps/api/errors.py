@@ -1,4 +1,5 @@
-"""Errors in OpenAI's JSON shape, so the official SDK raises the matching exception."""
+"""Errors in OpenAI's JSON shape (and ElevenLabs', for its endpoints), so each official SDK
+raises the matching exception."""
 
 from django.http import JsonResponse
 
@@ -42,3 +43,14 @@ def error_response(error: ApiError) -> JsonResponse:
     # The SDK retries 429 and 5xx by default; the portal's own errors will not pass by waiting.
     response["x-should-retry"] = "true" if error.status in (429, 503, 504) else "false"
     return response
+
+
+def elevenlabs_error_response(error: ApiError) -> JsonResponse:
+    """ElevenLabs' shape: FastAPI's list for a 422 (a field is wrong), else
+    {"detail": {"status": code, "message": message}}."""
+    if error.status == 422:
+        loc = ["body", error.param] if error.param else ["body"]
+        detail = [{"loc": loc, "msg": error.message, "type": "value_error"}]
+    else:
+        detail = {"status": error.code or "error", "message": error.message}
+    return JsonResponse({"detail": detail}, status=error.status)

@@ -1,4 +1,5 @@
-"""OpenAI-compatible endpoints: the official SDK works by changing its base_url."""
+"""OpenAI-compatible endpoints (and ElevenLabs-compatible ones for music and sound effects):
+the official SDKs work by changing their base_url."""
 
 import asyncio
 import json
@@ -12,8 +13,8 @@ from apps.speech.models import Generation
 from apps.speech.streaming import GrowingAudio, SynthesisFailed, audio_response, sse_response
 from apps.transcripts import formats
 
-from . import speech, transcription
-from .auth import api_key_required
+from . import music, speech, transcription
+from .auth import api_key_required, elevenlabs_key_required
 from .errors import ApiError
 from .transcription_models import transcription_model_names
 
@@ -188,3 +189,31 @@ def _model_list() -> list[dict]:
         {"id": n, "object": "model", "created": MODEL_CREATED, "owned_by": "voiceportal"}
         for n in unique
     ]
+
+
+@csrf_exempt
+@require_POST
+@elevenlabs_key_required
+async def music_compose(request):
+    """ElevenLabs' `music.compose`: the track lands in the key owner's library."""
+    parsed = music.parse_music(request.body, request.GET)
+    track = await sync_to_async(music.create_music)(request.api_user, parsed)
+    return await _track_audio(track, parsed.output)
+
+
+@csrf_exempt
+@require_POST
+@elevenlabs_key_required
+async def sound_generation(request):
+    """ElevenLabs' `text_to_sound_effects.convert`."""
+    parsed = music.parse_effect(request.body, request.GET)
+    track = await sync_to_async(music.create_effect)(request.api_user, parsed)
+    return await _track_audio(track, parsed.output)
+
+
+async def _track_audio(track, output) -> HttpResponse:
+    track = await music.wait_for(track)
+    data = await sync_to_async(music.audio_bytes)(track, output)
+    response = HttpResponse(data, content_type=output.content_type)
+    response["X-Track-Id"] = str(track.pk)
+    return response

@@ -96,6 +96,7 @@ _CAPABILITIES = (
     "apps.engines.cloning",
     "apps.engines.llm",
     "apps.engines.conversation",
+    "apps.engines.music",
 )
 
 

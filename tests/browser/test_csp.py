@@ -9,8 +9,8 @@ playwright_api = pytest.importorskip("playwright.sync_api")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-PAGES = ["/transcripts/new/", "/transcripts/", "/speech/", "/voices/", "/voices/new/",
-         "/account/settings/", "/live/"]  # fmt: skip
+PAGES = ["/transcripts/new/", "/transcripts/", "/speech/", "/music/", "/voices/",
+         "/voices/new/", "/account/settings/", "/live/"]  # fmt: skip
 
 
 @pytest.fixture

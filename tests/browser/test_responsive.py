@@ -26,6 +26,7 @@ def pages(transcript, conversation) -> dict[str, str]:
         "live": "/live/",
         "transcript": transcript.get_absolute_url(),
         "speech": "/speech/",
+        "music": "/music/",
         "voices": "/voices/",
         "new-voice": "/voices/new/",
         "settings": "/account/settings/",
