@@ -27,7 +27,8 @@ def segment_edit(*, segment: Segment, editor: User, text: str) -> Segment:
     are shared out over the segment. Flags are cleared: a person has read it.
 
     Raises ValidationError (on "text") for an empty or overlong text."""
-    if segment.transcript.status != Transcript.Status.DONE:
+    done = Transcript.objects.filter(pk=segment.transcript_id, status=Transcript.Status.DONE)
+    if not done.exists():
         raise ValidationError({"text": "A transcript can be edited once it is done."})
     text = " ".join(text.split())
     if not text:
@@ -53,7 +54,10 @@ def segment_edit(*, segment: Segment, editor: User, text: str) -> Segment:
         segment.save(update_fields=["text", "words", "flags", "machine_text"])
         _text_refresh(segment.transcript_id)
         alignment = SegmentAlignment.objects.create(
-            owner_id=segment.transcript.owner_id, segment=segment, text=text, progress_total=1
+            owner_id=done.values_list("owner_id", flat=True).get(),
+            segment=segment,
+            text=text,
+            progress_total=1,
         )
         job_enqueue(alignment)
     return segment
