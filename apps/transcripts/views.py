@@ -1,4 +1,3 @@
-import json
 import uuid
 from pathlib import Path
 from urllib.parse import urlencode
@@ -12,7 +11,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -22,7 +20,7 @@ from apps.core.media import served_type
 from apps.jobs.progress import job_progress_response
 
 from . import editing, formats, hooks, selectors, services
-from .docx import to_docx
+from .exports import export_response
 from .forms import ListFilterForm, RenameForm, upload_form_class
 
 
@@ -168,23 +166,10 @@ def transcript_export(request, pk, fmt):
     transcript = selectors.transcript_get(owner=request.user, pk=pk)
     if fmt not in formats.EXPORT_FORMATS:
         raise Http404("Unknown export format")
-    extension, content_type = formats.EXPORT_FORMATS[fmt]
     document = selectors.transcript_document(transcript)
     if request.GET.get("drop_flagged"):
         document = formats.without_flagged(document)
-    if fmt == "txt":
-        body = formats.to_dialogue(document)
-    elif fmt == "json":
-        body = json.dumps(formats.to_export_json(document), ensure_ascii=False, indent=2)
-    elif fmt == "docx":
-        body = to_docx(document)
-    else:
-        body = formats.render(document, fmt)
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(
-        True, f"{transcript.title}.{extension}"
-    )
-    return response
+    return export_response(document, fmt, name=transcript.title)
 
 
 @login_required
