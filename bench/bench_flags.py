@@ -95,7 +95,8 @@ def flags_of(segments, regions) -> list[list[str]]:
             getattr(seg, "untranscribed", False),
         )  # fmt: skip
         found = flags.segment_flags(signs, previous[-flags.PREVIOUS_SEGMENTS :][::-1])
-        if seg.text.strip() and flags.speech_share(seg.start, seg.end, regions) < flags.SPEECH_SHARE:
+        share = flags.speech_share(seg.start, seg.end, regions)
+        if seg.text.strip() and share < flags.SPEECH_SHARE:
             found = flags.merged(found, ["silence"])
         out.append(found)
         previous.append(seg.text)
