@@ -90,10 +90,8 @@ def flags_of(segments, regions) -> list[list[str]]:
 
     out, previous = [], []
     for seg in segments:
-        signs = flags.SegmentSigns(
-            seg.text, seg.avg_logprob, seg.no_speech_prob, seg.compression_ratio,
-            getattr(seg, "untranscribed", False),
-        )  # fmt: skip
+        untranscribed = getattr(seg, "untranscribed", False)
+        signs = flags.SegmentSigns(seg.text, seg.avg_logprob, seg.no_speech_prob, untranscribed)
         found = flags.segment_flags(signs, previous[-flags.PREVIOUS_SEGMENTS :][::-1])
         share = flags.speech_share(seg.start, seg.end, regions)
         if seg.text.strip() and share < flags.SPEECH_SHARE:
@@ -112,11 +110,14 @@ def engine_segments(path: Path, model: str, language: str | None):
 
 
 def raw_segments(audio: np.ndarray, model_name: str):
-    """faster-whisper without its VAD: Whisper's defaults, conditioned on previous text."""
+    """faster-whisper without its VAD and without Whisper's silence skip (as a pipeline feeding
+    it short chunks runs it): what Whisper writes where nobody speaks."""
     from apps.engines.stt import stt_backends
 
     model = stt_backends["local"].model(model_name)
-    segments, _ = model.transcribe(audio, beam_size=5, vad_filter=False, language="en")
+    segments, _ = model.transcribe(
+        audio, beam_size=5, vad_filter=False, language="en", no_speech_threshold=None
+    )
     return list(segments)
 
 
@@ -133,6 +134,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", default="base")
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--skip-corpus", action="store_true")
     args = parser.parse_args()
     setup_django()
     from apps.core.media import decode_all
@@ -140,8 +142,9 @@ def main() -> None:
 
     started = time.monotonic()
     print(f"model {args.model}; corpus speech through the portal's engine (VAD on):")
+    print("  (segments, flagged, flags by kind; the first three segments)")
     clean = Counter()
-    for name, language in speech_files():
+    for name, language in [] if args.skip_corpus else speech_files():
         path = CORPUS / name
         lang = language if args.model != "tiny.en" else "en"
         if args.model == "tiny.en" and language != "en":

@@ -7,6 +7,7 @@ that chose the others are in docs/benchmarks.md.
 """
 
 import re
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -23,7 +24,9 @@ FLAGS = {
 NO_SPEECH_PROB = 0.6
 # Whisper decodes again, hotter, below this average log probability…
 LOW_AVG_LOGPROB = -1.0
-# …and above this gzip compression ratio of the text (a loop compresses well).
+# …and above this compression ratio of the text (a loop compresses well). Whisper's own figure is
+# for the whole 30 s window, so real speech said twice in one window (the VAD joins speech
+# across a long pause) would flag every segment in it: each segment's own text is measured.
 COMPRESSION_RATIO = 2.4
 # An n-gram said this many times in a row inside one segment is a loop ("the the the the").
 _WORD_REPEATS = 4
@@ -81,7 +84,6 @@ class SegmentSigns:
     text: str
     avg_logprob: float = 0.0
     no_speech_prob: float = 0.0
-    compression_ratio: float = 1.0
     untranscribed: bool = False
 
 
@@ -101,9 +103,15 @@ def segment_flags(signs: SegmentSigns, previous_texts: Iterable[str] = ()) -> li
         found.add("no_speech")
     if signs.avg_logprob < LOW_AVG_LOGPROB:
         found.add("low_confidence")
-    if signs.compression_ratio > COMPRESSION_RATIO:
+    if compression_ratio(signs.text) > COMPRESSION_RATIO:
         found.add("compression")
     return [f for f in FLAGS if f in found]
+
+
+def compression_ratio(text: str) -> float:
+    """Whisper's measure (zlib, as its decoder uses), of this text alone."""
+    data = text.strip().encode()
+    return len(data) / len(zlib.compress(data)) if data else 0.0
 
 
 def merged(*flag_lists: Iterable[str]) -> list[str]:

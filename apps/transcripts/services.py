@@ -221,7 +221,6 @@ def _signs(segment) -> flags.SegmentSigns:
         text=segment.text,
         avg_logprob=segment.avg_logprob,
         no_speech_prob=segment.no_speech_prob,
-        compression_ratio=segment.compression_ratio,
         untranscribed=getattr(segment, "untranscribed", False),
     )
 
