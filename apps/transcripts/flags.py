@@ -72,6 +72,10 @@ STOCK_PHRASES = (
     "продолжение следует",
     "ご視聴ありがとうございました",
 )
+# Whole words; a phrase of a script without spaces between words matches anywhere.
+_STOCK_PATTERNS = [
+    re.compile(rf"(?<!\S){re.escape(p)}(?!\S)" if " " in p else re.escape(p)) for p in STOCK_PHRASES
+]
 # A stock phrase inside a long stretch of real speech is likely said; only a segment made
 # mostly of it is flagged.
 _STOCK_EXTRA_WORDS = 4
@@ -148,10 +152,10 @@ def _repeats_before(said: list[str], previous_texts: Iterable[str]) -> bool:
 
 
 def _stock_phrase(said: list[str]) -> bool:
+    """Whether the segment is made mostly of stock phrases (a few other words may go with them:
+    "Thank you so much for watching and I'll see you in the next video")."""
     text = " ".join(said)
-    for phrase in STOCK_PHRASES:
-        if re.search(rf"(^|\s){re.escape(phrase)}(\s|$)", text) or (
-            " " not in phrase and phrase in text
-        ):
-            return len(said) <= len(phrase.split()) + _STOCK_EXTRA_WORDS
-    return False
+    rest = text
+    for pattern in _STOCK_PATTERNS:
+        rest = pattern.sub(" ", rest)
+    return rest != text and len(rest.split()) <= _STOCK_EXTRA_WORDS

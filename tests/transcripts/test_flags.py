@@ -56,6 +56,8 @@ def test_a_sentence_said_again_and_again_is_flagged_from_its_third_time():
         " Subtitles by the Amara.org community",
         " Untertitel der Amara.org-Community",
         " Please subscribe to my channel.",
+        " Thank you so much for watching and I'll see you in the next video.",
+        " Thanks for watching. Thanks for watching.",
     ],
 )
 def test_stock_phrases_whisper_invents_on_silence_are_flagged(text):
