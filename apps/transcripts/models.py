@@ -4,6 +4,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from apps.jobs.models import Job
@@ -154,7 +155,8 @@ class SegmentEdit(models.Model):
     # The words as they were, so an undo puts their times back without aligning again.
     words_before = models.JSONField(default=list, blank=True)
     flags_before = models.JSONField(default=list, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Not auto_now_add: an edit moved to a re-made segment (speakers split it) keeps its time.
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
