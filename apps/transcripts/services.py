@@ -166,7 +166,8 @@ class _Transcription:
                 self._save_segment(event)
             elif isinstance(event, ProviderAnalyses):
                 t.provided = event  # analyses the engine did itself
-        segments_flag_silence(transcript=t)
+        if settings.VOICEPORTAL_FLAG_SILENCE:
+            segments_flag_silence(transcript=t)
 
     def _save_language(self, event: LanguageDetected) -> None:
         fields = {}

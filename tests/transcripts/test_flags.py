@@ -100,7 +100,10 @@ def test_saving_segments_flags_them_with_the_ones_before(alice, make_transcript)
 
 
 @pytest.mark.django_db(transaction=True)
-def test_text_over_a_long_silence_is_flagged_and_speech_is_not(alice, make_transcript, tmp_path):
+def test_text_over_a_long_silence_is_flagged_and_speech_is_not(
+    alice, make_transcript, tmp_path, settings
+):
+    settings.VOICEPORTAL_FLAG_SILENCE = True
     # The fake engine hears numbered segments whatever the audio holds, as a cloud engine
     # writing text over silence would.
     silent = make_transcript(alice, path=media_factory.silence(tmp_path / "quiet.wav", 6))

@@ -7,64 +7,142 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('transcripts', '0007_segment_untranscribed'),
+        ("transcripts", "0007_segment_untranscribed"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='segment',
-            name='flags',
+            model_name="segment",
+            name="flags",
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.AddField(
-            model_name='segment',
-            name='machine_text',
+            model_name="segment",
+            name="machine_text",
             field=models.TextField(blank=True),
         ),
         migrations.CreateModel(
-            name='SegmentAlignment',
+            name="SegmentAlignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('waiting', 'Waiting'), ('queued', 'Queued'), ('running', 'Running'), ('done', 'Done'), ('failed', 'Failed'), ('cancelled', 'Cancelled'), ('skipped', 'Not available')], db_index=True, default='queued', max_length=10)),
-                ('stage', models.CharField(blank=True, max_length=100)),
-                ('progress_done', models.FloatField(default=0.0, help_text='Units of `progress_total` done.')),
-                ('progress_total', models.FloatField(default=0.0, help_text='Seconds of audio, sentences…')),
-                ('cancel_requested', models.BooleanField(default=False)),
-                ('error', models.TextField(blank=True, help_text='Why it failed, or why it was skipped.')),
-                ('error_kind', models.CharField(blank=True, help_text='An engines ErrorKind.', max_length=20)),
-                ('error_retryable', models.BooleanField(default=False)),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('worker_id', models.CharField(blank=True, help_text='host:pid running it.', max_length=200)),
-                ('heartbeat_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('processing_seconds', models.FloatField(default=0.0, help_text='Summed over attempts.')),
-                ('text', models.TextField()),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='segment_alignments', to=settings.AUTH_USER_MODEL)),
-                ('segment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='alignments', to='transcripts.segment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("waiting", "Waiting"),
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("failed", "Failed"),
+                            ("cancelled", "Cancelled"),
+                            ("skipped", "Not available"),
+                        ],
+                        db_index=True,
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("stage", models.CharField(blank=True, max_length=100)),
+                (
+                    "progress_done",
+                    models.FloatField(default=0.0, help_text="Units of `progress_total` done."),
+                ),
+                (
+                    "progress_total",
+                    models.FloatField(default=0.0, help_text="Seconds of audio, sentences…"),
+                ),
+                ("cancel_requested", models.BooleanField(default=False)),
+                (
+                    "error",
+                    models.TextField(blank=True, help_text="Why it failed, or why it was skipped."),
+                ),
+                (
+                    "error_kind",
+                    models.CharField(blank=True, help_text="An engines ErrorKind.", max_length=20),
+                ),
+                ("error_retryable", models.BooleanField(default=False)),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                (
+                    "worker_id",
+                    models.CharField(blank=True, help_text="host:pid running it.", max_length=200),
+                ),
+                ("heartbeat_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "processing_seconds",
+                    models.FloatField(default=0.0, help_text="Summed over attempts."),
+                ),
+                ("text", models.TextField()),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="segment_alignments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "segment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="alignments",
+                        to="transcripts.segment",
+                    ),
+                ),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='SegmentEdit',
+            name="SegmentEdit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text_before', models.TextField()),
-                ('text_after', models.TextField()),
-                ('words_before', models.JSONField(blank=True, default=list)),
-                ('flags_before', models.JSONField(blank=True, default=list)),
-                ('created_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('editor', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('segment', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='edits', to='transcripts.segment')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("text_before", models.TextField()),
+                ("text_after", models.TextField()),
+                ("words_before", models.JSONField(blank=True, default=list)),
+                ("flags_before", models.JSONField(blank=True, default=list)),
+                (
+                    "created_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                (
+                    "editor",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "segment",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="edits",
+                        to="transcripts.segment",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-pk'],
+                "ordering": ["-created_at", "-pk"],
             },
         ),
     ]
