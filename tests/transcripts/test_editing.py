@@ -169,3 +169,16 @@ def test_exports_and_the_api_json_use_the_edited_text(
     )
     assert exported["segments"][0]["text"] == " Edited words."
     assert [w["word"] for w in exported["words"][:2]] == ["Edited", "words."]
+
+
+def test_a_segment_being_aligned_polls_until_its_words_are_back(
+    alice_client, alice, make_transcript, settings
+):
+    t = make_transcript(alice)
+    keep_queued(settings)
+    segment = t.segments.first()
+    editing.segment_edit(segment=segment, editor=alice, text="Ask not.")
+    url = reverse("transcripts:segment", args=[t.pk, segment.pk])
+    assert 'hx-trigger="every 1s"' in alice_client.get(url).content.decode()
+    SegmentAlignment.objects.filter(segment=segment).update(status="done")
+    assert "hx-trigger" not in alice_client.get(url).content.decode()
