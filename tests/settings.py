@@ -61,6 +61,10 @@ TRANSCRIPT_ANALYSIS = {
     "fake": {"BACKEND": "apps.engines.analysis.fake.FakeAnalysis"},
 }
 
+# The voice-detector pass over every recording is for the tests that look at its flags
+# (tests/transcripts/test_flags.py turns it on); hundreds of other transcripts skip it.
+VOICEPORTAL_FLAG_SILENCE = False
+
 # A worker started by a test loads no models unless it needs them.
 VOICEPORTAL_WARM_UP = os.environ.get("VOICEPORTAL_WARM_UP", "1") == "1"
 VOICEPORTAL_JOB_REAP_SECONDS = float(os.environ.get("VOICEPORTAL_JOB_REAP_SECONDS", "75"))

@@ -264,6 +264,9 @@ SPEECH_TO_TEXT = {
         },
     },
 }
+# After a transcription, run a voice detector over the recording and flag segments with text
+# where nobody speaks (apps/transcripts/flags.py). Costs a second decode of the audio.
+VOICEPORTAL_FLAG_SILENCE = env_bool("VOICEPORTAL_FLAG_SILENCE", True)
 # Live captions: streaming engines, one alias each (apps/engines/stt/streaming).
 STREAMING_SPEECH_TO_TEXT_DEFAULT = env_str("VOICEPORTAL_LIVE_ENGINE", "local")
 STREAMING_SPEECH_TO_TEXT = {

@@ -38,6 +38,8 @@ class SegmentView:
     speaker: Speaker | None
     # The first segment of a speaker's turn shows the name; the rest of the turn only the time.
     turn_start: bool = True
+    flags: tuple[str, ...] = ()  # why the text may be made up (apps/transcripts/flags.py)
+    machine_text: str = ""  # the engine's text when a person edited it
 
 
 @dataclass(frozen=True)
@@ -143,6 +145,8 @@ def segment_views(transcript: Transcript, results: AnalysisResults) -> list[Segm
                 words=tuple(words),
                 speaker=speaker,
                 turn_start=speaker is None or s.speaker_id != previous,
+                flags=tuple(s.flags),
+                machine_text=s.machine_text,
             )
         )
         previous = s.speaker_id

@@ -11,10 +11,13 @@ from apps.engines.analysis import base
 from apps.engines.stt.base import Segment as EngineSegment
 from apps.engines.stt.base import Word
 from apps.jobs.progress import JobProgress
+from apps.transcripts.formats import TranscriptDocument
 from apps.transcripts.models import Segment, Transcript
+from apps.transcripts.selectors import transcript_document
 
 from .models import AnalysisRun, Speaker, VoiceProfile
 from .options import KINDS
+from .redaction import redacted_document
 
 Kind = AnalysisRun.Kind
 
@@ -141,3 +144,9 @@ def analysis_run_progress(run: AnalysisRun) -> JobProgress:
         dom_id=f"run-{run.kind}-job",
         every="1s" if run.status == run.Status.RUNNING else "2s",
     )
+
+
+def redacted_transcript(transcript: Transcript) -> TranscriptDocument:
+    """The transcript's document with personal details replaced by their type (the entities
+    analysis's names and places, and patterns for e-mails, phones, cards, addresses)."""
+    return redacted_document(transcript_document(transcript))

@@ -1,12 +1,14 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.htmx import redirect_after_post
 from apps.jobs.progress import job_progress_response
+from apps.transcripts.exports import export_response
 from apps.transcripts.selectors import transcript_get
 
 from . import selectors, services
@@ -127,3 +129,24 @@ def profile_delete(request, pk):
 
 def _back_to_speakers(request, transcript):
     return redirect_after_post(request, transcript.get_absolute_url() + "#speakers")
+
+
+@login_required
+@require_GET
+def redacted_export(request, pk, fmt):
+    """The transcript with personal details replaced by their type; the original is kept."""
+    transcript = transcript_get(owner=request.user, pk=pk)
+    document = selectors.redacted_transcript(transcript)
+    return export_response(document, fmt, name=document.title)
+
+
+@login_required
+@require_GET
+def redacted_audio(request, pk):
+    """The recording with a tone (or, with ?silence=1, silence) over the personal details."""
+    transcript = transcript_get(owner=request.user, pk=pk)
+    if not transcript.media:
+        raise Http404("No media")
+    wav = services.redacted_audio_file(transcript=transcript, tone=not request.GET.get("silence"))
+    name = f"{transcript.title} (redacted).wav"
+    return FileResponse(wav, as_attachment=True, filename=name, content_type="audio/wav")

@@ -5,7 +5,7 @@ They work on plain documents, so the web page, the API and the command line shar
 """
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from apps.engines.analysis.base import Chapter, Entity, Keyword, SentenceSentiment, Summary
 from apps.engines.stt.languages import language_name
@@ -56,6 +56,8 @@ class DocumentSegment:
     temperature: float = 0.0
     tokens: tuple[int, ...] = ()
     speaker: DocumentSpeaker | None = None
+    # Why its text may be made up (apps/transcripts/flags.py); empty for most.
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,15 @@ class TranscriptDocument:
     @property
     def has_speakers(self) -> bool:
         return any(s.speaker for s in self.segments)
+
+    @property
+    def flagged_segments(self) -> int:
+        return sum(1 for s in self.segments if s.flags)
+
+
+def without_flagged(doc: TranscriptDocument) -> TranscriptDocument:
+    """The document less the segments flagged as likely made up (an export option)."""
+    return replace(doc, segments=tuple(s for s in doc.segments if not s.flags))
 
 
 @dataclass(frozen=True)
@@ -209,9 +220,12 @@ def to_verbose_json(doc: TranscriptDocument, *, words: bool = True, segments: bo
                 "avg_logprob": s.avg_logprob,
                 "compression_ratio": s.compression_ratio,
                 "no_speech_prob": s.no_speech_prob,
+                # Our extension: why the text may be made up (OpenAI clients ignore it).
+                "flags": list(s.flags),
             }
             for s in doc.segments
         ]
+        body["flagged_segments"] = doc.flagged_segments  # our extension too
     if words:
         body["words"] = [
             {"word": w.word.strip(), "start": w.start, "end": w.end}

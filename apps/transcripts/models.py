@@ -4,6 +4,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from apps.jobs.models import Job
@@ -127,6 +128,10 @@ class Segment(models.Model):
         related_name="segments",
     )
     source_index = models.PositiveIntegerField(null=True, blank=True)
+    # The engine's text, kept when a person first edits the segment; empty: never edited.
+    machine_text = models.TextField(blank=True)
+    # Why the text may be made up (apps/transcripts/flags.py FLAGS): ["loop", "stock_phrase"…].
+    flags = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["transcript", "index"]
@@ -136,3 +141,48 @@ class Segment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.start:.2f}–{self.end:.2f} {self.text[:40]}"
+
+
+class SegmentEdit(models.Model):
+    """One correction of a segment's text, by whom and when; the newest is undone first."""
+
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="edits")
+    editor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text_before = models.TextField()
+    text_after = models.TextField()
+    # The words as they were, so an undo puts their times back without aligning again.
+    words_before = models.JSONField(default=list, blank=True)
+    flags_before = models.JSONField(default=list, blank=True)
+    # Not auto_now_add: an edit moved to a re-made segment (speakers split it) keeps its time.
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.segment_id}: {self.text_after[:40]}"
+
+
+class SegmentAlignment(Job):
+    """Word times for an edited segment's text, found against its audio (in a worker)."""
+
+    running_label = "Aligning words"
+    resumable = False
+    internal_error = "An internal error stopped the word alignment."
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="segment_alignments"
+    )
+    segment = models.ForeignKey(Segment, on_delete=models.CASCADE, related_name="alignments")
+    # The text aligned; a later edit makes this run's words stale, and they are not stored.
+    text = models.TextField()
+
+    def __str__(self) -> str:
+        return f"alignment of {self.segment_id}: {self.status}"
+
+    def execute(self, run) -> None:
+        from .editing import segment_align_execute  # editing imports this module
+
+        segment_align_execute(alignment=self, run=run)

@@ -9,8 +9,18 @@ from apps.core.clock import clock
 from apps.jobs.progress import JobProgress
 
 from . import hooks
+from .flags import FLAGS
 from .formats import DocumentSegment, DocumentSpeaker, DocumentWord, TranscriptDocument
-from .models import Segment, Transcript
+from .models import Segment, SegmentAlignment, SegmentEdit, Transcript
+
+FLAG_HELP = {
+    "loop": "The same words again and again: Whisper's decoder stuck in a loop",
+    "stock_phrase": "A phrase Whisper writes over silence or music (subtitle credits, sign-offs)",
+    "silence": "Text where the voice detector hears no speech",
+    "no_speech": "Whisper itself thought there was no speech here",
+    "low_confidence": "Whisper was very unsure of these words",
+    "compression": "The text is unusually repetitive",
+}
 
 
 def transcript_list(
@@ -88,6 +98,7 @@ def _document_segment(s: Segment, speaker: DocumentSpeaker | None = None) -> Doc
         temperature=s.temperature,
         tokens=tuple(s.tokens),
         speaker=speaker,
+        flags=tuple(s.flags),
     )
 
 
@@ -117,3 +128,41 @@ def transcript_segments_poll_url(transcript: Transcript) -> str:
 
 def transcript_words_count(transcript: Transcript) -> int:
     return sum(len(words) for words in transcript.segments.values_list("words", flat=True))
+
+
+def segment_get(*, transcript: Transcript, pk) -> Segment:
+    """A segment of the (already owner-checked) transcript, or 404."""
+    return get_object_or_404(Segment, pk=pk, transcript=transcript)
+
+
+def transcript_edit_context(transcript: Transcript) -> dict:
+    """What the page shows of edits and flags: the history (newest first), which segments are
+    being aligned again, and how many segments carry each flag."""
+    counts: dict[str, int] = {}
+    flagged = 0
+    for flags in transcript.segments.exclude(flags=[]).values_list("flags", flat=True):
+        flagged += 1
+        for flag in flags:
+            counts[flag] = counts.get(flag, 0) + 1
+    edits = SegmentEdit.objects.filter(segment__transcript=transcript).select_related(
+        "editor", "segment"
+    )[:50]
+    return {
+        "editable": transcript.status == Transcript.Status.DONE,
+        "edits": list(edits),
+        "aligning_ids": aligning_ids(transcript),
+        "flagged_count": flagged,
+        "flag_counts": [
+            {"flag": f, "label": label, "count": counts[f], "help": FLAG_HELP.get(f, "")}
+            for f, label in FLAGS.items()
+            if f in counts
+        ],
+    }
+
+
+def aligning_ids(transcript: Transcript) -> set[int]:
+    return set(
+        SegmentAlignment.objects.filter(
+            segment__transcript=transcript, status__in=SegmentAlignment.ACTIVE
+        ).values_list("segment_id", flat=True)
+    )

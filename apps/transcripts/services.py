@@ -16,10 +16,11 @@ from apps.engines.errors import ErrorKind, ProviderError
 from apps.engines.stt import stt_backends
 from apps.engines.stt.base import LanguageDetected, ProviderAnalyses, TranscriptionRequest
 from apps.engines.stt.base import Segment as EngineSegment
+from apps.engines.stt.vad import speech_regions
 from apps.jobs.runner import JobRun
 from apps.jobs.services import job_cancel, job_enqueue, job_retry
 
-from . import signals
+from . import flags, signals
 from .formats import DocumentSegment, DocumentWord, TranscriptDocument
 from .models import Segment, Transcript
 from .options import TranscriptionOptions
@@ -165,6 +166,8 @@ class _Transcription:
                 self._save_segment(event)
             elif isinstance(event, ProviderAnalyses):
                 t.provided = event  # analyses the engine did itself
+        if settings.VOICEPORTAL_FLAG_SILENCE:
+            segments_flag_silence(transcript=t)
 
     def _save_language(self, event: LanguageDetected) -> None:
         fields = {}
@@ -185,7 +188,14 @@ class _Transcription:
 
 
 def segment_save(*, transcript_id, index: int, segment: EngineSegment) -> Segment:
-    """Store one segment as the engine gave it (file jobs and live recordings alike)."""
+    """Store one segment as the engine gave it (file jobs and live recordings alike), with the
+    flags its text and scores earn (and any the engine set itself)."""
+    previous = (
+        Segment.objects.filter(transcript_id=transcript_id, index__lt=index)
+        .order_by("-index")
+        .values_list("text", flat=True)[: flags.PREVIOUS_SEGMENTS]
+    )
+    found = flags.segment_flags(_signs(segment), previous)
     return Segment.objects.create(
         transcript_id=transcript_id,
         index=index,
@@ -203,7 +213,50 @@ def segment_save(*, transcript_id, index: int, segment: EngineSegment) -> Segmen
         tokens=list(segment.tokens),
         logprobs=[asdict(t) for t in segment.logprobs],
         untranscribed=segment.untranscribed,
+        flags=flags.merged(found, getattr(segment, "flags", ())),
     )
+
+
+def _signs(segment) -> flags.SegmentSigns:
+    return flags.SegmentSigns(
+        text=segment.text,
+        avg_logprob=segment.avg_logprob,
+        no_speech_prob=segment.no_speech_prob,
+        untranscribed=getattr(segment, "untranscribed", False),
+    )
+
+
+def segments_flag(*, transcript: Transcript, silence: bool = False) -> int:
+    """Work out the flags of a transcript's stored segments again (after the rules changed, or
+    for rows older than them); `silence` also runs the VAD over its audio. People's edits keep
+    theirs cleared. Returns how many segments are flagged."""
+    segments = list(transcript.segments.filter(machine_text=""))
+    for n, s in enumerate(segments):
+        previous = [p.text for p in reversed(segments[max(0, n - flags.PREVIOUS_SEGMENTS) : n])]
+        kept = [f for f in s.flags if f == "silence" and not silence]
+        s.flags = flags.merged(flags.segment_flags(_signs(s), previous), kept)
+    Segment.objects.bulk_update(segments, ["flags"])
+    if silence:
+        segments_flag_silence(transcript=transcript)
+    return transcript.segments.exclude(flags=[]).count()
+
+
+def segments_flag_silence(*, transcript: Transcript) -> None:
+    """Flag the segments whose time holds (almost) no speech by the VAD. A recording that
+    cannot be decoded again is left unflagged: the transcript matters more than the flag."""
+    try:
+        regions = speech_regions(Path(transcript.media.path))
+    except (InvalidMedia, OSError, ValueError):
+        logger.warning("No speech check for transcript %s", transcript.pk, exc_info=True)
+        return
+    changed = []
+    rows = transcript.segments.filter(machine_text="").only("pk", "start", "end", "text", "flags")
+    for s in rows:
+        quiet = flags.speech_share(s.start, s.end, regions) < flags.SPEECH_SHARE
+        if quiet and s.text.strip() and "silence" not in s.flags:
+            s.flags = flags.merged(s.flags, ["silence"])
+            changed.append(s)
+    Segment.objects.bulk_update(changed, ["flags"])
 
 
 def transcribe_file(

@@ -15,4 +15,7 @@ urlpatterns = [
     path("<uuid:pk>/delete/", views.transcript_delete, name="delete"),
     path("<uuid:pk>/media/", views.transcript_media, name="media"),
     path("<uuid:pk>/export/<str:fmt>/", views.transcript_export, name="export"),
+    path("<uuid:pk>/undo/", views.transcript_undo, name="undo"),
+    path("<uuid:pk>/segments/<int:segment_pk>/", views.segment_detail, name="segment"),
+    path("<uuid:pk>/segments/<int:segment_pk>/edit/", views.segment_edit, name="segment_edit"),
 ]

@@ -1,4 +1,3 @@
-import json
 import uuid
 from pathlib import Path
 from urllib.parse import urlencode
@@ -12,7 +11,6 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -21,8 +19,8 @@ from apps.core.http import ranged_file_response
 from apps.core.media import served_type
 from apps.jobs.progress import job_progress_response
 
-from . import formats, hooks, selectors, services
-from .docx import to_docx
+from . import editing, formats, hooks, selectors, services
+from .exports import export_response
 from .forms import ListFilterForm, RenameForm, upload_form_class
 
 
@@ -105,6 +103,7 @@ def transcript_detail(request, pk):
         "segments_poll_url": selectors.transcript_segments_poll_url(transcript),
         "progress": selectors.transcript_progress(transcript),
         "rename_form": RenameForm(initial={"title": transcript.title}),
+        **selectors.transcript_edit_context(transcript),
     }
     if request.htmx and request.GET.get("part") == "segments":
         return render(request, "transcripts/detail.html#segments", context)
@@ -167,21 +166,10 @@ def transcript_export(request, pk, fmt):
     transcript = selectors.transcript_get(owner=request.user, pk=pk)
     if fmt not in formats.EXPORT_FORMATS:
         raise Http404("Unknown export format")
-    extension, content_type = formats.EXPORT_FORMATS[fmt]
     document = selectors.transcript_document(transcript)
-    if fmt == "txt":
-        body = formats.to_dialogue(document)
-    elif fmt == "json":
-        body = json.dumps(formats.to_export_json(document), ensure_ascii=False, indent=2)
-    elif fmt == "docx":
-        body = to_docx(document)
-    else:
-        body = formats.render(document, fmt)
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = content_disposition_header(
-        True, f"{transcript.title}.{extension}"
-    )
-    return response
+    if request.GET.get("drop_flagged"):
+        document = formats.without_flagged(document)
+    return export_response(document, fmt, name=transcript.title)
 
 
 @login_required
@@ -192,3 +180,56 @@ def transcript_media(request, pk):
         raise Http404("No media")
     path = Path(transcript.media.path)
     return ranged_file_response(request, path, content_type=served_type(path))
+
+
+@login_required
+@require_GET
+def segment_detail(request, pk, segment_pk):
+    """One segment's text, polled while its words are aligned again."""
+    transcript = selectors.transcript_get(owner=request.user, pk=pk)
+    segment = selectors.segment_get(transcript=transcript, pk=segment_pk)
+    return _segment_text(request, transcript, segment)
+
+
+@login_required
+@require_POST
+def segment_edit(request, pk, segment_pk):
+    transcript = selectors.transcript_get(owner=request.user, pk=pk)
+    segment = selectors.segment_get(transcript=transcript, pk=segment_pk)
+    try:
+        text = request.POST.get("text", "")
+        editing.segment_edit(segment=segment, editor=request.user, text=text)
+    except ValidationError as exc:
+        message = " ".join(exc.messages)
+        if request.htmx:
+            return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+        messages.error(request, message)
+        return redirect_after_post(request, transcript)
+    if request.htmx:
+        return _segment_text(request, transcript, segment)
+    return redirect_after_post(request, transcript)
+
+
+@login_required
+@require_POST
+def transcript_undo(request, pk):
+    """Take back the newest edit; htmx gets the segment it changed (204 when none)."""
+    transcript = selectors.transcript_get(owner=request.user, pk=pk)
+    segment = editing.transcript_undo(transcript=transcript)
+    if not request.htmx:
+        if segment is None:
+            messages.info(request, "There is no edit to undo.")
+        return redirect_after_post(request, transcript)
+    if segment is None:
+        return HttpResponse(status=204)
+    return _segment_text(request, transcript, segment)
+
+
+def _segment_text(request, transcript, segment):
+    segment.refresh_from_db()
+    context = {
+        "transcript": transcript,
+        "s": segment,
+        "aligning_ids": selectors.aligning_ids(transcript),
+    }
+    return render(request, "transcripts/_segment_text.html", context)

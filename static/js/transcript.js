@@ -75,8 +75,10 @@
     count.textContent = query ? `${matches} match${matches === 1 ? "" : "es"}` : "";
   });
 
-  // What a segment says: its words and the spaces between them, not its buttons.
+  // What a segment says: its words and the spaces between them, not its buttons or flags.
   function spokenText(segment) {
+    const words = segment.querySelector(".seg-words");
+    if (words) return words.textContent.replace(/\s+/g, " ");
     return Array.from(segment.childNodes)
       .filter((node) => node.nodeName !== "BUTTON")
       .map((node) => node.textContent).join("").replace(/\s+/g, " ");

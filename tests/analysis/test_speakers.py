@@ -217,3 +217,37 @@ def test_names_do_not_pass_between_engines(transcript):
     named.name, named.embedding = "Ada", [1.0, 0.0]  # another engine's voice: another size
     named.save()
     assert rerun(transcript, 2) == {"SPEAKER_00": "", "SPEAKER_01": ""}
+
+
+def test_splitting_by_speaker_keeps_flags_corrections_and_their_history(alice, analysed):
+    from apps.transcripts.models import Segment as Row
+    from apps.transcripts.models import SegmentEdit
+
+    t = analysed(alice, kinds=())
+    rows = list(t.segments.order_by("index"))
+    Row.objects.filter(pk=rows[0].pk).update(flags=["stock_phrase"])
+    Row.objects.filter(pk=rows[2].pk).update(text=" Fixed.", machine_text=" Segment 2.")
+    SegmentEdit.objects.create(
+        segment=rows[2], editor=alice, text_before=" Segment 2.", text_after=" Fixed."
+    )
+    source = selectors.analysis_transcript(t)
+    first = source.segments[0]
+    pieces = (
+        SpeakerSegment("SPEAKER_00", Segment(0.0, 1.0, " Segment", (first.words[0],))),
+        SpeakerSegment("SPEAKER_01", Segment(1.0, 2.0, " 0.", (first.words[1],))),
+        *(SpeakerSegment("SPEAKER_01", s) for s in source.segments[1:]),
+    )
+    diarization = Diarization(
+        speakers=(
+            EngineSpeaker("SPEAKER_00", 1.0, 1, 60.0, ()),
+            EngineSpeaker("SPEAKER_01", 10.0, 11, 66.0, ()),
+        ),
+        turns=(SpeakerTurn("SPEAKER_00", 0.0, 1.0), SpeakerTurn("SPEAKER_01", 1.0, 11.0)),
+        segments=pieces,
+    )
+    services.speakers_store(transcript=t, diarization=diarization, source=source)
+    after = list(t.segments.order_by("index"))
+    assert [r.flags for r in after[:3]] == [["stock_phrase"], ["stock_phrase"], []]
+    fixed = after[3]
+    assert (fixed.text, fixed.machine_text) == (" Fixed.", " Segment 2.")
+    assert [e.text_after for e in fixed.edits.all()] == [" Fixed."]

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from apps.transcripts.models import Transcript
-from tests.browser.conftest import log_in, page_open
+from apps.transcripts.models import Segment, Transcript
+from tests.browser.conftest import axe_violations, log_in, page_open
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -107,3 +107,50 @@ def test_read_aloud_plays_on_the_transcript_page(page, live_server, alice, make_
     assert page.url.endswith(transcript.get_absolute_url())  # still reading the transcript
     expect(page.locator("#transcript .segment").first).to_be_visible()
     expect(page.get_by_role("button", name="Read aloud")).to_be_focused()  # kept across the swap
+
+
+def test_a_transcript_is_corrected_from_the_keyboard(
+    page, live_server, alice, make_transcript, settings
+):
+    t = make_transcript(alice)
+    # The alignment jobs wait: this test is about the page, tests/transcripts about alignment.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    first, second, third, fourth = t.segments.order_by("index")[:4]
+    Segment.objects.filter(pk=fourth.pk).update(flags=["stock_phrase"])
+    log_in(page, live_server, alice)
+    page.goto(t.get_absolute_url())
+    seg = lambda s: page.locator(f"#segment-text-{s.pk}")  # noqa: E731
+    assert axe_violations(page) == []
+
+    # Double-click, replace the text, Enter: saved in place.
+    seg(first).locator(".seg-words").dblclick()
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Ask not.")
+    page.keyboard.press("Enter")
+    expect(seg(first)).to_contain_text("Ask not.")
+    expect(seg(first).locator(".edited")).to_be_visible()
+
+    # From the keyboard alone: focus, E, type, Tab saves and opens the next; Esc cancels it.
+    seg(second).focus()
+    page.keyboard.press("e")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("What your country can do.")
+    page.keyboard.press("Tab")
+    expect(seg(second)).to_contain_text("What your country can do.")
+    expect(seg(third).locator("[contenteditable]")).to_be_focused()
+    page.keyboard.type(" more words")
+    page.keyboard.press("Escape")
+    expect(seg(third)).to_have_text("Segment 2.")
+    assert Segment.objects.get(pk=third.pk).text == " Segment 2."
+    assert Segment.objects.get(pk=second.pk).text == " What your country can do."
+
+    # Ctrl+Z undoes the newest edit.
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("Control+z")
+    expect(seg(second)).to_contain_text("Segment 1.")
+    assert Segment.objects.get(pk=second.pk).text == " Segment 1."
+
+    # The flag filter shows the flagged segments only.
+    page.get_by_role("button", name="Flagged only (1)").click()
+    expect(page.locator(f"#segment-{fourth.pk}")).to_be_visible()
+    expect(page.locator(f"#segment-{first.pk}")).to_be_hidden()

@@ -6,6 +6,7 @@ from .profiles import (
     voice_profile_rename,
     voice_profile_save,
 )
+from .redaction import redacted_audio_file
 from .runs import (
     analyses_after_transcription,
     analyses_start,
@@ -20,6 +21,7 @@ __all__ = [
     "analysis_run_execute",
     "document_diarize",
     "known_speaker_save",
+    "redacted_audio_file",
     "segment_reassign",
     "speaker_merge",
     "speaker_rename",

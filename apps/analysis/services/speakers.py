@@ -10,7 +10,8 @@ from django.db import transaction
 
 from apps.engines.analysis import base
 from apps.engines.analysis.speakers import DEFAULT_PROFILE_THRESHOLD, label_segments, match_profiles
-from apps.transcripts.models import Segment, Transcript
+from apps.transcripts.flags import merged
+from apps.transcripts.models import Segment, SegmentEdit, Transcript
 
 from ..models import SPEAKER_COLOURS, Speaker, VoiceProfile
 
@@ -39,17 +40,66 @@ def speakers_store(
     with transaction.atomic():
         figures = {s.label: s for s in _names_kept(transcript, diarization.speakers)}
         labels = sorted({*figures, *(p.speaker for p in pieces)})
+        kept = _kept_by_origin(transcript, len(source.segments))
         transcript.segments.all().delete()
         transcript.speakers.all().delete()
         speakers = {
             label: _speaker_create(transcript, label, figures.get(label), n, own_profiles)
             for n, label in enumerate(labels)
         }
-        Segment.objects.bulk_create(
-            _segment(transcript, n, piece, speakers[piece.speaker], origin)
+        rows = Segment.objects.bulk_create(
+            _segment(transcript, n, piece, speakers[piece.speaker], origin, kept)
             for n, (piece, origin) in enumerate(zip(pieces, origins, strict=True))
         )
+        _edits_restore(transcript, rows, kept)
     return list(speakers.values())
+
+
+def _kept_by_origin(transcript: Transcript, count: int) -> list[dict]:
+    """What each segment as transcribed carries beyond the engine's output (its flags, the
+    machine text a person corrected, the history of those corrections), so that the pieces it
+    is split into keep it. Empty when the stored segments do not match the source."""
+    groups: list[list[Segment]] = []
+    for row in transcript.segments.all():
+        if groups and _origin_key(groups[-1][0]) == _origin_key(row):
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    if len(groups) != count:
+        return []
+    edits = {}
+    for edit in SegmentEdit.objects.filter(segment__transcript=transcript).order_by("pk"):
+        edits.setdefault(edit.segment_id, []).append(edit)
+    return [
+        {
+            "flags": merged(*(r.flags for r in rows)),
+            "machine_text": "".join(r.machine_text or r.text for r in rows)
+            if any(r.machine_text for r in rows)
+            else "",
+            "edits": [e for r in rows for e in edits.get(r.pk, [])],
+        }
+        for rows in groups
+    ]
+
+
+def _origin_key(row: Segment) -> int:
+    return row.source_index if row.source_index is not None else row.index
+
+
+def _edits_restore(transcript: Transcript, rows: list[Segment], kept: list[dict]) -> None:
+    """The history of corrections stays with a segment that was not split. One split by speaker
+    loses it: undoing would put the whole old text into one of its pieces."""
+    pieces: dict[int, list[Segment]] = {}
+    for row in rows:
+        pieces.setdefault(row.source_index, []).append(row)
+    restored = []
+    for origin, carried in enumerate(kept):
+        if len(pieces.get(origin, ())) != 1:
+            continue
+        for edit in carried["edits"]:
+            edit.pk, edit.segment = None, pieces[origin][0]
+            restored.append(edit)
+    SegmentEdit.objects.bulk_create(restored)
 
 
 def _names_kept(transcript: Transcript, speakers: tuple[base.Speaker, ...]) -> list[base.Speaker]:
@@ -95,8 +145,11 @@ def _is_own(profile_id: str | None, own_profiles: set[int]) -> bool:
     return bool(profile_id and profile_id.isdigit() and int(profile_id) in own_profiles)
 
 
-def _segment(transcript, index: int, piece: base.SpeakerSegment, speaker, origin: int) -> Segment:
+def _segment(
+    transcript, index: int, piece: base.SpeakerSegment, speaker, origin: int, kept: list[dict]
+) -> Segment:
     s = piece.segment
+    carried = kept[origin] if origin < len(kept) else {}
     return Segment(
         transcript=transcript,
         index=index,
@@ -120,6 +173,8 @@ def _segment(transcript, index: int, piece: base.SpeakerSegment, speaker, origin
         tokens=list(s.tokens),
         speaker=speaker,
         source_index=origin,
+        flags=carried.get("flags", []),
+        machine_text=carried.get("machine_text", ""),
     )
 
 

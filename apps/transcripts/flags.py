@@ -1,0 +1,161 @@
+"""Signs that a segment's text may be made up: Whisper's repetition loops and the text it invents
+over silence or music. Each sign is a flag; the page shows and filters them, the API counts them,
+exports can leave flagged segments out. A flag is a warning for a reader, never a deletion.
+
+Thresholds are Whisper's own where it has one (its fallback and no-speech rules); the figures
+that chose the others are in docs/benchmarks.md.
+"""
+
+import re
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+FLAGS = {
+    "loop": "Repeats itself",
+    "stock_phrase": "Stock phrase",
+    "silence": "Text over silence",
+    "no_speech": "Probably no speech",
+    "low_confidence": "Very unsure",
+    "compression": "Repetitive text",
+}
+
+# Whisper skips a window as silent above this no-speech probability (with a low log prob).
+NO_SPEECH_PROB = 0.6
+# Whisper decodes again, hotter, below this average log probability…
+LOW_AVG_LOGPROB = -1.0
+# …and above this compression ratio of the text (a loop compresses well). Whisper's own figure is
+# for the whole 30 s window, so real speech said twice in one window (the VAD joins speech
+# across a long pause) would flag every segment in it: each segment's own text is measured.
+COMPRESSION_RATIO = 2.4
+# An n-gram said this many times in a row inside one segment is a loop ("the the the the").
+_WORD_REPEATS = 4
+_PHRASE_REPEATS = 3
+_MAX_NGRAM = 8
+# The same sentence (of at least this many words) as this many of the few segments before it.
+_SENTENCE_WORDS = 3
+_SENTENCE_REPEATS = 2
+PREVIOUS_SEGMENTS = 4
+# A segment with less speech than this share of its time (VAD) holds text over silence.
+SPEECH_SHARE = 0.1
+
+# What Whisper writes over silence and music: the subtitle credits and sign-offs of the video
+# it was trained on. Matched on lower-case words without punctuation.
+STOCK_PHRASES = (
+    "thanks for watching",
+    "thank you for watching",
+    "thank you so much for watching",
+    "please subscribe",
+    "like and subscribe",
+    "subscribe to my channel",
+    "don't forget to subscribe",
+    "see you in the next video",
+    "see you next time",
+    "subtitles by",
+    "subtitled by",
+    "captions by",
+    "captioning by",
+    "transcribed by",
+    "transcription by",
+    "translated by",
+    "amara org",
+    "www mooji org",
+    "untertitel der amara org community",
+    "untertitel im auftrag des zdf",
+    "sous titres réalisés par",
+    "sous titrage st",
+    "subtítulos realizados por la comunidad de amara org",
+    "subtítulos por la comunidad de amara org",
+    "gracias por ver el video",
+    "sottotitoli creati dalla comunità amara org",
+    "legendas pela comunidade amara org",
+    "продолжение следует",
+    "ご視聴ありがとうございました",
+)
+# Whole words; a phrase of a script without spaces between words matches anywhere.
+_STOCK_PATTERNS = [
+    re.compile(rf"(?<!\S){re.escape(p)}(?!\S)" if " " in p else re.escape(p)) for p in STOCK_PHRASES
+]
+# A stock phrase inside a long stretch of real speech is likely said; only a segment made
+# mostly of it is flagged.
+_STOCK_EXTRA_WORDS = 4
+
+
+@dataclass(frozen=True)
+class SegmentSigns:
+    """What a segment's flags are read from (an engine segment, a row, a document segment)."""
+
+    text: str
+    avg_logprob: float = 0.0
+    no_speech_prob: float = 0.0
+    untranscribed: bool = False
+
+
+def words(text: str) -> list[str]:
+    return re.sub(r"[^\w\s']", " ", text.lower()).split()
+
+
+def segment_flags(signs: SegmentSigns, previous_texts: Iterable[str] = ()) -> list[str]:
+    """The flags of one segment, in FLAGS order; `previous_texts`: the few segments before."""
+    said = words(signs.text)
+    found = set()
+    if signs.untranscribed or _loops_within(said) or _repeats_before(said, previous_texts):
+        found.add("loop")
+    if _stock_phrase(said):
+        found.add("stock_phrase")
+    if signs.no_speech_prob >= NO_SPEECH_PROB:
+        found.add("no_speech")
+    if signs.avg_logprob < LOW_AVG_LOGPROB:
+        found.add("low_confidence")
+    if compression_ratio(signs.text) > COMPRESSION_RATIO:
+        found.add("compression")
+    return [f for f in FLAGS if f in found]
+
+
+def compression_ratio(text: str) -> float:
+    """Whisper's measure (zlib, as its decoder uses), of this text alone."""
+    data = text.strip().encode()
+    return len(data) / len(zlib.compress(data)) if data else 0.0
+
+
+def merged(*flag_lists: Iterable[str]) -> list[str]:
+    """Flags from several sources (ours, the engine's), once each, in FLAGS order; an engine's
+    own flags that we do not know come last."""
+    every = [f for flags in flag_lists for f in flags]
+    known = [f for f in FLAGS if f in every]
+    return known + list(dict.fromkeys(f for f in every if f not in FLAGS))
+
+
+def speech_share(start: float, end: float, regions: list[tuple[float, float]]) -> float:
+    """The share of [start, end] that the VAD's speech regions cover."""
+    if end <= start:
+        return 1.0
+    covered = sum(max(0.0, min(end, e) - max(start, s)) for s, e in regions)
+    return covered / (end - start)
+
+
+def _loops_within(said: list[str]) -> bool:
+    for n in range(1, min(_MAX_NGRAM, len(said) // 2) + 1):
+        needed = _WORD_REPEATS if n == 1 else _PHRASE_REPEATS
+        for i in range(len(said) - n * needed + 1):
+            gram = said[i : i + n]
+            if all(said[i + k * n : i + (k + 1) * n] == gram for k in range(1, needed)):
+                return True
+    return False
+
+
+def _repeats_before(said: list[str], previous_texts: Iterable[str]) -> bool:
+    if len(said) < _SENTENCE_WORDS:
+        return False
+    same = sum(1 for text in previous_texts if words(text) == said)
+    return same >= _SENTENCE_REPEATS
+
+
+def _stock_phrase(said: list[str]) -> bool:
+    """Whether the segment is made mostly of stock phrases (a few other words may go with them:
+    "Thank you so much for watching and I'll see you in the next video")."""
+    text = " ".join(said)
+    rest = text
+    for pattern in _STOCK_PATTERNS:
+        rest = pattern.sub(" ", rest)
+    return rest != text and len(rest.split()) <= _STOCK_EXTRA_WORDS
