@@ -66,23 +66,27 @@ def search_segments(
     terms = query_terms(filters.q)
     if not terms:
         return []
-    scope, scope_params = _scope_sql(owner, filters)
     backend = _POSTGRES if connection.vendor == "postgresql" else _SQLITE
+    query = backend["query"](terms)
+    scope, params = _segment_scope_sql(owner, filters)
     with connection.cursor() as cursor:
-        cursor.execute(
-            backend["segments"].format(scope=scope),
-            [backend["query"](terms), *scope_params, limit, offset],
-        )
-        rows = cursor.fetchall()
-    segments = Segment.objects.select_related("transcript", "speaker").in_bulk(r[0] for r in rows)
-    return [SegmentHit(segments[pk], _marked(snippet)) for pk, snippet in rows if pk in segments]
+        cursor.execute(backend["segments"].format(scope=scope), [query, *params, limit, offset])
+        ids = [row[0] for row in cursor.fetchall()]
+        if not ids:
+            return []
+        # Snippets for this page only: marking every match of a common word costs seconds.
+        marks = ", ".join(["%s"] * len(ids))
+        cursor.execute(backend["snippets"].format(ids=marks), [query, *ids])
+        snippets = dict(cursor.fetchall())
+    segments = Segment.objects.select_related("transcript", "speaker").in_bulk(ids)
+    return [SegmentHit(segments[pk], _marked(snippets.get(pk, ""))) for pk in ids if pk in segments]
 
 
 def search_titles(*, owner, filters: SearchFilters, limit: int = 10) -> list[TitleHit]:
     terms = query_terms(filters.q)
     if not terms:
         return []
-    scope, scope_params = _scope_sql(owner, filters, transcripts_only=True)
+    scope, scope_params = _transcript_scope(owner, filters).values("id").query.sql_with_params()
     backend = _POSTGRES if connection.vendor == "postgresql" else _SQLITE
     with connection.cursor() as cursor:
         cursor.execute(
@@ -103,9 +107,8 @@ def _uuid(value):
     return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
 
 
-def _scope_sql(owner, filters: SearchFilters, *, transcripts_only: bool = False):
-    """SQL (with params) of the ids the search may return: the owner's transcripts (or their
-    segments) within the filters."""
+def _transcript_scope(owner, filters: SearchFilters) -> QuerySet:
+    """The owner's transcripts within the filters: the only ones the search may return."""
     transcripts: QuerySet = Transcript.objects.filter(owner=owner)
     if filters.date_from:
         transcripts = transcripts.filter(created_at__gte=_day_start(filters.date_from))
@@ -118,15 +121,23 @@ def _scope_sql(owner, filters: SearchFilters, *, transcripts_only: bool = False)
             Q(detected_language=filters.language)
             | Q(detected_language="", language=filters.language)
         )
-    if transcripts_only:
-        return transcripts.values("id").query.sql_with_params()
-    segments = Segment.objects.filter(transcript__in=transcripts.values("id"))
+    return transcripts
+
+
+def _segment_scope_sql(owner, filters: SearchFilters) -> tuple[str, list]:
+    """A condition on the segment `s` (SQL and params): in the scope's transcripts, and said by
+    a speaker of that name (or voice profile) when asked."""
+    sql, params = _transcript_scope(owner, filters).values("id").query.sql_with_params()
+    condition, params = f"s.transcript_id IN ({sql})", list(params)
     if filters.speaker:
-        name = filters.speaker.strip()
-        segments = segments.filter(
-            Q(speaker__name__icontains=name) | Q(speaker__profile__name__icontains=name)
+        speakers = Segment._meta.get_field("speaker").related_model.objects.filter(
+            Q(name__icontains=filters.speaker) | Q(profile__name__icontains=filters.speaker),
+            transcript__owner=owner,
         )
-    return segments.values("id").query.sql_with_params()
+        sql, more = speakers.values("id").query.sql_with_params()
+        condition += f" AND s.speaker_id IN ({sql})"
+        params += list(more)
+    return condition, params
 
 
 def _day_start(day: date) -> datetime:
@@ -154,10 +165,17 @@ def _fts5_query(terms: list[list[str]]) -> str:
 
 _SQLITE = {
     "query": _fts5_query,
+    # The matches first, materialized: left to itself SQLite runs the full-text query once per
+    # segment in scope.
     "segments": (
+        f"WITH m AS MATERIALIZED (SELECT rowid AS id, bm25({SEGMENTS}) AS score FROM {SEGMENTS}"
+        f" WHERE {SEGMENTS} MATCH %s)"
+        " SELECT s.id FROM m JOIN transcripts_segment s ON s.id = m.id WHERE {scope}"
+        " ORDER BY m.score, s.id LIMIT %s OFFSET %s"
+    ),
+    "snippets": (
         f"SELECT rowid, snippet({SEGMENTS}, 0, '{OPEN}', '{CLOSE}', '…', {SNIPPET_WORDS})"
-        f" FROM {SEGMENTS} WHERE {SEGMENTS} MATCH %s AND rowid IN ({{scope}})"
-        f" ORDER BY bm25({SEGMENTS}) LIMIT %s OFFSET %s"
+        f" FROM {SEGMENTS} WHERE {SEGMENTS} MATCH %s AND rowid IN ({{ids}})"
     ),
     "titles": (
         f"SELECT transcript_id, highlight({TITLES}, 0, '{OPEN}', '{CLOSE}')"
@@ -187,10 +205,13 @@ _HEADLINE = f"StartSel={OPEN}, StopSel={CLOSE}, MaxWords={SNIPPET_WORDS}, MinWor
 _POSTGRES = {
     "query": _tsquery,
     "segments": (
-        "SELECT s.id, ts_headline('simple', s.text, q, '" + _HEADLINE + "')"
-        " FROM transcripts_segment s, to_tsquery('simple', %s) q"
-        " WHERE to_tsvector('simple', s.text) @@ q AND s.id IN ({scope})"
+        "SELECT s.id FROM transcripts_segment s, to_tsquery('simple', %s) q"
+        " WHERE to_tsvector('simple', s.text) @@ q AND {scope}"
         " ORDER BY ts_rank(to_tsvector('simple', s.text), q) DESC, s.id LIMIT %s OFFSET %s"
+    ),
+    "snippets": (
+        "SELECT s.id, ts_headline('simple', s.text, q, '" + _HEADLINE + "')"
+        " FROM transcripts_segment s, to_tsquery('simple', %s) q WHERE s.id IN ({ids})"
     ),
     "titles": (
         "SELECT t.id, ts_headline('simple', t.title, q, 'HighlightAll=true, StartSel="
