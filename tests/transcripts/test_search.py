@@ -149,3 +149,17 @@ def test_more_hits_than_a_page_are_paged(alice, alice_client):
     second = alice_client.get(reverse("transcripts:search"), {"q": "budget", "page": 2})
     assert first.context["has_next"] and len(first.context["hits"]) == 30
     assert len(second.context["hits"]) == 5 and not second.context["has_next"]
+
+
+def test_triggers_lost_to_a_table_rebuild_are_made_again_by_migrate(alice):
+    from django.core.management import call_command
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite keeps the index by triggers")
+    with connection.cursor() as cursor:  # as a later migration that rebuilds the table does
+        cursor.execute("DROP TRIGGER transcripts_segment_fts_insert")
+    make(alice, "T", " Words said meanwhile.")
+    assert found(alice, "meanwhile") == []
+    call_command("migrate", verbosity=0)
+    assert found(alice, "meanwhile") == [" Words said meanwhile."]
