@@ -13,7 +13,10 @@ class WebhookSecret(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_secret"
     )
     secret = models.CharField(max_length=100)
-    created_at = models.DateTimeField(auto_now=True)
+    # After a rotation the old secret signs too, for a day, so receivers can switch over.
+    previous_secret = models.CharField(max_length=100, blank=True)
+    rotated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return f"Signing secret of {self.owner}"  # never the secret

@@ -27,6 +27,7 @@ logger = logging.getLogger(__name__)
 QUEUE = "webhooks"
 # Seconds to wait before each retry: the first within 10 s, then longer (about 7 h in all).
 BACKOFF_SECONDS = (5, 30, 120, 600, 1800, 7200, 18000)
+ROTATION_GRACE = timedelta(hours=24)
 OUTCOMES = {JobStatus.DONE: "completed", JobStatus.FAILED: "failed"}
 Status = WebhookDelivery.Status
 
@@ -49,10 +50,23 @@ def secret_get(*, owner) -> str:
 
 
 def secret_rotate(*, owner) -> str:
-    """A new secret; messages signed from now on use it (the old one stops verifying)."""
+    """A new secret. For ROTATION_GRACE messages carry a signature by the old one too, so a
+    receiver still on it keeps verifying while it is updated."""
+    current = secret_get(owner=owner)
     secret = secret_generate()
-    WebhookSecret.objects.update_or_create(owner=owner, defaults={"secret": secret})
+    WebhookSecret.objects.filter(owner=owner).update(
+        secret=secret, previous_secret=current, rotated_at=timezone.now()
+    )
     return secret
+
+
+def signing_secrets(*, owner) -> list[str]:
+    """The secrets a message is signed with now: the current one, and the previous one while
+    the rotation's grace lasts."""
+    secret_get(owner=owner)
+    row = WebhookSecret.objects.get(owner=owner)
+    recent = row.rotated_at and timezone.now() - row.rotated_at < ROTATION_GRACE
+    return [row.secret, row.previous_secret] if recent and row.previous_secret else [row.secret]
 
 
 def webhook_url_validate(url: str) -> str:
@@ -174,9 +188,11 @@ def delivery_attempt(*, delivery_id: int) -> WebhookDelivery | None:
     if delivery.endpoint and not delivery.endpoint.enabled:
         _attempt_failed(delivery, "The endpoint is disabled.", permanent=True, count=False)
         return delivery
-    secret = secret_get(owner=delivery.owner)
     headers = signed_headers(
-        secret, msg_id=delivery.msg_id, timestamp=int(time.time()), body=delivery.body
+        signing_secrets(owner=delivery.owner),
+        msg_id=delivery.msg_id,
+        timestamp=int(time.time()),
+        body=delivery.body,
     )
     try:
         reply = transport.post(

@@ -24,9 +24,11 @@ def signature(secret: str, *, msg_id: str, timestamp: int, body: str) -> str:
     return "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
 
 
-def signed_headers(secret: str, *, msg_id: str, timestamp: int, body: str) -> dict[str, str]:
+def signed_headers(secrets: list[str], *, msg_id: str, timestamp: int, body: str) -> dict[str, str]:
+    """The three headers; one signature per secret, space-separated, as the spec allows."""
+    signatures = [signature(s, msg_id=msg_id, timestamp=timestamp, body=body) for s in secrets]
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(timestamp),
-        "webhook-signature": signature(secret, msg_id=msg_id, timestamp=timestamp, body=body),
+        "webhook-signature": " ".join(signatures),
     }

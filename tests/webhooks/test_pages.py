@@ -1,16 +1,24 @@
 """The webhooks section of the account page, the command line and the API's webhook_url."""
 
+from datetime import timedelta
+
 import openai
 import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 from openai import OpenAI
 from standardwebhooks import Webhook
 
 from apps.api.services import api_key_create
 from apps.transcripts.models import Transcript
 from apps.webhooks import services
-from apps.webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookSubscription
+from apps.webhooks.models import (
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookSecret,
+    WebhookSubscription,
+)
 
 
 @pytest.mark.django_db
@@ -59,11 +67,23 @@ def test_anonymous_users_are_sent_to_log_in(client):
 
 
 @pytest.mark.django_db
-def test_rotating_the_secret_replaces_it(alice_client, alice):
+def test_rotating_the_secret_replaces_it_after_a_day_of_grace(
+    alice_client, alice, make_transcript, receiver, django_capture_on_commit_callbacks
+):
     old = services.secret_get(owner=alice)
     alice_client.post(reverse("webhooks:secret_rotate"))
     new = services.secret_get(owner=alice)
     assert new != old and new.startswith("whsec_")
+    services.endpoint_create(owner=alice, url=receiver.url)
+    with django_capture_on_commit_callbacks(execute=True):
+        make_transcript(alice)
+    headers, body = receiver.requests[0]
+    Webhook(new).verify(body, headers)
+    Webhook(old).verify(body, headers)  # receivers not yet switched keep working for a day
+    WebhookSecret.objects.filter(owner=alice).update(
+        rotated_at=timezone.now() - timedelta(hours=25)
+    )
+    assert services.signing_secrets(owner=alice) == [new]
 
 
 @pytest.mark.django_db
