@@ -206,8 +206,8 @@ _POSTGRES = {
     "query": _tsquery,
     "segments": (
         "SELECT s.id FROM transcripts_segment s, to_tsquery('simple', %s) q"
-        " WHERE to_tsvector('simple', s.text) @@ q AND {scope}"
-        " ORDER BY ts_rank(to_tsvector('simple', s.text), q) DESC, s.id LIMIT %s OFFSET %s"
+        " WHERE s.search_vector @@ q AND {scope}"
+        " ORDER BY ts_rank(s.search_vector, q) DESC, s.id LIMIT %s OFFSET %s"
     ),
     "snippets": (
         "SELECT s.id, ts_headline('simple', s.text, q, '" + _HEADLINE + "')"
