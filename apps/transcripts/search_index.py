@@ -36,7 +36,7 @@ _SQLITE_TRIGGERS = {
 _POSTGRES_INDEXES = [
     "ALTER TABLE transcripts_segment ADD COLUMN IF NOT EXISTS search_vector tsvector"
     " GENERATED ALWAYS AS (to_tsvector('simple'::regconfig, text)) STORED",
-    "CREATE INDEX IF NOT EXISTS transcripts_segment_text_fts ON transcripts_segment"
+    "CREATE INDEX IF NOT EXISTS transcripts_segment_vector_fts ON transcripts_segment"
     " USING gin (search_vector)",
     "CREATE INDEX IF NOT EXISTS transcripts_transcript_title_fts ON transcripts_transcript"
     " USING gin (to_tsvector('simple', title))",
@@ -79,7 +79,7 @@ def search_index_drop(using: str = "default") -> None:
     connection = connections[using]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("DROP INDEX IF EXISTS transcripts_segment_text_fts")
+            cursor.execute("DROP INDEX IF EXISTS transcripts_segment_vector_fts")
             cursor.execute("ALTER TABLE transcripts_segment DROP COLUMN IF EXISTS search_vector")
             cursor.execute("DROP INDEX IF EXISTS transcripts_transcript_title_fts")
         elif connection.vendor == "sqlite":
