@@ -14,7 +14,7 @@ web: setup
 	@.venv/bin/daphne -b $${HOST:-127.0.0.1} -p $(PORT) voiceportal.asgi:application
 
 worker: setup
-	@.venv/bin/python manage.py run_worker --queue-name $${QUEUES:-default,speech}
+	@.venv/bin/python manage.py run_worker --queue-name $${QUEUES:-default,speech,webhooks}
 
 test: setup
 	@.venv/bin/python -m pytest

@@ -16,6 +16,8 @@ for n in $(seq "$WORKERS"); do
 done
 # Speech is interactive: its own worker, polling often, so a long transcription never delays it.
 programs+=(:: worker-speech -- "$PY" manage.py run_worker --queue-name speech --interval 0.05)
+# Webhook deliveries: their own worker, so a slow receiver holds up no job (retries wait in the queue).
+programs+=(:: worker-webhooks -- "$PY" manage.py run_worker --queue-name webhooks --interval 1)
 programs+=(:: web -- "$PY" -m daphne -b "$HOST" -p "$PORT" voiceportal.asgi:application)
 
 echo "VoicePortal is running at http://$HOST:$PORT/  (Ctrl-C to stop)"

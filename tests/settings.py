@@ -39,7 +39,7 @@ TASKS = {
         "BACKEND": os.environ.get(
             "VOICEPORTAL_TASKS_BACKEND", "django_tasks.backends.immediate.ImmediateBackend"
         ),
-        "QUEUES": ["default", "speech"],
+        "QUEUES": ["default", "speech", "webhooks"],
     }
 }
 

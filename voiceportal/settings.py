@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "apps.speech",
     "apps.conversation",
     "apps.music",
+    "apps.webhooks",
     "apps.api",
 ]
 
@@ -221,12 +222,12 @@ FILE_UPLOAD_HANDLERS = [
 TASKS = {
     "default": {
         "BACKEND": env_str("VOICEPORTAL_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default", "speech"],
+        "QUEUES": ["default", "speech", "webhooks"],
     }
 }
 # Queues: "default" for long jobs (transcription, analyses), "speech" for interactive synthesis,
-# so a long transcription never delays someone waiting for speech. `make run` starts a worker
-# for each.
+# so a long transcription never delays someone waiting for speech, "webhooks" for deliveries
+# (a slow receiver never holds up either). `make run` starts a worker for each.
 # A running job whose worker has not reported for this long is taken as dead and re-queued.
 VOICEPORTAL_JOB_STALE_SECONDS = env_int("VOICEPORTAL_JOB_STALE_SECONDS", 300)
 # A running job reports this often, also in the middle of one long engine call.
@@ -243,6 +244,14 @@ VOICEPORTAL_JOB_MAX_ATTEMPTS = env_int("VOICEPORTAL_JOB_MAX_ATTEMPTS", 3)
 VOICEPORTAL_WORKER_NICE = env_int("VOICEPORTAL_WORKER_NICE", 5)
 # Sentences a speech worker speaks at once (each TTS engine uses one core): one per core.
 VOICEPORTAL_SPEECH_LANES = env_int("VOICEPORTAL_SPEECH_LANES", min(4, os.cpu_count() or 1))
+
+# Webhooks: private, loopback and link-local targets are refused unless this is set (a portal
+# and its receivers on one private network).
+VOICEPORTAL_WEBHOOKS_ALLOW_PRIVATE = env_bool("VOICEPORTAL_WEBHOOKS_ALLOW_PRIVATE", False)
+VOICEPORTAL_WEBHOOK_TIMEOUT_SECONDS = env_float("VOICEPORTAL_WEBHOOK_TIMEOUT_SECONDS", 10.0)
+# An endpoint is disabled (with a notice on its owner's account page) after this many failed
+# attempts in a row.
+VOICEPORTAL_WEBHOOK_DISABLE_AFTER = env_int("VOICEPORTAL_WEBHOOK_DISABLE_AFTER", 20)
 
 CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 

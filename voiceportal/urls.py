@@ -6,6 +6,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="transcripts:list"), name="home"),
     path("admin/", admin.site.urls),
     path("account/", include("apps.accounts.urls")),
+    path("account/webhooks/", include("apps.webhooks.urls")),
     path("transcripts/", include("apps.transcripts.urls")),
     path("analysis/", include("apps.analysis.urls")),
     path("live/", include("apps.live.urls")),

@@ -2,6 +2,7 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from apps.api.selectors import api_key_list
@@ -12,6 +13,7 @@ from apps.core.throttle import (
     throttle_wait,
     too_many_tries,
 )
+from apps.webhooks.selectors import webhooks_page_context
 
 from .forms import SignupForm
 from .services import login_limits, reset_limits, signup_is_open, signup_limits
@@ -64,6 +66,7 @@ def signup(request):
     return render(request, "accounts/signup.html", {"form": form})
 
 
+@never_cache  # the page shows the webhook signing secret
 @login_required
 def account_settings(request):
     return render(
@@ -71,5 +74,6 @@ def account_settings(request):
         "accounts/settings.html",
         {
             "api_keys": api_key_list(owner=request.user),
+            **webhooks_page_context(owner=request.user),
         },
     )

@@ -29,6 +29,7 @@ class AnalysisRun(Job):
         SUMMARY = Analysis.SUMMARY.value, "Summary"
 
     internal_error = "An internal error stopped the analysis."
+    event_name = "analysis"
     new_result = None  # set by execute(), stored with the final status
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -59,6 +60,13 @@ class AnalysisRun(Job):
         from .services.runs import analysis_run_execute  # services import this module
 
         self.new_result = analysis_run_execute(analysis=self, run=run)
+
+    def event_data(self) -> dict:
+        data = super().event_data()
+        data |= {"analysis": self.kind, "transcript_id": str(self.transcript_id)}
+        if self.status == self.Status.DONE:
+            data["result"] = self.result
+        return data
 
     def finished_fields(self, status: str) -> dict:
         # A failed re-run keeps the result of the last good one.

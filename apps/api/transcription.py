@@ -4,10 +4,12 @@ import asyncio
 import base64
 import binascii
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from asgiref.sync import sync_to_async
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from apps.analysis.models import AnalysisRun
 from apps.analysis.options import MAX_SPEAKERS, AnalysisOptions, KnownSpeaker
@@ -15,6 +17,7 @@ from apps.transcripts import formats, selectors, services
 from apps.transcripts.formats import JSON_FORMATS, TEXT_FORMATS
 from apps.transcripts.models import Segment, Transcript
 from apps.transcripts.options import TranscriptionOptions, options_validate
+from apps.webhooks.services import subscription_create, webhook_url_validate
 
 from .errors import ApiError
 from .services import api_key_add_usage
@@ -46,6 +49,7 @@ class ApiTranscriptionRequest:
     stream: bool
     analysis: AnalysisOptions | None = None  # speakers, for diarized_json or the diarize model
     usage: str = "duration"  # how OpenAI reports usage for the model asked for
+    webhook_url: str = ""  # our extension: told (signed) when the job ends
 
     @property
     def diarized(self) -> bool:
@@ -87,6 +91,7 @@ def parse_request(post, *, task: str) -> ApiTranscriptionRequest:
         post.get("stream", "").lower() == "true",
         AnalysisOptions(("speakers",), known_speakers=_known_speakers(post)) if diarized else None,
         usage=model.usage,
+        webhook_url=post.get("webhook_url", "").strip(),
     )
 
 
@@ -190,23 +195,35 @@ def create_job(request, parsed: ApiTranscriptionRequest) -> Transcript:
     upload = request.FILES.get("file")
     if upload is None:
         raise ApiError(400, "You must provide a file.", param="file")
-    try:
-        transcript = services.transcript_create(
-            owner=request.api_user,
-            upload=upload,
-            options=parsed.options,
-            title="",
-            source=Transcript.Source.API,
-            analyses=parsed.analysis,
-        )
-    except ValidationError as exc:
-        raise ApiError(400, " ".join(exc.messages), param="file", code="invalid_file") from None
+    if parsed.webhook_url:
+        try:
+            webhook_url_validate(parsed.webhook_url)  # resolves the host: not on the event loop
+        except ValidationError as exc:
+            raise ApiError(400, " ".join(exc.messages), param="webhook_url") from None
+    # With a webhook, one transaction: the job is queued when it commits, after its webhook is
+    # known. (Without, none: the upload is copied in there, and a lock held so long would
+    # stall the workers.)
+    with transaction.atomic() if parsed.webhook_url else nullcontext():
+        try:
+            transcript = services.transcript_create(
+                owner=request.api_user,
+                upload=upload,
+                options=parsed.options,
+                title="",
+                source=Transcript.Source.API,
+                analyses=parsed.analysis,
+            )
+        except ValidationError as exc:
+            raise ApiError(400, " ".join(exc.messages), param="file", code="invalid_file") from None
+        if parsed.webhook_url:
+            subscription_create(owner=request.api_user, job=transcript, url=parsed.webhook_url)
     api_key_add_usage(key=request.api_key, audio_seconds=transcript.duration)
     return transcript
 
 
-async def wait_for(transcript: Transcript) -> Transcript:
-    """Poll until the worker has finished the job; a client that goes away cancels it."""
+async def wait_for(transcript: Transcript, *, keep: bool = False) -> Transcript:
+    """Poll until the worker has finished the job; a client that goes away cancels it, unless
+    `keep` (it gave a webhook_url, which will be told)."""
     try:
         while True:
             await transcript.arefresh_from_db()
@@ -214,7 +231,8 @@ async def wait_for(transcript: Transcript) -> Transcript:
                 return transcript
             await asyncio.sleep(POLL_SECONDS)
     except asyncio.CancelledError:
-        await sync_to_async(services.transcript_cancel)(transcript=transcript)
+        if not keep:
+            await sync_to_async(services.transcript_cancel)(transcript=transcript)
         raise
 
 

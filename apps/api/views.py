@@ -43,7 +43,7 @@ async def _transcribe(request, *, task: str):
     transcript = await sync_to_async(transcription.create_job)(request, parsed)
     if parsed.stream:
         return _event_stream(transcript, parsed)
-    transcript = await transcription.wait_for(transcript)
+    transcript = await transcription.wait_for(transcript, keep=bool(parsed.webhook_url))
     transcription.raise_if_failed(transcript)
     if parsed.diarized:
         await transcription.wait_for_speakers(transcript)

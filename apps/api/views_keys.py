@@ -6,6 +6,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from apps.webhooks.selectors import webhooks_page_context
+
 from . import services
 from .selectors import api_key_list
 
@@ -15,7 +17,11 @@ from .selectors import api_key_list
 def api_key_new(request):
     _, raw = services.api_key_create(owner=request.user, name=request.POST.get("name", ""))
     # Shown in this answer only, never stored (not even in the session): only its hash is kept.
-    context = {"api_keys": api_key_list(owner=request.user), "new_key": raw}
+    context = {
+        "api_keys": api_key_list(owner=request.user),
+        "new_key": raw,
+        **webhooks_page_context(owner=request.user),
+    }
     response = render(request, "accounts/settings.html", context)
     response["Cache-Control"] = "no-store"
     return response

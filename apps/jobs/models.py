@@ -36,6 +36,9 @@ class Job(models.Model):
     resumable: ClassVar[bool] = True
     running_label: ClassVar[str] = "Running"
     internal_error: ClassVar[str] = "An internal error stopped the job."
+    # The name its events carry to the owner's webhooks ("transcription" sends
+    # transcription.completed and transcription.failed); empty: it sends none.
+    event_name: ClassVar[str] = ""
 
     # Whose work it is; each kind may redeclare it with a related name of its own.
     owner = models.ForeignKey(
@@ -80,6 +83,14 @@ class Job(models.Model):
 
     def on_gone(self) -> None:
         """The row was deleted while the job ran: remove what the run left behind."""
+
+    def event_data(self) -> dict:
+        """What a webhook event about this job says (the "data" of its body); a kind adds its
+        own fields (a transcript's title and text)."""
+        data = {"id": str(self.pk), "status": self.status}
+        if self.status == JobStatus.FAILED:
+            data |= {"error": self.error, "error_kind": self.error_kind}
+        return data
 
     # --- Reading ------------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 from apps.engines.errors import ErrorKind, ProviderError
 
 from .models import Job, JobStatus
-from .services import job_claim
+from .services import job_claim, job_finished_announce
 from .workers import Heartbeat, worker_id
 
 
@@ -102,6 +102,7 @@ def job_complete(run: JobRun) -> None:
             run.job.on_done()
         except Exception:
             _logger(run.model).exception("What follows %s %s failed", run.kind, run.job.pk)
+    job_finished_announce(run.job, status)
 
 
 def job_failed(run: JobRun, exc: BaseException) -> None:
@@ -124,6 +125,8 @@ def job_failed(run: JobRun, exc: BaseException) -> None:
     except JobGone:
         if not run.model.objects.filter(pk=run.job.pk).exists():
             run.job.on_gone()
+        return
+    job_finished_announce(run.job, JobStatus.FAILED)
 
 
 def _finish(run: JobRun, status: str, **fields) -> None:

@@ -14,6 +14,7 @@ from apps.engines.errors import ErrorKind
 
 from .models import Job, JobStatus
 from .registry import job_models
+from .signals import job_finished
 from .workers import worker_id, worker_is_gone
 
 logger = logging.getLogger(__name__)
@@ -31,6 +32,14 @@ def job_enqueue(job: Job) -> None:
 
     kind, pk, queue = job.job_kind(), str(job.pk), job.queue_name
     transaction.on_commit(lambda: run_job.using(queue_name=queue).enqueue(kind, pk))
+
+
+def job_finished_announce(job: Job, status: str) -> None:
+    """Tell the apps above (webhooks) that a job ended; nothing they do can change the job."""
+    for receiver, result in job_finished.send_robust(sender=type(job), job=job, status=status):
+        if isinstance(result, Exception):
+            logger.error("A listener of %s %s failed: %s", job.job_kind(), job.pk, receiver,
+                         exc_info=result)  # fmt: skip
 
 
 def job_claim(model: type[Job], pk) -> bool:
@@ -128,6 +137,7 @@ def _reap(model: type[Job], job: Job) -> bool:
     )
     if failed:
         _task_rows_fail(model.job_kind(), job.pk)
+        job_finished_announce(model.objects.get(pk=job.pk), JobStatus.FAILED)
     return failed
 
 

@@ -26,6 +26,7 @@ class Generation(Job):
     # mid-frame: it fails, and the user generates it again.
     resumable = False
     running_label = "Synthesising"
+    event_name = "speech"
     internal_error = "An internal error stopped the synthesis."
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -91,6 +92,14 @@ class Generation(Job):
         from .services import generation_execute  # services import this module
 
         generation_execute(generation=self, run=run)
+
+    def event_data(self) -> dict:
+        return super().event_data() | {
+            "voice": self.voice_id,
+            "format": self.format,
+            "duration": self.duration,
+            "url": self.get_absolute_url(),
+        }
 
     def on_gone(self) -> None:
         from .services import generation_files_remove

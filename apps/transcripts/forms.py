@@ -7,6 +7,7 @@ from apps.engines.stt.languages import LANGUAGES
 from . import hooks
 from .models import Transcript
 from .options import engine_choices, model_choices, options_validate
+from .search import SearchFilters
 
 ACCEPTED_MEDIA = "audio/*,video/*,.mp3,.wav,.m4a,.aac,.ogg,.opus,.flac,.webm,.mp4,.mov,.mkv"
 
@@ -91,3 +92,39 @@ class ListFilterForm(forms.Form):
         if not self.is_valid():
             return {}
         return {name: value.strip() for name, value in self.cleaned_data.items() if value}
+
+
+class SearchForm(forms.Form):
+    """Search across the library (GET): words, then optional filters."""
+
+    q = forms.CharField(required=False, max_length=200, label="Search")
+    date_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    date_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    language = forms.ChoiceField(required=False, choices=[("", "Any language")])
+    speaker = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Speaker",
+        widget=forms.TextInput(attrs={"placeholder": "Speaker or voice profile"}),
+    )
+
+    def __init__(self, *args, languages: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["language"].choices = [("", "Any language")] + [(c, c) for c in languages]
+
+    def filters(self) -> SearchFilters | None:
+        """What to search for; None when there are no words to search."""
+        if not self.is_valid() or not self.cleaned_data["q"].strip():
+            return None
+        data = self.cleaned_data
+        return SearchFilters(
+            q=data["q"].strip(),
+            date_from=data["date_from"],
+            date_to=data["date_to"],
+            language=data["language"],
+            speaker=data["speaker"].strip(),
+        )

@@ -32,6 +32,7 @@ class Transcript(Job):
         API = "api", "API"
 
     running_label = "Transcribing"
+    event_name = "transcription"
     # Analyses the speech-to-text engine made itself, handed from the run to what follows it.
     provided = None
     internal_error = "An internal error stopped the transcription."
@@ -91,6 +92,18 @@ class Transcript(Job):
         from .services import transcript_done
 
         transcript_done(transcript=self)
+
+    def event_data(self) -> dict:
+        data = super().event_data() | {
+            "title": self.title,
+            "task": self.task,
+            "duration": self.duration,
+            "language": self.detected_language or self.language,
+            "url": self.get_absolute_url(),
+        }
+        if self.status == self.Status.DONE:
+            data["text"] = self.text
+        return data
 
     @property
     def real_time_factor(self) -> float | None:

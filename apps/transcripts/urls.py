@@ -6,6 +6,7 @@ app_name = "transcripts"
 urlpatterns = [
     path("", views.transcript_list, name="list"),
     path("new/", views.transcript_new, name="new"),
+    path("search/", views.transcript_search, name="search"),
     path("delete/", views.transcript_delete_selected, name="delete_selected"),
     path("<uuid:pk>/", views.transcript_detail, name="detail"),
     path("<uuid:pk>/progress/", views.transcript_progress, name="progress"),

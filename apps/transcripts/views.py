@@ -19,9 +19,11 @@ from apps.core.http import ranged_file_response
 from apps.core.media import served_type
 from apps.jobs.progress import job_progress_response
 
-from . import editing, formats, hooks, selectors, services
+from . import editing, formats, hooks, search, selectors, services
 from .exports import export_response
-from .forms import ListFilterForm, RenameForm, upload_form_class
+from .forms import ListFilterForm, RenameForm, SearchForm, upload_form_class
+
+SEARCH_HITS_PER_PAGE = 30
 
 
 @login_required
@@ -40,6 +42,40 @@ def transcript_list(request):
         "filter_query": urlencode(filters),  # kept by the pager's links
     }
     return render(request, "transcripts/list.html", context)
+
+
+@login_required
+@require_GET
+def transcript_search(request):
+    """Search every title and segment of the user's library; hits open the transcript at the
+    moment the words are said."""
+    languages = selectors.transcript_languages(owner=request.user)
+    form = SearchForm(request.GET or None, languages=languages)
+    filters = form.filters()
+    page = _page_number(request.GET.get("page"))
+    context = {"form": form, "filters": filters, "page": page}
+    if filters:
+        hits = search.search_segments(
+            owner=request.user,
+            filters=filters,
+            limit=SEARCH_HITS_PER_PAGE + 1,
+            offset=(page - 1) * SEARCH_HITS_PER_PAGE,
+        )
+        first = page == 1  # titles head the first page only
+        context |= {
+            "titles": search.search_titles(owner=request.user, filters=filters) if first else [],
+            "hits": hits[:SEARCH_HITS_PER_PAGE],
+            "has_next": len(hits) > SEARCH_HITS_PER_PAGE,
+            "query": urlencode({k: v for k, v in request.GET.items() if k != "page" and v}),
+        }
+    return render(request, "transcripts/search.html", context)
+
+
+def _page_number(value) -> int:
+    try:
+        return max(1, min(1000, int(value or 1)))
+    except ValueError:
+        return 1
 
 
 @login_required

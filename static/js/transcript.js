@@ -58,6 +58,15 @@
 
   player.addEventListener("timeupdate", () => highlight(player.currentTime));
   player.addEventListener("seeked", () => highlight(player.currentTime));
+
+  // A link to a moment (`#t=83.2`, as library search gives) opens the page there.
+  const moment = /^#t=(\d+(?:\.\d+)?)$/.exec(location.hash);
+  if (moment) {
+    const time = parseFloat(moment[1]);
+    highlight(time);
+    const seek = () => { player.currentTime = time; };
+    if (player.readyState >= 1) seek(); else player.addEventListener("loadedmetadata", seek, { once: true });
+  }
   if (!container) return;
 
   // Search within the transcript: marks matching segments and jumps to the first.

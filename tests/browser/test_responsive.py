@@ -33,7 +33,23 @@ def pages(transcript, conversation) -> dict[str, str]:
         "profiles": "/analysis/profiles/",
         "talk": "/conversations/",
         "conversation": f"/conversations/{conversation.pk}/",
+        "search": "/transcripts/search/?q=segment",
     }
+
+
+def webhook_log(owner) -> None:
+    """An endpoint, disabled, and a failed delivery with a long URL: the account page's fullest."""
+    from apps.webhooks.models import WebhookDelivery, WebhookEndpoint
+
+    url = "https://hooks.example.com/voiceportal/receiver/with/a/rather/long/path?token=abcdef"
+    endpoint = WebhookEndpoint.objects.create(
+        owner=owner, url=url, enabled=False, disabled_reason="Disabled after 20 failed attempts"
+    )
+    WebhookDelivery.objects.create(
+        owner=owner, endpoint=endpoint, url=url, event_type="transcription.completed",
+        msg_id="msg_x", body="{}", status="failed", attempts=8, response_status=500,
+        error="HTTP 500: Internal Server Error",
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -41,6 +57,7 @@ def test_every_page_fits_and_passes_axe(browser, live_server, alice, make_transc
     transcript = make_transcript(alice)
     conversation = conversation_create(owner=alice, instructions="Answer briefly.")
     turn_save(conversation=conversation, role="user", text="What is the capital of France?")
+    webhook_log(alice)
     page = page_open(browser, live_server, width=width, height=800)
     log_in(page, live_server, alice)
     wide, inaccessible, changed = {}, {}, []
