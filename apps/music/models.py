@@ -25,6 +25,7 @@ class Track(Job):
         API = "api", "API"
 
     running_label = "Composing"
+    event_name = "music"  # webhooks: music.completed / music.failed
     internal_error = "An internal error stopped the composition."
     # A track is made again from the start, and the same seed gives the same track.
     resumable = True
@@ -73,6 +74,14 @@ class Track(Job):
 
     def __str__(self) -> str:
         return self.title or self.prompt[:60]
+
+    def event_data(self) -> dict:
+        return super().event_data() | {
+            "kind": self.kind,
+            "title": str(self),
+            "duration": self.duration,
+            "url": self.get_absolute_url(),
+        }
 
     def get_absolute_url(self) -> str:
         return f"{reverse('music:studio')}?t={self.pk}"

@@ -232,3 +232,14 @@ def test_the_body_is_standard_webhooks_shaped(alice, make_transcript, receiver, 
     assert set(body) == {"type", "timestamp", "data"}
     assert {"id", "status"} <= set(body["data"])
     assert delivery.created_at - timedelta(seconds=5) < timezone.now()
+
+
+def test_a_finished_music_track_is_delivered(alice, receiver, django_capture_on_commit_callbacks):
+    from apps.music.services import track_create
+
+    services.endpoint_create(owner=alice, url=receiver.url, events=["music.completed"])
+    with django_capture_on_commit_callbacks(execute=True):
+        track = track_create(owner=alice, prompt="calm lo-fi with piano, 80 bpm", seconds=3, seed=1)
+    payload = verified(services.secret_get(owner=alice), receiver.requests[0])
+    assert payload["type"] == "music.completed"
+    assert payload["data"]["id"] == str(track.pk) and payload["data"]["duration"] > 2.5
