@@ -7,14 +7,16 @@ from django.db import models
 
 class WebhookSecret(models.Model):
     """The owner's signing secret (`whsec_…`, Standard Webhooks). Signing needs the secret
-    itself, so it is kept as it is; it is shown on its owner's account page only."""
+    itself, so it is kept encrypted (apps/core/sealing.py), not hashed; it is shown on its
+    owner's account page only."""
 
     owner = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_secret"
     )
-    secret = models.CharField(max_length=100)
+    # Both sealed: read them through apps.webhooks.services (secret_get, signing_secrets).
+    secret = models.CharField(max_length=400)
     # After a rotation the old secret signs too, for a day, so receivers can switch over.
-    previous_secret = models.CharField(max_length=100, blank=True)
+    previous_secret = models.CharField(max_length=400, blank=True)
     rotated_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

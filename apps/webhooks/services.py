@@ -5,6 +5,7 @@ retried with growing waits, and the endpoint disabled after too many failures in
 import json
 import logging
 import time
+from contextlib import suppress
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from apps.core.sealing import SealBroken, seal, unseal
 from apps.jobs.models import Job, JobStatus
 from apps.jobs.registry import job_models
 
@@ -43,19 +45,31 @@ def event_types() -> list[str]:
 
 def secret_get(*, owner) -> str:
     """The owner's signing secret, made on first use."""
+    return unseal(_secret_row(owner).secret)
+
+
+def _secret_row(owner) -> WebhookSecret:
     row, _ = WebhookSecret.objects.get_or_create(
-        owner=owner, defaults={"secret": secret_generate()}
+        owner=owner, defaults={"secret": seal(secret_generate())}
     )
-    return row.secret
+    try:
+        unseal(row.secret)
+    except SealBroken:
+        # SECRET_KEY changed without a fallback: the old secret is gone for good; a new one
+        # (receivers must be told it, as after a rotation).
+        row.secret, row.previous_secret = seal(secret_generate()), ""
+        row.rotated_at = timezone.now()
+        row.save(update_fields=["secret", "previous_secret", "rotated_at"])
+    return row
 
 
 def secret_rotate(*, owner) -> str:
     """A new secret. For ROTATION_GRACE messages carry a signature by the old one too, so a
     receiver still on it keeps verifying while it is updated."""
-    current = secret_get(owner=owner)
+    current = _secret_row(owner).secret
     secret = secret_generate()
     WebhookSecret.objects.filter(owner=owner).update(
-        secret=secret, previous_secret=current, rotated_at=timezone.now()
+        secret=seal(secret), previous_secret=current, rotated_at=timezone.now()
     )
     return secret
 
@@ -63,10 +77,13 @@ def secret_rotate(*, owner) -> str:
 def signing_secrets(*, owner) -> list[str]:
     """The secrets a message is signed with now: the current one, and the previous one while
     the rotation's grace lasts."""
-    secret_get(owner=owner)
-    row = WebhookSecret.objects.get(owner=owner)
+    row = _secret_row(owner)
+    secrets = [unseal(row.secret)]
     recent = row.rotated_at and timezone.now() - row.rotated_at < ROTATION_GRACE
-    return [row.secret, row.previous_secret] if recent and row.previous_secret else [row.secret]
+    if recent and row.previous_secret:
+        with suppress(SealBroken):
+            secrets.append(unseal(row.previous_secret))
+    return secrets
 
 
 def webhook_url_validate(url: str) -> str:

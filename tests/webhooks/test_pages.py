@@ -160,3 +160,19 @@ def test_the_api_tells_a_webhook_url_signed_with_the_key_owners_secret(
         )
     assert info.value.body["param"] == "webhook_url"
     assert Transcript.objects.count() == 1  # nothing was made for the refused request
+
+
+def test_the_secret_is_stored_encrypted_and_survives_a_secret_key_rotation(alice, settings):
+    from apps.webhooks.models import WebhookSecret
+
+    secret = services.secret_get(owner=alice)
+    stored = WebhookSecret.objects.get(owner=alice).secret
+    assert secret.startswith("whsec_") and secret not in stored and secret[6:] not in stored
+    # SECRET_KEY rotated the Django way (the old one kept as a fallback): the same secret.
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "another secret key for the portal, long enough to be taken seriously"
+    assert services.secret_get(owner=alice) == secret
+    # Without the fallback the old secret cannot be read: a new one, never a crash.
+    settings.SECRET_KEY_FALLBACKS = []
+    renewed = services.secret_get(owner=alice)
+    assert renewed.startswith("whsec_") and renewed != secret
