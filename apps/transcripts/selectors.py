@@ -9,7 +9,13 @@ from apps.core.clock import clock
 from apps.jobs.progress import JobProgress
 
 from . import hooks
-from .formats import DocumentSegment, DocumentSpeaker, DocumentWord, TranscriptDocument
+from .formats import (
+    DocumentGap,
+    DocumentSegment,
+    DocumentSpeaker,
+    DocumentWord,
+    TranscriptDocument,
+)
 from .models import Segment, Transcript
 
 
@@ -54,6 +60,9 @@ def transcript_document(transcript: Transcript) -> TranscriptDocument:
         segments=segments,
         task=transcript.task,
         title=transcript.title,
+        gaps=tuple(
+            DocumentGap(g.start, g.end, g.reason, g.language) for g in transcript.gaps.all()
+        ),
         **results,
     )
 
@@ -88,6 +97,7 @@ def _document_segment(s: Segment, speaker: DocumentSpeaker | None = None) -> Doc
         temperature=s.temperature,
         tokens=tuple(s.tokens),
         speaker=speaker,
+        language=s.language,
     )
 
 
