@@ -1,5 +1,6 @@
 """The offline default: faster-whisper with Whisper models from PyPI packages."""
 
+import contextlib
 import dataclasses
 import functools
 import logging
@@ -24,6 +25,7 @@ from .base import (
 )
 from .features import ChunkedFeatureExtractor
 from .loops import RepetitionGuard, marking_loops
+from .memory import needed_bytes, wait_for_memory
 from .regions import VAD_PARAMETERS, Part, language_parts, speech_regions, uncovered
 from .token_logprobs import TokenLogprobRecorder
 from .whisper_models import (
@@ -116,6 +118,7 @@ class LocalWhisperBackend(SpeechToTextBackend):
         window_seconds: float = 600.0,
         vad: dict | None = None,
         model_cache: str = "",
+        memory_poll_seconds: float = 1.0,
         **options,
     ):
         super().__init__(alias=alias, **options)
@@ -128,6 +131,7 @@ class LocalWhisperBackend(SpeechToTextBackend):
         self.window_seconds = window_seconds
         # Silero VAD settings (faster-whisper's VadOptions) over the tuned defaults.
         self.vad = VAD_PARAMETERS | (vad or {})
+        self.memory_poll_seconds = memory_poll_seconds
 
     def models(self) -> list[ModelInfo]:
         return packaged_model_infos(self._default_model)
@@ -158,6 +162,8 @@ class LocalWhisperBackend(SpeechToTextBackend):
                 f"{request.language!r}.",
                 kind=ErrorKind.INVALID_INPUT,
             )
+        if not self._admitted(info.name, request):
+            return  # stopped while waiting for memory
         model = self.model(info.name)
         language = request.language or (None if info.multilingual else "en")
         if language and language not in _supported_languages(model):
@@ -165,6 +171,16 @@ class LocalWhisperBackend(SpeechToTextBackend):
                 f"Unknown language code {language!r}.", kind=ErrorKind.INVALID_INPUT
             )
         yield from _WindowedRun(self, model, request, language).events()
+
+    def _admitted(self, name: str, request: TranscriptionRequest) -> bool:
+        """Waits until the job fits in the memory available (see memory.py)."""
+        model_file = None
+        if not any(key[0] == name for key in _loaded):
+            # A model not installed: loading it says so, as a clear error.
+            with contextlib.suppress(ModelNotInstalled):
+                model_file = model_path(name, cache=self.model_cache) / "model.bin"
+        need = needed_bytes(window_seconds=self.window_seconds, model_file=model_file)
+        return wait_for_memory(need, should_stop=request.should_stop, poll=self.memory_poll_seconds)
 
 
 def _supported_languages(model) -> set[str]:
