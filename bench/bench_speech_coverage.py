@@ -126,6 +126,36 @@ def measure(files: list[Path], side, tolerance: float) -> dict:
     }
 
 
+# multilingual.mp3 (shared corpus): the MIT licence read in English, then in German.
+MIXED = {"file": "multilingual.mp3", "parts": (("en", 0.0, 29.5), ("de", 29.5, 59.9))}
+
+
+def mixed_language(corpus: Path, model, model_name: str) -> None:
+    """Per part of the mixed-language file: the share of its time covered by words decoded in
+    its language (plain call: one language for the whole file, as faster-whisper detects it)."""
+    from apps.engines.stt.base import Segment, TranscriptionRequest
+    from apps.engines.stt.local import LocalWhisperBackend
+
+    path = corpus / MIXED["file"]
+    plain, info = model.transcribe(str(path), beam_size=5, word_timestamps=True)
+    sides = {"plain": [(info.language, w.start, w.end) for s in plain for w in (s.words or [])]}
+    engine = LocalWhisperBackend(alias="bench", default_model=model_name, model_cache=_cache())
+    portal, gaps = [], []
+    for e in engine.transcribe(TranscriptionRequest(audio_path=path, model=model_name)):
+        if isinstance(e, Segment):
+            portal += [(e.language, w.start, w.end) for w in e.words]
+            gaps += [(e.start, e.end)] if e.gap else []
+    sides["portal"] = portal
+    print("| side | part | covered by words in its language | marked as gaps |")
+    print("|---|---|---|---|")
+    for name, words in sides.items():
+        for language, start, end in MIXED["parts"]:
+            spans = union([(a - 0.3, b + 0.3) for lang, a, b in words if lang == language])
+            share = overlap([(start, end)], spans) / (end - start)
+            marked = overlap([(start, end)], union(gaps)) / (end - start) if name == "portal" else 0
+            print(f"| {name} | {language} {start:.1f}–{end:.1f} s | {share:.0%} | {marked:.0%} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("folder", type=Path, help="AMI excerpts: ami_*.wav with ami_*.rttm")
@@ -133,6 +163,7 @@ def main() -> None:
     parser.add_argument("--model", default="base")
     parser.add_argument("--sweep", action="store_true", help="also each VAD setting of SWEEP")
     parser.add_argument("--tolerance", type=float, default=0.3)
+    parser.add_argument("--mixed", type=Path, help="the shared corpus: also multilingual.mp3")
     args = parser.parse_args()
     django.setup()
     from faster_whisper import WhisperModel
@@ -150,6 +181,8 @@ def main() -> None:
         "portal-before": lambda p: run_plain(model, p, {}),
         "portal": lambda p: run_portal({}, p, args.model),
     }
+    if args.mixed:
+        mixed_language(args.mixed, model, args.model)
     if args.sweep:
         for key, values in SWEEP.items():
             for value in values:

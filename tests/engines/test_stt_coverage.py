@@ -51,11 +51,6 @@ def test_it_transcribes_each_language_in_its_language(engine, mixed):
     assert isinstance(events[0], LanguageDetected)
 
 
-def test_a_language_asked_for_keeps_every_segment_in_it(engine, mixed):
-    segments = [e for e in events_of(engine, mixed, language="de") if isinstance(e, Segment)]
-    assert segments and {s.language for s in segments if not s.gap} == {"de"}
-
-
 class DeafModel:
     """Stands in for faster-whisper's model: it hears no words at all."""
 
