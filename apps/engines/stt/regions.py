@@ -2,10 +2,10 @@
 
 Whisper asked for one language transcribes everything in it: German speech after English comes
 out as an English paraphrase or not at all, and a stretch the decoder skips leaves no trace. So
-the window's speech regions (Silero VAD, as the decoder's own filter finds them) are grouped into
-blocks of up to 30 s, the language of each block is detected, neighbouring blocks of one language
-become one part decoded in that language, and every region no segment covers comes back as a
-marked gap.
+the window's speech regions (Silero VAD, set more sensitive than the decoder's own filter) are
+grouped into blocks of up to 30 s, the language of each block is detected, neighbouring blocks of
+one language become one part decoded in that language, and every region no segment covers is
+decoded again on its own or comes back as a marked gap.
 """
 
 from collections.abc import Callable, Iterable, Iterator
@@ -15,10 +15,10 @@ import numpy as np
 
 from apps.core.media import SAMPLE_RATE
 
-# Silero VAD settings for the decoder's filter and for finding gaps, tuned for far-field meeting
-# audio against AMI excerpts with reference speech times (docs/benchmarks.md, "Speech that
-# reaches the transcript"). faster-whisper's defaults (threshold 0.5, 2 s silence, 400 ms pad)
-# drop quiet distant speakers.
+# Silero VAD settings for finding speech (language blocks, speech left without text), tuned for
+# far-field meeting audio against AMI excerpts with reference speech times (docs/benchmarks.md,
+# "Speech that reaches the transcript"). faster-whisper's defaults (threshold 0.5, 2 s silence,
+# 400 ms pad), which the decoder keeps, drop quiet distant speakers.
 VAD_PARAMETERS = {
     "threshold": 0.35,
     "min_silence_duration_ms": 1000,
