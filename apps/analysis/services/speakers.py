@@ -118,6 +118,7 @@ def _segment(transcript, index: int, piece: base.SpeakerSegment, speaker, origin
         compression_ratio=s.compression_ratio,
         temperature=s.temperature,
         tokens=list(s.tokens),
+        language=s.language,
         speaker=speaker,
         source_index=origin,
     )
