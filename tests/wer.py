@@ -1,10 +1,76 @@
-"""Word error rate for asserting recognition quality (standard Levenshtein over words)."""
+"""Word error rate for asserting recognition quality (standard Levenshtein over words).
+
+Both texts are normalised alike: lower case, punctuation gone, and numbers spelled out, so that
+"1961" and "nineteen sixty-one", or "5%" and "five percent", count as the same words."""
 
 import re
 
+_ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
+_SCALES = ((10**9, "billion"), (10**6, "million"), (1000, "thousand"), (100, "hundred"))
+_ORDINALS = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth"}
+_ORDINALS |= {"nine": "ninth", "twelve": "twelfth"}
+_NUMBER = re.compile(r"(\d[\d,]*)(?:\.(\d+))?(st|nd|rd|th)?(%)?")
+
+
+def spell(n: int) -> str:
+    """A whole number in English words (as people say it; years 1100–1999 in pairs)."""
+    if 1100 <= n <= 1999 and n % 100:
+        return f"{spell(n // 100)} {spell(n % 100)}"
+    if n < 20:
+        return _ONES[n]
+    if n < 100:
+        return _TENS[n // 10] + (f" {_ONES[n % 10]}" if n % 10 else "")
+    for size, name in _SCALES:
+        if n >= size:
+            rest = n % size
+            return f"{spell(n // size)} {name}" + (f" {spell(rest)}" if rest else "")
+    raise AssertionError(n)
+
+
+def _ordinal(words: str) -> str:
+    head, _, last = words.rpartition(" ")
+    if last in _ORDINALS:
+        last = _ORDINALS[last]
+    else:
+        last = (last[:-1] + "ieth") if last.endswith("y") else last + "th"
+    return f"{head} {last}".strip()
+
+
+def _spelled(match: re.Match) -> str:
+    whole, decimals, suffix, percent = match.groups()
+    words = spell(int(whole.replace(",", "")))
+    if suffix:
+        words = _ordinal(words)
+    if decimals:
+        words += " point " + " ".join(_ONES[int(d)] for d in decimals)
+    return f" {words}{' percent' if percent else ''} "
+
 
 def normalise(text: str) -> list[str]:
-    return re.sub(r"[^\w\s']", " ", text.lower()).split()
+    text = _NUMBER.sub(_spelled, text.lower())
+    return re.sub(r"[^\w\s']", " ", text).split()
 
 
 def wer(reference: str, hypothesis: str) -> float:

@@ -36,6 +36,7 @@ class SegmentView:
     text: str
     words: tuple[WordView, ...]
     speaker: Speaker | None
+    language: str = ""  # where the engine detected it per part
     # The first segment of a speaker's turn shows the name; the rest of the turn only the time.
     turn_start: bool = True
     flags: tuple[str, ...] = ()  # why the text may be made up (apps/transcripts/flags.py)
@@ -144,6 +145,7 @@ def segment_views(transcript: Transcript, results: AnalysisResults) -> list[Segm
                 text=s.text,
                 words=tuple(words),
                 speaker=speaker,
+                language=s.language,
                 turn_start=speaker is None or s.speaker_id != previous,
                 flags=tuple(s.flags),
                 machine_text=s.machine_text,

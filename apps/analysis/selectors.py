@@ -89,6 +89,7 @@ def _joined(rows: list[Segment]) -> EngineSegment:
         compression_ratio=first.compression_ratio,
         temperature=first.temperature,
         tokens=tuple(t for r in rows for t in r.tokens),
+        language=first.language,
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 FLAGS = {
     "loop": "Repeats itself",
+    "loop_cut": "Loop cut",
     "stock_phrase": "Stock phrase",
     "silence": "Text over silence",
     "no_speech": "Probably no speech",

@@ -58,6 +58,17 @@ class DocumentSegment:
     speaker: DocumentSpeaker | None = None
     # Why its text may be made up (apps/transcripts/flags.py); empty for most.
     flags: tuple[str, ...] = ()
+    language: str = ""  # where the engine detected it per part
+
+
+@dataclass(frozen=True)
+class DocumentGap:
+    """Speech the engine gave no text for (see apps.transcripts.models.Gap)."""
+
+    start: float
+    end: float
+    reason: str
+    language: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,7 @@ class TranscriptDocument:
     sentiment: tuple[SentenceSentiment, ...] = ()
     keywords: tuple[Keyword, ...] = ()
     summary: Summary | None = None
+    gaps: tuple[DocumentGap, ...] = ()
 
     @property
     def text(self) -> str:
@@ -222,6 +234,8 @@ def to_verbose_json(doc: TranscriptDocument, *, words: bool = True, segments: bo
                 "no_speech_prob": s.no_speech_prob,
                 # Our extension: why the text may be made up (OpenAI clients ignore it).
                 "flags": list(s.flags),
+                # Extension: a segment decoded in a language other than the transcript's.
+                **({"language": s.language} if _other_language(doc, s) else {}),
             }
             for s in doc.segments
         ]
@@ -232,8 +246,14 @@ def to_verbose_json(doc: TranscriptDocument, *, words: bool = True, segments: bo
             for s in doc.segments
             for w in s.words
         ]
+    if doc.gaps:  # extension: speech heard but not transcribed, so that none goes missing unseen
+        body["gaps"] = [asdict(g) for g in doc.gaps]
     body["usage"] = {"type": "duration", "seconds": round(doc.duration)}
     return body
+
+
+def _other_language(doc: TranscriptDocument, segment: DocumentSegment) -> bool:
+    return bool(segment.language) and segment.language != doc.language
 
 
 def to_diarized_json(doc: TranscriptDocument) -> dict:

@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import get_valid_filename
 
+from apps.engines.stt.base import GAP_REASONS
 from apps.jobs.models import Job
 
 
@@ -130,6 +131,9 @@ class Segment(models.Model):
     # The engine could not transcribe this stretch (its decoder kept repeating itself); the
     # text says so instead of giving made-up words.
     untranscribed = models.BooleanField(default=False)
+    # The language this segment was decoded in, where the engine tells (a mixed-language
+    # recording transcribed with "detect"); empty: the transcript's language.
+    language = models.CharField(max_length=16, blank=True)
     # Set by the speakers analysis, which splits a segment where the speaker changes; words
     # then carry the speaker's label too. `source_index` is the index the segment had as
     # transcribed, so a re-run can put split pieces back together.
@@ -199,3 +203,28 @@ class SegmentAlignment(Job):
         from .editing import segment_align_execute  # editing imports this module
 
         segment_align_execute(alignment=self, run=run)
+
+
+class Gap(models.Model):
+    """Speech the engine heard but gave no text for (VAD found speech, the decoder nothing, or
+    speech in a language it was not asked for): shown so that nothing goes missing unseen.
+    Kept apart from the segments, which every export and analysis reads as text."""
+
+    transcript = models.ForeignKey(Transcript, on_delete=models.CASCADE, related_name="gaps")
+    start = models.FloatField()
+    end = models.FloatField()
+    reason = models.CharField(max_length=20, choices=list(GAP_REASONS.items()))
+    # The language detection heard there, when it differs from the transcript's.
+    language = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        ordering = ["transcript", "start"]
+
+    def __str__(self) -> str:
+        return f"{self.start:.2f}–{self.end:.2f} {self.label}"
+
+    @property
+    def label(self) -> str:
+        """As the page says it: "no text — speech in another language? (de)"."""
+        language = f" ({self.language})" if self.language else ""
+        return f"no text — {self.get_reason_display()}{language}"

@@ -10,11 +10,18 @@ from apps.jobs.progress import JobProgress
 
 from . import hooks
 from .flags import FLAGS
-from .formats import DocumentSegment, DocumentSpeaker, DocumentWord, TranscriptDocument
+from .formats import (
+    DocumentGap,
+    DocumentSegment,
+    DocumentSpeaker,
+    DocumentWord,
+    TranscriptDocument,
+)
 from .models import Segment, SegmentAlignment, SegmentEdit, Transcript
 
 FLAG_HELP = {
     "loop": "The same words again and again: Whisper's decoder stuck in a loop",
+    "loop_cut": "The engine cut a repetition loop here and decoded again: words may be missing",
     "stock_phrase": "A phrase Whisper writes over silence or music (subtitle credits, sign-offs)",
     "silence": "Text where the voice detector hears no speech",
     "no_speech": "Whisper itself thought there was no speech here",
@@ -64,6 +71,9 @@ def transcript_document(transcript: Transcript) -> TranscriptDocument:
         segments=segments,
         task=transcript.task,
         title=transcript.title,
+        gaps=tuple(
+            DocumentGap(g.start, g.end, g.reason, g.language) for g in transcript.gaps.all()
+        ),
         **results,
     )
 
@@ -99,6 +109,7 @@ def _document_segment(s: Segment, speaker: DocumentSpeaker | None = None) -> Doc
         tokens=tuple(s.tokens),
         speaker=speaker,
         flags=tuple(s.flags),
+        language=s.language,
     )
 
 

@@ -21,8 +21,8 @@ from apps.jobs.runner import JobRun
 from apps.jobs.services import job_cancel, job_enqueue, job_retry
 
 from . import flags, signals
-from .formats import DocumentSegment, DocumentWord, TranscriptDocument
-from .models import Segment, Transcript
+from .formats import DocumentGap, DocumentSegment, DocumentWord, TranscriptDocument
+from .models import Gap, Segment, Transcript
 from .options import TranscriptionOptions
 
 logger = logging.getLogger(__name__)
@@ -148,6 +148,8 @@ class _Transcription:
             )
         self.run_.progress(t.progress_done, t.duration)
         last = t.segments.order_by("-index").first()
+        last_gap = t.gaps.order_by("-end").first()
+        done = max(last.end if last else 0.0, last_gap.end if last_gap else 0.0)
         request = TranscriptionRequest(
             audio_path=Path(t.media.path),
             model=t.model,
@@ -155,7 +157,7 @@ class _Transcription:
             task=t.task,
             prompt=t.prompt,
             temperature=t.temperature,
-            start_at=last.end if last else 0.0,
+            start_at=done,
             should_stop=self.run_.should_stop,
             logprobs=t.logprobs,
         )
@@ -183,6 +185,9 @@ class _Transcription:
     def _save_segment(self, seg: EngineSegment) -> None:
         with transaction.atomic():
             self.run_.progress(seg.end)  # JobGone first when the transcript was deleted
+            if seg.gap:
+                gap_save(transcript_id=self.transcript.pk, segment=seg)
+                return
             segment_save(transcript_id=self.transcript.pk, index=self.next_index, segment=seg)
         self.next_index += 1
 
@@ -214,6 +219,18 @@ def segment_save(*, transcript_id, index: int, segment: EngineSegment) -> Segmen
         logprobs=[asdict(t) for t in segment.logprobs],
         untranscribed=segment.untranscribed,
         flags=flags.merged(found, getattr(segment, "flags", ())),
+        language=segment.language,
+    )
+
+
+def gap_save(*, transcript_id, segment: EngineSegment) -> Gap:
+    """Store an engine's mark for speech it gave no text for (`segment.gap` says why)."""
+    return Gap.objects.create(
+        transcript_id=transcript_id,
+        start=segment.start,
+        end=segment.end,
+        reason=segment.gap,
+        language=segment.language,
     )
 
 
@@ -278,12 +295,14 @@ def transcribe_file(
         prompt=options.prompt,
         temperature=options.temperature,
     )
-    language, segments, provided = options.language or "en", [], None
+    language, segments, gaps, provided = options.language or "en", [], [], None
     for event in stt_backends[options.engine].transcribe(request):
         if isinstance(event, LanguageDetected):
             language = event.language
         elif isinstance(event, ProviderAnalyses):
             provided = event
+        elif event.gap:
+            gaps.append(DocumentGap(event.start, event.end, event.gap, event.language))
         else:
             segments.append(
                 DocumentSegment(
@@ -299,9 +318,14 @@ def transcribe_file(
                     compression_ratio=event.compression_ratio,
                     temperature=event.temperature,
                     tokens=event.tokens,
+                    language=event.language,
                 )
             )
     document = TranscriptDocument(
-        language=language, duration=info.duration, segments=tuple(segments), task=options.task
+        language=language,
+        duration=info.duration,
+        segments=tuple(segments),
+        task=options.task,
+        gaps=tuple(gaps),
     )
     return document, provided

@@ -136,6 +136,7 @@ def transcript_detail(request, pk):
     context = {
         "transcript": transcript,
         "segments": transcript.segments.all(),
+        "gaps": transcript.gaps.all(),
         "segments_poll_url": selectors.transcript_segments_poll_url(transcript),
         "progress": selectors.transcript_progress(transcript),
         "rename_form": RenameForm(initial={"title": transcript.title}),

@@ -151,6 +151,8 @@ def test_the_engine_decodes_a_loop_again_without_conditioning(tmp_path):
     # Decoded again from the first repeat (12 s) to the end, in the file's time.
     assert model.calls == [(True, 60), (False, 48)]
     assert segments[-1].start == 58 and not any(s.untranscribed for s in segments)
+    # Where the loop was cut is flagged for review, once.
+    assert [(s.start, s.flags) for s in segments if s.flags] == [(12, ("loop_cut",))]
     assert [s.start for s in segments] == sorted(s.start for s in segments)
 
 
@@ -161,6 +163,7 @@ def test_the_engine_marks_a_loop_it_cannot_leave(tmp_path):
     marked = [s for s in segments if s.untranscribed]
     # Decoded afresh from 12 s, it loops from 22 s: the first time is kept, the rest is one mark.
     assert [(s.start, s.end, s.text) for s in marked] == [(24, 59.5, UNTRANSCRIBED_TEXT)]
+    assert marked[0].flags == ("loop",)
     assert sum(s.text.strip() == "My voice is my passport." for s in segments) <= LOOP_REPEATS
 
 

@@ -171,6 +171,7 @@ def _segment(
         compression_ratio=s.compression_ratio,
         temperature=s.temperature,
         tokens=list(s.tokens),
+        language=s.language,
         speaker=speaker,
         source_index=origin,
         flags=carried.get("flags", []),

@@ -63,6 +63,19 @@ class TokenLogprob:
     bytes: tuple[int, ...]
 
 
+GAP_REASONS = {
+    "no_text": "speech the engine could not make out",
+    "other_language": "speech in another language?",
+}
+SEGMENT_FLAGS = {
+    # The decoder fell into a repetition loop here; the loop was cut and decoded again
+    # without the text before it.
+    "loop_cut": "a repetition loop was cut here",
+    # A loop even then: the stretch is marked as not transcribed.
+    "loop": "the decoder kept repeating itself here",
+}
+
+
 @dataclass(frozen=True)
 class Segment:
     start: float
@@ -79,6 +92,15 @@ class Segment:
     # True where the engine could not transcribe the stretch (its decoder kept repeating
     # itself): `text` then says so instead of giving made-up words.
     untranscribed: bool = False
+    # The language this stretch was decoded in (engines that detect it per part); empty: the
+    # transcript's language.
+    language: str = ""
+    # Why a stretch of speech has no text, for a mark the engine puts in its place (`text` is
+    # then empty and `untranscribed` true): one of GAP_REASONS. Empty for a transcribed segment.
+    gap: str = ""
+    # What the engine noticed about this segment (see SEGMENT_FLAGS), for whoever flags
+    # transcripts for review.
+    flags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -29,12 +29,14 @@ class FakeSpeechToText(SpeechToTextBackend):
         segment_seconds: float = 2.0,
         delay: float = 0.0,
         fail_with: str = "",
+        gaps: tuple[int, ...] = (),
         **options,
     ):
         super().__init__(alias=alias, **options)
         self.segment_seconds = segment_seconds
         self.delay = delay
         self.fail_with = fail_with  # an ErrorKind value: fail after the first segment
+        self.gaps = set(gaps)  # these segments come out as marks of speech without text
 
     def models(self) -> list[ModelInfo]:
         return [ModelInfo("fake", "Fake model", aliases=("whisper-1",))]
@@ -53,6 +55,10 @@ class FakeSpeechToText(SpeechToTextBackend):
             time.sleep(self.delay)
             text = f" Segment {index}."
             mid = round((start + end) / 2, 3)
+            if index in self.gaps:
+                yield Segment(round(start, 3), round(end, 3), "", untranscribed=True, gap="no_text")
+                start, index = end, index + 1
+                continue
             yield Segment(
                 start=round(start, 3),
                 end=round(end, 3),

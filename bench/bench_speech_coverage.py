@@ -1,0 +1,203 @@
+"""Benchmark: how much of the reference speech reaches the transcript (nothing lost unseen).
+
+Prints figures; asserts nothing. For each recording with reference speech times (RTTM), the
+share of reference speech covered by transcribed words (each word's span widened by
+--tolerance seconds), the share covered by words or by the engine's marked gaps, and the seconds
+of words outside any reference speech (text where nobody spoke: a proxy for invented text).
+
+    # AMI excerpts (see bench/prepare_ami_excerpts.py); tune on the training meetings, report on
+    # the held-out ones (development and test meetings share no speaker with the training ones):
+    .venv/bin/python bench/bench_speech_coverage.py AMI_DIR --split train --sweep
+    .venv/bin/python bench/bench_speech_coverage.py AMI_DIR --split heldout
+
+Sides compared, on the same files in one run: `plain` (WhisperModel.transcribe() with its
+defaults: beam 5, word timestamps, no VAD), `portal-before` (the engine's former decoder
+settings: faster-whisper's VAD defaults) and `portal` (LocalWhisperBackend, the tuned VAD,
+language per part, gap marks), plus one `portal setting=value` per point of SWEEP with --sweep.
+"""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import django
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voiceportal.settings")
+
+SPLITS = {
+    "train": "ami_trn",
+    "heldout": ("ami_dev", "ami_tst"),
+}
+# One setting at a time away from the tuned defaults (a full grid is 27 runs).
+SWEEP = {
+    "threshold": (0.2, 0.5),
+    "min_silence_duration_ms": (500, 2000),
+    "speech_pad_ms": (200, 800),
+}
+
+
+def union(intervals: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    merged: list[list[float]] = []
+    for start, end in sorted(intervals):
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(a, b) for a, b in merged]
+
+
+def overlap(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> float:
+    total, j = 0.0, 0
+    for start, end in a:
+        while j < len(b) and b[j][1] <= start:
+            j += 1
+        k = j
+        while k < len(b) and b[k][0] < end:
+            total += max(0.0, min(end, b[k][1]) - max(start, b[k][0]))
+            k += 1
+    return total
+
+
+def length(intervals) -> float:
+    return sum(b - a for a, b in intervals)
+
+
+def reference(rttm: Path) -> list[tuple[float, float]]:
+    rows = [line.split() for line in rttm.read_text().splitlines() if line.startswith("SPEAKER")]
+    return union([(float(r[3]), float(r[3]) + float(r[4])) for r in rows])
+
+
+def run_plain(model, path: Path, vad: dict | None):
+    segments, _ = model.transcribe(
+        str(path),
+        beam_size=5,
+        word_timestamps=True,
+        vad_filter=vad is not None,
+        vad_parameters=vad or None,
+    )
+    return [(w.start, w.end) for s in segments for w in (s.words or [])], []
+
+
+def run_portal(vad: dict, path: Path, model: str):
+    from apps.engines.stt.base import Segment, TranscriptionRequest
+    from apps.engines.stt.local import LocalWhisperBackend
+
+    engine = LocalWhisperBackend(alias="bench", default_model=model, model_cache=_cache(), vad=vad)
+    words, gaps = [], []
+    for event in engine.transcribe(TranscriptionRequest(audio_path=path, model=model)):
+        if not isinstance(event, Segment):
+            continue
+        if event.gap:
+            gaps.append((event.start, event.end))
+        words += [(w.start, w.end) for w in event.words]
+    return words, gaps
+
+
+def _cache() -> str:
+    from django.conf import settings
+
+    return str(settings.VOICEPORTAL_MODEL_CACHE)
+
+
+def measure(files: list[Path], side, tolerance: float) -> dict:
+    ref_total = covered = marked = outside = 0.0
+    n_words, started = 0, time.monotonic()
+    for path in files:
+        ref = reference(path.with_suffix(".rttm"))
+        words, gaps = side(path)
+        n_words += len(words)
+        spans = union([(a - tolerance, b + tolerance) for a, b in words])
+        ref_total += length(ref)
+        covered += overlap(ref, spans)
+        marked += overlap(ref, union(spans + gaps))
+        word_spans = union(words)
+        widened = union([(a - 0.5, b + 0.5) for a, b in ref])
+        outside += length(word_spans) - overlap(word_spans, widened)
+    return {
+        "transcribed": covered / ref_total,
+        "transcribed_or_marked": marked / ref_total,
+        "words_outside_s": outside,
+        "words": n_words,
+        "seconds": time.monotonic() - started,
+    }
+
+
+# multilingual.mp3 (shared corpus): the MIT licence read in English, then in German.
+MIXED = {"file": "multilingual.mp3", "parts": (("en", 0.0, 29.5), ("de", 29.5, 59.9))}
+
+
+def mixed_language(corpus: Path, model, model_name: str) -> None:
+    """Per part of the mixed-language file: the share of its time covered by words decoded in
+    its language (plain call: one language for the whole file, as faster-whisper detects it)."""
+    from apps.engines.stt.base import Segment, TranscriptionRequest
+    from apps.engines.stt.local import LocalWhisperBackend
+
+    path = corpus / MIXED["file"]
+    plain, info = model.transcribe(str(path), beam_size=5, word_timestamps=True)
+    sides = {"plain": [(info.language, w.start, w.end) for s in plain for w in (s.words or [])]}
+    engine = LocalWhisperBackend(alias="bench", default_model=model_name, model_cache=_cache())
+    portal, gaps = [], []
+    for e in engine.transcribe(TranscriptionRequest(audio_path=path, model=model_name)):
+        if isinstance(e, Segment):
+            portal += [(e.language, w.start, w.end) for w in e.words]
+            gaps += [(e.start, e.end)] if e.gap else []
+    sides["portal"] = portal
+    print("| side | part | covered by words in its language | marked as gaps |")
+    print("|---|---|---|---|")
+    for name, words in sides.items():
+        for language, start, end in MIXED["parts"]:
+            spans = union([(a - 0.3, b + 0.3) for lang, a, b in words if lang == language])
+            share = overlap([(start, end)], spans) / (end - start)
+            marked = overlap([(start, end)], union(gaps)) / (end - start) if name == "portal" else 0
+            print(f"| {name} | {language} {start:.1f}–{end:.1f} s | {share:.0%} | {marked:.0%} |")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("folder", type=Path, help="AMI excerpts: ami_*.wav with ami_*.rttm")
+    parser.add_argument("--split", choices=SPLITS, default="heldout")
+    parser.add_argument("--model", default="base")
+    parser.add_argument("--sweep", action="store_true", help="also each VAD setting of SWEEP")
+    parser.add_argument("--tolerance", type=float, default=0.3)
+    parser.add_argument("--mixed", type=Path, help="the shared corpus: also multilingual.mp3")
+    args = parser.parse_args()
+    django.setup()
+    from faster_whisper import WhisperModel
+
+    from apps.engines.stt.local import load_model
+
+    prefixes = SPLITS[args.split]
+    files = sorted(p for p in args.folder.glob("ami_*.wav") if p.name.startswith(prefixes))
+    print(f"{len(files)} files ({args.split}): {' '.join(p.stem for p in files)}")
+    print(f"model {args.model}, load average {os.getloadavg()[0]:.1f} at start")
+    model = load_model(args.model, device="cpu", compute_type="int8", cpu_threads=0, cache=_cache())
+    assert isinstance(model, WhisperModel)
+    sides = {
+        "plain": lambda p: run_plain(model, p, None),
+        "portal-before": lambda p: run_plain(model, p, {}),
+        "portal": lambda p: run_portal({}, p, args.model),
+    }
+    if args.mixed:
+        mixed_language(args.mixed, model, args.model)
+    if args.sweep:
+        for key, values in SWEEP.items():
+            for value in values:
+                vad = {key: value}
+                sides[f"portal {key}={value}"] = lambda p, v=vad: run_portal(v, p, args.model)
+    print("| side | transcribed | transcribed or marked | words outside speech | words | time |")
+    print("|---|---|---|---|---|---|")
+    for name, side in sides.items():
+        r = measure(files, side, args.tolerance)
+        print(
+            f"| {name} | {r['transcribed']:.1%} | {r['transcribed_or_marked']:.1%} "
+            f"| {r['words_outside_s']:.1f} s | {r['words']} | {r['seconds']:.0f} s |",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+"""Nothing lost, nothing invented: each language of a mixed recording in its language, speech
+without text marked, and the same words as faster-whisper called plainly."""
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from django.conf import settings as django_settings
+
+from apps.core.media import decode_all
+from apps.engines.stt.base import LanguageDetected, Segment, TranscriptionRequest
+from apps.engines.stt.local import LocalWhisperBackend, _WindowedRun, load_model
+from apps.engines.stt.regions import Region, language_parts, uncovered
+from tests import media_factory
+from tests.wer import normalise, wer
+
+MODEL_CACHE = str(django_settings.VOICEPORTAL_MODEL_CACHE)
+SR = 16_000
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return LocalWhisperBackend(
+        alias="local", default_model="base", cpu_threads=2, model_cache=MODEL_CACHE
+    )
+
+
+@pytest.fixture(scope="module")
+def mixed(corpus, tmp_path_factory):
+    """multilingual.mp3 from 0:19 to 0:42: English read up to 0:29, then German."""
+    audio = decode_all(corpus / "multilingual.mp3")[19 * SR : 42 * SR]
+    return media_factory.write_wav(tmp_path_factory.mktemp("mixed") / "mixed.wav", audio)
+
+
+def events_of(engine, path, **kwargs):
+    return list(engine.transcribe(TranscriptionRequest(audio_path=path, **kwargs)))
+
+
+def test_it_transcribes_each_language_in_its_language(engine, mixed):
+    events = events_of(engine, mixed)
+    segments = [e for e in events if isinstance(e, Segment) and not e.gap]
+    by_language = {s.language for s in segments}
+    assert by_language == {"en", "de"}
+    english = " ".join(s.text for s in segments if s.language == "en").lower()
+    german = normalise(" ".join(s.text for s in segments if s.language == "de"))
+    assert "copies" in english or "copyright" in english
+    assert {"software", "und", "der"} <= set(german)
+    # German starts at 10 s of the clip: no English segment after it, no German before.
+    assert all(s.start < 11 for s in segments if s.language == "en")
+    assert all(s.start > 9 for s in segments if s.language == "de")
+    assert isinstance(events[0], LanguageDetected)
+
+
+class DeafModel:
+    """Stands in for faster-whisper's model: it hears no words at all."""
+
+    model = SimpleNamespace(is_multilingual=False)
+
+    def transcribe(self, audio, **options):
+        return iter(()), SimpleNamespace(language="en", language_probability=1.0)
+
+
+def test_it_marks_speech_that_got_no_text(corpus):
+    backend = LocalWhisperBackend(alias="t", default_model="tiny.en")
+    request = TranscriptionRequest(audio_path=corpus / "jfk.flac")
+    events = list(_WindowedRun(backend, DeafModel(), request, "en").events())
+    marks = [e for e in events if isinstance(e, Segment)]
+    # The VAD hears JFK from about 0.3 s to 10.6 s: one mark covers it, with no text.
+    assert len(marks) == 1 and marks[0].gap == "no_text" and marks[0].text == ""
+    assert marks[0].start < 1.0 and marks[0].end > 10.0
+
+
+def speech(start, end):
+    return SimpleNamespace(start=start, end=end, text="words")
+
+
+def test_a_region_partly_transcribed_is_marked_for_the_rest():
+    regions = [Region(0, 4), Region(6, 20), Region(30, 30.5)]
+    out = list(uncovered([speech(0, 4), speech(6, 9)], regions, lambda a, b: [(a, b)]))
+    # 9–20 s had speech and no text; the half second at 30 s is too short to be worth a mark.
+    assert out[-1] == (9, 20) and len(out) == 3
+
+
+def test_a_short_unsure_block_keeps_the_language_around_it():
+    audio = np.zeros(90 * SR, dtype=np.float32)
+    regions = [Region(1, 25), Region(40, 41), Region(60, 85)]
+    heard = iter([("en", 0.99), ("de", 0.9), ("de", 0.95)])
+    parts = language_parts(audio, regions, lambda samples: next(heard))
+    # The 1 s block (a name, a cough) is not a switch; the 25 s German block is.
+    assert [(p.language, p.start, p.end) for p in parts] == [("en", 0, 50.5), ("de", 50.5, 90)]
+
+
+@pytest.fixture(scope="module")
+def plain_tiny():
+    return load_model("tiny.en", device="cpu", compute_type="int8", cpu_threads=2)
+
+
+@pytest.mark.parametrize("name", ["jfk.flac", "librivox_sns_0870.wav"])
+def test_it_is_as_accurate_as_the_plain_call(corpus, plain_tiny, name):
+    reference = (corpus / name.rsplit(".", 1)[0]).with_suffix(".txt").read_text()
+    plain, _ = plain_tiny.transcribe(str(corpus / name), beam_size=5, word_timestamps=True)
+    plain_wer = wer(reference, "".join(s.text for s in plain))
+    portal = LocalWhisperBackend(alias="t", default_model="tiny.en", model_cache=MODEL_CACHE)
+    events = events_of(portal, corpus / name)
+    portal_wer = wer(reference, "".join(e.text for e in events if isinstance(e, Segment)))
+    assert portal_wer <= plain_wer + 0.01, (portal_wer, plain_wer)

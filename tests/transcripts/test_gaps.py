@@ -1,0 +1,58 @@
+"""Speech the engine gave no text for is kept as a marked gap: on the page, in the API's
+verbose_json (an extension field) and in the JSON export, never silently dropped."""
+
+import json
+
+import pytest
+from django.conf import settings as django_settings
+from django.urls import reverse
+
+from apps.transcripts import formats
+from apps.transcripts.models import Gap
+from apps.transcripts.selectors import transcript_document
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def engine_with_a_gap(settings):
+    """The fake engine hears its second segment (2–4 s) as speech without text."""
+    settings.SPEECH_TO_TEXT = {
+        **django_settings.SPEECH_TO_TEXT,
+        "fake": {"BACKEND": "apps.engines.stt.fake.FakeSpeechToText", "OPTIONS": {"gaps": [1]}},
+    }
+
+
+def test_it_keeps_speech_without_text_as_a_gap(alice, make_transcript, engine_with_a_gap):
+    t = make_transcript(alice)
+    t.refresh_from_db()
+    assert t.status == "done"
+    assert list(Gap.objects.filter(transcript=t).values_list("start", "end", "reason")) == [
+        (2.0, 4.0, "no_text")
+    ]
+    # The gap is not a segment: the text, the indices and the cues stay as they were.
+    assert list(t.segments.values_list("index", flat=True)) == [0, 1, 2, 3, 4]
+    assert "Segment 1." not in t.text and "Segment 2." in t.text
+    assert "-->" in formats.to_srt(transcript_document(t))
+    assert formats.to_srt(transcript_document(t)).count("-->") == 5
+
+
+def test_it_shows_the_gap_on_the_page(alice_client, alice, make_transcript, engine_with_a_gap):
+    t = make_transcript(alice)
+    page = alice_client.get(reverse("transcripts:detail", args=[t.pk])).content.decode()
+    assert "0:02–0:04" in page
+    assert "no text — speech the engine could not make out" in page
+
+
+def test_verbose_json_lists_the_gap(alice, make_transcript, engine_with_a_gap):
+    t = make_transcript(alice)
+    body = json.loads(formats.render(transcript_document(t), "verbose_json"))
+    assert body["gaps"] == [{"start": 2.0, "end": 4.0, "reason": "no_text", "language": ""}]
+    assert len(body["segments"]) == 5
+    assert "gaps" in formats.to_export_json(transcript_document(t))
+
+
+def test_a_transcript_without_gaps_keeps_openai_s_shape(alice, make_transcript):
+    body = formats.to_verbose_json(transcript_document(make_transcript(alice)))
+    assert "gaps" not in body
+    assert all("language" not in s for s in body["segments"])
