@@ -390,6 +390,10 @@ TEXT_TO_SPEECH = {
             "variants_for": ("en-us",),
         },
     },
+    "flite": {
+        "BACKEND": "apps.engines.tts.flite.FliteBackend",
+        "OPTIONS": {"executable": env_str("VOICEPORTAL_FLITE", "flite")},
+    },
 }
 
 if env_str("OPENAI_API_KEY"):
@@ -429,7 +433,9 @@ if _ELEVENLABS["api_key"]:
 
 # Custom voices are matched against these stock voices: engine aliases (all their voices) or
 # single "engine:voice" ids.
-VOICEPORTAL_MATCH_CANDIDATES = env_list("VOICEPORTAL_MATCH_CANDIDATES", ["piper", "kokoro"])
+VOICEPORTAL_MATCH_CANDIDATES = env_list(
+    "VOICEPORTAL_MATCH_CANDIDATES", ["piper", "kokoro", "flite:slt", "flite:rms", "flite:awb"]
+)
 
 # Voice cloning at a provider (instant voice cloning); empty when no provider is configured.
 VOICE_CLONING_DEFAULT = env_str("VOICEPORTAL_CLONING_DEFAULT")  # empty: the first alias
