@@ -437,6 +437,9 @@ VOICEPORTAL_MATCH_CANDIDATES = env_list(
     "VOICEPORTAL_MATCH_CANDIDATES", ["piper", "kokoro", "flite:slt", "flite:rms", "flite:awb"]
 )
 
+# Languages none of those speak are matched among this engine's voices of the language.
+VOICEPORTAL_MATCH_FALLBACK = env_str("VOICEPORTAL_MATCH_FALLBACK", "espeak")
+
 # Voice cloning at a provider (instant voice cloning); empty when no provider is configured.
 VOICE_CLONING_DEFAULT = env_str("VOICEPORTAL_CLONING_DEFAULT")  # empty: the first alias
 VOICE_CLONING = {}

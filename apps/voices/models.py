@@ -50,6 +50,8 @@ class CustomVoice(Job):
     # apps.engines.voice.match.VoiceMatch.as_dict(): the stock voice, how it is reshaped, and the
     # measured similarities (stock, vocoded, matched).
     match = models.JSONField(null=True, blank=True)
+    # "engine:voice" the owner chose among the match's candidates; empty: the nearest.
+    base_voice = models.CharField(max_length=200, blank=True)
 
     # The cloud clone, where a VOICE_CLONING backend is configured (its job: VoiceClone).
     cloud_engine = models.CharField(max_length=50, blank=True, help_text="VOICE_CLONING alias.")

@@ -22,7 +22,7 @@ def engines(settings):
         "fake": {"BACKEND": "apps.engines.tts.fake.FakeTextToSpeech"},
     }
     settings.VOICE_CLONING = {}
-    settings.VOICEPORTAL_MATCH_CANDIDATES = ["piper:joe", "kokoro:jf_alpha", "kokoro:jm_kumo"]
+    settings.VOICEPORTAL_MATCH_CANDIDATES = ["piper:joe", "flite:slt", "kokoro:jf_alpha"]
 
 
 @pytest.fixture
@@ -69,11 +69,13 @@ def quick_match(monkeypatch):
     itself runs on real recordings in test_build.py and tests/engines/test_voice_match.py)."""
     calls = []
 
-    def fake_match(samples, candidates):
+    def fake_match(samples, candidates, *, language="", base=None):
         calls.append((samples, candidates))
         return CANNED_MATCH
 
     monkeypatch.setattr("apps.voices.services.custom.voice_match", fake_match)
+    # The language is found with Whisper for real in test_build.py and test_matching.py.
+    monkeypatch.setattr("apps.voices.services.custom.sample_language", lambda path: "en")
     return calls
 
 

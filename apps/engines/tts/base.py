@@ -53,6 +53,20 @@ class VoiceInfo:
     style: str = ""
     description: str = ""
     preview_text: str = ""
+    # The speaker's own language where it is not the one spoken ("ja": a Japanese speaker
+    # reading English). Such a voice has an accent; a custom voice is matched to it only when
+    # no native voice of the language exists.
+    accent: str = ""
+
+    def speaks(self, language: str) -> bool:
+        """Whether the voice speaks `language` ("en" finds "en-us")."""
+        primary = language.split("-")[0]
+        return any(code.split("-")[0] == primary for code in self.languages)
+
+    def is_native(self, language: str) -> bool:
+        return self.speaks(language) and (
+            not self.accent or self.accent.split("-")[0] == language.split("-")[0]
+        )
 
 
 @dataclass(frozen=True)
