@@ -11,6 +11,7 @@ urlpatterns = [
     path("<uuid:pk>/", views.voice_detail, name="detail"),
     path("<uuid:pk>/status/", views.voice_status, name="status"),
     path("<uuid:pk>/retry/", views.voice_retry, name="retry"),
+    path("<uuid:pk>/base/", views.voice_rebase, name="rebase"),
     path("<uuid:pk>/clone/", views.voice_clone_retry, name="clone_retry"),
     path("<uuid:pk>/clone/status/", views.voice_clone_status, name="clone_status"),
     path("<uuid:pk>/delete/", views.voice_delete, name="delete"),

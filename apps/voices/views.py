@@ -120,6 +120,18 @@ def voice_retry(request, pk):
 
 @login_required
 @require_POST
+def voice_rebase(request, pk):
+    voice = selectors.custom_voice_get(owner=request.user, pk=pk)
+    engine, _, voice_id = request.POST.get("base", "").partition(":")
+    try:
+        services.voice_rebase(voice=voice, engine=engine, voice_id=voice_id)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    return _back_to(request, voice)
+
+
+@login_required
+@require_POST
 def voice_clone_retry(request, pk):
     voice = selectors.custom_voice_get(owner=request.user, pk=pk)
     services.clone_retry(voice=voice)

@@ -63,14 +63,23 @@ CANNED_MATCH = VoiceMatch(
 )
 
 
+class MatchCalls(list):
+    """(samples, candidates) of each voice_match call; `options`: its keyword arguments."""
+
+    def __init__(self):
+        super().__init__()
+        self.options = []
+
+
 @pytest.fixture
 def quick_match(monkeypatch):
     """Skips the 15-45 s voice search where only the portal's side is under test (the search
     itself runs on real recordings in test_build.py and tests/engines/test_voice_match.py)."""
-    calls = []
+    calls = MatchCalls()
 
     def fake_match(samples, candidates, *, language="", base=None):
         calls.append((samples, candidates))
+        calls.options.append({"language": language, "base": base})
         return CANNED_MATCH
 
     monkeypatch.setattr("apps.voices.services.custom.voice_match", fake_match)
