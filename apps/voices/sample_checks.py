@@ -12,7 +12,7 @@ people taking short turns that the ~4 s stretches average together.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import numpy as np
@@ -40,6 +40,8 @@ SAME_SPEAKER_ACROSS = 0.80
 # either side, against the speech level. Clean corpus recordings keep 11-58 dB per second and
 # 20 dB or more over the whole file; noise or music under the speech brings it to 6-13 dB.
 NOISY_SECOND_DB, NOISY_FILE_DB = 10.0, 15.0
+# Speech a channel needs before it is compared with the other (seconds).
+MIN_CHANNEL_SPEECH = 1.5
 
 
 class Level(StrEnum):
@@ -103,6 +105,29 @@ def sample_check(audio: np.ndarray) -> SampleReport:
         check = _one_speaker_check(partials)
         checks.append(_turns_check(audio, check) if check.level == Level.OK else check)
     return SampleReport(duration, speech_seconds, level, clipped, tuple(checks), embedding)
+
+
+def channels_check(report: SampleReport, channels: Sequence[np.ndarray]) -> SampleReport:
+    """A two-channel recording (a call, a podcast with a microphone each) whose channels hold
+    different people fails "one speaker", however the mixed-down sound compares with itself.
+    `channels`: each channel as 16 kHz mono float32."""
+    embeddings = []
+    for channel in channels:
+        speech = preprocess(channel)
+        if len(speech) >= MIN_CHANNEL_SPEECH * SAMPLE_RATE:
+            embeddings.append(_normalised(partial_embeddings(speech).mean(axis=0)))
+    if len(embeddings) < 2:
+        return report
+    score = float(embeddings[0] @ embeddings[1])
+    if score >= SAME_SPEAKER_WITHIN:
+        return report
+    check = Check(
+        "speaker",
+        Level.ERROR,
+        f"The left and right channels hold different people (similarity {score:.2f}; one "
+        f"person scores above {SAME_SPEAKER_WITHIN:.2f}). Use recordings of one speaker.",
+    )
+    return replace(report, checks=(*(c for c in report.checks if c.name != "speaker"), check))
 
 
 def set_check(

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from apps.engines.voice.embed import load_audio
-from apps.voices.sample_checks import Level, sample_check, set_check
+from apps.voices.sample_checks import Level, channels_check, sample_check, set_check
 
 
 @pytest.fixture(scope="module")
@@ -123,3 +123,14 @@ def test_two_people_taking_short_turns_are_flagged(speaker1, speaker2):
     report = sample_check(np.concatenate(parts))
     assert levels(report)["speaker"] == Level.ERROR and not report.passed
     assert "2 different people" in next(c.message for c in report.checks if c.name == "speaker")
+
+
+def test_one_person_on_both_channels_passes_the_channel_check(speaker1):
+    report = sample_check(speaker1[1])
+    assert channels_check(report, [speaker1[1], speaker1[1] * 0.7]) == report
+
+
+def test_a_different_person_on_each_channel_fails_it(speaker1, speaker2):
+    report = channels_check(sample_check(speaker1[1]), [speaker1[1], speaker2])
+    assert levels(report)["speaker"] == Level.ERROR and not report.passed
+    assert "left and right channels hold different people" in message(report, "speaker")

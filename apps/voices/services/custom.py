@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import av
+import numpy as np
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
@@ -258,7 +260,9 @@ def _check_samples(voice: CustomVoice, run: JobRun) -> list:
                 kind=ErrorKind.INVALID_INPUT,
             ) from exc
         left -= len(audio[-1]) / sample_checks.SAMPLE_RATE
-        reports.append(sample_checks.sample_check(audio[-1]))
+        report = sample_checks.sample_check(audio[-1])
+        channels = _channels(path, len(audio[-1]))
+        reports.append(sample_checks.channels_check(report, channels) if channels else report)
     reports, problems = sample_checks.set_check(reports, [s.original_filename for s in samples])
     for sample, report in zip(samples, reports, strict=True):
         VoiceSample.objects.filter(pk=sample.pk).update(
@@ -279,6 +283,30 @@ def _check_samples(voice: CustomVoice, run: JobRun) -> list:
     if problems:
         raise ProviderError(" ".join(problems), kind=ErrorKind.INVALID_INPUT)
     return audio
+
+
+def _channels(path: Path, length: int) -> list[np.ndarray]:
+    """Each channel of a two-channel file as 16 kHz float32 (`length` samples at most, what the
+    mono decode held); empty for a mono file or one that will not decode."""
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.audio[0]
+            if stream.channels != 2:
+                return []
+            resampler = av.AudioResampler(format="fltp", layout="stereo", rate=16_000)
+            blocks, total = [], 0
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    blocks.append(out.to_ndarray())
+                    total += blocks[-1].shape[1]
+                if total >= length:
+                    break
+    except (av.FFmpegError, IndexError):
+        return []
+    if not blocks:
+        return []
+    both = np.concatenate(blocks, axis=1)[:, :length]
+    return [both[0].astype(np.float32), both[1].astype(np.float32)]
 
 
 def _sample_paths(samples: list[VoiceSample]) -> list[Path]:
