@@ -381,6 +381,8 @@ TEXT_TO_SPEECH = {
             "cpu_threads": _TTS_THREADS,
             "default_voice": "jf_alpha",
             "model_cache": str(VOICEPORTAL_MODEL_CACHE),
+            # Kokoro takes ~0.5 s per short sentence on one core: the first few words go alone.
+            "first_chunk_chars": env_int("VOICEPORTAL_KOKORO_FIRST_CHUNK", 40),
         },
     },
     "espeak": {

@@ -167,9 +167,7 @@ def test_two_speakers_in_one_set_are_flagged(alice, make_voice, quick_match):
     assert "different person" in next(c["message"] for c in other.checks if c["level"] == "error")
 
 
-def test_two_people_on_the_two_channels_of_a_recording_are_flagged(
-    alice, make_voice, quick_match
-):
+def test_two_people_on_the_two_channels_of_a_recording_are_flagged(alice, make_voice, quick_match):
     """A real two-channel recording with one person on each channel: mixed down, the two voices
     overlap and the recording is too short to compare its parts."""
     voice = build(make_voice(alice, names=("eagle_spk1_utt1.wav", "stereo_diarization.wav")))
