@@ -37,6 +37,8 @@ Status = Generation.Status
 MAX_CHARS = DEFAULT_MAX_CHARS
 # Reading a whole transcript aloud: spoken in pieces of the engine's own limit.
 READ_ALOUD_MAX_CHARS = 500_000
+# The studio reads long texts (an article, a chapter) the same way, in pieces, with progress.
+STUDIO_MAX_CHARS = 100_000
 
 
 def generation_create(
