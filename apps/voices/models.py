@@ -248,3 +248,24 @@ class VoicePreview(Job):
     def on_gone(self) -> None:
         if self.file:
             self.file.delete(save=False)
+
+
+class Pronunciation(models.Model):
+    """How one user wants a word said: every engine reads `say_as` in its place (a respelling
+    such as "nyeh-VAIR" for "Nevers"; engines have no phoneme input in common)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pronunciations"
+    )
+    word = models.CharField(max_length=100)
+    say_as = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["word"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "word"], name="one_pronunciation_per_word")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.word} → {self.say_as}"

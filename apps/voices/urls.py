@@ -6,6 +6,10 @@ app_name = "voices"
 urlpatterns = [
     path("", views.voice_library, name="library"),
     path("new/", views.voice_new, name="new"),
+    path("pronunciations/", views.pronunciations, name="pronunciations"),
+    path(
+        "pronunciations/<int:pk>/delete/", views.pronunciation_delete, name="pronunciation_delete"
+    ),
     path("preview/<str:voice_id>/", views.preview, name="preview"),
     path("preview/<str:voice_id>/audio/", views.preview_audio, name="preview_audio"),
     path("<uuid:pk>/", views.voice_detail, name="detail"),

@@ -28,6 +28,7 @@ def pages(transcript) -> dict[str, str]:
         "speech": "/speech/",
         "voices": "/voices/",
         "new-voice": "/voices/new/",
+        "pronunciations": "/voices/pronunciations/",
         "settings": "/account/settings/",
         "profiles": "/analysis/profiles/",
     }

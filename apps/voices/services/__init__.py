@@ -17,6 +17,7 @@ from .custom import (
 )
 from .matching import match_candidates, sample_language, voice_rebase
 from .previews import preview_refresh, preview_request
+from .pronunciation import pronounce, pronunciation_delete, pronunciation_set
 from .synthesis import voice_synthesize_pcm
 
 __all__ = [
@@ -30,6 +31,9 @@ __all__ = [
     "consent_statement",
     "match_candidates",
     "preview_refresh",
+    "pronounce",
+    "pronunciation_delete",
+    "pronunciation_set",
     "preview_request",
     "sample_delete",
     "sample_language",
