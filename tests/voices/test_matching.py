@@ -29,7 +29,7 @@ def ids(candidates) -> set[str]:
 
 def test_english_samples_never_get_an_accented_voice_while_a_native_one_exists(stock):
     chosen = candidates_for_language(stock["english"] + stock["accented"], "en")
-    assert ids(chosen) == {"piper:joe", "flite:slt", "flite:rms", "flite:awb", "flite:kal16"}
+    assert ids(chosen) == {"piper:joe", "flite:slt", "flite:rms", "flite:awb"}
 
 
 def test_accented_voices_are_used_when_no_native_one_exists(stock):
@@ -38,7 +38,7 @@ def test_accented_voices_are_used_when_no_native_one_exists(stock):
 
 def test_no_voice_of_another_language_is_a_candidate(stock):
     assert candidates_for_language(stock["english"] + stock["accented"], "fr") == []
-    assert len(candidates_for_language(stock["english"], "")) == 5  # unknown: all
+    assert len(candidates_for_language(stock["english"], "")) == 4  # unknown: all
 
 
 def test_a_language_no_candidate_speaks_falls_back_to_espeak(settings):

@@ -46,16 +46,6 @@ _VOICES = (
         description="Scottish English man (CMU Arctic awb, Flite).",
         preview_text="Hello, I'm Alan. I read your text with a Scottish accent.",
     ),
-    VoiceInfo(
-        id="kal16",
-        name="Kal",
-        engine="",
-        languages=("en-us",),
-        gender="male",
-        style="robotic",
-        description="US English man, diphone synthesis (Flite kal16). Robotic but very fast.",
-        preview_text="Hello, I'm Kal. I read your text quickly.",
-    ),
 )
 
 

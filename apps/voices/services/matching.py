@@ -57,8 +57,11 @@ def _fallback_candidates(language: str) -> list[Candidate]:
 
 def sample_language(path: Path) -> str:
     """The language spoken in the recording at `path` (ISO 639-1), from the default
-    speech-to-text engine's detection with a multilingual model; "" when it cannot tell."""
-    backend = stt_backends[stt_backends.default_alias]
+    speech-to-text engine's detection with a multilingual model; "" when it cannot tell.
+    A local engine is preferred: the samples are not sent anywhere for this."""
+    local = [a for a in stt_backends.aliases() if stt_backends[a].runs_locally]
+    default = stt_backends.default_alias
+    backend = stt_backends[default if default in local or not local else local[0]]
     model = next((m for m in backend.models() if m.multilingual), None)
     if backend.models() and model is None:
         logger.info("No multilingual model on %s: the samples' language is unknown", backend.alias)
