@@ -430,6 +430,16 @@ if _ELEVENLABS["api_key"]:
             "model": env_str("ELEVENLABS_TTS_MODEL", "eleven_multilingual_v2"),
             "default_voice": env_str("ELEVENLABS_TTS_VOICE"),  # empty: the account's first voice
             "voices_ttl": env_float("ELEVENLABS_VOICES_TTL", 300.0),
+            # Stability, similarity and style (0-1) for every request; unset: each voice's own.
+            "voice_settings": {
+                key: value
+                for key, value in (
+                    ("stability", env_float("ELEVENLABS_STABILITY", -1.0)),
+                    ("similarity_boost", env_float("ELEVENLABS_SIMILARITY", -1.0)),
+                    ("style", env_float("ELEVENLABS_STYLE", -1.0)),
+                )
+                if value >= 0
+            },
         },
     }
 
