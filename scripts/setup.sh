@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 
 # chromium: browser tests; espeak-ng: speech in 100+ languages; build-essential and
 # python3-dev: pyworld compiles from source.
-APT_PACKAGES=(chromium espeak-ng build-essential python3-dev)
+APT_PACKAGES=(chromium espeak-ng flite build-essential python3-dev)
 PYTHON=${PYTHON:-python3}
 VENV=.venv
 STAMP=$VENV/.installed

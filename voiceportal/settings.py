@@ -398,6 +398,8 @@ TEXT_TO_SPEECH = {
             "cpu_threads": _TTS_THREADS,
             "default_voice": "jf_alpha",
             "model_cache": str(VOICEPORTAL_MODEL_CACHE),
+            # Kokoro takes ~0.5 s per short sentence on one core: the first few words go alone.
+            "first_chunk_chars": env_int("VOICEPORTAL_KOKORO_FIRST_CHUNK", 40),
         },
     },
     "espeak": {
@@ -406,6 +408,10 @@ TEXT_TO_SPEECH = {
             "executable": env_str("VOICEPORTAL_ESPEAK", "espeak-ng"),
             "variants_for": ("en-us",),
         },
+    },
+    "flite": {
+        "BACKEND": "apps.engines.tts.flite.FliteBackend",
+        "OPTIONS": {"executable": env_str("VOICEPORTAL_FLITE", "flite")},
     },
 }
 
@@ -441,12 +447,27 @@ if _ELEVENLABS["api_key"]:
             "model": env_str("ELEVENLABS_TTS_MODEL", "eleven_multilingual_v2"),
             "default_voice": env_str("ELEVENLABS_TTS_VOICE"),  # empty: the account's first voice
             "voices_ttl": env_float("ELEVENLABS_VOICES_TTL", 300.0),
+            # Stability, similarity and style (0-1) for every request; unset: each voice's own.
+            "voice_settings": {
+                key: value
+                for key, value in (
+                    ("stability", env_float("ELEVENLABS_STABILITY", -1.0)),
+                    ("similarity_boost", env_float("ELEVENLABS_SIMILARITY", -1.0)),
+                    ("style", env_float("ELEVENLABS_STYLE", -1.0)),
+                )
+                if value >= 0
+            },
         },
     }
 
 # Custom voices are matched against these stock voices: engine aliases (all their voices) or
 # single "engine:voice" ids.
-VOICEPORTAL_MATCH_CANDIDATES = env_list("VOICEPORTAL_MATCH_CANDIDATES", ["piper", "kokoro"])
+VOICEPORTAL_MATCH_CANDIDATES = env_list(
+    "VOICEPORTAL_MATCH_CANDIDATES", ["piper", "kokoro", "flite:slt", "flite:rms", "flite:awb"]
+)
+
+# Languages none of those speak are matched among this engine's voices of the language.
+VOICEPORTAL_MATCH_FALLBACK = env_str("VOICEPORTAL_MATCH_FALLBACK", "espeak")
 
 # Voice cloning at a provider (instant voice cloning); empty when no provider is configured.
 VOICE_CLONING_DEFAULT = env_str("VOICEPORTAL_CLONING_DEFAULT")  # empty: the first alias

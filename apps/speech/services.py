@@ -37,6 +37,8 @@ Status = Generation.Status
 MAX_CHARS = DEFAULT_MAX_CHARS
 # Reading a whole transcript aloud: spoken in pieces of the engine's own limit.
 READ_ALOUD_MAX_CHARS = 500_000
+# The studio reads long texts (an article, a chapter) the same way, in pieces, with progress.
+STUDIO_MAX_CHARS = 100_000
 
 
 def generation_create(
@@ -183,7 +185,10 @@ class _Synthesis:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.path, "wb") as out:
             for part in _parts(g.text, language=g.language, limit=backend.max_chars):
-                for chunk in voice_synthesize_pcm(voice=voice, request=replace(request, text=part)):
+                chunks = voice_synthesize_pcm(
+                    voice=voice, request=replace(request, text=part), speaker_id=g.owner_id
+                )
+                for chunk in chunks:
                     self._append(out, encoder.feed(chunk), chunk)
                     # Before the engine speaks the next sentence, which it does when asked.
                     if self.run.should_stop():

@@ -55,6 +55,7 @@ def generation_create(request):
                 speed=data["speed"],
                 audio_format=data["format"],
                 instructions=data["instructions"],
+                max_chars=services.STUDIO_MAX_CHARS,
             )
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
@@ -159,7 +160,7 @@ def _context(request, form: SpeechForm, current: Generation | None) -> dict:
         "generation": current,
         "generation_progress": selectors.generation_progress(current) if current else None,
         "history": _history_page(request),
-        "max_chars": services.MAX_CHARS,
+        "max_chars": services.STUDIO_MAX_CHARS,
     }
 
 

@@ -78,3 +78,8 @@ class VoiceForm(SamplesForm):
 
 class ShareForm(forms.Form):
     username = forms.CharField(max_length=150, label="Share with (user name)")
+
+
+class PronunciationForm(forms.Form):
+    word = forms.CharField(max_length=100)
+    say_as = forms.CharField(max_length=200, label="Say it as")

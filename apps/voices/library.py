@@ -174,6 +174,20 @@ class Similarity:
 
 
 @dataclass(frozen=True)
+class BaseCandidate:
+    """A stock voice the custom voice may start from, with its preview's similarity."""
+
+    value: str  # "engine:voice", what the form posts
+    name: str
+    similarity: float
+    current: bool
+
+    @property
+    def percent(self) -> int:
+        return max(0, min(100, round(self.similarity * 100)))
+
+
+@dataclass(frozen=True)
 class VoicePage:
     voice: CustomVoice
     is_owner: bool
@@ -182,6 +196,8 @@ class VoicePage:
     match: VoiceMatch | None
     stock_name: str  # the stock voice the match starts from
     similarities: list[Similarity]
+    candidates: list[BaseCandidate]
+    language: str  # the samples' language, as a label; "" when unknown
     preview: str  # "ready", "pending", "failed", ""
     preview_url: str | None
     cloning_label: str
@@ -210,6 +226,8 @@ def voice_page(*, user: User, voice: CustomVoice) -> VoicePage:
         match=match,
         stock_name=_stock_name(match),
         similarities=_similarities(match),
+        candidates=_candidates(match),
+        language=language_label(match.language) if match and match.language else "",
         preview=state,
         preview_url=selectors.preview_audio_url(voice.public_id) if state == "ready" else None,
         cloning_label=_cloning_label(voice),
@@ -256,6 +274,24 @@ def _stock_name(match: VoiceMatch | None) -> str:
     backend = tts_backends[match.engine]
     info = backend.resolve_voice(match.voice)
     return f"{info.name if info else match.voice} — {backend.label}"
+
+
+def _candidates(match: VoiceMatch | None) -> list[BaseCandidate]:
+    if match is None:
+        return []
+    rows = []
+    for engine, voice_id, value in match.candidates:
+        info = tts_backends[engine].resolve_voice(voice_id) if engine in tts_backends else None
+        label = tts_backends[engine].label if engine in tts_backends else engine
+        rows.append(
+            BaseCandidate(
+                value=f"{engine}:{voice_id}",
+                name=f"{info.name if info else voice_id} — {label}",
+                similarity=value,
+                current=(engine, voice_id) == (match.engine, match.voice),
+            )
+        )
+    return rows
 
 
 def _similarities(match: VoiceMatch | None) -> list[Similarity]:

@@ -50,6 +50,8 @@ class CustomVoice(Job):
     # apps.engines.voice.match.VoiceMatch.as_dict(): the stock voice, how it is reshaped, and the
     # measured similarities (stock, vocoded, matched).
     match = models.JSONField(null=True, blank=True)
+    # "engine:voice" the owner chose among the match's candidates; empty: the nearest.
+    base_voice = models.CharField(max_length=200, blank=True)
 
     # The cloud clone, where a VOICE_CLONING backend is configured (its job: VoiceClone).
     cloud_engine = models.CharField(max_length=50, blank=True, help_text="VOICE_CLONING alias.")
@@ -246,3 +248,24 @@ class VoicePreview(Job):
     def on_gone(self) -> None:
         if self.file:
             self.file.delete(save=False)
+
+
+class Pronunciation(models.Model):
+    """How one user wants a word said: every engine reads `say_as` in its place (a respelling
+    such as "nyeh-VAIR" for "Nevers"; engines have no phoneme input in common)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pronunciations"
+    )
+    word = models.CharField(max_length=100)
+    say_as = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["word"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "word"], name="one_pronunciation_per_word")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.word} → {self.say_as}"

@@ -1,5 +1,6 @@
 """Checks on the recordings a custom voice is made from: enough speech, not too much, a usable
-level, no clipping, and one speaker throughout.
+level, no clipping and no background noise or music (each said with where it happens), and one
+speaker throughout.
 
 The speaker check compares speaker embeddings (apps.engines.voice.embed): within a recording,
 stretches of ~4 s against each other (the lowest pair counts); across recordings, each against
@@ -11,7 +12,7 @@ people taking short turns that the ~4 s stretches average together.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import numpy as np
@@ -35,6 +36,12 @@ CLIP_LEVEL = 0.99
 PARTIALS_PER_STRETCH, STRETCH_STEP = 4, 2
 SAME_SPEAKER_WITHIN = 0.75
 SAME_SPEAKER_ACROSS = 0.80
+# Background noise or music: the quiet frames (10th percentile) of each second, with a second
+# either side, against the speech level. Clean corpus recordings keep 11-58 dB per second and
+# 20 dB or more over the whole file; noise or music under the speech brings it to 6-13 dB.
+NOISY_SECOND_DB, NOISY_FILE_DB = 10.0, 15.0
+# Speech a channel needs before it is compared with the other (seconds).
+MIN_CHANNEL_SPEECH = 1.5
 
 
 class Level(StrEnum):
@@ -88,7 +95,9 @@ def sample_check(audio: np.ndarray) -> SampleReport:
     checks = [_speech_check(speech_seconds, level)]
     if level >= SILENT_DB:  # a silent file needs no advice on its level
         checks.append(_level_check(level))
-    checks.append(_clip_check(clipped))
+    checks.append(_clip_check(clipped, _clipped_spans(audio)))
+    if speech_seconds >= MIN_SPEECH_SECONDS:
+        checks.append(_noise_check(audio, level))
     embedding = None
     if speech_seconds >= MIN_SPEECH_SECONDS:
         partials = partial_embeddings(speech)
@@ -96,6 +105,29 @@ def sample_check(audio: np.ndarray) -> SampleReport:
         check = _one_speaker_check(partials)
         checks.append(_turns_check(audio, check) if check.level == Level.OK else check)
     return SampleReport(duration, speech_seconds, level, clipped, tuple(checks), embedding)
+
+
+def channels_check(report: SampleReport, channels: Sequence[np.ndarray]) -> SampleReport:
+    """A two-channel recording (a call, a podcast with a microphone each) whose channels hold
+    different people fails "one speaker", however the mixed-down sound compares with itself.
+    `channels`: each channel as 16 kHz mono float32."""
+    embeddings = []
+    for channel in channels:
+        speech = preprocess(channel)
+        if len(speech) >= MIN_CHANNEL_SPEECH * SAMPLE_RATE:
+            embeddings.append(_normalised(partial_embeddings(speech).mean(axis=0)))
+    if len(embeddings) < 2:
+        return report
+    score = float(embeddings[0] @ embeddings[1])
+    if score >= SAME_SPEAKER_WITHIN:
+        return report
+    check = Check(
+        "speaker",
+        Level.ERROR,
+        f"The left and right channels hold different people (similarity {score:.2f}; one "
+        f"person scores above {SAME_SPEAKER_WITHIN:.2f}). Use recordings of one speaker.",
+    )
+    return replace(report, checks=(*(c for c in report.checks if c.name != "speaker"), check))
 
 
 def set_check(
@@ -161,13 +193,70 @@ def _level_check(level: float) -> Check:
     return Check("level", Level.OK, f"Level {level:.0f} dBFS.")
 
 
-def _clip_check(clipped: float) -> Check:
+def _clip_check(clipped: float, where: str) -> Check:
     advice = "record further from the microphone or lower its input level"
     if clipped >= CLIPPED_FAIL:
-        return Check("clipping", Level.ERROR, f"Distorted: {clipped:.1f}% clipped; {advice}.")
+        return Check(
+            "clipping", Level.ERROR, f"Distorted: {clipped:.1f}% clipped {where}; {advice}."
+        )
     if clipped >= CLIPPED_WARN:
-        return Check("clipping", Level.WARNING, f"Some clipping ({clipped:.2f}%); {advice}.")
+        return Check(
+            "clipping", Level.WARNING, f"Some clipping ({clipped:.2f}%) {where}; {advice}."
+        )
     return Check("clipping", Level.OK, "No clipping.")
+
+
+def _clipped_spans(audio: np.ndarray) -> str:
+    seconds = np.unique(np.flatnonzero(np.abs(audio) >= CLIP_LEVEL) // SAMPLE_RATE)
+    return _at(seconds.tolist(), len(audio) / SAMPLE_RATE)
+
+
+def _noise_check(audio: np.ndarray, level: float) -> Check:
+    """Background noise or music: how far the quiet moments stay below the speech, per
+    second, so the message says where."""
+    frame = int(0.03 * SAMPLE_RATE)
+    count = len(audio) // frame
+    power = np.mean(audio[: count * frame].astype(np.float64).reshape(count, frame) ** 2, axis=1)
+    db = 10 * np.log10(np.maximum(power, 1e-12))
+    whole = level - float(np.percentile(db, 10))
+    per_second = SAMPLE_RATE / frame
+    noisy = []
+    for second in range(int(np.ceil(len(audio) / SAMPLE_RATE))):
+        lo, hi = int(max(0, (second - 1) * per_second)), int(min(count, (second + 2) * per_second))
+        if hi > lo and level - float(np.percentile(db[lo:hi], 10)) < NOISY_SECOND_DB:
+            noisy.append(second)
+    advice = "record somewhere quieter, without music"
+    if whole < NOISY_FILE_DB:
+        return Check(
+            "noise",
+            Level.WARNING,
+            f"Background noise or music throughout (speech only {whole:.0f} dB above it); "
+            f"{advice}.",
+        )
+    if noisy:
+        where = _at(noisy, len(audio) / SAMPLE_RATE)
+        return Check("noise", Level.WARNING, f"Background noise or music {where}; {advice}.")
+    return Check("noise", Level.OK, f"Quiet background ({whole:.0f} dB below the speech).")
+
+
+def _at(seconds: list[int], duration: float) -> str:
+    """'at 0:03-0:05, 0:09' for whole seconds into the recording (runs joined)."""
+    runs: list[list[int]] = []
+    for second in seconds:
+        if runs and second - runs[-1][1] <= 1:
+            runs[-1][1] = second
+        else:
+            runs.append([second, second])
+    parts = [
+        _clock(a) if a == b else f"{_clock(a)}–{_clock(min(b + 1, int(np.ceil(duration))))}"
+        for a, b in runs[:4]
+    ]
+    more = f" and {len(runs) - 4} more places" if len(runs) > 4 else ""
+    return f"at {', '.join(parts)}{more}" if parts else ""
+
+
+def _clock(second: int) -> str:
+    return f"{second // 60}:{second % 60:02d}"
 
 
 def _one_speaker_check(partials: np.ndarray) -> Check:

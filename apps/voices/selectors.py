@@ -19,7 +19,7 @@ from apps.engines.tts import tts_backends
 from apps.engines.tts.base import VoiceInfo
 from apps.engines.voice.match import VoiceMatch
 
-from .models import CUSTOM_PREFIX, CustomVoice, VoiceClone, VoicePreview
+from .models import CUSTOM_PREFIX, CustomVoice, Pronunciation, VoiceClone, VoicePreview
 
 logger = logging.getLogger(__name__)
 
@@ -274,3 +274,12 @@ def custom_voice_get(*, owner: User, pk) -> CustomVoice:
 def custom_voice_get_visible(*, user: User, pk) -> CustomVoice:
     """The user's own or a shared voice, or 404."""
     return get_object_or_404(visible_custom_voices(user=user).select_related("owner"), pk=pk)
+
+
+def pronunciations(*, owner: User):
+    return Pronunciation.objects.filter(owner=owner)
+
+
+def pronunciation_get(*, owner: User, pk) -> Pronunciation:
+    """The owner's entry, or 404."""
+    return get_object_or_404(Pronunciation, pk=pk, owner=owner)

@@ -19,7 +19,7 @@ from apps.engines.errors import ProviderError
 from apps.jobs.progress import job_progress_response
 
 from . import selectors, services
-from .forms import SamplesForm, ShareForm, VoiceForm
+from .forms import PronunciationForm, SamplesForm, ShareForm, VoiceForm
 from .library import LibraryFilters, library_page, voice_page
 from .models import VoicePreview, VoiceSample
 from .services.custom import CONSENT_STATEMENTS
@@ -115,6 +115,18 @@ def voice_clone_status(request, pk):
 def voice_retry(request, pk):
     voice = selectors.custom_voice_get(owner=request.user, pk=pk)
     services.voice_retry(voice=voice)
+    return _back_to(request, voice)
+
+
+@login_required
+@require_POST
+def voice_rebase(request, pk):
+    voice = selectors.custom_voice_get(owner=request.user, pk=pk)
+    engine, _, voice_id = request.POST.get("base", "").partition(":")
+    try:
+        services.voice_rebase(voice=voice, engine=engine, voice_id=voice_id)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
     return _back_to(request, voice)
 
 
@@ -257,3 +269,30 @@ def _resolve_or_404(user, voice_id: str) -> selectors.ResolvedVoice:
 
 def _back_to(request, voice):
     return redirect_after_post(request, reverse("voices:detail", args=[voice.pk]))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pronunciations(request):
+    form = PronunciationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.pronunciation_set(owner=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field, errors)
+        else:
+            return redirect_after_post(request, reverse("voices:pronunciations"))
+    entries = selectors.pronunciations(owner=request.user)
+    status = 400 if form.errors else 200
+    return render(
+        request, "voices/pronunciations.html", {"form": form, "entries": entries}, status=status
+    )
+
+
+@login_required
+@require_POST
+def pronunciation_delete(request, pk):
+    entry = selectors.pronunciation_get(owner=request.user, pk=pk)
+    services.pronunciation_delete(entry=entry)
+    return redirect_after_post(request, reverse("voices:pronunciations"))

@@ -29,6 +29,7 @@ def pages(transcript, conversation) -> dict[str, str]:
         "music": "/music/",
         "voices": "/voices/",
         "new-voice": "/voices/new/",
+        "pronunciations": "/voices/pronunciations/",
         "settings": "/account/settings/",
         "profiles": "/analysis/profiles/",
         "talk": "/conversations/",

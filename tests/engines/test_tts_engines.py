@@ -12,6 +12,7 @@ from apps.engines.stt.local import load_model
 from apps.engines.tts.base import AUDIO_FORMATS, SpeechRequest
 from apps.engines.tts.encode import encode_stream
 from apps.engines.tts.espeak import EspeakBackend
+from apps.engines.tts.flite import FliteBackend
 from apps.engines.tts.kokoro import KokoroBackend
 from apps.engines.tts.piper import PiperBackend
 from apps.engines.voice.embed import resample
@@ -26,6 +27,7 @@ ENGINES = {
         alias="kokoro", cpu_threads=1, model_cache=django_settings.VOICEPORTAL_MODEL_CACHE
     ),
     "espeak": lambda: EspeakBackend(alias="espeak"),
+    "flite": lambda: FliteBackend(alias="flite"),
 }
 # (engine, voice, highest WER accepted); measured: 0 for all but accented Kokoro (0-0.07).
 ROUND_TRIPS = [
@@ -34,6 +36,8 @@ ROUND_TRIPS = [
     ("kokoro", "jf_alpha:0.5+jm_kumo:0.5", 0.15),
     ("espeak", "en-us", 0.0),
     ("espeak", "en-us+f3", 0.1),
+    ("flite", "slt", 0.1),
+    ("flite", "awb", 0.1),
 ]
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from apps.engines.errors import ErrorKind, ProviderError
-from apps.engines.tts.text import MAX_SENTENCE_CHARS, split_sentences
+from apps.engines.tts.text import MAX_SENTENCE_CHARS, short_first, split_sentences
 
 
 def test_it_splits_sentences_without_breaking_abbreviations_or_numbers():
@@ -62,3 +62,17 @@ def test_it_drops_pieces_with_nothing_to_say():
     assert split_sentences("... Hello there. !!!", max_chars=100) == ["Hello there."]
     with pytest.raises(ProviderError):
         split_sentences("... ?! --", max_chars=100)
+
+
+def test_a_long_first_sentence_is_spoken_in_two_pieces():
+    sentences = split_sentences(
+        "When the storm finally passed over the valley, we walked home. Then we slept.",
+        max_chars=4096,
+    )
+    assert short_first(sentences, 40) == [
+        "When the storm finally passed over the valley,",
+        "we walked home.",
+        "Then we slept.",
+    ]
+    assert short_first(["Short one.", "Next."], 40) == ["Short one.", "Next."]
+    assert short_first(["A" * 10 + " " + "b" * 50], 40) == ["A" * 10, "b" * 50]

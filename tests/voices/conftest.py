@@ -22,7 +22,7 @@ def engines(settings):
         "fake": {"BACKEND": "apps.engines.tts.fake.FakeTextToSpeech"},
     }
     settings.VOICE_CLONING = {}
-    settings.VOICEPORTAL_MATCH_CANDIDATES = ["piper:joe", "kokoro:jf_alpha", "kokoro:jm_kumo"]
+    settings.VOICEPORTAL_MATCH_CANDIDATES = ["piper:joe", "flite:slt", "kokoro:jf_alpha"]
 
 
 @pytest.fixture
@@ -63,17 +63,28 @@ CANNED_MATCH = VoiceMatch(
 )
 
 
+class MatchCalls(list):
+    """(samples, candidates) of each voice_match call; `options`: its keyword arguments."""
+
+    def __init__(self):
+        super().__init__()
+        self.options = []
+
+
 @pytest.fixture
 def quick_match(monkeypatch):
     """Skips the 15-45 s voice search where only the portal's side is under test (the search
     itself runs on real recordings in test_build.py and tests/engines/test_voice_match.py)."""
-    calls = []
+    calls = MatchCalls()
 
-    def fake_match(samples, candidates):
+    def fake_match(samples, candidates, *, language="", base=None):
         calls.append((samples, candidates))
+        calls.options.append({"language": language, "base": base})
         return CANNED_MATCH
 
     monkeypatch.setattr("apps.voices.services.custom.voice_match", fake_match)
+    # The language is found with Whisper for real in test_build.py and test_matching.py.
+    monkeypatch.setattr("apps.voices.services.custom.sample_language", lambda path: "en")
     return calls
 
 

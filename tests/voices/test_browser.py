@@ -113,7 +113,7 @@ def test_it_records_a_sample_confirms_consent_and_makes_a_voice(page, live_serve
     assert voice.status == "done", voice.error
     sample.refresh_from_db()
     assert sample.passed and sample.speech_seconds > 4  # the fake microphone's speech
-    expect(page.locator("table.similarity")).to_contain_text("Matched")
+    expect(page.locator("table.similarity").first).to_contain_text("Matched")
     page.screenshot(path=str(SCREENSHOTS / "vp-voice-detail.png"), full_page=True)
 
 

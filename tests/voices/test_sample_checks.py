@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from apps.engines.voice.embed import load_audio
-from apps.voices.sample_checks import Level, sample_check, set_check
+from apps.voices.sample_checks import Level, channels_check, sample_check, set_check
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +27,9 @@ def test_recordings_of_one_speaker_pass(speaker1):
     for report in reports:
         assert report.passed and 7 < report.speech_seconds < 10
         assert set(levels(report).values()) == {Level.OK}
-        assert {"speech", "level", "clipping", "speaker", "same_speaker"} <= set(levels(report))
+        assert {"speech", "level", "clipping", "noise", "speaker", "same_speaker"} <= set(
+            levels(report)
+        )
 
 
 def test_silence_is_refused(speaker1):
@@ -63,6 +65,40 @@ def test_clipping_is_flagged(speaker1):
     assert levels(report)["clipping"] == Level.ERROR and "clipped" in report.checks[2].message
 
 
+def message(report, name: str) -> str:
+    return next(c.message for c in report.checks if c.name == name)
+
+
+def test_clipping_is_placed_where_it_happens(speaker1):
+    audio = speaker1[0].copy()
+    audio[2 * 16_000 : 4 * 16_000] = np.clip(audio[2 * 16_000 : 4 * 16_000] * 12, -1, 1)
+    report = sample_check(audio)
+    assert levels(report)["clipping"] == Level.ERROR
+    assert "clipped at 0:02–0:04;" in message(report, "clipping")
+
+
+def tones(seconds: float, dbfs: float) -> np.ndarray:
+    """A chord (A minor-ish), music standing in for a radio in the room."""
+    t = np.arange(int(seconds * 16_000)) / 16_000
+    chord = sum(np.sin(2 * np.pi * f * t) for f in (220.0, 277.2, 329.6, 440.0))
+    return (chord * 10 ** (dbfs / 20) / np.sqrt(np.mean(chord**2))).astype(np.float32)
+
+
+def test_music_under_part_of_the_speech_is_placed(speaker1):
+    audio = speaker1[0].copy()
+    audio[3 * 16_000 : 6 * 16_000] += tones(3, -28)
+    report = sample_check(audio)
+    assert levels(report)["noise"] == Level.WARNING
+    assert "Background noise or music at 0:03–" in message(report, "noise")
+
+
+def test_noise_throughout_is_reported(speaker1):
+    noise = np.random.default_rng(0).standard_normal(len(speaker1[0])) * 10 ** (-35 / 20)
+    report = sample_check(speaker1[0] + noise.astype(np.float32))
+    assert levels(report)["noise"] == Level.WARNING
+    assert "throughout" in message(report, "noise")
+
+
 def test_a_quiet_recording_gets_advice(speaker1):
     report = sample_check(speaker1[0] * 0.05)
     assert levels(report)["level"] == Level.WARNING and report.passed
@@ -87,3 +123,14 @@ def test_two_people_taking_short_turns_are_flagged(speaker1, speaker2):
     report = sample_check(np.concatenate(parts))
     assert levels(report)["speaker"] == Level.ERROR and not report.passed
     assert "2 different people" in next(c.message for c in report.checks if c.name == "speaker")
+
+
+def test_one_person_on_both_channels_passes_the_channel_check(speaker1):
+    report = sample_check(speaker1[1])
+    assert channels_check(report, [speaker1[1], speaker1[1] * 0.7]) == report
+
+
+def test_a_different_person_on_each_channel_fails_it(speaker1, speaker2):
+    report = channels_check(sample_check(speaker1[1]), [speaker1[1], speaker2])
+    assert levels(report)["speaker"] == Level.ERROR and not report.passed
+    assert "left and right channels hold different people" in message(report, "speaker")

@@ -117,8 +117,9 @@ def test_the_build_checks_each_sample_and_makes_the_match(alice, make_voice, qui
     (samples, candidates) = quick_match[0]
     assert len(samples) == 2 and len(samples[0]) > 9 * 16_000
     assert {(b.alias, v.id) for b, v in candidates} == {
-        ("piper", "joe"), ("kokoro", "jf_alpha"), ("kokoro", "jm_kumo"),
+        ("piper", "joe"), ("flite", "slt"), ("kokoro", "jf_alpha"),
     }  # fmt: skip
+    assert quick_match.options == [{"language": "en", "base": None}]
     for sample in voice.samples.all():
         assert sample.passed and sample.speech_seconds > 7 and sample.level_db > -30
         assert {c["level"] for c in sample.checks} == {"ok"}
@@ -164,6 +165,16 @@ def test_two_speakers_in_one_set_are_flagged(alice, make_voice, quick_match):
     other = voice.samples.get(original_filename="eagle_spk2_test.wav")
     assert not other.passed
     assert "different person" in next(c["message"] for c in other.checks if c["level"] == "error")
+
+
+def test_two_people_on_the_two_channels_of_a_recording_are_flagged(alice, make_voice, quick_match):
+    """A real two-channel recording with one person on each channel: mixed down, the two voices
+    overlap and the recording is too short to compare its parts."""
+    voice = build(make_voice(alice, names=("eagle_spk1_utt1.wav", "stereo_diarization.wav")))
+    assert voice.status == "failed"
+    stereo = voice.samples.get(original_filename="stereo_diarization.wav")
+    speaker = next(c for c in stereo.checks if c["name"] == "speaker")
+    assert speaker["level"] == "error" and "left and right channels" in speaker["message"]
 
 
 def test_samples_can_be_added_to_a_failed_voice(alice, corpus, make_voice, quick_match):
@@ -299,3 +310,30 @@ def test_a_lost_preview_is_asked_for_again(alice):
     assert services.preview_request(voice=voice).status == "queued"
     job_run(model=VoicePreview, job_id=preview.pk)
     assert VoicePreview.objects.get(pk=preview.pk).status == "done"
+
+
+def test_the_owner_may_start_the_voice_from_another_candidate(alice, ready_voice, quick_match):
+    voice = ready_voice(alice)
+    services.voice_rebase(voice=voice, engine="fake", voice_id="high")
+    assert voice.status == "queued" and voice.base_voice == "fake:high"
+    build(voice)
+    assert voice.status == "done"
+    assert quick_match.options[-1]["base"] == ("fake", "high")
+
+
+@pytest.mark.parametrize(
+    ("fields", "choice", "message"),
+    [
+        ({}, ("piper", "joe"), "Choose one of the voices listed."),
+        ({"status": "failed"}, ("fake", "high"), "once the voice is made"),
+    ],
+)
+def test_only_a_listed_voice_of_a_made_voice_can_be_chosen(
+    alice, ready_voice, fields, choice, message
+):
+    voice = ready_voice(alice, **fields)
+    with pytest.raises(ValidationError) as error:
+        services.voice_rebase(voice=voice, engine=choice[0], voice_id=choice[1])
+    assert message in error.value.messages[0]
+    voice.refresh_from_db()
+    assert voice.base_voice == "" and voice.status == fields.get("status", "done")

@@ -13,7 +13,7 @@ from apps.voices import services
 from apps.voices.models import CustomVoice, VoicePreview, VoiceShare
 from apps.voices.selectors import voice_resolve
 
-from .conftest import upload, voice_files
+from .conftest import CANNED_MATCH, upload, voice_files
 
 pytestmark = pytest.mark.django_db
 
@@ -171,6 +171,26 @@ def test_the_page_says_what_the_voice_is(alice_client, alice, ready_voice):
     assert reverse("voices:sample_audio", args=[voice.pk, voice.samples.get().pk]) in html
 
 
+def test_the_page_lists_the_stock_voices_it_could_start_from(alice_client, alice, ready_voice):
+    voice = ready_voice(alice, match=CANNED_MATCH.as_dict() | {"language": "en"})
+    html = alice_client.get(voice.get_absolute_url()).content.decode()
+    assert "the samples' language (English (en))" in html
+    assert 'value="fake:low" checked' in html and 'value="fake:high">' in html
+    assert "0.60" in html and "0.50" in html  # each candidate's similarity
+
+
+def test_choosing_another_stock_voice_makes_the_voice_again(
+    alice_client, alice, ready_voice, queued
+):
+    voice = ready_voice(alice)
+    response = alice_client.post(reverse("voices:rebase", args=[voice.pk]), {"base": "fake:high"})
+    assert response.status_code == 302
+    voice.refresh_from_db()
+    assert voice.status == "queued" and voice.base_voice == "fake:high"
+    response = alice_client.post(reverse("voices:rebase", args=[voice.pk]), {"base": "x:y"})
+    assert "once the voice is made" in alice_client.get(response.url).content.decode()
+
+
 def test_status_polling_stops_when_the_voice_is_done(alice_client, alice, ready_voice):
     voice = ready_voice(alice, status="matching", match=None)
     url = reverse("voices:status", args=[voice.pk])
@@ -238,6 +258,7 @@ def owner_urls(voice) -> list[tuple[str, str]]:
     sample = voice.samples.get()
     return [
         ("post", reverse("voices:retry", args=[voice.pk])),
+        ("post", reverse("voices:rebase", args=[voice.pk])),
         ("post", reverse("voices:clone_retry", args=[voice.pk])),
         ("post", reverse("voices:delete", args=[voice.pk])),
         ("post", reverse("voices:share", args=[voice.pk])),

@@ -7,7 +7,7 @@ from typing import Literal
 import numpy as np
 
 from ..errors import ErrorKind, ProviderError
-from .text import split_sentences
+from .text import short_first, split_sentences
 
 AudioFormat = Literal["mp3", "wav", "opus", "flac", "aac", "pcm"]
 AUDIO_FORMATS: tuple[str, ...] = ("mp3", "wav", "opus", "flac", "aac", "pcm")
@@ -53,6 +53,20 @@ class VoiceInfo:
     style: str = ""
     description: str = ""
     preview_text: str = ""
+    # The speaker's own language where it is not the one spoken ("ja": a Japanese speaker
+    # reading English). Such a voice has an accent; a custom voice is matched to it only when
+    # no native voice of the language exists.
+    accent: str = ""
+
+    def speaks(self, language: str) -> bool:
+        """Whether the voice speaks `language` ("en" finds "en-us")."""
+        primary = language.split("-")[0]
+        return any(code.split("-")[0] == primary for code in self.languages)
+
+    def is_native(self, language: str) -> bool:
+        return self.speaks(language) and (
+            not self.accent or self.accent.split("-")[0] == language.split("-")[0]
+        )
 
 
 @dataclass(frozen=True)
@@ -101,11 +115,20 @@ class TextToSpeechBackend:
     native_formats: frozenset[str] = frozenset()
 
     def __init__(
-        self, *, alias: str, default_voice: str = "", max_chars: int = DEFAULT_MAX_CHARS, **options
+        self,
+        *,
+        alias: str,
+        default_voice: str = "",
+        max_chars: int = DEFAULT_MAX_CHARS,
+        first_chunk_chars: int = 0,
+        **options,
     ):
         self.alias = alias
         self._default_voice = default_voice
         self.max_chars = max_chars
+        # A first sentence longer than this is spoken in two pieces (0: never), so that a slow
+        # engine's first audio comes after a few words.
+        self.first_chunk_chars = first_chunk_chars
         self.options = options
 
     def voices(self) -> list[VoiceInfo]:
@@ -133,7 +156,8 @@ class TextToSpeechBackend:
     def synthesize_pcm(self, request: SpeechRequest) -> Iterator[AudioChunk]:
         voice, language = self.check(request)
         speed = min(max(request.speed, self.speed_range[0]), self.speed_range[1])
-        for sentence in split_sentences(request.text, language=language, max_chars=self.max_chars):
+        sentences = split_sentences(request.text, language=language, max_chars=self.max_chars)
+        for sentence in short_first(sentences, self.first_chunk_chars):
             yield from self.speak(sentence, voice=voice, language=language, speed=speed)
 
     def speak(

@@ -132,7 +132,7 @@ class EspeakBackend(TextToSpeechBackend):
             raise ProviderError("espeak-ng took too long.", kind=ErrorKind.TIMEOUT) from exc
         except (OSError, subprocess.CalledProcessError) as exc:
             raise ProviderError(f"espeak-ng failed: {exc}", kind=ErrorKind.UNAVAILABLE) from exc
-        samples, rate = _read_wav(result.stdout)
+        samples, rate = read_wav(result.stdout)
         if len(samples):
             yield AudioChunk(samples, rate, sentence)
 
@@ -161,11 +161,11 @@ class EspeakBackend(TextToSpeechBackend):
         )
 
 
-def _read_wav(data: bytes) -> tuple[np.ndarray, int]:
-    """PCM of the WAV espeak-ng writes to a pipe (its sizes say 'unknown', so chunks are
+def read_wav(data: bytes) -> tuple[np.ndarray, int]:
+    """PCM of the WAV espeak-ng (or flite) writes to a pipe (its sizes say 'unknown', so chunks are
     walked by hand and the data runs to the end)."""
     if data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        raise ProviderError("espeak-ng wrote no WAV audio.", kind=ErrorKind.INTERNAL)
+        raise ProviderError("The engine wrote no WAV audio.", kind=ErrorKind.INTERNAL)
     rate, pos = 22050, 12
     while pos + 8 <= len(data):
         tag, size = data[pos : pos + 4], int.from_bytes(data[pos + 4 : pos + 8], "little")
@@ -176,4 +176,4 @@ def _read_wav(data: bytes) -> tuple[np.ndarray, int]:
             body = body[: len(body) // 2 * 2]
             return np.frombuffer(body, dtype="<i2").copy(), rate
         pos += 8 + size
-    raise ProviderError("espeak-ng wrote no audio data.", kind=ErrorKind.INTERNAL)
+    raise ProviderError("The engine wrote no audio data.", kind=ErrorKind.INTERNAL)

@@ -76,6 +76,7 @@ class KokoroBackend(TextToSpeechBackend):
                 style="neural",
                 description=f"{description} Speaks English with an accent.",
                 preview_text=_PREVIEW,
+                accent="ja",
             )
             for vid, name, gender, description in _STOCK
         ]
@@ -102,6 +103,7 @@ class KokoroBackend(TextToSpeechBackend):
             style="blend",
             description="A weighted mix of Kokoro voices.",
             preview_text=_PREVIEW,
+            accent="ja",
         )
 
     def speak(

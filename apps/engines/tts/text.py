@@ -76,3 +76,22 @@ def _fit(part: str, limit: int) -> list[str]:
     for word in part.split():
         words.extend(word[i : i + limit] for i in range(0, len(word), limit))
     return words
+
+
+def short_first(sentences: list[str], limit: int) -> list[str]:
+    """`sentences` with the first cut in two when longer than `limit` characters, at its first
+    clause break past a few words (up to half as far again) or else at the last space before
+    `limit`: the first audio then waits for a few words, not a whole sentence."""
+    if not sentences or limit <= 0 or len(sentences[0]) <= limit:
+        return sentences
+    first = sentences[0]
+    cut = next(
+        (m.start() for m in _CLAUSE_BREAK.finditer(first) if 12 <= m.start() <= limit * 3 // 2),
+        None,
+    )
+    if cut is None:
+        cut = first.rfind(" ", 0, limit)
+    if cut <= 0:
+        return sentences
+    head, tail = first[:cut].strip(), first[cut:].strip()
+    return [head, tail, *sentences[1:]] if tail else sentences

@@ -70,6 +70,10 @@ class VoiceMatch:
     similarity_vocoded: float = 0.0
     # (engine, voice, similarity of its preview to the samples), best first.
     candidates: tuple[tuple[str, str, float], ...] = field(default=(), compare=False)
+    # The samples' language (ISO 639-1, from their transcription); empty when unknown.
+    language: str = ""
+    # The stock voice was the user's choice among the candidates, not the nearest.
+    chosen: bool = False
 
     @property
     def improvement(self) -> float:
@@ -89,15 +93,37 @@ class VoiceMatch:
 Candidate = tuple[TextToSpeechBackend, VoiceInfo]
 
 
-def voice_match(samples: Sequence[np.ndarray], candidates: Sequence[Candidate]) -> VoiceMatch:
+def candidates_for_language(candidates: Sequence[Candidate], language: str) -> list[Candidate]:
+    """The candidates a voice in `language` may be matched to: the voices native to it, or when
+    there are none, those that speak it with an accent; never a voice of another language.
+    An unknown language ("") keeps them all."""
+    if not language:
+        return list(candidates)
+    native = [(b, v) for b, v in candidates if v.is_native(language)]
+    return native or [(b, v) for b, v in candidates if v.speaks(language)]
+
+
+def voice_match(
+    samples: Sequence[np.ndarray],
+    candidates: Sequence[Candidate],
+    *,
+    language: str = "",
+    base: tuple[str, str] | None = None,
+) -> VoiceMatch:
     """Find the stock voice nearest to `samples` (16 kHz mono float32 recordings of one
-    speaker) and the pitch/formant/timbre changes that bring it closer.
+    speaker) among the `candidates` for `language` (see candidates_for_language), or take
+    `base` (engine alias, voice id) when the user chose one of them, and the pitch/formant/timbre
+    changes that bring it closer.
 
     Takes 10-45 s on two cores (each candidate's preview is synthesised once per process, then
     ~20 vocoder renderings are scored): run it in a worker.
     """
+    candidates = candidates_for_language(candidates, language)
     if not candidates:
-        raise ProviderError("No stock voices to match against.", kind=ErrorKind.INTERNAL)
+        raise ProviderError(
+            f"No stock voice speaks the samples' language ({language}), so none can be matched.",
+            kind=ErrorKind.INVALID_INPUT,
+        )
     # Pieces under a second of speech say little about the voice.
     speech = [s for s in map(preprocess, samples) if len(s) >= SAMPLE_RATE]
     if sum(len(s) for s in speech) < MIN_SAMPLE_SPEECH_SECONDS * SAMPLE_RATE:
@@ -109,8 +135,21 @@ def voice_match(samples: Sequence[np.ndarray], candidates: Sequence[Candidate]) 
     target = embed_speaker(speech, preprocessed=True)
     ranked = _rank(target, candidates)
     backend, voice, _ = ranked[0]
+    if base is not None:
+        chosen = [(b, v) for b, v, _ in ranked if (b.alias, v.id) == tuple(base)]
+        if not chosen:
+            raise ProviderError(
+                f"{base[0]}:{base[1]} is not among the voices this one can be matched to.",
+                kind=ErrorKind.INVALID_INPUT,
+            )
+        backend, voice = chosen[0]
     match = _measure(target, backend, _fit(target, samples, backend, voice))
-    return replace(match, candidates=tuple((b.alias, v.id, round(s, 4)) for b, v, s in ranked))
+    return replace(
+        match,
+        candidates=tuple((b.alias, v.id, round(s, 4)) for b, v, s in ranked),
+        language=language,
+        chosen=base is not None,
+    )
 
 
 def _rank(target: np.ndarray, candidates: Sequence[Candidate]):

@@ -7,7 +7,6 @@ from .custom import (
     Consent,
     SampleUpload,
     consent_statement,
-    match_candidates,
     sample_delete,
     samples_add,
     voice_create,
@@ -16,7 +15,9 @@ from .custom import (
     voice_share,
     voice_unshare,
 )
+from .matching import match_candidates, sample_language, voice_rebase
 from .previews import preview_refresh, preview_request
+from .pronunciation import pronounce, pronunciation_delete, pronunciation_set
 from .synthesis import voice_synthesize_pcm
 
 __all__ = [
@@ -30,11 +31,16 @@ __all__ = [
     "consent_statement",
     "match_candidates",
     "preview_refresh",
+    "pronounce",
+    "pronunciation_delete",
+    "pronunciation_set",
     "preview_request",
     "sample_delete",
+    "sample_language",
     "samples_add",
     "voice_create",
     "voice_delete",
+    "voice_rebase",
     "voice_retry",
     "voice_share",
     "voice_synthesize_pcm",

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from django.conf import settings
+import av
+import numpy as np
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
@@ -17,14 +18,14 @@ from django.utils import timezone
 
 from apps.core.media import InvalidMedia, decode_all, probe
 from apps.engines.errors import ErrorKind, ProviderError
-from apps.engines.tts import tts_backends
-from apps.engines.voice.match import Candidate, voice_match
+from apps.engines.voice.match import voice_match
 from apps.jobs.runner import JobRun
 from apps.jobs.services import job_enqueue, job_retry
 
 from .. import sample_checks
 from ..models import CustomVoice, VoiceConsent, VoiceSample, VoiceShare, voice_folder
 from . import cloning
+from .matching import chosen_base, match_candidates, sample_language
 
 logger = logging.getLogger(__name__)
 Status = CustomVoice.Status
@@ -231,7 +232,14 @@ def voice_build_execute(*, voice: CustomVoice, run: JobRun) -> None:
     audio = _check_samples(voice, run)
     cloning.clone_start(voice=voice)
     run.progress(samples, stage=CustomVoice.MATCHING)
-    match = voice_match(audio, match_candidates())
+    longest = max(voice.samples.all(), key=lambda s: s.duration)
+    language = sample_language(Path(longest.file.path))
+    match = voice_match(
+        audio,
+        match_candidates(language=language),
+        language=language,
+        base=chosen_base(voice),
+    )
     run.update(match=match.as_dict())
 
 
@@ -252,7 +260,9 @@ def _check_samples(voice: CustomVoice, run: JobRun) -> list:
                 kind=ErrorKind.INVALID_INPUT,
             ) from exc
         left -= len(audio[-1]) / sample_checks.SAMPLE_RATE
-        reports.append(sample_checks.sample_check(audio[-1]))
+        report = sample_checks.sample_check(audio[-1])
+        channels = _channels(path, len(audio[-1]))
+        reports.append(sample_checks.channels_check(report, channels) if channels else report)
     reports, problems = sample_checks.set_check(reports, [s.original_filename for s in samples])
     for sample, report in zip(samples, reports, strict=True):
         VoiceSample.objects.filter(pk=sample.pk).update(
@@ -273,6 +283,30 @@ def _check_samples(voice: CustomVoice, run: JobRun) -> list:
     if problems:
         raise ProviderError(" ".join(problems), kind=ErrorKind.INVALID_INPUT)
     return audio
+
+
+def _channels(path: Path, length: int) -> list[np.ndarray]:
+    """Each channel of a two-channel file as 16 kHz float32 (`length` samples at most, what the
+    mono decode held); empty for a mono file or one that will not decode."""
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.audio[0]
+            if stream.channels != 2:
+                return []
+            resampler = av.AudioResampler(format="fltp", layout="stereo", rate=16_000)
+            blocks, total = [], 0
+            for frame in container.decode(stream):
+                for out in resampler.resample(frame):
+                    blocks.append(out.to_ndarray())
+                    total += blocks[-1].shape[1]
+                if total >= length:
+                    break
+    except (av.FFmpegError, IndexError):
+        return []
+    if not blocks:
+        return []
+    both = np.concatenate(blocks, axis=1)[:, :length]
+    return [both[0].astype(np.float32), both[1].astype(np.float32)]
 
 
 def _sample_paths(samples: list[VoiceSample]) -> list[Path]:
@@ -300,25 +334,3 @@ def _sample_paths(samples: list[VoiceSample]) -> list[Path]:
 def _too_much_message(total: float | None) -> str:
     held = f"The samples add up to {total / 60:.1f} minutes; k" if total else "K"
     return f"{held}eep them under {MAX_SECONDS / 60:g} minutes in all (remove some)."
-
-
-def match_candidates() -> list[Candidate]:
-    """The stock voices to match against (settings.VOICEPORTAL_MATCH_CANDIDATES)."""
-    wanted = settings.VOICEPORTAL_MATCH_CANDIDATES
-    candidates = []
-    for entry in wanted:
-        engine, _, voice_id = entry.partition(":")
-        if engine not in tts_backends:
-            continue
-        backend = tts_backends[engine]
-        for voice in backend.voices():
-            if not voice_id or voice.id == voice_id:
-                candidates.append((backend, voice))
-    if not candidates:
-        raise ProviderError(
-            "No stock voices are configured to match custom voices against "
-            "(VOICEPORTAL_MATCH_CANDIDATES).",
-            kind=ErrorKind.INTERNAL,
-            permanent=True,
-        )
-    return candidates

@@ -9,10 +9,14 @@ from apps.engines.tts.base import AudioChunk, SpeechRequest
 from apps.engines.voice.match import synthesize_matched
 
 from ..selectors import ResolvedVoice
+from .pronunciation import pronounce
 
 
-def voice_synthesize_pcm(*, voice: ResolvedVoice, request: SpeechRequest) -> Iterator[AudioChunk]:
-    """`request.text` spoken by `voice`, one chunk per sentence as it is ready.
+def voice_synthesize_pcm(
+    *, voice: ResolvedVoice, request: SpeechRequest, speaker_id: int | None = None
+) -> Iterator[AudioChunk]:
+    """`request.text` spoken by `voice`, one chunk per sentence as it is ready, with the words
+    of `speaker_id`'s pronunciation dictionary said their way (whichever engine speaks).
 
     A stock voice is its engine's voice; a matched custom voice is the stock voice reshaped by
     its match (apps.engines.voice.match); a cloned one is the cloud engine with the provider's
@@ -25,6 +29,7 @@ def voice_synthesize_pcm(*, voice: ResolvedVoice, request: SpeechRequest) -> Ite
             kind=ErrorKind.INVALID_INPUT,
         )
     backend = tts_backends[voice.engine]
+    request = replace(request, text=pronounce(request.text, owner_id=speaker_id))
     if voice.method == "match":
         if voice.match is None:
             raise ProviderError(f"The voice {voice.id!r} has no voice match.")

@@ -7,6 +7,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
+from apps.engines.errors import ProviderError
 from apps.jobs.services import jobs_reap
 from apps.jobs.workers import worker_id
 
@@ -64,10 +65,17 @@ class Command(BaseCommand):
             from apps.engines.tts import tts_backends
             from apps.engines.tts.base import SpeechRequest
 
-            backend = tts_backends.default()
-            if backend.runs_locally:
-                for _ in backend.synthesize_pcm(SpeechRequest(text="Ready.", format="wav")):
-                    pass
+            # Every local engine, not the default alone: Kokoro's first use costs seconds.
+            for alias in tts_backends.aliases():
+                backend = tts_backends[alias]
+                problem = getattr(backend, "configuration_problem", lambda: None)()
+                if not backend.runs_locally or problem:
+                    continue
+                try:
+                    for _ in backend.synthesize_pcm(SpeechRequest(text="Ready.", format="wav")):
+                        pass
+                except ProviderError as exc:
+                    logger.warning("Could not warm up %s: %s", alias, exc.message)
 
 
 class Reaper(threading.Thread):
