@@ -1,0 +1,51 @@
+"""Jobs of two users through two worker processes on PostgreSQL and the Redis queue, and a
+worker killed in the middle of a job."""
+
+import signal
+
+import pytest
+
+from apps.transcripts.models import Transcript
+
+from .conftest import wait_until
+
+pytestmark = pytest.mark.slow
+
+
+def test_two_workers_run_the_jobs_of_two_users(workers, make_user, make_transcript):
+    alice, bob = make_user("alice"), make_user("bob")
+    pool = workers.start("default", count=2)
+    jobs = [make_transcript(owner) for owner in (alice, bob, alice, bob)]
+    # Both processes take work at once: the queue is shared, not one worker's.
+    running = wait_until(
+        lambda: len(ids := set(_running(jobs).values_list("worker_id", flat=True))) == 2 and ids,
+        what="two jobs running side by side",
+    )
+    assert {int(w.rpartition(":")[2]) for w in running} == {w.pid for w in pool}
+    wait_until(
+        lambda: Transcript.objects.filter(pk__in=[t.pk for t in jobs], status="done").count() == 4,
+        what="four transcripts",
+    )
+    done = Transcript.objects.filter(pk__in=[t.pk for t in jobs])
+    assert {t.owner_id for t in done} == {alice.pk, bob.pk}
+    assert all(t.text and t.segments.count() == 6 and t.attempts == 1 for t in done)
+
+
+def _running(jobs):
+    return Transcript.objects.filter(pk__in=[t.pk for t in jobs], status="running")
+
+
+def test_a_job_whose_worker_is_killed_is_finished_by_another(workers, make_user, make_transcript):
+    alice = make_user("alice")
+    workers.start("default", count=2)
+    t = make_transcript(alice)
+    wait_until(lambda: t.segments.count() >= 2, what="two segments")
+    victim = workers.of(t)
+    kept = set(t.segments.values_list("pk", flat=True))
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    wait_until(lambda: Transcript.objects.get(pk=t.pk).status == "done", what="the resumed job")
+    t.refresh_from_db()
+    assert t.attempts == 2 and t.text
+    assert list(t.segments.values_list("index", flat=True)) == [0, 1, 2, 3, 4, 5]
+    assert kept <= set(t.segments.values_list("pk", flat=True))  # nothing done twice
