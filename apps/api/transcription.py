@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 
 from apps.analysis.models import AnalysisRun
 from apps.analysis.options import MAX_SPEAKERS, AnalysisOptions, KnownSpeaker
+from apps.jobs.events import JobWatch
 from apps.transcripts import formats, selectors, services
 from apps.transcripts.formats import JSON_FORMATS, TEXT_FORMATS
 from apps.transcripts.models import Segment, Transcript
@@ -203,13 +204,15 @@ def create_job(request, parsed: ApiTranscriptionRequest) -> Transcript:
 
 
 async def wait_for(transcript: Transcript) -> Transcript:
-    """Poll until the worker has finished the job; a client that goes away cancels it."""
+    """Wait until the worker has finished the job (told through the channel layer, or by
+    polling); a client that goes away cancels it."""
     try:
-        while True:
-            await transcript.arefresh_from_db()
-            if transcript.is_finished:
-                return transcript
-            await asyncio.sleep(POLL_SECONDS)
+        async with JobWatch(transcript) as watch:
+            while True:
+                await transcript.arefresh_from_db()
+                if transcript.is_finished:
+                    return transcript
+                await watch.changed(poll=POLL_SECONDS)
     except asyncio.CancelledError:
         await sync_to_async(services.transcript_cancel)(transcript=transcript)
         raise

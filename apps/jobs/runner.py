@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apps.engines.errors import ErrorKind, ProviderError
 
+from .events import job_announce
 from .models import Job, JobStatus
 from .services import job_claim, job_wake_waiting
 from .workers import Heartbeat, worker_id
@@ -49,6 +50,7 @@ class JobRun:
         for name, value in fields.items():
             if not hasattr(value, "resolve_expression"):
                 setattr(self.job, name, value)
+        job_announce(self.job, **{"status": self.job.status, **fields})
 
     def progress(self, done: float, total: float | None = None, *, stage: str | None = None):
         fields = {"progress_done": done}

@@ -7,8 +7,7 @@ their limit of jobs running at once (quotas) waits while the others go on."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from datetime import timezone as dt_timezone
+from datetime import UTC, datetime
 
 from django.db.models import Count, Max, Min, Q
 
@@ -17,7 +16,7 @@ from .quotas import quota_concurrent_jobs
 from .registry import job_models
 from .services import job_claim
 
-NEVER = datetime.min.replace(tzinfo=dt_timezone.utc)
+NEVER = datetime.min.replace(tzinfo=UTC)
 
 
 def job_claim_next(*, queue: str) -> tuple[type[Job], object] | None:

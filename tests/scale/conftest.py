@@ -20,7 +20,7 @@ DB_NAME = "voiceportal"
 QUEUES = ["default", "speech"]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def services():
     try:
         started = Services().start()
@@ -30,10 +30,14 @@ def services():
     started.stop()
 
 
-@pytest.fixture(scope="session")
-def stack_env(services, tmp_path_factory) -> dict[str, str]:
-    """The environment of every process the tests start: the deployment's variables."""
+@pytest.fixture(scope="package")
+def stack(services, tmp_path_factory, django_db_blocker):
+    """PostgreSQL (migrated), the Redis task queue and channel layer, in this process too;
+    returns the environment every process started by the tests gets: a deployment's."""
     import psycopg
+    from django.core.management import call_command
+
+    from voiceportal.env import env_database
 
     with psycopg.connect(services.postgres.url(), autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {DB_NAME}")
@@ -48,13 +52,26 @@ def stack_env(services, tmp_path_factory) -> dict[str, str]:
         "VOICEPORTAL_JOB_REAP_SECONDS": "0.5",
         "VOICEPORTAL_FAKE_DELAY": "0.2",
     }
-    migrate = subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    if migrate.returncode:
-        pytest.fail(f"migrate on PostgreSQL failed: {migrate.stderr[-3000:]}", pytrace=False)
-    return env
+    os.environ["DATABASE_URL"] = env["DATABASE_URL"]
+    try:
+        conf = env_database("DATABASE_URL", pool_size=4)
+    finally:
+        del os.environ["DATABASE_URL"]
+    url = env["REDIS_URL"]
+    redis_settings = override_settings(
+        TASKS={"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": QUEUES}},
+        RQ_QUEUES={q: {"URL": url, "DEFAULT_TIMEOUT": -1} for q in QUEUES},
+        CHANNEL_LAYERS={
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {"hosts": [url]},
+            }
+        },
+        MEDIA_ROOT=Path(env["VOICEPORTAL_MEDIA_ROOT"]),
+    )
+    with django_db_blocker.unblock(), _default_database(conf), redis_settings:
+        call_command("migrate", verbosity=0)
+        yield env
 
 
 @contextmanager
@@ -75,32 +92,6 @@ def _default_database(conf: dict):
             conn.close_pool()
         connections.settings["default"] = old
         del connections["default"]
-
-
-@pytest.fixture(scope="module")
-def stack(stack_env, django_db_blocker):
-    """PostgreSQL, the Redis task queue and channel layer, in this process too."""
-    from voiceportal.env import env_database
-
-    os.environ["DATABASE_URL"] = stack_env["DATABASE_URL"]
-    try:
-        conf = env_database("DATABASE_URL", pool_size=4)
-    finally:
-        del os.environ["DATABASE_URL"]
-    url = stack_env["REDIS_URL"]
-    redis_settings = override_settings(
-        TASKS={"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": QUEUES}},
-        RQ_QUEUES={q: {"URL": url, "DEFAULT_TIMEOUT": -1} for q in QUEUES},
-        CHANNEL_LAYERS={
-            "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {"hosts": [url]},
-            }
-        },
-        MEDIA_ROOT=Path(stack_env["VOICEPORTAL_MEDIA_ROOT"]),
-    )
-    with django_db_blocker.unblock(), _default_database(conf), redis_settings:
-        yield stack_env
 
 
 class Workers:
@@ -130,24 +121,56 @@ class Workers:
         pid = job.worker_id.rpartition(":")[2]
         return self.started.get(int(pid)) if pid.isdigit() else None
 
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Until every live worker listens on Redis (RQ registers each by its name)."""
+        import django_rq
+        from rq import Worker
+
+        redis = django_rq.get_connection("default")
+        names = {f":{w.pid}" for w in self.alive()}
+
+        def ready():
+            listening = {w.name.rpartition(":")[1:] for w in Worker.all(connection=redis)}
+            return names <= {"".join(n) for n in listening}
+
+        wait_until(ready, timeout, what="the workers to start")
+
+    def alive(self) -> list[subprocess.Popen]:
+        return [w for w in self.started.values() if w.poll() is None]
+
     def stop(self) -> None:
         for worker in self.started.values():
             worker.kill()
             worker.wait()
 
 
+@pytest.fixture(scope="package")
+def worker_pool(stack):
+    """Two workers on the default queue, started once: starting a Django process is the
+    slowest part of these tests."""
+    pool = Workers(stack)
+    pool.start("default", count=2)
+    pool.wait_ready()
+    yield pool
+    pool.stop()
+
+
 @pytest.fixture
-def workers(stack):
-    running = Workers(stack)
-    yield running
-    running.stop()
+def workers(worker_pool):
+    """The pool, each test leaving no job behind for the next."""
+    yield worker_pool
     _drain()
 
 
 def _drain() -> None:
-    """Nothing a test left queued reaches the next one."""
     import django_rq
 
+    from apps.jobs.registry import job_models
+
+    for model in job_models():
+        model.objects.filter(status__in=["queued", "running"]).update(
+            status="cancelled", cancel_requested=True
+        )
     for queue in QUEUES:
         django_rq.get_queue(queue).empty()
 

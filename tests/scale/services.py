@@ -106,9 +106,21 @@ class Redis:
 
     def start(self) -> Redis:
         self.process = subprocess.Popen(
-            [_redis_server(), "--port", "0", "--unixsocket", str(self.socket),
-             "--unixsocketperm", "700", "--save", "", "--appendonly", "no",
-             "--dir", str(self.root)],  # fmt: skip
+            [
+                _redis_server(),
+                "--port",
+                "0",
+                "--unixsocket",
+                str(self.socket),
+                "--unixsocketperm",
+                "700",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.root),
+            ],  # fmt: skip
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
         )

@@ -6,22 +6,21 @@ import signal
 import pytest
 
 from apps.transcripts.models import Transcript
-
-from .conftest import wait_until
+from tests.scale.conftest import wait_until
 
 pytestmark = pytest.mark.slow
 
 
 def test_two_workers_run_the_jobs_of_two_users(workers, make_user, make_transcript):
     alice, bob = make_user("alice"), make_user("bob")
-    pool = workers.start("default", count=2)
+    pool = workers.alive()
     jobs = [make_transcript(owner) for owner in (alice, bob, alice, bob)]
     # Both processes take work at once: the queue is shared, not one worker's.
     running = wait_until(
         lambda: len(ids := set(_running(jobs).values_list("worker_id", flat=True))) == 2 and ids,
         what="two jobs running side by side",
     )
-    assert {int(w.rpartition(":")[2]) for w in running} == {w.pid for w in pool}
+    assert {int(w.rpartition(":")[2]) for w in running} <= {w.pid for w in pool}
     wait_until(
         lambda: Transcript.objects.filter(pk__in=[t.pk for t in jobs], status="done").count() == 4,
         what="four transcripts",
@@ -37,13 +36,13 @@ def _running(jobs):
 
 def test_a_job_whose_worker_is_killed_is_finished_by_another(workers, make_user, make_transcript):
     alice = make_user("alice")
-    workers.start("default", count=2)
     t = make_transcript(alice)
     wait_until(lambda: t.segments.count() >= 2, what="two segments")
     victim = workers.of(t)
     kept = set(t.segments.values_list("pk", flat=True))
     victim.send_signal(signal.SIGKILL)
     victim.wait()
+    workers.start("default")  # for the tests after this one; the survivor goes on meanwhile
     wait_until(lambda: Transcript.objects.get(pk=t.pk).status == "done", what="the resumed job")
     t.refresh_from_db()
     assert t.attempts == 2 and t.text

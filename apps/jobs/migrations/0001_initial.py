@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,16 +14,47 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='UserQuota',
+            name="UserQuota",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('concurrent_jobs', models.PositiveIntegerField(blank=True, help_text='Jobs running at once in each queue; more wait.', null=True)),
-                ('storage_mb', models.PositiveIntegerField(blank=True, help_text='Megabytes of uploaded recordings kept.', null=True)),
-                ('audio_minutes_per_day', models.PositiveIntegerField(blank=True, help_text='Minutes of recordings uploaded per day (UTC).', null=True)),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='job_quota', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "concurrent_jobs",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Jobs running at once in each queue; more wait.",
+                        null=True,
+                    ),
+                ),
+                (
+                    "storage_mb",
+                    models.PositiveIntegerField(
+                        blank=True, help_text="Megabytes of uploaded recordings kept.", null=True
+                    ),
+                ),
+                (
+                    "audio_minutes_per_day",
+                    models.PositiveIntegerField(
+                        blank=True,
+                        help_text="Minutes of recordings uploaded per day (UTC).",
+                        null=True,
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="job_quota",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'quota',
+                "verbose_name": "quota",
             },
         ),
     ]
