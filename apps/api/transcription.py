@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from apps.analysis.models import AnalysisRun
 from apps.analysis.options import MAX_SPEAKERS, AnalysisOptions, KnownSpeaker
 from apps.jobs.events import JobWatch
+from apps.jobs.quotas import QuotaExceeded
 from apps.transcripts import formats, selectors, services
 from apps.transcripts.formats import JSON_FORMATS, TEXT_FORMATS
 from apps.transcripts.models import Segment, Transcript
@@ -201,6 +202,9 @@ def create_job(request, parsed: ApiTranscriptionRequest) -> Transcript:
         )
     except ValidationError as exc:
         raise ApiError(400, " ".join(exc.messages), param="file", code="invalid_file") from None
+    except QuotaExceeded as exc:
+        # Waiting a few seconds will not help: the SDK is told not to retry.
+        raise ApiError(exc.status, exc.message, code="quota_exceeded", retry=False) from None
 
 
 async def wait_for(transcript: Transcript) -> Transcript:

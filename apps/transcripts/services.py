@@ -16,6 +16,7 @@ from apps.engines.errors import ErrorKind, ProviderError
 from apps.engines.stt import stt_backends
 from apps.engines.stt.base import LanguageDetected, ProviderAnalyses, TranscriptionRequest
 from apps.engines.stt.base import Segment as EngineSegment
+from apps.jobs.quotas import QuotaExceeded, quota_check_upload
 from apps.jobs.runner import JobRun
 from apps.jobs.services import job_cancel, job_enqueue, job_retry
 
@@ -40,7 +41,8 @@ def transcript_create(
     for (an apps.analysis AnalysisOptions, handed on with `transcript_created`) start when the
     transcription is done.
 
-    Raises ValidationError (on "file") when the upload is not usable; nothing is kept then.
+    Raises ValidationError (on "file") when the upload is not usable, QuotaExceeded when it
+    would pass the owner's limits; nothing is kept then.
     """
     original = Path(upload.name or "upload").name
     transcript = Transcript(
@@ -58,14 +60,20 @@ def transcript_create(
         temperature=options.temperature,
         logprobs=options.logprobs,
     )
+    # Storage first, before a byte is kept; the minutes once the recording's length is known.
+    quota_check_upload(user_id=owner.pk, size=transcript.media_size, seconds=0)
     transcript.media.save(original, upload, save=False)
     try:
         info = probe(
             Path(transcript.media.path), max_seconds=settings.VOICEPORTAL_MAX_MEDIA_SECONDS
         )
+        quota_check_upload(user_id=owner.pk, size=0, seconds=info.duration)
     except InvalidMedia as exc:
         _delete_media(transcript)
         raise ValidationError({"file": str(exc)}) from exc
+    except QuotaExceeded:
+        _delete_media(transcript)
+        raise
     transcript.duration = transcript.progress_total = info.duration
     transcript.has_video = info.has_video
     transcript.save()

@@ -8,10 +8,20 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django_tasks import task_backends
 
+from apps.jobs.registry import job_models
 from apps.jobs.services import jobs_reap
 from apps.jobs.workers import worker_id
 
 logger = logging.getLogger(__name__)
+
+
+def queues_by_priority(queues: list[str]) -> list[str]:
+    """Queues of interactive kinds first (RQ serves them in this order; the database queue
+    goes by each task's priority instead)."""
+    top = {}
+    for model in job_models():
+        top[model.queue_name] = max(top.get(model.queue_name, model.priority), model.priority)
+    return sorted(queues, key=lambda q: -top.get(q, 0))
 
 
 def _uses_rq() -> bool:
@@ -67,7 +77,7 @@ class Command(BaseCommand):
             queues = list(task_backends["default"].queues)
         call_command(
             "rqworker",
-            *queues,
+            *queues_by_priority(queues),
             job_class="django_tasks_rq.backend.Job",
             worker_class="rq.worker.SimpleWorker",
             name=worker_id(),
