@@ -22,11 +22,12 @@ def _web_upload(client, corpus):
 
 
 def _api_upload(client, key, corpus):
+    audio = SimpleUploadedFile("jfk.flac", (corpus / "jfk.flac").read_bytes())
     return client.post(
         "/v1/audio/transcriptions",
-        {"model": "whisper-1", "file": SimpleUploadedFile("jfk.flac", (corpus / "jfk.flac").read_bytes())},
+        {"model": "whisper-1", "file": audio},
         headers={"Authorization": f"Bearer {key}"},
-    )  # fmt: skip
+    )
 
 
 def _media_files(settings) -> list:
@@ -68,9 +69,9 @@ def test_the_api_refuses_past_the_daily_minutes_with_429_and_no_retry(
 def test_a_users_own_limit_wins_over_the_default(
     alice, alice_client, bob_client, make_transcript, bob, corpus, settings
 ):
-    settings.VOICEPORTAL_QUOTA_STORAGE_MB = 1
     for owner in (alice, bob):
         Transcript.objects.filter(pk=make_transcript(owner).pk).update(media_size=1024 * 1024)
+    settings.VOICEPORTAL_QUOTA_STORAGE_MB = 1
     UserQuota.objects.create(user=alice, storage_mb=0)  # staff lifted alice's limit
     assert _web_upload(alice_client, corpus).status_code == 302
     assert _web_upload(bob_client, corpus).status_code == 403  # bob has the default
