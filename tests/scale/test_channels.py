@@ -13,7 +13,7 @@ from apps.jobs.events import job_group
 from apps.transcripts.models import Transcript
 from tests.live.server import Daphne
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.scale]
 
 
 async def _subscribe(group: str) -> str:

@@ -6,7 +6,7 @@ import pytest
 from apps.transcripts.models import Transcript
 from tests.scale.conftest import wait_until
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.scale]
 
 
 def test_a_second_users_upload_runs_before_the_first_users_batch(

@@ -8,7 +8,7 @@ import pytest
 from apps.transcripts.models import Transcript
 from tests.scale.conftest import wait_until
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.scale]
 
 
 def test_two_workers_run_the_jobs_of_two_users(workers, make_user, make_transcript):
