@@ -95,25 +95,36 @@ def _default_database(conf: dict):
 
 
 class Workers:
-    """Worker processes (`manage.py run_worker`), each its own process as in production."""
+    """Worker processes (`manage.py run_worker`), each its own process as in production; their
+    output goes to a log file (a pipe nobody reads would fill and stop them)."""
 
-    def __init__(self, env: dict[str, str]):
+    def __init__(self, env: dict[str, str], logs: Path):
         self.env = env
+        self.logs = logs
         self.started: dict[int, subprocess.Popen] = {}
 
     def start(self, queues: str = "default", count: int = 1, **env) -> list[subprocess.Popen]:
-        new = [
-            subprocess.Popen(
-                [sys.executable, "manage.py", "run_worker", "--queue-name", queues],
-                cwd=REPO,
-                env={**self.env, **env},
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
-            for _ in range(count)
-        ]
+        new = []
+        for _ in range(count):
+            with open(self.logs / f"worker-{len(self.started) + len(new)}.log", "wb") as log:
+                new.append(
+                    subprocess.Popen(
+                        [sys.executable, "manage.py", "run_worker", "--queue-name", queues],
+                        cwd=REPO,
+                        env={**self.env, **env},
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                    )
+                )
         self.started.update((w.pid, w) for w in new)
         return new
+
+    def report(self) -> str:
+        """What the workers said, for a failure's message."""
+        return "\n".join(
+            f"--- {log.name}:\n{log.read_text(errors='replace')[-1500:]}"
+            for log in sorted(self.logs.glob("worker-*.log"))
+        )
 
     def of(self, job) -> subprocess.Popen | None:
         """The worker process that holds the job now."""
@@ -145,14 +156,31 @@ class Workers:
 
 
 @pytest.fixture(scope="package")
-def worker_pool(stack):
-    """Two workers on the default queue, started once: starting a Django process is the
-    slowest part of these tests."""
-    pool = Workers(stack)
+def processes(stack, tmp_path_factory):
+    """Two workers on the default queue and a web server (Daphne), started once and side by
+    side: starting Django processes is the slowest part of these tests."""
+    from tests.live.server import Daphne
+
+    logs = tmp_path_factory.mktemp("logs")
+    pool = Workers(stack, logs)
+    web = Daphne(db_path="", media_root=stack["VOICEPORTAL_MEDIA_ROOT"], log=logs / "web.log",
+                 **{**stack, "VOICEPORTAL_STT_DEFAULT": "fake"})  # fmt: skip
     pool.start("default", count=2)
-    pool.wait_ready()
-    yield pool
+    with web:  # waits until it answers, while the workers start too
+        pool.wait_ready()
+        yield pool, web
     pool.stop()
+
+
+@pytest.fixture(scope="package")
+def worker_pool(processes):
+    return processes[0]
+
+
+@pytest.fixture
+def web(processes):
+    """A Daphne on the same PostgreSQL and Redis, the fake engine its default."""
+    return processes[1]
 
 
 @pytest.fixture
@@ -175,13 +203,14 @@ def _drain() -> None:
         django_rq.get_queue(queue).empty()
 
 
-def wait_until(predicate, timeout: float = 30.0, what: str = "the condition"):
+def wait_until(predicate, timeout: float = 90.0, what: str = "the condition", workers=None):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if value := predicate():
             return value
         time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    said = workers.report() if workers else ""
+    raise AssertionError(f"timed out waiting for {what}\n{said}")
 
 
 _users = iter(range(10**6))

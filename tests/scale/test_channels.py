@@ -11,7 +11,6 @@ from django.db import transaction
 from apps.api.services import api_key_create
 from apps.jobs.events import job_group
 from apps.transcripts.models import Transcript
-from tests.live.server import Daphne
 
 pytestmark = [pytest.mark.slow, pytest.mark.scale]
 
@@ -46,20 +45,17 @@ def test_a_workers_updates_reach_this_process_through_redis(workers, make_user, 
 
 
 def test_an_api_request_on_one_process_is_answered_with_a_workers_result(
-    workers, stack, make_user, corpus, tmp_path
+    workers, web, make_user, corpus
 ):
     alice = make_user("alice")
     key = api_key_create(owner=alice, name="scale")[1]
-    env = {**stack, "VOICEPORTAL_STT_DEFAULT": "fake"}
-    with Daphne(db_path="", media_root=stack["VOICEPORTAL_MEDIA_ROOT"], log=tmp_path / "web.log",
-                **env) as web:  # fmt: skip
-        response = httpx.post(
-            f"{web.url}/v1/audio/transcriptions",
-            headers={"Authorization": f"Bearer {key}"},
-            files={"file": ("jfk.flac", (corpus / "jfk.flac").read_bytes())},
-            data={"model": "whisper-1"},
-            timeout=60,
-        )
+    response = httpx.post(
+        f"{web.url}/v1/audio/transcriptions",
+        headers={"Authorization": f"Bearer {key}"},
+        files={"file": ("jfk.flac", (corpus / "jfk.flac").read_bytes())},
+        data={"model": "whisper-1"},
+        timeout=90,
+    )
     assert response.status_code == 200, response.text
     assert response.json()["text"].startswith("Segment 0.")
     t = Transcript.objects.get(owner=alice)

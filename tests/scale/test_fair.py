@@ -17,7 +17,9 @@ def test_a_second_users_upload_runs_before_the_first_users_batch(
     batch = [make_transcript(alice) for _ in range(5)]
     single = make_transcript(bob)  # queued after all of alice's
     jobs = Transcript.objects.filter(pk__in=[t.pk for t in [*batch, single]])
-    wait_until(lambda: jobs.filter(status="done").count() == 6, what="all six jobs")
+    wait_until(
+        lambda: jobs.filter(status="done").count() == 6, workers=workers, what="all six jobs"
+    )
     single.refresh_from_db()
     before = jobs.filter(started_at__lt=single.started_at).exclude(pk=single.pk)
     # At most the two workers were busy with alice's first two; the next free one took bob's

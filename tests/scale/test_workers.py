@@ -18,11 +18,13 @@ def test_two_workers_run_the_jobs_of_two_users(workers, make_user, make_transcri
     # Both processes take work at once: the queue is shared, not one worker's.
     running = wait_until(
         lambda: len(ids := set(_running(jobs).values_list("worker_id", flat=True))) == 2 and ids,
+        workers=workers,
         what="two jobs running side by side",
     )
     assert {int(w.rpartition(":")[2]) for w in running} <= {w.pid for w in pool}
     wait_until(
         lambda: Transcript.objects.filter(pk__in=[t.pk for t in jobs], status="done").count() == 4,
+        workers=workers,
         what="four transcripts",
     )
     done = Transcript.objects.filter(pk__in=[t.pk for t in jobs])
@@ -37,13 +39,17 @@ def _running(jobs):
 def test_a_job_whose_worker_is_killed_is_finished_by_another(workers, make_user, make_transcript):
     alice = make_user("alice")
     t = make_transcript(alice)
-    wait_until(lambda: t.segments.count() >= 2, what="two segments")
+    wait_until(lambda: t.segments.count() >= 2, workers=workers, what="two segments")
     victim = workers.of(t)
     kept = set(t.segments.values_list("pk", flat=True))
     victim.send_signal(signal.SIGKILL)
     victim.wait()
     workers.start("default")  # for the tests after this one; the survivor goes on meanwhile
-    wait_until(lambda: Transcript.objects.get(pk=t.pk).status == "done", what="the resumed job")
+    wait_until(
+        lambda: Transcript.objects.get(pk=t.pk).status == "done",
+        workers=workers,
+        what="the resumed job",
+    )
     t.refresh_from_db()
     assert t.attempts == 2 and t.text
     assert list(t.segments.values_list("index", flat=True)) == [0, 1, 2, 3, 4, 5]
