@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from apps.core.media import InvalidMedia, probe
+from apps.core.storage import local_copy, local_path, media_exists
 from apps.engines.errors import ErrorKind, ProviderError
 from apps.engines.stt import stt_backends
 from apps.engines.stt.base import LanguageDetected, ProviderAnalyses, TranscriptionRequest
@@ -64,9 +65,8 @@ def transcript_create(
     quota_check_upload(user_id=owner.pk, size=transcript.media_size, seconds=0)
     transcript.media.save(original, upload, save=False)
     try:
-        info = probe(
-            Path(transcript.media.path), max_seconds=settings.VOICEPORTAL_MAX_MEDIA_SECONDS
-        )
+        with local_copy(transcript.media) as path:
+            info = probe(path, max_seconds=settings.VOICEPORTAL_MAX_MEDIA_SECONDS)
         quota_check_upload(user_id=owner.pk, size=0, seconds=info.duration)
     except InvalidMedia as exc:
         _delete_media(transcript)
@@ -118,11 +118,11 @@ def transcript_delete_many(*, owner, ids: list[str]) -> int:
 def _delete_media(transcript: Transcript) -> None:
     if not transcript.media:
         return
-    folder = Path(transcript.media.path).parent
+    own = local_path(transcript.media)
     transcript.media.delete(save=False)
-    # The folder is this transcript's own (see media_upload_to).
-    if folder.is_dir() and folder.name == str(transcript.pk):
-        shutil.rmtree(folder, ignore_errors=True)
+    # A local folder is this transcript's own (see media_upload_to); an object store has none.
+    if own and own.parent.is_dir() and own.parent.name == str(transcript.pk):
+        shutil.rmtree(own.parent, ignore_errors=True)
 
 
 # --- In the worker ---------------------------------------------------------------------------
@@ -149,14 +149,20 @@ class _Transcription:
 
     def run(self) -> None:
         t = self.transcript
-        if not t.media or not Path(t.media.path).is_file():
+        if not media_exists(t.media):
             raise ProviderError(
                 "The uploaded media file is missing from storage.", kind=ErrorKind.INVALID_INPUT
             )
+        # A worker on another machine than the upload reads a local copy of an object store's.
+        with local_copy(t.media) as path:
+            self._transcribe(path)
+
+    def _transcribe(self, path: Path) -> None:
+        t = self.transcript
         self.run_.progress(t.progress_done, t.duration)
         last = t.segments.order_by("-index").first()
         request = TranscriptionRequest(
-            audio_path=Path(t.media.path),
+            audio_path=path,
             model=t.model,
             language=t.language or None,
             task=t.task,
