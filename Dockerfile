@@ -27,10 +27,7 @@ RUN pip install . && pip install --no-deps -r requirements-nodeps.txt
 COPY . .
 # Models and static files go into the image now, not into the data volume at the first job.
 # A throw-away key and data folder: nothing secret is baked into a layer.
-RUN VOICEPORTAL_SECRET_KEY=build-only VOICEPORTAL_DATA_DIR=/tmp/build python -c \
-        "import django; django.setup(); from django.conf import settings; \
-from apps.engines.stt.whisper_models import model_path; \
-model_path('base', cache=settings.VOICEPORTAL_MODEL_CACHE)" \
+RUN VOICEPORTAL_SECRET_KEY=build-only VOICEPORTAL_DATA_DIR=/tmp/build python scripts/prepare_models.py \
     && VOICEPORTAL_SECRET_KEY=build-only VOICEPORTAL_DATA_DIR=/tmp/build \
         python manage.py collectstatic --noinput -v0 \
     && rm -rf /tmp/build \

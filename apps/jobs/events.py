@@ -17,6 +17,13 @@ from .models import Job
 logger = logging.getLogger(__name__)
 
 
+ANNOUNCED = ("status", "stage", "progress_done", "progress_total", "error", "error_kind")
+
+
+def _plain(value) -> bool:
+    return isinstance(value, str | int | float | bool)
+
+
 def job_group(kind: str, pk) -> str:
     """The group of one job: "job.transcripts-transcript.<pk>" (names allow . - _ only)."""
     return f"job.{kind.replace('.', '-')}.{pk}"
@@ -34,11 +41,8 @@ def job_announce(job: Job, **fields) -> None:
     if layer is None:
         return
     message = {"type": "job.update", "kind": job.job_kind(), "id": str(job.pk)}
-    message.update(
-        (name, value)
-        for name, value in fields.items()
-        if isinstance(value, str | int | float | bool) or value is None
-    )
+    # The job's state only: not what a kind writes with it (a transcript's whole text).
+    message.update((name, fields[name]) for name in ANNOUNCED if _plain(fields.get(name)))
     try:
         async_to_sync(layer.group_send)(job_group(job.job_kind(), job.pk), message)
     except Exception:
