@@ -54,3 +54,19 @@ def test_a_job_whose_worker_is_killed_is_finished_by_another(workers, make_user,
     assert t.attempts == 2 and t.text
     assert list(t.segments.values_list("index", flat=True)) == list(range(15))
     assert kept <= set(t.segments.values_list("pk", flat=True))  # nothing done twice
+
+
+def test_the_database_queue_works_on_postgresql_too(workers, make_user, make_transcript, settings):
+    """REDIS_URL set only for the channel layer: the database queue stays the task queue."""
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default", "speech"]}
+    }
+    alice = make_user("alice")
+    (db_worker,) = workers.start(
+        "default", VOICEPORTAL_TASKS_BACKEND="django_tasks_db.DatabaseBackend"
+    )
+    jobs = [make_transcript(alice) for _ in range(2)]
+    done = Transcript.objects.filter(pk__in=[t.pk for t in jobs], status="done")
+    wait_until(lambda: done.count() == 2, workers=workers, what="the database queue's jobs")
+    db_worker.kill()
+    db_worker.wait()
