@@ -6,7 +6,7 @@ before anything is stored (QuotaExceeded), so nothing is lost."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 
 from django.conf import settings
 from django.utils import timezone
@@ -72,7 +72,3 @@ def quota_check_upload(*, user_id: int, size: int, seconds: float) -> None:
 def _start_of_day() -> datetime:
     now = timezone.now()
     return datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
-
-
-def seconds_until_tomorrow() -> int:
-    return int((_start_of_day() + timedelta(days=1) - timezone.now()).total_seconds()) + 1

@@ -1,7 +1,8 @@
-"""One real PostgreSQL and one real Redis for the whole session; worker and web processes
-started by the tests talk to them as a deployment would (DATABASE_URL, REDIS_URL). The test
-process itself uses the same PostgreSQL as its default database for these tests only, so it
-makes jobs through the portal's own services and reads what the workers wrote."""
+"""One real PostgreSQL and one real Redis, started once for tests/scale (and stopped after
+it); the worker and web processes these tests start talk to them as a deployment would
+(DATABASE_URL, REDIS_URL). The test process itself uses the same PostgreSQL as its default
+database for these tests only, so it makes jobs through the portal's own services and reads
+what the workers wrote. Without PostgreSQL or Redis the tests fail, saying which is missing."""
 
 import os
 import subprocess
@@ -43,7 +44,7 @@ def stack(services, tmp_path_factory, django_db_blocker):
         conn.execute(f"CREATE DATABASE {DB_NAME}")
     env = {
         **os.environ,
-        "DJANGO_SETTINGS_MODULE": "tests.scale.stack_settings",
+        "DJANGO_SETTINGS_MODULE": "tests.settings",  # on DATABASE_URL when it is set
         "DATABASE_URL": services.postgres.url(DB_NAME),
         "REDIS_URL": services.redis.url,
         "VOICEPORTAL_TASKS_BACKEND": "django_tasks_rq.RQBackend",
