@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextlib import suppress
 
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
@@ -63,13 +64,19 @@ class JobWatch:
 
     async def __aenter__(self) -> JobWatch:
         if self.layer is not None:
-            self.channel = await self.layer.new_channel()
-            await self.layer.group_add(self.group, self.channel)
+            try:
+                channel = await self.layer.new_channel()
+                await self.layer.group_add(self.group, channel)
+            except Exception:  # Redis away: polling still answers
+                logger.warning("Watching %s by polling", self.group, exc_info=True)
+            else:
+                self.channel = channel
         return self
 
     async def __aexit__(self, *exc) -> None:
         if self.channel:
-            await self.layer.group_discard(self.group, self.channel)
+            with suppress(Exception):
+                await self.layer.group_discard(self.group, self.channel)
 
     async def changed(self, *, poll: float) -> dict | None:
         """The update that came (None when the time ran out first)."""
