@@ -88,3 +88,8 @@ class JobWatch:
             return await asyncio.wait_for(receive, self.FALLBACK_SECONDS)
         except TimeoutError:
             return None
+        except Exception:  # the layer went away: poll from now on
+            logger.warning("Watching %s by polling", self.group, exc_info=True)
+            self.channel = ""
+            await asyncio.sleep(poll)
+            return None
