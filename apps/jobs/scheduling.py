@@ -21,17 +21,25 @@ NEVER = datetime.min.replace(tzinfo=UTC)
 
 def job_claim_next(*, queue: str) -> tuple[type[Job], object] | None:
     """Claim the fairest queued job of `queue` for this process: (model, pk), or None when
-    nothing may run now. Another worker may take the chosen one first: then the next."""
-    for _ in range(8):
+    nothing may run now. Another worker may take the chosen one first: then the next (each
+    miss means the queue got shorter, so this ends; giving up early would leave a job queued
+    with no task to run it)."""
+    while True:
         choice = job_pick(queue=queue)
-        if choice is None:
-            return None
-        if job_claim(*choice):
+        if choice is None or job_claim(*choice):
             return choice
-    return None
 
 
 def job_pick(*, queue: str) -> tuple[type[Job], object] | None:
+    while (choice := _pick_once(queue)) is _TAKEN:
+        pass  # what was read was taken meanwhile by another worker: read again
+    return choice
+
+
+_TAKEN = object()
+
+
+def _pick_once(queue: str):
     models = [m for m in job_models() if m.queue_name == queue]
     waiting = [m for m in models if m.objects.filter(status=JobStatus.QUEUED).exists()]
     if not waiting:
@@ -45,7 +53,7 @@ def job_pick(*, queue: str) -> tuple[type[Job], object] | None:
     if not allowed:
         return None
     owner = min(allowed, key=lambda o: (running.get(o, 0), last_start.get(o, NEVER), owners[o]))
-    return _oldest_of(waiting, owner)
+    return _oldest_of(waiting, owner) or _TAKEN
 
 
 def _owner_q(owner) -> Q:
@@ -97,7 +105,7 @@ def _at_limit(owner, running: int) -> bool:
     return bool(limit) and running >= limit
 
 
-def _oldest_of(models, owner) -> tuple[type[Job], object]:
+def _oldest_of(models, owner) -> tuple[type[Job], object] | None:
     firsts = []
     for model in models:
         row = (
@@ -108,5 +116,7 @@ def _oldest_of(models, owner) -> tuple[type[Job], object]:
         )
         if row:
             firsts.append((row["created_at"], model.job_kind(), model, row["pk"]))
+    if not firsts:
+        return None
     _, _, model, pk = min(firsts, key=lambda f: f[:2])
     return model, pk
