@@ -1,4 +1,4 @@
-.PHONY: setup run web worker test lint format bench
+.PHONY: setup run web worker test lint format bench bench-scale
 
 PORT ?= 8000
 
@@ -14,7 +14,7 @@ web: setup
 	@.venv/bin/daphne -b $${HOST:-127.0.0.1} -p $(PORT) voiceportal.asgi:application
 
 worker: setup
-	@.venv/bin/python manage.py run_worker --queue-name $${QUEUES:-default,speech,webhooks}
+	@.venv/bin/python manage.py run_worker --queue-name $${QUEUES:-speech,default,webhooks}
 
 test: setup
 	@.venv/bin/python -m pytest
@@ -27,3 +27,7 @@ format: setup
 
 bench: setup
 	@.venv/bin/python bench/bench_transcribe.py
+
+# Jobs per hour with 1, 2 and 4 workers on PostgreSQL + Redis, and a second user's wait.
+bench-scale: setup
+	@.venv/bin/python bench/bench_scale.py

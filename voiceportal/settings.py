@@ -6,7 +6,15 @@ from pathlib import Path
 
 from django.core.management.utils import get_random_secret_key
 
-from voiceportal.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from voiceportal.env import (
+    env_bool,
+    env_choice,
+    env_database,
+    env_float,
+    env_int,
+    env_list,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(env_str("VOICEPORTAL_DATA_DIR", str(BASE_DIR / "var"))).resolve()
@@ -136,8 +144,11 @@ TEMPLATES = [
     },
 ]
 
+# PostgreSQL when DATABASE_URL is set (several web servers and workers, on one machine or
+# many); otherwise one SQLite file in the data folder.
 DATABASES = {
-    "default": {
+    "default": env_database("DATABASE_URL", pool_size=env_int("VOICEPORTAL_DB_POOL_SIZE", 10))
+    or {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": _private_file(
             Path(env_str("VOICEPORTAL_SQLITE_PATH", str(DATA_DIR / "db.sqlite3")))
@@ -218,13 +229,32 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
 
-# Background work: Django's Tasks API with a database queue by default.
+# Background work: Django's Tasks API with a database queue by default, Redis (RQ) when
+# REDIS_URL is set. Redis also carries the channel layer then, so live sessions and job
+# updates reach every web process. redis://host:6379/0, rediss://… or unix:///path/redis.sock.
+REDIS_URL = env_str("REDIS_URL")
+JOB_QUEUES = ["default", "speech", "webhooks"]
 TASKS = {
     "default": {
-        "BACKEND": env_str("VOICEPORTAL_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default", "speech", "webhooks"],
+        "BACKEND": env_str(
+            "VOICEPORTAL_TASKS_BACKEND",
+            "django_tasks_rq.RQBackend" if REDIS_URL else "django_tasks_db.DatabaseBackend",
+        ),
+        "QUEUES": JOB_QUEUES,
     }
 }
+if REDIS_URL:
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
+    # A job runs as long as it needs: its own heartbeat and the reaper tell a dead one.
+    RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": -1} for name in JOB_QUEUES}
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL]},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 # Queues: "default" for long jobs (transcription, analyses), "speech" for interactive synthesis,
 # so a long transcription never delays someone waiting for speech, "webhooks" for deliveries
 # (a slow receiver never holds up either). `make run` starts a worker for each.
@@ -240,6 +270,12 @@ VOICEPORTAL_JOB_REAP_SECONDS = env_float(
 )
 # A job that took its worker down this many times is failed instead of being started again.
 VOICEPORTAL_JOB_MAX_ATTEMPTS = env_int("VOICEPORTAL_JOB_MAX_ATTEMPTS", 3)
+# Per user (0: no limit; staff set other values per user in the admin, Quotas): jobs running
+# at once in each queue (more wait their turn), megabytes of recordings kept, minutes of audio
+# uploaded per day (UTC). Uploads past a limit are refused with the reason, before storing.
+VOICEPORTAL_QUOTA_CONCURRENT_JOBS = env_int("VOICEPORTAL_QUOTA_CONCURRENT_JOBS", 0)
+VOICEPORTAL_QUOTA_STORAGE_MB = env_int("VOICEPORTAL_QUOTA_STORAGE_MB", 0)
+VOICEPORTAL_QUOTA_MINUTES_PER_DAY = env_int("VOICEPORTAL_QUOTA_MINUTES_PER_DAY", 0)
 # Workers run below the web server's CPU priority (os.nice increment).
 VOICEPORTAL_WORKER_NICE = env_int("VOICEPORTAL_WORKER_NICE", 5)
 # Sentences a speech worker speaks at once (each TTS engine uses one core): one per core.
@@ -252,8 +288,6 @@ VOICEPORTAL_WEBHOOK_TIMEOUT_SECONDS = env_float("VOICEPORTAL_WEBHOOK_TIMEOUT_SEC
 # An endpoint is disabled (with a notice on its owner's account page) after this many failed
 # attempts in a row.
 VOICEPORTAL_WEBHOOK_DISABLE_AFTER = env_int("VOICEPORTAL_WEBHOOK_DISABLE_AFTER", 20)
-
-CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 # Engines: one alias dict per capability, like STORAGES. Transcripts store the alias.
 VOICEPORTAL_MODEL_CACHE = Path(env_str("VOICEPORTAL_MODEL_CACHE", str(DATA_DIR / "models")))

@@ -8,6 +8,7 @@ from apps.engines.errors import ErrorKind, ProviderError
 _TYPES = {
     400: "invalid_request_error",
     401: "invalid_request_error",
+    403: "invalid_request_error",
     404: "invalid_request_error",
     413: "invalid_request_error",
     429: "rate_limit_error",
@@ -16,10 +17,18 @@ _TYPES = {
 
 class ApiError(Exception):
     def __init__(
-        self, status: int, message: str, *, param: str | None = None, code: str | None = None
+        self,
+        status: int,
+        message: str,
+        *,
+        param: str | None = None,
+        code: str | None = None,
+        retry: bool | None = None,
     ):
         super().__init__(message)
         self.status, self.message, self.param, self.code = status, message, param, code
+        # Whether the SDK should try again by itself (None: as the status says).
+        self.retry = status in (429, 503, 504) if retry is None else retry
 
     @classmethod
     def from_provider(cls, exc: ProviderError) -> "ApiError":
@@ -41,7 +50,7 @@ def error_response(error: ApiError) -> JsonResponse:
     }
     response = JsonResponse(body, status=error.status)
     # The SDK retries 429 and 5xx by default; the portal's own errors will not pass by waiting.
-    response["x-should-retry"] = "true" if error.status in (429, 503, 504) else "false"
+    response["x-should-retry"] = "true" if error.retry else "false"
     return response
 
 

@@ -13,6 +13,8 @@ from django.db import transaction
 
 from apps.analysis.models import AnalysisRun
 from apps.analysis.options import MAX_SPEAKERS, AnalysisOptions, KnownSpeaker
+from apps.jobs.events import JobWatch
+from apps.jobs.quotas import QuotaExceeded
 from apps.transcripts import formats, selectors, services
 from apps.transcripts.formats import JSON_FORMATS, TEXT_FORMATS
 from apps.transcripts.models import Segment, Transcript
@@ -215,6 +217,9 @@ def create_job(request, parsed: ApiTranscriptionRequest) -> Transcript:
             )
         except ValidationError as exc:
             raise ApiError(400, " ".join(exc.messages), param="file", code="invalid_file") from None
+        except QuotaExceeded as exc:
+            # Waiting a few seconds will not help: the SDK is told not to retry.
+            raise ApiError(exc.status, exc.message, code="quota_exceeded", retry=False) from None
         if parsed.webhook_url:
             subscription_create(owner=request.api_user, job=transcript, url=parsed.webhook_url)
     api_key_add_usage(key=request.api_key, audio_seconds=transcript.duration)
@@ -222,14 +227,16 @@ def create_job(request, parsed: ApiTranscriptionRequest) -> Transcript:
 
 
 async def wait_for(transcript: Transcript, *, keep: bool = False) -> Transcript:
-    """Poll until the worker has finished the job; a client that goes away cancels it, unless
-    `keep` (it gave a webhook_url, which will be told)."""
+    """Wait until the worker has finished the job (told through the channel layer, or by
+    polling); a client that goes away cancels it, unless `keep` (it gave a webhook_url, which
+    will be told)."""
     try:
-        while True:
-            await transcript.arefresh_from_db()
-            if transcript.is_finished:
-                return transcript
-            await asyncio.sleep(POLL_SECONDS)
+        async with JobWatch(transcript) as watch:
+            while True:
+                await transcript.arefresh_from_db()
+                if transcript.is_finished:
+                    return transcript
+                await watch.changed(poll=POLL_SECONDS)
     except asyncio.CancelledError:
         if not keep:
             await sync_to_async(services.transcript_cancel)(transcript=transcript)

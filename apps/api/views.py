@@ -1,7 +1,6 @@
 """OpenAI-compatible endpoints (and ElevenLabs-compatible ones for music and sound effects):
 the official SDKs work by changing their base_url."""
 
-import asyncio
 import json
 
 from asgiref.sync import sync_to_async
@@ -9,6 +8,7 @@ from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from apps.jobs.events import JobWatch
 from apps.speech.models import Generation
 from apps.speech.streaming import GrowingAudio, SynthesisFailed, audio_response, sse_response
 from apps.transcripts import formats
@@ -87,19 +87,20 @@ async def _events(transcript, parsed):
     speaker segment once the speakers are known; then transcript.text.done (or an error).
     With logprobs, each delta carries its tokens' and the done event all of them."""
     sent, texts, logprobs = -1, [], []
-    while True:
-        await transcript.arefresh_from_db()
-        for segment in await transcription.new_segments(transcript, sent):
-            sent = segment.index
-            texts.append(segment.text)
-            delta = {"type": "transcript.text.delta", "delta": segment.text}
-            if parsed.logprobs:
-                delta["logprobs"] = segment.logprobs
-                logprobs += segment.logprobs
-            yield _frame(delta)
-        if transcript.is_finished:
-            break
-        await asyncio.sleep(transcription.POLL_SECONDS)
+    async with JobWatch(transcript) as watch:  # each segment is an update of the job
+        while True:
+            await transcript.arefresh_from_db()
+            for segment in await transcription.new_segments(transcript, sent):
+                sent = segment.index
+                texts.append(segment.text)
+                delta = {"type": "transcript.text.delta", "delta": segment.text}
+                if parsed.logprobs:
+                    delta["logprobs"] = segment.logprobs
+                    logprobs += segment.logprobs
+                yield _frame(delta)
+            if transcript.is_finished:
+                break
+            await watch.changed(poll=transcription.POLL_SECONDS)
     if transcript.status == transcript.Status.DONE and parsed.diarized:
         try:
             await transcription.wait_for_speakers(transcript)

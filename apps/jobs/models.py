@@ -32,6 +32,9 @@ class Job(models.Model):
 
     # What each kind says of itself.
     queue_name: ClassVar[str] = "default"
+    # Interactive kinds (someone is waiting to listen) go before batch ones where a worker
+    # serves both (apps/jobs/scheduling.py; the task queue's own priority too).
+    priority: ClassVar[int] = 0
     # A lost job (its worker died) is queued again when it can resume, failed otherwise.
     resumable: ClassVar[bool] = True
     running_label: ClassVar[str] = "Running"
@@ -136,3 +139,27 @@ class Job(models.Model):
             return None
         elapsed = (timezone.now() - self.started_at).total_seconds()
         return max(0.0, elapsed / fraction * (1 - fraction))
+
+
+class UserQuota(models.Model):
+    """One user's limits where they differ from the defaults in settings (blank: the default;
+    0: no limit). Set by staff in the admin."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="job_quota"
+    )
+    concurrent_jobs = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Jobs running at once in each queue; more wait."
+    )
+    storage_mb = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Megabytes of uploaded recordings kept."
+    )
+    audio_minutes_per_day = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Minutes of recordings uploaded per day (UTC)."
+    )
+
+    class Meta:
+        verbose_name = "quota"
+
+    def __str__(self) -> str:
+        return f"Quota of {self.user}"

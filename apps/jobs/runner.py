@@ -11,9 +11,12 @@ from django.utils import timezone
 
 from apps.engines.errors import ErrorKind, ProviderError
 
+from .events import job_announce
 from .models import Job, JobStatus
-from .services import job_claim, job_finished_announce
+from .services import job_claim, job_finished_announce, job_wake_waiting
 from .workers import Heartbeat, worker_id
+
+logger = logging.getLogger(__name__)
 
 
 class JobGone(Exception):
@@ -47,6 +50,7 @@ class JobRun:
         for name, value in fields.items():
             if not hasattr(value, "resolve_expression"):
                 setattr(self.job, name, value)
+        job_announce(self.job, **{"status": self.job.status, **fields})
 
     def progress(self, done: float, total: float | None = None, *, stage: str | None = None):
         fields = {"progress_done": done}
@@ -76,6 +80,21 @@ def job_run(*, model: type[Job], job_id) -> None:
     if not job_claim(model, job_id):
         _logger(model).info("%s %s is not queued any more", model.job_kind(), job_id)
         return
+    _run_claimed(model, job_id)
+
+
+def job_run_next(*, queue: str) -> None:
+    """Run the fairest job waiting in `queue` (apps/jobs/scheduling.py), if any may run."""
+    from .scheduling import job_claim_next
+
+    claimed = job_claim_next(queue=queue)
+    if claimed is None:
+        logger.info("Nothing in %s may run now", queue)
+        return
+    _run_claimed(*claimed)
+
+
+def _run_claimed(model: type[Job], job_id) -> None:
     run = JobRun(model.objects.get(pk=job_id))
     try:
         # One engine call (an hour of audio at a cloud provider) can outlast the stale limit.
@@ -86,6 +105,8 @@ def job_run(*, model: type[Job], job_id) -> None:
     else:
         if not run.settled:  # a job may settle itself (the speech scheduler does, early)
             job_complete(run)
+    finally:
+        job_wake_waiting(model, owner_id=run.job.owner_id)
 
 
 def job_complete(run: JobRun) -> None:

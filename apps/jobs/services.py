@@ -31,7 +31,24 @@ def job_enqueue(job: Job) -> None:
     from .tasks import run_job  # the task imports the runner, which imports this module
 
     kind, pk, queue = job.job_kind(), str(job.pk), job.queue_name
-    transaction.on_commit(lambda: run_job.using(queue_name=queue).enqueue(kind, pk))
+    task = run_job.using(queue_name=queue, priority=job.priority)
+    transaction.on_commit(lambda: task.enqueue(kind, pk))
+
+
+def job_wake_waiting(model: type[Job], *, owner_id) -> None:
+    """After one of a user's jobs ends: where a limit of jobs at once made others of theirs
+    wait (their task ran and left them queued), queue a task to take the next."""
+    from .quotas import quota_concurrent_jobs
+
+    if owner_id is None or not quota_concurrent_jobs(owner_id):
+        return
+    waiting = [
+        m.objects.filter(owner_id=owner_id, status=JobStatus.QUEUED).first()
+        for m in job_models()
+        if m.queue_name == model.queue_name
+    ]
+    if first := next((job for job in waiting if job is not None), None):
+        job_enqueue(first)
 
 
 def job_finished_announce(job: Job, status: str) -> None:

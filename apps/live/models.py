@@ -18,6 +18,8 @@ class LiveSession(Job):
 
     # Its listener is gone with its process: there is nothing to resume, only to save.
     resumable = False
+    # Never queued: the web process holding its socket runs it (no worker serves "live").
+    queue_name = "live"
     running_label = "Recording"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

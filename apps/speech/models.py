@@ -22,6 +22,7 @@ class Generation(Job):
 
     # Its own queue and worker, polled often: someone is waiting to hear the first sentence.
     queue_name = "speech"
+    priority = 10  # someone waits to listen
     # A listener has gone by the time a lost generation is found, and the file may end
     # mid-frame: it fails, and the user generates it again.
     resumable = False

@@ -10,6 +10,13 @@ class TranscriptsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(_search_index_check, sender=self, dispatch_uid="search_index")
+        from apps.jobs.quotas import quota_register
+
+        from .selectors import transcripts_audio_seconds_since, transcripts_storage_bytes
+
+        quota_register(
+            storage=transcripts_storage_bytes, audio_seconds=transcripts_audio_seconds_since
+        )
 
 
 def _search_index_check(sender, using="default", **kwargs) -> None:

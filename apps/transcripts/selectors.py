@@ -1,7 +1,7 @@
 """Reads for transcripts, always scoped by owner."""
 
 from django.contrib.auth.models import User
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
@@ -177,3 +177,15 @@ def aligning_ids(transcript: Transcript) -> set[int]:
             segment__transcript=transcript, status__in=SegmentAlignment.ACTIVE
         ).values_list("segment_id", flat=True)
     )
+
+
+def transcripts_storage_bytes(user_id: int) -> int:
+    """Bytes of recordings a user keeps (their quota's storage)."""
+    total = Transcript.objects.filter(owner_id=user_id).aggregate(n=Sum("media_size"))["n"]
+    return total or 0
+
+
+def transcripts_audio_seconds_since(user_id: int, since) -> float:
+    """Seconds of recordings a user uploaded since `since` (their quota's daily minutes)."""
+    rows = Transcript.objects.filter(owner_id=user_id, created_at__gte=since)
+    return rows.aggregate(s=Sum("duration"))["s"] or 0.0

@@ -12,11 +12,13 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
 from apps.core.media import InvalidMedia, probe
+from apps.core.storage import local_copy, local_path, media_exists
 from apps.engines.errors import ErrorKind, ProviderError
 from apps.engines.stt import stt_backends
 from apps.engines.stt.base import LanguageDetected, ProviderAnalyses, TranscriptionRequest
 from apps.engines.stt.base import Segment as EngineSegment
 from apps.engines.stt.vad import speech_regions
+from apps.jobs.quotas import QuotaExceeded, quota_check_upload
 from apps.jobs.runner import JobRun
 from apps.jobs.services import job_cancel, job_enqueue, job_retry
 
@@ -41,7 +43,8 @@ def transcript_create(
     for (an apps.analysis AnalysisOptions, handed on with `transcript_created`) start when the
     transcription is done.
 
-    Raises ValidationError (on "file") when the upload is not usable; nothing is kept then.
+    Raises ValidationError (on "file") when the upload is not usable, QuotaExceeded when it
+    would pass the owner's limits; nothing is kept then.
     """
     original = Path(upload.name or "upload").name
     transcript = Transcript(
@@ -59,14 +62,19 @@ def transcript_create(
         temperature=options.temperature,
         logprobs=options.logprobs,
     )
+    # Storage first, before a byte is kept; the minutes once the recording's length is known.
+    quota_check_upload(user_id=owner.pk, size=transcript.media_size, seconds=0)
     transcript.media.save(original, upload, save=False)
     try:
-        info = probe(
-            Path(transcript.media.path), max_seconds=settings.VOICEPORTAL_MAX_MEDIA_SECONDS
-        )
+        with local_copy(transcript.media) as path:
+            info = probe(path, max_seconds=settings.VOICEPORTAL_MAX_MEDIA_SECONDS)
+        quota_check_upload(user_id=owner.pk, size=0, seconds=info.duration)
     except InvalidMedia as exc:
         _delete_media(transcript)
         raise ValidationError({"file": str(exc)}) from exc
+    except QuotaExceeded:
+        _delete_media(transcript)
+        raise
     transcript.duration = transcript.progress_total = info.duration
     transcript.has_video = info.has_video
     transcript.save()
@@ -111,11 +119,11 @@ def transcript_delete_many(*, owner, ids: list[str]) -> int:
 def _delete_media(transcript: Transcript) -> None:
     if not transcript.media:
         return
-    folder = Path(transcript.media.path).parent
+    own = local_path(transcript.media)
     transcript.media.delete(save=False)
-    # The folder is this transcript's own (see media_upload_to).
-    if folder.is_dir() and folder.name == str(transcript.pk):
-        shutil.rmtree(folder, ignore_errors=True)
+    # A local folder is this transcript's own (see media_upload_to); an object store has none.
+    if own and own.parent.is_dir() and own.parent.name == str(transcript.pk):
+        shutil.rmtree(own.parent, ignore_errors=True)
 
 
 # --- In the worker ---------------------------------------------------------------------------
@@ -142,16 +150,22 @@ class _Transcription:
 
     def run(self) -> None:
         t = self.transcript
-        if not t.media or not Path(t.media.path).is_file():
+        if not media_exists(t.media):
             raise ProviderError(
                 "The uploaded media file is missing from storage.", kind=ErrorKind.INVALID_INPUT
             )
+        # A worker on another machine than the upload reads a local copy of an object store's.
+        with local_copy(t.media) as path:
+            self._transcribe(path)
+
+    def _transcribe(self, path: Path) -> None:
+        t = self.transcript
         self.run_.progress(t.progress_done, t.duration)
         last = t.segments.order_by("-index").first()
         last_gap = t.gaps.order_by("-end").first()
         done = max(last.end if last else 0.0, last_gap.end if last_gap else 0.0)
         request = TranscriptionRequest(
-            audio_path=Path(t.media.path),
+            audio_path=path,
             model=t.model,
             language=t.language or None,
             task=t.task,

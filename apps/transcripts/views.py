@@ -18,6 +18,7 @@ from apps.core.htmx import redirect_after_post
 from apps.core.http import ranged_file_response
 from apps.core.media import served_type
 from apps.jobs.progress import job_progress_response
+from apps.jobs.quotas import QuotaExceeded
 
 from . import editing, formats, hooks, search, selectors, services
 from .exports import export_response
@@ -102,6 +103,7 @@ def transcript_new(request):
     if getattr(request, "upload_too_large", False):
         return _upload_too_large(request)
     form = upload_form_class()(request.POST or None, files or None)
+    refused = 0  # a quota's status: 403 or 429
     if request.method == "POST" and form.is_valid():
         try:
             transcript = services.transcript_create(
@@ -113,10 +115,13 @@ def transcript_new(request):
             )
         except ValidationError as exc:
             form.add_error("file", exc.message_dict.get("file", exc.messages))
+        except QuotaExceeded as exc:
+            form.add_error("file", exc.message)
+            refused = exc.status
         else:
             return redirect_after_post(request, transcript)
     # htmx swaps no 4xx answer: the form with its errors comes back as 200 to htmx.
-    status = 400 if form.errors and not request.htmx else 200
+    status = (refused or 400) if form.errors and not request.htmx else 200
     return render(request, "transcripts/new.html", {"form": form}, status=status)
 
 

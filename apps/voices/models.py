@@ -227,6 +227,7 @@ class VoicePreview(Job):
     voices' previews are shared by everyone (no owner)."""
 
     queue_name = "speech"
+    priority = 10  # someone waits to listen
     running_label = "Synthesising"
 
     # The voice id as voice_resolve takes it: "piper:joe", "voice_<hex>".

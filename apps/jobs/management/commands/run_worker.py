@@ -6,12 +6,27 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
+from django_tasks import task_backends
 
 from apps.engines.errors import ProviderError
+from apps.jobs.registry import job_models
 from apps.jobs.services import jobs_reap
 from apps.jobs.workers import worker_id
 
 logger = logging.getLogger(__name__)
+
+
+def queues_by_priority(queues: list[str]) -> list[str]:
+    """Queues of interactive kinds first (RQ serves them in this order; the database queue
+    goes by each task's priority instead)."""
+    top = {}
+    for model in job_models():
+        top[model.queue_name] = max(top.get(model.queue_name, model.priority), model.priority)
+    return sorted(queues, key=lambda q: -top.get(q, 0))
+
+
+def _uses_rq() -> bool:
+    return type(task_backends["default"]).__module__.startswith("django_tasks_rq")
 
 
 class Command(BaseCommand):
@@ -39,6 +54,10 @@ class Command(BaseCommand):
         if not batch:
             Reaper(settings.VOICEPORTAL_JOB_REAP_SECONDS).start()
         self._warm_up(set(queue_name.split(",")))
+        queues = [q for q in queue_name.split(",") if q]
+        if _uses_rq():
+            self._run_rq(queues, batch=batch, max_tasks=max_tasks)
+            return
         # The worker id is host:pid, so a restart can tell which running jobs were ours.
         call_command(
             "db_worker",
@@ -49,6 +68,23 @@ class Command(BaseCommand):
             worker_id=worker_id()[-64:],
             startup_delay=False,
             reload=False,
+        )
+
+    def _run_rq(self, queues: list[str], *, batch: bool, max_tasks: int | None) -> None:
+        """Redis through RQ. Its simple worker runs each task in this process, where the
+        models stay loaded (the forking one would load them again for every task); queues are
+        served in the order given, the first whenever it has work."""
+        if "*" in queues:
+            queues = list(task_backends["default"].queues)
+        call_command(
+            "rqworker",
+            *queues_by_priority(queues),
+            job_class="django_tasks_rq.backend.Job",
+            worker_class="rq.worker.SimpleWorker",
+            name=worker_id(),
+            burst=batch,
+            max_jobs=max_tasks,
+            verbosity=0,
         )
 
     def _warm_up(self, queues: set[str]) -> None:
