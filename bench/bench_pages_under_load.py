@@ -35,7 +35,7 @@ def main() -> None:
     env = dict(os.environ) | {
         "VOICEPORTAL_DATA_DIR": str(workdir / "data"),
         "DJANGO_SETTINGS_MODULE": "voiceportal.settings",
-        "VOICEPORTAL_LOG_LEVEL": "WARNING",
+        "VOICEPORTAL_LOG_LEVEL": "INFO",  # the stack waits for the worker's "Loaded" line
     }
     for name in ("VOICEPORTAL_SQLITE_PATH", "VOICEPORTAL_MEDIA_ROOT", "VOICEPORTAL_TASKS_BACKEND"):
         env.pop(name, None)

@@ -256,11 +256,12 @@ def concurrent_rounds(client, engine: str, args) -> list[dict]:
     rows = []
     for n in (int(x) for x in args.concurrency.split(",")):
         texts = [LONG_TEXT if i % 4 == 3 else TEXT for i in range(n)]
-        firsts, complete = [], True
+        firsts, complete, parts = [], True, []
         for _ in range(max(1, args.repeat // 3)):
             with ThreadPoolExecutor(max_workers=n) as pool:
                 runs = list(pool.map(lambda t: speak(client, voice, args.format, t), texts))
             firsts += [r["first_byte"] for r in runs]
+            parts += runs
             complete &= all(
                 r["audio"] > (8 if t is LONG_TEXT else 2) for r, t in zip(runs, texts, strict=True)
             )
@@ -278,7 +279,15 @@ def concurrent_rounds(client, engine: str, args) -> list[dict]:
             f"max {row['first_byte_max'] * 1000:6.0f} ms; all streams complete: {complete}; "
             f"load {row['load']:.1f}"
         )
+        slowest = max(parts, key=lambda r: r["first_byte"])
+        print(
+            "          where the slowest first byte's time went: "
+            + ", ".join(f"{k} {slowest[k] * 1000:.0f} ms" for k in BREAKDOWN)
+        )
     return rows
+
+
+BREAKDOWN = ("pickup", "first_sentence", "delivery")
 
 
 def summary_line(engine: str, runs: list[dict]) -> str:

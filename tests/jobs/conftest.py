@@ -5,8 +5,9 @@ from django.conf import settings as django_settings
 
 from apps.analysis.models import AnalysisRun
 from apps.live.models import LiveSession
+from apps.music.models import Track
 from apps.speech.models import Generation
-from apps.transcripts.models import Transcript
+from apps.transcripts.models import SegmentAlignment, Transcript
 from apps.voices.models import CustomVoice, VoiceClone, VoicePreview
 
 QUEUES = ["default", "speech"]
@@ -56,6 +57,17 @@ def _preview(owner, make_transcript):
     return VoicePreview.objects.create(key="fake:low")
 
 
+def _track(owner, make_transcript):
+    from apps.music.services import track_create
+
+    return track_create(owner=owner, prompt="calm piano, 80 bpm", seconds=3, seed=1)
+
+
+def _alignment(owner, make_transcript):
+    segment = make_transcript(owner).segments.first()
+    return SegmentAlignment.objects.create(owner=owner, segment=segment, text="Corrected words.")
+
+
 MAKERS = {
     "transcripts.transcript": _transcript,
     "analysis.analysisrun": _analysis,
@@ -63,6 +75,8 @@ MAKERS = {
     "voices.customvoice": _voice,
     "voices.voiceclone": _clone,
     "voices.voicepreview": _preview,
+    "music.track": _track,
+    "transcripts.segmentalignment": _alignment,
 }
 
 
@@ -83,4 +97,6 @@ def kinds():
         "voices.voicepreview": VoicePreview,
         # Never queued: its socket's web process runs it and beats it (apps/live).
         "live.livesession": LiveSession,
+        "music.track": Track,
+        "transcripts.segmentalignment": SegmentAlignment,
     }
