@@ -7,7 +7,7 @@ from apps.analysis.models import AnalysisRun
 from apps.live.models import LiveSession
 from apps.music.models import Track
 from apps.speech.models import Generation
-from apps.transcripts.models import SegmentAlignment, Transcript
+from apps.transcripts.models import Segment, SegmentAlignment, Transcript
 from apps.voices.models import CustomVoice, VoiceClone, VoicePreview
 
 QUEUES = ["default", "speech"]
@@ -64,7 +64,9 @@ def _track(owner, make_transcript):
 
 
 def _alignment(owner, make_transcript):
-    segment = make_transcript(owner).segments.first()
+    # The transcript stays queued here (nothing runs inline): a segment as a finished one has.
+    transcript = make_transcript(owner)
+    segment = Segment.objects.create(transcript=transcript, index=0, start=0, end=2, text="Words.")
     return SegmentAlignment.objects.create(owner=owner, segment=segment, text="Corrected words.")
 
 
