@@ -56,6 +56,9 @@ _TEMPERATURE_STEP = 0.2
 _PROMPT_RESET_TEMPERATURE = 0.5
 _COMPRESSION_RATIO_THRESHOLD = 2.4
 _LOG_PROB_THRESHOLD = -1.0
+# Text decoded again where the first pass gave none is kept only below this no-speech
+# probability; above it the stretch is marked instead.
+_GAP_NO_SPEECH_PROB = 0.5
 # What a stretch the decoder could not transcribe (a loop even decoded afresh) says instead.
 UNTRANSCRIBED_TEXT = "[untranscribed]"
 # Conditioned on its previous text, Whisper sometimes jumps over a passage that repeats what was
@@ -446,12 +449,14 @@ def _gap_mark(start: float, end: float, reason: str, language: str = "") -> Segm
 
 
 def _confident(segment: Segment) -> bool:
-    """Text a decoder was sure of: taken at the first temperatures and likely enough (Whisper's
-    own log-probability threshold)."""
+    """Text a decoder was sure of: taken at the first temperatures, likely enough (Whisper's
+    own log-probability threshold) and from what it took for speech more than not (a breath
+    the sensitive VAD kept came back as "this" at no-speech 0.53: invented, not transcribed)."""
     return (
         bool(segment.text.strip())
         and segment.temperature <= _PROMPT_RESET_TEMPERATURE
         and segment.avg_logprob >= _LOG_PROB_THRESHOLD
+        and segment.no_speech_prob < _GAP_NO_SPEECH_PROB
     )
 
 
