@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from apps.core.htmx import redirect_after_post
 from apps.core.http import ranged_file_response
+from apps.core.ids import uuid_or_404
 from apps.jobs.progress import job_progress_response
 from apps.speech.selectors import default_voice_id, studio_voices
 from apps.transcripts.selectors import transcript_get
@@ -29,7 +30,9 @@ FILES = {"wav": ("audio", "audio/wav"), "mp3": ("mp3", "audio/mpeg"), "mid": ("m
 def studio(request):
     current = None
     if request.GET.get("t"):
-        current = selectors.track_get(owner=request.user, pk=_uuid(request.GET["t"]))
+        current = selectors.track_get(
+            owner=request.user, pk=uuid_or_404(request.GET["t"], what="track")
+        )
     return render(request, "music/studio.html", _context(request, current=current))
 
 
@@ -202,13 +205,6 @@ def _context(request, *, current=None, music_form=None, effect_form=None) -> dic
         "current_progress": selectors.track_progress(current) if current else None,
         "library": library,
     }
-
-
-def _uuid(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise Http404("No such track") from None
 
 
 @login_required

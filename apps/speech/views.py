@@ -1,4 +1,3 @@
-import uuid
 from pathlib import Path
 
 from django.contrib import messages
@@ -14,6 +13,7 @@ from django_htmx.http import trigger_client_event
 
 from apps.analysis.selectors import analysis_results
 from apps.core.http import ranged_file_response
+from apps.core.ids import uuid_or_404
 from apps.engines.errors import ErrorKind, ProviderError
 from apps.jobs.progress import job_progress_render, job_progress_response
 from apps.transcripts.selectors import transcript_get
@@ -33,7 +33,9 @@ HISTORY_EVENT = "speech:history"
 def studio(request):
     current, initial = None, {}
     if request.GET.get("g"):
-        current = selectors.generation_get(owner=request.user, pk=_uuid(request.GET["g"]))
+        current = selectors.generation_get(
+            owner=request.user, pk=uuid_or_404(request.GET["g"], what="generation")
+        )
         initial = selectors.generation_form_initial(current)
     form = SpeechForm(initial=initial)
     return render(request, "speech/studio.html", _context(request, form, current))
@@ -167,13 +169,6 @@ def _context(request, form: SpeechForm, current: Generation | None) -> dict:
 def _history_page(request):
     page = request.POST.get("page") or request.GET.get("page")
     return Paginator(selectors.generation_list(owner=request.user), HISTORY_PER_PAGE).get_page(page)
-
-
-def _uuid(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise Http404("No such generation") from None
 
 
 @login_required
