@@ -5,6 +5,11 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
+from playwright.sync_api import expect
+
+# Work a page waits for (speech, a job) can take several seconds on a loaded 2-core machine;
+# a passing check returns as soon as it holds, so a longer limit costs nothing.
+expect.set_options(timeout=15_000)
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -66,6 +71,13 @@ def log_in(page, live_server, user) -> None:
     client.force_login(user)
     cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
     page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
+
+
+def wait_until_focused(locator) -> None:
+    """Waits until focus is on the element. Playwright's to_be_focused() also wants the window to
+    have focus, which a loaded machine can take away from a headless page for a moment."""
+    element = locator.element_handle()
+    locator.page.wait_for_function("el => el === document.activeElement", arg=element)
 
 
 def axe_violations(page, *, impacts=("serious", "critical")) -> list[str]:

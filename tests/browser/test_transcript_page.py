@@ -6,7 +6,7 @@ import re
 import pytest
 
 from apps.transcripts.models import Segment, Transcript
-from tests.browser.conftest import axe_violations, log_in, page_open
+from tests.browser.conftest import axe_violations, log_in, page_open, wait_until_focused
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -71,7 +71,7 @@ def test_the_keyboard_drives_the_player(page, live_server, alice, make_transcrip
 
     # Typing in the search box types; it does not skip.
     page.keyboard.press("/")
-    expect(page.locator("#find")).to_be_focused()
+    wait_until_focused(page.locator("#find"))
     before = page.evaluate(TIME)
     page.keyboard.type("l")
     expect(page.locator("#find")).to_have_value("l")
@@ -137,7 +137,7 @@ def test_a_transcript_is_corrected_from_the_keyboard(
     page.keyboard.type("What your country can do.")
     page.keyboard.press("Tab")
     expect(seg(second)).to_contain_text("What your country can do.")
-    expect(seg(third).locator("[contenteditable]")).to_be_focused()
+    wait_until_focused(seg(third).locator("[contenteditable]"))
     page.keyboard.type(" more words")
     page.keyboard.press("Escape")
     expect(seg(third)).to_have_text("Segment 2.")
