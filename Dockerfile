@@ -37,6 +37,7 @@ RUN VOICEPORTAL_SECRET_KEY=build-only VOICEPORTAL_DATA_DIR=/tmp/build python scr
 USER portal
 VOLUME /data
 EXPOSE 8000
-# Default: the web server and a worker for each queue in one container. docker-compose.yml
-# runs each role in its own container instead (web, worker, speech-worker).
+# Default: the web server and a worker for each queue in one container (and, with REDIS_URL,
+# the live inference worker). docker-compose.yml runs each role in its own container instead
+# (web, worker, speech-worker, live-worker).
 CMD ["bash", "scripts/run.sh"]

@@ -18,6 +18,10 @@ done
 programs+=(:: worker-speech -- "$PY" manage.py run_worker --queue-name speech --interval 0.05)
 # Webhook deliveries: their own worker, so a slow receiver holds up no job (retries wait in the queue).
 programs+=(:: worker-webhooks -- "$PY" manage.py run_worker --queue-name webhooks --interval 1)
+# With Redis, live transcription runs in its own worker (the web server only relays the audio).
+if [ -n "${REDIS_URL:-}" ] && [ "${VOICEPORTAL_LIVE_INFERENCE:-worker}" = worker ]; then
+  programs+=(:: live-worker -- "$PY" manage.py run_live_worker)
+fi
 programs+=(:: web -- "$PY" -m daphne -b "$HOST" -p "$PORT" voiceportal.asgi:application)
 
 echo "VoicePortal is running at http://$HOST:$PORT/  (Ctrl-C to stop)"

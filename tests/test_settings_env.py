@@ -55,7 +55,8 @@ def _settings_with(tmp_path, **env) -> dict:
         "import json; from django.conf import settings as s; print(json.dumps({"
         "'engine': s.DATABASES['default']['ENGINE'], 'tasks': s.TASKS['default']['BACKEND'],"
         "'layer': s.CHANNEL_LAYERS['default']['BACKEND'], 'apps': s.INSTALLED_APPS,"
-        "'rq': getattr(s, 'RQ_QUEUES', None)}))"
+        "'rq': getattr(s, 'RQ_QUEUES', None),"
+        "'live': s.STREAMING_SPEECH_TO_TEXT['local']['BACKEND']}))"
     )
     clean = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     done = subprocess.run(
@@ -79,6 +80,7 @@ def test_redis_url_moves_tasks_and_the_channel_layer_to_redis(tmp_path):
     assert plain["engine"] == "django.db.backends.sqlite3"
     assert plain["tasks"] == "django_tasks_db.DatabaseBackend"
     assert plain["layer"] == "channels.layers.InMemoryChannelLayer" and plain["rq"] is None
+    assert plain["live"].endswith(".LocalStreamingBackend")  # inference in the web process
     scaled = _settings_with(
         tmp_path, DATABASE_URL="postgres://u@/voice?host=/tmp", REDIS_URL="redis://cache:6379/1"
     )
@@ -88,3 +90,5 @@ def test_redis_url_moves_tasks_and_the_channel_layer_to_redis(tmp_path):
     assert {"django_rq", "django_tasks_rq"} <= set(scaled["apps"])
     assert scaled["rq"]["default"]["URL"] == "redis://cache:6379/1"
     assert scaled["rq"]["speech"]["DEFAULT_TIMEOUT"] == -1  # jobs run as long as they need
+    # Live sessions: the web process relays, inference workers hold the models.
+    assert scaled["live"].endswith(".RemoteStreamingBackend")

@@ -46,9 +46,10 @@ install_daphne_guard()
 
 from apps.api.routing import websocket_urlpatterns as api_sockets  # noqa: E402
 from apps.conversation.routing import websocket_urlpatterns as conversation_sockets  # noqa: E402
+from apps.jobs.routing import websocket_urlpatterns as job_sockets  # noqa: E402
 from apps.live.routing import websocket_urlpatterns as live_sockets  # noqa: E402
 
-browser_sockets = live_sockets + conversation_sockets
+browser_sockets = live_sockets + conversation_sockets + job_sockets
 
 
 class _SocketsByPath:

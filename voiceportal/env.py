@@ -86,3 +86,16 @@ def env_database(name: str, *, pool_size: int) -> dict | None:
         # them between its threads (web requests, a worker's heartbeat and reaper).
         "OPTIONS": {**options, "pool": {"min_size": 1, "max_size": pool_size, "timeout": 30}},
     }
+
+
+def redis_channel_layer(url: str) -> dict:
+    """The CHANNEL_LAYERS entry for Redis at `url`.
+
+    channels-redis waits for messages with 5-second blocking pops, and redis-py 8 gives every
+    read a 5-second socket timeout by default: an idle listener (a page's socket, a live
+    worker) would fail with a timeout at the first quiet moment. Reads may take longer than
+    the pops, not as long as forever (a dead Redis is still noticed)."""
+    return {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [{"address": url, "socket_timeout": 30}]},
+    }

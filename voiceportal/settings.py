@@ -4,6 +4,7 @@ import os
 from contextlib import suppress
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management.utils import get_random_secret_key
 
 from voiceportal.env import (
@@ -14,6 +15,7 @@ from voiceportal.env import (
     env_int,
     env_list,
     env_str,
+    redis_channel_layer,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -247,12 +249,7 @@ if REDIS_URL:
     INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
     # A job runs as long as it needs: its own heartbeat and the reaper tell a dead one.
     RQ_QUEUES = {name: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": -1} for name in JOB_QUEUES}
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL]},
-        }
-    }
+    CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL)}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 # Queues: "default" for long jobs (transcription, analyses), "speech" for interactive synthesis,
@@ -270,6 +267,10 @@ VOICEPORTAL_JOB_REAP_SECONDS = env_float(
 )
 # A job that took its worker down this many times is failed instead of being started again.
 VOICEPORTAL_JOB_MAX_ATTEMPTS = env_int("VOICEPORTAL_JOB_MAX_ATTEMPTS", 3)
+# With REDIS_URL, pages hear of their jobs' progress over a socket (/ws/jobs/) and poll only
+# while it is down; false: they never poll then (the socket alone; a dropped one shows nothing
+# new until it is back).
+VOICEPORTAL_JOB_POLL_FALLBACK = env_bool("VOICEPORTAL_JOB_POLL_FALLBACK", True)
 # Per user (0: no limit; staff set other values per user in the admin, Quotas): jobs running
 # at once in each queue (more wait their turn), megabytes of recordings kept, minutes of audio
 # uploaded per day (UTC). Uploads past a limit are refused with the reason, before storing.
@@ -332,6 +333,19 @@ STREAMING_SPEECH_TO_TEXT = {
         },
     },
 }
+# Where local live inference runs: "web" (threads of each web process: the embedded default) or
+# "worker" (inference worker processes, `manage.py run_live_worker`, reached through Redis: the
+# default with REDIS_URL, so web processes hold no models). Cloud engines stay in the web process.
+VOICEPORTAL_LIVE_INFERENCE = env_choice(
+    "VOICEPORTAL_LIVE_INFERENCE", "worker" if REDIS_URL else "web", {"web", "worker"}
+)
+if VOICEPORTAL_LIVE_INFERENCE == "worker":
+    if not REDIS_URL:
+        raise ImproperlyConfigured("VOICEPORTAL_LIVE_INFERENCE=worker needs REDIS_URL.")
+    STREAMING_SPEECH_TO_TEXT["local"] = {
+        "BACKEND": "apps.engines.stt.streaming.remote.RemoteStreamingBackend",
+        "OPTIONS": {"engine": STREAMING_SPEECH_TO_TEXT["local"]},
+    }
 # Per user: live sessions at once, and the longest session.
 VOICEPORTAL_LIVE_MAX_SESSIONS = env_int("VOICEPORTAL_LIVE_MAX_SESSIONS", 2)
 VOICEPORTAL_LIVE_MAX_SECONDS = env_int("VOICEPORTAL_LIVE_MAX_SECONDS", 2 * 3600)

@@ -1,8 +1,9 @@
 """Job updates through the channel layer: the worker announces each change of a job (one
-message per update) to the job's group, and whoever waits for it — an API request, a page's
-socket — wakes up then instead of reading the row every few milliseconds. Only with a layer
-that reaches other processes (Redis); with the embedded default (in-memory, one process)
-waiters poll the database as before, at the same pace."""
+message per update) to the job's group and to its owner's, and whoever waits for it — an API
+request (the job's group), a page's socket (the owner's group, apps/jobs/consumers.py) — wakes
+up then instead of reading the row every few milliseconds. Only with a layer that reaches other
+processes (Redis); with the embedded default (in-memory, one process) waiters and pages poll the
+database as before, at the same pace."""
 
 from __future__ import annotations
 
@@ -30,6 +31,17 @@ def job_group(kind: str, pk) -> str:
     return f"job.{kind.replace('.', '-')}.{pk}"
 
 
+def owner_group(owner_id) -> str:
+    """Every job of one user: what that user's pages listen to."""
+    return f"jobs.owner.{owner_id}"
+
+
+def job_push_key(job: Job) -> str:
+    """How a page names the job it shows, to match the updates its socket brings
+    ("transcripts.transcript:<pk>"); empty without a shared layer: the page polls then."""
+    return f"{job.job_kind()}:{job.pk}" if _shared_layer() is not None else ""
+
+
 def _shared_layer():
     layer = get_channel_layer()
     return None if layer is None or isinstance(layer, InMemoryChannelLayer) else layer
@@ -44,10 +56,18 @@ def job_announce(job: Job, **fields) -> None:
     message = {"type": "job.update", "kind": job.job_kind(), "id": str(job.pk)}
     # The job's state only: not what a kind writes with it (a transcript's whole text).
     message.update((name, fields[name]) for name in ANNOUNCED if _plain(fields.get(name)))
+    groups = [job_group(job.job_kind(), job.pk)]
+    if job.owner_id is not None:
+        groups.append(owner_group(job.owner_id))
     try:
-        async_to_sync(layer.group_send)(job_group(job.job_kind(), job.pk), message)
+        async_to_sync(_send_all)(layer, groups, message)
     except Exception:
         logger.warning("Could not announce %s %s", job.job_kind(), job.pk, exc_info=True)
+
+
+async def _send_all(layer, groups: list[str], message: dict) -> None:
+    for group in groups:
+        await layer.group_send(group, message)
 
 
 class JobWatch:

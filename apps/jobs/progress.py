@@ -3,11 +3,13 @@ answer to its polling."""
 
 from dataclasses import dataclass, replace
 
+from django.conf import settings
 from django.shortcuts import render
 from django_htmx.http import HttpResponseStopPolling, trigger_client_event
 
 from apps.core.htmx import stop_polling_and_refresh
 
+from .events import job_push_key
 from .models import Job
 
 
@@ -24,6 +26,17 @@ class JobProgress:
     dom_id: str = "job"
     every: str = "1s"
     oob: bool = False  # the buttons swapped out of band (the job has just ended)
+
+    @property
+    def push_key(self) -> str:
+        """Set when the page hears of this job over its socket (a shared channel layer)
+        instead of polling; the script in static/js/jobs.js matches updates by it."""
+        return job_push_key(self.job)
+
+    @property
+    def fallback_every(self) -> str:
+        """How often a pushed page polls while its socket is down ("": never)."""
+        return self.every if settings.VOICEPORTAL_JOB_POLL_FALLBACK else ""
 
     @property
     def is_indeterminate(self) -> bool:

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from apps.engines.errors import ErrorKind
 
+from .events import job_announce
 from .models import Job, JobStatus
 from .registry import job_models
 from .signals import job_finished
@@ -87,6 +88,7 @@ def job_cancel(*, job: Job) -> None:
     )
     model.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(cancel_requested=True)
     job.refresh_from_db()
+    job_announce(job, status=job.status)  # other pages of the job: cancelled, or cancelling
 
 
 def job_retry(*, job: Job, **reset) -> bool:
@@ -109,6 +111,8 @@ def job_retry(*, job: Job, **reset) -> bool:
     if updated:
         job_enqueue(job)
     job.refresh_from_db()
+    if updated:
+        job_announce(job, status=job.status)
     return bool(updated)
 
 
@@ -138,7 +142,9 @@ def _reap(model: type[Job], job: Job) -> bool:
             logger.warning("Re-queued %s %s: its worker %s stopped", model.job_kind(), job.pk,
                            job.worker_id)  # fmt: skip
             _task_rows_fail(model.job_kind(), job.pk)  # before the new task row exists
-            job_enqueue(model.objects.get(pk=job.pk))
+            requeued = model.objects.get(pk=job.pk)
+            job_enqueue(requeued)
+            job_announce(requeued, status=requeued.status)
             return True
         return False
     message = CRASHED_MESSAGE.format(n=job.attempts) if model.resumable else LOST_MESSAGE
@@ -154,7 +160,9 @@ def _reap(model: type[Job], job: Job) -> bool:
     )
     if failed:
         _task_rows_fail(model.job_kind(), job.pk)
-        job_finished_announce(model.objects.get(pk=job.pk), JobStatus.FAILED)
+        failed_job = model.objects.get(pk=job.pk)
+        job_announce(failed_job, status=failed_job.status, error=failed_job.error)
+        job_finished_announce(failed_job, JobStatus.FAILED)
     return failed
 
 

@@ -38,7 +38,7 @@ def stack(services, tmp_path_factory, django_db_blocker):
     import psycopg
     from django.core.management import call_command
 
-    from voiceportal.env import env_database
+    from voiceportal.env import env_database, redis_channel_layer
 
     with psycopg.connect(services.postgres.url(), autocommit=True) as conn:
         conn.execute(f"CREATE DATABASE {DB_NAME}")
@@ -62,12 +62,7 @@ def stack(services, tmp_path_factory, django_db_blocker):
     redis_settings = override_settings(
         TASKS={"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": QUEUES}},
         RQ_QUEUES={q: {"URL": url, "DEFAULT_TIMEOUT": -1} for q in QUEUES},
-        CHANNEL_LAYERS={
-            "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {"hosts": [url]},
-            }
-        },
+        CHANNEL_LAYERS={"default": redis_channel_layer(url)},
         MEDIA_ROOT=Path(env["VOICEPORTAL_MEDIA_ROOT"]),
     )
     with django_db_blocker.unblock(), _default_database(conf), redis_settings:
@@ -164,13 +159,48 @@ def processes(stack, tmp_path_factory):
 
     logs = tmp_path_factory.mktemp("logs")
     pool = Workers(stack, logs)
+    # Its pages never poll: what they show of a job was pushed over their socket.
     web = Daphne(db_path="", media_root=stack["VOICEPORTAL_MEDIA_ROOT"], log=logs / "web.log",
-                 **{**stack, "VOICEPORTAL_STT_DEFAULT": "fake"})  # fmt: skip
+                 **{**stack, "VOICEPORTAL_STT_DEFAULT": "fake",
+                    "VOICEPORTAL_JOB_POLL_FALLBACK": "false"})  # fmt: skip
     pool.start("default", count=2)
     with web:  # waits until it answers, while the workers start too
         pool.wait_ready()
         yield pool, web
     pool.stop()
+
+
+class LiveWorker:
+    """The live inference worker (`manage.py run_live_worker`), a process of its own."""
+
+    def __init__(self, env: dict[str, str], log: Path):
+        self.log = log
+        with open(log, "wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "manage.py", "run_live_worker"],
+                cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+
+    def __enter__(self) -> "LiveWorker":
+        wait_until(lambda: "listening" in self.said() or self.process.poll() is not None,
+                   timeout=120, what="the live inference worker")  # fmt: skip
+        if self.process.poll() is not None:
+            raise RuntimeError(f"The live inference worker stopped:\n{self.said()[-3000:]}")
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.process.kill()
+        self.process.wait()
+
+    def said(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@pytest.fixture(scope="package")
+def live_worker(stack, tmp_path_factory):
+    """Started by the first test that needs it, so it does not slow the others' start."""
+    with LiveWorker(stack, tmp_path_factory.mktemp("live") / "live-worker.log") as worker:
+        yield worker
 
 
 @pytest.fixture(scope="package")
