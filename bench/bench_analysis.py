@@ -252,7 +252,9 @@ def part4(
     from apps.engines.analysis.diarization import DiarizationOptions, diarize_audio
 
     embedder = _embedder(encoder)
-    options = DiarizationOptions(activity_model=activity)
+    # As LocalAnalysisBackend(speaker_encoder="campplus"): "auto" takes the segmentation's count.
+    auto_count = "floor" if encoder == "campplus" else "cluster"
+    options = DiarizationOptions(activity_model=activity, auto_count=auto_count)
     files = sorted(
         p for p in folder.iterdir() if p.suffix in AUDIO and p.with_suffix(".rttm").exists()
     )

@@ -358,3 +358,17 @@ def test_speech_too_faint_to_embed_clearly_is_still_given_a_speaker(backend, cor
         assert {t.speaker for t in timeline.turns} == {"SPEAKER_00"}
         covered = sum(t.end - t.start for t in timeline.turns)
         assert covered == pytest.approx(sum(e - s for s, e in labelled), abs=0.05)
+
+
+def test_a_voice_profile_saved_with_another_encoder_is_left_unmatched():
+    """Resemblyzer profiles are 256-d, CAM++ centroids 192-d (`speaker_encoder`): such a
+    profile cannot name a speaker, and the analysis does not fail on it."""
+    from apps.engines.analysis.base import Speaker
+    from apps.engines.analysis.speakers import match_profiles
+
+    voice = tuple(_unit(np.arange(1.0, 193.0)))
+    speaker = Speaker("SPEAKER_00", 10.0, 20, 120.0, embedding=voice)
+    other = VoiceProfile(id="p1", name="Ann", embedding=tuple(_unit(np.ones(256))))
+    same = VoiceProfile(id="p2", name="Bob", embedding=voice)
+    assert match_profiles([speaker], (other,)) == [speaker]
+    assert match_profiles([speaker], (other, same))[0].name == "Bob"

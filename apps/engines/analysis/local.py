@@ -57,7 +57,9 @@ class LocalAnalysisBackend(AnalysisBackend):
 
     Options: `num_speakers_default`/`max_speakers` bound "auto"; `speaker_threshold` (cosine
     similarity that merges windows when counting speakers); `speech_activity` ("segmentation",
-    the default, or "silero": where the speech is, diarization.py); `profile_threshold`
+    the default, or "silero": where the speech is, diarization.py); `speaker_encoder`
+    ("resemblyzer", the default, or "campplus": fewer confusions on meetings, but voice profiles
+    saved with one encoder do not match the other's); `profile_threshold`
     (similarity that names a speaker after a saved voice profile); `chapter_min_seconds`;
     `spacy_model` (package);
     `llm` ({"model", "base_url", "api_key", "timeout", "max_retries"}, or {"engine": a
@@ -76,6 +78,7 @@ class LocalAnalysisBackend(AnalysisBackend):
         max_speakers: int = 8,
         speaker_threshold: float = DiarizationOptions.threshold,
         speech_activity: str = DiarizationOptions.activity_model,
+        speaker_encoder: str = "resemblyzer",
         profile_threshold: float = DEFAULT_PROFILE_THRESHOLD,
         chapter_min_seconds: float = chapters_module.ChapterOptions.min_seconds,
         spacy_model: str = entities_module.DEFAULT_MODEL,
@@ -89,9 +92,17 @@ class LocalAnalysisBackend(AnalysisBackend):
             raise ValueError(
                 f"speech_activity must be 'segmentation' or 'silero': {speech_activity}"
             )
+        if speaker_encoder not in ("resemblyzer", "campplus"):
+            raise ValueError(
+                f"speaker_encoder must be 'resemblyzer' or 'campplus': {speaker_encoder}"
+            )
+        # CAM++'s similarities are lower than Resemblyzer's, for which the clustering's count is
+        # calibrated: with it, "auto" takes the segmentation's count (docs/benchmarks.md).
+        auto_count = "floor" if speaker_encoder == "campplus" else "cluster"
         self.diarization_options = DiarizationOptions(
-            threshold=speaker_threshold, activity_model=speech_activity
+            threshold=speaker_threshold, activity_model=speech_activity, auto_count=auto_count
         )
+        self.speaker_encoder = speaker_encoder
         self.profile_threshold = profile_threshold
         self.chapter_options = chapters_module.ChapterOptions(min_seconds=chapter_min_seconds)
         self.spacy_model = spacy_model
@@ -162,7 +173,12 @@ class LocalAnalysisBackend(AnalysisBackend):
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = default_embedder()
+            if self.speaker_encoder == "campplus":
+                from .campplus import CamPlusPlusEncoder
+
+                self._embedder = CamPlusPlusEncoder()
+            else:
+                self._embedder = default_embedder()
         return self._embedder
 
     @staticmethod

@@ -89,6 +89,18 @@ class SegmentationModel:
 
     def _forward(self, windows: np.ndarray) -> np.ndarray:
         w = self.w
+        # SincNet one window at a time: its unrolled convolutions take ~25 MB per window.
+        x = np.concatenate([self._sincnet(window[None]) for window in windows])
+        for layer in range(4):
+            x = np.concatenate([_lstm(x, w, layer, ""), _lstm(x, w, layer, "_reverse")], axis=2)
+        for i in range(2):
+            x = _leaky(x @ w[f"linear.{i}.weight"].T + w[f"linear.{i}.bias"])
+        logits = x @ w["classifier.weight"].T + w["classifier.bias"]
+        return logits - _logsumexp(logits)
+
+    def _sincnet(self, windows: np.ndarray) -> np.ndarray:
+        """(batch, samples) -> (batch, frames, 60)."""
+        w = self.w
         x = _instance_norm(
             windows[:, :, None], w["sincnet.wav_norm1d.weight"], w["sincnet.wav_norm1d.bias"]
         )
@@ -97,13 +109,7 @@ class SegmentationModel:
         x = _conv(x, self.conv1, w["sincnet.conv1d.1.bias"])
         x = _block(x, w, 1)
         x = _conv(x, self.conv2, w["sincnet.conv1d.2.bias"])
-        x = _block(x, w, 2)
-        for layer in range(4):
-            x = np.concatenate([_lstm(x, w, layer, ""), _lstm(x, w, layer, "_reverse")], axis=2)
-        for i in range(2):
-            x = _leaky(x @ w[f"linear.{i}.weight"].T + w[f"linear.{i}.bias"])
-        logits = x @ w["classifier.weight"].T + w["classifier.bias"]
-        return logits - _logsumexp(logits)
+        return _block(x, w, 2)
 
 
 def _sinc_filters(w) -> np.ndarray:
