@@ -241,7 +241,7 @@ class Segmenter:
         self._buffer = np.zeros(0, dtype=np.float32)
         self._offset = 0  # sample index of _buffer[0]
         self._next = 0  # start of the next window
-        self._batch: list[tuple[int, np.ndarray]] = []
+        self._batch: list[tuple[int, np.ndarray, int]] = []  # (start, audio, end of real audio)
         self._sums = np.zeros((0, 3))
         self._weights = np.zeros(0)
         self._local_talk: list[np.ndarray] = []
