@@ -76,7 +76,22 @@ def test_it_separates_two_different_voices_without_confusion(backend, two_voices
 
 
 def test_it_scores_the_pyannote_sample_within_20_percent_der(backend, corpus):
+    """And marks where both talk at once: with the second voice's marks the DER drops (16.9 ->
+    11.9 % when measured), as the reference counts both speakers there."""
+    reference = load_rttm(corpus / "sample.rttm")
     result = backend.diarize(DiarizationRequest(audio_path=corpus / "sample.wav", num_speakers=2))
+    score = diarization_error_rate(reference, turns_of(result))
+    assert score.der <= 0.20, score
+    marks = [(t.speaker, t.start, t.end) for t in result.overlaps]
+    assert marks
+    assert diarization_error_rate(reference, turns_of(result) + marks).der < score.der - 0.02
+
+
+def test_it_counts_the_two_speakers_of_the_pyannote_sample_on_auto(backend, corpus):
+    """Their voices are alike to the encoder (auto used to find one); the segmentation hears
+    both within one 10 s window, which sets the floor of the count."""
+    result = backend.diarize(DiarizationRequest(audio_path=corpus / "sample.wav"))
+    assert len(result.speakers) == 2
     score = diarization_error_rate(load_rttm(corpus / "sample.rttm"), turns_of(result))
     assert score.der <= 0.20, score
 
@@ -274,11 +289,12 @@ def test_it_reports_an_undecodable_file_as_invalid_input(backend, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("name", "count", "bound"), [("ami_trn04", 3, 0.40), ("ami_trn05", 4, 0.47)]
+    ("name", "count", "bound"), [("ami_trn04", 3, 0.37), ("ami_trn05", 4, 0.47)]
 )
 def test_it_holds_its_der_on_the_corpus_meeting_excerpts(backend, corpus, name, count, bound):
     """Far-field AMI excerpts with the count given, strict scoring (no collar, overlap counted):
-    37.3 % and 45.3 % before re-segmentation and the liberal speech activity."""
+    37.3 % and 45.3 % before re-segmentation and the liberal speech activity, 35.8 % and 44.8 %
+    with Silero, 33.0 % and 42.9 % with the segmentation model's speech activity."""
     result = backend.diarize(
         DiarizationRequest(audio_path=corpus / f"{name}.wav", num_speakers=count)
     )
@@ -325,7 +341,7 @@ def test_speech_too_faint_to_embed_clearly_is_still_given_a_speaker(backend, cor
     some above the labelling one (ami_trn02); its speech is then embedded as it is rather than
     left without a speaker. Here the clear-speech threshold is set out of reach."""
     audio = decode_all(corpus / "jfk.flac")
-    options = DiarizationOptions(vad_threshold=1.01)
+    options = DiarizationOptions(vad_threshold=1.01, activity_model="silero")
     assert speech_regions(audio, options) == []
     labelled = speech_regions(
         audio,
@@ -342,3 +358,17 @@ def test_speech_too_faint_to_embed_clearly_is_still_given_a_speaker(backend, cor
         assert {t.speaker for t in timeline.turns} == {"SPEAKER_00"}
         covered = sum(t.end - t.start for t in timeline.turns)
         assert covered == pytest.approx(sum(e - s for s, e in labelled), abs=0.05)
+
+
+def test_a_voice_profile_saved_with_another_encoder_is_left_unmatched():
+    """Resemblyzer profiles are 256-d, CAM++ centroids 192-d (`speaker_encoder`): such a
+    profile cannot name a speaker, and the analysis does not fail on it."""
+    from apps.engines.analysis.base import Speaker
+    from apps.engines.analysis.speakers import match_profiles
+
+    voice = tuple(_unit(np.arange(1.0, 193.0)))
+    speaker = Speaker("SPEAKER_00", 10.0, 20, 120.0, embedding=voice)
+    other = VoiceProfile(id="p1", name="Ann", embedding=tuple(_unit(np.ones(256))))
+    same = VoiceProfile(id="p2", name="Bob", embedding=voice)
+    assert match_profiles([speaker], (other,)) == [speaker]
+    assert match_profiles([speaker], (other, same))[0].name == "Bob"

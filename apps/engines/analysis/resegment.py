@@ -45,8 +45,11 @@ def resegment(
     embeddings: np.ndarray,
     centroids: np.ndarray,
     options: ResegmentOptions = ResegmentOptions(),
+    overlapped: list[np.ndarray] | None = None,
 ) -> FrameLabels:
-    """Per-frame speaker indices (into `centroids`) for each speech region."""
+    """Per-frame speaker indices (into `centroids`) for each speech region. `overlapped`: per
+    region, the frames where a detector heard two voices at once; there the runner-up speaker
+    is the second voice, in place of the score margin."""
     coverage = [_coverage(start, end, spans) for start, end in regions]
     for _ in range(max(0, options.iterations)):
         labels = _viterbi_all(coverage, embeddings @ centroids.T, options)
@@ -54,8 +57,13 @@ def resegment(
     scores = embeddings @ centroids.T
     labels = _viterbi_all(coverage, scores, options)
     runner_up = [
-        _runner_up(_frame_scores(c, scores), frame_labels, options)
-        for c, frame_labels in zip(coverage, labels, strict=True)
+        _runner_up(
+            _frame_scores(c, scores),
+            frame_labels,
+            options,
+            None if overlapped is None else overlapped[i],
+        )
+        for i, (c, frame_labels) in enumerate(zip(coverage, labels, strict=True))
     ]
     return FrameLabels(np.array([s for s, _ in regions]), labels, runner_up, centroids)
 
@@ -134,14 +142,16 @@ def _min_turns(path: np.ndarray, scores: np.ndarray, free: np.ndarray, frames: i
         path[s:e] = max(options, key=lambda label: scores[s:e, label].sum())
 
 
-def _runner_up(frame_scores: np.ndarray, labels: np.ndarray, options) -> np.ndarray:
-    if options.overlap_margin <= 0 or frame_scores.shape[1] < 2:
+def _runner_up(frame_scores: np.ndarray, labels: np.ndarray, options, overlapped=None):
+    if frame_scores.shape[1] < 2 or (overlapped is None and options.overlap_margin <= 0):
         return np.full(len(labels), -1)
     rows = np.arange(len(labels))
     chosen = frame_scores[rows, labels]
     others = frame_scores.copy()
     others[rows, labels] = -np.inf
     second = np.argmax(others, axis=1)
+    if overlapped is not None:
+        return np.where(overlapped[: len(labels)], second, -1)
     close = chosen - others[rows, second] <= options.overlap_margin
     return np.where(close, second, -1)
 

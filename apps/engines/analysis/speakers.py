@@ -204,6 +204,9 @@ def match_profiles(
     """Name speakers after saved voice profiles: each profile names at most one speaker, pairs
     chosen to maximise total similarity, and only pairs at or above `threshold` count."""
     candidates = [s for s in speakers if s.embedding]
+    # Profiles saved with another encoder (256-d Resemblyzer, 192-d CAM++) cannot be compared.
+    size = len(candidates[0].embedding) if candidates else 0
+    profiles = tuple(p for p in profiles if len(p.embedding) == size)
     if not profiles or not candidates:
         return speakers
     voices = _unit(np.array([s.embedding for s in candidates]))
