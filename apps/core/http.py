@@ -1,36 +1,47 @@
-"""Serving files with HTTP Range support, so players can seek without downloading everything."""
+"""Serving stored files with HTTP Range support, so players can seek without downloading
+everything. Files are read from their storage in chunks, whatever the storage is."""
 
 import mimetypes
 import re
-from pathlib import Path
+from pathlib import PurePosixPath
 
-from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
+
+from .storage import Stored
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 _CHUNK = 256 * 1024
 
 
 def ranged_file_response(
-    request: HttpRequest, path: Path, *, content_type: str = "", download_name: str = ""
+    request: HttpRequest, file: Stored, *, content_type: str = "", download_name: str = ""
 ) -> HttpResponse:
-    size = path.stat().st_size
-    content_type = content_type or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    """The stored file (404 when its storage has none), whole or the asked-for range."""
+    try:
+        size = file.storage.size(file.name) if file.name else None
+    except (FileNotFoundError, OSError):
+        size = None
+    if size is None:
+        raise Http404("The file is missing.")
+    name = PurePosixPath(file.name).name
+    content_type = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
     header = request.headers.get("Range", "")
     match = _RANGE.match(header.strip()) if header else None
     if not match or (not match[1] and not match[2]):
-        # FileResponse closes the file when the response is done.
-        response = FileResponse(open(path, "rb"), content_type=content_type)  # noqa: SIM115
-        response["Accept-Ranges"] = "bytes"
-        return _named(response, download_name)
-    start, end = _bounds(match, size)
-    if start is None:
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
-        return response
-    response = StreamingHttpResponse(_read(path, start, end), status=206, content_type=content_type)
-    response["Content-Length"] = str(end - start + 1)
-    response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response = StreamingHttpResponse(_read(file, 0, size - 1), content_type=content_type)
+    else:
+        start, end = _bounds(match, size)
+        if start is None:
+            response = HttpResponse(status=416)
+            response["Content-Range"] = f"bytes */{size}"
+            return response
+        response = StreamingHttpResponse(
+            _read(file, start, end), status=206, content_type=content_type
+        )
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        size = end - start + 1
+    response["Content-Length"] = str(size)
     response["Accept-Ranges"] = "bytes"
     return _named(response, download_name)
 
@@ -47,9 +58,10 @@ def _bounds(match, size: int) -> tuple[int | None, int]:
     return start, end
 
 
-def _read(path: Path, start: int, end: int):
-    with open(path, "rb") as f:
-        f.seek(start)
+def _read(file: Stored, start: int, end: int):
+    with file.storage.open(file.name, "rb") as f:
+        if start:
+            f.seek(start)
         remaining = end - start + 1
         while remaining > 0:
             data = f.read(min(_CHUNK, remaining))

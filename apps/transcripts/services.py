@@ -1,9 +1,8 @@
 """Writes for transcripts: create, run (in a worker), cancel, retry, rename, delete."""
 
 import logging
-import shutil
 from dataclasses import asdict
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -11,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
-from apps.core.media import InvalidMedia, probe
-from apps.core.storage import local_copy, local_path, media_exists
+from apps.core.media import InvalidMedia, probe, probe_stored
+from apps.core.storage import folder_delete, local_copy, media_exists
 from apps.engines.errors import ErrorKind, ProviderError
 from apps.engines.stt import stt_backends
 from apps.engines.stt.base import LanguageDetected, ProviderAnalyses, TranscriptionRequest
@@ -66,8 +65,7 @@ def transcript_create(
     quota_check_upload(user_id=owner.pk, size=transcript.media_size, seconds=0)
     transcript.media.save(original, upload, save=False)
     try:
-        with local_copy(transcript.media) as path:
-            info = probe(path, max_seconds=settings.VOICEPORTAL_MAX_MEDIA_SECONDS)
+        info = probe_stored(transcript.media, max_seconds=settings.VOICEPORTAL_MAX_MEDIA_SECONDS)
         quota_check_upload(user_id=owner.pk, size=0, seconds=info.duration)
     except InvalidMedia as exc:
         _delete_media(transcript)
@@ -119,11 +117,12 @@ def transcript_delete_many(*, owner, ids: list[str]) -> int:
 def _delete_media(transcript: Transcript) -> None:
     if not transcript.media:
         return
-    own = local_path(transcript.media)
+    folder = PurePosixPath(transcript.media.name).parent
     transcript.media.delete(save=False)
-    # A local folder is this transcript's own (see media_upload_to); an object store has none.
-    if own and own.parent.is_dir() and own.parent.name == str(transcript.pk):
-        shutil.rmtree(own.parent, ignore_errors=True)
+    # The folder is this transcript's own (see media_upload_to), with what was stored beside
+    # the media (a live recording's, known speakers' clips).
+    if folder.name == str(transcript.pk):
+        folder_delete(str(folder), storage=transcript.media.storage)
 
 
 # --- In the worker ---------------------------------------------------------------------------
@@ -276,7 +275,8 @@ def segments_flag_silence(*, transcript: Transcript) -> None:
     """Flag the segments whose time holds (almost) no speech by the VAD. A recording that
     cannot be decoded again is left unflagged: the transcript matters more than the flag."""
     try:
-        regions = speech_regions(Path(transcript.media.path))
+        with local_copy(transcript.media) as path:
+            regions = speech_regions(path)
     except (InvalidMedia, OSError, ValueError):
         logger.warning("No speech check for transcript %s", transcript.pk, exc_info=True)
         return

@@ -32,7 +32,7 @@ def test_a_transcript_is_made_from_a_storage_without_local_paths(
     assert t.segments.count() == 6
     assert set(settings.MEDIA_ROOT.rglob("*")) == on_disk  # nothing went to the local folder
     # The temporary copy the engine read is gone as well.
-    assert not list(Path(settings.FILE_UPLOAD_TEMP_DIR).glob("*.flac"))
+    assert not list(Path(settings.FILE_UPLOAD_TEMP_DIR).rglob("*.flac"))
     name, storage = t.media.name, t.media.storage
     transcript_delete(transcript=t)
     assert not storage.exists(name) and not Transcript.objects.filter(pk=t.pk).exists()
