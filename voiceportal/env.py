@@ -86,3 +86,19 @@ def env_database(name: str, *, pool_size: int) -> dict | None:
         # them between its threads (web requests, a worker's heartbeat and reaper).
         "OPTIONS": {**options, "pool": {"min_size": 1, "max_size": pool_size, "timeout": 30}},
     }
+
+
+def env_json_object(name: str) -> dict:
+    """A JSON object ({"key": value, …}); {} when unset."""
+    import json
+
+    raw = os.environ.get(name, "")
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be a JSON object: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f"{name} must be a JSON object, not {raw!r}")
+    return value
