@@ -39,7 +39,10 @@ def test_media_is_reached_through_the_storage_api_only():
     from django.db.models import FileField
 
     fields = {
-        f.name for m in registry.get_models() for f in m._meta.get_fields() if isinstance(f, FileField)
+        f.name
+        for m in registry.get_models()
+        for f in m._meta.get_fields()
+        if isinstance(f, FileField)
     }
     assert {"media", "audio", "file"} <= fields  # the check below sees the real field names
     found = []

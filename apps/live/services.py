@@ -151,7 +151,8 @@ def live_session_end(
 def live_transcript_save(*, transcript: Transcript) -> Transcript:
     """Make a live recording an ordinary finished transcript (also one whose session was cut
     off by a dead process)."""
-    path = recording_path(transcript)
+    # Where the session ran on another machine, its last stored recording is what there is.
+    path = growing_fetch(recording_name(transcript))
     duration = recording_seal(path) if path.exists() else 0.0
     size = path.stat().st_size if path.exists() else 0
     growing_store(recording_name(transcript))  # from the spool, where it grew there
