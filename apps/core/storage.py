@@ -50,10 +50,6 @@ def media_exists(file: Stored | None) -> bool:
     return bool(file) and bool(file.name) and file.storage.exists(file.name)
 
 
-def media_size(file: Stored) -> int:
-    return file.storage.size(file.name)
-
-
 @contextmanager
 def local_copy(file: Stored) -> Iterator[Path]:
     """A path to read `file` from for as long as the block runs: its own on a local storage,
