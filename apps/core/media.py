@@ -38,13 +38,24 @@ def probe(path: Path, *, max_seconds: float | None = None) -> MediaInfo:
     return _probe(str(path), max_seconds)
 
 
-def probe_stored(file: Stored, *, max_seconds: float | None = None) -> MediaInfo:
-    """`probe` for a stored file, read from its storage as a stream: only what the container
-    needs to say its length and the first frame are read, not the whole file."""
-    if file.storage.size(file.name) == 0:
+def probe_file(source: BinaryIO, *, max_seconds: float | None = None) -> MediaInfo:
+    """`probe` for an open, seekable file (an upload before it is stored): only what the
+    container needs to say its length, and the first frame, are read. Left at its start."""
+    source.seek(0, 2)
+    empty = source.tell() == 0
+    source.seek(0)
+    if empty:
         raise InvalidMedia("The file is empty.")
-    with file.storage.open(file.name, "rb") as source:
+    try:
         return _probe(source, max_seconds)
+    finally:
+        source.seek(0)
+
+
+def probe_stored(file: Stored, *, max_seconds: float | None = None) -> MediaInfo:
+    """`probe_file` for a stored file, read from its storage."""
+    with file.storage.open(file.name, "rb") as source:
+        return probe_file(source, max_seconds=max_seconds)
 
 
 def _probe(source: str | BinaryIO, max_seconds: float | None) -> MediaInfo:

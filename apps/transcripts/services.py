@@ -10,14 +10,14 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
-from apps.core.media import InvalidMedia, probe, probe_stored
+from apps.core.media import InvalidMedia, probe, probe_file
 from apps.core.storage import folder_delete, local_copy, media_exists
 from apps.engines.errors import ErrorKind, ProviderError
 from apps.engines.stt import stt_backends
 from apps.engines.stt.base import LanguageDetected, ProviderAnalyses, TranscriptionRequest
 from apps.engines.stt.base import Segment as EngineSegment
 from apps.engines.stt.vad import speech_regions
-from apps.jobs.quotas import QuotaExceeded, quota_check_upload
+from apps.jobs.quotas import quota_check_upload
 from apps.jobs.runner import JobRun
 from apps.jobs.services import job_cancel, job_enqueue, job_retry
 
@@ -63,16 +63,14 @@ def transcript_create(
     )
     # Storage first, before a byte is kept; the minutes once the recording's length is known.
     quota_check_upload(user_id=owner.pk, size=transcript.media_size, seconds=0)
-    transcript.media.save(original, upload, save=False)
+    # Probed from the upload itself (a local file), before anything is stored: an object store
+    # is not read back for it.
     try:
-        info = probe_stored(transcript.media, max_seconds=settings.VOICEPORTAL_MAX_MEDIA_SECONDS)
-        quota_check_upload(user_id=owner.pk, size=0, seconds=info.duration)
+        info = probe_file(upload, max_seconds=settings.VOICEPORTAL_MAX_MEDIA_SECONDS)
     except InvalidMedia as exc:
-        _delete_media(transcript)
         raise ValidationError({"file": str(exc)}) from exc
-    except QuotaExceeded:
-        _delete_media(transcript)
-        raise
+    quota_check_upload(user_id=owner.pk, size=0, seconds=info.duration)
+    transcript.media.save(original, upload, save=False)
     transcript.duration = transcript.progress_total = info.duration
     transcript.has_video = info.has_video
     transcript.save()

@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from apps.core.media import InvalidMedia, decode_all, probe_stored
+from apps.core.media import InvalidMedia, decode_all, probe_file, probe_stored
 from apps.core.storage import folder_delete, local_copies, media_exists
 from apps.engines.errors import ErrorKind, ProviderError
 from apps.engines.voice.match import voice_match
@@ -151,13 +151,14 @@ def _store_samples(
             source=upload.source,
             content_type=(getattr(upload.file, "content_type", "") or "")[:100],
         )
-        sample.file.save(original, upload.file, save=False)
-        stored.append(sample)
         try:
-            # Refused from the container's duration, before any decoding.
-            sample.duration = probe_stored(sample.file, max_seconds=MAX_SECONDS).duration
+            # Refused from the container's duration, before any decoding or storing.
+            sample.duration = probe_file(upload.file, max_seconds=MAX_SECONDS).duration
         except InvalidMedia as exc:
             errors.append(f"{original}: {exc}")
+            continue
+        sample.file.save(original, upload.file, save=False)
+        stored.append(sample)
     total = sum(s.duration for s in stored) + sum(voice.samples.values_list("duration", flat=True))
     if not errors and total > MAX_SECONDS:
         errors.append(_too_much_message(total))
