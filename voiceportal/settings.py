@@ -217,6 +217,9 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Media views answer with a redirect to the storage's URL (after checking the owner) instead of
+# reading the file through the portal: for an object store whose URLs are signed and expire.
+VOICEPORTAL_MEDIA_REDIRECT = env_bool("VOICEPORTAL_MEDIA_REDIRECT", False)
 
 # Uploads: spooled to disk past 2.5 MB by Django; the portal's own handler enforces the cap.
 VOICEPORTAL_MAX_UPLOAD_BYTES = env_int("VOICEPORTAL_MAX_UPLOAD_BYTES", 2 * 1024**3)

@@ -5,7 +5,14 @@ import mimetypes
 import re
 from pathlib import PurePosixPath
 
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.conf import settings
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    StreamingHttpResponse,
+)
 from django.utils.http import content_disposition_header
 
 from .storage import Stored
@@ -17,7 +24,14 @@ _CHUNK = 256 * 1024
 def ranged_file_response(
     request: HttpRequest, file: Stored, *, content_type: str = "", download_name: str = ""
 ) -> HttpResponse:
-    """The stored file (404 when its storage has none), whole or the asked-for range."""
+    """The stored file (404 when its storage has none), whole or the asked-for range; or, with
+    VOICEPORTAL_MEDIA_REDIRECT, a redirect to the storage's own URL for it (a signed one that
+    expires, for a private S3 bucket), so players fetch ranges from the store itself. The
+    caller has checked that the user may have the file."""
+    if settings.VOICEPORTAL_MEDIA_REDIRECT:
+        if not file.name or not file.storage.exists(file.name):
+            raise Http404("The file is missing.")
+        return HttpResponseRedirect(file.storage.url(file.name))
     try:
         size = file.storage.size(file.name) if file.name else None
     except (FileNotFoundError, OSError):

@@ -76,3 +76,16 @@ def test_a_growing_file_is_followed_through_the_store_and_stored_whole(object_st
     # A reader that starts late reads the stored file.
     assert GrowingReader("speech/1/9/speech.mp3").read(1024) == b"first second third"
     assert local_media() == before  # nothing left in the spool
+
+
+def test_with_redirects_the_owner_is_sent_to_the_stores_url(
+    alice, alice_client, bob_client, make_transcript, object_store, settings
+):
+    from django.urls import reverse
+
+    t = make_transcript(alice)
+    settings.VOICEPORTAL_MEDIA_REDIRECT = True
+    url = reverse("transcripts:media", args=[t.pk])
+    response = alice_client.get(url)
+    assert response.status_code == 302 and response["Location"] == f"/objects/{t.media.name}"
+    assert bob_client.get(url).status_code == 404
