@@ -3,6 +3,7 @@ everything. Files are read from their storage in chunks, whatever the storage is
 
 import mimetypes
 import re
+from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from django.conf import settings
@@ -22,7 +23,11 @@ _CHUNK = 256 * 1024
 
 
 def ranged_file_response(
-    request: HttpRequest, file: Stored, *, content_type: str = "", download_name: str = ""
+    request: HttpRequest,
+    file: Stored,
+    *,
+    content_type: str | Callable[[Stored], str] = "",
+    download_name: str = "",
 ) -> HttpResponse:
     """The stored file (404 when its storage has none), whole or the asked-for range; or, with
     VOICEPORTAL_MEDIA_REDIRECT, a redirect to the storage's own URL for it (a signed one that
@@ -39,6 +44,8 @@ def ranged_file_response(
     if size is None:
         raise Http404("The file is missing.")
     name = PurePosixPath(file.name).name
+    if callable(content_type):  # found only when the portal serves the file (it may probe it)
+        content_type = content_type(file)
     content_type = content_type or mimetypes.guess_type(name)[0] or "application/octet-stream"
     header = request.headers.get("Range", "")
     match = _RANGE.match(header.strip()) if header else None

@@ -219,9 +219,7 @@ def transcript_media(request, pk):
     transcript = selectors.transcript_get(owner=request.user, pk=pk)
     if not transcript.media:
         raise Http404("No media")
-    return ranged_file_response(
-        request, transcript.media, content_type=served_type(transcript.media)
-    )
+    return ranged_file_response(request, transcript.media, content_type=served_type)
 
 
 @login_required

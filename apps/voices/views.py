@@ -213,7 +213,7 @@ def samples_add(request, pk):
 def sample_audio(request, pk, sample_pk):
     voice = selectors.custom_voice_get(owner=request.user, pk=pk)
     sample = get_object_or_404(VoiceSample, pk=sample_pk, voice=voice)
-    return ranged_file_response(request, sample.file, content_type=served_type(sample.file))
+    return ranged_file_response(request, sample.file, content_type=served_type)
 
 
 @login_required
