@@ -98,3 +98,28 @@ def portal_server(django_db_setup, django_db_blocker, tmp_path_factory):
         log=tmp_path_factory.mktemp("daphne") / "daphne.log",
     ) as daphne:
         yield daphne
+
+
+@pytest.fixture
+def object_store(settings, tmp_path):
+    """Media in a storage without local paths, like an object store shared by web servers and
+    workers on other machines (tests/fakes/object_storage.py); returns the storage."""
+    from django.core.files.storage import default_storage
+
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "tests.fakes.object_storage.ObjectStorage",
+            "OPTIONS": {"location": str(tmp_path / "objects")},
+        },
+    }
+    return default_storage
+
+
+def local_media() -> set[Path]:
+    """The files in the local media folder and the spool (which an object store leaves as they
+    were, once the work is done)."""
+    from django.conf import settings
+
+    folders = [Path(settings.MEDIA_ROOT), Path(settings.FILE_UPLOAD_TEMP_DIR)]
+    return {p for folder in folders if folder.is_dir() for p in folder.rglob("*") if p.is_file()}

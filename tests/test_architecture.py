@@ -27,3 +27,38 @@ def test_job_state_is_declared_once():
         if line.strip().startswith(("heartbeat_at = ", "worker_id = ", "cancel_requested = "))
     ]
     assert [str(path) for path, _ in declared] == ["jobs/models.py"] * 3, declared
+
+
+def test_media_is_reached_through_the_storage_api_only():
+    """Web servers and workers may be on different machines sharing an object store: no app
+    code asks a stored file or a storage for a local path, or builds one from MEDIA_ROOT, but
+    apps/core/storage.py (local_copy, growing files)."""
+    import ast
+
+    from django.apps import apps as registry
+    from django.db.models import FileField
+
+    fields = {
+        f.name
+        for m in registry.get_models()
+        for f in m._meta.get_fields()
+        if isinstance(f, FileField)
+    }
+    assert {"media", "audio", "file"} <= fields  # the check below sees the real field names
+    found = []
+    for path in APPS.rglob("*.py"):
+        text = path.read_text()
+        if path.relative_to(APPS).as_posix() == "core/storage.py":
+            continue
+        if ".path" not in text and "MEDIA_ROOT" not in text:
+            continue  # nothing to look at closer (parsing every file is slow)
+        for node in ast.walk(ast.parse(text)):
+            where = f"{path.relative_to(APPS)}:{getattr(node, 'lineno', 0)}"
+            if isinstance(node, ast.Attribute) and node.attr == "path":
+                owner = node.value
+                name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+                if name in fields or "storage" in name:
+                    found.append(f"{where}: {ast.unparse(node)}")
+            if "MEDIA_ROOT" in (getattr(node, "attr", None), getattr(node, "id", None)):
+                found.append(f"{where}: MEDIA_ROOT")
+    assert found == [], "\n".join(found)

@@ -13,6 +13,7 @@ from voiceportal.env import (
     env_database,
     env_float,
     env_int,
+    env_json_object,
     env_list,
     env_str,
     redis_channel_layer,
@@ -207,10 +208,20 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
 MEDIA_ROOT = Path(env_str("VOICEPORTAL_MEDIA_ROOT", str(DATA_DIR / "media")))
+# Media (uploads, speech, voices, music, recordings) go through this storage only, so web
+# servers and workers on other machines can share it: a network volume mounted at MEDIA_ROOT
+# everywhere, or an object store (S3 through django-storages: docs/deploy.md).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": {
+        "BACKEND": env_str("VOICEPORTAL_MEDIA_STORAGE")
+        or "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": env_json_object("VOICEPORTAL_MEDIA_STORAGE_OPTIONS"),
+    },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Media views answer with a redirect to the storage's URL (after checking the owner) instead of
+# reading the file through the portal: for an object store whose URLs are signed and expire.
+VOICEPORTAL_MEDIA_REDIRECT = env_bool("VOICEPORTAL_MEDIA_REDIRECT", False)
 
 # Uploads: spooled to disk past 2.5 MB by Django; the portal's own handler enforces the cap.
 VOICEPORTAL_MAX_UPLOAD_BYTES = env_int("VOICEPORTAL_MAX_UPLOAD_BYTES", 2 * 1024**3)

@@ -220,7 +220,7 @@ async def wait_for(track: Track) -> Track:
 
 def audio_bytes(track: Track, output: OutputFormat) -> bytes:
     """The finished track in the asked-for format, from its WAV."""
-    with wave.open(track.audio.path, "rb") as wav:
+    with track.audio.storage.open(track.audio.name, "rb") as f, wave.open(f, "rb") as wav:
         channels, rate = wav.getnchannels(), wav.getframerate()
         pcm = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
     samples = (pcm.reshape(-1, channels) / 32768.0).astype(np.float32)

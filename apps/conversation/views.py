@@ -1,5 +1,3 @@
-from pathlib import Path
-
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -48,7 +46,7 @@ def turn_audio(request, pk):
     turn = selectors.turn_get(owner=request.user, pk=pk)
     if not turn.audio:
         raise Http404("No audio")
-    return ranged_file_response(request, Path(turn.audio.path), content_type="audio/wav")
+    return ranged_file_response(request, turn.audio, content_type="audio/wav")
 
 
 @login_required

@@ -4,11 +4,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import BinaryIO
 
 import av
 import numpy as np
 
 from .clock import clock
+from .storage import Stored, StoredFile
 
 SAMPLE_RATE = 16_000
 
@@ -33,8 +35,32 @@ def probe(path: Path, *, max_seconds: float | None = None) -> MediaInfo:
     """
     if path.stat().st_size == 0:
         raise InvalidMedia("The file is empty.")
+    return _probe(str(path), max_seconds)
+
+
+def probe_file(source: BinaryIO, *, max_seconds: float | None = None) -> MediaInfo:
+    """`probe` for an open, seekable file (an upload before it is stored): only what the
+    container needs to say its length, and the first frame, are read. Left at its start."""
+    source.seek(0, 2)
+    empty = source.tell() == 0
+    source.seek(0)
+    if empty:
+        raise InvalidMedia("The file is empty.")
     try:
-        with av.open(str(path), metadata_errors="ignore") as container:
+        return _probe(source, max_seconds)
+    finally:
+        source.seek(0)
+
+
+def probe_stored(file: Stored, *, max_seconds: float | None = None) -> MediaInfo:
+    """`probe_file` for a stored file, read from its storage."""
+    with file.storage.open(file.name, "rb") as source:
+        return probe_file(source, max_seconds=max_seconds)
+
+
+def _probe(source: str | BinaryIO, max_seconds: float | None) -> MediaInfo:
+    try:
+        with av.open(source, metadata_errors="ignore") as container:
             audio = next((s for s in container.streams if s.type == "audio"), None)
             if audio is None:
                 raise InvalidMedia("The file has no audio track.")
@@ -72,18 +98,25 @@ _SERVED_TYPES = {
 UNKNOWN_TYPE = "application/octet-stream"
 
 
-def served_type(path: Path) -> str:
+def served_type(file: Stored) -> str:
     """The Content-Type to serve a stored upload with: audio or video by its container, or
     application/octet-stream."""
-    stat = path.stat()
-    return _served_type(str(path), stat.st_mtime_ns, stat.st_size)
-
-
-@lru_cache(maxsize=512)  # keyed by mtime and size too: a replaced file is probed again
-def _served_type(path: str, mtime_ns: int, size: int) -> str:
     try:
-        info = probe(Path(path))
-    except InvalidMedia:
+        size = file.storage.size(file.name)
+    except OSError:  # missing: the response says so
+        return UNKNOWN_TYPE
+    try:
+        modified = file.storage.get_modified_time(file.name).timestamp()
+    except (NotImplementedError, OSError):
+        modified = 0.0
+    return _served_type(file.storage, file.name, modified, size)
+
+
+@lru_cache(maxsize=512)  # keyed by time and size too: a replaced file is probed again
+def _served_type(storage, name: str, modified: float, size: int) -> str:
+    try:
+        info = probe_stored(StoredFile(name, storage))
+    except (InvalidMedia, OSError):
         return UNKNOWN_TYPE
     served = _SERVED_TYPES.get(info.format_name, UNKNOWN_TYPE)
     if isinstance(served, tuple):
@@ -107,9 +140,10 @@ def _decode_first_frame(container, stream) -> None:
 
 
 def iter_pcm(
-    path: Path, *, start_at: float = 0.0, block_seconds: float = 30.0
+    path: Path | BinaryIO, *, start_at: float = 0.0, block_seconds: float = 30.0
 ) -> Iterator[np.ndarray]:
-    """Yield mono float32 16 kHz blocks of about `block_seconds`, from `start_at` on.
+    """Yield mono float32 16 kHz blocks of about `block_seconds`, from `start_at` on, from a
+    file's path or an open (seekable) file, such as a stored file from `storage.open`.
 
     Decodes as it goes, so memory stays flat however long the file is.
     """
@@ -129,12 +163,13 @@ def iter_pcm(
         yield np.concatenate(pending)
 
 
-def _iter_resampled(path: Path, start_at: float) -> Iterator[np.ndarray]:
+def _iter_resampled(path: Path | BinaryIO, start_at: float) -> Iterator[np.ndarray]:
     """Samples from exactly `start_at` on, in the decoder's own chunk sizes."""
     resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
     to_skip = None if start_at > 0 else 0
     try:
-        with av.open(str(path), metadata_errors="ignore") as container:
+        source = str(path) if isinstance(path, Path) else path
+        with av.open(source, metadata_errors="ignore") as container:
             stream = next(s for s in container.streams if s.type == "audio")
             if start_at > 0:
                 # Lands on a keyframe at or before the position; the overlap is dropped below.

@@ -9,6 +9,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.storage import growing_fetch, growing_path, growing_store
 from apps.engines.stt import stt_backends
 from apps.engines.stt.base import Segment as EngineSegment
 from apps.jobs.models import JobStatus
@@ -41,7 +42,9 @@ class LiveParams:
 
 
 def recording_path(transcript: Transcript) -> Path:
-    return Path(settings.MEDIA_ROOT) / recording_name(transcript)
+    """Where the recording grows: the stored file on a local storage, else this machine's spool
+    (stored when the session ends: see live_transcript_save)."""
+    return growing_path(recording_name(transcript))[0]
 
 
 def recording_name(transcript: Transcript) -> str:
@@ -61,7 +64,8 @@ def live_session_start(*, owner: User, params: LiveParams) -> LiveSession:
             )
         transcript = _continued(owner, params.transcript_id) if params.transcript_id else None
         transcript = transcript or _new_transcript(owner, params)
-        offset = recording_seconds(recording_path(transcript))
+        # A continued recording kept in an object store is fetched to grow here.
+        offset = recording_seconds(growing_fetch(recording_name(transcript)))
         Transcript.objects.filter(pk=transcript.pk).update(status=JobStatus.WAITING)
         now = timezone.now()
         session = LiveSession.objects.create(
@@ -147,8 +151,11 @@ def live_session_end(
 def live_transcript_save(*, transcript: Transcript) -> Transcript:
     """Make a live recording an ordinary finished transcript (also one whose session was cut
     off by a dead process)."""
-    path = recording_path(transcript)
+    # Where the session ran on another machine, its last stored recording is what there is.
+    path = growing_fetch(recording_name(transcript))
     duration = recording_seal(path) if path.exists() else 0.0
+    size = path.stat().st_size if path.exists() else 0
+    growing_store(recording_name(transcript))  # from the spool, where it grew there
     texts = Segment.objects.filter(transcript=transcript).values_list("text", flat=True)
     spent = sum(
         (s.finished_at - s.started_at).total_seconds()
@@ -159,7 +166,7 @@ def live_transcript_save(*, transcript: Transcript) -> Transcript:
         duration=duration,
         progress_done=duration,
         progress_total=duration,
-        media_size=path.stat().st_size if path.exists() else 0,
+        media_size=size,
         text="".join(texts).strip(),
         finished_at=timezone.now(),
         processing_seconds=spent,

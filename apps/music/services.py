@@ -2,13 +2,12 @@
 make again or vary, cancel, delete."""
 
 import secrets
-import shutil
-from pathlib import Path
 
 import numpy as np
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 
+from apps.core.storage import folder_delete, media_save
 from apps.engines.errors import ProviderError
 from apps.engines.music import music_backends, sound_effects_backends
 from apps.engines.music.audio import encode_file
@@ -226,19 +225,13 @@ def track_cancel(*, track: Track) -> None:
 
 def track_delete(*, track: Track) -> None:
     """Remove the row and its files; a running composition notices and stops."""
-    folder = _folder(track)  # before delete(), which clears the primary key
+    folder = _prefix(track)  # before delete(), which clears the primary key
     track.delete()
-    shutil.rmtree(folder, ignore_errors=True)
+    folder_delete(folder)
 
 
 def track_files_remove(*, track: Track) -> None:
-    shutil.rmtree(_folder(track), ignore_errors=True)
-
-
-def _folder(track: Track) -> Path:
-    from django.conf import settings
-
-    return Path(settings.MEDIA_ROOT) / _prefix(track)
+    folder_delete(_prefix(track))
 
 
 def _prefix(track: Track) -> str:
@@ -293,24 +286,19 @@ def _make(track: Track, progress) -> AudioResult:
 def _store(track: Track, result: AudioResult) -> dict:
     """Write the files (WAV always; the provider's own mp3 as it came, else one encoded here;
     the MIDI file where there is one) and return the row's new fields."""
-    folder = _folder(track)
-    folder.mkdir(parents=True, exist_ok=True)
     prefix = _prefix(track)
-    (folder / "track.wav").write_bytes(encode_file(result.samples, result.sample_rate, "wav"))
+    wav = encode_file(result.samples, result.sample_rate, "wav")
     mp3 = result.encoded if result.encoded_format == "mp3" else b""
-    (folder / "track.mp3").write_bytes(
-        mp3 or encode_file(result.samples, result.sample_rate, "mp3")
-    )
+    mp3 = mp3 or encode_file(result.samples, result.sample_rate, "mp3")
     fields = {
-        "audio": f"{prefix}/track.wav",
-        "mp3": f"{prefix}/track.mp3",
+        "audio": media_save(f"{prefix}/track.wav", wav),
+        "mp3": media_save(f"{prefix}/track.mp3", mp3),
         "duration": result.seconds,
         "understood": result.understood,
         "peaks": waveform_peaks(result.samples),
     }
     if result.midi:
-        (folder / "track.mid").write_bytes(result.midi)
-        fields["midi"] = f"{prefix}/track.mid"
+        fields["midi"] = media_save(f"{prefix}/track.mid", result.midi)
     if not track.title and result.title:
         fields["title"] = result.title[:MAX_TITLE_CHARS]
     return fields

@@ -54,7 +54,7 @@ def _bed_samples(bed) -> np.ndarray | None:
     if bed is None or not bed.has_audio:
         return None
     try:
-        with wave.open(bed.audio.path, "rb") as wav:
+        with bed.audio.storage.open(bed.audio.name, "rb") as f, wave.open(f, "rb") as wav:
             channels, rate = wav.getnchannels(), wav.getframerate()
             pcm = np.frombuffer(wav.readframes(wav.getnframes()), dtype="<i2")
     except FileNotFoundError:

@@ -1,5 +1,4 @@
 import uuid
-from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -123,10 +122,7 @@ def track_file(request, pk, fmt):
     stored = getattr(track, field)
     if not track.has_audio or not stored:
         raise Http404("This track has no such file.")
-    path = Path(stored.path)
-    if not path.is_file():
-        raise Http404("The file is missing.")
-    response = ranged_file_response(request, path, content_type=content_type)
+    response = ranged_file_response(request, stored, content_type=content_type)
     if request.GET.get("download"):
         name = f"{slugify(str(track))[:60] or 'track'}.{fmt}"
         response["Content-Disposition"] = content_disposition_header(True, name)

@@ -1,16 +1,16 @@
 """Writes for speech generations: create (and queue), run in a worker, cancel, delete, recover."""
 
 import logging
-import shutil
 import struct
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from apps.core.storage import GrowingFile, folder_delete
 from apps.engines.errors import ProviderError
 from apps.engines.tts import tts_backends
 from apps.engines.tts.base import (
@@ -130,12 +130,12 @@ def generation_files_remove(*, generation: Generation) -> None:
     _remove_folder(_audio_folder(generation))
 
 
-def _audio_folder(generation: Generation) -> Path | None:
+def _audio_folder(generation: Generation) -> str | None:
     """The generation's own folder (see generation_create), which holds only its audio."""
     if not generation.audio:
         return None
-    folder = Path(generation.audio.path).parent
-    return folder if folder.name == str(generation.pk) else None
+    folder = PurePosixPath(generation.audio.name).parent
+    return str(folder) if folder.name == str(generation.pk) else None
 
 
 # --- In the worker ---------------------------------------------------------------------------
@@ -161,7 +161,6 @@ class _Synthesis:
     def __init__(self, generation: Generation, run: JobRun):
         self.generation = generation
         self.run = run
-        self.path = Path(generation.audio.path)
         self.size = 0
         self.duration = 0.0
         self.sentences_done = 0
@@ -182,8 +181,8 @@ class _Synthesis:
             model=g.model if any(m.name == g.model for m in backend.models()) else "",
         )
         encoder = StreamEncoder(g.format)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with open(self.path, "wb") as out:
+        out = GrowingFile(g.audio.name, storage=g.audio.storage)
+        try:
             for part in _parts(g.text, language=g.language, limit=backend.max_chars):
                 chunks = voice_synthesize_pcm(
                     voice=voice, request=replace(request, text=part), speaker_id=g.owner_id
@@ -198,15 +197,19 @@ class _Synthesis:
                     break
             # Also when cancelled: the encoder's last frames make what was spoken playable.
             self._append(out, encoder.close(), None)
-        if g.format == "wav":
-            _patch_wav_sizes(self.path)
+            out.close()
+            if g.format == "wav":
+                _patch_wav_sizes(out.path)
+        finally:
+            # Before the row says done (the runner does that when this returns); what was made
+            # is stored on a failure too, and goes with the generation.
+            out.store()
 
-    def _append(self, out, data: bytes, chunk: AudioChunk | None) -> None:
+    def _append(self, out: GrowingFile, data: bytes, chunk: AudioChunk | None) -> None:
         """Write and flush before the row says so: a reader that sees the row done finds all
         the bytes in the file."""
         if data:
             out.write(data)
-            out.flush()
             self.size += len(data)
         fields = {"audio_size": self.size}
         if chunk is not None:
@@ -259,9 +262,9 @@ def generation_read_aloud(
     )
 
 
-def _remove_folder(folder: Path | None) -> None:
+def _remove_folder(folder: str | None) -> None:
     if folder:
-        shutil.rmtree(folder, ignore_errors=True)
+        folder_delete(folder)
 
 
 def _patch_wav_sizes(path: Path) -> None:

@@ -1,7 +1,8 @@
 """Following a generation's audio file while the worker writes it, for async views.
 
 The worker appends encoded audio and flushes it before it updates the row, so a reader that
-has seen the row finished and then reads to the end of the file has every byte.
+has seen the row finished and then reads to the end of the file has every byte. The file is
+read through its storage (apps.core.storage.GrowingReader), wherever the worker runs.
 """
 
 import asyncio
@@ -10,10 +11,10 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 from django.http import StreamingHttpResponse
 
+from apps.core.storage import GrowingReader
 from apps.engines.tts.encode import OUTPUT_RATE, streaming_wav_header
 
 from .models import Generation
@@ -46,7 +47,9 @@ class GrowingAudio:
 
     def __init__(self, generation: Generation):
         self.pk = generation.pk
-        self.path = Path(generation.audio.path)
+        # The file itself on a local storage, the stored parts on an object store (see
+        # GrowingFile): a worker on another machine can be followed either way.
+        self.reader = GrowingReader(generation.audio.name, storage=generation.audio.storage)
         self.position = 0
         self._last_data = time.monotonic()
         self._row_checked = 0.0
@@ -96,19 +99,11 @@ class GrowingAudio:
             yield data
 
     async def _read(self) -> bytes:
-        data = await asyncio.to_thread(self._read_file)
+        data = await asyncio.to_thread(self.reader.read, READ_BYTES)
         if data:
             self.position += len(data)
             self._last_data = time.monotonic()
         return data
-
-    def _read_file(self) -> bytes:
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(self.position)
-                return f.read(READ_BYTES)
-        except FileNotFoundError:  # the worker has not started writing
-            return b""
 
 
 def audio_response(

@@ -1,5 +1,3 @@
-from pathlib import Path
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -131,10 +129,7 @@ def generation_audio(request, pk):
         if generation.is_finished:
             raise Http404("This generation has no audio.")
         return redirect("speech:stream", pk=generation.pk)
-    path = Path(generation.audio.path)
-    if not path.is_file():
-        raise Http404("The audio file is missing.")
-    response = ranged_file_response(request, path, content_type=generation.content_type)
+    response = ranged_file_response(request, generation.audio, content_type=generation.content_type)
     if request.GET.get("download"):
         name = f"speech-{generation.created_at:%Y%m%d-%H%M%S}.{generation.file_extension}"
         response["Content-Disposition"] = content_disposition_header(True, name)

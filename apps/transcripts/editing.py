@@ -1,13 +1,14 @@
 """Writes for people's corrections of a transcript: edit a segment's text, undo, and the job that
 finds the edited words' times again against the audio (forced alignment)."""
 
-from pathlib import Path
+from typing import BinaryIO
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apps.core.media import SAMPLE_RATE, iter_pcm
+from apps.core.storage import media_exists
 from apps.engines.errors import ErrorKind, ProviderError
 from apps.engines.stt import stt_backends
 from apps.engines.stt.align import MAX_SECONDS, align_words, spread_words
@@ -123,11 +124,13 @@ def segment_align_execute(*, alignment: SegmentAlignment, run: JobRun) -> None:
     transcript = segment.transcript
     if segment.text != alignment.text:
         return
-    if not transcript.media or not Path(transcript.media.path).is_file():
+    if not media_exists(transcript.media):
         raise ProviderError("The recording is missing from storage.", kind=ErrorKind.INVALID_INPUT)
     if segment.end - segment.start > MAX_SECONDS:
         return  # too long for one encoder pass: the shared-out times stay
-    audio = _segment_audio(Path(transcript.media.path), segment.start, segment.end)
+    # Read from the storage with seeking: only the segment's part of the recording is decoded.
+    with transcript.media.storage.open(transcript.media.name, "rb") as media:
+        audio = _segment_audio(media, segment.start, segment.end)
     backend = stt_backends[ALIGN_ENGINE]
     language = transcript.detected_language or transcript.language or "en"
     model = backend.model(_align_model(backend, transcript, language))
@@ -150,12 +153,12 @@ def _align_model(backend, transcript: Transcript, language: str) -> str:
     return "tiny.en" if language == "en" else "base"
 
 
-def _segment_audio(path: Path, start: float, end: float):
+def _segment_audio(media: BinaryIO, start: float, end: float):
     import numpy as np
 
     wanted = int((end - start) * SAMPLE_RATE)
     blocks, have = [], 0
-    for block in iter_pcm(path, start_at=start, block_seconds=min(MAX_SECONDS, end - start + 1)):
+    for block in iter_pcm(media, start_at=start, block_seconds=min(MAX_SECONDS, end - start + 1)):
         blocks.append(block)
         have += len(block)
         if have >= wanted:

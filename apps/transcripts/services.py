@@ -1,9 +1,8 @@
 """Writes for transcripts: create, run (in a worker), cancel, retry, rename, delete."""
 
 import logging
-import shutil
 from dataclasses import asdict
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -11,14 +10,14 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
-from apps.core.media import InvalidMedia, probe
-from apps.core.storage import local_copy, local_path, media_exists
+from apps.core.media import InvalidMedia, probe, probe_file
+from apps.core.storage import folder_delete, local_copy, media_exists
 from apps.engines.errors import ErrorKind, ProviderError
 from apps.engines.stt import stt_backends
 from apps.engines.stt.base import LanguageDetected, ProviderAnalyses, TranscriptionRequest
 from apps.engines.stt.base import Segment as EngineSegment
 from apps.engines.stt.vad import speech_regions
-from apps.jobs.quotas import QuotaExceeded, quota_check_upload
+from apps.jobs.quotas import quota_check_upload
 from apps.jobs.runner import JobRun
 from apps.jobs.services import job_cancel, job_enqueue, job_retry
 
@@ -64,17 +63,14 @@ def transcript_create(
     )
     # Storage first, before a byte is kept; the minutes once the recording's length is known.
     quota_check_upload(user_id=owner.pk, size=transcript.media_size, seconds=0)
-    transcript.media.save(original, upload, save=False)
+    # Probed from the upload itself (a local file), before anything is stored: an object store
+    # is not read back for it.
     try:
-        with local_copy(transcript.media) as path:
-            info = probe(path, max_seconds=settings.VOICEPORTAL_MAX_MEDIA_SECONDS)
-        quota_check_upload(user_id=owner.pk, size=0, seconds=info.duration)
+        info = probe_file(upload, max_seconds=settings.VOICEPORTAL_MAX_MEDIA_SECONDS)
     except InvalidMedia as exc:
-        _delete_media(transcript)
         raise ValidationError({"file": str(exc)}) from exc
-    except QuotaExceeded:
-        _delete_media(transcript)
-        raise
+    quota_check_upload(user_id=owner.pk, size=0, seconds=info.duration)
+    transcript.media.save(original, upload, save=False)
     transcript.duration = transcript.progress_total = info.duration
     transcript.has_video = info.has_video
     transcript.save()
@@ -119,11 +115,12 @@ def transcript_delete_many(*, owner, ids: list[str]) -> int:
 def _delete_media(transcript: Transcript) -> None:
     if not transcript.media:
         return
-    own = local_path(transcript.media)
+    folder = PurePosixPath(transcript.media.name).parent
     transcript.media.delete(save=False)
-    # A local folder is this transcript's own (see media_upload_to); an object store has none.
-    if own and own.parent.is_dir() and own.parent.name == str(transcript.pk):
-        shutil.rmtree(own.parent, ignore_errors=True)
+    # The folder is this transcript's own (see media_upload_to), with what was stored beside
+    # the media (a live recording's, known speakers' clips).
+    if folder.name == str(transcript.pk):
+        folder_delete(str(folder), storage=transcript.media.storage)
 
 
 # --- In the worker ---------------------------------------------------------------------------
@@ -276,7 +273,8 @@ def segments_flag_silence(*, transcript: Transcript) -> None:
     """Flag the segments whose time holds (almost) no speech by the VAD. A recording that
     cannot be decoded again is left unflagged: the transcript matters more than the flag."""
     try:
-        regions = speech_regions(Path(transcript.media.path))
+        with local_copy(transcript.media) as path:
+            regions = speech_regions(path)
     except (InvalidMedia, OSError, ValueError):
         logger.warning("No speech check for transcript %s", transcript.pk, exc_info=True)
         return

@@ -1,5 +1,4 @@
 import uuid
-from pathlib import Path
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -220,8 +219,7 @@ def transcript_media(request, pk):
     transcript = selectors.transcript_get(owner=request.user, pk=pk)
     if not transcript.media:
         raise Http404("No media")
-    path = Path(transcript.media.path)
-    return ranged_file_response(request, path, content_type=served_type(path))
+    return ranged_file_response(request, transcript.media, content_type=served_type)
 
 
 @login_required

@@ -1,5 +1,3 @@
-from pathlib import Path
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -215,8 +213,7 @@ def samples_add(request, pk):
 def sample_audio(request, pk, sample_pk):
     voice = selectors.custom_voice_get(owner=request.user, pk=pk)
     sample = get_object_or_404(VoiceSample, pk=sample_pk, voice=voice)
-    path = Path(sample.file.path)
-    return ranged_file_response(request, path, content_type=served_type(path))
+    return ranged_file_response(request, sample.file, content_type=served_type)
 
 
 @login_required
@@ -257,7 +254,7 @@ def preview(request, voice_id):
 def preview_audio(request, voice_id):
     resolved = _resolve_or_404(request.user, voice_id)
     item = get_object_or_404(VoicePreview, key=resolved.id, status=VoicePreview.Status.DONE)
-    return ranged_file_response(request, Path(item.file.path), content_type="audio/mpeg")
+    return ranged_file_response(request, item.file, content_type="audio/mpeg")
 
 
 def _resolve_or_404(user, voice_id: str) -> selectors.ResolvedVoice:

@@ -75,10 +75,14 @@ def test_decoding_stops_once_past_the_limit(corpus):
 
 
 def test_a_stored_file_is_served_as_its_container_says(corpus, tmp_path):
-    from apps.core.media import served_type
+    from django.core.files.storage import FileSystemStorage
 
-    assert served_type(corpus / "jfk.flac") == "audio/flac"
-    assert served_type(corpus / "multilingual.mp3") == "audio/mpeg"
-    page = tmp_path / "page.wav"
-    page.write_bytes(b"<html><script>alert(1)</script></html>")
+    from apps.core.media import served_type
+    from apps.core.storage import StoredFile
+
+    shared = FileSystemStorage(location=corpus)
+    assert served_type(StoredFile("jfk.flac", shared)) == "audio/flac"
+    assert served_type(StoredFile("multilingual.mp3", shared)) == "audio/mpeg"
+    (tmp_path / "page.wav").write_bytes(b"<html><script>alert(1)</script></html>")
+    page = StoredFile("page.wav", FileSystemStorage(location=tmp_path))
     assert served_type(page) == "application/octet-stream"

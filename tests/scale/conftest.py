@@ -1,9 +1,12 @@
 """One real PostgreSQL and one real Redis, started once for tests/scale (and stopped after
 it); the worker and web processes these tests start talk to them as a deployment would
-(DATABASE_URL, REDIS_URL). The test process itself uses the same PostgreSQL as its default
-database for these tests only, so it makes jobs through the portal's own services and reads
-what the workers wrote. Without PostgreSQL or Redis the tests fail, saying which is missing."""
+(DATABASE_URL, REDIS_URL), with media in a store without local paths that every process
+shares (tests/fakes/object_storage.py, as machines share an S3 bucket). The test process
+itself uses the same PostgreSQL as its default database for these tests only, so it makes jobs
+through the portal's own services and reads what the workers wrote. Without PostgreSQL or
+Redis the tests fail, saying which is missing."""
 
+import json
 import os
 import subprocess
 import sys
@@ -36,6 +39,7 @@ def stack(services, tmp_path_factory, django_db_blocker):
     """PostgreSQL (migrated), the Redis task queue and channel layer, in this process too;
     returns the environment every process started by the tests gets: a deployment's."""
     import psycopg
+    from django.conf import settings
     from django.core.management import call_command
 
     from voiceportal.env import env_database, redis_channel_layer
@@ -49,6 +53,11 @@ def stack(services, tmp_path_factory, django_db_blocker):
         "REDIS_URL": services.redis.url,
         "VOICEPORTAL_TASKS_BACKEND": "django_tasks_rq.RQBackend",
         "VOICEPORTAL_MEDIA_ROOT": str(tmp_path_factory.mktemp("media")),
+        # Media in a store without paths shared by every process, as machines share a bucket.
+        "VOICEPORTAL_MEDIA_STORAGE": "tests.fakes.object_storage.ObjectStorage",
+        "VOICEPORTAL_MEDIA_STORAGE_OPTIONS": json.dumps(
+            {"location": str(tmp_path_factory.mktemp("objects"))}
+        ),
         "VOICEPORTAL_WARM_UP": "0",
         "VOICEPORTAL_JOB_REAP_SECONDS": "0.5",
         "VOICEPORTAL_FAKE_DELAY": "0.2",
@@ -64,6 +73,13 @@ def stack(services, tmp_path_factory, django_db_blocker):
         RQ_QUEUES={q: {"URL": url, "DEFAULT_TIMEOUT": -1} for q in QUEUES},
         CHANNEL_LAYERS={"default": redis_channel_layer(url)},
         MEDIA_ROOT=Path(env["VOICEPORTAL_MEDIA_ROOT"]),
+        STORAGES={
+            **settings.STORAGES,
+            "default": {
+                "BACKEND": env["VOICEPORTAL_MEDIA_STORAGE"],
+                "OPTIONS": json.loads(env["VOICEPORTAL_MEDIA_STORAGE_OPTIONS"]),
+            },
+        },
     )
     with django_db_blocker.unblock(), _default_database(conf), redis_settings:
         call_command("migrate", verbosity=0)

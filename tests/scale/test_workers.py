@@ -5,6 +5,7 @@ import signal
 
 import pytest
 
+from apps.core.storage import local_path, media_exists
 from apps.transcripts.models import Transcript
 from tests.scale.conftest import wait_until
 
@@ -30,6 +31,8 @@ def test_two_workers_run_the_jobs_of_two_users(workers, make_user, make_transcri
     done = Transcript.objects.filter(pk__in=[t.pk for t in jobs])
     assert {t.owner_id for t in done} == {alice.pk, bob.pk}
     assert all(t.text and t.segments.count() == 6 and t.attempts == 1 for t in done)
+    # Read by the workers from the store every process shares, with no local path to it.
+    assert all(local_path(t.media) is None and media_exists(t.media) for t in done)
 
 
 def _running(jobs):

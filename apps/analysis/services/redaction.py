@@ -3,7 +3,6 @@
 
 import tempfile
 import wave
-from pathlib import Path
 
 import numpy as np
 
@@ -21,12 +20,14 @@ def redacted_audio_file(*, transcript: Transcript, tone: bool = True):
     redacted word, as an open temporary file positioned at its start (deleted on close)."""
     times = sorted(redacted_times(redacted_transcript(transcript)))
     out = tempfile.TemporaryFile(suffix=".wav")  # noqa: SIM115 (the response closes it)
-    with wave.open(out, "wb") as wav:
+    # Read from the storage as the blocks are decoded, whatever the storage is.
+    media = transcript.media.storage.open(transcript.media.name, "rb")
+    with media, wave.open(out, "wb") as wav:
         wav.setnchannels(1)
         wav.setsampwidth(2)
         wav.setframerate(SAMPLE_RATE)
         offset = 0.0
-        for block in iter_pcm(Path(transcript.media.path), block_seconds=_BLOCK_SECONDS):
+        for block in iter_pcm(media, block_seconds=_BLOCK_SECONDS):
             length = len(block) / SAMPLE_RATE
             here = [
                 (start - offset, end - offset)

@@ -6,10 +6,10 @@ from dataclasses import asdict, astuple, replace
 from pathlib import Path
 
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
+from apps.core.storage import StoredFile, local_copy
 from apps.engines.analysis import analysis_backends
 from apps.engines.analysis import base as engine
 from apps.engines.analysis.speakers import label_segments
@@ -200,14 +200,16 @@ def _execute(analysis: AnalysisRun, run: JobRun):
         raise ProviderError("The recording is missing.", kind=ErrorKind.INVALID_INPUT)
     profiles = _profiles(analysis, backend)
     run.progress(0.2)
-    diarization = backend.diarize(
-        engine.DiarizationRequest(
-            audio_path=Path(transcript.media.path),
-            transcript=source,
-            num_speakers=analysis.options.get("num_speakers"),
-            profiles=profiles,
+    # A worker on another machine than the upload reads a local copy of an object store's.
+    with local_copy(transcript.media) as path:
+        diarization = backend.diarize(
+            engine.DiarizationRequest(
+                audio_path=path,
+                transcript=source,
+                num_speakers=analysis.options.get("num_speakers"),
+                profiles=profiles,
+            )
         )
-    )
     run.progress(0.9)
     with transaction.atomic():
         run.progress(0.95)  # JobGone first when the run was deleted or taken over
@@ -218,11 +220,7 @@ def _execute(analysis: AnalysisRun, run: JobRun):
 def _profiles(run: AnalysisRun, backend) -> tuple[engine.VoiceProfile, ...]:
     """The request's known speakers first, then the owner's saved voices from this engine."""
     known = tuple(
-        engine.VoiceProfile(
-            id=f"known:{n}",
-            name=item["name"],
-            embedding=backend.voice_embedding(Path(default_storage.path(item["path"]))),
-        )
+        engine.VoiceProfile(id=f"known:{n}", name=item["name"], embedding=_embedding(backend, item))
         for n, item in enumerate(run.options.get("known_speakers") or ())
     )
     names = {p.name for p in known}
@@ -232,6 +230,11 @@ def _profiles(run: AnalysisRun, backend) -> tuple[engine.VoiceProfile, ...]:
         if p.name not in names and p.embedding
     )
     return known + saved
+
+
+def _embedding(backend, known: dict) -> tuple[float, ...]:
+    with local_copy(StoredFile(known["path"])) as path:
+        return backend.voice_embedding(path)
 
 
 def _serialised(kind: str, value):

@@ -2,8 +2,8 @@
 the samples pass their checks, deleted at the provider with the voice."""
 
 import logging
-from pathlib import Path
 
+from apps.core.storage import local_copies
 from apps.engines.cloning import cloning_backends
 from apps.engines.cloning.base import VoiceCloneRequest
 from apps.engines.errors import ErrorKind, ProviderError
@@ -42,13 +42,14 @@ def clone_execute(*, clone: VoiceClone, run: JobRun) -> None:
     """Upload the samples to the provider (in a worker, through the job runner)."""
     voice = clone.voice
     backend = cloning_backends[clone.engine]
-    request = VoiceCloneRequest(
-        name=voice.name,
-        sample_paths=tuple(Path(s.file.path) for s in voice.samples.all()),
-        description=voice.description,
-        labels={"voiceportal_voice": voice.public_id},
-    )
-    cloned = backend.create(request)
+    with local_copies(s.file for s in voice.samples.all()) as paths:
+        request = VoiceCloneRequest(
+            name=voice.name,
+            sample_paths=tuple(paths),
+            description=voice.description,
+            labels={"voiceportal_voice": voice.public_id},
+        )
+        cloned = backend.create(request)
     updated = CustomVoice.objects.filter(pk=voice.pk).update(
         cloud_engine=clone.engine,
         cloud_tts_engine=backend.tts_engine,

@@ -2,7 +2,6 @@
 shared with named users, deleted with everything derived from them."""
 
 import logging
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,12 +10,12 @@ import av
 import numpy as np
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 
-from apps.core.media import InvalidMedia, decode_all, probe
+from apps.core.media import InvalidMedia, decode_all, probe_file, probe_stored
+from apps.core.storage import folder_delete, local_copies, media_exists
 from apps.engines.errors import ErrorKind, ProviderError
 from apps.engines.voice.match import voice_match
 from apps.jobs.runner import JobRun
@@ -152,13 +151,14 @@ def _store_samples(
             source=upload.source,
             content_type=(getattr(upload.file, "content_type", "") or "")[:100],
         )
-        sample.file.save(original, upload.file, save=False)
-        stored.append(sample)
         try:
-            # Refused from the container's duration, before any decoding.
-            sample.duration = probe(Path(sample.file.path), max_seconds=MAX_SECONDS).duration
+            # Refused from the container's duration, before any decoding or storing.
+            sample.duration = probe_file(upload.file, max_seconds=MAX_SECONDS).duration
         except InvalidMedia as exc:
             errors.append(f"{original}: {exc}")
+            continue
+        sample.file.save(original, upload.file, save=False)
+        stored.append(sample)
     total = sum(s.duration for s in stored) + sum(voice.samples.values_list("duration", flat=True))
     if not errors and total > MAX_SECONDS:
         errors.append(_too_much_message(total))
@@ -218,7 +218,7 @@ def voice_delete(*, voice: CustomVoice, keep_cloud: bool = False) -> None:
 
 
 def _delete_folder(folder: str) -> None:
-    shutil.rmtree(Path(default_storage.path(folder)), ignore_errors=True)
+    folder_delete(folder)
 
 
 # --- In the worker ---------------------------------------------------------------------------
@@ -227,13 +227,16 @@ def _delete_folder(folder: str) -> None:
 def voice_build_execute(*, voice: CustomVoice, run: JobRun) -> None:
     """Check the samples and make the voice match (in a worker, through the job runner); the
     cloud clone starts once the samples pass."""
-    samples = voice.samples.count()
-    run.progress(0, samples + 1, stage=CustomVoice.CHECKING)
-    audio = _check_samples(voice, run)
-    cloning.clone_start(voice=voice)
-    run.progress(samples, stage=CustomVoice.MATCHING)
-    longest = max(voice.samples.all(), key=lambda s: s.duration)
-    language = sample_language(Path(longest.file.path))
+    samples = list(voice.samples.all())
+    run.progress(0, len(samples) + 1, stage=CustomVoice.CHECKING)
+    _samples_probe(samples)
+    # A worker on another machine than the upload decodes local copies of an object store's.
+    with local_copies(s.file for s in samples) as paths:
+        audio = _check_samples(samples, paths, run)
+        cloning.clone_start(voice=voice)
+        run.progress(len(samples), stage=CustomVoice.MATCHING)
+        longest = max(range(len(samples)), key=lambda n: len(audio[n]))
+        language = sample_language(paths[longest])
     match = voice_match(
         audio,
         match_candidates(language=language),
@@ -243,10 +246,8 @@ def voice_build_execute(*, voice: CustomVoice, run: JobRun) -> None:
     run.update(match=match.as_dict())
 
 
-def _check_samples(voice: CustomVoice, run: JobRun) -> list:
+def _check_samples(samples: list[VoiceSample], paths: list[Path], run: JobRun) -> list:
     """Run the checks, store each sample's results; the decoded audio when all pass."""
-    samples = list(voice.samples.all())
-    paths = _sample_paths(samples)
     audio, reports, left = [], [], MAX_SECONDS
     # One sample decoded at a time, each stopped at what the set may still hold: the total is
     # bounded before decoding, whatever the files claim.
@@ -309,26 +310,24 @@ def _channels(path: Path, length: int) -> list[np.ndarray]:
     return [both[0].astype(np.float32), both[1].astype(np.float32)]
 
 
-def _sample_paths(samples: list[VoiceSample]) -> list[Path]:
-    """The files, each probed before any is decoded: a set too long fails here, at once."""
-    paths, total = [], 0.0
+def _samples_probe(samples: list[VoiceSample]) -> None:
+    """Each file probed (from the storage, as a stream) before any is decoded: a set too long
+    fails here, at once."""
+    total = 0.0
     for sample in samples:
-        path = Path(sample.file.path)
-        if not path.is_file():
+        if not media_exists(sample.file):
             raise ProviderError(
                 f"The sample {sample.original_filename} is missing from storage.",
                 kind=ErrorKind.INVALID_INPUT,
             )
         try:
-            total += probe(path, max_seconds=MAX_SECONDS).duration
+            total += probe_stored(sample.file, max_seconds=MAX_SECONDS).duration
         except InvalidMedia as exc:
             raise ProviderError(
                 f"{sample.original_filename}: {exc}", kind=ErrorKind.INVALID_INPUT
             ) from exc
-        paths.append(path)
     if total > MAX_SECONDS:
         raise ProviderError(_too_much_message(total), kind=ErrorKind.INVALID_INPUT)
-    return paths
 
 
 def _too_much_message(total: float | None) -> str:
