@@ -7,12 +7,12 @@ import base64
 import json
 
 import pytest
-from channels.testing import WebsocketCommunicator
 from openai import AsyncOpenAI
 
 from apps.api.services import api_key_create
 from apps.conversation.models import Conversation
 from tests.live.conftest import frames, run_async
+from tests.sockets import Communicator as WebsocketCommunicator
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,10 +5,10 @@ import json
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 
 from apps.conversation import services
 from tests.live.conftest import run_async, session_cookie
+from tests.sockets import Communicator as WebsocketCommunicator
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -4,12 +4,12 @@ instructions and a library voice; the page's socket refuses other users."""
 from pathlib import Path
 
 import pytest
-from channels.testing import WebsocketCommunicator
 from django.urls import reverse
 
 from apps.conversation import services
 from apps.conversation.models import Conversation
 from tests.live.conftest import run_async, session_cookie
+from tests.sockets import Communicator as WebsocketCommunicator
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def _socket(cookie=None):
-    from channels.testing import WebsocketCommunicator
-
+    from tests.sockets import Communicator as WebsocketCommunicator
     from voiceportal.asgi import application
 
     headers = [(b"origin", ORIGIN), (b"host", b"localhost")]

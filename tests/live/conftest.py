@@ -8,9 +8,10 @@ from pathlib import Path
 import av
 import pytest
 from asgiref.sync import async_to_sync
-from channels.testing import WebsocketCommunicator
 from django.conf import settings as django_settings
 from django.test import Client
+
+from tests.sockets import Communicator as WebsocketCommunicator
 
 FRAME_BYTES = 2400 * 2  # 100 ms of PCM16 at 24 kHz
 ORIGIN = b"http://localhost"

@@ -6,10 +6,10 @@ import json
 
 import pytest
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 
 from apps.api.services import api_key_create
 from apps.transcripts.models import Transcript
+from tests.sockets import Communicator as WebsocketCommunicator
 from tests.wer import wer
 
 from .conftest import frames, run_async

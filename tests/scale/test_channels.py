@@ -74,8 +74,8 @@ async def _alice_hears_her_job_only(alice, bob, cookie, make_transcript):
     import asyncio
 
     from channels.db import database_sync_to_async
-    from channels.testing import WebsocketCommunicator
 
+    from tests.sockets import Communicator as WebsocketCommunicator
     from voiceportal.asgi import application
 
     headers = [(b"origin", b"http://localhost"), (b"host", b"localhost"), (b"cookie", cookie)]
