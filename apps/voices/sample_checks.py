@@ -11,7 +11,7 @@ recordings of one speaker score 0.93-0.94 against each other, different speakers
 Two people of the same sex in one channel (two men talking) pass that comparison more often than
 not, so a recording that passes is looked at again with CAM++ (apps.engines.analysis.campplus),
 which tells similar voices apart far better: its 1.5 s windows are split into the two most
-different groups (see _two_voices_check). Measured on 110 real recordings
+different groups (see _two_voices_check). Measured on 125 real recordings
 (bench/bench_sample_checks.py, docs/benchmarks.md).
 """
 

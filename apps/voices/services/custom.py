@@ -9,6 +9,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.storage import default_storage
@@ -239,6 +240,7 @@ def voice_build_execute(*, voice: CustomVoice, run: JobRun) -> None:
         match_candidates(language=language),
         language=language,
         base=chosen_base(voice),
+        fit_candidates=settings.VOICEPORTAL_MATCH_FITTED,
     )
     run.update(match=match.as_dict())
 
