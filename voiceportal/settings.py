@@ -525,6 +525,10 @@ VOICEPORTAL_MATCH_CANDIDATES = env_list(
     "VOICEPORTAL_MATCH_CANDIDATES", ["piper", "kokoro", "flite:slt", "flite:rms", "flite:awb"]
 )
 
+# How many of the nearest are each reshaped, the closest once reshaped kept (each adds ~10-30 s
+# to making a voice on two cores; bench/bench_voice_likeness.py measures the gain).
+VOICEPORTAL_MATCH_FITTED = env_int("VOICEPORTAL_MATCH_FITTED", 4)
+
 # Languages none of those speak are matched among this engine's voices of the language.
 VOICEPORTAL_MATCH_FALLBACK = env_str("VOICEPORTAL_MATCH_FALLBACK", "espeak")
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 
 from apps.engines.tts import tts_backends
+from apps.engines.tts.base import InvalidVoiceSettings, VoiceSettings
 from apps.speech import services
 from apps.speech.models import Generation
 from apps.voices.selectors import stock_id
@@ -60,6 +61,8 @@ class ApiSpeechRequest:
     instructions: str
     stream_format: str
     language: str = ""  # not OpenAI's; sent through extra_body for multilingual voices
+    # Not OpenAI's: ElevenLabs' voice_settings, sent through extra_body.
+    voice_settings: VoiceSettings = VoiceSettings()
 
 
 def parse_request(body: bytes) -> ApiSpeechRequest:
@@ -91,6 +94,7 @@ def parse_request(body: bytes) -> ApiSpeechRequest:
         instructions=_string(data, "instructions"),
         stream_format=stream_format,
         language=_string(data, "language"),
+        voice_settings=_voice_settings(data),
     )
 
 
@@ -112,8 +116,18 @@ def _voice(data: dict) -> str:
     return voice.strip()
 
 
+def _voice_settings(data: dict) -> VoiceSettings:
+    try:
+        return VoiceSettings.parse(data.get("voice_settings"))
+    except InvalidVoiceSettings as exc:
+        raise ApiError(400, exc.message, param=exc.param) from None
+
+
 def _speed(data: dict) -> float:
-    speed = data.get("speed", 1.0)
+    """`speed`, or ElevenLabs' voice_settings.speed where only that is given."""
+    settings = data.get("voice_settings")
+    default = settings.get("speed", 1.0) if isinstance(settings, dict) else 1.0
+    speed = data.get("speed", default)
     if isinstance(speed, bool) or not isinstance(speed, int | float):
         raise ApiError(400, "speed must be a number.", param="speed")
     return float(speed)
@@ -159,6 +173,7 @@ def create_generation(key: ApiKey, parsed: ApiSpeechRequest) -> Generation:
             instructions=parsed.instructions,
             model=parsed.model,
             source=Generation.Source.API,
+            voice_settings=parsed.voice_settings,
         )
     except ValidationError as exc:
         field, messages = next(iter(exc.message_dict.items()))

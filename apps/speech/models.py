@@ -46,6 +46,9 @@ class Generation(Job):
     speed = models.FloatField(default=1.0)
     format = models.CharField(max_length=8, choices=[(f, f) for f in AUDIO_FORMATS])
     instructions = models.TextField(blank=True)
+    # ElevenLabs-style stability / similarity_boost / style (VoiceSettings.as_dict()); empty:
+    # the voice's own. Engines follow those they can (voice_settings_honoured).
+    voice_settings = models.JSONField(default=dict, blank=True)
 
     first_audio_at = models.DateTimeField(null=True, blank=True)
 

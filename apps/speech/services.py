@@ -20,6 +20,7 @@ from apps.engines.tts.base import (
     MIN_SPEED,
     AudioChunk,
     SpeechRequest,
+    VoiceSettings,
 )
 from apps.engines.tts.encode import StreamEncoder
 from apps.engines.tts.text import split_sentences
@@ -53,6 +54,7 @@ def generation_create(
     model: str = "",
     source: str = Generation.Source.WEB,
     max_chars: int = MAX_CHARS,
+    voice_settings: VoiceSettings | None = None,
 ) -> Generation:
     """Check the request, store it and queue its synthesis on the "speech" queue.
 
@@ -81,6 +83,7 @@ def generation_create(
         speed=speed,
         format=audio_format,
         instructions=instructions.strip() if backend.supports_instructions else "",
+        voice_settings=voice_settings.as_dict() if voice_settings else {},
         progress_total=len(sentences),
     )
     generation.audio.name = f"speech/{owner.pk}/{generation.pk}/speech.{generation.file_extension}"
@@ -177,6 +180,7 @@ class _Synthesis:
             speed=g.speed,
             format=g.format,
             instructions=g.instructions,
+            voice_settings=VoiceSettings(**g.voice_settings),
             # An API client's model name goes to an engine that has models of that name.
             model=g.model if any(m.name == g.model for m in backend.models()) else "",
         )

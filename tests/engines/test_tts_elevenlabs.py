@@ -14,7 +14,7 @@ from apps.engines.checks import check_engines
 from apps.engines.errors import ErrorKind, ProviderError
 from apps.engines.tts import elevenlabs as elevenlabs_tts
 from apps.engines.tts import tts_backends
-from apps.engines.tts.base import AUDIO_FORMATS, SpeechRequest
+from apps.engines.tts.base import AUDIO_FORMATS, SpeechRequest, VoiceSettings
 from apps.engines.tts.elevenlabs import ElevenLabsTextToSpeech
 from tests.fakes.elevenlabs_server import (
     ADAM,
@@ -180,6 +180,18 @@ def test_it_sends_speed_clamped_with_the_configured_voice_settings(fake_elevenla
     assert speech_request(fake_elevenlabs).json["voice_settings"] == {
         "stability": 0.4,
         "speed": 1.2,
+    }
+
+
+def test_a_requests_voice_settings_override_the_configured_ones(fake_elevenlabs):
+    backend = make_backend(fake_elevenlabs, voice_settings={"stability": 0.4, "style": 0.1})
+
+    speak(backend, voice_settings=VoiceSettings(stability=0.9, similarity_boost=0.2))
+
+    assert speech_request(fake_elevenlabs).json["voice_settings"] == {
+        "stability": 0.9,
+        "similarity_boost": 0.2,
+        "style": 0.1,
     }
 
 

@@ -93,6 +93,25 @@ def test_it_speaks_with_a_custom_voice_by_id_or_object(openai_client, alice_voic
     assert Generation.objects.filter(voice_id=alice_voice.public_id).count() == 2
 
 
+def test_voice_settings_stability_decides_whether_readings_vary(openai_client):
+    """ElevenLabs' voice_settings through the SDK's extra_body: Piper's stability is its
+    sampling noise (none at 1: every reading the same; the test engine has none by default)."""
+
+    def read(**settings):
+        return openai_client.audio.speech.create(
+            model="tts-1",
+            voice="echo",
+            input="Every reading of this sentence sounds a little different.",
+            response_format="pcm",
+            extra_body={"voice_settings": settings},
+        ).content
+
+    assert read(stability=0.0) != read(stability=0.0)
+    assert read(stability=1.0) == read(stability=1.0)
+    stored = Generation.objects.order_by("created_at").values_list("voice_settings", flat=True)
+    assert list(stored) == [{"stability": 0.0}] * 2 + [{"stability": 1.0}] * 2
+
+
 def test_bob_cannot_use_alices_voice(live_server, bob_key, alice_voice):
     bob = OpenAI(base_url=f"{live_server.url}/v1", api_key=bob_key, max_retries=0)
     with pytest.raises(openai.BadRequestError) as caught:
@@ -112,6 +131,12 @@ def test_bob_cannot_use_alices_voice(live_server, bob_key, alice_voice):
         ({"speed": 4.5}, "speed", "between 0.25 and 4.0"),
         ({"model": "tts-2"}, "model", "Unknown model 'tts-2'"),
         ({"stream_format": "chunks"}, "stream_format", "stream_format must be"),
+        (
+            {"extra_body": {"voice_settings": {"stability": 1.5}}},
+            "voice_settings.stability",
+            "must be a number from 0 to 1",
+        ),
+        ({"extra_body": {"voice_settings": "calm"}}, "voice_settings", "must be an object"),
     ],
 )
 def test_it_answers_bad_requests_in_openais_shape(openai_client, kwargs, param, message):

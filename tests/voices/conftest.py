@@ -23,6 +23,8 @@ def engines(settings):
     }
     settings.VOICE_CLONING = {}
     settings.VOICEPORTAL_MATCH_CANDIDATES = ["piper:joe", "flite:slt", "kokoro:jf_alpha"]
+    # The nearest only: choosing among reshaped voices is tested in tests/engines.
+    settings.VOICEPORTAL_MATCH_FITTED = 1
 
 
 @pytest.fixture
@@ -77,9 +79,9 @@ def quick_match(monkeypatch):
     itself runs on real recordings in test_build.py and tests/engines/test_voice_match.py)."""
     calls = MatchCalls()
 
-    def fake_match(samples, candidates, *, language="", base=None):
+    def fake_match(samples, candidates, *, language="", base=None, fit_candidates=1):
         calls.append((samples, candidates))
-        calls.options.append({"language": language, "base": base})
+        calls.options.append({"language": language, "base": base, "fitted": fit_candidates})
         return CANNED_MATCH
 
     monkeypatch.setattr("apps.voices.services.custom.voice_match", fake_match)

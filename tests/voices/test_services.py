@@ -119,7 +119,7 @@ def test_the_build_checks_each_sample_and_makes_the_match(alice, make_voice, qui
     assert {(b.alias, v.id) for b, v in candidates} == {
         ("piper", "joe"), ("flite", "slt"), ("kokoro", "jf_alpha"),
     }  # fmt: skip
-    assert quick_match.options == [{"language": "en", "base": None}]
+    assert quick_match.options == [{"language": "en", "base": None, "fitted": 1}]
     for sample in voice.samples.all():
         assert sample.passed and sample.speech_seconds > 7 and sample.level_db > -30
         assert {c["level"] for c in sample.checks} == {"ok"}

