@@ -16,8 +16,12 @@ web: setup
 worker: setup
 	@.venv/bin/python manage.py run_worker --queue-name $${QUEUES:-speech,default,webhooks}
 
+# Two test processes by default; a module's tests stay in one process, so its fixtures (a
+# matched voice, a started server) are made once. TEST_WORKERS=0 runs them in this process.
+TEST_WORKERS ?= 2
+
 test: setup
-	@.venv/bin/python -m pytest
+	@.venv/bin/python -m pytest -n $(TEST_WORKERS) --dist loadscope
 
 lint: setup
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports
