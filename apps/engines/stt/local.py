@@ -313,7 +313,12 @@ class _WindowedRun:
         yield from found or [_gap_mark(start, end, "other_language", language)]
 
     def _confidently(self, audio: np.ndarray, offset: float, language: str | None) -> list:
-        decoded = self._decode(audio, offset, conditioned=False, language=language)
+        # Only text decoded at up to 0.5 is kept (_confident): the hotter steps of the ladder
+        # would cost a decode each for nothing (most of a far-field gap's time went there).
+        ladder = tuple(t for t in self.temperatures if t <= _PROMPT_RESET_TEMPERATURE)
+        decoded = self._decode(
+            audio, offset, conditioned=False, language=language, temperatures=ladder or None
+        )
         return [e for e in decoded if isinstance(e, Segment) and _confident(e)]
 
     def _filled(self, audio: np.ndarray, offset: float) -> Iterator[TranscriptionEvent]:
@@ -412,7 +417,13 @@ class _WindowedRun:
                 yield _segment(found, offset, language)
 
     def _decode(
-        self, audio: np.ndarray, offset: float, *, conditioned: bool, language: str | None = None
+        self,
+        audio: np.ndarray,
+        offset: float,
+        *,
+        conditioned: bool,
+        language: str | None = None,
+        temperatures: tuple[float, ...] | None = None,
     ) -> Iterator:
         """The segments of `audio`, in `language` (else the run's); announces the language on
         the first call when no part announced it."""
@@ -428,7 +439,7 @@ class _WindowedRun:
             task=self.request.task,
             beam_size=self.backend.beam_size,
             initial_prompt=prompt,
-            temperature=self.temperatures,
+            temperature=temperatures or self.temperatures,
             compression_ratio_threshold=_COMPRESSION_RATIO_THRESHOLD,
             log_prob_threshold=_LOG_PROB_THRESHOLD,
             prompt_reset_on_temperature=_PROMPT_RESET_TEMPERATURE,
@@ -515,13 +526,15 @@ def _gap_mark(start: float, end: float, reason: str, language: str = "") -> Segm
 
 
 def _confident(segment: Segment) -> bool:
-    """Text a decoder was sure of: taken at the first temperatures, likely enough (Whisper's
-    own log-probability threshold) and from what it took for speech more than not (a breath
-    the sensitive VAD kept came back as "this" at no-speech 0.53: invented, not transcribed)."""
+    """Text a decoder was sure of: taken at the first temperatures, likely enough and not
+    repeating itself (Whisper's own log-probability and compression thresholds) and from what
+    it took for speech more than not (a breath the sensitive VAD kept came back as "this" at
+    no-speech 0.53: invented, not transcribed)."""
     return (
         bool(segment.text.strip())
         and segment.temperature <= _PROMPT_RESET_TEMPERATURE
         and segment.avg_logprob >= _LOG_PROB_THRESHOLD
+        and segment.compression_ratio <= _COMPRESSION_RATIO_THRESHOLD
         and segment.no_speech_prob < _GAP_NO_SPEECH_PROB
     )
 
