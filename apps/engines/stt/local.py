@@ -29,7 +29,15 @@ from .batched import cpu_threads as cpu_threads_available
 from .features import ChunkedFeatureExtractor
 from .loops import RepetitionGuard, marking_loops
 from .memory import needed_bytes, wait_for_memory
-from .regions import VAD_PARAMETERS, Part, Region, language_parts, speech_regions, uncovered
+from .regions import (
+    SURE_SPEECH_SECONDS,
+    VAD_PARAMETERS,
+    Part,
+    Region,
+    language_parts,
+    speech_regions,
+    uncovered,
+)
 from .token_logprobs import TokenLogprobRecorder
 from .whisper_models import (
     PACKAGED_MODELS,
@@ -302,7 +310,10 @@ class _WindowedRun:
         detect), else a mark saying why there is none."""
         piece = audio[int((start - offset) * SAMPLE_RATE) : int((end - offset) * SAMPLE_RATE)]
         found = self._confidently(piece, start, self.language)
-        if found or not self.model.model.is_multilingual:
+        # Detection on a second or two is a guess (a part switches language only on 3 s of
+        # sure speech, regions.py), and each costs an encoder pass: short gaps are not asked.
+        short = end - start < SURE_SPEECH_SECONDS
+        if found or short or not self.model.model.is_multilingual:
             yield from found or [_gap_mark(start, end, "no_text")]
             return
         language, probability = self._detect(piece)

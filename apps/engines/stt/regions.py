@@ -29,7 +29,7 @@ _BLOCK_SECONDS = 30.0
 # A block changes the language only when detection is this sure on this much speech; an unsure
 # block (a cough, a name, a short reply) keeps the language of the block before it.
 _SWITCH_PROBABILITY = 0.7
-_SURE_SPEECH_SECONDS = 3.0
+SURE_SPEECH_SECONDS = 3.0
 # A block detection is less sure of than this is halved and each half detected on its own (a
 # language change inside it), down to pieces of _MIN_PIECE_SECONDS.
 _SURE_BLOCK_PROBABILITY = 0.95
@@ -175,7 +175,7 @@ def _settled(pieces: list[_Piece]) -> list[str]:
     """Each piece's language: its own where detection is sure on enough speech, else that of
     the nearest sure piece before it (after it, for the first ones)."""
     sure = [
-        p.probability >= _SWITCH_PROBABILITY and p.speech >= _SURE_SPEECH_SECONDS for p in pieces
+        p.probability >= _SWITCH_PROBABILITY and p.speech >= SURE_SPEECH_SECONDS for p in pieces
     ]
     if not any(sure):  # nothing sure: the most likely language of the most speech
         return [max(pieces, key=lambda p: p.speech * p.probability).language] * len(pieces)
