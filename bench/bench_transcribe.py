@@ -606,8 +606,9 @@ def compare(
     model, folder = load_direct(args.model, opts)
     print(
         f"direct model loaded in {time.perf_counter() - t0:.2f} s from {folder} "
-        f"(compute {opts['compute_type']}, cpu_threads {opts['cpu_threads']}, "
-        f"beam {opts['beam_size']}, vad_filter, word_timestamps, temperature 0.0 with fallbacks)"
+        f"(compute {opts['compute_type']}, threads "
+        f"{opts['cpu_threads'] or 'all cores'}, beam {opts['beam_size']}, word timestamps, "
+        f"vad_filter {args.plain_vad}, faster-whisper's defaults otherwise)"
     )
     client = openai.OpenAI(base_url=stack.base_url, api_key=stack.key, timeout=7200, max_retries=0)
     plain = functools.partial(
