@@ -3,8 +3,13 @@ Whisper's checks goes back to the one-at-a-time ladder (a model stands in: no de
 
 from types import SimpleNamespace
 
+from django.conf import settings
+
+from apps.engines.stt.base import Segment, TranscriptionRequest
 from apps.engines.stt.batched import BatchedDecoder, batch_size, streams
+from apps.engines.stt.local import LocalWhisperBackend
 from apps.engines.stt.regions import Region
+from tests.wer import wer
 
 SPEECH = [Region(0, 20), Region(22, 50), Region(52, 80), Region(85, 120), Region(125, 150)]
 
@@ -114,3 +119,17 @@ def test_the_batch_fits_the_memory_available():
     assert batch_size("cuda", free=16 * gib) == 16
     assert batch_size("cpu", free=gib // 2) == 4
     assert batch_size("cpu", free=0) == 1
+
+
+def test_the_engine_decodes_real_speech_in_batches(corpus):
+    engine = LocalWhisperBackend(
+        alias="b",
+        default_model="tiny.en",
+        batch_size=8,
+        model_cache=str(settings.VOICEPORTAL_MODEL_CACHE),
+    )
+    request = TranscriptionRequest(audio_path=corpus / "jfk.flac", word_timestamps=True)
+    segments = [e for e in engine.transcribe(request) if isinstance(e, Segment)]
+    assert wer((corpus / "jfk.txt").read_text(), "".join(s.text for s in segments)) < 0.1
+    words = [w.start for s in segments for w in s.words]
+    assert words == sorted(words) and segments[-1].end > 9.0

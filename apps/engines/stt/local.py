@@ -128,7 +128,7 @@ class LocalWhisperBackend(SpeechToTextBackend):
         device: str = "cpu",
         compute_type: str = "int8",
         cpu_threads: int = 0,
-        batch_size: int = 0,
+        batch_size: int = 1,
         beam_size: int = 5,
         window_seconds: float = 600.0,
         vad: dict | None = None,
@@ -143,7 +143,9 @@ class LocalWhisperBackend(SpeechToTextBackend):
         self.compute_type = compute_type
         # 0: every core this process may use (ctranslate2's own 0 means at most 4).
         self.cpu_threads = cpu_threads or cpu_threads_available()
-        # Clips decoded at once; 0: from the device and the memory available, 1: one at a time.
+        # Clips decoded at once; 0: from the device and the memory available, 1: one at a time
+        # (the default: batched, 12 min of read speech came out at WER 1.65 % against the
+        # plain call's 0.86 %, while 3 and 30 min came out below it; docs/benchmarks.md).
         self.batch_size = batch_size
         self.beam_size = beam_size
         self.window_seconds = window_seconds
