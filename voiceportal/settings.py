@@ -313,6 +313,10 @@ SPEECH_TO_TEXT = {
             "compute_type": env_str("VOICEPORTAL_COMPUTE_TYPE", "int8"),
             "cpu_threads": env_int("VOICEPORTAL_CPU_THREADS", 0),
             "beam_size": env_int("VOICEPORTAL_BEAM_SIZE", 5),
+            # Clips of up to 30 s decoded at once (0: from the device and free memory; 1: one
+            # at a time, each conditioned on the text before it: the default until batched
+            # decoding matches the plain call's accuracy everywhere, docs/benchmarks.md).
+            "batch_size": env_int("VOICEPORTAL_STT_BATCH_SIZE", 1),
             # Long files are decoded in windows of this many seconds, so memory stays flat.
             "window_seconds": env_float("VOICEPORTAL_WINDOW_SECONDS", 600.0),
             "model_cache": str(VOICEPORTAL_MODEL_CACHE),

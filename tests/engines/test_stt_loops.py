@@ -137,7 +137,8 @@ class LoopingModel:
 
 
 def transcribe_with(model, path):
-    backend = LocalWhisperBackend(alias="t", default_model="tiny.en")
+    # One clip at a time: the model stands in for the one-at-a-time decoder.
+    backend = LocalWhisperBackend(alias="t", default_model="tiny.en", batch_size=1)
     request = TranscriptionRequest(audio_path=path)
     events = list(_WindowedRun(backend, model, request, "en").events())
     return [e for e in events if isinstance(e, Segment)]
