@@ -110,7 +110,8 @@ def _check_text(
         sentences = split_sentences(text, language=language or "en", max_chars=max_chars)
     except ProviderError as exc:
         raise ValidationError({"text": exc.message}) from None
-    return sentences, language
+    # As the engine speaks them (a long first sentence in two), so progress counts its pieces.
+    return backend.first_cut(sentences), language
 
 
 def generation_cancel(*, generation: Generation) -> None:
