@@ -195,6 +195,9 @@ class _Synthesis:
                     if self.run.should_stop():
                         break
                     yield
+                    # Resumed after the other generations' turns: a cancel may have come.
+                    if self.run.should_stop():
+                        break
                 if self.run.cancelled:
                     break
             # Also when cancelled: the encoder's last frames make what was spoken playable.

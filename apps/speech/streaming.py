@@ -8,6 +8,7 @@ import asyncio
 import base64
 import json
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -96,11 +97,21 @@ class GrowingAudio:
             yield data
 
     async def _read(self) -> bytes:
+        # Most polls find nothing new: a stat here is cheaper than a hop to a thread, which
+        # many listeners polling every 10 ms would pay for in CPU the worker needs.
+        if self._size() <= self.position:
+            return b""
         data = await asyncio.to_thread(self._read_file)
         if data:
             self.position += len(data)
             self._last_data = time.monotonic()
         return data
+
+    def _size(self) -> int:
+        try:
+            return os.stat(self.path).st_size
+        except FileNotFoundError:  # the worker has not started writing
+            return 0
 
     def _read_file(self) -> bytes:
         try:

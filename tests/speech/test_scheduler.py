@@ -217,3 +217,33 @@ def test_every_request_starts_with_a_short_first_piece_before_any_goes_on(
         pieces += [sentence(word, n) for n in range(1, lines + 1)]
         assert g.status == "done" and g.progress_done == g.progress_total == len(pieces)
         assert g.duration == pytest.approx(sum(len(p) for p in pieces) * 0.05, rel=0.01)
+
+
+def test_a_cancel_ends_its_generation_before_anyone_speaks_another_sentence(
+    alice, bob, make_generation, fake_tts, queued, spoken, lanes, monkeypatch
+):
+    """Cancel is immediate however many wait: the cancelled generation does not wait for its
+    turn and speaks nothing more."""
+    fake_tts()
+    real = FakeTextToSpeech.speak
+    seen_cancelled = {}
+
+    def speak(self, said, **kwargs):
+        seen_cancelled[said] = Generation.objects.get(pk=bravo.pk).status == "cancelled"
+        if said == sentence("Alpha", 2):
+            services.generation_cancel(generation=Generation.objects.get(pk=bravo.pk))
+        yield from real(self, said, **kwargs)
+
+    monkeypatch.setattr(FakeTextToSpeech, "speak", speak)
+    words = ("Alpha", "Bravo", "Charlie", "Delta")
+    first, bravo, *_ = [
+        make_generation(owner, text(w, 4)) for owner, w in zip([alice, bob] * 2, words, strict=True)
+    ]
+    job_run(model=Generation, job_id=first.pk)
+
+    after = spoken[spoken.index(sentence("Alpha", 2)) + 1]
+    assert seen_cancelled[after]
+    assert [s for s in spoken if s.startswith("Bravo")] == [sentence("Bravo", 1)]
+    cancelled = Generation.objects.get(pk=bravo.pk)
+    assert cancelled.status == "cancelled" and cancelled.audio_size > 0
+    assert all(g.status == "done" for g in Generation.objects.exclude(pk=bravo.pk))
