@@ -61,9 +61,10 @@ class _Turns:
         return stream
 
 
-# How long an idle lane waits before it looks for new requests again (one cheap query): a
-# request that comes while the other lanes are busy is picked up this soon.
-IDLE_POLL_SECONDS = 0.02
+# How long an idle lane waits before it looks for new requests again. Each look is a query
+# (~0.5 ms of CPU): at 20 ms a lane left idle beside one long reading cost more CPU than the
+# 30 ms it could save a new request's pickup (docs/benchmarks.md).
+IDLE_POLL_SECONDS = 0.05
 
 
 def generations_speak(*, first: JobRun) -> None:
