@@ -125,12 +125,12 @@ def test_piper_speaks_in_several_threads_at_once_each_its_own_text(engines):
     from concurrent.futures import ThreadPoolExecutor
 
     piper = engines["piper"]
-    texts = ["Good morning.", "Nice weather.", "One, two, three."] * 2
+    texts = ["Good morning.", "Nice weather."] * 2
 
     def samples(text: str) -> np.ndarray:
         return np.concatenate([c.samples for c in piper.synthesize_pcm(SpeechRequest(text))])
 
-    alone = {text: samples(text) for text in texts[:3]}
+    alone = {text: samples(text) for text in texts[:2]}
     with ThreadPoolExecutor(max_workers=len(texts)) as pool:
         together = list(pool.map(samples, texts))
     for text, audio in zip(texts, together, strict=True):
