@@ -27,12 +27,14 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,9 +53,9 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def manage(env: dict, *args: str) -> str:
+def manage(env: dict, *args: str, root: Path = ROOT) -> str:
     done = subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+        [PYTHON, "manage.py", *args], cwd=root, env=env, check=True, capture_output=True, text=True
     )
     return done.stdout
 
@@ -61,15 +63,16 @@ def manage(env: dict, *args: str) -> str:
 class Stack:
     """daphne + the speech worker, as scripts/run.sh starts them."""
 
-    def __init__(self, env: dict, workdir: Path, *, default_workers: int = 0):
-        self.env, self.workdir = env, workdir
+    def __init__(self, env: dict, workdir: Path, *, default_workers: int = 0, root: Path = ROOT):
+        self.env, self.workdir, self.root = env, workdir, root
         self.procs: list[subprocess.Popen] = []
         self.url = f"http://127.0.0.1:{free_port()}"
         self.default_workers = default_workers  # transcription workers, as `make run` has
 
     def start(self) -> None:
-        manage(self.env, "migrate", "--noinput", "-v0")
-        self.key = manage(self.env, "create_api_key", "bench", "--create-user").split()[-1]
+        manage(self.env, "migrate", "--noinput", "-v0", root=self.root)
+        created = manage(self.env, "create_api_key", "bench", "--create-user", root=self.root)
+        self.key = created.split()[-1]
         port = self.url.rsplit(":", 1)[1]
         self.web = self._spawn(
             "daphne", [PYTHON, "-m", "daphne", "-b", "127.0.0.1", "-p", port,
@@ -87,7 +90,9 @@ class Stack:
 
     def _spawn(self, name: str, cmd: list[str]) -> subprocess.Popen:
         log = open(self.workdir / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            cmd, cwd=self.root, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
         self.procs.append(proc)
         return proc
 
@@ -108,6 +113,16 @@ class Stack:
                 return
             time.sleep(0.1)
         sys.exit(f"{name} was not ready in time; see {self.workdir}")
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time used so far by the web server and the speech worker (all their threads)."""
+        tick = os.sysconf("SC_CLK_TCK")
+
+        def used(proc: subprocess.Popen) -> float:
+            fields = Path(f"/proc/{proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / tick  # utime + stime
+
+        return {"web": used(self.web), "worker": used(self.worker)}
 
     def worker_peak_rss_mb(self) -> float:
         for line in Path(f"/proc/{self.worker.pid}/status").read_text().splitlines():
@@ -138,9 +153,25 @@ def audio_seconds(data: bytes, audio_format: str) -> float:
 
 # A long reading (about 1,400 characters, 16 sentences) among the short ones.
 LONG_TEXT = " ".join([TEXT] * 5 + ["The end of a long reading is near."])
+# With --mix varied, half the requests open with a long sentence (a clause, then more), as
+# readings of articles and messages do: what a short first chunk is for.
+LONG_OPENING = (
+    "When the meeting ended late on Thursday, everyone agreed that the new schedule would start "
+    "on Monday and run until the end of the month. Questions go to the office."
+)
 
 
-def speak(client, voice: str, audio_format: str, text: str = TEXT) -> dict:
+def texts_for(n: int, mix: str) -> list[str]:
+    """Every fourth a long reading; with "varied", every other short one a long first sentence."""
+    if mix == "varied":
+        cycle = [TEXT, LONG_OPENING, TEXT, " ".join([LONG_OPENING] * 6)]
+    else:
+        cycle = [TEXT, TEXT, TEXT, LONG_TEXT]
+    return [cycle[i % 4] for i in range(n)]
+
+
+def speak(client, voice: str, audio_format: str, text: str = TEXT, db: Path | None = None) -> dict:
+    sent_at = datetime.now(UTC)
     started = time.perf_counter()
     with client.audio.speech.with_streaming_response.create(
         model="tts-1", voice=voice, input=text, response_format=audio_format
@@ -148,7 +179,7 @@ def speak(client, voice: str, audio_format: str, text: str = TEXT) -> dict:
         pieces = response.iter_bytes()
         first = next(pieces)
         first_at = time.perf_counter() - started
-        received_at = datetime.now().astimezone()
+        received_at = datetime.now(UTC)
         data = first + b"".join(pieces)
         generation = response.headers["x-generation-id"]
     total = time.perf_counter() - started
@@ -158,19 +189,61 @@ def speak(client, voice: str, audio_format: str, text: str = TEXT) -> dict:
         "total": total,
         "audio": seconds,
         "rtf": total / seconds,
-        **breakdown(generation, received_at),
+        **breakdown(db, generation, sent_at, received_at),
     }
 
 
-def breakdown(generation_id: str, received_at: datetime) -> dict:
-    from apps.speech.models import Generation
-
-    g = Generation.objects.get(pk=generation_id)
+def breakdown(db: Path, generation_id: str, sent_at: datetime, received_at: datetime) -> dict:
+    """Where the time to the first byte went, from the generation's row: the request (sent →
+    row made: HTTP, key check, voice and sentence split), pickup (row made → a worker claimed
+    it), the first sentence (claimed → first bytes in the file) and delivery (→ the client)."""
+    with sqlite3.connect(db) as connection:
+        row = connection.execute(
+            "SELECT created_at, started_at, first_audio_at FROM speech_generation WHERE id = ?",
+            (generation_id.replace("-", ""),),
+        ).fetchone()
+    created, started, first_audio = (datetime.fromisoformat(v).replace(tzinfo=UTC) for v in row)
     return {
-        "pickup": (g.started_at - g.created_at).total_seconds(),
-        "first_sentence": (g.first_audio_at - g.started_at).total_seconds(),
-        "delivery": (received_at - g.first_audio_at).total_seconds(),
+        "request": (created - sent_at).total_seconds(),
+        "pickup": (started - created).total_seconds(),
+        "first_sentence": (first_audio - started).total_seconds(),
+        "delivery": (received_at - first_audio).total_seconds(),
     }
+
+
+@dataclass
+class Variant:
+    """One stack of the run: its label, its own data folder and environment, and optionally
+    another source tree (TREE=folder, e.g. a `git archive` of an earlier commit)."""
+
+    label: str
+    overrides: dict
+    root: Path = ROOT
+    stack: Stack | None = None
+    client: object = None
+
+    @classmethod
+    def parse(cls, spec: str) -> "Variant":
+        label, *pairs = spec.split()
+        overrides = dict(pair.split("=", 1) for pair in pairs)
+        root = Path(overrides.pop("TREE", ROOT)).resolve()
+        return cls(label, overrides, root)
+
+    @property
+    def db(self) -> Path:
+        return self.stack.workdir / "data" / "db.sqlite3"
+
+    def start(self, base_env: dict, workdir: Path) -> None:
+        from openai import OpenAI
+
+        folder = workdir / self.label
+        folder.mkdir()
+        env = base_env | {"VOICEPORTAL_DATA_DIR": str(folder / "data")} | self.overrides
+        self.stack = Stack(env, folder, root=self.root)
+        self.stack.start()
+        self.client = OpenAI(
+            base_url=f"{self.stack.url}/v1", api_key=self.stack.key, max_retries=0, timeout=120
+        )
 
 
 def main() -> None:
@@ -181,6 +254,14 @@ def main() -> None:
         "--format", default="mp3", choices=["mp3", "wav", "opus", "flac", "aac", "pcm"]
     )
     parser.add_argument("--concurrency", default="", help="e.g. 1,4,8,16: requests at once")
+    parser.add_argument("--rounds", type=int, default=0, help="rounds per N (default repeat/3)")
+    parser.add_argument("--mix", default="classic", choices=["classic", "varied"])
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        help='"LABEL ENV=VALUE ... [TREE=folder]": stacks measured side by side, in turn',
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp folder and logs")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
@@ -189,7 +270,6 @@ def main() -> None:
     env = dict(os.environ)
     env.update(
         {
-            "VOICEPORTAL_DATA_DIR": str(workdir / "data"),
             # Kokoro's joined model is kept between runs, as in the tests.
             "VOICEPORTAL_MODEL_CACHE": os.environ.get(
                 "VOICEPORTAL_MODEL_CACHE", str(ROOT / "var" / "models")
@@ -200,94 +280,130 @@ def main() -> None:
     )
     for name in ("VOICEPORTAL_SQLITE_PATH", "VOICEPORTAL_MEDIA_ROOT", "VOICEPORTAL_TASKS_BACKEND"):
         env.pop(name, None)
-    os.environ.update(env)
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from openai import OpenAI
-
-    stack = Stack(env, workdir)
-    results: dict[str, list[dict]] = {}
+    variants = [Variant.parse(v) for v in args.variant] or [Variant("this", {})]
+    results: dict = {}
     try:
-        stack.start()
-        client = OpenAI(base_url=f"{stack.url}/v1", api_key=stack.key, max_retries=0, timeout=120)
+        for variant in variants:
+            variant.start(env, workdir)
         print(
             f"Text: {len(TEXT)} characters, 3 sentences; format {args.format}; "
             f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}"
         )
-        print(
-            f"  {'engine':<8}{'1st byte':>10}{'(min–max)':>16}{'last byte':>11}{'audio':>8}"
-            f"{'RTF':>7}   pickup  1st sentence  delivery"
-        )
         if args.concurrency:
             for engine in args.engines.split(","):
-                results[engine] = concurrent_rounds(client, engine, args)
+                results[engine] = concurrent_rounds(variants, engine, args)
             return
-        for engine in args.engines.split(","):
-            voice = VOICES[engine]
-            speak(client, voice, args.format)  # untimed: the engine loads its model
-            runs = []
-            for _ in range(args.repeat):
-                runs.append(speak(client, voice, args.format))
-                time.sleep(0.2)
-            results[engine] = runs
-            print(summary_line(engine, runs))
-        print(f"  speech worker peak RSS (all engines loaded): {stack.worker_peak_rss_mb():.0f} MB")
+        results = single_requests(variants[0], args)
+        print(f"  speech worker peak RSS: {variants[0].stack.worker_peak_rss_mb():.0f} MB")
     finally:
-        stack.stop()
+        for variant in variants:
+            if variant.stack:
+                variant.stack.stop()
         if args.keep:
             print(f"Kept {workdir}")
         else:
             import shutil
 
             shutil.rmtree(workdir, ignore_errors=True)
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+        if args.json:
+            args.json.write_text(json.dumps(results, indent=2))
 
 
-def concurrent_rounds(client, engine: str, args) -> list[dict]:
-    """Rounds of N requests at once; the first byte's median and maximum per N."""
+def single_requests(variant: Variant, args) -> dict[str, list[dict]]:
+    print(
+        f"  {'engine':<8}{'1st byte':>10}{'(min–max)':>16}{'last byte':>11}{'audio':>8}"
+        f"{'RTF':>7}  request  pickup  1st sentence  delivery"
+    )
+    results = {}
+    for engine in args.engines.split(","):
+        voice = VOICES[engine]
+        speak(variant.client, voice, args.format, db=variant.db)  # untimed: the model loads
+        runs = []
+        for _ in range(args.repeat):
+            runs.append(speak(variant.client, voice, args.format, db=variant.db))
+            time.sleep(0.2)
+        results[engine] = runs
+        print(summary_line(engine, runs))
+    return results
+
+
+def concurrent_rounds(variants: list[Variant], engine: str, args) -> list[dict]:
+    """Rounds of N requests at once, the variants in turn; the first byte's median and maximum
+    per N and variant."""
     from concurrent.futures import ThreadPoolExecutor
 
     voice = VOICES[engine]
-    speak(client, voice, args.format)  # untimed: the engine loads its model
-    print(f"  {engine}: N at once, every fourth a {len(LONG_TEXT)}-character reading")
+    for variant in variants:
+        speak(variant.client, voice, args.format, db=variant.db)  # untimed: the model loads
+    print(f"  {engine}: N at once, mix {args.mix!r} (every fourth a long reading)")
     rows = []
     for n in (int(x) for x in args.concurrency.split(",")):
-        texts = [LONG_TEXT if i % 4 == 3 else TEXT for i in range(n)]
-        firsts, complete, parts = [], True, []
-        for _ in range(max(1, args.repeat // 3)):
-            with ThreadPoolExecutor(max_workers=n) as pool:
-                runs = list(pool.map(lambda t: speak(client, voice, args.format, t), texts))
-            firsts += [r["first_byte"] for r in runs]
-            parts += runs
-            complete &= all(
-                r["audio"] > (8 if t is LONG_TEXT else 2) for r, t in zip(runs, texts, strict=True)
+        texts = texts_for(n, args.mix)
+        runs: dict[str, list[dict]] = {v.label: [] for v in variants}
+        complete = {v.label: True for v in variants}
+        cpus: dict[str, list[dict]] = {v.label: [] for v in variants}
+        loads = []
+        for _ in range(args.rounds or max(1, args.repeat // 3)):
+            for variant in variants:
+                cpu_before, own_before = variant.stack.cpu_seconds(), sum(os.times()[:2])
+                with ThreadPoolExecutor(max_workers=n) as pool:
+                    done = list(
+                        pool.map(
+                            lambda t, v=variant: speak(v.client, voice, args.format, t, db=v.db),
+                            texts,
+                        )
+                    )
+                runs[variant.label] += done
+                cpu = variant.stack.cpu_seconds()
+                cpus[variant.label].append(
+                    {name: cpu[name] - cpu_before[name] for name in cpu}
+                    | {"client": sum(os.times()[:2]) - own_before}
+                )
+                # Each stream whole: about 0.05 s of audio per character or more.
+                complete[variant.label] &= all(
+                    r["audio"] > len(t) * 0.04 for r, t in zip(done, texts, strict=True)
+                )
+                loads.append(os.getloadavg()[0])
+                time.sleep(0.5)
+        for variant in variants:
+            rows.append(report_row(n, variant.label, runs[variant.label], complete, loads))
+            per_round = cpus[variant.label]
+            print(
+                "          CPU seconds per round: "
+                + ", ".join(
+                    f"{name} {statistics.median(c[name] for c in per_round):.2f}"
+                    for name in per_round[0]
+                )
             )
-            time.sleep(0.5)
-        row = {
-            "n": n,
-            "first_byte_p50": statistics.median(firsts),
-            "first_byte_max": max(firsts),
-            "complete": complete,
-            "load": os.getloadavg()[0],
-        }
-        rows.append(row)
-        print(
-            f"    N={n:<3} first byte p50 {row['first_byte_p50'] * 1000:6.0f} ms, "
-            f"max {row['first_byte_max'] * 1000:6.0f} ms; all streams complete: {complete}; "
-            f"load {row['load']:.1f}"
-        )
-        slowest = max(parts, key=lambda r: r["first_byte"])
-        print(
-            "          where the slowest first byte's time went: "
-            + ", ".join(f"{k} {slowest[k] * 1000:.0f} ms" for k in BREAKDOWN)
-        )
     return rows
 
 
-BREAKDOWN = ("pickup", "first_sentence", "delivery")
+def report_row(n: int, label: str, runs: list[dict], complete: dict, loads: list) -> dict:
+    firsts = [r["first_byte"] for r in runs]
+    row = {
+        "n": n,
+        "variant": label,
+        "first_byte_p50": statistics.median(firsts),
+        "first_byte_max": max(firsts),
+        "complete": complete[label],
+        "load": [min(loads), max(loads)],
+    }
+    print(
+        f"    N={n:<3} {label:<10} first byte p50 {row['first_byte_p50'] * 1000:6.0f} ms, "
+        f"max {row['first_byte_max'] * 1000:6.0f} ms; all complete: {complete[label]}; "
+        f"load {min(loads):.1f}–{max(loads):.1f}"
+    )
+    slowest = max(runs, key=lambda r: r["first_byte"])
+    print(
+        "          the slowest: "
+        + ", ".join(f"{k} {slowest[k] * 1000:.0f} ms" for k in BREAKDOWN)
+        + "; medians: "
+        + ", ".join(f"{k} {statistics.median(r[k] for r in runs) * 1000:.0f}" for k in BREAKDOWN)
+    )
+    return row
+
+
+BREAKDOWN = ("request", "pickup", "first_sentence", "delivery")
 
 
 def summary_line(engine: str, runs: list[dict]) -> str:
@@ -298,7 +414,8 @@ def summary_line(engine: str, runs: list[dict]) -> str:
     spread = f"({min(firsts) * 1000:.0f}–{max(firsts) * 1000:.0f} ms)"
     return (
         f"  {engine:<8}{med('first_byte') * 1000:>7.0f} ms{spread:>16}{med('total'):>10.2f}s"
-        f"{med('audio'):>7.1f}s{med('rtf'):>7.3f}   {med('pickup') * 1000:4.0f} ms"
+        f"{med('audio'):>7.1f}s{med('rtf'):>7.3f}   {med('request') * 1000:4.0f} ms"
+        f"  {med('pickup') * 1000:4.0f} ms"
         f"  {med('first_sentence') * 1000:6.0f} ms  {med('delivery') * 1000:6.0f} ms"
     )
 

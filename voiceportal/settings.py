@@ -453,7 +453,13 @@ _TTS_THREADS = env_int("VOICEPORTAL_TTS_CPU_THREADS", 1)  # ONNX threads per wor
 TEXT_TO_SPEECH = {
     "piper": {
         "BACKEND": "apps.engines.tts.piper.PiperBackend",
-        "OPTIONS": {"cpu_threads": _TTS_THREADS},
+        "OPTIONS": {
+            "cpu_threads": _TTS_THREADS,
+            # A long first sentence in two at its first comma: with many listeners at once,
+            # each one's first audio costs a clause, not a sentence (docs/benchmarks.md).
+            "first_chunk_chars": env_int("VOICEPORTAL_PIPER_FIRST_CHUNK", 40),
+            "first_chunk_clause_only": True,
+        },
     },
     "kokoro": {
         "BACKEND": "apps.engines.tts.kokoro.KokoroBackend",

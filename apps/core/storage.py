@@ -5,6 +5,7 @@ file's own path on a local storage, or a temporary copy of it otherwise.
 
 This is the one module that asks a storage for paths (an architecture test holds it so)."""
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -185,6 +186,16 @@ class GrowingReader:
         self.path, self.in_place = growing_path(name, storage=storage)
         self.position = 0
         self._part = 0
+
+    def nothing_new(self) -> bool:
+        """True when a file growing in place has no bytes past those read: a stat, cheap
+        enough to call from the event loop. A stored file cannot tell without a read: False."""
+        if not self.in_place:
+            return False
+        try:
+            return os.stat(self.path).st_size <= self.position
+        except FileNotFoundError:  # the writer has not started
+            return True
 
     def read(self, limit: int) -> bytes:
         """The next bytes written (at most `limit` of the file's own); b"" when none yet."""

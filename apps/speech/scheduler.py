@@ -2,8 +2,9 @@
 takes every other generation waiting in the queue and speaks them in turn: the first sentence of
 each waiting request before the second sentence of any, users in turn before requests, so the
 eighth listener does not wait for seven whole texts and a long reading cannot starve short ones.
-Each generation's audio stays in order in its own file; cancel still stops it at its next
-sentence; each one ends (done, cancelled, failed) as soon as its own text is spoken.
+Each generation's audio stays in order in its own file; a cancel ends its generation at the
+next turn of any lane, without another sentence; each one ends (done, cancelled, failed) as
+soon as its own text is spoken.
 
 The worker speaks in several lanes at once (VOICEPORTAL_SPEECH_LANES, one per core by default):
 each TTS engine runs on one thread, so one lane would leave the other cores idle while eight
@@ -60,7 +61,9 @@ class _Turns:
         return stream
 
 
-# How long an idle lane waits before it looks for new requests again.
+# How long an idle lane waits before it looks for new requests again. Each look is a query
+# (~0.5 ms of CPU): at 20 ms a lane left idle beside one long reading cost more CPU than the
+# 30 ms it could save a new request's pickup (docs/benchmarks.md).
 IDLE_POLL_SECONDS = 0.05
 
 
@@ -117,11 +120,22 @@ def _next_stream(shared: _Shared) -> _Stream | None:
             if not streams:
                 return None
             if free := [s for s in streams if not s.busy]:
-                stream = shared.turns.pick(free)
+                stream = _cancelled(free) or shared.turns.pick(free)
                 stream.busy = True
                 return stream
             # Every stream is being spoken by another lane: wait for one, or for a new request.
             shared.changed.wait(IDLE_POLL_SECONDS)
+
+
+def _cancelled(streams: list[_Stream]) -> _Stream | None:
+    """A stream whose cancel was asked for, told so: it goes next and ends without speaking,
+    rather than after a round of the others' sentences."""
+    by_pk = {s.run.job.pk: s for s in streams}
+    asked = Generation.objects.filter(pk__in=by_pk, cancel_requested=True)
+    if pk := asked.values_list("pk", flat=True).first():
+        by_pk[pk].run.cancelled = True
+        return by_pk[pk]
+    return None
 
 
 def _stream(run: JobRun) -> _Stream:

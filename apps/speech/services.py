@@ -113,7 +113,8 @@ def _check_text(
         sentences = split_sentences(text, language=language or "en", max_chars=max_chars)
     except ProviderError as exc:
         raise ValidationError({"text": exc.message}) from None
-    return sentences, language
+    # As the engine speaks them (a long first sentence in two), so progress counts its pieces.
+    return backend.first_cut(sentences), language
 
 
 def generation_cancel(*, generation: Generation) -> None:
@@ -197,6 +198,9 @@ class _Synthesis:
                     if self.run.should_stop():
                         break
                     yield
+                    # Resumed after the other generations' turns: a cancel may have come.
+                    if self.run.should_stop():
+                        break
                 if self.run.cancelled:
                     break
             # Also when cancelled: the encoder's last frames make what was spoken playable.

@@ -99,6 +99,10 @@ class GrowingAudio:
             yield data
 
     async def _read(self) -> bytes:
+        # Most polls find nothing new: a stat here is cheaper than a hop to a thread, which
+        # many listeners polling every 10 ms would pay for in CPU the worker needs.
+        if self.reader.nothing_new():
+            return b""
         data = await asyncio.to_thread(self.reader.read, READ_BYTES)
         if data:
             self.position += len(data)

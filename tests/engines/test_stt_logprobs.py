@@ -3,6 +3,7 @@
 import math
 
 import pytest
+from django.conf import settings as django_settings
 
 from apps.engines.stt.base import Segment, TranscriptionRequest
 from apps.engines.stt.local import LocalWhisperBackend
@@ -10,7 +11,13 @@ from apps.engines.stt.local import LocalWhisperBackend
 
 @pytest.fixture(scope="module")
 def engine():
-    return LocalWhisperBackend(alias="local", default_model="tiny.en", cpu_threads=2)
+    # The base model is joined from its parts into the settings' cache, as the engine there does.
+    return LocalWhisperBackend(
+        alias="local",
+        default_model="tiny.en",
+        cpu_threads=2,
+        model_cache=str(django_settings.VOICEPORTAL_MODEL_CACHE),
+    )
 
 
 def segments(engine, path, **kwargs):

@@ -117,3 +117,21 @@ def test_it_rejects_bad_input(engines, engine, request_args, message):
 def test_it_skips_a_sentence_with_nothing_to_say(engines):
     chunks = list(engines["kokoro"].synthesize_pcm(SpeechRequest("... Hello there.")))
     assert [c.text for c in chunks] == ["Hello there."]
+
+
+def test_piper_speaks_in_several_threads_at_once_each_its_own_text(engines):
+    """The speech worker's lanes run Piper side by side (only its phonemiser is one at a time):
+    each thread still gets exactly the audio of its own sentence."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    piper = engines["piper"]
+    texts = ["Good morning.", "Nice weather."] * 2
+
+    def samples(text: str) -> np.ndarray:
+        return np.concatenate([c.samples for c in piper.synthesize_pcm(SpeechRequest(text))])
+
+    alone = {text: samples(text) for text in texts[:2]}
+    with ThreadPoolExecutor(max_workers=len(texts)) as pool:
+        together = list(pool.map(samples, texts))
+    for text, audio in zip(texts, together, strict=True):
+        np.testing.assert_array_equal(audio, alone[text])

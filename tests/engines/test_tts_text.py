@@ -76,3 +76,14 @@ def test_a_long_first_sentence_is_spoken_in_two_pieces():
     ]
     assert short_first(["Short one.", "Next."], 40) == ["Short one.", "Next."]
     assert short_first(["A" * 10 + " " + "b" * 50], 40) == ["A" * 10, "b" * 50]
+
+
+def test_a_first_sentence_cut_at_clauses_only_keeps_one_without_a_clause_break_whole():
+    opening = "When the meeting ended late on Thursday, everyone agreed to start on Monday."
+    assert short_first([opening, "Next."], 40, clause_only=True) == [
+        "When the meeting ended late on Thursday,",
+        "everyone agreed to start on Monday.",
+        "Next.",
+    ]
+    plain = "Everyone agreed that the new schedule would start on Monday morning."
+    assert short_first([plain], 40, clause_only=True) == [plain]

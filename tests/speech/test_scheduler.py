@@ -177,3 +177,73 @@ def test_lanes_speak_different_generations_at_once_each_in_order(
     assert all(g.status == "done" for g in Generation.objects.all())
     for w in words:
         assert [s for s in spoken if s.startswith(w)] == [sentence(w, n) for n in (1, 2, 3)]
+
+
+def test_every_request_starts_with_a_short_first_piece_before_any_goes_on(
+    alice, bob, make_generation, fake_tts, queued, spoken, lanes, monkeypatch
+):
+    """A long first sentence is spoken in two, cut at its comma: every waiting request's first
+    clause comes before anyone's second piece, also for a request that arrives meanwhile, and
+    each file still holds every piece in order, counted in its progress."""
+    fake_tts(first_chunk_chars=20, first_chunk_clause_only=True)
+
+    def opening(word: str) -> str:
+        return f"{word} opens the reading, then a long clause follows it to the end."
+
+    real = FakeTextToSpeech.speak
+
+    def speak(self, said, **kwargs):
+        if said == "then a long clause follows it to the end." and not late:
+            late.append(make_generation(bob, f"{opening('Delta')} {text('Delta', 1)}"))
+        yield from real(self, said, **kwargs)
+
+    late = []
+    monkeypatch.setattr(FakeTextToSpeech, "speak", speak)
+    words = ("Alpha", "Bravo", "Charlie")
+    first, *_ = [
+        make_generation(owner, f"{opening(w)} {text(w, 2)}")
+        for owner, w in zip([alice, bob, alice], words, strict=True)
+    ]
+    job_run(model=Generation, job_id=first.pk)
+
+    heads = [f"{w} opens the reading," for w in words]
+    assert spoken[:3] == heads
+    # Delta came while Alpha's second piece was spoken: its head is next, before any other.
+    assert spoken[4] == "Delta opens the reading,"
+    for g in Generation.objects.all():
+        word = g.text.split()[0]
+        lines = 1 if word == "Delta" else 2
+        pieces = [f"{word} opens the reading,", "then a long clause follows it to the end."]
+        pieces += [sentence(word, n) for n in range(1, lines + 1)]
+        assert g.status == "done" and g.progress_done == g.progress_total == len(pieces)
+        assert g.duration == pytest.approx(sum(len(p) for p in pieces) * 0.05, rel=0.01)
+
+
+def test_a_cancel_ends_its_generation_before_anyone_speaks_another_sentence(
+    alice, bob, make_generation, fake_tts, queued, spoken, lanes, monkeypatch
+):
+    """Cancel is immediate however many wait: the cancelled generation does not wait for its
+    turn and speaks nothing more."""
+    fake_tts()
+    real = FakeTextToSpeech.speak
+    seen_cancelled = {}
+
+    def speak(self, said, **kwargs):
+        seen_cancelled[said] = Generation.objects.get(pk=bravo.pk).status == "cancelled"
+        if said == sentence("Alpha", 2):
+            services.generation_cancel(generation=Generation.objects.get(pk=bravo.pk))
+        yield from real(self, said, **kwargs)
+
+    monkeypatch.setattr(FakeTextToSpeech, "speak", speak)
+    words = ("Alpha", "Bravo", "Charlie", "Delta")
+    first, bravo, *_ = [
+        make_generation(owner, text(w, 4)) for owner, w in zip([alice, bob] * 2, words, strict=True)
+    ]
+    job_run(model=Generation, job_id=first.pk)
+
+    after = spoken[spoken.index(sentence("Alpha", 2)) + 1]
+    assert seen_cancelled[after]
+    assert [s for s in spoken if s.startswith("Bravo")] == [sentence("Bravo", 1)]
+    cancelled = Generation.objects.get(pk=bravo.pk)
+    assert cancelled.status == "cancelled" and cancelled.audio_size > 0
+    assert all(g.status == "done" for g in Generation.objects.exclude(pk=bravo.pk))

