@@ -1,6 +1,6 @@
 from django import forms
 
-from apps.engines.tts.base import AUDIO_FORMATS, MAX_SPEED, MIN_SPEED
+from apps.engines.tts.base import AUDIO_FORMATS, MAX_SPEED, MIN_SPEED, VOICE_SETTINGS, VoiceSettings
 
 FORMAT_LABELS = {
     "mp3": "MP3",
@@ -10,6 +10,16 @@ FORMAT_LABELS = {
     "aac": "AAC",
     "pcm": "PCM (raw 24 kHz 16-bit)",
 }
+
+
+def _unit_field(label: str) -> forms.FloatField:
+    message = f"{label} must be a number from 0 to 1."
+    return forms.FloatField(
+        required=False,
+        min_value=0.0,
+        max_value=1.0,
+        error_messages={"min_value": message, "max_value": message, "invalid": message},
+    )
 
 
 class SpeechForm(forms.Form):
@@ -30,6 +40,20 @@ class SpeechForm(forms.Form):
     instructions = forms.CharField(
         required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
     )
+    # ElevenLabs-style voice settings, 0 to 1 as the API takes them; absent: the voice's own.
+    # The page sends only those the chosen voice follows.
+    stability = _unit_field("Stability")
+    similarity_boost = _unit_field("Similarity")
+    style = _unit_field("Style")
+
+    def voice_settings(self) -> VoiceSettings:
+        return VoiceSettings(
+            **{
+                n: self.cleaned_data[n]
+                for n in VOICE_SETTINGS
+                if self.cleaned_data.get(n) is not None
+            }
+        )
 
     def clean_speed(self):
         speed = self.cleaned_data["speed"]

@@ -119,6 +119,13 @@ class Generation(Job):
         return int(self.progress_done)
 
     @property
+    def voice_settings_label(self) -> str:
+        """For the history: "stability 0.5 · similarity 0.8"."""
+        names = {"similarity_boost": "similarity"}
+        items = self.voice_settings.items()
+        return " · ".join(f"{names.get(k, k)} {round(v, 2):g}" for k, v in items)
+
+    @property
     def content_type(self) -> str:
         return CONTENT_TYPES[self.format]
 

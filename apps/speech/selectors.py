@@ -1,6 +1,6 @@
 """Reads for speech generations, always scoped by owner, and what the studio offers."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from apps.core.clock import clock
 from apps.engines.tts import tts_backends
+from apps.engines.tts.base import VOICE_SETTINGS
 from apps.jobs.progress import JobProgress
 from apps.voices.selectors import VoiceOption, stock_id, voice_options
 
@@ -40,10 +41,17 @@ class StudioVoice:
     engine_label: str
     supports_instructions: bool
     speed_range: tuple[float, float]
+    # The voice settings it follows, each at the voice's own value (the sliders' start).
+    voice_settings: dict[str, float] = field(default_factory=dict)
 
     @property
     def languages(self) -> str:
         return " ".join(self.option.languages)
+
+    @property
+    def voice_settings_attr(self) -> str:
+        """For the page's script: "stability=0.5 style=0"."""
+        return " ".join(f"{k}={v:g}" for k, v in self.voice_settings.items())
 
 
 @dataclass(frozen=True)
@@ -78,6 +86,7 @@ def studio_voices(*, user: User) -> list[VoiceGroup]:
                 engine_label=backend.label,
                 supports_instructions=backend.supports_instructions,
                 speed_range=backend.speed_range,
+                voice_settings=_voice_settings(option, backend),
             )
         )
     # The default engine's voices lead their group: the one most people want is near the top.
@@ -89,6 +98,16 @@ def studio_voices(*, user: User) -> list[VoiceGroup]:
         if members:
             groups.append(VoiceGroup(label, members))
     return groups
+
+
+def _voice_settings(option: VoiceOption, backend) -> dict[str, float]:
+    """The settings `option` follows, at its own values. A matched custom voice (a stock voice
+    reshaped) also follows similarity_boost: all of the reshaping unless told less."""
+    honoured = backend.voice_settings_honoured
+    settings = {k: v for k, v in backend.voice_settings_defaults.items() if k in honoured}
+    if option.style == "matched":
+        settings["similarity_boost"] = 1.0
+    return {k: settings[k] for k in VOICE_SETTINGS if k in settings}
 
 
 def default_voice_id(groups: list[VoiceGroup]) -> str:
@@ -113,6 +132,7 @@ def generation_form_initial(generation: Generation) -> dict:
         "speed": g.speed,
         "format": g.format,
         "instructions": g.instructions,
+        **g.voice_settings,
     }
 
 

@@ -55,6 +55,7 @@ def generation_create(request):
                 speed=data["speed"],
                 audio_format=data["format"],
                 instructions=data["instructions"],
+                voice_settings=form.voice_settings(),
                 max_chars=services.STUDIO_MAX_CHARS,
             )
         except ValidationError as exc:
@@ -149,16 +150,45 @@ def generation_delete(request, pk):
 def _context(request, form: SpeechForm, current: Generation | None) -> dict:
     groups = selectors.studio_voices(user=request.user)
     selected = form["voice"].value() or selectors.default_voice_id(groups)
+    voice = selectors.studio_voice_find(groups, selected)
     return {
         "form": form,
         "voice_groups": groups,
         "selected_voice": selected,
-        "selected": selectors.studio_voice_find(groups, selected),
+        "selected": voice,
         "generation": current,
         "generation_progress": selectors.generation_progress(current) if current else None,
         "history": _history_page(request),
         "max_chars": services.STUDIO_MAX_CHARS,
+        "voice_setting_fields": _voice_setting_fields(form, voice),
     }
+
+
+_SETTING_TEXTS = {
+    "stability": ("Stability", "Higher: every reading alike; lower: more varied."),
+    "similarity_boost": ("Similarity", "How close a custom voice stays to its samples."),
+    "style": ("Style", "How expressive the reading is."),
+}
+
+
+def _voice_setting_fields(form: SpeechForm, selected: selectors.StudioVoice | None) -> list[dict]:
+    """One slider per voice setting, shown where the chosen voice follows it; it starts at the
+    value asked for before, else at the voice's own."""
+    own = selected.voice_settings if selected else {}
+    fields = []
+    for name, (label, help_text) in _SETTING_TEXTS.items():
+        value = form[name].value()
+        fields.append(
+            {
+                "name": name,
+                "label": label,
+                "help": help_text,
+                "value": own.get(name, 0.5) if value in (None, "") else value,
+                "shown": name in own,
+                "errors": form[name].errors,
+            }
+        )
+    return fields
 
 
 def _history_page(request):

@@ -19,6 +19,32 @@
     for (const code of codes) select.add(new Option(code, code, false, code === current));
     const instructions = $("#instructions-field");
     if (instructions) instructions.hidden = voice.dataset.instructions !== "1";
+    voiceSettingsChanged(voice);
+  }
+
+  // Only the settings the voice follows are shown and sent; one newly shown starts at the
+  // voice's own value.
+  function voiceSettingsChanged(voice) {
+    const own = Object.fromEntries(
+      (voice.dataset.settings || "").split(" ").filter(Boolean).map((pair) => pair.split("=")),
+    );
+    const fieldset = $("#voice-settings");
+    if (!fieldset) return;
+    fieldset.hidden = Object.keys(own).length === 0;
+    for (const field of fieldset.querySelectorAll("[data-setting]")) {
+      const input = $("input", field), name = field.dataset.setting;
+      const follows = name in own;
+      if (follows && input.disabled) {
+        input.value = own[name];
+        showSetting(input);
+      }
+      field.hidden = !follows;
+      input.disabled = !follows;
+    }
+  }
+
+  function showSetting(input) {
+    $(`#${input.name}-value`).textContent = Number(input.value).toFixed(2);
   }
 
   function filterVoices(query) {
@@ -64,6 +90,7 @@
     if (el.id === "id_text") countText(el);
     else if (el.id === "id_speed") $("#speed-value").textContent = `${Number(el.value).toFixed(2)}×`;
     else if (el.id === "voice-filter") filterVoices(el.value);
+    else if (el.closest("#voice-settings")) showSetting(el);
   });
 
   document.addEventListener("change", (event) => {

@@ -74,6 +74,17 @@ def test_it_generates_plays_and_deletes_speech(page, live_server, alice):
 def test_it_shows_why_a_request_cannot_be_spoken(page, live_server, alice):
     log_in(page, live_server, alice)
     page.goto("/speech/")
+    # Piper follows stability: its slider is there, labelled, and moves with the keyboard.
+    stability = page.get_by_label("Stability")
+    expect(stability).to_be_enabled()
+    expect(page.get_by_label("Style")).to_be_hidden()
+    stability.focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator("#stability-value")).to_have_text("0.55")
+    # Kokoro follows none: the settings go away (and are not sent).
+    page.locator("label.voice", has=page.locator("input[value='kokoro:jf_alpha']")).click()
+    expect(page.locator("#voice-settings")).to_be_hidden()
+    expect(page.locator("#id_stability")).to_be_disabled()
     page.get_by_role("button", name="Generate").click()
     expect(page.locator("#workspace [role=alert]")).to_have_text(
         re.compile("There is no text to speak")

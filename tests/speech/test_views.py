@@ -272,3 +272,33 @@ def test_only_the_owner_may_cancel(alice_client, bob_client, fake_tts, queued):
     assert alice_client.get(url).status_code == 405
     g.refresh_from_db()
     assert g.status == "queued" and not g.cancel_requested
+
+
+def test_the_voice_settings_sliders_follow_the_voice_and_are_kept(alice_client, fake_tts, queued):
+    html = alice_client.get(reverse("speech:studio")).content.decode()
+    # Piper's Joe (the default voice) follows stability only, starting at its own 0.5.
+    assert 'name="stability" type="range" min="0" max="1" step="0.05" value="0.5"' in html
+    assert 'value="0.5" aria-describedby="style-help" disabled' in html  # not followed
+    assert 'value="fake:low"' in html and 'data-settings=""' in html  # the fake follows none
+
+    response = generate(alice_client, voice="piper:joe", stability="0.8")
+    g = Generation.objects.get()
+    assert g.voice_settings == {"stability": 0.8}
+    assert "stability 0.8" in alice_client.get(reverse("speech:history")).content.decode()
+    reloaded = alice_client.get(f"{reverse('speech:studio')}?g={g.pk}").content.decode()
+    assert 'name="stability" type="range" min="0" max="1" step="0.05" value="0.8"' in reloaded
+    assert response.status_code == 200
+
+
+def test_it_refuses_voice_settings_out_of_range(alice_client, fake_tts, queued):
+    response = generate(alice_client, voice="piper:joe", stability="1.5")
+    assert "Stability must be a number from 0 to 1." in response.content.decode()
+    assert not Generation.objects.exists()
+
+
+def test_a_matched_voice_offers_similarity(alice_client, alice_voice, fake_tts, queued):
+    html = alice_client.get(reverse("speech:studio")).content.decode()
+    assert f'value="{alice_voice.public_id}"' in html
+    assert "similarity_boost=1" in html  # how much of the reshaping: all, unless told less
+    generate(alice_client, voice=alice_voice.public_id, similarity_boost="0.4")
+    assert Generation.objects.get().voice_settings == {"similarity_boost": 0.4}

@@ -157,6 +157,9 @@ class TextToSpeechBackend:
     supports_speed = True
     # The VoiceSettings fields the engine follows; `speak` then takes them as `settings=`.
     voice_settings_honoured: frozenset[str] = frozenset()
+    # Where the voice's own reading sits on each honoured setting's 0-1 scale (the studio's
+    # sliders start there).
+    voice_settings_defaults: dict[str, float] = {}
     speed_range = (MIN_SPEED, MAX_SPEED)
     # Language codes the engine can speak; empty means whatever each voice lists.
     languages: tuple[str, ...] = ()

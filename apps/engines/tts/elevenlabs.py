@@ -125,6 +125,13 @@ class ElevenLabsTextToSpeech(TextToSpeechBackend):
         self._voices_at = 0.0
         self._voices_lock = threading.Lock()
 
+    @property
+    def voice_settings_defaults(self) -> dict[str, float]:
+        """ElevenLabs' documented defaults, or those configured for this account."""
+        defaults = {"stability": 0.5, "similarity_boost": 0.75, "style": 0.0}
+        configured = {k: v for k, v in self.voice_settings.items() if k in defaults}
+        return defaults | configured
+
     @cached_property
     def client(self) -> ElevenLabs:
         return make_client(api_key=self.api_key, base_url=self.base_url, timeout=self.timeout)

@@ -62,6 +62,7 @@ class PiperBackend(TextToSpeechBackend):
     speed_range = (0.25, 4.0)
     runs_locally = True
     voice_settings_honoured = frozenset({"stability"})
+    voice_settings_defaults = {"stability": 0.5}  # the voice's own noise (see speak)
 
     def __init__(
         self,
