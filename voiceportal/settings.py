@@ -46,8 +46,15 @@ def _secret_key() -> str:
         return explicit
     key_file = DATA_DIR / "secret_key"
     if not key_file.exists():
-        _private_file(key_file)
-        key_file.write_text(get_random_secret_key())
+        # Processes starting together (web and worker on a first run, parallel test processes)
+        # must agree on one key: the first whole file linked into place wins, and a reader
+        # never sees a half-written one.
+        staging = key_file.with_name(f".secret_key.{os.getpid()}")
+        _private_file(staging)
+        staging.write_text(get_random_secret_key())
+        with suppress(FileExistsError):
+            os.link(staging, key_file)
+        staging.unlink()
     return key_file.read_text().strip()
 
 
