@@ -216,9 +216,14 @@ class GrowingReader:
         # means nothing more has been written yet.
         part = _part_name(self.name, self._part)
         if self.storage.exists(part):
-            self._part += 1
-            with self.storage.open(part, "rb") as f:
-                return f.read()
+            try:
+                with self.storage.open(part, "rb") as f:
+                    data = f.read()
+            except FileNotFoundError:
+                pass  # the whole file was stored and its parts removed since: read that
+            else:
+                self._part += 1
+                return data
         if not self.storage.exists(self.name):
             return b""
         with self.storage.open(self.name, "rb") as f:

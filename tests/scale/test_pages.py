@@ -6,9 +6,7 @@ import re
 
 import psycopg
 import pytest
-from django.conf import settings as django_settings
 from django.db import transaction
-from django.test import Client
 
 from tests.browser.conftest import browser  # noqa: F401  (the fixture)
 
@@ -36,7 +34,7 @@ def test_a_page_shows_progress_and_completion_pushed_by_the_worker(
         t = make_transcript(alice, "sample.wav")  # 15 segments
     page = browser.new_page(base_url=web.url)
     try:
-        page.context.add_cookies([_session(alice, web.url)])
+        _log_in(page, alice)
         page.goto(t.get_absolute_url())
         state = page.locator("#job-state")
         expect(state).to_contain_text("Queued")
@@ -56,8 +54,10 @@ def _lock(conn, pk) -> None:
     conn.execute("SELECT 1 FROM transcripts_transcript WHERE id = %s FOR UPDATE", [pk])
 
 
-def _session(user, url: str) -> dict:
-    client = Client()
-    client.force_login(user)
-    cookie = client.cookies[django_settings.SESSION_COOKIE_NAME]
-    return {"name": cookie.key, "value": cookie.value, "url": url}
+def _log_in(page, user) -> None:
+    """Through the server's own login form: its session is made by the server, as a user's is."""
+    page.goto("/account/login/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill("pw-123456")  # make_user's
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(lambda url: "/account/login/" not in url)
