@@ -20,8 +20,11 @@ worker: setup
 # matched voice, a started server) are made once. TEST_WORKERS=0 runs them in this process.
 TEST_WORKERS ?= 2
 
+# The scale-out tests start PostgreSQL and Redis and point this process's database at them for
+# the session: they run in a session of their own, after the rest.
 test: setup
-	@.venv/bin/python -m pytest -n $(TEST_WORKERS) --dist loadscope
+	@.venv/bin/python -m pytest -n $(TEST_WORKERS) --dist loadscope --ignore=tests/scale
+	@.venv/bin/python -m pytest tests/scale
 
 lint: setup
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/lint-imports
