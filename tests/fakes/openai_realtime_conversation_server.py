@@ -5,6 +5,7 @@ per `utterance_seconds` of audio ("Utterance number N."), and answers every resp
 
 import base64
 import json
+import time
 from urllib.parse import parse_qs, urlsplit
 
 from .ws_server import FakeWebSocketServer
@@ -26,6 +27,16 @@ class FakeOpenAIRealtimeConversationServer(FakeWebSocketServer):
 
     def authorized(self, headers: dict) -> bool:
         return headers.get("authorization") == f"Bearer {self.api_key}"
+
+    def received(self, kind: str, timeout: float = 5.0) -> bool:
+        """Whether a client event of this type arrived, waiting for it a while: the client's
+        last sends may still be on their way when the client has closed its side."""
+        deadline = time.monotonic() + timeout
+        while not any(e["type"] == kind for e in self.client_events):
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
 
     def session(self, ws, path, headers) -> None:
         url = urlsplit(path)
