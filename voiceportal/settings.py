@@ -368,6 +368,10 @@ if VOICEPORTAL_LIVE_INFERENCE == "worker":
         "BACKEND": "apps.engines.stt.streaming.remote.RemoteStreamingBackend",
         "OPTIONS": {"engine": STREAMING_SPEECH_TO_TEXT["local"]},
     }
+# Web processes and live inference workers each say they are alive five times in this many
+# seconds; past it without a word the other end is taken for gone (its sessions end with an
+# error, the recording kept).
+VOICEPORTAL_LIVE_WORKER_TIMEOUT = env_float("VOICEPORTAL_LIVE_WORKER_TIMEOUT", 10.0)
 # Per user: live sessions at once, and the longest session.
 VOICEPORTAL_LIVE_MAX_SESSIONS = env_int("VOICEPORTAL_LIVE_MAX_SESSIONS", 2)
 VOICEPORTAL_LIVE_MAX_SECONDS = env_int("VOICEPORTAL_LIVE_MAX_SECONDS", 2 * 3600)

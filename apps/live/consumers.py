@@ -10,7 +10,7 @@ from apps.engines.errors import ProviderError
 
 from . import params as live_params
 from .events import error_json, event_json
-from .relay import LiveRelay
+from .relay import LiveRelay, Saved
 from .services import LiveError
 
 # Frames above this are refused (100 ms is typical; a second is generous).
@@ -19,6 +19,7 @@ MAX_FRAME_BYTES = 24_000 * 2
 
 class LiveConsumer(AsyncWebsocketConsumer):
     relay: LiveRelay | None = None
+    closing = False
 
     async def connect(self):
         user = self.scope.get("user")
@@ -66,7 +67,7 @@ class LiveConsumer(AsyncWebsocketConsumer):
             kind = None
         if kind == "stop":
             await self.relay.stop()
-            await self.close()
+            await self._close()
         elif kind == "commit":
             await self.relay.commit()
         else:
@@ -76,6 +77,13 @@ class LiveConsumer(AsyncWebsocketConsumer):
 
     async def _emit(self, event) -> None:
         await self._send(event_json(event))
+        if isinstance(event, Saved):  # stopped, or cut off by an error: either way, over
+            await self._close()
+
+    async def _close(self) -> None:
+        if not self.closing:
+            self.closing = True
+            await self.close()
 
     async def _send(self, payload: dict) -> None:
         await self.send(text_data=json.dumps(payload))

@@ -125,18 +125,14 @@ class LiveRelay:
         await self.engine.finish()
         with contextlib.suppress(asyncio.TimeoutError):
             await asyncio.wait_for(asyncio.shield(self._tasks[0]), _FINISH_TIMEOUT)
-        transcript = await self._end()
+        await self._saved(await self._end())
+
+    async def _saved(self, transcript) -> None:
         if transcript is None:
             await self.emit(StreamError("The recording was deleted.", "deleted"))
             return
-        await self.emit(
-            Saved(
-                str(transcript.pk),
-                transcript.get_absolute_url(),
-                transcript.duration,
-                transcript.text,
-            )  # fmt: skip
-        )
+        await self.emit(Saved(str(transcript.pk), transcript.get_absolute_url(),
+                              transcript.duration, transcript.text))  # fmt: skip
 
     async def fail(self, message: str, code: str) -> None:
         """End with an error event; what arrived is saved."""
@@ -184,9 +180,17 @@ class LiveRelay:
             await self.emit(event)
             if isinstance(event, StreamError) and event.fatal:
                 asyncio.get_running_loop().call_soon(
-                    lambda: asyncio.ensure_future(self.stop_quietly())
+                    lambda e=event: asyncio.ensure_future(self._end_after(e))
                 )
                 return
+
+    async def _end_after(self, error: StreamError) -> None:
+        """The engine cannot go on (its worker died…): what arrived is saved, the error kept on
+        the session, and the client told what was saved. A stop under way saves it itself."""
+        if self.ended or self.stopping:
+            return
+        self.stopping = True
+        await self._saved(await self._end(error.message, error.kind))
 
     async def _save(self, event: Final) -> bool:
         if not event.segment.text.strip():

@@ -78,7 +78,10 @@
     saved(e) {
       ui.savedLink.href = e.url;
       ui.saved.hidden = false;
-      say(`Saved ${clock(e.duration)} of audio.`);
+      // After an error (the session was cut off), the error stays in view.
+      const saved = `Saved ${clock(e.duration)} of audio.`;
+      if (ui.status.className === "error") say(`${ui.status.textContent} ${saved}`, "error");
+      else say(saved);
       finish();
     },
   };

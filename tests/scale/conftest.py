@@ -61,6 +61,8 @@ def stack(services, tmp_path_factory, django_db_blocker):
         "VOICEPORTAL_WARM_UP": "0",
         "VOICEPORTAL_JOB_REAP_SECONDS": "0.5",
         "VOICEPORTAL_FAKE_DELAY": "0.2",
+        # A dead live inference worker is noticed after 4 s rather than 10 (test_live.py).
+        "VOICEPORTAL_LIVE_WORKER_TIMEOUT": "4",
     }
     os.environ["DATABASE_URL"] = env["DATABASE_URL"]
     try:

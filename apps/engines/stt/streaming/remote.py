@@ -21,6 +21,7 @@ from pathlib import Path
 
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.utils.module_loading import import_string
 
 from ...errors import ErrorKind, ProviderError
@@ -42,9 +43,16 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_CHANNEL = "live-inference"
 _UNAVAILABLE = ErrorKind.UNAVAILABLE.value
-# Each end says it is alive this often, and takes the other for gone after ALIVE_TIMEOUT.
-ALIVE_SECONDS = 2.0
-ALIVE_TIMEOUT = 10.0
+
+
+def alive_timeout() -> float:
+    """Seconds without a word after which the other end is taken for gone."""
+    return settings.VOICEPORTAL_LIVE_WORKER_TIMEOUT
+
+
+def alive_every() -> float:
+    """How often each end says it is alive: five times within the timeout."""
+    return alive_timeout() / 5
 
 
 class RemoteStreamingBackend(StreamingSpeechToTextBackend):
@@ -116,7 +124,7 @@ class RemoteSession(StreamingSession):
     async def events(self) -> AsyncIterator[StreamEvent]:
         while True:
             try:
-                message = await asyncio.wait_for(self.layer.receive(self.reply), ALIVE_TIMEOUT)
+                message = await asyncio.wait_for(self.layer.receive(self.reply), alive_timeout())
             except TimeoutError:
                 if not self.closed:
                     yield StreamError(
@@ -137,7 +145,7 @@ class RemoteSession(StreamingSession):
 
 async def _say_alive(layer, channel: str) -> None:
     while True:
-        await asyncio.sleep(ALIVE_SECONDS)
+        await asyncio.sleep(alive_every())
         with contextlib.suppress(ChannelFull):
             await layer.send(channel, {"type": "stream.alive"})
 
@@ -172,9 +180,9 @@ async def _touch_while_alive(layer, path: Path) -> None:
     while True:
         with contextlib.suppress(Exception):
             await layer.send(channel, {"type": "stream.alive"})
-            await asyncio.wait_for(layer.receive(channel), ALIVE_TIMEOUT)
+            await asyncio.wait_for(layer.receive(channel), alive_timeout())
             path.touch()
-        await asyncio.sleep(ALIVE_SECONDS * 5)
+        await asyncio.sleep(alive_timeout())
 
 
 def worker_engine(alias: str) -> StreamingSpeechToTextBackend:
@@ -200,6 +208,7 @@ async def _serve_session(layer, request: dict) -> None:
         return
     inbox = await layer.new_channel()
     await layer.send(reply, {"type": "stream.opened", "channel": inbox})
+    logger.info("Opened a live session (%s)", request["alias"])
     served = _Served(layer, session, inbox=inbox, reply=reply)
     await served.run()
 
@@ -230,7 +239,7 @@ class _Served:
         """Until the web process closes the session, or stops saying it is alive."""
         while True:
             try:
-                message = await asyncio.wait_for(self.layer.receive(self.inbox), ALIVE_TIMEOUT)
+                message = await asyncio.wait_for(self.layer.receive(self.inbox), alive_timeout())
             except TimeoutError:
                 logger.warning("A live session's web process went away")
                 return
