@@ -6,6 +6,7 @@ itself uses the same PostgreSQL as its default database for these tests only, so
 through the portal's own services and reads what the workers wrote. Without PostgreSQL or
 Redis the tests fail, saying which is missing."""
 
+import contextlib
 import json
 import os
 import subprocess
@@ -215,10 +216,15 @@ class LiveWorker:
 
 
 @pytest.fixture(scope="package")
-def live_worker(stack, tmp_path_factory):
-    """Started by the first test that needs it, so it does not slow the others' start."""
-    with LiveWorker(stack, tmp_path_factory.mktemp("live") / "live-worker.log") as worker:
-        yield worker
+def live_workers(stack, tmp_path_factory):
+    """Two live inference workers, started side by side by the first test that needs them (so
+    they do not slow the others' start). A test may kill one: they are the package's last."""
+    logs = tmp_path_factory.mktemp("live")
+    pool = [LiveWorker(stack, logs / f"live-worker-{i}.log") for i in range(2)]
+    with contextlib.ExitStack() as started:
+        for worker in pool:
+            started.enter_context(worker)
+        yield pool
 
 
 @pytest.fixture(scope="package")

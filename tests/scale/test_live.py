@@ -15,7 +15,7 @@ from apps.jobs.models import JobStatus
 from apps.live.models import LiveSession
 from apps.transcripts.models import Transcript
 from tests.live.conftest import frames, pcm24, session_cookie
-from tests.scale.conftest import LiveWorker, wait_until
+from tests.scale.conftest import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.scale]
 
@@ -24,7 +24,7 @@ WORKER_TIMEOUT = 4.0
 SLACK = 3.0
 
 
-def test_a_live_session_is_transcribed_by_the_inference_worker(web, live_worker, make_user, corpus):
+def test_a_live_session_is_transcribed_by_an_inference_worker(web, live_workers, make_user, corpus):
     alice = make_user("alice")
     with connect(**_socket(web, alice)) as ws:
         ready = _next(ws)
@@ -37,67 +37,70 @@ def test_a_live_session_is_transcribed_by_the_inference_worker(web, live_worker,
             events.append(_next(ws))
 
     saved = events[-1]
-    assert saved["type"] == "saved", f"{events}\n{live_worker.said()[-3000:]}"
+    said = "".join(w.said() for w in live_workers)
+    assert saved["type"] == "saved", f"{events}\n{said[-3000:]}"
     words = "".join(c for c in saved["text"].lower() if c.isalpha() or c == " ")
     assert "fellow americans" in words and "what you can do for your country" in words
     assert any(e["type"] == "final" for e in events)
     # The worker heard the whole recording (11 s); the web process only relayed it.
-    assert "Served a live session: 11.0 s of audio" in live_worker.said()
+    assert "Served a live session: 11.0 s of audio" in said
     session = LiveSession.objects.get(transcript_id=saved["transcript"])
     assert session.transcript.owner == alice and session.transcript.segments.exists()
 
 
 def test_a_killed_live_worker_ends_its_session_saved_and_the_next_goes_to_another(
-    web, live_worker, stack, make_user, corpus, tmp_path
+    web, live_workers, make_user, corpus
 ):
     alice = make_user("alice")
     pcm = pcm24(corpus / "jfk.flac")
-    with LiveWorker(stack, tmp_path / "second-live-worker.log") as second:
-        pool = [live_worker, second]
-        before = {w: w.said().count("Opened a live session") for w in pool}
-        with connect(**_socket(web, alice)) as ws:
-            assert _next(ws)["type"] == "ready"
-            sent = pcm[: 48_000 * 3]
-            for frame in frames(sent):
-                ws.send(frame)
-            # Mid-session: the worker's voice detector has heard the speech begin.
-            _until(ws, "speech_started")
-            serving = [w for w in pool if w.said().count("Opened a live session") > before[w]]
-            assert len(serving) == 1, [w.said()[-1500:] for w in pool]
-            serving[0].process.kill()  # SIGKILL: no goodbye reaches the web process
-            killed = time.monotonic()
-            events = _until(ws, "saved")
-            cut_off = time.monotonic() - killed
+    pool = live_workers
+    before = {w: w.said().count("Opened a live session") for w in pool}
+    with connect(**_socket(web, alice)) as ws:
+        assert _next(ws)["type"] == "ready"
+        sent = pcm[: 48_000 * 3]
+        for frame in frames(sent):
+            ws.send(frame)
+        # Mid-session: the worker's voice detector has heard the speech begin.
+        _until(ws, "speech_started")
+        serving = [w for w in pool if w.said().count("Opened a live session") > before[w]]
+        assert len(serving) == 1, [w.said()[-1500:] for w in pool]
+        serving[0].process.kill()  # SIGKILL: no goodbye reaches the web process
+        killed = time.monotonic()
+        events = _until(ws, "saved")
+        cut_off = time.monotonic() - killed
 
-        error = next(e for e in events if e["type"] == "error")
-        assert error["code"] == "unavailable" and "worker stopped" in error["message"], events
-        assert cut_off < WORKER_TIMEOUT + SLACK, cut_off
-        # Everything sent is kept, in alice's library, with the error on the session.
-        saved = events[-1]
-        assert saved["duration"] == pytest.approx(len(sent) / 48_000, abs=0.01)
-        transcript = Transcript.objects.get(pk=saved["transcript"])
-        assert transcript.owner == alice and transcript.status == JobStatus.DONE
-        assert default_storage.size(transcript.media.name) > len(sent)
-        session = transcript.live_sessions.get()
-        assert session.status == JobStatus.FAILED and "worker stopped" in session.error
+    error = next(e for e in events if e["type"] == "error")
+    assert error["code"] == "unavailable" and "worker stopped" in error["message"], events
+    assert cut_off < WORKER_TIMEOUT + SLACK, cut_off
+    # Everything sent is kept, in alice's library, with the error on the session.
+    saved = events[-1]
+    assert saved["duration"] == pytest.approx(len(sent) / 48_000, abs=0.01)
+    transcript = Transcript.objects.get(pk=saved["transcript"])
+    assert transcript.owner == alice and transcript.status == JobStatus.DONE
+    assert default_storage.size(transcript.media.name) > len(sent)
+    session = transcript.live_sessions.get()
+    assert session.status == JobStatus.FAILED and "worker stopped" in session.error
 
-        # The next session is served by the worker still alive.
-        alive = next(w for w in pool if w is not serving[0])
-        with connect(**_socket(web, alice)) as ws:
-            assert _next(ws)["type"] == "ready"
-            for frame in frames(pcm[: 48_000 * 2]):
-                ws.send(frame)
-            ws.send(json.dumps({"type": "stop"}))
-            events = _until(ws, "saved")
-        assert not [e for e in events if e["type"] == "error"], events
-        wait_until(lambda: "Served a live session: 2.0 s" in alive.said(), timeout=10,
-                   what="the surviving worker to log the session")  # fmt: skip
+    # The next session is served by the worker still alive.
+    alive = next(w for w in pool if w is not serving[0])
+    with connect(**_socket(web, alice)) as ws:
+        assert _next(ws)["type"] == "ready"
+        for frame in frames(pcm[: 48_000 * 2]):
+            ws.send(frame)
+        ws.send(json.dumps({"type": "stop"}))
+        events = _until(ws, "saved")
+    assert not [e for e in events if e["type"] == "error"], events
+    wait_until(lambda: "Served a live session: 2.0 s" in alive.said(), timeout=10,
+               what="the surviving worker to log the session")  # fmt: skip
 
 
 def _socket(web, user) -> dict:
     """connect()'s arguments for a live socket of `user`'s."""
-    return {"uri": web.url.replace("http://", "ws://") + "/ws/live/", "open_timeout": 30,
-            "additional_headers": {"Cookie": session_cookie(user).decode(), "Origin": web.url}}
+    return {
+        "uri": web.url.replace("http://", "ws://") + "/ws/live/",
+        "open_timeout": 30,
+        "additional_headers": {"Cookie": session_cookie(user).decode(), "Origin": web.url},
+    }
 
 
 def _until(ws, kind: str) -> list[dict]:
