@@ -79,4 +79,6 @@ VOICEPORTAL_WORKER_NICE = 0
 from voiceportal.settings import CONVERSATION_ENGINES  # noqa: E402
 
 # Replies the same each run (greedy decoding), and short.
-CONVERSATION_ENGINES["cascade"]["OPTIONS"].update(temperature=0.0, max_tokens=60)
+_cascade = CONVERSATION_ENGINES["cascade"]["OPTIONS"]
+_cascade = _cascade["engine"]["OPTIONS"] if "engine" in _cascade else _cascade  # in a worker
+_cascade.update(temperature=0.0, max_tokens=60)

@@ -670,6 +670,11 @@ CONVERSATION_ENGINES = {
         },
     },
 }
+if VOICEPORTAL_LIVE_INFERENCE == "worker":  # the whole conversation, as live transcription
+    CONVERSATION_ENGINES["cascade"] = {
+        "BACKEND": "apps.engines.conversation.remote.RemoteConversationBackend",
+        "OPTIONS": {"engine": CONVERSATION_ENGINES["cascade"]},
+    }
 # Per user, in each web process: conversations open at once.
 VOICEPORTAL_CONVERSATION_MAX_SESSIONS = env_int("VOICEPORTAL_CONVERSATION_MAX_SESSIONS", 2)
 # A conversation whose client sends nothing (no audio, no text) for this long is ended.

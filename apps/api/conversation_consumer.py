@@ -123,7 +123,7 @@ class RealtimeConversationConsumer(AsyncWebsocketConsumer):
                 interrupt_response=bool(detection.get("interrupt_response", False)),
             )  # fmt: skip
             relay = ConversationRelay(conversation=conversation, config=config, emit=self._emit,
-                                      on_idle=self._idle)  # fmt: skip
+                                      on_idle=self._idle, on_end=self._ended)  # fmt: skip
             await relay.start()
             s.started, self.relay = True, relay
         return self.relay
@@ -133,6 +133,10 @@ class RealtimeConversationConsumer(AsyncWebsocketConsumer):
         await self._send(rp.error_event(f"No audio or events for {seconds:g} seconds.",
                                         code="idle"))  # fmt: skip
         await self.close(code=4408)
+
+    async def _ended(self) -> None:
+        """The engine stopped (its error was sent): nothing can go on."""
+        await self.close(code=4500)
 
     async def _emit(self, event) -> None:
         for payload in rc.server_events(self.session, event):

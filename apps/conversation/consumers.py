@@ -40,7 +40,8 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         try:
             config = await database_sync_to_async(services.conversation_config)(conversation)
             self.relay = ConversationRelay(conversation=conversation, config=config,
-                                           emit=self._emit, on_idle=self._idle)  # fmt: skip
+                                           emit=self._emit, on_idle=self._idle,
+                                           on_end=self._ended)  # fmt: skip
             await self.relay.start()
         except ProviderError as exc:
             await self._send(error_json(exc.kind.value, exc.message))
@@ -69,6 +70,10 @@ class ConversationConsumer(AsyncWebsocketConsumer):
         await self._send(error_json("idle", "Nothing came for a while: the conversation ended "
                                     "(it is saved)."))  # fmt: skip
         await self.close(code=4408)
+
+    async def _ended(self) -> None:
+        """The engine stopped (its error was sent): what was said is saved; nothing can go on."""
+        await self.close(code=4500)
 
     async def _control(self, text: str) -> None:
         try:

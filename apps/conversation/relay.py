@@ -35,9 +35,13 @@ _open: Counter = Counter()
 
 class ConversationRelay:
     def __init__(self, *, conversation: Conversation, config: ConversationConfig, emit: Emit,
-                 on_idle: Callable[[], Awaitable[None]] | None = None):  # fmt: skip
+                 on_idle: Callable[[], Awaitable[None]] | None = None,
+                 on_end: Callable[[], Awaitable[None]] | None = None):  # fmt: skip
         self.conversation, self.config, self.emit = conversation, config, emit
         self.on_idle = on_idle  # called once nothing came from the client for a while
+        # Called when the engine ended the session by itself (a fatal error: its worker died…).
+        self.on_end = on_end
+        self.closing = False
         self.session: ConversationSession | None = None
         self._reader: asyncio.Task | None = None
         self._watch: asyncio.Task | None = None
@@ -109,6 +113,7 @@ class ConversationRelay:
         )
 
     async def close(self) -> None:
+        self.closing = True
         self._release()
         if self._watch is not None:
             self._watch.cancel()
@@ -131,6 +136,8 @@ class ConversationRelay:
                     cut = event.status == "cancelled"
                     await self._save(Turn.Role.ASSISTANT, event.text, event.audio,
                                      event.item_id, interrupted=cut)  # fmt: skip
+        if not self.closing and self.on_end is not None:
+            await self.on_end()
 
     async def _save(self, role, text, audio, item_id, *, interrupted=False) -> None:
         try:

@@ -3,6 +3,7 @@
 import io
 import wave
 
+from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.db import transaction
 
@@ -12,6 +13,7 @@ from apps.engines.conversation.base import (
     DEFAULT_INSTRUCTIONS,
     ConversationConfig,
     ConversationSession,
+    Synthesizer,
 )
 from apps.engines.tts.base import SpeechRequest
 from apps.voices.selectors import voice_resolve
@@ -39,22 +41,31 @@ def conversation_config(conversation: Conversation, **overrides) -> Conversation
     """The engine configuration of a (new or continued) conversation: its instructions, its
     voice from the library (for engines that speak with the library), its saved turns."""
     backend = conversation_backends[conversation.engine]
-    synthesize = None
+    synthesize = library_voice = None
     if backend.uses_voice_library and conversation.voice_id:
-        voice = voice_resolve(user=conversation.owner, voice_id=conversation.voice_id)
-
-        def synthesize(text: str):
-            return voice_synthesize_pcm(voice=voice, request=SpeechRequest(text=text, format="pcm"))
-
+        library_voice = (conversation.owner_id, conversation.voice_id)
+        synthesize = library_synthesizer(*library_voice)
     return ConversationConfig(
         instructions=conversation.instructions or DEFAULT_INSTRUCTIONS,
         voice=conversation.voice_id
         if backend.uses_voice_library
         else _provider_voice(conversation),
         synthesize=synthesize,
+        library_voice=library_voice,
         history=conversation_history(conversation),
         **overrides,
     )
+
+
+def library_synthesizer(owner_id: int, voice_id: str) -> Synthesizer:
+    """What speaks with the user's library voice. ProviderError (INVALID_INPUT) for a voice the
+    user may not use. Also called in live inference workers (the app registers it there)."""
+    voice = voice_resolve(user=User.objects.get(pk=owner_id), voice_id=voice_id)
+
+    def synthesize(text: str):
+        return voice_synthesize_pcm(voice=voice, request=SpeechRequest(text=text, format="pcm"))
+
+    return synthesize
 
 
 async def conversation_open(conversation: Conversation, config: ConversationConfig

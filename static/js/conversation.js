@@ -110,7 +110,13 @@
       const event = JSON.parse(message.data);
       (handlers[event.type] || (() => {}))(event);
     };
-    socket.onclose = () => { if (context) { say("The conversation ended; it is saved.", ""); finish(); } };
+    socket.onclose = () => {
+      if (!context) return;
+      // After an error (the engine stopped), the error stays in view.
+      if (ui.status.className === "error") say(`${ui.status.textContent} The conversation is saved.`, "error");
+      else say("The conversation ended; it is saved.", "");
+      finish();
+    };
     ui.stop.disabled = ui.text.disabled = ui.send.disabled = false;
   }
 

@@ -9,8 +9,10 @@ import time
 
 import pytest
 from django.core.files.storage import default_storage
+from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from apps.conversation.services import conversation_create
 from apps.jobs.models import JobStatus
 from apps.live.models import LiveSession
 from apps.transcripts.models import Transcript
@@ -112,3 +114,73 @@ def _until(ws, kind: str) -> list[dict]:
 
 def _next(ws) -> dict:
     return json.loads(ws.recv(timeout=60))
+
+
+def test_a_conversation_runs_in_the_inference_worker_cancels_and_ends_with_it(
+    web, live_workers, make_user
+):
+    """The language model and the speech synthesis of a conversation run in a live inference
+    worker; cancel and truncate reach it; its death ends the conversation, turns kept."""
+    alice = make_user("alice")
+    conversation = conversation_create(owner=alice, voice_id="piper:joe",
+                                       instructions="Answer in one short sentence.")  # fmt: skip
+    pool = [w for w in live_workers if w.process.poll() is None]
+    before = {w: w.said().count("Opened a conversation") for w in pool}
+    url = f"{web.url.replace('http://', 'ws://')}/ws/conversation/{conversation.pk}/"
+    with connect(**{**_socket(web, alice), "uri": url}) as ws:
+        assert _next(ws)["type"] == "ready"
+        ws.send(json.dumps({"type": "text", "text": "What is the capital of France?"}))
+        events, audio = _reply(ws)
+        assert events[-1]["status"] == "completed" and "paris" in events[-1]["text"].lower()
+        assert len(audio) > 24_000
+        serving = [w for w in pool if w.said().count("Opened a conversation") > before[w]]
+        assert len(serving) == 1, [w.said()[-1500:] for w in pool]
+
+        # Cancelled at its first audio: the reply stops, and what is saved is what was heard.
+        ws.send(json.dumps({"type": "text", "text": "Tell me a long story about a dragon."}))
+        events, cut = _reply(ws, cancel=True)
+        done = events[-1]
+        assert done["status"] == "cancelled", events
+        ws.send(json.dumps({"type": "truncate", "item_id": done["item_id"],
+                            "audio_end_ms": len(cut) // 96}))  # fmt: skip
+        turn = wait_until(lambda: conversation.turns.filter(item_id=done["item_id"],
+                                                            interrupted=True).first(),
+                          timeout=10, what="the cancelled reply saved")  # fmt: skip
+        assert turn.audio.size == 44 + len(cut)  # exactly what the client got
+        wait_until(lambda: turn.__class__.objects.get(pk=turn.pk).text != done["text"],
+                   timeout=10, what="the reply cut to what was heard")  # fmt: skip
+        turn.refresh_from_db()
+        assert done["text"].startswith(turn.text), (done["text"], turn.text)
+
+        # The worker dies while it answers: the client hears why, and the socket closes.
+        ws.send(json.dumps({"type": "text", "text": "And the capital of Italy?"}))
+        _until(ws, "response_started")
+        serving[0].process.kill()
+        killed = time.monotonic()
+        error = _until(ws, "error")[-1]
+        assert error["code"] == "unavailable" and "worker stopped" in error["message"]
+        assert time.monotonic() - killed < WORKER_TIMEOUT + SLACK
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                ws.recv(timeout=10)
+        assert closed.value.rcvd.code == 4500
+    users = list(conversation.turns.filter(role="user").values_list("text", flat=True))
+    assert users == ["What is the capital of France?", "Tell me a long story about a dragon.",
+                     "And the capital of Italy?"]  # fmt: skip
+    # The web process loaded no model (load_once logs each load): the worker did.
+    assert "Loaded (" not in web.log.read_text()
+    assert "Loaded ('llm'" in serving[0].said() and "Loaded ('piper'" in serving[0].said()
+
+
+def _reply(ws, *, cancel: bool = False) -> tuple[list[dict], bytes]:
+    """A reply's events and audio, until its response_done; `cancel` at its first audio."""
+    events, audio = [], bytearray()
+    while not events or events[-1]["type"] != "response_done":
+        message = ws.recv(timeout=60)
+        if isinstance(message, bytes):
+            if cancel and not audio:
+                ws.send(json.dumps({"type": "cancel"}))
+            audio += message
+        else:
+            events.append(json.loads(message))
+    return events, bytes(audio)

@@ -30,6 +30,9 @@ class ConversationConfig:
     instructions: str = DEFAULT_INSTRUCTIONS
     voice: str = ""  # the engine's own voice name; engines that take `synthesize` ignore it
     synthesize: Synthesizer | None = field(default=None, compare=False)
+    # (owner id, voice id) of the library voice behind `synthesize`: what an inference worker
+    # rebuilds it from (conversation/remote.py), since a function cannot travel.
+    library_voice: tuple[int, str] | None = None
     language: str = "en"
     # False: turns end only on commit() (OpenAI's turn_detection null).
     turn_detection: bool = True

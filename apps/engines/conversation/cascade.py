@@ -26,6 +26,7 @@ from ..llm.base import ChatMessage, ChatRequest
 from ..stt.streaming import streaming_backends
 from ..stt.streaming.base import Final, SpeechStarted, SpeechStopped, StreamConfig, StreamError
 from ..stt.streaming.pool import pool_size
+from ..stt.streaming.remote import worker_engine
 from ..tts import tts_backends
 from ..tts.base import SpeechRequest
 from ..tts.encode import StreamEncoder
@@ -79,8 +80,11 @@ class CascadeBackend(ConversationBackend):
     def __init__(self, *, alias: str, stt: str = "", stt_model: str = "", llm: str = "",
                  tts: str = "", max_sentences: int = 3, max_tokens: int = 120,
                  temperature: float = 0.2, max_history_chars: int = 4000,
-                 **options):  # fmt: skip
+                 in_worker: bool = False, **options):  # fmt: skip
         super().__init__(alias=alias, **options)
+        # True in a live inference worker: speech-to-text is this process's own engine, not
+        # another trip through the channel layer.
+        self.in_worker = in_worker
         self.stt, self.stt_model, self.llm, self.tts = stt, stt_model, llm, tts
         self.max_sentences, self.max_tokens = max_sentences, max_tokens
         self.temperature = temperature
@@ -91,7 +95,8 @@ class CascadeBackend(ConversationBackend):
         return llm_backends[self.llm] if self.llm else llm_backends.default()
 
     def speech_to_text(self):
-        return streaming_backends[self.stt] if self.stt else streaming_backends.default()
+        alias = self.stt or streaming_backends.default_alias
+        return worker_engine(alias) if self.in_worker else streaming_backends[alias]
 
     async def open(self, config: ConversationConfig) -> "CascadeSession":
         # The language model loads while the user speaks, not after the first question.

@@ -11,11 +11,13 @@ process that dies frees the worker's. Only with a channel layer that reaches oth
 (Redis): see VOICEPORTAL_LIVE_INFERENCE.
 """
 
+from __future__ import annotations
+
 import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict
 from pathlib import Path
 
@@ -74,24 +76,30 @@ class RemoteStreamingBackend(StreamingSpeechToTextBackend):
     def configuration_problem(self) -> str | None:
         return getattr(self.engine, "configuration_problem", lambda: None)()
 
-    async def open(self, config: StreamConfig) -> "RemoteSession":
-        layer = get_channel_layer()
-        reply = await layer.new_channel()
-        await layer.send(self.channel, {
-            "type": "stream.open", "alias": self.alias, "config": asdict(config), "reply": reply,
-            "expires": time.time() + self.open_timeout,
-        })  # fmt: skip
-        try:
-            answer = await asyncio.wait_for(layer.receive(reply), self.open_timeout)
-        except TimeoutError:
-            logger.error("No live inference worker answered on %r", self.channel)
-            raise ProviderError(
-                "Live transcription is unavailable: no inference worker answered.",
-                kind=ErrorKind.UNAVAILABLE,
-            ) from None
-        if answer["type"] == "stream.failed":
-            raise ProviderError(answer["message"], kind=ErrorKind(answer["kind"]))
-        return RemoteSession(layer, inbox=answer["channel"], reply=reply)
+    async def open(self, config: StreamConfig) -> RemoteSession:
+        layer, inbox, reply = await open_remote(
+            self.channel, {"type": "stream.open", "alias": self.alias, "config": asdict(config)},
+            timeout=self.open_timeout, unavailable="Live transcription is unavailable",
+        )  # fmt: skip
+        return RemoteSession(layer, inbox=inbox, reply=reply)
+
+
+async def open_remote(channel: str, request: dict, *, timeout: float, unavailable: str):
+    """Ask the workers on `channel` for a session; returns (layer, the worker's inbox, our reply
+    channel). ProviderError when the worker refuses it, or UNAVAILABLE when none answers."""
+    layer = get_channel_layer()
+    reply = await layer.new_channel()
+    await layer.send(channel, {**request, "reply": reply, "expires": time.time() + timeout})
+    try:
+        answer = await asyncio.wait_for(layer.receive(reply), timeout)
+    except TimeoutError:
+        logger.error("No live inference worker answered on %r", channel)
+        raise ProviderError(
+            f"{unavailable}: no inference worker answered.", kind=ErrorKind.UNAVAILABLE
+        ) from None
+    if answer["type"] == "stream.failed":
+        raise ProviderError(answer["message"], kind=ErrorKind(answer["kind"]))
+    return layer, answer["channel"], reply
 
 
 class RemoteSession(StreamingSession):
@@ -101,7 +109,7 @@ class RemoteSession(StreamingSession):
     def __init__(self, layer, *, inbox: str, reply: str):
         self.layer, self.inbox, self.reply = layer, inbox, reply
         self.closed = False
-        self._alive = asyncio.create_task(_say_alive(layer, inbox))
+        self._alive = asyncio.create_task(say_alive(layer, inbox))
 
     async def send(self, pcm16: bytes) -> None:
         await self._tell({"type": "stream.audio", "pcm": pcm16})
@@ -143,7 +151,7 @@ class RemoteSession(StreamingSession):
             logger.warning("A live inference worker's inbox is full; audio was dropped")
 
 
-async def _say_alive(layer, channel: str) -> None:
+async def say_alive(layer, channel: str) -> None:
     while True:
         await asyncio.sleep(alive_every())
         with contextlib.suppress(ChannelFull):
@@ -153,9 +161,12 @@ async def _say_alive(layer, channel: str) -> None:
 # --- The worker's end -------------------------------------------------------------------------
 
 
-async def serve(channel: str = DEFAULT_CHANNEL, *, alive_file: Path | None = None) -> None:
-    """Take sessions from `channel` for as long as the process runs (the inference worker).
-    `alive_file` is touched while messages go round through Redis (for health checks)."""
+async def serve(channel: str = DEFAULT_CHANNEL, *, alive_file: Path | None = None,
+                openers: dict[str, Opener] | None = None) -> None:  # fmt: skip
+    """Take sessions from `channel` for as long as the process runs (the inference worker):
+    each request's type picks its opener (live transcription's own by default). `alive_file`
+    is touched while messages go round through Redis (for health checks)."""
+    openers = openers or {"stream.open": serve_stream}
     layer = get_channel_layer()
     sessions: set[asyncio.Task] = set()
     if alive_file is not None:
@@ -168,9 +179,10 @@ async def serve(channel: str = DEFAULT_CHANNEL, *, alive_file: Path | None = Non
             logger.warning("Waiting for live sessions failed; trying again", exc_info=True)
             await asyncio.sleep(1)
             continue
-        if message.get("type") != "stream.open" or message.get("expires", 0) < time.time():
+        opener = openers.get(message.get("type"))
+        if opener is None or message.get("expires", 0) < time.time():
             continue  # a request nobody waits for any more
-        task = asyncio.create_task(_serve_session(layer, message))
+        task = asyncio.create_task(_serve_opened(layer, message, opener))
         sessions.add(task)
         task.add_done_callback(sessions.discard)
 
@@ -193,76 +205,120 @@ def worker_engine(alias: str) -> StreamingSpeechToTextBackend:
     return backend.engine if isinstance(backend, RemoteStreamingBackend) else backend
 
 
-async def _serve_session(layer, request: dict) -> None:
+async def serve_stream(request: dict) -> Served:
+    session = await worker_engine(request["alias"]).open(StreamConfig(**request["config"]))
+    return _ServedStream(session)
+
+
+async def _serve_opened(layer, request: dict, opener: Opener) -> None:
     reply = request["reply"]
     try:
-        session = await worker_engine(request["alias"]).open(StreamConfig(**request["config"]))
+        served = await opener(request)
     except ProviderError as exc:
         await layer.send(reply, {"type": "stream.failed", "message": exc.message,
                                  "kind": exc.kind.value})  # fmt: skip
         return
     except Exception:
         logger.exception("A live session could not open")
-        await layer.send(reply, {"type": "stream.failed", "message": "Live recognition failed.",
+        await layer.send(reply, {"type": "stream.failed", "message": "The live session failed.",
                                  "kind": ErrorKind.INTERNAL.value})  # fmt: skip
         return
     inbox = await layer.new_channel()
     await layer.send(reply, {"type": "stream.opened", "channel": inbox})
-    logger.info("Opened a live session (%s)", request["alias"])
-    served = _Served(layer, session, inbox=inbox, reply=reply)
-    await served.run()
+    logger.info("Opened a %s (%s)", served.what, request["alias"])
+    await served.run(layer, inbox=inbox, reply=reply)
 
 
-class _Served:
-    """One session in the worker: the inbox read into the engine, its events sent back."""
+class Served:
+    """One session in the worker: what the web process's end sends to the inbox goes into it
+    (`handle`), its events go back (`encode`), until that end closes it or stops saying it is
+    alive, or the session ends by itself."""
 
-    def __init__(self, layer, session: StreamingSession, *, inbox: str, reply: str):
-        self.layer, self.session, self.inbox, self.reply = layer, session, inbox, reply
-        self.audio_bytes = 0
+    what = "session"
+    # After the web end closes: how long the session's last events (a reply cut short…) may
+    # take to go back.
+    drain_seconds = 0.0
+
+    def __init__(self, session):
+        self.session = session
         self.events = 0
 
-    async def run(self) -> None:
+    async def handle(self, message: dict) -> None:
+        raise NotImplementedError
+
+    def encode(self, event) -> dict:
+        raise NotImplementedError
+
+    def summary(self) -> str:
+        return f"{self.events} events"
+
+    async def run(self, layer, *, inbox: str, reply: str) -> None:
+        self.layer, self.inbox, self.reply = layer, inbox, reply
         started = time.monotonic()
         pump = asyncio.create_task(self._pump())
-        alive = asyncio.create_task(_say_alive(self.layer, self.reply))
+        alive = asyncio.create_task(say_alive(layer, reply))
         read = asyncio.create_task(self._read())
         try:
             await asyncio.wait([pump, read], return_when=asyncio.FIRST_COMPLETED)
+            if read.done() and read.result() and self.drain_seconds:
+                await self.session.close()
+                await asyncio.wait([pump], timeout=self.drain_seconds)
         finally:
             for task in (pump, alive, read):
                 task.cancel()
             await self.session.close()
-        logger.info("Served a live session: %.1f s of audio, %d events, %.1f s",
-                    self.audio_bytes / 48_000, self.events, time.monotonic() - started)  # fmt: skip
+        logger.info("Served a %s: %s, %.1f s", self.what, self.summary(),
+                    time.monotonic() - started)  # fmt: skip
 
-    async def _read(self) -> None:
-        """Until the web process closes the session, or stops saying it is alive."""
+    async def _read(self) -> bool:
+        """Until the web process closes the session (True), or stops saying it is alive."""
         while True:
             try:
                 message = await asyncio.wait_for(self.layer.receive(self.inbox), alive_timeout())
             except TimeoutError:
-                logger.warning("A live session's web process went away")
-                return
-            match message["type"]:
-                case "stream.audio":
-                    self.audio_bytes += len(message["pcm"])
-                    await self.session.send(message["pcm"])
-                case "stream.commit":
-                    await self.session.commit()
-                case "stream.finish":
-                    await self.session.finish()
-                case "stream.close":
-                    return
+                logger.warning("A %s's web process went away", self.what)
+                return False
+            if message["type"] == "stream.close":
+                return True
+            if message["type"] != "stream.alive":
+                await self.handle(message)
 
     async def _pump(self) -> None:
         try:
             async for event in self.session.events():
                 self.events += 1
                 await self.layer.send(self.reply, {"type": "stream.event",
-                                                   "event": event_encode(event)})  # fmt: skip
+                                                   "event": self.encode(event)})  # fmt: skip
         finally:
             with contextlib.suppress(Exception):
                 await self.layer.send(self.reply, {"type": "stream.end"})
+
+
+Opener = Callable[[dict], Awaitable[Served]]
+
+
+class _ServedStream(Served):
+    what = "live session"
+
+    def __init__(self, session: StreamingSession):
+        super().__init__(session)
+        self.audio_bytes = 0
+
+    def summary(self) -> str:
+        return f"{self.audio_bytes / 48_000:.1f} s of audio, {self.events} events"
+
+    def encode(self, event: StreamEvent) -> dict:
+        return event_encode(event)
+
+    async def handle(self, message: dict) -> None:
+        match message["type"]:
+            case "stream.audio":
+                self.audio_bytes += len(message["pcm"])
+                await self.session.send(message["pcm"])
+            case "stream.commit":
+                await self.session.commit()
+            case "stream.finish":
+                await self.session.finish()
 
 
 # --- Events on the wire (msgpack: plain values only) ------------------------------------------
