@@ -231,7 +231,7 @@ class _ServedConversation(Served):
         return f"{seconds:.1f} s of audio in, {self.requests} requests, {self.events} events"
 
     def encode(self, event: ConversationEvent) -> dict:
-        return {"event": type(event).__name__, **asdict(event)}
+        return event_encode(event)
 
     async def handle(self, message: dict) -> None:
         session = self.session
@@ -287,6 +287,10 @@ def config_decode(fields: dict) -> ConversationConfig:
 _EVENTS = {cls.__name__: cls for cls in (UserSpeechStarted, UserSpeechStopped, UserTurn,
                                          ResponseStarted, AudioDelta, TranscriptDelta,
                                          ResponseDone, ConversationError)}  # fmt: skip
+
+
+def event_encode(event: ConversationEvent) -> dict:
+    return {"event": type(event).__name__, **asdict(event)}
 
 
 def event_decode(data: dict) -> ConversationEvent:
