@@ -164,6 +164,10 @@ class RemoteConversation(ConversationSession):
                     return
                 match message["type"]:
                     case "stream.end":
+                        if not self.closed:  # not asked for: the engine failed there
+                            self._events.put_nowait(ConversationError(
+                                "The conversation failed in its inference worker.",
+                                ErrorKind.INTERNAL.value, fatal=True))  # fmt: skip
                         return
                     case "stream.event":
                         self._deliver(event_decode(message["event"]))
@@ -259,7 +263,10 @@ class _ServedConversation(Served):
             answer["value"] = await method[message["method"]](**message["kwargs"])
         except ProviderError as exc:
             answer.update(error=exc.message, kind=exc.kind.value)
-        await self.layer.send(self.reply, answer)
+        except Exception:
+            logger.exception("A conversation's %s failed", message["method"])
+            answer.update(error="The request failed.", kind=ErrorKind.INTERNAL.value)
+        await self.send_back(answer)
 
 
 # --- On the wire (msgpack: plain values only) -------------------------------------------------

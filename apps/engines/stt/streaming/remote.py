@@ -280,18 +280,34 @@ class Served:
                 return False
             if message["type"] == "stream.close":
                 return True
-            if message["type"] != "stream.alive":
+            if message["type"] == "stream.alive":
+                continue
+            try:
                 await self.handle(message)
+            except Exception:  # the engine broke: the session ends, the web end is told
+                logger.exception("A %s failed", self.what)
+                return False
 
     async def _pump(self) -> None:
         try:
             async for event in self.session.events():
                 self.events += 1
-                await self.layer.send(self.reply, {"type": "stream.event",
-                                                   "event": self.encode(event)})  # fmt: skip
+                await self.send_back({"type": "stream.event", "event": self.encode(event)})
         finally:
             with contextlib.suppress(Exception):
                 await self.layer.send(self.reply, {"type": "stream.end"})
+
+    async def send_back(self, message: dict) -> None:
+        """To the web process's end; while its channel is full (a burst of a reply's audio, a
+        busy web process), wait for room rather than lose the session, as long as it lives."""
+        deadline = time.monotonic() + alive_timeout()
+        while True:
+            try:
+                return await self.layer.send(self.reply, message)
+            except ChannelFull:
+                if time.monotonic() > deadline:
+                    raise
+                await asyncio.sleep(0.05)
 
 
 Opener = Callable[[dict], Awaitable[Served]]
