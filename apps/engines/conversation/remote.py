@@ -28,7 +28,14 @@ from django.utils.module_loading import import_string
 
 from ..errors import ErrorKind, ProviderError
 from ..llm.base import ChatMessage
-from ..stt.streaming.remote import DEFAULT_CHANNEL, Served, alive_timeout, open_remote, say_alive
+from ..stt.streaming.remote import (
+    DEFAULT_CHANNEL,
+    Served,
+    alive_timeout,
+    open_remote,
+    say_alive,
+    send_patiently,
+)
 from .base import (
     AudioDelta,
     ConversationBackend,
@@ -147,7 +154,7 @@ class RemoteConversation(ConversationSession):
 
     async def _tell(self, message: dict) -> None:
         try:
-            await self.layer.send(self.inbox, message)
+            await send_patiently(self.layer, self.inbox, message)
         except ChannelFull:  # the worker stopped reading: the reader will say it is gone
             logger.warning("A conversation worker's inbox is full; a message was dropped")
 

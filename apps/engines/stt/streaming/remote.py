@@ -146,9 +146,23 @@ class RemoteSession(StreamingSession):
 
     async def _tell(self, message: dict) -> None:
         try:
-            await self.layer.send(self.inbox, message)
+            await send_patiently(self.layer, self.inbox, message)
         except ChannelFull:  # the worker stopped reading: events() will say it is gone
             logger.warning("A live inference worker's inbox is full; audio was dropped")
+
+
+async def send_patiently(layer, channel: str, message: dict) -> None:
+    """While `channel` is full (audio sent faster than real time, a burst of a reply's audio, a
+    busy reader), wait for room rather than lose what is said, for as long as the other end may
+    still be alive; then ChannelFull."""
+    deadline = time.monotonic() + alive_timeout()
+    while True:
+        try:
+            return await layer.send(channel, message)
+        except ChannelFull:
+            if time.monotonic() > deadline:
+                raise
+            await asyncio.sleep(0.02)
 
 
 async def say_alive(layer, channel: str) -> None:
@@ -298,16 +312,7 @@ class Served:
                 await self.layer.send(self.reply, {"type": "stream.end"})
 
     async def send_back(self, message: dict) -> None:
-        """To the web process's end; while its channel is full (a burst of a reply's audio, a
-        busy web process), wait for room rather than lose the session, as long as it lives."""
-        deadline = time.monotonic() + alive_timeout()
-        while True:
-            try:
-                return await self.layer.send(self.reply, message)
-            except ChannelFull:
-                if time.monotonic() > deadline:
-                    raise
-                await asyncio.sleep(0.05)
+        await send_patiently(self.layer, self.reply, message)
 
 
 Opener = Callable[[dict], Awaitable[Served]]
