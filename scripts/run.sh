@@ -18,7 +18,8 @@ done
 programs+=(:: worker-speech -- "$PY" manage.py run_worker --queue-name speech --interval 0.05)
 # Webhook deliveries: their own worker, so a slow receiver holds up no job (retries wait in the queue).
 programs+=(:: worker-webhooks -- "$PY" manage.py run_worker --queue-name webhooks --interval 1)
-# With Redis, live transcription runs in its own worker (the web server only relays the audio).
+# With Redis, live transcription and conversations run in their own worker (the web server only
+# relays the audio).
 if [ -n "${REDIS_URL:-}" ] && [ "${VOICEPORTAL_LIVE_INFERENCE:-worker}" = worker ]; then
   programs+=(:: live-worker -- "$PY" manage.py run_live_worker)
 fi
