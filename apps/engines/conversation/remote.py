@@ -110,12 +110,16 @@ class RemoteConversation(ConversationSession):
         return await self._call("add_text", text=text, role=role)
 
     async def respond(self) -> None:
+        self._drop_playing()  # a new reply cancels the one under way
         await self._tell({"type": "conversation.respond"})
 
     async def cancel(self) -> None:
+        self._drop_playing()
+        await self._tell({"type": "conversation.cancel"})
+
+    def _drop_playing(self) -> None:
         if self._playing:
             self._dropped.add(self._playing)
-        await self._tell({"type": "conversation.cancel"})
 
     async def truncate(self, item_id: str, audio_end_ms: int) -> str:
         return await self._call("truncate", item_id=item_id, audio_end_ms=audio_end_ms)
