@@ -9,10 +9,11 @@ from .ws_server import FakeWebSocketServer
 
 
 class FakeAssemblyAIStreamingServer(FakeWebSocketServer):
-    def __init__(self, *, api_key: str = "aai-test-key"):
+    def __init__(self, *, api_key: str = "aai-test-key", hang_up_after: int = 0):
         super().__init__(api_key=api_key)
         self.params: dict[str, str] = {}
         self.chunk_sizes: list[int] = []
+        self.hang_up_after = hang_up_after  # bytes of audio; then the socket drops (0: never)
 
     @property
     def ws_host(self) -> str:
@@ -48,6 +49,9 @@ class _Session:
                 self.received += len(message)
                 if self.received - self.turn_start >= self.bytes_per_second:
                     self.turn()
+                if self.server.hang_up_after and self.received >= self.server.hang_up_after:
+                    self.ws.close(code=1011, reason="Internal error")  # the provider fell over
+                    return
                 continue
             kind = json.loads(message)["type"]
             if kind == "ForceEndpoint":

@@ -232,6 +232,34 @@ async def test_a_cloud_engine_is_relayed_with_its_key_kept_on_the_server(
 
 
 @run_async
+async def test_an_engine_that_fails_mid_session_ends_it_saved_and_closes_the_socket(
+    alice, alice_cookie, settings
+):
+    from tests.fakes.assemblyai_streaming_server import FakeAssemblyAIStreamingServer
+
+    with FakeAssemblyAIStreamingServer(api_key="aai-secret", hang_up_after=48000 * 2) as fake:
+        settings.STREAMING_SPEECH_TO_TEXT = {"assemblyai": {
+            "BACKEND": "apps.engines.stt.streaming.assemblyai.AssemblyAIStreaming",
+            "OPTIONS": {"api_key": "aai-secret", "api_host": fake.ws_host}}}  # fmt: skip
+        settings.STREAMING_SPEECH_TO_TEXT_DEFAULT = "assemblyai"
+        ws = live_socket(alice_cookie)
+        await ws.connect()
+        await ws.receive_from(timeout=30)
+        await send_all(ws, bytes(48000 * 3))
+        events = await events_until(ws, "saved")
+        assert (await ws.receive_output(timeout=30))["type"] == "websocket.close"
+    errors = [e for e in events if e["type"] == "error"]
+    assert [e["code"] for e in errors] == ["unavailable"], events
+    # What arrived until the engine failed is kept (later frames found the session over), in
+    # the user's library, with the error on the session.
+    assert 2.0 <= events[-1]["duration"] <= 3.0
+    transcript = await saved(events[-1]["transcript"])
+    assert transcript.owner_id == alice.pk and transcript.status == JobStatus.DONE
+    session = await database_sync_to_async(LiveSession.objects.get)(owner=alice)
+    assert session.status == JobStatus.FAILED and session.error == errors[0]["message"]
+
+
+@run_async
 async def test_deleting_the_recording_mid_session_ends_it_cleanly(alice, alice_cookie, settings):
     settings.VOICEPORTAL_JOB_HEARTBEAT_SECONDS = 0.1
     ws = live_socket(alice_cookie)
