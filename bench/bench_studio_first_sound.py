@@ -48,6 +48,14 @@ def first_sounds(page, url: str, repeat: int, voice: str, text: str) -> list[lis
         page.check(f"input[name=voice][value='{voice}']")
         seconds.append(page.evaluate(TIMED))
         page.evaluate("document.getElementById('speech-player').pause()")
+        # The rest of this text is not left speaking beside the next run's first words (a slow
+        # engine's would be): cancelled, and its end awaited.
+        cancel = page.locator("#gen-progress-actions button", has_text="Cancel")
+        if cancel.count():
+            cancel.click()
+        page.locator("#gen-progress .status-done, #gen-progress .status-cancelled").wait_for(
+            timeout=120_000
+        )
     return seconds[1:]
 
 
