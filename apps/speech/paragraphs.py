@@ -3,7 +3,6 @@ another take), without speaking the rest: the paragraph's new audio, then the ge
 re-joined from every paragraph's own audio (kept as each was spoken, services.ParagraphAudio).
 A job of its own kind on the speech queue, with progress and cancel like any other."""
 
-import logging
 import tempfile
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
@@ -31,8 +30,6 @@ from .services import (
     text_pieces,
     wav_sizes_patch,
 )
-
-logger = logging.getLogger(__name__)
 
 
 def paragraph_regenerate(
