@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from apps.core.clock import clock
 from apps.engines.tts.base import AUDIO_FORMATS
 from apps.engines.tts.encode import CONTENT_TYPES, FILE_EXTENSIONS
 from apps.jobs.models import Job
@@ -170,6 +171,11 @@ class Paragraph(models.Model):
     @property
     def number(self) -> int:
         return self.index + 1
+
+    @property
+    def duration_label(self) -> str:
+        """Seconds for a short paragraph ("2.4 s"; m:ss would say 0:02), m:ss past a minute."""
+        return f"{self.duration:.1f} s" if self.duration < 60 else clock(self.duration)
 
 
 class ParagraphRegeneration(Job):

@@ -20,6 +20,7 @@ pytestmark = [
 ]
 
 SCREENSHOT = Path("/tmp/vp-speech-studio.png")
+PARAGRAPHS_SCREENSHOT = Path("/tmp/vp-speech-paragraphs.png")
 TEXT = (
     "Welcome to the speech studio. Playback starts with the first sentence. "
     "The rest follows while it is synthesised."
@@ -130,3 +131,5 @@ def test_one_paragraph_is_spoken_again_alone(page, live_server, alice):
     download = page.request.get(f"/speech/{g.pk}/audio/?download=1")
     assert download.ok and len(download.body()) == g.audio_size
     page.evaluate("document.getElementById('speech-player').pause()")
+    page.locator("#paragraph-1 summary").click()
+    page.locator("#paragraphs").screenshot(path=str(PARAGRAPHS_SCREENSHOT))
