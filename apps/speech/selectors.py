@@ -202,31 +202,36 @@ def paragraphs_can_regenerate(generation: Generation) -> bool:
 def paragraph_rows(
     generation: Generation, *, followed: dict[str, float], sent: dict | None = None
 ) -> list[ParagraphRow]:
-    """The generation's paragraphs for the studio, with a regenerate form each. `followed`:
-    the voice settings its voice follows, at the voice's own values; `sent`: a form sent with
-    errors ({"index", "data", "errors"}), shown as sent."""
+    """The generation's paragraphs for the studio, each with what its regenerate form needs
+    (the form itself is fetched when opened). `followed`: the voice settings its voice follows,
+    at the voice's own values; `sent`: a form sent with errors ({"index", "data", "errors"}),
+    shown again as sent."""
     latest = {}
     for r in generation.regenerations.order_by("created_at"):
         latest[r.paragraph_id] = r
     rows = []
     for p in generation.paragraphs.all():
         r = latest.get(p.pk)
-        own = sent["data"] if sent and sent["index"] == p.index else {}
-        values = {**followed, **p.voice_settings, **{k: own[k] for k in followed if own.get(k)}}
-        rows.append(
-            ParagraphRow(
-                paragraph=p,
-                audio_url=_paragraph_audio_url(p),
-                progress=regeneration_progress(r) if r and r.status != r.Status.DONE else None,
-                text=own.get("text", p.text),
-                speed=own.get("speed") or p.speed,
-                settings=[
-                    {"name": k, "label": SETTING_LABELS[k], "value": values[k]} for k in followed
-                ],
-                errors=sent["errors"] if own else {},
-            )
-        )
+        progress = regeneration_progress(r) if r and r.status != r.Status.DONE else None
+        mine = sent if sent and sent["index"] == p.index else None
+        rows.append(paragraph_row(p, followed=followed, sent=mine, progress=progress))
     return rows
+
+
+def paragraph_row(
+    paragraph: Paragraph, *, followed: dict[str, float], sent=None, progress=None
+) -> ParagraphRow:
+    p, own = paragraph, sent["data"] if sent else {}
+    values = {**followed, **p.voice_settings, **{k: own[k] for k in followed if own.get(k)}}
+    return ParagraphRow(
+        paragraph=p,
+        audio_url=_paragraph_audio_url(p),
+        progress=progress,
+        text=own.get("text", p.text),
+        speed=own.get("speed") or p.speed,
+        settings=[{"name": k, "label": SETTING_LABELS[k], "value": values[k]} for k in followed],
+        errors=sent["errors"] if sent else {},
+    )
 
 
 def _paragraph_audio_url(paragraph: Paragraph) -> str:

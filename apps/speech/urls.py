@@ -19,6 +19,7 @@ urlpatterns = [
         name="paragraph_regenerate",
     ),
     path("<uuid:pk>/paragraphs/<int:index>/audio/", views.paragraph_audio, name="paragraph_audio"),
+    path("<uuid:pk>/paragraphs/<int:index>/form/", views.paragraph_form, name="paragraph_form"),
     path(
         "paragraph-takes/<uuid:pk>/progress/",
         views.regeneration_progress,

@@ -246,10 +246,15 @@ def read_aloud(request, transcript_pk):
 # --- Paragraphs: one spoken again without the rest ---------------------------------------------
 
 
-def _paragraphs_context(request, generation: Generation, *, groups=None, sent=None) -> dict:
+def _followed(request, generation: Generation, groups=None) -> dict[str, float]:
+    """The voice settings the generation's voice follows, at the voice's own values."""
     groups = groups or selectors.studio_voices(user=request.user)
     voice = selectors.studio_voice_find(groups, generation.voice_id)
-    followed = voice.voice_settings if voice else {}
+    return voice.voice_settings if voice else {}
+
+
+def _paragraphs_context(request, generation: Generation, *, groups=None, sent=None) -> dict:
+    followed = _followed(request, generation, groups)
     return {
         "generation": generation,
         "paragraph_rows": selectors.paragraph_rows(generation, followed=followed, sent=sent),
@@ -263,6 +268,16 @@ def paragraph_list(request, pk):
     """The paragraphs card, reloaded when the generation ends (its forms then appear)."""
     generation = selectors.generation_get(owner=request.user, pk=pk)
     return render(request, "speech/_paragraphs.html", _paragraphs_context(request, generation))
+
+
+@login_required
+@require_GET
+def paragraph_form(request, pk, index):
+    """A paragraph's regenerate form, fetched when opened (a long text's page stays light)."""
+    paragraph = selectors.paragraph_get(owner=request.user, pk=pk, index=index)
+    row = selectors.paragraph_row(paragraph, followed=_followed(request, paragraph.generation))
+    context = {"row": row, "generation": paragraph.generation}
+    return render(request, "speech/_paragraphs.html#regenerate_form", context)
 
 
 @login_required

@@ -132,4 +132,5 @@ def test_one_paragraph_is_spoken_again_alone(page, live_server, alice):
     assert download.ok and len(download.body()) == g.audio_size
     page.evaluate("document.getElementById('speech-player').pause()")
     page.locator("#paragraph-1 summary").click()
+    expect(page.get_by_label("Text of paragraph 1")).to_have_value("Good morning.")
     page.locator("#paragraphs").screenshot(path=str(PARAGRAPHS_SCREENSHOT))

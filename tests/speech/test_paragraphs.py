@@ -110,6 +110,7 @@ def test_another_users_paragraphs_are_not_found(alice, bob_client, make_generati
     for url in (
         reverse("speech:paragraphs", args=[g.pk]),
         reverse("speech:paragraph_audio", args=[g.pk, 0]),
+        reverse("speech:paragraph_form", args=[g.pk, 0]),
         reverse("speech:regeneration_progress", args=[r.pk]),
     ):
         assert bob_client.get(url).status_code == 404
@@ -127,6 +128,10 @@ def test_the_owner_regenerates_through_the_page(alice_client, alice, make_genera
     page = alice_client.get(reverse("speech:studio"), {"g": g.pk})
     assert page.status_code == 200
     assert page.content.decode().count('class="paragraph"') == 3
+    form = alice_client.get(reverse("speech:paragraph_form", args=[g.pk, 2]))
+    assert (
+        'name="text"' in form.content.decode() and "And the third ends it." in form.content.decode()
+    )
     url = reverse("speech:paragraph_regenerate", args=[g.pk, 2])
     answer = alice_client.post(url, {"text": ""}, headers={"HX-Request": "true"})
     assert answer.status_code == 200 and "There is no text to speak" in answer.content.decode()
