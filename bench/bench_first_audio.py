@@ -39,6 +39,9 @@ def first_audio(backend, voice: str) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--kokoro-chunks", default="40,24", help="first-chunk limits to compare for Kokoro"
+    )
     args = parser.parse_args()
     setup_django()
     from django.conf import settings
@@ -55,11 +58,20 @@ def main() -> None:
             KokoroBackend(alias="k", model_cache=cache, cpu_threads=1),
             "jf_alpha",
         ),
-        "kokoro, first chunk <= 40 chars": (
-            KokoroBackend(alias="k", model_cache=cache, cpu_threads=1, first_chunk_chars=40),
-            "jf_alpha",
+        **{
+            f"kokoro, first chunk <= {n} chars": (
+                KokoroBackend(alias="k", model_cache=cache, cpu_threads=1, first_chunk_chars=n),
+                "jf_alpha",
+            )
+            for n in map(int, args.kokoro_chunks.split(","))
+        },
+        # As the portal runs Piper: its long first sentence cut at the first comma.
+        "piper": (
+            PiperBackend(
+                alias="p", cpu_threads=1, first_chunk_chars=40, first_chunk_clause_only=True
+            ),
+            "joe",
         ),
-        "piper": (PiperBackend(alias="p", cpu_threads=1), "joe"),
         "flite": (FliteBackend(alias="f"), "slt"),
     }
     for backend, voice in engines.values():

@@ -1,5 +1,6 @@
-"""Benchmark: in the speech studio, from the click on Generate to the first sound, with Piper,
-in a real Chromium on the real stack (daphne and the speech worker, as bench_speech_http.py
+"""Benchmark: in the speech studio, from the click on Generate to the first sound, with Piper
+(or `--voices piper:joe,kokoro:jf_alpha`, one after the other in one run), in a real Chromium
+on the real stack (daphne and the speech worker, as bench_speech_http.py
 starts them). Prints figures; asserts nothing.
 
 Each run is timed in the page: the click, then the player's first `playing` event. The same runs
@@ -7,6 +8,7 @@ are made with Media Source Extensions switched off, i.e. the <audio> element lef
 growing stream itself, which is how the studio played before.
 
     .venv/bin/python bench/bench_studio_first_sound.py --repeat 5
+    .venv/bin/python bench/bench_studio_first_sound.py --voices piper:joe,kokoro:jf_alpha --mse-only
 """
 
 import argparse
@@ -21,6 +23,11 @@ from bench_speech_http import ROOT, Stack
 
 CHROMIUM = "/usr/bin/chromium"
 TEXT = "Welcome to the studio. The first sentence plays while the second is synthesised."
+# A long first sentence, as an article's often is: the engines speak its first words alone.
+LONG_FIRST = (
+    "When the storm finally passed over the valley late in the afternoon, the whole village "
+    "came out to look at the damage. Nobody had been hurt."
+)
 # Seconds from the click to the studio's answer being swapped in, and to the first sound.
 TIMED = """() => new Promise((resolve) => {
   const start = performance.now();
@@ -33,21 +40,33 @@ TIMED = """() => new Promise((resolve) => {
 })"""
 
 
-def first_sounds(page, url: str, repeat: int) -> list[list[float]]:
+def first_sounds(page, url: str, repeat: int, voice: str, text: str) -> list[list[float]]:
     seconds = []
     for _ in range(repeat + 1):  # the first run is untimed: the worker warms the voice
         page.goto(f"{url}/speech/")
-        page.fill("#id_text", TEXT)
-        page.check("input[name=voice][value='piper:joe']")
+        page.fill("#id_text", text)
+        page.check(f"input[name=voice][value='{voice}']")
         seconds.append(page.evaluate(TIMED))
         page.evaluate("document.getElementById('speech-player').pause()")
+        # The rest of this text is not left speaking beside the next run's first words (a slow
+        # engine's would be): cancelled, and its end awaited.
+        cancel = page.locator("#gen-progress-actions button", has_text="Cancel")
+        if cancel.count():
+            cancel.click()
+        page.locator("#gen-progress .status-done, #gen-progress .status-cancelled").wait_for(
+            timeout=120_000
+        )
     return seconds[1:]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--voices", default="piper:joe")
+    parser.add_argument("--mse-only", action="store_true", help="skip element buffering")
+    parser.add_argument("--long-first", action="store_true", help="a long first sentence")
     args = parser.parse_args()
+    text = LONG_FIRST if args.long_first else TEXT
     workdir = Path(tempfile.mkdtemp(prefix="vp-bench-studio-"))
     env = dict(os.environ) | {
         "VOICEPORTAL_DATA_DIR": str(workdir / "data"),
@@ -79,9 +98,14 @@ def main() -> None:
                 executable_path=CHROMIUM,
                 args=["--no-sandbox", "--autoplay-policy=no-user-gesture-required"],
             )
-            for label, script in (
+            ways = [
                 ("from the stream (MSE)", ""),
                 ("element buffering", "delete window.MediaSource;"),
+            ]
+            for voice, (label, script) in (
+                (v, way)
+                for v in args.voices.split(",")
+                for way in ways[: 1 if args.mse_only else 2]
             ):
                 context = browser.new_context()
                 context.add_cookies(
@@ -89,10 +113,11 @@ def main() -> None:
                 )
                 if script:
                     context.add_init_script(script)
-                runs = first_sounds(context.new_page(), stack.url, args.repeat)
+                runs = first_sounds(context.new_page(), stack.url, args.repeat, voice, text)
                 sounds = [sound for _, sound in runs]
                 print(
-                    f"  {label:<22} click → first sound: median {statistics.median(sounds):.2f} s"
+                    f"  {voice:<16} {label:<22} click → first sound:"
+                    f" median {statistics.median(sounds):.2f} s"
                     f" (min {min(sounds):.2f}, max {max(sounds):.2f}; {len(runs)} runs);"
                     f" answer swapped in after {statistics.median(s for s, _ in runs):.2f} s"
                 )

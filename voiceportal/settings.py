@@ -478,8 +478,10 @@ TEXT_TO_SPEECH = {
             "cpu_threads": _TTS_THREADS,
             "default_voice": "jf_alpha",
             "model_cache": str(VOICEPORTAL_MODEL_CACHE),
-            # Kokoro takes ~0.5 s per short sentence on one core: the first few words go alone.
-            "first_chunk_chars": env_int("VOICEPORTAL_KOKORO_FIRST_CHUNK", 40),
+            # Kokoro takes ~0.5 s per short sentence on one core: the first few words go alone
+            # (24 characters: 0.66x the first audio of 40, measured side by side,
+            # docs/benchmarks.md).
+            "first_chunk_chars": env_int("VOICEPORTAL_KOKORO_FIRST_CHUNK", 24),
         },
     },
     "espeak": {

@@ -15,8 +15,9 @@ from apps.engines.conversation.base import (
     ConversationSession,
     Synthesizer,
 )
+from apps.engines.tts import tts_backends
 from apps.engines.tts.base import SpeechRequest
-from apps.voices.selectors import voice_resolve
+from apps.voices.selectors import stock_id, voice_resolve
 from apps.voices.services import voice_synthesize_pcm
 
 from .models import Conversation, Turn
@@ -42,8 +43,8 @@ def conversation_config(conversation: Conversation, **overrides) -> Conversation
     voice from the library (for engines that speak with the library), its saved turns."""
     backend = conversation_backends[conversation.engine]
     synthesize = library_voice = None
-    if backend.uses_voice_library and conversation.voice_id:
-        library_voice = (conversation.owner_id, conversation.voice_id)
+    if backend.uses_voice_library:
+        library_voice = (conversation.owner_id, _library_voice(conversation))
         synthesize = library_synthesizer(*library_voice)
     return ConversationConfig(
         instructions=conversation.instructions or DEFAULT_INSTRUCTIONS,
@@ -63,9 +64,21 @@ def library_synthesizer(owner_id: int, voice_id: str) -> Synthesizer:
     voice = voice_resolve(user=User.objects.get(pk=owner_id), voice_id=voice_id)
 
     def synthesize(text: str):
-        return voice_synthesize_pcm(voice=voice, request=SpeechRequest(text=text, format="pcm"))
+        # With the owner's pronunciation dictionary, as every other reading.
+        request = SpeechRequest(text=text, format="pcm")
+        return voice_synthesize_pcm(voice=voice, request=request, speaker_id=owner_id)
 
     return synthesize
+
+
+def _library_voice(conversation: Conversation) -> str:
+    """The conversation's voice; without one, its engine's speaking engine's default voice."""
+    if conversation.voice_id:
+        return conversation.voice_id
+    alias = (
+        getattr(conversation_backends[conversation.engine], "tts", "") or tts_backends.default_alias
+    )
+    return stock_id(alias, tts_backends[alias].default_voice)
 
 
 async def conversation_open(conversation: Conversation, config: ConversationConfig

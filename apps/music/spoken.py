@@ -27,7 +27,8 @@ def spoken_make(track, progress) -> AudioResult:
     """Speak the track's text (its prompt) in its voice and mix it over its bed."""
     voice = voice_resolve_trusted(voice_id=track.voice_id)
     pieces, spoken = [], 0
-    for chunk in voice_synthesize_pcm(voice=voice, request=SpeechRequest(text=track.prompt)):
+    request = SpeechRequest(text=track.prompt)
+    for chunk in voice_synthesize_pcm(voice=voice, request=request, speaker_id=track.owner_id):
         pieces.append(_to_rate(chunk.as_float32(), chunk.sample_rate))
         spoken += len(chunk.text)  # each chunk carries the sentence it speaks
         progress(0.8 * min(1.0, spoken / len(track.prompt)))

@@ -61,3 +61,20 @@ class SpeechForm(forms.Form):
 
     def clean_format(self):
         return self.cleaned_data["format"] or "mp3"
+
+
+class ParagraphForm(forms.Form):
+    """One paragraph spoken again: its text (checked by the service), speed and the voice
+    settings its voice follows (absent: as the paragraph was last spoken)."""
+
+    text = forms.CharField(required=False, strip=False, widget=forms.Textarea(attrs={"rows": 3}))
+    speed = forms.FloatField(min_value=MIN_SPEED, max_value=MAX_SPEED, required=False)
+    stability = _unit_field("Stability")
+    similarity_boost = _unit_field("Similarity")
+    style = _unit_field("Style")
+
+    def voice_settings(self) -> VoiceSettings | None:
+        given = {
+            n: self.cleaned_data[n] for n in VOICE_SETTINGS if self.cleaned_data.get(n) is not None
+        }
+        return VoiceSettings(**given) if given else None

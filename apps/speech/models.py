@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
+from apps.core.clock import clock
 from apps.engines.tts.base import AUDIO_FORMATS
 from apps.engines.tts.encode import CONTENT_TYPES, FILE_EXTENSIONS
 from apps.jobs.models import Job
@@ -51,6 +52,9 @@ class Generation(Job):
     voice_settings = models.JSONField(default=dict, blank=True)
 
     first_audio_at = models.DateTimeField(null=True, blank=True)
+    # Paragraphs spoken again since (each rewrites the file under a new name: players and
+    # caches holding the old one are not served a mix).
+    edits = models.PositiveIntegerField(default=0)
 
     # What came out: the file grows while the job runs.
     audio = models.FileField(max_length=500, blank=True)
@@ -71,14 +75,21 @@ class Generation(Job):
     def stream_url(self) -> str:
         """Where a player listens while the audio grows (raw PCM is wrapped in WAV for it)."""
         url = reverse("speech:stream", args=[self.pk])
-        return f"{url}?as=wav" if self.format == "pcm" else url
+        query = "&".join(filter(None, ["as=wav" if self.format == "pcm" else "", self._version]))
+        return f"{url}?{query}" if query else url
 
     @property
     def play_url(self) -> str:
         """The finished file (seekable); while the job runs, and for raw PCM, the stream."""
         if self.has_file and self.format != "pcm":
-            return self.get_absolute_url()
+            url = self.get_absolute_url()
+            return f"{url}?{self._version}" if self.edits else url
         return self.stream_url
+
+    @property
+    def _version(self) -> str:
+        """Names the audio as it is after its paragraphs' edits, so no cache serves the old."""
+        return f"v={self.edits}" if self.edits else ""
 
     @property
     def has_file(self) -> bool:
@@ -132,3 +143,75 @@ class Generation(Job):
     @property
     def file_extension(self) -> str:
         return FILE_EXTENSIONS[self.format]
+
+
+class Paragraph(models.Model):
+    """One paragraph of a studio generation, with its own audio (FLAC, 24 kHz), so that it can
+    be spoken again alone and the whole re-joined without speaking the rest."""
+
+    generation = models.ForeignKey(Generation, on_delete=models.CASCADE, related_name="paragraphs")
+    index = models.PositiveIntegerField()
+    text = models.TextField()
+    audio = models.FileField(max_length=500, blank=True)
+    duration = models.FloatField(default=0.0)
+    # As last spoken: the generation's at first, then what a regeneration asked for.
+    speed = models.FloatField(default=1.0)
+    voice_settings = models.JSONField(default=dict, blank=True)
+    takes = models.PositiveIntegerField(default=1, help_text="Times spoken.")
+
+    class Meta:
+        ordering = ["generation", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["generation", "index"], name="one_paragraph_per_index")
+        ]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+    @property
+    def number(self) -> int:
+        return self.index + 1
+
+    @property
+    def duration_label(self) -> str:
+        """Seconds for a short paragraph ("2.4 s"; m:ss would say 0:02), m:ss past a minute."""
+        return f"{self.duration:.1f} s" if self.duration < 60 else clock(self.duration)
+
+
+class ParagraphRegeneration(Job):
+    """One paragraph spoken again (its text edited, or other settings, or another take), then
+    the generation's audio re-joined from every paragraph's own."""
+
+    queue_name = "speech"  # the speech worker has the voices loaded
+    priority = 10  # someone waits to listen
+    resumable = False  # started again from the start if its worker dies: cheap
+    running_label = "Speaking the paragraph again"
+    internal_error = "An internal error stopped speaking the paragraph again."
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="paragraph_regenerations"
+    )
+    generation = models.ForeignKey(
+        Generation, on_delete=models.CASCADE, related_name="regenerations"
+    )
+    paragraph = models.ForeignKey(Paragraph, on_delete=models.CASCADE, related_name="regenerations")
+    text = models.TextField()
+    speed = models.FloatField(default=1.0)
+    voice_settings = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.text[:60]
+
+    def execute(self, run) -> None:
+        from .paragraphs import regeneration_execute  # it imports this module
+
+        regeneration_execute(regeneration=self, run=run)
+
+    def on_gone(self) -> None:
+        from .paragraphs import regeneration_files_remove
+
+        regeneration_files_remove(regeneration=self)

@@ -14,7 +14,7 @@ from apps.engines.tts.base import VOICE_SETTINGS
 from apps.jobs.progress import JobProgress
 from apps.voices.selectors import VoiceOption, stock_id, voice_options
 
-from .models import Generation
+from .models import Generation, Paragraph, ParagraphRegeneration
 
 
 def generation_list(*, owner: User) -> QuerySet[Generation]:
@@ -158,4 +158,101 @@ def generation_progress(generation: Generation) -> JobProgress:
         download_url=f"{reverse('speech:audio', args=[g.pk])}?download=1" if g.has_file else "",
         dom_id="gen-progress",
         every="400ms",
+    )
+
+
+# --- Paragraphs of a studio generation, each of which can be spoken again ---------------------
+
+
+@dataclass(frozen=True)
+class ParagraphRow:
+    paragraph: Paragraph
+    audio_url: str
+    # Its latest regeneration while it runs, or when it failed or was cancelled.
+    progress: JobProgress | None
+    # The regenerate form's values (as last spoken, or as sent with errors) and errors.
+    text: str
+    speed: float
+    settings: list[dict]
+    errors: dict = field(default_factory=dict)
+
+
+def paragraph_get(*, owner: User, pk, index: int) -> Paragraph:
+    """The owner's generation's paragraph, or 404 (also for another user's generation)."""
+    return get_object_or_404(
+        Paragraph.objects.select_related("generation"),
+        generation__pk=pk,
+        generation__owner=owner,
+        index=index,
+    )
+
+
+def regeneration_get(*, owner: User, pk) -> ParagraphRegeneration:
+    return get_object_or_404(ParagraphRegeneration, pk=pk, owner=owner)
+
+
+def paragraphs_can_regenerate(generation: Generation) -> bool:
+    """Finished, and none of its paragraphs being spoken again now."""
+    return (
+        generation.status == Generation.Status.DONE
+        and not generation.regenerations.filter(status__in=ParagraphRegeneration.ACTIVE).exists()
+    )
+
+
+def paragraph_rows(
+    generation: Generation, *, followed: dict[str, float], sent: dict | None = None
+) -> list[ParagraphRow]:
+    """The generation's paragraphs for the studio, each with what its regenerate form needs
+    (the form itself is fetched when opened). `followed`: the voice settings its voice follows,
+    at the voice's own values; `sent`: a form sent with errors ({"index", "data", "errors"}),
+    shown again as sent."""
+    latest = {}
+    for r in generation.regenerations.order_by("created_at"):
+        latest[r.paragraph_id] = r
+    rows = []
+    for p in generation.paragraphs.all():
+        r = latest.get(p.pk)
+        progress = regeneration_progress(r) if r and r.status != r.Status.DONE else None
+        mine = sent if sent and sent["index"] == p.index else None
+        rows.append(paragraph_row(p, followed=followed, sent=mine, progress=progress))
+    return rows
+
+
+def paragraph_row(
+    paragraph: Paragraph, *, followed: dict[str, float], sent=None, progress=None
+) -> ParagraphRow:
+    p, own = paragraph, sent["data"] if sent else {}
+    values = {**followed, **p.voice_settings, **{k: own[k] for k in followed if own.get(k)}}
+    return ParagraphRow(
+        paragraph=p,
+        audio_url=_paragraph_audio_url(p),
+        progress=progress,
+        text=own.get("text", p.text),
+        speed=own.get("speed") or p.speed,
+        settings=[{"name": k, "label": SETTING_LABELS[k], "value": values[k]} for k in followed],
+        errors=sent["errors"] if sent else {},
+    )
+
+
+def _paragraph_audio_url(paragraph: Paragraph) -> str:
+    """Names the take, so no cache plays the one before."""
+    if not paragraph.audio:
+        return ""
+    url = reverse("speech:paragraph_audio", args=[paragraph.generation_id, paragraph.index])
+    return f"{url}?take={paragraph.takes}"
+
+
+SETTING_LABELS = {"stability": "Stability", "similarity_boost": "Similarity", "style": "Style"}
+
+
+def regeneration_progress(regeneration: ParagraphRegeneration) -> JobProgress:
+    r = regeneration
+    return JobProgress(
+        job=r,
+        poll_url=reverse("speech:regeneration_progress", args=[r.pk]),
+        label=f"Paragraph {r.paragraph.number} progress",
+        cancel_url=reverse("speech:regeneration_cancel", args=[r.pk]),
+        failed_text="Speaking the paragraph again failed",
+        dom_id=f"regeneration-{r.pk}",
+        every="500ms",
     )

@@ -2,15 +2,18 @@
 
 import logging
 import struct
+import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 
-from apps.core.storage import GrowingFile, folder_delete
+from apps.core.storage import GrowingFile, folder_delete, media_save
 from apps.engines.errors import ProviderError
 from apps.engines.tts import tts_backends
 from apps.engines.tts.base import (
@@ -23,13 +26,13 @@ from apps.engines.tts.base import (
     VoiceSettings,
 )
 from apps.engines.tts.encode import StreamEncoder
-from apps.engines.tts.text import split_sentences
+from apps.engines.tts.text import split_paragraphs, split_sentences
 from apps.jobs.runner import JobRun
 from apps.jobs.services import job_cancel, job_enqueue
 from apps.voices.selectors import ResolvedVoice, voice_resolve
 from apps.voices.services import voice_synthesize_pcm
 
-from .models import Generation
+from .models import Generation, Paragraph
 
 logger = logging.getLogger(__name__)
 Status = Generation.Status
@@ -55,8 +58,11 @@ def generation_create(
     source: str = Generation.Source.WEB,
     max_chars: int = MAX_CHARS,
     voice_settings: VoiceSettings | None = None,
+    paragraphs: bool = False,
 ) -> Generation:
-    """Check the request, store it and queue its synthesis on the "speech" queue.
+    """Check the request, store it and queue its synthesis on the "speech" queue. With
+    `paragraphs` (the studio), each paragraph's audio is also kept on its own, so that one can
+    be spoken again later (apps/speech/paragraphs.py).
 
     Raises ValidationError keyed by field ("text", "voice", "language", "speed", "format")
     for a request that cannot be spoken; nothing is stored then.
@@ -70,7 +76,9 @@ def generation_create(
         raise ValidationError({"speed": f"Speed must be between {MIN_SPEED} and {MAX_SPEED}."})
     voice = _resolve(owner, voice_id)
     backend = tts_backends[voice.engine]
-    sentences, language = _check_text(voice, text=text, language=language, max_chars=max_chars)
+    language = _check_language(voice, language)
+    texts = split_paragraphs(text) if paragraphs else [text]
+    pieces = text_pieces(backend, text, texts, language=language, max_chars=max_chars)
     generation = Generation(
         owner=owner,
         source=source,
@@ -84,10 +92,17 @@ def generation_create(
         format=audio_format,
         instructions=instructions.strip() if backend.supports_instructions else "",
         voice_settings=voice_settings.as_dict() if voice_settings else {},
-        progress_total=len(sentences),
+        progress_total=pieces,
     )
     generation.audio.name = f"speech/{owner.pk}/{generation.pk}/speech.{generation.file_extension}"
-    generation.save()
+    with transaction.atomic():
+        generation.save()
+        if paragraphs:
+            Paragraph.objects.bulk_create(
+                Paragraph(generation=generation, index=i, text=t, speed=speed,
+                          voice_settings=generation.voice_settings)
+                for i, t in enumerate(texts)
+            )  # fmt: skip
     job_enqueue(generation)
     return generation
 
@@ -99,22 +114,28 @@ def _resolve(owner: User, voice_id: str) -> ResolvedVoice:
         raise ValidationError({"voice": exc.message}) from None
 
 
-def _check_text(
-    voice: ResolvedVoice, *, text: str, language: str, max_chars: int
-) -> tuple[list[str], str]:
-    """The sentences the engine will speak, and the language code it will use."""
+def _check_language(voice: ResolvedVoice, language: str) -> str:
+    """The language code the engine will use."""
     backend = tts_backends[voice.engine]
     info = backend.resolve_voice(voice.engine_voice)
     try:
-        language = backend.resolve_language(info, language) if info and language else language
+        return backend.resolve_language(info, language) if info and language else language
     except ProviderError as exc:
         raise ValidationError({"language": exc.message}) from None
+
+
+def text_pieces(backend, text: str, texts: list[str], *, language: str, max_chars: int) -> int:
+    """How many pieces the engine will speak for `text` read as `texts` (its paragraphs) in
+    turn: their sentences, the very first cut in two (see _Synthesis), so progress counts what
+    is spoken. ValidationError for a text too long or with nothing to say."""
+    language = language or "en"
     try:
-        sentences = split_sentences(text, language=language or "en", max_chars=max_chars)
+        if not texts or len(text.strip()) > max_chars:
+            split_sentences(text, language=language, max_chars=max_chars)  # raises: says why
+        each = [split_sentences(t, language=language, max_chars=len(t)) for t in texts]
     except ProviderError as exc:
         raise ValidationError({"text": exc.message}) from None
-    # As the engine speaks them (a long first sentence in two), so progress counts its pieces.
-    return backend.first_cut(sentences), language
+    return sum(map(len, each)) - len(each[0]) + len(backend.first_cut(each[0]))
 
 
 def generation_cancel(*, generation: Generation) -> None:
@@ -173,27 +194,18 @@ class _Synthesis:
     def steps(self) -> Iterator[None]:
         """Speak, yielding after each piece of audio is in the file."""
         g = self.generation
-        voice = voice_resolve(user=g.owner, voice_id=g.voice_id)
-        backend = tts_backends[voice.engine]
-        request = SpeechRequest(
-            text=g.text,
-            language=g.language,
-            speed=g.speed,
-            format=g.format,
-            instructions=g.instructions,
-            voice_settings=VoiceSettings(**g.voice_settings),
-            # An API client's model name goes to an engine that has models of that name.
-            model=g.model if any(m.name == g.model for m in backend.models()) else "",
-        )
+        voice, request = speech_request(g)
         encoder = StreamEncoder(g.format)
         out = GrowingFile(g.audio.name, storage=g.audio.storage)
+        first = True  # only the very first piece is cut short: someone waits for it
         try:
-            for part in _parts(g.text, language=g.language, limit=backend.max_chars):
-                chunks = voice_synthesize_pcm(
-                    voice=voice, request=replace(request, text=part), speaker_id=g.owner_id
-                )
-                for chunk in chunks:
+            for paragraph, text in self._texts():
+                kept = ParagraphAudio(paragraph) if paragraph else None
+                for chunk in spoken_chunks(voice, request, text, owner_id=g.owner_id, first=first):
+                    first = False
                     self._append(out, encoder.feed(chunk), chunk)
+                    if kept:
+                        kept.feed(chunk)
                     # Before the engine speaks the next sentence, which it does when asked.
                     if self.run.should_stop():
                         break
@@ -203,15 +215,24 @@ class _Synthesis:
                         break
                 if self.run.cancelled:
                     break
+                if kept:
+                    kept.save()
             # Also when cancelled: the encoder's last frames make what was spoken playable.
             self._append(out, encoder.close(), None)
             out.close()
             if g.format == "wav":
-                _patch_wav_sizes(out.path)
+                wav_sizes_patch(out.path)
         finally:
             # Before the row says done (the runner does that when this returns); what was made
             # is stored on a failure too, and goes with the generation.
             out.store()
+
+    def _texts(self) -> list[tuple[Paragraph | None, str]]:
+        """The paragraphs to speak in turn, each kept on its own; or the whole text at once."""
+        paragraphs = list(self.generation.paragraphs.all())
+        if not paragraphs:
+            return [(None, self.generation.text)]
+        return [(p, p.text) for p in paragraphs]
 
     def _append(self, out: GrowingFile, data: bytes, chunk: AudioChunk | None) -> None:
         """Write and flush before the row says so: a reader that sees the row done finds all
@@ -234,6 +255,74 @@ class _Synthesis:
         if data and self.size == len(data):
             fields["first_audio_at"] = timezone.now()
         self.run.update(**fields)
+
+
+def speech_request(generation: Generation) -> tuple[ResolvedVoice, SpeechRequest]:
+    """The generation's voice and request as its engine takes them (text set per piece)."""
+    g = generation
+    voice = voice_resolve(user=g.owner, voice_id=g.voice_id)
+    backend = tts_backends[voice.engine]
+    return voice, SpeechRequest(
+        text=g.text,
+        language=g.language,
+        speed=g.speed,
+        format=g.format,
+        instructions=g.instructions,
+        voice_settings=VoiceSettings(**g.voice_settings),
+        # An API client's model name goes to an engine that has models of that name.
+        model=g.model if any(m.name == g.model for m in backend.models()) else "",
+    )
+
+
+def spoken_chunks(
+    voice: ResolvedVoice, request: SpeechRequest, text: str, *, owner_id: int, first: bool
+) -> Iterator[AudioChunk]:
+    """`text` spoken with `request`, in pieces of at most the engine's limit; the first piece
+    cut short only where `first` (the start of a reading, not of its later paragraphs)."""
+    limit = tts_backends[voice.engine].max_chars
+    for n, part in enumerate(_parts(text, language=request.language, limit=limit)):
+        piece = replace(request, text=part, short_first=first and n == 0)
+        yield from voice_synthesize_pcm(voice=voice, request=piece, speaker_id=owner_id)
+
+
+class ParagraphAudio:
+    """A paragraph's own audio, kept while it is spoken: FLAC (lossless, about half of raw
+    PCM) at the output rate, from which the whole is re-joined without speaking it again."""
+
+    def __init__(self, paragraph: Paragraph, *, take: int | None = None):
+        self.paragraph = paragraph
+        self.name = paragraph_audio_name(paragraph, take or paragraph.takes)
+        self.encoder = StreamEncoder("flac")
+        # Closed by save(); one left unsaved (a cancel) goes with this object.
+        self.file = tempfile.SpooledTemporaryFile(  # noqa: SIM115
+            max_size=8 * 1024 * 1024, dir=settings.FILE_UPLOAD_TEMP_DIR
+        )
+        self.duration = 0.0
+
+    def feed(self, chunk: AudioChunk) -> None:
+        self.file.write(self.encoder.feed(chunk))
+        self.duration += chunk.duration
+
+    def store(self) -> str:
+        """Store the audio; its stored name ("" when the paragraph had nothing to say)."""
+        self.file.write(self.encoder.close())
+        self.file.seek(0)
+        name = ""
+        if self.duration > 0:
+            name = media_save(self.name, self.file, storage=self.paragraph.audio.storage)
+        self.file.close()
+        return name
+
+    def save(self) -> None:
+        """Store the audio and note it on the paragraph's row."""
+        name = self.store()
+        Paragraph.objects.filter(pk=self.paragraph.pk).update(audio=name, duration=self.duration)
+
+
+def paragraph_audio_name(paragraph: Paragraph, take: int) -> str:
+    """Beside the generation's audio, so it goes with the generation's folder."""
+    folder = PurePosixPath(paragraph.generation.audio.name).parent
+    return f"{folder}/paragraphs/{paragraph.index:05d}-{take}.flac"
 
 
 def _parts(text: str, *, language: str, limit: int) -> list[str]:
@@ -275,7 +364,7 @@ def _remove_folder(folder: str | None) -> None:
         folder_delete(folder)
 
 
-def _patch_wav_sizes(path: Path) -> None:
+def wav_sizes_patch(path: Path) -> None:
     """Write the real sizes into the streaming WAV header ("unknown" while it grew), so the
     finished file tells players its duration."""
     size = path.stat().st_size

@@ -7,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.http import trigger_client_event
+from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
 
 from apps.analysis.selectors import analysis_results
 from apps.core.http import ranged_file_response
@@ -16,8 +16,8 @@ from apps.engines.errors import ErrorKind, ProviderError
 from apps.jobs.progress import job_progress_render, job_progress_response
 from apps.transcripts.selectors import transcript_get
 
-from . import selectors, services
-from .forms import SpeechForm
+from . import paragraphs, selectors, services
+from .forms import ParagraphForm, SpeechForm
 from .models import Generation
 from .streaming import GrowingAudio, SynthesisFailed, audio_response, wav_response
 
@@ -57,6 +57,7 @@ def generation_create(request):
                 instructions=data["instructions"],
                 voice_settings=form.voice_settings(),
                 max_chars=services.STUDIO_MAX_CHARS,
+                paragraphs=True,
             )
         except ValidationError as exc:
             for field, messages in exc.message_dict.items():
@@ -151,7 +152,8 @@ def _context(request, form: SpeechForm, current: Generation | None) -> dict:
     groups = selectors.studio_voices(user=request.user)
     selected = form["voice"].value() or selectors.default_voice_id(groups)
     voice = selectors.studio_voice_find(groups, selected)
-    return {
+    shown = _paragraphs_context(request, current, groups=groups) if current else {}
+    return shown | {
         "form": form,
         "voice_groups": groups,
         "selected_voice": selected,
@@ -239,3 +241,108 @@ def read_aloud(request, transcript_pk):
         response = render(request, "speech/_read_aloud.html", context)
         return trigger_client_event(response, HISTORY_EVENT)
     return redirect(f"{reverse('speech:studio')}?g={generation.pk}")
+
+
+# --- Paragraphs: one spoken again without the rest ---------------------------------------------
+
+
+def _followed(request, generation: Generation, groups=None) -> dict[str, float]:
+    """The voice settings the generation's voice follows, at the voice's own values."""
+    groups = groups or selectors.studio_voices(user=request.user)
+    voice = selectors.studio_voice_find(groups, generation.voice_id)
+    return voice.voice_settings if voice else {}
+
+
+def _paragraphs_context(request, generation: Generation, *, groups=None, sent=None) -> dict:
+    followed = _followed(request, generation, groups)
+    return {
+        "generation": generation,
+        "paragraph_rows": selectors.paragraph_rows(generation, followed=followed, sent=sent),
+        "can_regenerate": selectors.paragraphs_can_regenerate(generation),
+    }
+
+
+@login_required
+@require_GET
+def paragraph_list(request, pk):
+    """The paragraphs card, reloaded when the generation ends (its forms then appear)."""
+    generation = selectors.generation_get(owner=request.user, pk=pk)
+    return render(request, "speech/_paragraphs.html", _paragraphs_context(request, generation))
+
+
+@login_required
+@require_GET
+def paragraph_form(request, pk, index):
+    """A paragraph's regenerate form, fetched when opened (a long text's page stays light)."""
+    paragraph = selectors.paragraph_get(owner=request.user, pk=pk, index=index)
+    row = selectors.paragraph_row(paragraph, followed=_followed(request, paragraph.generation))
+    context = {"row": row, "generation": paragraph.generation}
+    return render(request, "speech/_paragraphs.html#regenerate_form", context)
+
+
+@login_required
+@require_POST
+def paragraph_regenerate(request, pk, index):
+    paragraph = selectors.paragraph_get(owner=request.user, pk=pk, index=index)
+    form = ParagraphForm(request.POST)
+    regeneration = None
+    if form.is_valid():
+        try:
+            regeneration = paragraphs.paragraph_regenerate(
+                owner=request.user,
+                paragraph=paragraph,
+                text=form.cleaned_data["text"],
+                speed=form.cleaned_data["speed"],
+                voice_settings=form.voice_settings(),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    studio_url = f"{reverse('speech:studio')}?g={pk}#paragraph-{paragraph.number}"
+    if not request.htmx:
+        for message in [e for errors in form.errors.values() for e in errors]:
+            messages.error(request, message)
+        return redirect(studio_url)
+    sent = None
+    if form.errors:
+        errors = {"text": form.errors.get("text", []), "speed": form.errors.get("speed", [])}
+        errors["other"] = [e for k, v in form.errors.items() if k not in errors for e in v]
+        sent = {"index": index, "data": request.POST.dict(), "errors": errors}
+    if (
+        regeneration
+        and selectors.regeneration_get(owner=request.user, pk=regeneration.pk).is_finished
+    ):
+        # Spoken already (a task backend that runs inline): the page shows the new audio.
+        return HttpResponseClientRefresh()
+    context = _paragraphs_context(request, paragraph.generation, sent=sent)
+    return render(request, "speech/_paragraphs.html", context)
+
+
+@login_required
+@require_GET
+def paragraph_audio(request, pk, index):
+    """The paragraph's own audio (its latest take)."""
+    paragraph = selectors.paragraph_get(owner=request.user, pk=pk, index=index)
+    if not paragraph.audio:
+        raise Http404("This paragraph has no audio.")
+    return ranged_file_response(request, paragraph.audio, content_type="audio/flac")
+
+
+@login_required
+@require_GET
+def regeneration_progress(request, pk):
+    """Polled while the paragraph is spoken again; once done, the page reloads with the
+    re-joined audio."""
+    regeneration = selectors.regeneration_get(owner=request.user, pk=pk)
+    progress = selectors.regeneration_progress(regeneration)
+    done = regeneration.status == regeneration.Status.DONE
+    return job_progress_response(request, progress, refresh=done, event=HISTORY_EVENT)
+
+
+@login_required
+@require_POST
+def regeneration_cancel(request, pk):
+    regeneration = selectors.regeneration_get(owner=request.user, pk=pk)
+    paragraphs.regeneration_cancel(regeneration=regeneration)
+    if not request.htmx:
+        return redirect(f"{reverse('speech:studio')}?g={regeneration.generation_id}")
+    return job_progress_render(request, selectors.regeneration_progress(regeneration))

@@ -20,6 +20,7 @@ pytestmark = [
 ]
 
 SCREENSHOT = Path("/tmp/vp-speech-studio.png")
+PARAGRAPHS_SCREENSHOT = Path("/tmp/vp-speech-paragraphs.png")
 TEXT = (
     "Welcome to the speech studio. Playback starts with the first sentence. "
     "The rest follows while it is synthesised."
@@ -102,3 +103,34 @@ def test_a_long_paste_is_kept_whole_and_the_counter_says_so(page, live_server, a
     expect(page.get_by_role("button", name="Generate")).to_be_disabled()
     page.fill("#id_text", "Word. " * 10)
     expect(page.get_by_role("button", name="Generate")).to_be_enabled()
+
+
+def test_one_paragraph_is_spoken_again_alone(page, live_server, alice):
+    log_in(page, live_server, alice)
+    page.goto("/speech/")
+    page.fill("#id_text", "Good morning.\n\nThis is the middle.\n\nGoodbye.")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator("#gen-progress")).to_contain_text("Done")
+    paragraphs = page.locator("#paragraphs li.paragraph")
+    expect(paragraphs).to_have_count(3)
+    page.evaluate("document.getElementById('speech-player').pause()")
+    before = Generation.objects.get()
+    middle = page.locator("#paragraph-2")
+    middle.get_by_text("Regenerate paragraph 2").click()
+    middle.get_by_label("Text of paragraph 2").fill("This is the new and longer middle part.")
+    middle.get_by_role("button", name="Speak paragraph 2 again").click()
+    # The page reloads with the paragraph's new take and the whole re-joined.
+    expect(page.locator("#paragraph-2")).to_contain_text("take 2")
+    expect(page.locator("#paragraph-2 .paragraph-text")).to_have_text(
+        "This is the new and longer middle part."
+    )
+    expect(page.locator("#speech-player")).to_have_attribute("src", re.compile(r"v=1$"))
+    g = Generation.objects.get()
+    assert g.edits == 1 and g.duration > before.duration + 0.5
+    assert "new and longer middle" in g.text and not Path(before.audio.path).exists()
+    download = page.request.get(f"/speech/{g.pk}/audio/?download=1")
+    assert download.ok and len(download.body()) == g.audio_size
+    page.evaluate("document.getElementById('speech-player').pause()")
+    page.locator("#paragraph-1 summary").click()
+    expect(page.get_by_label("Text of paragraph 1")).to_have_value("Good morning.")
+    page.locator("#paragraphs").screenshot(path=str(PARAGRAPHS_SCREENSHOT))

@@ -87,3 +87,11 @@ def test_a_first_sentence_cut_at_clauses_only_keeps_one_without_a_clause_break_w
     ]
     plain = "Everyone agreed that the new schedule would start on Monday morning."
     assert short_first([plain], 40, clause_only=True) == [plain]
+
+
+def test_paragraphs_split_at_empty_lines_else_at_line_breaks():
+    from apps.engines.tts.text import split_paragraphs
+
+    book = "A line wrapped\nin the middle.\n\n  * * *  \n\nThe next one.\n"
+    assert split_paragraphs(book) == ["A line wrapped in the middle.", "The next one."]
+    assert split_paragraphs("One.\nTwo.\r\nThree.") == ["One.", "Two.", "Three."]

@@ -6,7 +6,7 @@ from django.conf import settings as django_settings
 from apps.analysis.models import AnalysisRun
 from apps.live.models import LiveSession
 from apps.music.models import Track
-from apps.speech.models import Generation
+from apps.speech.models import Generation, ParagraphRegeneration
 from apps.transcripts.models import Segment, SegmentAlignment, Transcript
 from apps.voices.models import CustomVoice, VoiceClone, VoicePreview
 
@@ -44,6 +44,15 @@ def _generation(owner, make_transcript):
     return generation_create(owner=owner, text="One. Two. Three.", voice_id="fake:low")
 
 
+def _paragraph(owner, make_transcript):
+    from apps.speech.paragraphs import paragraph_regenerate
+    from apps.speech.services import generation_create
+
+    g = generation_create(owner=owner, text="One.\n\nTwo.", voice_id="fake:low", paragraphs=True)
+    Generation.objects.filter(pk=g.pk).update(status="done")  # as if spoken
+    return paragraph_regenerate(owner=owner, paragraph=g.paragraphs.get(index=1), text="Two!")
+
+
 def _voice(owner, make_transcript):
     return CustomVoice.objects.create(owner=owner, name="A voice")
 
@@ -74,6 +83,7 @@ MAKERS = {
     "transcripts.transcript": _transcript,
     "analysis.analysisrun": _analysis,
     "speech.generation": _generation,
+    "speech.paragraphregeneration": _paragraph,
     "voices.customvoice": _voice,
     "voices.voiceclone": _clone,
     "voices.voicepreview": _preview,
@@ -94,6 +104,7 @@ def kinds():
         "transcripts.transcript": Transcript,
         "analysis.analysisrun": AnalysisRun,
         "speech.generation": Generation,
+        "speech.paragraphregeneration": ParagraphRegeneration,
         "voices.customvoice": CustomVoice,
         "voices.voiceclone": VoiceClone,
         "voices.voicepreview": VoicePreview,

@@ -71,6 +71,7 @@ class RemoteConversationBackend(ConversationBackend):
         self.channel, self.open_timeout = channel, open_timeout
         self.label = f"{self.engine.label}, in an inference worker"
         self.uses_voice_library = self.engine.uses_voice_library
+        self.tts = getattr(self.engine, "tts", "")  # its speaking engine picks the default voice
 
     def configuration_problem(self) -> str | None:
         return self.engine.configuration_problem()

@@ -77,6 +77,9 @@ class SpeechRequest:
     instructions: str = ""  # how to speak (tone, emotion); only where supports_instructions
     model: str = ""  # one of the engine's `models()`; empty: its default (ignored without models)
     voice_settings: VoiceSettings = VoiceSettings()
+    # Speak a long first sentence in two (the engine's `first_chunk_chars`); off for the later
+    # pieces of a long reading, whose first audio is long gone (a cut can be heard).
+    short_first: bool = True
 
 
 @dataclass(frozen=True)
@@ -216,7 +219,8 @@ class TextToSpeechBackend:
         speed = min(max(request.speed, self.speed_range[0]), self.speed_range[1])
         sentences = split_sentences(request.text, language=language, max_chars=self.max_chars)
         extra = {"settings": request.voice_settings} if self.voice_settings_honoured else {}
-        for sentence in self.first_cut(sentences):
+        pieces = self.first_cut(sentences) if request.short_first else sentences
+        for sentence in pieces:
             yield from self.speak(sentence, voice=voice, language=language, speed=speed, **extra)
 
     def first_cut(self, sentences: list[str]) -> list[str]:

@@ -42,6 +42,16 @@ def split_sentences(text: str, *, language: str = "en", max_chars: int) -> list[
     return sentences
 
 
+def split_paragraphs(text: str) -> list[str]:
+    """The paragraphs of `text`, each on one line: split at empty lines, or at every line break
+    where the text has no empty line (a paste from a web page). Lines wrapped inside a paragraph
+    (a book's) are joined; a paragraph with nothing to say ("* * *") is left out."""
+    stripped = text.strip()
+    breaks = r"\n\s*\n" if re.search(r"\n\s*\n", stripped) else r"\n"
+    paragraphs = (" ".join(p.split()) for p in re.split(breaks, stripped))
+    return [p for p in paragraphs if _SAYABLE.search(p)]
+
+
 def _pysbd_language(language: str) -> str:
     code = language.lower().replace("_", "-").split("-")[0]
     if code in ("cmn", "yue"):
