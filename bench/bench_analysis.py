@@ -194,13 +194,12 @@ def known_counts() -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (item[1], item[0]))
 
 
-def part2() -> None:
+def part2(encoder: str = "campplus") -> None:
     from apps.core.media import decode_all
     from apps.engines.analysis.der import diarization_error_rate, load_rttm
-    from apps.engines.analysis.diarization import diarize_audio
-    from apps.engines.analysis.embedding import default_embedder
+    from apps.engines.analysis.diarization import diarize_audio, options_for
 
-    embedder = default_embedder()
+    embedder, options = _embedder(encoder), options_for(encoder)
     print(
         f"\n{'file':28s} {'true':>4s} {'auto':>4s} {'DER given':>9s} {'DER auto':>9s} "
         f"{'collar given':>12s} {'collar auto':>11s}"
@@ -209,8 +208,8 @@ def part2() -> None:
     files = known_counts()
     for name, count in files:
         audio = decode_all(CORPUS / name)
-        given = diarize_audio(audio, embedder=embedder, num_speakers=count)
-        auto = diarize_audio(audio, embedder=embedder)
+        given = diarize_audio(audio, embedder=embedder, num_speakers=count, options=options)
+        auto = diarize_audio(audio, embedder=embedder, options=options)
         rttm = CORPUS / f"{Path(name).stem}.rttm"
         if rttm.exists():
             reference = load_rttm(rttm)
@@ -245,16 +244,15 @@ AUDIO = {".wav", ".flac", ".mp3"}
 
 
 def part4(
-    folder: Path, with_segments: bool, encoder: str = "resemblyzer", activity: str = "segmentation"
+    folder: Path, with_segments: bool, encoder: str = "campplus", activity: str = "segmentation"
 ) -> None:
     from apps.core.media import decode_all
     from apps.engines.analysis.der import load_rttm
-    from apps.engines.analysis.diarization import DiarizationOptions, diarize_audio
+    from apps.engines.analysis.diarization import diarize_audio, options_for
 
     embedder = _embedder(encoder)
-    # As LocalAnalysisBackend(speaker_encoder="campplus"): "auto" takes the segmentation's count.
-    auto_count = "floor" if encoder == "campplus" else "cluster"
-    options = DiarizationOptions(activity_model=activity, auto_count=auto_count)
+    # As LocalAnalysisBackend(speaker_encoder=encoder): the count calibrated for the encoder.
+    options = options_for(encoder, activity_model=activity)
     files = sorted(
         p for p in folder.iterdir() if p.suffix in AUDIO and p.with_suffix(".rttm").exists()
     )
@@ -275,6 +273,7 @@ def part4(
         rtf = (time.perf_counter() - started) / (len(audio) / SR)
         auto = diarize_audio(audio, embedder=embedder, options=options)
         row = _scores(reference, given, auto)
+        row["seconds"] = len(audio) / SR
         name = path.stem + ("*" if path.stem in SEEN_BY_SEGMENTATION else "")
         row.update(name=name, part=_part(path.stem), count=count, rtf=rtf)
         row.update(_yardsticks(audio, embedder, reference, count, options))
@@ -316,6 +315,7 @@ def _scores(reference, given, auto) -> dict:
     marked = diarization_error_rate(reference, both(given))
     total = strict.total or 1.0
     return {
+        "total": strict.total,
         "der": strict.der,
         "der_ovl": marked.der,
         "collar": diarization_error_rate(reference, both(given), collar=0.25).der,
@@ -434,6 +434,10 @@ def _print_mean(part: str, rows: list[dict], with_segments: bool) -> None:
 
     right = sum(r["found"] == r["count"] for r in rows)
     audible = sum(r["found"] == r["audible"] for r in rows)
+    # Pooled, as pyannote.metrics and md-eval total a set: all errors over all reference speech,
+    # so a file with 3 s of speech weighs 3 s, not as much as a whole conversation.
+    speech = sum(r["total"] for r in rows) or 1.0
+    pooled = {k: sum(r[k] * r["total"] for r in rows) / speech for k in ("der", "der_ovl")}
     line = (
         f"{'mean ' + part:14s} {len(rows):5d} {'':3s} {right:4d} {mean('der'):6.1%} "
         f"{mean('der_ovl'):6.1%} {mean('collar'):6.1%} {mean('miss_ovl'):5.1%} "
@@ -445,7 +449,8 @@ def _print_mean(part: str, rows: list[dict], with_segments: bool) -> None:
         line += f" {mean('seg_der'):7.1%} {mean('seg_collar'):7.1%}"
     print(
         line + f"   (auto count right on {right} of {len(rows)}; "
-        f"{audible} against the speakers with 2 s or more)"
+        f"{audible} against the speakers with 2 s or more; pooled DER {pooled['der']:.1%}, "
+        f"+ovl {pooled['der_ovl']:.1%}, over {speech:.0f} s of reference speech)"
     )
 
 
@@ -454,14 +459,20 @@ def diarize_one(mode: str, path: Path, queue) -> None:
     setup()
     from apps.core.media import decode_all
     from apps.engines.analysis.diarization import diarize_audio, diarize_file
-    from apps.engines.analysis.embedding import default_embedder
+    from apps.engines.analysis.local import LocalAnalysisBackend
 
-    embedder = default_embedder()
+    # As the worker runs it: the default encoder, and Resemblyzer centroids for the profiles.
+    backend = LocalAnalysisBackend(alias="bench")
+    kwargs = {
+        "embedder": backend.embedder,
+        "options": backend.diarization_options,
+        "profile_embedder": backend._profile_embedder(),
+    }
     started = time.perf_counter()
     if mode == "decoded":
-        timeline = diarize_audio(decode_all(path), embedder=embedder)
+        timeline = diarize_audio(decode_all(path), **kwargs)
     else:
-        timeline = diarize_file(path, embedder=embedder)
+        timeline = diarize_file(path, **kwargs)
     seconds = time.perf_counter() - started
     centroids = {k: v.tolist() for k, v in timeline.centroids.items()}
     queue.put((seconds, peak_rss_mb(), timeline.turns, centroids))
@@ -494,7 +505,7 @@ def main() -> None:
     parser.add_argument("--segments", action="store_true", help="--eval: score segments too")
     parser.add_argument("--skip-corpus", action="store_true", help="skip part 2")
     parser.add_argument(
-        "--encoder", choices=["resemblyzer", "campplus"], default="resemblyzer", help="--eval"
+        "--encoder", choices=["resemblyzer", "campplus"], default="campplus", help="parts 2, 4"
     )
     parser.add_argument(
         "--activity", choices=["segmentation", "silero"], default="segmentation", help="--eval"
@@ -504,7 +515,7 @@ def main() -> None:
     if not args.skip_timing:
         part1(args.minutes)
     if not args.skip_corpus:
-        part2()
+        part2(args.encoder)
     if args.eval:
         part4(args.eval, args.segments, args.encoder, args.activity)
     if args.memory_minutes > 0:
