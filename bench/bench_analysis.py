@@ -19,27 +19,31 @@ the count given and, with "auto", the share of its speech handed to a bogus seco
 Part 4 (--eval DIR), the evaluation set: every audio file in DIR with an RTTM of the same stem
 (bench/prepare_ami_excerpts.py and bench/prepare_paa_examples.py build one from public AMI
 excerpts and pyAudioAnalysis's examples; docs/benchmarks.md lists the sources and licences).
-`DER` scores the turns alone, `+ovl` the turns with the second voices marked in overlapped
-speech (`overlaps`), and the collar, miss, FA and confusion columns are of the latter; files
-marked * are meetings segmentation-3.0 was trained on. Files named in TUNING were used to
-choose the settings, files in HELD_OUT never were; other files are reported as "other". Per
-file and as means per part: DER with the count given, without a collar and with 0.25 s, its
-missed speech, false alarm and confusion, the DER outside overlapped reference speech, the
-count "auto" finds and its DER, and the diarization's real-time factor. Two yardsticks beside
-it: `plain`, the plain pipeline (Silero VAD at 0.5 with 200 ms minimum silence and 50 ms
-padding, 1.5 s windows every 0.75 s, spectral clustering with the count, each 10 ms of speech
-to the nearest window's speaker), and `bound`, the DER of the pipeline's own speech activity
-with every frame given a reference speaker who is talking there: the least any labelling of
-that speech can score, one speaker at a time. `aud` is the number of reference speakers with at
-least 2 s of speech, which the count is also checked against (most excerpts have a participant
-who says only "mm-hmm"). With --segments each file is also transcribed (the settings' default
-engine, as `manage.py transcribe --format diarized_json` does) and the labelled segments, which
-is what diarized_json and the exports show, are scored too.
+`--encoder` picks the clustered embeddings (CAM++ by default, as the backend), with that
+encoder's count calibration (`diarization.options_for`). `DER` scores the turns alone, `+ovl`
+the turns with the second voices marked in overlapped speech (`overlaps`), and the collar, miss,
+FA and confusion columns are of the latter (the means: per file, and pooled over the part's
+reference speech as md-eval totals a set); files marked * are meetings segmentation-3.0 was
+trained on. Files named in TUNING were used to choose the settings, files in HELD_OUT never
+were; other files are reported as "other". Per file and as means per part: DER with the count
+given, without a collar and with 0.25 s, its missed speech, false alarm and confusion, the DER
+outside overlapped reference speech, the count "auto" finds and its DER, and the diarization's
+real-time factor. Two yardsticks beside it: `plain`, the plain pipeline (Silero VAD at 0.5 with
+200 ms minimum silence and 50 ms padding, 1.5 s windows every 0.75 s, spectral clustering with
+the count, each 10 ms of speech to the nearest window's speaker), and `bound`, the DER of the
+pipeline's own speech activity with every frame given a reference speaker who is talking there:
+the least any labelling of that speech can score, one speaker at a time. `aud` is the number of
+reference speakers with at least 2 s of speech, which the count is also checked against (most
+excerpts have a participant who says only "mm-hmm"). With --segments each file is also
+transcribed (the settings' default engine, as `manage.py transcribe --format diarized_json`
+does) and the labelled segments, which is what diarized_json and the exports show, are scored
+too.
 
 Part 3, memory of diarization on a long recording (--memory-minutes of the same corpus speech):
-the peak RSS of a fresh process that decodes the whole file and runs `diarize_audio` (what
-LocalAnalysisBackend.diarize does), and of one that runs `diarize_file` (the file read as a
-stream), and whether their results are identical.
+the wall and CPU seconds and peak RSS of a fresh process that decodes the whole file and runs
+`diarize_audio`, and of one that runs `diarize_file` (the file read as a stream, what
+LocalAnalysisBackend.diarize does), both with the backend's encoders (CAM++ clustered,
+Resemblyzer centroids), and whether their results are identical.
 
     .venv/bin/python bench/bench_analysis.py [--minutes 3] [--skip-timing] [--memory-minutes 10]
         [--eval DIR [--segments] [--skip-corpus]]
@@ -468,14 +472,14 @@ def diarize_one(mode: str, path: Path, queue) -> None:
         "options": backend.diarization_options,
         "profile_embedder": backend._profile_embedder(),
     }
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     if mode == "decoded":
         timeline = diarize_audio(decode_all(path), **kwargs)
     else:
         timeline = diarize_file(path, **kwargs)
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     centroids = {k: v.tolist() for k, v in timeline.centroids.items()}
-    queue.put((seconds, peak_rss_mb(), timeline.turns, centroids))
+    queue.put((seconds, cpu, peak_rss_mb(), timeline.turns, centroids))
 
 
 def part3(minutes: float) -> None:
@@ -491,9 +495,12 @@ def part3(minutes: float) -> None:
             child.start()
             results[mode] = queue.get()
             child.join()
-            took, peak, turns, centroids = results[mode]
-            print(f"{mode:9s} {took:6.1f} s  peak RSS {peak:5.0f} MB  {len(centroids)} speakers")
-        print("identical turns and centroids:", results["decoded"][2:] == results["streamed"][2:])
+            took, cpu, peak, turns, centroids = results[mode]
+            print(
+                f"{mode:9s} {took:6.1f} s wall, {cpu:6.1f} s CPU (CPU RTF {cpu / seconds:.3f})  "
+                f"peak RSS {peak:5.0f} MB  {len(centroids)} speakers"
+            )
+        print("identical turns and centroids:", results["decoded"][3:] == results["streamed"][3:])
 
 
 def main() -> None:
