@@ -17,7 +17,7 @@ turns at 10 ms.
    each window gets a voice embedding from `embedder` (any `embed(audio16k) -> vector`).
 3. Windows are clustered (count given: spectral or agglomerative; "auto": threshold, then
    clusters merged unless the talk time behind them shows two voices, against this recording's
-   own same-voice similarity; clustering.py).
+   own same-voice similarity; clustering.py; thresholds per encoder, `options_for`).
 4. Re-segmentation (resegment.py): every 10 ms of labelled speech is scored against each
    speaker's centroid by the windows covering it, and a Viterbi pass with a price on each change
    of speaker and a minimum turn length picks the turns, so a turn changes where the voice does,
@@ -25,9 +25,13 @@ turns at 10 ms.
    the segmentation heard two voices (Silero: where a second speaker scores nearly as well),
    the best-scoring other speaker's stretch is reported in `overlaps`.
 
+5. With a `profile_embedder` (the backend's Resemblyzer, when CAM++ is clustered), each
+   speaker's centroid is made again from that encoder's embeddings of up to 40 of the windows
+   that lie inside the speaker's turns, so it can be compared with saved voice profiles.
+
 `diarize_file` does the same on a file read as a stream, twice (speech activity and
-loudness first, then the windows' audio), so memory stays flat however long the recording; its
-result equals `diarize_audio(decode_all(path))`.
+loudness first, then the windows' audio; a third time for step 5), so memory stays flat
+however long the recording; its result equals `diarize_audio(decode_all(path))`.
 """
 
 import math
@@ -157,9 +161,9 @@ def diarize_audio(
     timeline = _timeline(
         regions, activity, spans, embeddings, num_speakers, max_speakers, options, overlapped, floor
     )
-    if profile_embedder is None:
-        return timeline
     chosen, owners = _profile_spans(timeline.turns, spans)
+    if profile_embedder is None or not chosen:
+        return timeline
     clips = (audio[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)] for s, e in chosen)
     return _with_profile_centroids(timeline, _embed(profile_embedder, clips), owners)
 
@@ -212,10 +216,10 @@ def diarize_file(
     timeline = _timeline(
         regions, activity, spans, embeddings, num_speakers, max_speakers, options, overlapped, floor
     )
-    if profile_embedder is None:
+    chosen, owners = _profile_spans(timeline.turns, spans)
+    if profile_embedder is None or not chosen:
         return timeline
     # A third pass, over the few windows chosen for each speaker's profile centroid.
-    chosen, owners = _profile_spans(timeline.turns, spans)
     clips = (gain(clip) for clip in _cut(blocks(), chosen))
     return _with_profile_centroids(timeline, _embed(profile_embedder, clips), owners)
 
@@ -260,9 +264,8 @@ def _main_speaker(turns, start: float, end: float) -> tuple[str | None, float]:
 
 
 def _with_profile_centroids(timeline, embeddings: np.ndarray, owners: list[str]):
-    labels = np.array(owners)
     names = list(timeline.centroids)
-    centroids = centroids_of(embeddings, labels, names) if len(labels) else np.zeros((0, 0))
+    centroids = centroids_of(embeddings, np.array(owners), names)
     return replace(timeline, centroids=dict(zip(names, centroids, strict=True)))
 
 
