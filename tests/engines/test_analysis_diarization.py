@@ -394,3 +394,25 @@ def test_speakers_clustered_with_campplus_carry_resemblyzer_voices_for_the_profi
     whole = np.array(backend.voice_embedding(path))
     assert len(speaker.embedding) == len(whole) == 256
     assert float(_unit(np.array(speaker.embedding)) @ _unit(whole)) > 0.9
+
+
+def test_profile_windows_are_each_speakers_own_and_every_speaker_gets_some():
+    """The windows re-embedded for a speaker's profile centroid lie (80 % or more) inside that
+    speaker's turns, at most 40 per speaker spread over the recording; a speaker none of whose
+    windows is that clean still gets a stretch of their longest turn."""
+    from apps.engines.analysis.diarization import _profile_spans
+
+    turns = (
+        SpeakerTurn("SPEAKER_00", 0.0, 100.0),
+        SpeakerTurn("SPEAKER_01", 100.0, 101.0),  # shorter than a window
+        SpeakerTurn("SPEAKER_00", 101.0, 103.0),
+    )
+    spans = [(t * 0.75, t * 0.75 + 1.5) for t in range(136)]  # 0 .. 102.75 s
+    chosen, owners = _profile_spans(turns, spans)
+    assert chosen == sorted(chosen) and len(chosen) == len(owners)
+    mine = [span for span, owner in zip(chosen, owners, strict=True) if owner == "SPEAKER_00"]
+    assert len(mine) == 40 and mine[0][0] < 5.0 and mine[-1][1] > 95.0
+    assert all(end <= 100.3 or start >= 100.7 for start, end in mine)
+    assert [span for span, owner in zip(chosen, owners, strict=True) if owner != "SPEAKER_00"] == [
+        (100.0, 101.0)
+    ]
