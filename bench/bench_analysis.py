@@ -19,27 +19,31 @@ the count given and, with "auto", the share of its speech handed to a bogus seco
 Part 4 (--eval DIR), the evaluation set: every audio file in DIR with an RTTM of the same stem
 (bench/prepare_ami_excerpts.py and bench/prepare_paa_examples.py build one from public AMI
 excerpts and pyAudioAnalysis's examples; docs/benchmarks.md lists the sources and licences).
-`DER` scores the turns alone, `+ovl` the turns with the second voices marked in overlapped
-speech (`overlaps`), and the collar, miss, FA and confusion columns are of the latter; files
-marked * are meetings segmentation-3.0 was trained on. Files named in TUNING were used to
-choose the settings, files in HELD_OUT never were; other files are reported as "other". Per
-file and as means per part: DER with the count given, without a collar and with 0.25 s, its
-missed speech, false alarm and confusion, the DER outside overlapped reference speech, the
-count "auto" finds and its DER, and the diarization's real-time factor. Two yardsticks beside
-it: `plain`, the plain pipeline (Silero VAD at 0.5 with 200 ms minimum silence and 50 ms
-padding, 1.5 s windows every 0.75 s, spectral clustering with the count, each 10 ms of speech
-to the nearest window's speaker), and `bound`, the DER of the pipeline's own speech activity
-with every frame given a reference speaker who is talking there: the least any labelling of
-that speech can score, one speaker at a time. `aud` is the number of reference speakers with at
-least 2 s of speech, which the count is also checked against (most excerpts have a participant
-who says only "mm-hmm"). With --segments each file is also transcribed (the settings' default
-engine, as `manage.py transcribe --format diarized_json` does) and the labelled segments, which
-is what diarized_json and the exports show, are scored too.
+`--encoder` picks the clustered embeddings (CAM++ by default, as the backend), with that
+encoder's count calibration (`diarization.options_for`). `DER` scores the turns alone, `+ovl`
+the turns with the second voices marked in overlapped speech (`overlaps`), and the collar, miss,
+FA and confusion columns are of the latter (the means: per file, and pooled over the part's
+reference speech as md-eval totals a set); files marked * are meetings segmentation-3.0 was
+trained on. Files named in TUNING were used to choose the settings, files in HELD_OUT never
+were; other files are reported as "other". Per file and as means per part: DER with the count
+given, without a collar and with 0.25 s, its missed speech, false alarm and confusion, the DER
+outside overlapped reference speech, the count "auto" finds and its DER, and the diarization's
+real-time factor. Two yardsticks beside it: `plain`, the plain pipeline (Silero VAD at 0.5 with
+200 ms minimum silence and 50 ms padding, 1.5 s windows every 0.75 s, spectral clustering with
+the count, each 10 ms of speech to the nearest window's speaker), and `bound`, the DER of the
+pipeline's own speech activity with every frame given a reference speaker who is talking there:
+the least any labelling of that speech can score, one speaker at a time. `aud` is the number of
+reference speakers with at least 2 s of speech, which the count is also checked against (most
+excerpts have a participant who says only "mm-hmm"). With --segments each file is also
+transcribed (the settings' default engine, as `manage.py transcribe --format diarized_json`
+does) and the labelled segments, which is what diarized_json and the exports show, are scored
+too.
 
 Part 3, memory of diarization on a long recording (--memory-minutes of the same corpus speech):
-the peak RSS of a fresh process that decodes the whole file and runs `diarize_audio` (what
-LocalAnalysisBackend.diarize does), and of one that runs `diarize_file` (the file read as a
-stream), and whether their results are identical.
+the wall and CPU seconds and peak RSS of a fresh process that decodes the whole file and runs
+`diarize_audio`, and of one that runs `diarize_file` (the file read as a stream, what
+LocalAnalysisBackend.diarize does), both with the backend's encoders (CAM++ clustered,
+Resemblyzer centroids), and whether their results are identical.
 
     .venv/bin/python bench/bench_analysis.py [--minutes 3] [--skip-timing] [--memory-minutes 10]
         [--eval DIR [--segments] [--skip-corpus]]
@@ -194,13 +198,12 @@ def known_counts() -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (item[1], item[0]))
 
 
-def part2() -> None:
+def part2(encoder: str = "campplus") -> None:
     from apps.core.media import decode_all
     from apps.engines.analysis.der import diarization_error_rate, load_rttm
-    from apps.engines.analysis.diarization import diarize_audio
-    from apps.engines.analysis.embedding import default_embedder
+    from apps.engines.analysis.diarization import diarize_audio, options_for
 
-    embedder = default_embedder()
+    embedder, options = _embedder(encoder), options_for(encoder)
     print(
         f"\n{'file':28s} {'true':>4s} {'auto':>4s} {'DER given':>9s} {'DER auto':>9s} "
         f"{'collar given':>12s} {'collar auto':>11s}"
@@ -209,8 +212,8 @@ def part2() -> None:
     files = known_counts()
     for name, count in files:
         audio = decode_all(CORPUS / name)
-        given = diarize_audio(audio, embedder=embedder, num_speakers=count)
-        auto = diarize_audio(audio, embedder=embedder)
+        given = diarize_audio(audio, embedder=embedder, num_speakers=count, options=options)
+        auto = diarize_audio(audio, embedder=embedder, options=options)
         rttm = CORPUS / f"{Path(name).stem}.rttm"
         if rttm.exists():
             reference = load_rttm(rttm)
@@ -245,16 +248,15 @@ AUDIO = {".wav", ".flac", ".mp3"}
 
 
 def part4(
-    folder: Path, with_segments: bool, encoder: str = "resemblyzer", activity: str = "segmentation"
+    folder: Path, with_segments: bool, encoder: str = "campplus", activity: str = "segmentation"
 ) -> None:
     from apps.core.media import decode_all
     from apps.engines.analysis.der import load_rttm
-    from apps.engines.analysis.diarization import DiarizationOptions, diarize_audio
+    from apps.engines.analysis.diarization import diarize_audio, options_for
 
     embedder = _embedder(encoder)
-    # As LocalAnalysisBackend(speaker_encoder="campplus"): "auto" takes the segmentation's count.
-    auto_count = "floor" if encoder == "campplus" else "cluster"
-    options = DiarizationOptions(activity_model=activity, auto_count=auto_count)
+    # As LocalAnalysisBackend(speaker_encoder=encoder): the count calibrated for the encoder.
+    options = options_for(encoder, activity_model=activity)
     files = sorted(
         p for p in folder.iterdir() if p.suffix in AUDIO and p.with_suffix(".rttm").exists()
     )
@@ -275,6 +277,7 @@ def part4(
         rtf = (time.perf_counter() - started) / (len(audio) / SR)
         auto = diarize_audio(audio, embedder=embedder, options=options)
         row = _scores(reference, given, auto)
+        row["seconds"] = len(audio) / SR
         name = path.stem + ("*" if path.stem in SEEN_BY_SEGMENTATION else "")
         row.update(name=name, part=_part(path.stem), count=count, rtf=rtf)
         row.update(_yardsticks(audio, embedder, reference, count, options))
@@ -316,6 +319,7 @@ def _scores(reference, given, auto) -> dict:
     marked = diarization_error_rate(reference, both(given))
     total = strict.total or 1.0
     return {
+        "total": strict.total,
         "der": strict.der,
         "der_ovl": marked.der,
         "collar": diarization_error_rate(reference, both(given), collar=0.25).der,
@@ -434,6 +438,10 @@ def _print_mean(part: str, rows: list[dict], with_segments: bool) -> None:
 
     right = sum(r["found"] == r["count"] for r in rows)
     audible = sum(r["found"] == r["audible"] for r in rows)
+    # Pooled, as pyannote.metrics and md-eval total a set: all errors over all reference speech,
+    # so a file with 3 s of speech weighs 3 s, not as much as a whole conversation.
+    speech = sum(r["total"] for r in rows) or 1.0
+    pooled = {k: sum(r[k] * r["total"] for r in rows) / speech for k in ("der", "der_ovl")}
     line = (
         f"{'mean ' + part:14s} {len(rows):5d} {'':3s} {right:4d} {mean('der'):6.1%} "
         f"{mean('der_ovl'):6.1%} {mean('collar'):6.1%} {mean('miss_ovl'):5.1%} "
@@ -445,7 +453,8 @@ def _print_mean(part: str, rows: list[dict], with_segments: bool) -> None:
         line += f" {mean('seg_der'):7.1%} {mean('seg_collar'):7.1%}"
     print(
         line + f"   (auto count right on {right} of {len(rows)}; "
-        f"{audible} against the speakers with 2 s or more)"
+        f"{audible} against the speakers with 2 s or more; pooled DER {pooled['der']:.1%}, "
+        f"+ovl {pooled['der_ovl']:.1%}, over {speech:.0f} s of reference speech)"
     )
 
 
@@ -454,17 +463,23 @@ def diarize_one(mode: str, path: Path, queue) -> None:
     setup()
     from apps.core.media import decode_all
     from apps.engines.analysis.diarization import diarize_audio, diarize_file
-    from apps.engines.analysis.embedding import default_embedder
+    from apps.engines.analysis.local import LocalAnalysisBackend
 
-    embedder = default_embedder()
-    started = time.perf_counter()
+    # As the worker runs it: the default encoder, and Resemblyzer centroids for the profiles.
+    backend = LocalAnalysisBackend(alias="bench")
+    kwargs = {
+        "embedder": backend.embedder,
+        "options": backend.diarization_options,
+        "profile_embedder": backend._profile_embedder(),
+    }
+    started, cpu = time.perf_counter(), time.process_time()
     if mode == "decoded":
-        timeline = diarize_audio(decode_all(path), embedder=embedder)
+        timeline = diarize_audio(decode_all(path), **kwargs)
     else:
-        timeline = diarize_file(path, embedder=embedder)
-    seconds = time.perf_counter() - started
+        timeline = diarize_file(path, **kwargs)
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     centroids = {k: v.tolist() for k, v in timeline.centroids.items()}
-    queue.put((seconds, peak_rss_mb(), timeline.turns, centroids))
+    queue.put((seconds, cpu, peak_rss_mb(), timeline.turns, centroids))
 
 
 def part3(minutes: float) -> None:
@@ -480,9 +495,12 @@ def part3(minutes: float) -> None:
             child.start()
             results[mode] = queue.get()
             child.join()
-            took, peak, turns, centroids = results[mode]
-            print(f"{mode:9s} {took:6.1f} s  peak RSS {peak:5.0f} MB  {len(centroids)} speakers")
-        print("identical turns and centroids:", results["decoded"][2:] == results["streamed"][2:])
+            took, cpu, peak, turns, centroids = results[mode]
+            print(
+                f"{mode:9s} {took:6.1f} s wall, {cpu:6.1f} s CPU (CPU RTF {cpu / seconds:.3f})  "
+                f"peak RSS {peak:5.0f} MB  {len(centroids)} speakers"
+            )
+        print("identical turns and centroids:", results["decoded"][3:] == results["streamed"][3:])
 
 
 def main() -> None:
@@ -494,7 +512,7 @@ def main() -> None:
     parser.add_argument("--segments", action="store_true", help="--eval: score segments too")
     parser.add_argument("--skip-corpus", action="store_true", help="skip part 2")
     parser.add_argument(
-        "--encoder", choices=["resemblyzer", "campplus"], default="resemblyzer", help="--eval"
+        "--encoder", choices=["resemblyzer", "campplus"], default="campplus", help="parts 2, 4"
     )
     parser.add_argument(
         "--activity", choices=["segmentation", "silero"], default="segmentation", help="--eval"
@@ -504,7 +522,7 @@ def main() -> None:
     if not args.skip_timing:
         part1(args.minutes)
     if not args.skip_corpus:
-        part2()
+        part2(args.encoder)
     if args.eval:
         part4(args.eval, args.segments, args.encoder, args.activity)
     if args.memory_minutes > 0:

@@ -614,7 +614,10 @@ TRANSCRIPT_ANALYSIS = {
         "BACKEND": "apps.engines.analysis.local.LocalAnalysisBackend",
         "OPTIONS": {
             "max_speakers": env_int("VOICEPORTAL_MAX_SPEAKERS", 8),
-            "speaker_threshold": env_float("VOICEPORTAL_SPEAKER_THRESHOLD", 0.72),
+            # Unset: the speaker encoder's calibrated value (apps/engines/analysis/diarization.py).
+            "speaker_threshold": env_float("VOICEPORTAL_SPEAKER_THRESHOLD", None),
+            # The clustered voice embeddings: "campplus" (CAM++) or "resemblyzer" (benchmarks.md).
+            "speaker_encoder": env_str("VOICEPORTAL_SPEAKER_ENCODER", "campplus"),
             "profile_threshold": env_float("VOICEPORTAL_PROFILE_THRESHOLD", 0.84),
             "chapter_min_seconds": env_float("VOICEPORTAL_CHAPTER_MIN_SECONDS", 20.0),
             # Abstractive summaries through any OpenAI-compatible chat server; no model, no LLM.

@@ -111,7 +111,9 @@ def test_a_re_run_keeps_a_given_name_on_the_same_voice(alice, analysed):
         assert t.speakers.filter(name="").count() == count - 1
         # Judged from the turns, not the voices: she speaks when the first run's third voice did.
         mine = turns_of(t, ada.label)
-        assert overlap(mine, her_turns) >= 0.9 * sum(end - start for start, end in mine), count
+        assert overlap(mine, her_turns) >= 0.9 * sum(end - start for start, end in her_turns), count
+        if count >= 3:  # with two, her voice may be the one merged with another: more is hers
+            assert overlap(mine, her_turns) >= 0.9 * sum(end - start for start, end in mine), count
 
 
 def turns_of(transcript, label) -> list[tuple[float, float]]:

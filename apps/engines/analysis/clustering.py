@@ -44,6 +44,8 @@ SAME_VOICE_SIMILARITY = 0.78
 # part of the evaluation (docs/benchmarks.md): 0.84 keeps every single-voice corpus file at one
 # speaker and finds more of the meeting speakers than 0.80; 0.88 splits jfk.flac in two.
 MERGE_RATIO = 0.84
+# Resemblyzer's same-voice similarity on the corpus, per recording (`same_voice_similarity`).
+SAME_VOICE_BOUNDS = (0.70, 0.85)
 # A speaker needs at least this much speech of its own: a shorter cluster is a stray phrase.
 MIN_SPEAKER_SECONDS = 1.0
 
@@ -57,6 +59,7 @@ def cluster(
     seconds: np.ndarray | None = None,
     window: float = 1.5,
     same_voice: float = SAME_VOICE_SIMILARITY,
+    merge_ratio: float = MERGE_RATIO,
     seed: int = 0,
 ) -> np.ndarray:
     """A label from 0 to k-1 for each row of `embeddings` (L2-normalised vectors).
@@ -64,7 +67,7 @@ def cluster(
     `seconds`: the speech each window stands for (its share of the talk time; by default a
     whole `window` each), which weighs the evidence for each speaker when counting.
     `same_voice`: how alike two windows of one voice are in this recording (see
-    `same_voice_similarity`)."""
+    `same_voice_similarity`); `merge_ratio`: `merge_same_voice`'s bar (MERGE_RATIO)."""
     n = len(embeddings)
     if n == 0:
         return np.zeros(0, dtype=int)
@@ -80,16 +83,25 @@ def cluster(
     if seconds is None:
         seconds = np.full(n, window)
     return merge_same_voice(
-        embeddings, labels, np.asarray(seconds, dtype=float), window=window, same_voice=same_voice
+        embeddings,
+        labels,
+        np.asarray(seconds, dtype=float),
+        window=window,
+        same_voice=same_voice,
+        merge_ratio=merge_ratio,
     )
 
 
-def same_voice_similarity(embeddings: np.ndarray, spans: list[tuple[float, float]]) -> float:
+def same_voice_similarity(
+    embeddings: np.ndarray,
+    spans: list[tuple[float, float]],
+    bounds: tuple[float, float] = SAME_VOICE_BOUNDS,
+) -> float:
     """This recording's similarity between two windows of one voice: the median over pairs of
     windows that follow each other within a speech region without sharing audio. Most such
     pairs are one speaker (turns last longer than a window), and the room and microphone make
     every voice in a far-field meeting more alike than in a close-talk reading, which a fixed
-    SAME_VOICE_SIMILARITY cannot know. Clamped to the range seen on the corpus."""
+    SAME_VOICE_SIMILARITY cannot know. Clamped to `bounds`, the range seen on the corpus."""
     pairs = [
         float(embeddings[i] @ embeddings[j])
         for i in range(len(spans))
@@ -97,8 +109,8 @@ def same_voice_similarity(embeddings: np.ndarray, spans: list[tuple[float, float
         if 0.0 <= spans[j][0] - spans[i][1] < 0.3
     ]
     if not pairs:
-        return SAME_VOICE_SIMILARITY
-    return float(np.clip(np.median(pairs), 0.70, 0.85))
+        return float(np.clip(SAME_VOICE_SIMILARITY, *bounds))
+    return float(np.clip(np.median(pairs), *bounds))
 
 
 def spectral(embeddings: np.ndarray, k: int, *, seed: int = 0) -> np.ndarray:
@@ -181,6 +193,7 @@ def merge_same_voice(
     *,
     window: float = 1.5,
     same_voice: float = SAME_VOICE_SIMILARITY,
+    merge_ratio: float = MERGE_RATIO,
 ) -> np.ndarray:
     """Merge clusters until every pair is clearly two voices and each has a second of speech.
 
@@ -220,7 +233,7 @@ def merge_same_voice(
             b = int(np.argmax(score[a]))
         else:
             a, b = np.unravel_index(np.argmax(score), score.shape)
-            if score[a, b] < MERGE_RATIO:
+            if score[a, b] < merge_ratio:
                 break
         keep, gone = alive[b], alive[a]
         sums[keep] += sums[gone]

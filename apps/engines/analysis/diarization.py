@@ -17,7 +17,7 @@ turns at 10 ms.
    each window gets a voice embedding from `embedder` (any `embed(audio16k) -> vector`).
 3. Windows are clustered (count given: spectral or agglomerative; "auto": threshold, then
    clusters merged unless the talk time behind them shows two voices, against this recording's
-   own same-voice similarity; clustering.py).
+   own same-voice similarity; clustering.py; thresholds per encoder, `options_for`).
 4. Re-segmentation (resegment.py): every 10 ms of labelled speech is scored against each
    speaker's centroid by the windows covering it, and a Viterbi pass with a price on each change
    of speaker and a minimum turn length picks the turns, so a turn changes where the voice does,
@@ -25,9 +25,13 @@ turns at 10 ms.
    the segmentation heard two voices (Silero: where a second speaker scores nearly as well),
    the best-scoring other speaker's stretch is reported in `overlaps`.
 
+5. With a `profile_embedder` (the backend's Resemblyzer, when CAM++ is clustered), each
+   speaker's centroid is made again from that encoder's embeddings of up to 40 of the windows
+   that lie inside the speaker's turns, so it can be compared with saved voice profiles.
+
 `diarize_file` does the same on a file read as a stream, twice (speech activity and
-loudness first, then the windows' audio), so memory stays flat however long the recording; its
-result equals `diarize_audio(decode_all(path))`.
+loudness first, then the windows' audio; a third time for step 5), so memory stays flat
+however long the recording; its result equals `diarize_audio(decode_all(path))`.
 """
 
 import math
@@ -38,7 +42,14 @@ from pathlib import Path
 import numpy as np
 
 from .base import SpeakerTurn
-from .clustering import DEFAULT_THRESHOLD, centroids_of, cluster, same_voice_similarity
+from .clustering import (
+    DEFAULT_THRESHOLD,
+    MERGE_RATIO,
+    SAME_VOICE_BOUNDS,
+    centroids_of,
+    cluster,
+    same_voice_similarity,
+)
 from .embedding import SAMPLE_RATE, Embedder, embed_many, normalize_volume
 from .resegment import ResegmentOptions, resegment
 
@@ -55,6 +66,10 @@ class DiarizationOptions:
     min_silence_ms: int = 200
     speech_pad_ms: int = 50
     threshold: float = DEFAULT_THRESHOLD  # "auto" speaker count: cosine similarity to merge
+    # ... and the same-voice rule after it (clustering.merge_same_voice), calibrated per encoder
+    # (`for_encoder`).
+    merge_ratio: float = MERGE_RATIO
+    same_voice_bounds: tuple[float, float] = SAME_VOICE_BOUNDS
     # Silero speech probability for the windows that are embedded: only clear speech, split at
     # short pauses, so few windows mix two voices.
     vad_threshold: float = 0.5
@@ -95,6 +110,19 @@ class DiarizationOptions:
     change_threshold: float | None = None
 
 
+# The "auto" count's settings for CAM++ (campplus.py), whose cosine similarities run lower than
+# Resemblyzer's: two windows of one voice 0.4-0.7 apart rather than 0.7-0.85. Chosen on the
+# tuning part of the evaluation and the shared corpus (docs/benchmarks.md): every single-voice
+# corpus file stays at one speaker, sample.wav and falcon_3spk keep their 2 and 3.
+CAMPLUSPLUS_COUNTING = {"threshold": 0.6, "merge_ratio": 0.7, "same_voice_bounds": (0.4, 0.7)}
+
+
+def options_for(encoder: str, **changes) -> DiarizationOptions:
+    """DiarizationOptions calibrated for the speaker encoder ("campplus" or "resemblyzer")."""
+    calibrated = CAMPLUSPLUS_COUNTING if encoder == "campplus" else {}
+    return DiarizationOptions(**{**calibrated, **changes})
+
+
 @dataclass(frozen=True)
 class SpeakerTimeline:
     turns: tuple[SpeakerTurn, ...]
@@ -111,8 +139,10 @@ def diarize_audio(
     num_speakers: int | None = None,
     max_speakers: int = 8,
     options: DiarizationOptions = DiarizationOptions(),
+    profile_embedder: Embedder | None = None,
 ) -> SpeakerTimeline:
-    """Speaker turns and voice centroids of 16 kHz mono float32 `audio`."""
+    """Speaker turns and voice centroids of 16 kHz mono float32 `audio`. With
+    `profile_embedder`, the centroids are that encoder's (`_profile_spans`), not `embedder`'s."""
     overlapped, floor = None, 1
     if options.activity_model == "segmentation":
         from .segmentation import speech_activity
@@ -128,9 +158,14 @@ def diarize_audio(
     audio = normalize_volume(audio)
     clips = (audio[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)] for s, e in spans)
     embeddings = _embed(embedder, clips)
-    return _timeline(
+    timeline = _timeline(
         regions, activity, spans, embeddings, num_speakers, max_speakers, options, overlapped, floor
     )
+    chosen, owners = _profile_spans(timeline.turns, spans)
+    if profile_embedder is None or not chosen:
+        return timeline
+    clips = (audio[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)] for s, e in chosen)
+    return _with_profile_centroids(timeline, _embed(profile_embedder, clips), owners)
 
 
 def diarize_file(
@@ -141,6 +176,7 @@ def diarize_file(
     max_speakers: int = 8,
     options: DiarizationOptions = DiarizationOptions(),
     block_seconds: float = 30.0,
+    profile_embedder: Embedder | None = None,
 ) -> SpeakerTimeline:
     """`diarize_audio` of a whole file, decoded block by block (apps.core.media.iter_pcm).
 
@@ -177,9 +213,60 @@ def diarize_file(
     gain = _volume_gain(squares, samples)
     clips = (gain(clip) for clip in _cut(blocks(), spans))
     embeddings = _embed(embedder, clips)
-    return _timeline(
+    timeline = _timeline(
         regions, activity, spans, embeddings, num_speakers, max_speakers, options, overlapped, floor
     )
+    chosen, owners = _profile_spans(timeline.turns, spans)
+    if profile_embedder is None or not chosen:
+        return timeline
+    # A third pass, over the few windows chosen for each speaker's profile centroid.
+    clips = (gain(clip) for clip in _cut(blocks(), chosen))
+    return _with_profile_centroids(timeline, _embed(profile_embedder, clips), owners)
+
+
+# Windows per speaker embedded with the profile encoder: about a minute of their speech, which
+# pins a voice down (a saved profile is one clip's embedding) and bounds the extra cost.
+_PROFILE_WINDOWS = 40
+
+
+def _profile_spans(turns, spans) -> tuple[list[tuple[float, float]], list[str]]:
+    """For each speaker, up to _PROFILE_WINDOWS of the embedded windows that lie mostly (over
+    80 %) inside that speaker's turns, spread evenly over them; sorted by start, as `_cut`
+    wants, with each one's speaker. A speaker with no such window gets its longest window-sized
+    stretch of turn, so every speaker has a profile centroid."""
+    by_speaker: dict[str, list[tuple[float, float]]] = {}
+    for start, end in spans:
+        speaker, held = _main_speaker(turns, start, end)
+        if speaker is not None and held >= 0.8 * (end - start):
+            by_speaker.setdefault(speaker, []).append((start, end))
+    for turn in sorted(turns, key=lambda t: t.start - t.end):  # longest turn first
+        if turn.speaker not in by_speaker:
+            by_speaker[turn.speaker] = [(turn.start, min(turn.end, turn.start + 1.5))]
+    chosen = []
+    for speaker, own in by_speaker.items():
+        keep = np.linspace(0, len(own) - 1, min(len(own), _PROFILE_WINDOWS)).round().astype(int)
+        chosen += [(own[i], speaker) for i in np.unique(keep)]
+    chosen.sort()
+    return [span for span, _ in chosen], [speaker for _, speaker in chosen]
+
+
+def _main_speaker(turns, start: float, end: float) -> tuple[str | None, float]:
+    """The speaker whose turns cover most of [start, end), and for how many seconds."""
+    held: dict[str, float] = {}
+    for turn in turns:
+        shared = min(end, turn.end) - max(start, turn.start)
+        if shared > 0:
+            held[turn.speaker] = held.get(turn.speaker, 0.0) + shared
+    if not held:
+        return None, 0.0
+    speaker = max(held, key=held.__getitem__)
+    return speaker, held[speaker]
+
+
+def _with_profile_centroids(timeline, embeddings: np.ndarray, owners: list[str]):
+    names = list(timeline.centroids)
+    centroids = centroids_of(embeddings, np.array(owners), names)
+    return replace(timeline, centroids=dict(zip(names, centroids, strict=True)))
 
 
 def _from_segmentation(found, options: DiarizationOptions):
@@ -288,7 +375,8 @@ def _timeline(
         threshold=options.threshold,
         seconds=_talk_per_window(regions, spans),
         window=options.window,
-        same_voice=same_voice_similarity(embeddings, spans),
+        same_voice=same_voice_similarity(embeddings, spans, options.same_voice_bounds),
+        merge_ratio=options.merge_ratio,
     )
     if counted is None and len(np.unique(labels)) < floor:
         # The segmentation heard more voices within one window than the clustering found.

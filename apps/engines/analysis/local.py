@@ -29,7 +29,7 @@ from .base import (
     SummaryMethod,
     Transcript,
 )
-from .diarization import DiarizationOptions, diarize_file
+from .diarization import DiarizationOptions, diarize_file, options_for
 from .embedding import Embedder, default_embedder, embed_many, normalize_volume
 from .speakers import DEFAULT_PROFILE_THRESHOLD, label_segments, match_profiles, speaker_figures
 from .text import TimedText
@@ -50,21 +50,25 @@ _PACKAGES = {
 
 
 class LocalAnalysisBackend(AnalysisBackend):
-    """Speakers: pyannote segmentation-3.0 speech and overlap activity (numpy) + Resemblyzer
-    embeddings + clustering. Chapters: MiniLM topic shifts.
+    """Speakers: pyannote segmentation-3.0 speech and overlap activity (numpy) + CAM++
+    embeddings + clustering, and a Resemblyzer centroid per speaker for the voice profiles.
+    Chapters: MiniLM topic shifts.
     Entities: spaCy en_core_web_sm. Sentiment: VADER. Keywords: YAKE. Summary: LexRank, or an
     LLM through an OpenAI-compatible API when `llm` is configured.
 
     Options: `num_speakers_default`/`max_speakers` bound "auto"; `speaker_threshold` (cosine
-    similarity that merges windows when counting speakers); `speech_activity` ("segmentation",
-    the default, or "silero": where the speech is, diarization.py); `speaker_encoder`
-    ("resemblyzer", the default, or "campplus": fewer confusions on meetings, but voice profiles
-    saved with one encoder do not match the other's); `profile_threshold`
+    similarity that merges windows when counting speakers; None: the encoder's calibrated
+    value); `speech_activity` ("segmentation", the default, or "silero": where the speech is,
+    diarization.py); `speaker_encoder`, the voice embeddings that are clustered ("campplus", the
+    default: fewer confusions on meetings, docs/benchmarks.md; or "resemblyzer"). Voice profiles
+    are Resemblyzer embeddings either way: with CAM++, each speaker's windows are embedded again
+    with Resemblyzer for the speaker's centroid, so profiles saved before keep matching;
+    `profile_threshold`
     (similarity that names a speaker after a saved voice profile); `chapter_min_seconds`;
     `spacy_model` (package);
     `llm` ({"model", "base_url", "api_key", "timeout", "max_retries"}, or {"engine": a
     LANGUAGE_MODELS alias}; neither means no LLM).
-    `embedder` takes a ready callable instead of the default Resemblyzer encoder (tests).
+    `embedder` takes a ready callable instead of both encoders (tests).
     """
 
     label = "Local (offline)"
@@ -76,9 +80,9 @@ class LocalAnalysisBackend(AnalysisBackend):
         *,
         alias: str,
         max_speakers: int = 8,
-        speaker_threshold: float = DiarizationOptions.threshold,
+        speaker_threshold: float | None = None,
         speech_activity: str = DiarizationOptions.activity_model,
-        speaker_encoder: str = "resemblyzer",
+        speaker_encoder: str = "campplus",
         profile_threshold: float = DEFAULT_PROFILE_THRESHOLD,
         chapter_min_seconds: float = chapters_module.ChapterOptions.min_seconds,
         spacy_model: str = entities_module.DEFAULT_MODEL,
@@ -96,11 +100,10 @@ class LocalAnalysisBackend(AnalysisBackend):
             raise ValueError(
                 f"speaker_encoder must be 'resemblyzer' or 'campplus': {speaker_encoder}"
             )
-        # CAM++'s similarities are lower than Resemblyzer's, for which the clustering's count is
-        # calibrated: with it, "auto" takes the segmentation's count (docs/benchmarks.md).
-        auto_count = "floor" if speaker_encoder == "campplus" else "cluster"
-        self.diarization_options = DiarizationOptions(
-            threshold=speaker_threshold, activity_model=speech_activity, auto_count=auto_count
+        # CAM++'s similarities run lower than Resemblyzer's: the count has its own calibration.
+        changes = {} if speaker_threshold is None else {"threshold": speaker_threshold}
+        self.diarization_options = options_for(
+            speaker_encoder, activity_model=speech_activity, **changes
         )
         self.speaker_encoder = speaker_encoder
         self.profile_threshold = profile_threshold
@@ -110,6 +113,7 @@ class LocalAnalysisBackend(AnalysisBackend):
         configured = llm.get("model") or llm.get("engine")
         self.llm = summary_module.LLMConfig(**llm) if configured else None
         self._embedder = embedder
+        self._injected = embedder is not None  # one callable for both encoders (tests)
         self.languages = {
             Analysis.SPEAKERS: ALL_LANGUAGES,  # from the audio alone
             Analysis.CHAPTERS: chapters_module.LANGUAGES,
@@ -148,6 +152,7 @@ class LocalAnalysisBackend(AnalysisBackend):
                     num_speakers=request.num_speakers,
                     max_speakers=min(request.max_speakers, self.max_speakers),
                     options=self.diarization_options,
+                    profile_embedder=self._profile_embedder(),
                 ),
             )
         except (InvalidMedia, FileNotFoundError) as exc:
@@ -167,11 +172,12 @@ class LocalAnalysisBackend(AnalysisBackend):
         audio = self._audio(audio_path)
         if not len(audio):
             raise ProviderError("The voice sample is empty.", kind=ErrorKind.INVALID_INPUT)
-        vector = embed_many(self.embedder, [normalize_volume(audio)])[0]
+        vector = embed_many(self.profile_embedder, [normalize_volume(audio)])[0]
         return tuple(float(x) for x in vector)
 
     @property
     def embedder(self) -> Embedder:
+        """The encoder whose embeddings are clustered."""
         if self._embedder is None:
             if self.speaker_encoder == "campplus":
                 from .campplus import CamPlusPlusEncoder
@@ -180,6 +186,20 @@ class LocalAnalysisBackend(AnalysisBackend):
             else:
                 self._embedder = default_embedder()
         return self._embedder
+
+    @property
+    def profile_embedder(self) -> Embedder:
+        """The encoder of voice profiles and speaker centroids: Resemblyzer, whatever is
+        clustered, so a profile saved once matches under either `speaker_encoder`."""
+        if self._injected or self.speaker_encoder == "resemblyzer":
+            return self.embedder
+        return default_embedder()
+
+    def _profile_embedder(self) -> Embedder | None:
+        """For diarize_file: None where the clustered embeddings are the profiles' own."""
+        if self._injected or self.speaker_encoder == "resemblyzer":
+            return None
+        return self.profile_embedder
 
     @staticmethod
     def _audio(path: Path):
