@@ -3,8 +3,9 @@
 No offline package ships zero-shot cloning weights, so a custom voice is the stock voice nearest
 to the user's samples (by speaker embedding of each voice's preview), reshaped with the WORLD
 vocoder: average pitch and pitch range moved towards the samples' (none, half or all of the way,
-whichever the embedding prefers), formants (spectral envelope) warped, and the average spectral
-tilt/timbre equalised towards the samples'. It sounds *similar*,
+whichever the embedding prefers), formants (spectral envelope) warped, the average spectral
+tilt/timbre equalised towards the samples', and each voiced frame's envelope moved towards the
+samples' frames that sound most like it (frames.py). It sounds *similar*,
 it is not a clone, and the product must say so.
 
 Honesty of the figures: the warp and the equaliser are chosen on one text (FIT_TEXT); the
