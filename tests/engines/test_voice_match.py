@@ -143,9 +143,11 @@ def test_it_moves_the_pitch_towards_the_samples(corpus, backends, man):
     assert abs(np.log(after / target)) <= abs(np.log(before / target))
 
 
-def test_it_speaks_intelligibly_sentence_by_sentence(backends, woman):
+@pytest.mark.parametrize("speaker", ["woman", "woman_in_english"])  # without/with frame transfer
+def test_it_speaks_intelligibly_sentence_by_sentence(request, backends, speaker):
+    match = request.getfixturevalue(speaker)
     text = "The weather is nice today. We are going to walk in the park after lunch."
-    chunks = list(synthesize_matched(backends[woman.engine], woman, SpeechRequest(text)))
+    chunks = list(synthesize_matched(backends[match.engine], match, SpeechRequest(text)))
     assert [c.text for c in chunks] == [
         "The weather is nice today.",
         "We are going to walk in the park after lunch.",
