@@ -172,6 +172,7 @@ def run_matching(threads: int) -> dict:
             "f0": f"{match.source_f0:.0f}->{match.target_f0:.0f} Hz x{match.f0_range:.2f}",
             "formant": match.formant_ratio,
             "eq": bool(match.eq_db),
+            "frames": match.frame_strength,
         }
         if held_out:
             held = embed_utterance(load_audio(CORPUS / held_out))

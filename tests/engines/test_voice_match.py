@@ -2,6 +2,7 @@
 measured on a text and (where the corpus has one) a recording the search never saw."""
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -60,6 +61,15 @@ def woman(corpus, candidates):
 
 
 @pytest.fixture(scope="module")
+def woman_in_english(corpus, backends):
+    """eagle speaker 1 matched to Flite's slt, the native English woman's voice (Flite is the
+    quickest to synthesise)."""
+    flite = backends["flite"]
+    samples = [load_audio(corpus / f"eagle_spk1_utt{i}.wav") for i in (1, 2)]
+    return voice_match(samples, [(flite, v) for v in flite.voices() if v.id == "slt"])
+
+
+@pytest.fixture(scope="module")
 def man(corpus, backends):
     """LibriSpeech speaker 1320, from an mp3: two stock voices fitted (Flite's, the quickest
     to synthesise), the closer once reshaped kept."""
@@ -107,6 +117,22 @@ def test_it_is_closer_to_a_recording_it_never_heard(corpus, backends, candidates
     assert matched >= best_stock + 0.03
 
 
+def test_moving_each_frame_to_the_samples_shapes_brings_it_closer_still(
+    corpus, backends, woman_in_english
+):
+    """The frame-by-frame envelope transfer, on a recording and a text the search never saw:
+    closer than the same match without it (measured: 0.63 -> 0.69)."""
+    match = woman_in_english
+    assert match.frame_strength > 0 and match.frame_map is not None
+    held_out = embed_utterance(load_audio(corpus / "eagle_spk1_test.wav"))
+    audio, rate = speak(backends["flite"], match.voice, EVAL_TEXT)
+
+    def likeness(match):
+        return similarity(held_out, embed_utterance(resample(transform(audio, rate, match), rate)))
+
+    assert likeness(match) >= likeness(replace(match, frame_strength=0.0)) + 0.03
+
+
 def test_it_moves_the_pitch_towards_the_samples(corpus, backends, man):
     target = np.exp(
         world.log_f0_stats(world.analyse(load_audio(corpus / "rtvc_1320.mp3"), 16_000))[0]
@@ -117,9 +143,11 @@ def test_it_moves_the_pitch_towards_the_samples(corpus, backends, man):
     assert abs(np.log(after / target)) <= abs(np.log(before / target))
 
 
-def test_it_speaks_intelligibly_sentence_by_sentence(backends, woman):
+@pytest.mark.parametrize("speaker", ["woman", "woman_in_english"])  # without/with frame transfer
+def test_it_speaks_intelligibly_sentence_by_sentence(request, backends, speaker):
+    match = request.getfixturevalue(speaker)
     text = "The weather is nice today. We are going to walk in the park after lunch."
-    chunks = list(synthesize_matched(backends[woman.engine], woman, SpeechRequest(text)))
+    chunks = list(synthesize_matched(backends[match.engine], match, SpeechRequest(text)))
     assert [c.text for c in chunks] == [
         "The weather is nice today.",
         "We are going to walk in the park after lunch.",
@@ -130,7 +158,7 @@ def test_it_speaks_intelligibly_sentence_by_sentence(backends, woman):
     assert wer(text, "".join(s.text for s in segments)) <= 0.15
 
 
-def test_similarity_boost_applies_part_of_the_reshaping(woman):
+def test_similarity_boost_applies_part_of_the_reshaping(woman, woman_in_english):
     none, half = woman.scaled(0.0), woman.scaled(0.5)
     assert (none.target_f0, none.f0_range, none.formant_ratio) == (woman.source_f0, 1.0, 1.0)
     assert set(none.eq_db) <= {0.0} and woman.scaled(1.0) == woman
@@ -138,10 +166,15 @@ def test_similarity_boost_applies_part_of_the_reshaping(woman):
     assert low <= half.target_f0 <= high and half.eq_db == tuple(
         round(g / 2, 2) for g in woman.eq_db
     )
+    frames = woman_in_english.frame_strength
+    assert woman_in_english.scaled(0.5).frame_strength == round(frames / 2, 3) > 0
 
 
-def test_it_stores_as_json(woman):
-    assert VoiceMatch.from_dict(json.loads(json.dumps(woman.as_dict()))) == woman
+@pytest.mark.parametrize("speaker", ["woman", "woman_in_english"])
+def test_it_stores_as_json(request, speaker):
+    match = request.getfixturevalue(speaker)
+    stored = VoiceMatch.from_dict(json.loads(json.dumps(match.as_dict())))
+    assert stored == match and stored.frame_map == match.frame_map
 
 
 def test_it_refuses_samples_without_speech(candidates):

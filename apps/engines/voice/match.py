@@ -3,8 +3,9 @@
 No offline package ships zero-shot cloning weights, so a custom voice is the stock voice nearest
 to the user's samples (by speaker embedding of each voice's preview), reshaped with the WORLD
 vocoder: average pitch and pitch range moved towards the samples' (none, half or all of the way,
-whichever the embedding prefers), formants (spectral envelope) warped, and the average spectral
-tilt/timbre equalised towards the samples'. It sounds *similar*,
+whichever the embedding prefers), formants (spectral envelope) warped, the average spectral
+tilt/timbre equalised towards the samples', and each voiced frame's envelope moved towards the
+samples' frames that sound most like it (frames.py). It sounds *similar*,
 it is not a clone, and the product must say so.
 
 Honesty of the figures: the warp and the equaliser are chosen on one text (FIT_TEXT); the
@@ -20,7 +21,7 @@ import numpy as np
 
 from ..errors import ErrorKind, ProviderError
 from ..tts.base import AudioChunk, SpeechRequest, TextToSpeechBackend, VoiceInfo
-from . import world
+from . import frames, world
 from .embed import SAMPLE_RATE, embed_speaker, embed_utterance, preprocess, resample, similarity
 
 logger = logging.getLogger(__name__)
@@ -45,6 +46,8 @@ PITCH_SHARES = (0.0, 0.5, 1.0)
 FORMANT_RATIOS = (0.88, 0.94, 1.0, 1.06, 1.12)
 FORMANT_STEP = 0.03
 EQ_STRENGTHS = (0.5, 1.0)
+# How far each voiced frame is moved to the samples' nearest spectral shapes (frames.py).
+FRAME_STRENGTHS = (0.5, 1.0)
 
 
 def _mel_spaced(low: float, high: float, count: int) -> tuple[float, ...]:
@@ -73,6 +76,9 @@ class VoiceMatch:
     f0_range: float  # samples' log-F0 spread / stock voice's
     formant_ratio: float = 1.0
     eq_db: tuple[float, ...] = ()  # gain per EQ_FREQUENCIES band, empty for none
+    # The samples' spectral shapes, frame by frame (frames.FrameMap), and how far to go to them.
+    frame_map: frames.FrameMap | None = field(default=None, compare=False)
+    frame_strength: float = 0.0
     similarity_stock: float = 0.0  # stock voice vs samples, on EVAL_TEXT
     similarity_matched: float = 0.0  # matched voice vs samples, on EVAL_TEXT
     # The stock voice only passed through the vocoder, unchanged: how much of the gain is the
@@ -105,6 +111,7 @@ class VoiceMatch:
             f0_range=round(self.f0_range**strength, 3),
             formant_ratio=round(self.formant_ratio**strength, 3),
             eq_db=tuple(round(g * strength, 2) for g in self.eq_db),
+            frame_strength=round(self.frame_strength * strength, 3),
         )
 
     @classmethod
@@ -113,6 +120,8 @@ class VoiceMatch:
         data["eq_db"] = tuple(data.get("eq_db", ()))
         data["candidates"] = tuple(tuple(c) for c in data.get("candidates", ()))
         data["fitted"] = tuple(tuple(c) for c in data.get("fitted", ()))
+        if data.get("frame_map"):
+            data["frame_map"] = frames.FrameMap.from_dict(data["frame_map"])
         return cls(**data)
 
 
@@ -225,7 +234,14 @@ def _measure(target: np.ndarray, backend: TextToSpeechBackend, match: VoiceMatch
 
 
 def _unchanged(match: VoiceMatch) -> VoiceMatch:
-    return replace(match, target_f0=match.source_f0, f0_range=1.0, formant_ratio=1.0, eq_db=())
+    return replace(
+        match,
+        target_f0=match.source_f0,
+        f0_range=1.0,
+        formant_ratio=1.0,
+        eq_db=(),
+        frame_strength=0.0,
+    )
 
 
 def synthesize_matched(
@@ -284,7 +300,8 @@ def _embed(samples: np.ndarray, rate: int) -> np.ndarray:
 # --- Fitting -----------------------------------------------------------------------------------
 
 
-Params = tuple[float, float, float]  # (pitch share, formant ratio, equaliser strength)
+# (pitch share, formant ratio, equaliser strength, frame transfer strength)
+Params = tuple[float, float, float, float]
 
 
 class _Search:
@@ -313,15 +330,20 @@ class _Search:
             )
         self.spread = float(np.clip(target_std / source_std, 0.5, 2.0)) if source_std else 1.0
         self.target_envelope = _mean_envelope_db(sample_analyses)
+        self.frame_map = frames.frame_map(sample_analyses, self.source) if FRAME_STRENGTHS else None
         self.scores: dict[Params, float] = {}
         self.result = self.run()
 
     def run(self) -> VoiceMatch:
-        share, ratio, _ = self.best_of([(p, r, 0.0) for p in PITCH_SHARES for r in FORMANT_RATIOS])
-        share, ratio, _ = self.best_of(
-            [(share, ratio + d, 0.0) for d in (-FORMANT_STEP, 0.0, FORMANT_STEP)]
+        grid = [(p, r, 0.0, 0.0) for p in PITCH_SHARES for r in FORMANT_RATIOS]
+        share, ratio, _, _ = self.best_of(grid)
+        share, ratio, _, _ = self.best_of(
+            [(share, ratio + d, 0.0, 0.0) for d in (-FORMANT_STEP, 0.0, FORMANT_STEP)]
         )
-        return self.make(self.best_of([(share, ratio, e) for e in (0.0, *EQ_STRENGTHS)]))
+        _, _, eq, _ = self.best_of([(share, ratio, e, 0.0) for e in (0.0, *EQ_STRENGTHS)])
+        if self.frame_map is None:
+            return self.make((share, ratio, eq, 0.0))
+        return self.make(self.best_of([(share, ratio, eq, f) for f in (0.0, *FRAME_STRENGTHS)]))
 
     def best_of(self, candidates: list[Params]) -> Params:
         for params in candidates:
@@ -331,7 +353,7 @@ class _Search:
         return max(candidates, key=self.scores.__getitem__)
 
     def make(self, params: Params) -> VoiceMatch:
-        share, ratio, eq_strength = params
+        share, ratio, eq_strength, frame_strength = params
         shifted = self.source_mean + share * (self.target_mean - self.source_mean)
         match = VoiceMatch(
             engine=self.engine,
@@ -341,6 +363,8 @@ class _Search:
             f0_range=round(self.spread**share, 3),
             formant_ratio=round(ratio, 3),
         )
+        if frame_strength:
+            match = replace(match, frame_map=self.frame_map, frame_strength=frame_strength)
         if not eq_strength:
             return match
         warped = _mean_envelope_db([_warped(self.source, ratio)])
@@ -364,9 +388,9 @@ def _mean_envelope_db(analyses: Sequence[world.Analysis]) -> np.ndarray:
     """Average voiced spectral envelope in dB at EQ_FREQUENCIES, its mean level removed."""
     rows = []
     for analysis in analyses:
-        frames = analysis.envelope[analysis.voiced]
-        if len(frames):
-            db = 10 * np.log10(np.maximum(frames, 1e-12))
+        voiced = analysis.envelope[analysis.voiced]
+        if len(voiced):
+            db = 10 * np.log10(np.maximum(voiced, 1e-12))
             rows.append(
                 np.array(
                     [np.interp(EQ_FREQUENCIES, analysis.bin_frequencies(), frame) for frame in db]
@@ -394,6 +418,8 @@ def _render(analysis: world.Analysis, match: VoiceMatch, *, reference: np.ndarra
     aperiodicity = world.warp_frequencies(analysis.aperiodicity, match.formant_ratio)
     if match.eq_db:
         envelope = envelope * _eq_gains(analysis.bin_frequencies(), match.eq_db)
+    if match.frame_map is not None and match.frame_strength:
+        envelope = frames.apply(analysis, envelope, match.frame_map, match.frame_strength)
     out = world.synthesize(
         replace(analysis, f0=f0, envelope=envelope, aperiodicity=np.clip(aperiodicity, 0.0, 1.0))
     )
