@@ -71,6 +71,19 @@ def test_it_keeps_time_across_windows(corpus):
     assert starts == sorted(starts) and segments[-1].end > 9.0
 
 
+def test_windows_after_the_first_keep_sentence_length_segments(corpus, tmp_path):
+    # A minute in 30 s windows: the second is decoded on from the first's text. Prompted with
+    # that text without its timestamps, tiny.en wrote none either: one 25 s segment, a loop.
+    path = tmp_path / "minute.wav"
+    said = long_recording.build(path, corpus, seconds=60, seed=3, repeat_every=30)
+    windowed = LocalWhisperBackend(
+        alias="w", default_model="tiny.en", window_seconds=30.0, model_cache=MODEL_CACHE
+    )
+    _, segments = run(windowed, path)
+    assert max(s.end - s.start for s in segments if s.text.strip()) < 15.0
+    assert wer(long_recording.reference(said), text_of(segments)) < 0.015
+
+
 def test_it_resumes_from_an_offset(engine, corpus):
     _, segments = run(engine, corpus / "jfk.flac", start_at=6.5)
     assert all(s.start >= 6.5 for s in segments)
