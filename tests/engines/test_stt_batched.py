@@ -16,7 +16,6 @@ SPEECH = [Region(0, 20), Region(22, 50), Region(52, 80), Region(85, 120), Region
 
 def segment(start, end, text="Words said here.", logprob=-0.2, no_speech=0.1):
     return SimpleNamespace(
-        tokens=[int(start), int(end)],  # stands for the segment's timestamp and text tokens
         seek=int(start * 100),
         start=start,
         end=end,
@@ -32,12 +31,10 @@ class StoppingEarly:
 
     def __init__(self, special=None):
         self.batches = []
-        self.prompts = []
         self.special = special or {}
 
-    def __call__(self, batch, prompts):
+    def __call__(self, batch):
         self.batches.append([(r.start, r.end) for r in batch])
-        self.prompts.append(prompts)
         for clip in batch:
             if clip.start in self.special:
                 yield from self.special[clip.start](clip)
@@ -85,22 +82,6 @@ def test_a_clip_ends_where_speech_does():
     clips = [clip for batch in model.batches for clip in batch]
     # Only the one region longer than Whisper's 30 s is cut inside.
     assert [c for c in clips if c[1] not in ends] == [(85, 115)]
-
-
-def test_each_clip_is_prompted_with_the_text_before_it_in_its_stream():
-    looping = {22: lambda clip: [segment(clip.start, clip.end, "la " * 60)]}
-    model = StoppingEarly(looping)
-    list(decoder(model, size=2).run(SPEECH))
-    batches = zip(model.batches, model.prompts, strict=True)
-    prompted = [dict(zip(b, p, strict=True)) for b, p in batches]
-    # Streams 0-80 s and 85-150 s: each starts unprompted, then goes on after its own text.
-    assert prompted[0] == {(0, 20): [], (85, 115): []}
-    assert prompted[1] == {(22, 50): [0, 10, 10, 20], (105, 120): [85, 95, 95, 105]}
-    # The clip at 22 s looped and went to the ladder: what follows starts afresh, and in that
-    # round the other stream's prompt is cut to the same length (ctranslate2 needs that).
-    assert prompted[2] == {(52, 80): [], (125, 150): []}
-    # Then each stream's latest tokens, as many as the shorter prompt holds.
-    assert prompted[3] == {(72, 80): [52, 62, 62, 72], (145, 150): [125, 135, 135, 145]}
 
 
 def _merged(times):

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
-from faster_whisper import BatchedInferencePipeline
 
 from apps.core.media import SAMPLE_RATE
 
@@ -36,9 +35,6 @@ _NO_SPEECH_THRESHOLD = 0.6
 # On a CPU, batches beyond this gain little and delay the first text and a cancel.
 _MAX_CPU_BATCH = 8
 _MAX_CUDA_BATCH = 16
-# Tokens of a stream's text before a clip given as its prompt: as many as Whisper's own loop
-# keeps (half its 448-token context, less one).
-PROMPT_TOKENS = 223
 # Memory one clip in a batch may take (features, encoder output, beams), with room to spare.
 _BYTES_PER_CLIP = 128 * 1024 * 1024
 
@@ -95,18 +91,6 @@ class _Stream:
         # A region longer than 30 s (the VAD splits them, so only by its padding) is cut.
         return Region(start, ends[-1] if ends else start + CLIP_SECONDS)
 
-    def previous_tokens(self) -> list[int]:
-        """The prompt for this stream's next clip: the tokens (timestamps included) of its last
-        whole segments since a clip went to the ladder, as Whisper conditions each 30 s on the
-        text before. Without it, 12 min came out at WER 0.34 % against the plain call's 0.11 %
-        ("ill-disposed" heard as "old sposed", "And" dropped where a sentence repeats)."""
-        tokens: list[int] = []
-        for found in reversed(self.found):
-            if isinstance(found, Region) or len(tokens) + len(found.tokens) > PROMPT_TOKENS:
-                break
-            tokens[:0] = found.tokens
-        return tokens
-
     def speech_in(self, span: Region) -> float:
         return sum(max(0.0, min(span.end, r.end) - max(span.start, r.start)) for r in self.speech)
 
@@ -118,8 +102,7 @@ class BatchedDecoder:
     faster-whisper segments (times are the window's), and a Region where Whisper's checks failed
     and the ladder has to decode that stretch one clip at a time.
 
-    `decode(batch, prompts)` decodes a list of regions at once, each after its prompt tokens,
-    and yields faster-whisper segments."""
+    `decode(batch)` decodes a list of regions at once and yields faster-whisper segments."""
 
     def __init__(
         self,
@@ -150,12 +133,7 @@ class BatchedDecoder:
     def _round(self, batch: list[tuple[_Stream, Region]]) -> None:
         found: list[list] = [[] for _ in batch]
         starts = [int(int(c.start * SAMPLE_RATE) / SAMPLE_RATE * 100) for _, c in batch]
-        clips, prompts = [c for _, c in batch], [s.previous_tokens() for s, _ in batch]
-        # ctranslate2 decodes a batch only with prompts of one length: each keeps as many of
-        # its latest tokens as the shortest has (none in a round where a stream starts afresh).
-        kept = min(len(p) for p in prompts)
-        prompts = [p[len(p) - kept :] for p in prompts]
-        for segment in self.decode(clips, prompts):
+        for segment in self.decode([c for _, c in batch]):
             found[_owner(segment.seek, starts)].append(segment)
         for (stream, clip), segments in zip(batch, found, strict=True):
             stream.reached = self._take(stream, clip, segments)
@@ -191,57 +169,3 @@ class BatchedDecoder:
 def _owner(seek: int, frames: list[int]) -> int:
     """The clip a segment came from: its seek is its clip's start in 10 ms frames."""
     return int(np.argmin([abs(seek - f) for f in frames]))
-
-
-class PromptedPipeline(BatchedInferencePipeline):
-    """faster-whisper's batched pipeline with a prompt of its own for each clip of a batch (the
-    pipeline gives every clip the same one): set `prompts`, one token list per clip, before
-    `transcribe`, and pass `batch_size` = the number of clips so one batch holds them all."""
-
-    prompts: list[list[int]] = []
-
-    def generate_segment_batched(self, features, tokenizer, options):
-        # faster-whisper 1.2's method (pinned in pyproject.toml), with the prompts per clip.
-        initial = tokenizer.encode(options.initial_prompt) if options.initial_prompt else []
-        prompts = [
-            self.model.get_prompt(
-                tokenizer,
-                previous_tokens=initial + list(tokens),
-                without_timestamps=options.without_timestamps,
-                hotwords=options.hotwords,
-            )
-            for tokens in self.prompts
-        ]
-        encoder_output = self.model.encode(features)
-        if options.multilingual:
-            detected = self.model.model.detect_language(encoder_output)
-            for prompt, languages in zip(prompts, detected, strict=True):
-                token = tokenizer.tokenizer.token_to_id(languages[0][0])
-                prompt[prompt.index(tokenizer.language)] = token
-        results = self.model.model.generate(
-            encoder_output,
-            prompts,
-            beam_size=options.beam_size,
-            patience=options.patience,
-            length_penalty=options.length_penalty,
-            max_length=self.model.max_length,
-            suppress_blank=options.suppress_blank,
-            suppress_tokens=options.suppress_tokens,
-            return_scores=True,
-            return_no_speech_prob=True,
-            sampling_temperature=options.temperatures[0],
-            repetition_penalty=options.repetition_penalty,
-            no_repeat_ngram_size=options.no_repeat_ngram_size,
-        )
-        output = []
-        for result in results:
-            length = len(result.sequences_ids[0])
-            logprob = result.scores[0] * (length**options.length_penalty)
-            output.append(
-                dict(
-                    avg_logprob=logprob / (length + 1),
-                    no_speech_prob=result.no_speech_prob,
-                    tokens=result.sequences_ids[0],
-                )
-            )
-        return encoder_output, output

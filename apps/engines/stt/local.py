@@ -23,7 +23,7 @@ from .base import (
     TranscriptionRequest,
     Word,
 )
-from .batched import CLIP_SECONDS, BatchedDecoder, PromptedPipeline
+from .batched import CLIP_SECONDS, BatchedDecoder
 from .batched import batch_size as batch_size_for
 from .batched import cpu_threads as cpu_threads_available
 from .features import ChunkedFeatureExtractor
@@ -390,6 +390,7 @@ class _WindowedRun:
         yield from self._batched(audio, offset, size)
 
     def _batched(self, audio: np.ndarray, offset: float, size: int) -> Iterator:
+        from faster_whisper import BatchedInferencePipeline
         from faster_whisper.vad import VadOptions, get_speech_timestamps
 
         # faster-whisper's own VAD settings, as the one-at-a-time decoder uses (see _decode),
@@ -399,12 +400,11 @@ class _WindowedRun:
             Region(r["start"] / SAMPLE_RATE, r["end"] / SAMPLE_RATE)
             for r in get_speech_timestamps(audio, options)
         ]
-        pipeline = PromptedPipeline(self.model)
+        pipeline = BatchedInferencePipeline(self.model)
         language = self.language
 
-        def decode(batch: list[Region], prompts: list[list[int]]) -> Iterator:
+        def decode(batch: list[Region]) -> Iterator:
             ctranslate2.set_random_seed(_SAMPLING_SEED)
-            pipeline.prompts = prompts
             segments, _ = pipeline.transcribe(
                 audio,
                 language=language,
