@@ -41,3 +41,10 @@ def test_digits_and_words_count_as_the_same_words():
     assert wer("nineteen sixty-one", "1961") == 0.0
     assert wer("Ask not what your country can do", "ask not what your country can do") == 0.0
     assert wer("one two three four", "one two three") == 0.25
+
+
+def test_titles_count_as_the_words_said():
+    assert (
+        wer("and mister john dashwood met doctor watson", "And Mr. John Dashwood met Dr Watson")
+        == 0
+    )

@@ -1,7 +1,8 @@
 """Word error rate for asserting recognition quality (standard Levenshtein over words).
 
-Both texts are normalised alike: lower case, punctuation gone, and numbers spelled out, so that
-"1961" and "nineteen sixty-one", or "5%" and "five percent", count as the same words."""
+Both texts are normalised alike: lower case, punctuation gone, numbers spelled out and titles
+written in full (as Whisper's English normaliser does), so that "1961" and "nineteen sixty-one",
+"5%" and "five percent", or "Mr." and "mister" count as the same words."""
 
 import re
 
@@ -31,6 +32,7 @@ _TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "ei
 _SCALES = ((10**9, "billion"), (10**6, "million"), (1000, "thousand"), (100, "hundred"))
 _ORDINALS = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth"}
 _ORDINALS |= {"nine": "ninth", "twelve": "twelfth"}
+_TITLES = {"mr": "mister", "mrs": "missus", "dr": "doctor"}
 _NUMBER = re.compile(r"(\d[\d,]*)(?:\.(\d+))?(st|nd|rd|th)?(%)?")
 
 
@@ -70,7 +72,8 @@ def _spelled(match: re.Match) -> str:
 
 def normalise(text: str) -> list[str]:
     text = _NUMBER.sub(_spelled, text.lower())
-    return re.sub(r"[^\w\s']", " ", text).split()
+    words = re.sub(r"[^\w\s']", " ", text).split()
+    return [_TITLES.get(w, w) for w in words]
 
 
 def wer(reference: str, hypothesis: str) -> float:

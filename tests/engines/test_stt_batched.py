@@ -74,6 +74,16 @@ def test_every_second_of_speech_is_decoded_once_in_time_order():
     assert len(model.batches[0]) == len(streams(SPEECH, 4))
 
 
+def test_a_clip_ends_where_speech_does():
+    # Cut at 30 s sharp, clips ended mid-word and Whisper left the half-heard words out.
+    model = StoppingEarly()
+    list(decoder(model).run(SPEECH))
+    ends = {r.end for r in SPEECH}
+    clips = [clip for batch in model.batches for clip in batch]
+    # Only the one region longer than Whisper's 30 s is cut inside.
+    assert [c for c in clips if c[1] not in ends] == [(85, 115)]
+
+
 def _merged(times):
     merged = []
     for a, b in times:
@@ -87,16 +97,16 @@ def _merged(times):
 def test_a_clip_that_loops_goes_back_to_the_ladder():
     looping = {0: lambda clip: [segment(clip.start, clip.end, "la " * 60)]}
     found = list(decoder(StoppingEarly(looping), size=2).run(SPEECH))
-    assert found[0] == Region(0, 30)  # the stretch for the ladder, in place
+    assert found[0] == Region(0, 20)  # the stretch for the ladder, in place
     assert all(not isinstance(f, Region) for f in found[1:])
-    assert found[1].start == 30
+    assert found[1].start == 22
 
 
 def test_silence_is_dropped_as_whisper_drops_it():
     silent = {0: lambda clip: [segment(clip.start, clip.end, "Thank you.", -1.5, 0.9)]}
     found = list(decoder(StoppingEarly(silent), size=2).run(SPEECH))
     assert all(f.text != " Thank you." for f in found)
-    assert found[0].start == 30
+    assert found[0].start == 22
 
 
 def test_it_stops_between_batches_when_asked():

@@ -1,11 +1,18 @@
 """The offline engine on real recordings from the shared corpus."""
 
+from pathlib import Path
+
 import pytest
 from django.conf import settings as django_settings
 
 from apps.engines.errors import ProviderError
 from apps.engines.stt.base import LanguageDetected, Segment, TranscriptionRequest
-from apps.engines.stt.local import UNTRANSCRIBED_TEXT, LocalWhisperBackend, load_model
+from apps.engines.stt.local import (
+    UNTRANSCRIBED_TEXT,
+    LocalWhisperBackend,
+    _WindowedRun,
+    load_model,
+)
 from tests import long_recording, media_factory
 from tests.wer import normalise, wer
 
@@ -69,6 +76,33 @@ def test_it_keeps_time_across_windows(corpus):
     assert wer((corpus / "jfk.txt").read_text(), text_of(segments)) < 0.2
     starts = [s.start for s in segments]
     assert starts == sorted(starts) and segments[-1].end > 9.0
+
+
+def test_windows_after_the_first_keep_sentence_length_segments(corpus, tmp_path):
+    # A minute in 30 s windows: the second is decoded on from the first's text. Prompted with
+    # that text without its timestamps, tiny.en wrote none either: one 25 s segment, a loop.
+    path = tmp_path / "minute.wav"
+    said = long_recording.build(path, corpus, seconds=60, seed=3, repeat_every=30)
+    windowed = LocalWhisperBackend(
+        alias="w", default_model="tiny.en", window_seconds=30.0, model_cache=MODEL_CACHE
+    )
+    _, segments = run(windowed, path)
+    assert max(s.end - s.start for s in segments if s.text.strip()) < 15.0
+    assert wer(long_recording.reference(said), text_of(segments)) < 0.015
+
+
+def test_the_user_s_prompt_comes_before_the_text_carried_from_the_window_before(engine):
+    model = engine.model("tiny.en")
+    request = TranscriptionRequest(audio_path=Path("unused.wav"), prompt="Dashwood, Norland.")
+    windowed = _WindowedRun(engine, model, request, "en")
+    carried = model.hf_tokenizer.encode(" Mr. John Dashwood.", add_special_tokens=False).ids
+    windowed.carried = (50364, *carried, 50414)  # a segment: its timestamps around its text
+    prompt = windowed._prompt(conditioned=True)
+    user, rest = prompt[: -len(carried) - 2], prompt[-len(carried) - 2 :]
+    assert model.hf_tokenizer.decode(user) == " Dashwood, Norland."
+    assert rest == [50364, *carried, 50414]
+    # Decoded afresh (a loop, a gap), only the user's prompt.
+    assert model.hf_tokenizer.decode(windowed._prompt(conditioned=False)) == " Dashwood, Norland."
 
 
 def test_it_resumes_from_an_offset(engine, corpus):

@@ -94,13 +94,16 @@ def test_the_engine_decodes_with_whisper_s_fallback_ladder():
 
 def test_the_next_window_is_prompted_only_with_text_decoded_with_confidence():
     said = [
-        Segment(0, 1, " Ask not what your country can do for you."),
-        Segment(1, 2, " My passport is my passport.", temperature=0.8),
-        Segment(2, 3, " The other two are located on the shore."),
+        Segment(0, 1, " Ask not what your country can do for you.", tokens=(50364, 1, 50414)),
+        Segment(1, 2, " My passport is my passport.", temperature=0.8, tokens=(50414, 2, 50464)),
+        Segment(2, 3, " The other two are located on the shore.", tokens=(50464, 3, 50514)),
     ]
-    assert _carried(said) == "The other two are located on the shore."
-    assert _carried(said[:2] + [Segment(3, 9, UNTRANSCRIBED_TEXT, untranscribed=True)]) == ""
-    assert _carried(said[:1]) == "Ask not what your country can do for you."
+    # Tokens with their timestamps, whole segments only.
+    assert _carried(said) == (50464, 3, 50514)
+    assert _carried(said[:2] + [Segment(3, 9, UNTRANSCRIBED_TEXT, untranscribed=True)]) == ()
+    assert _carried(said[:1]) == (50364, 1, 50414)
+    long = [Segment(t, t + 1, " Ask.", tokens=(50364, *range(100), 50414)) for t in range(3)]
+    assert _carried(long) == long[1].tokens + long[2].tokens
 
 
 class LoopingModel:

@@ -78,13 +78,18 @@ class _Stream:
     found: list = field(default_factory=list)  # faster-whisper segments, or a Region for the ladder
 
     def next_clip(self) -> Region | None:
-        """The next 30 s of this stream from where its text reached, silence before it skipped
-        (as Whisper's own loop takes its next 30 s from where the text ended)."""
-        ahead = [r for r in self.speech if r.end > self.reached + _LEFT_SECONDS]
+        """Up to 30 s of this stream from where its text reached, silence before it skipped
+        (as Whisper's own loop takes its next 30 s from where the text ended), ending where a
+        speech region ends. Cut at 30 s sharp, a clip ended mid-word: Whisper left out the
+        half-heard words at its end and the next clip those at its start ("we are expecting"
+        lost between two clips, three times in 12 minutes)."""
+        ahead = [r for r in self.speech if r.end > self.reached]
         if not ahead:
             return None
         start = max(self.reached, ahead[0].start)
-        return Region(start, min(start + CLIP_SECONDS, self.speech[-1].end))
+        ends = [r.end for r in ahead if r.end <= start + CLIP_SECONDS]
+        # A region longer than 30 s (the VAD splits them, so only by its padding) is cut.
+        return Region(start, ends[-1] if ends else start + CLIP_SECONDS)
 
     def speech_in(self, span: Region) -> float:
         return sum(max(0.0, min(span.end, r.end) - max(span.start, r.start)) for r in self.speech)

@@ -57,8 +57,13 @@ _load_lock = threading.Lock()
 # so a word is rarely split between two windows.
 _CUT_SEARCH_SECONDS = 15.0
 _CUT_FRAME = SAMPLE_RATE // 10
-# Text of the previous window handed on as the prompt of the next, for continuity.
-_CARRIED_PROMPT_CHARS = 200
+# The previous window's last segments are handed on as the prompt of the next, for continuity,
+# as tokens with their timestamps, the way Whisper conditions each 30 s on the text before
+# within a window, and up to as many as it keeps (half its 448-token context, less one). Given
+# as plain text instead, a prompt without timestamps taught tiny.en to write none: the next
+# window came out in segments of 25-30 s that fell into loops (a 4-minute recording in 120 s
+# windows: WER 5.7 % against 1.7 %).
+_CARRIED_PROMPT_TOKENS = 223
 # Whisper's fallback ladder (faster-whisper's and openai-whisper's default): a 30 s chunk whose
 # text compresses too well (a repetition loop) or whose tokens are too unsure is decoded again,
 # hotter, and above _PROMPT_RESET_TEMPERATURE without the text before it. A single temperature
@@ -144,8 +149,9 @@ class LocalWhisperBackend(SpeechToTextBackend):
         # 0: every core this process may use (ctranslate2's own 0 means at most 4).
         self.cpu_threads = cpu_threads or cpu_threads_available()
         # Clips decoded at once; 0: from the device and the memory available, 1: one at a time
-        # (the default: batched, 12 min of read speech came out at WER 1.65 % against the
-        # plain call's 0.86 %, while 3 and 30 min came out below it; docs/benchmarks.md).
+        # (the default: batched costs about 0.7x the plain call's CPU on 12 min of read speech
+        # but is still less accurate, WER 0.34 % against 0.11 % there and 1.22 % against 0.00 %
+        # on 3 min; docs/benchmarks.md).
         self.batch_size = batch_size
         self.beam_size = beam_size
         self.window_seconds = window_seconds
@@ -224,7 +230,7 @@ class _WindowedRun:
         # Asked to detect with a multilingual model: each part of a window in its language.
         self.per_part = language is None
         self.announced = False
-        self.carried_text = ""
+        self.carried: tuple[int, ...] = ()
         self.temperatures = _temperatures(request.temperature or 0.0)
 
     def events(self) -> Iterator[TranscriptionEvent]:
@@ -276,7 +282,7 @@ class _WindowedRun:
         for part in parts:
             first, last = int(part.start * SAMPLE_RATE), int(part.end * SAMPLE_RATE)
             if self.language and part.language != self.language:
-                self.carried_text = ""  # text in one language is no prompt for another
+                self.carried = ()  # text in one language is no prompt for another
             self.language = part.language or self.language
             inside = [
                 dataclasses.replace(r, start=r.start + offset, end=r.end + offset)
@@ -293,7 +299,7 @@ class _WindowedRun:
                 if isinstance(event, Segment):
                     kept.append(event)
                 yield event
-            self.carried_text = _carried(kept)
+            self.carried = _carried(kept)
 
     def _parts(self, audio: np.ndarray, regions) -> list[Part]:
         duration = len(audio) / SAMPLE_RATE
@@ -429,6 +435,15 @@ class _WindowedRun:
             else:
                 yield _segment(found, offset, language)
 
+    def _prompt(self, conditioned: bool) -> list[int] | None:
+        """The user's prompt, then (decoding on from the window before) its last tokens."""
+        tokens = list(self.carried) if conditioned else []
+        if self.request.prompt:
+            # As faster-whisper encodes a text prompt.
+            text = " " + self.request.prompt.strip()
+            tokens = self.model.hf_tokenizer.encode(text, add_special_tokens=False).ids + tokens
+        return tokens or None
+
     def _decode(
         self,
         audio: np.ndarray,
@@ -441,8 +456,7 @@ class _WindowedRun:
         """The segments of `audio`, in `language` (else the run's); announces the language on
         the first call when no part announced it."""
         language = language or self.language
-        carried = self.carried_text if conditioned else ""
-        prompt = " ".join(p for p in (self.request.prompt, carried) if p) or None
+        prompt = self._prompt(conditioned)
         # The fallback ladder samples above temperature 0: a fixed seed makes the same audio
         # give the same text every time (a retry, a test, a benchmark).
         ctranslate2.set_random_seed(_SAMPLING_SEED)
@@ -480,15 +494,21 @@ def _temperatures(first: float) -> tuple[float, ...]:
     return tuple(round(first + i * _TEMPERATURE_STEP, 2) for i in range(steps + 1))
 
 
-def _carried(segments: list[Segment]) -> str:
-    """The prompt for the next window: recent text the decoder was sure of, never a loop."""
-    healthy: list[str] = []
+def _carried(segments: list[Segment]) -> tuple[int, ...]:
+    """The prompt for the next window: the tokens (timestamps included) of the last whole
+    segments the decoder was sure of, never a loop."""
+    healthy: list[Segment] = []
     for seg in segments:
         if seg.untranscribed or seg.temperature > _PROMPT_RESET_TEMPERATURE:
             healthy = []  # as faster-whisper resets its own prompt within a window
         else:
-            healthy.append(seg.text)
-    return "".join(healthy)[-_CARRIED_PROMPT_CHARS:].strip()
+            healthy.append(seg)
+    carried: tuple[int, ...] = ()
+    for seg in reversed(healthy):
+        if len(seg.tokens) + len(carried) > _CARRIED_PROMPT_TOKENS:
+            break
+        carried = tuple(seg.tokens) + carried
+    return carried
 
 
 def _quiet_cut(buffer: np.ndarray, size: int) -> int:
