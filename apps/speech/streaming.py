@@ -10,6 +10,7 @@ import base64
 import json
 import logging
 import time
+import weakref
 from collections.abc import AsyncIterator
 
 from django.http import StreamingHttpResponse
@@ -26,9 +27,8 @@ logger = logging.getLogger(__name__)
 FIRST_POLL_SECONDS = 0.01
 FAST_POLL_FOR = 2.0
 POLL_SECONDS = 0.05
-# The file is looked at on every poll (cheap); the row, which only says whether the synthesis
-# ended, at most this often: many listeners polling the database every 10 ms would take the
-# CPU the speech worker needs to make their audio.
+# The file is looked at on every poll (cheap); the rows, which only say whether a synthesis
+# ended, at most this often, in one query for every listener of the process (see _Rows).
 ROW_CHECK_SECONDS = 0.1
 READ_BYTES = 256 * 1024
 # No new audio for this long: the worker is gone or stuck (recovery happens only when a worker
@@ -65,12 +65,7 @@ class GrowingAudio:
             if time.monotonic() - self._row_checked < ROW_CHECK_SECONDS:
                 await asyncio.sleep(self._poll_interval())
                 continue
-            self._row_checked = time.monotonic()
-            row = (
-                await Generation.objects.filter(pk=self.pk)
-                .values("status", "error", "error_kind")
-                .afirst()
-            )
+            row, self._row_checked = await _Rows.of_this_loop().row(self)
             # Bytes may have come between the read and the query: read again before deciding.
             if data := await self._read():
                 return data
@@ -108,6 +103,54 @@ class GrowingAudio:
             self.position += len(data)
             self._last_data = time.monotonic()
         return data
+
+
+class _Rows:
+    """The rows of every generation followed in one event loop, read together: one query each
+    ROW_CHECK_SECONDS for all listeners. Eight listeners reading their own rows took ~70 % of
+    the web's CPU while they waited for their first audio, CPU the speech worker needed to
+    make it (docs/benchmarks.md)."""
+
+    _by_loop: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Rows]" = (
+        weakref.WeakKeyDictionary()
+    )
+
+    def __init__(self):
+        self.followed: weakref.WeakSet[GrowingAudio] = weakref.WeakSet()
+        self.rows: dict = {}  # pk -> row, None for a generation gone
+        self.read_at = float("-inf")
+        self.reading: asyncio.Future | None = None
+
+    @classmethod
+    def of_this_loop(cls) -> "_Rows":
+        loop = asyncio.get_running_loop()
+        if (rows := cls._by_loop.get(loop)) is None:
+            rows = cls._by_loop[loop] = cls()
+        return rows
+
+    async def row(self, audio: GrowingAudio) -> tuple[dict | None, float]:
+        """`audio`'s row (None once deleted) and when it was read: at most ROW_CHECK_SECONDS
+        before this call."""
+        self.followed.add(audio)
+        asked = time.monotonic()
+        while audio.pk not in self.rows or self.read_at < asked - ROW_CHECK_SECONDS:
+            if self.reading is None:
+                self.reading = asyncio.ensure_future(self._read())
+            # Shielded: a listener that goes away must not cancel the others' read.
+            await asyncio.shield(self.reading)
+        return self.rows[audio.pk], self.read_at
+
+    async def _read(self) -> None:
+        try:
+            pks = {audio.pk for audio in list(self.followed)}
+            read_at = time.monotonic()
+            found = Generation.objects.filter(pk__in=pks).values(
+                "pk", "status", "error", "error_kind"
+            )
+            self.rows = dict.fromkeys(pks) | {row["pk"]: row async for row in found}
+            self.read_at = read_at
+        finally:
+            self.reading = None
 
 
 def audio_response(

@@ -2,6 +2,7 @@
 client while the worker is still synthesising; failures cut the stream off or end it with an event;
 a cancelled generation's stream ends with the audio made so far."""
 
+import asyncio
 import base64
 import json
 import threading
@@ -12,11 +13,14 @@ import httpx
 import httpx2
 import openai
 import pytest
+from asgiref.sync import async_to_sync
 from django.conf import settings as django_settings
 from django.db import connection
 from django.test import Client
 from openai import OpenAI
 
+from apps.core.storage import GrowingFile
+from apps.speech import streaming
 from apps.speech.models import Generation
 
 from .conftest import decoded_seconds
@@ -212,3 +216,42 @@ def test_cancelling_ends_the_studio_stream_with_the_audio_made_so_far(browser):
     assert decoded_seconds(Path(g.audio.path).read_bytes(), "wav") == pytest.approx(
         g.duration, abs=0.01
     )
+
+
+def test_listeners_in_one_process_share_their_row_reads_each_getting_its_own_ending(
+    alice, make_generation, queued, monkeypatch
+):
+    """Done, failed and deleted generations followed at once: each listener ends as its own
+    row says (its audio whole), and they learn it from shared reads, not one query each."""
+    done, failed, gone = (make_generation(alice) for _ in range(3))
+    out = GrowingFile(done.audio.name, storage=done.audio.storage)
+    out.write(b"audio of the done one")
+    out.close()
+    Generation.objects.filter(pk=done.pk).update(status="done")
+    Generation.objects.filter(pk=failed.pk).update(status="failed", error="No voice today.")
+    gone.delete()
+    reads = []
+    read = streaming._Rows._read
+
+    async def counted(rows):
+        reads.append(set(rows.followed))
+        await read(rows)
+
+    monkeypatch.setattr(streaming._Rows, "_read", counted)
+
+    async def listen(generation):
+        audio = streaming.GrowingAudio(generation)
+        try:
+            return b"".join([data async for data in audio.chunks()])
+        except streaming.SynthesisFailed as exc:
+            return exc.message
+
+    async def all_three():
+        return await asyncio.gather(*(listen(g) for g in (done, failed, gone)))
+
+    assert async_to_sync(all_three)() == [
+        b"audio of the done one",
+        "No voice today.",
+        "The generation was deleted.",
+    ]
+    assert len(reads) <= 2  # not one each: one for all, or two when one listener came late
