@@ -205,6 +205,14 @@ async def test_audio_ten_times_faster_than_real_time_lags_captions_but_keeps_the
     await ws.disconnect()
 
 
+def use_assemblyai(settings, fake) -> None:
+    """Live sessions relayed to the fake AssemblyAI server, with the key kept on the server."""
+    settings.STREAMING_SPEECH_TO_TEXT = {"assemblyai": {
+        "BACKEND": "apps.engines.stt.streaming.assemblyai.AssemblyAIStreaming",
+        "OPTIONS": {"api_key": "aai-secret", "api_host": fake.ws_host}}}  # fmt: skip
+    settings.STREAMING_SPEECH_TO_TEXT_DEFAULT = "assemblyai"
+
+
 @run_async
 async def test_a_cloud_engine_is_relayed_with_its_key_kept_on_the_server(
     alice, alice_cookie, settings
@@ -212,10 +220,7 @@ async def test_a_cloud_engine_is_relayed_with_its_key_kept_on_the_server(
     from tests.fakes.assemblyai_streaming_server import FakeAssemblyAIStreamingServer
 
     with FakeAssemblyAIStreamingServer(api_key="aai-secret") as fake:
-        settings.STREAMING_SPEECH_TO_TEXT = {"assemblyai": {
-            "BACKEND": "apps.engines.stt.streaming.assemblyai.AssemblyAIStreaming",
-            "OPTIONS": {"api_key": "aai-secret", "api_host": fake.ws_host}}}  # fmt: skip
-        settings.STREAMING_SPEECH_TO_TEXT_DEFAULT = "assemblyai"
+        use_assemblyai(settings, fake)
         ws = live_socket(alice_cookie)
         await ws.connect()
         await ws.receive_from(timeout=30)
@@ -238,10 +243,7 @@ async def test_an_engine_that_fails_mid_session_ends_it_saved_and_closes_the_soc
     from tests.fakes.assemblyai_streaming_server import FakeAssemblyAIStreamingServer
 
     with FakeAssemblyAIStreamingServer(api_key="aai-secret", hang_up_after=48000 * 2) as fake:
-        settings.STREAMING_SPEECH_TO_TEXT = {"assemblyai": {
-            "BACKEND": "apps.engines.stt.streaming.assemblyai.AssemblyAIStreaming",
-            "OPTIONS": {"api_key": "aai-secret", "api_host": fake.ws_host}}}  # fmt: skip
-        settings.STREAMING_SPEECH_TO_TEXT_DEFAULT = "assemblyai"
+        use_assemblyai(settings, fake)
         ws = live_socket(alice_cookie)
         await ws.connect()
         await ws.receive_from(timeout=30)
