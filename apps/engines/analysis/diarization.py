@@ -161,8 +161,10 @@ def diarize_audio(
     timeline = _timeline(
         regions, activity, spans, embeddings, num_speakers, max_speakers, options, overlapped, floor
     )
+    if profile_embedder is None:
+        return timeline
     chosen, owners = _profile_spans(timeline.turns, spans)
-    if profile_embedder is None or not chosen:
+    if not chosen:
         return timeline
     clips = (audio[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)] for s, e in chosen)
     return _with_profile_centroids(timeline, _embed(profile_embedder, clips), owners)
@@ -216,8 +218,10 @@ def diarize_file(
     timeline = _timeline(
         regions, activity, spans, embeddings, num_speakers, max_speakers, options, overlapped, floor
     )
+    if profile_embedder is None:
+        return timeline
     chosen, owners = _profile_spans(timeline.turns, spans)
-    if profile_embedder is None or not chosen:
+    if not chosen:
         return timeline
     # A third pass, over the few windows chosen for each speaker's profile centroid.
     clips = (gain(clip) for clip in _cut(blocks(), chosen))

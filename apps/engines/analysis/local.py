@@ -191,15 +191,15 @@ class LocalAnalysisBackend(AnalysisBackend):
     def profile_embedder(self) -> Embedder:
         """The encoder of voice profiles and speaker centroids: Resemblyzer, whatever is
         clustered, so a profile saved once matches under either `speaker_encoder`."""
-        if self._injected or self.speaker_encoder == "resemblyzer":
-            return self.embedder
-        return default_embedder()
+        return self.embedder if self._clusters_profile_embeddings else default_embedder()
 
     def _profile_embedder(self) -> Embedder | None:
         """For diarize_file: None where the clustered embeddings are the profiles' own."""
-        if self._injected or self.speaker_encoder == "resemblyzer":
-            return None
-        return self.profile_embedder
+        return None if self._clusters_profile_embeddings else self.profile_embedder
+
+    @property
+    def _clusters_profile_embeddings(self) -> bool:
+        return self._injected or self.speaker_encoder == "resemblyzer"
 
     @staticmethod
     def _audio(path: Path):

@@ -29,16 +29,17 @@ SMOOTH_FRAMES = 5  # the per-frame change is averaged over 25 ms: no frame-to-fr
 LIMIT_DB = 15.0
 
 
-def _mel_bands() -> np.ndarray:
-    mel = np.linspace(_mel(BAND_LOW), _mel(BAND_HIGH), BANDS)
-    return 700 * (10 ** (mel / 2595) - 1)
+def mel_spaced(low: float, high: float, count: int) -> np.ndarray:
+    """`count` frequencies (Hz) from `low` to `high`, evenly spaced on the mel scale."""
+    mels = np.linspace(_mel(low), _mel(high), count)
+    return 700 * (10 ** (mels / 2595) - 1)
 
 
 def _mel(hz: float) -> float:
     return 2595 * np.log10(1 + hz / 700)
 
 
-BAND_FREQUENCIES = _mel_bands()
+BAND_FREQUENCIES = mel_spaced(BAND_LOW, BAND_HIGH, BANDS)
 
 
 _STATS = ("target_mean", "target_std", "source_mean", "source_std")

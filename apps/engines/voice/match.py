@@ -50,13 +50,8 @@ EQ_STRENGTHS = (0.5, 1.0)
 FRAME_STRENGTHS = (0.5, 1.0)
 
 
-def _mel_spaced(low: float, high: float, count: int) -> tuple[float, ...]:
-    mels = np.linspace(2595 * np.log10(1 + low / 700), 2595 * np.log10(1 + high / 700), count)
-    return tuple(round(float(f), 1) for f in 700 * (10 ** (mels / 2595) - 1))
-
-
 # The equaliser works on these band centres (Hz); above the last it fades out.
-EQ_FREQUENCIES = _mel_spaced(100.0, 7600.0, 32)
+EQ_FREQUENCIES = tuple(round(float(f), 1) for f in frames.mel_spaced(100.0, 7600.0, 32))
 EQ_LIMIT_DB = 12.0
 MIN_SAMPLE_SPEECH_SECONDS = 3.0
 # Stock voices fitted, nearest first: the nearest stock voice is not always the one that comes
