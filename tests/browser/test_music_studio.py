@@ -19,6 +19,8 @@ def test_it_composes_plays_renames_and_deletes_a_track(page, live_server, alice)
     log_in(page, live_server, alice)
     page.goto("/speech/")
     page.get_by_role("link", name="Music").click()
+    # Typed once the page has loaded: before that htmx is not yet listening for input.
+    page.wait_for_url("**/music/")
     page.fill("#id_prompt", "upbeat synthwave, 110 bpm, minor key, for a product video")
     # Said while typing: what the arranger recognises.
     expect(page.locator("#heard")).to_contain_text("Recognised: synthwave, upbeat, 110 bpm")
