@@ -51,6 +51,7 @@ from .clustering import (
     same_voice_similarity,
 )
 from .embedding import SAMPLE_RATE, Embedder, embed_many, normalize_volume
+from .local_speakers import LocalSpeakerOptions, local_speakers_of, speaker_frames
 from .resegment import ResegmentOptions, resegment
 
 _FRAME = 0.01
@@ -108,6 +109,11 @@ class DiarizationOptions:
     # another (None: no cuts). On the tuning part it helped CAM++ a little (20.7 -> 20.3 %) and
     # hurt Resemblyzer (26.3 -> 29.6 %: sample.wav's clustering flipped), so it is off.
     change_threshold: float | None = None
+    # "windows": the steps above; "local_speakers": pyannote 3.1's way, from the segmentation's
+    # local speakers (local_speakers.py), with `local`'s settings. Only `activity_model`'s
+    # "segmentation" has local speakers; "silero" always takes "windows".
+    pipeline: str = "windows"
+    local: LocalSpeakerOptions = LocalSpeakerOptions()
 
 
 # The "auto" count's settings for CAM++ (campplus.py), whose cosine similarities run lower than
@@ -115,11 +121,17 @@ class DiarizationOptions:
 # tuning part of the evaluation and the shared corpus (docs/benchmarks.md): every single-voice
 # corpus file stays at one speaker, sample.wav and falcon_3spk keep their 2 and 3.
 CAMPLUSPLUS_COUNTING = {"threshold": 0.6, "merge_ratio": 0.7, "same_voice_bounds": (0.4, 0.7)}
+# The local-speaker pipeline's clustering cut for Resemblyzer: pyannote 3.1's own (for its
+# WeSpeaker encoder), not tuned; LocalSpeakerOptions' default is CAM++'s, chosen on the tuning
+# part (docs/benchmarks.md).
+RESEMBLYZER_LOCAL_THRESHOLD = 0.7045654963945799
 
 
 def options_for(encoder: str, **changes) -> DiarizationOptions:
     """DiarizationOptions calibrated for the speaker encoder ("campplus" or "resemblyzer")."""
-    calibrated = CAMPLUSPLUS_COUNTING if encoder == "campplus" else {}
+    calibrated = dict(CAMPLUSPLUS_COUNTING) if encoder == "campplus" else {}
+    if encoder != "campplus":
+        calibrated["local"] = LocalSpeakerOptions(threshold=RESEMBLYZER_LOCAL_THRESHOLD)
     return DiarizationOptions(**{**calibrated, **changes})
 
 
@@ -143,6 +155,17 @@ def diarize_audio(
 ) -> SpeakerTimeline:
     """Speaker turns and voice centroids of 16 kHz mono float32 `audio`. With
     `profile_embedder`, the centroids are that encoder's (`_profile_spans`), not `embedder`'s."""
+    if _by_local_speakers(options):
+        found, _ = local_speakers_of([audio], embedder, options.local)
+        timeline = local_timeline(
+            found, num_speakers=num_speakers, max_speakers=max_speakers, options=options.local
+        )
+        chosen, owners = _profile_spans(timeline.turns, _turn_windows(timeline.turns))
+        if profile_embedder is None or not chosen:
+            return timeline
+        audio = normalize_volume(audio)
+        clips = (audio[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)] for s, e in chosen)
+        return _with_profile_centroids(timeline, _embed(profile_embedder, clips), owners)
     overlapped, floor = None, 1
     if options.activity_model == "segmentation":
         from .segmentation import speech_activity
@@ -191,6 +214,18 @@ def diarize_file(
     def blocks() -> Iterator[np.ndarray]:
         return iter_pcm(Path(path), block_seconds=block_seconds)
 
+    if _by_local_speakers(options):
+        found, squares = local_speakers_of(blocks(), embedder, options.local)
+        timeline = local_timeline(
+            found, num_speakers=num_speakers, max_speakers=max_speakers, options=options.local
+        )
+        chosen, owners = _profile_spans(timeline.turns, _turn_windows(timeline.turns))
+        if profile_embedder is None or not chosen:
+            return timeline
+        gain = _volume_gain(squares, round(found.seconds * SAMPLE_RATE))
+        clips = (gain(clip) for clip in _cut(blocks(), chosen))
+        return _with_profile_centroids(timeline, _embed(profile_embedder, clips), owners)
+
     segmenting = options.activity_model == "segmentation"
     if segmenting:
         from .segmentation import Segmenter
@@ -226,6 +261,45 @@ def diarize_file(
     # A third pass, over the few windows chosen for each speaker's profile centroid.
     clips = (gain(clip) for clip in _cut(blocks(), chosen))
     return _with_profile_centroids(timeline, _embed(profile_embedder, clips), owners)
+
+
+def _by_local_speakers(options: DiarizationOptions) -> bool:
+    return options.pipeline == "local_speakers" and options.activity_model == "segmentation"
+
+
+def _turn_windows(turns) -> list[tuple[float, float]]:
+    """1.5 s windows over the turns, for the profile encoder (`_profile_spans`)."""
+    regions = sorted((t.start, t.end) for t in turns)
+    return windows(regions, DiarizationOptions())
+
+
+def local_timeline(
+    found, *, num_speakers: int | None, max_speakers: int, options: LocalSpeakerOptions
+) -> SpeakerTimeline:
+    """SpeakerTimeline from the local speakers (local_speakers.py): the first speaker of each
+    frame makes the turns, the second (where two speak) the overlaps."""
+    first, second, centroids = speaker_frames(
+        found, num_speakers=num_speakers, max_speakers=max_speakers, options=options
+    )
+    turns, overlaps = _frame_runs(first), _frame_runs(second)
+    names: dict[int, str] = {}
+    for label, _, _ in sorted(turns + overlaps, key=lambda t: (t[1], t[0])):
+        names.setdefault(label, f"SPEAKER_{len(names):02d}")
+    return SpeakerTimeline(
+        turns=tuple(SpeakerTurn(names[label], start, end) for label, start, end in turns),
+        centroids={names[i]: centroids[i] for i in sorted(names)},
+        overlaps=tuple(SpeakerTurn(names[label], start, end) for label, start, end in overlaps),
+    )
+
+
+def _frame_runs(frames: np.ndarray) -> list[tuple[int, float, float]]:
+    """(label, start, end) of each run of one label in 10 ms frames (-1: nobody)."""
+    edges = np.flatnonzero(np.diff(np.r_[-2, frames, -2]))
+    return [
+        (int(frames[a]), round(a * _FRAME, 3), round(b * _FRAME, 3))
+        for a, b in zip(edges[:-1], edges[1:], strict=True)
+        if frames[a] >= 0
+    ]
 
 
 # Windows per speaker embedded with the profile encoder: about a minute of their speech, which

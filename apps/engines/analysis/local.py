@@ -60,7 +60,11 @@ class LocalAnalysisBackend(AnalysisBackend):
     similarity that merges windows when counting speakers; None: the encoder's calibrated
     value); `speech_activity` ("segmentation", the default, or "silero": where the speech is,
     diarization.py); `speaker_encoder`, the voice embeddings that are clustered ("campplus", the
-    default: fewer confusions on meetings, docs/benchmarks.md; or "resemblyzer"). Voice profiles
+    default: fewer confusions on meetings, docs/benchmarks.md; or "resemblyzer");
+    `speaker_pipeline` ("windows": embedding windows over the speech, clustered and
+    re-segmented; or "local_speakers": pyannote 3.1's way, the segmentation's local speakers
+    embedded, clustered and put back together, overlaps as two speakers; diarization.py and
+    local_speakers.py). Voice profiles
     are Resemblyzer embeddings either way: with CAM++, each speaker's windows are embedded again
     with Resemblyzer for the speaker's centroid, so profiles saved before keep matching;
     `profile_threshold`
@@ -83,6 +87,7 @@ class LocalAnalysisBackend(AnalysisBackend):
         speaker_threshold: float | None = None,
         speech_activity: str = DiarizationOptions.activity_model,
         speaker_encoder: str = "campplus",
+        speaker_pipeline: str = DiarizationOptions.pipeline,
         profile_threshold: float = DEFAULT_PROFILE_THRESHOLD,
         chapter_min_seconds: float = chapters_module.ChapterOptions.min_seconds,
         spacy_model: str = entities_module.DEFAULT_MODEL,
@@ -100,10 +105,14 @@ class LocalAnalysisBackend(AnalysisBackend):
             raise ValueError(
                 f"speaker_encoder must be 'resemblyzer' or 'campplus': {speaker_encoder}"
             )
+        if speaker_pipeline not in ("windows", "local_speakers"):
+            raise ValueError(
+                f"speaker_pipeline must be 'windows' or 'local_speakers': {speaker_pipeline}"
+            )
         # CAM++'s similarities run lower than Resemblyzer's: the count has its own calibration.
         changes = {} if speaker_threshold is None else {"threshold": speaker_threshold}
         self.diarization_options = options_for(
-            speaker_encoder, activity_model=speech_activity, **changes
+            speaker_encoder, activity_model=speech_activity, pipeline=speaker_pipeline, **changes
         )
         self.speaker_encoder = speaker_encoder
         self.profile_threshold = profile_threshold

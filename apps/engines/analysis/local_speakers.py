@@ -1,0 +1,365 @@
+"""Who spoke when, pyannote 3.1's way: from the segmentation model's local speakers.
+
+pyannote's segmentation-3.0 (segmentation.py) tells, within each 10 s window, who of up to three
+*local* speakers talks in each frame, two at once included. The window's speakers are not named
+across windows: speaker 1 of one window may be speaker 2 of the next. So, as pyannote.audio 3.1's
+speaker-diarization pipeline does (its published description and hyper-parameters, read, not
+copied):
+
+1. Windows of 10 s every `step` (1 s: a tenth of the window), each frame given the most likely
+   of the seven classes, i.e. a set of active local speakers.
+2. One embedding per (window, local speaker), of that speaker's frames in the window only; the
+   frames where two speak at once are left out when enough clean ones remain
+   (`min_clean`), so the embedding is of one voice.
+3. The embeddings of the local speakers heard alone long enough (`min_active_ratio` of the
+   window) are clustered: agglomerative with centroid linkage on unit vectors, cut at a
+   distance (`threshold`, "auto") or at the dendrogram step giving the count asked for;
+   clusters with fewer than `min_cluster_size` members (at most a tenth of the embeddings) are
+   folded into the nearest large one.
+4. Every local speaker, those left out of step 3 included, is given the cluster whose centroid
+   it is most alike, and two local speakers of one window never the same cluster (a window's
+   speakers are different people by construction: a "cannot-link"), by the Hungarian method
+   per window.
+5. Reconstruction: each window's local activity is renamed to its clusters and summed over the
+   overlapping windows on a 10 ms grid; the number of speakers at each frame is the windows'
+   mean count of active local speakers, rounded; each frame gets that many of the
+   best-supported clusters. Where it is two, both are reported: the first in the turns, the
+   second in `overlaps`.
+
+Memory: the audio is read once, window by window (`LocalSpeakerSegmenter`); what is kept per
+window is its 589 x 3 activity (bits) and up to three embeddings, about 2 KB, so an hour is
+a few MB.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.optimize import linear_sum_assignment
+
+from .embedding import SAMPLE_RATE, Embedder, embed_many, normalize_volume
+from .segmentation import _MULTILABEL, WINDOW, Segmenter
+
+_FRAME = 0.01
+
+
+@dataclass(frozen=True)
+class LocalSpeakerOptions:
+    step: float = 1.0  # seconds between windows; pyannote 3.1 uses a tenth of the window
+    # A local speaker heard alone for this long is embedded from those frames alone; with less,
+    # from all its frames, overlapped ones included.
+    min_clean: float = 0.5
+    min_embed: float = 0.2  # a local speaker heard for less is not embedded (and not labelled)
+    # Only embeddings of local speakers heard alone for this share of the window shape the
+    # clusters (pyannote: 0.2); the others are only assigned to them.
+    min_active_ratio: float = 0.2
+    # Centroid-linkage cut, as a Euclidean distance between unit vectors (pyannote 3.1 with its
+    # WeSpeaker encoder: 0.7046); the value here is CAM++'s, chosen on the tuning part (the
+    # DER with the count given and on "auto" is flat from 0.85 to 1.1).
+    threshold: float = 0.9
+    min_cluster_size: int = 12  # capped at a tenth of the embeddings, as pyannote does
+    # A count given above what the clusters show: "split" cuts the dendrogram lower until there
+    # are that many (pyannote), "seed" keeps the clusters and starts the missing speakers from
+    # the local speakers least like any of them (a participant who says a few words is never
+    # heard alone for 2 s, so is in no cluster, and a split would cut the main voice in two).
+    extra_speakers: str = "seed"
+    # Added to the windows' mean count of active local speakers before rounding (pyannote: 0).
+    count_offset: float = 0.0
+    # "auto": at least as many speakers as one window heard alone for this long each (None: no
+    # floor; the segmentation tells voices apart within a window better than the clusters do).
+    floor_seconds: float | None = 1.5
+
+
+@dataclass
+class LocalSpeakers:
+    """What the windows found: per window its start (s), seconds of real audio, 589 x 3 local
+    activity and up to three embeddings (NaN where a local speaker was not embedded), with
+    the seconds each local speaker was heard alone."""
+
+    frame_step: float
+    frame_duration: float
+    seconds: float  # length of the recording
+    starts: list[float] = field(default_factory=list)
+    real: list[float] = field(default_factory=list)
+    activity: list[np.ndarray] = field(default_factory=list)  # packed bits of (589, 3) bool
+    embeddings: list[np.ndarray] = field(default_factory=list)  # (3, D)
+    clean: list[np.ndarray] = field(default_factory=list)  # (3,) seconds
+
+    def hard(self, window: int) -> np.ndarray:
+        return np.unpackbits(self.activity[window])[: 589 * 3].reshape(589, 3).astype(bool)
+
+
+class LocalSpeakerSegmenter(Segmenter):
+    """segmentation.Segmenter that also keeps each window's local speakers and embeds them as
+    the window goes by (the window's audio is at hand then: no second pass over the file)."""
+
+    def __init__(
+        self, embedder: Embedder, options: LocalSpeakerOptions = LocalSpeakerOptions()
+    ) -> None:
+        super().__init__(options.step)
+        self.embedder = embedder
+        self.options = options
+        self.found = LocalSpeakers(self.model.frame_step, self.model.frame_duration, 0.0)
+        self._samples = 0
+
+    def feed(self, block: np.ndarray) -> None:
+        self._samples += len(block)
+        super().feed(block)
+
+    def finish_local(self) -> LocalSpeakers:
+        self.finish()
+        self.found.seconds = self._samples / SAMPLE_RATE
+        return self.found
+
+    def _flush(self) -> None:
+        if not self._batch:
+            return
+        probs = np.exp(self.model(np.stack([audio for _, audio, _ in self._batch])))
+        clips, owners = [], []
+        for (start, audio, end), p in zip(self._batch, probs, strict=True):
+            self._accumulate(start, end, p)
+            self._local_talk.append(self._talk(p, (end - start) / SAMPLE_RATE))
+            window = len(self.found.starts)
+            hard, clean, cut = self._local(audio, p, (end - start) / SAMPLE_RATE)
+            self.found.starts.append(start / SAMPLE_RATE)
+            self.found.real.append((end - start) / SAMPLE_RATE)
+            self.found.activity.append(np.packbits(hard))
+            self.found.clean.append(clean)
+            clips += [clip for _, clip in cut]
+            owners += [(window, k) for k, _ in cut]
+        self._batch = []
+        vectors = embed_many(self.embedder, clips) if clips else np.zeros((0, 0))
+        for (window, k), vector in zip(owners, vectors, strict=True):
+            while len(self.found.embeddings) <= window:
+                self.found.embeddings.append(None)
+            if self.found.embeddings[window] is None:
+                self.found.embeddings[window] = np.full((3, len(vector)), np.nan, np.float32)
+            self.found.embeddings[window][k] = vector
+        while len(self.found.embeddings) < len(self.found.starts):
+            self.found.embeddings.append(None)
+
+    def _local(self, audio: np.ndarray, probs: np.ndarray, seconds: float):
+        """The window's hard local activity (its padding, past the real audio, silent), the
+        seconds each local speaker is heard alone, and the clips to embed."""
+        step = self.model.frame_step
+        hard = _MULTILABEL[probs.argmax(axis=1)].astype(bool)
+        hard[int(seconds / step) :] = False
+        alone = hard & (hard.sum(axis=1, keepdims=True) == 1)
+        clean = alone.sum(axis=0) * step
+        hop = round(step * SAMPLE_RATE)
+        clips = []
+        for k in range(3):
+            frames = hard[:, k]
+            if frames.sum() * step < self.options.min_embed:
+                hard[:, k] = False  # too little to tell whose voice: left unlabelled
+                continue
+            if clean[k] >= self.options.min_clean:
+                frames = alone[:, k]
+            mask = np.repeat(frames, hop)[: len(audio)]
+            clips.append((k, normalize_volume(audio[: len(mask)][mask])))
+        return hard, clean.astype(np.float32), clips
+
+
+def local_speakers_of(
+    blocks, embedder: Embedder, options: LocalSpeakerOptions = LocalSpeakerOptions()
+) -> tuple[LocalSpeakers, float]:
+    """The local speakers of a recording given as consecutive 16 kHz blocks, and the sum of
+    squares of its samples (int16 scale) for the volume gain of a later pass."""
+    segmenter = LocalSpeakerSegmenter(embedder, options)
+    squares = 0.0
+    for block in blocks:
+        segmenter.feed(block)
+        squares += float(np.sum((block.astype(np.float64) * 32767) ** 2))
+    return segmenter.finish_local(), squares
+
+
+# --- Clustering --------------------------------------------------------------------------------
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
+def centroid_clusters(
+    embeddings: np.ndarray,
+    *,
+    threshold: float,
+    min_cluster_size: int,
+    num_clusters: int | None = None,
+    max_clusters: int = 8,
+) -> np.ndarray:
+    """A cluster index per row of `embeddings` (unit vectors), as in step 3 of the module's
+    docstring. With `num_clusters`, the dendrogram is cut where the number of large clusters
+    comes closest to it, trying the merge steps nearest the threshold first."""
+    n = len(embeddings)
+    if n < 2:
+        return np.zeros(n, dtype=int)
+    tree = linkage(embeddings, method="centroid", metric="euclidean")
+    min_size = min(min_cluster_size, max(1, round(0.1 * n)))
+    labels = fcluster(tree, threshold, criterion="distance") - 1
+    large = _large(labels, min_size)
+    wanted = num_clusters
+    if wanted is None and len(large) > max_clusters:
+        wanted = max_clusters
+    if wanted is not None and len(large) != wanted:
+        labels = _cut_near(tree, threshold, wanted, min_size)
+        large = _large(labels, min_size)
+    if not len(large):
+        return np.zeros(n, dtype=int)
+    small = [c for c in np.unique(labels) if c not in set(large.tolist())]
+    if small:
+        means = _unit(np.stack([embeddings[labels == c].mean(axis=0) for c in large]))
+        for c in small:
+            mean = _unit(embeddings[labels == c].mean(axis=0)[None])[0]
+            labels[labels == c] = large[int(np.argmax(means @ mean))]
+    return np.unique(labels, return_inverse=True)[1].astype(int)
+
+
+def _large(labels: np.ndarray, min_size: int) -> np.ndarray:
+    ids, counts = np.unique(labels, return_counts=True)
+    return ids[counts >= min_size]
+
+
+def _cut_near(tree: np.ndarray, threshold: float, wanted: int, min_size: int) -> np.ndarray:
+    """Labels after the merge step whose number of large clusters is nearest `wanted`."""
+    n = len(tree) + 1
+    steps = tree.copy()
+    steps[:, 2] = np.arange(n - 1)  # cut by step index instead of distance
+    best, best_count = None, None
+    for step in np.argsort(np.abs(tree[:, 2] - threshold)):
+        if tree[step, 3] < min_size:
+            continue  # this merge makes no cluster large: the count cannot change here
+        labels = fcluster(steps, step, criterion="distance") - 1
+        count = len(_large(labels, min_size))
+        if best is None or abs(count - wanted) < abs(best_count - wanted):
+            best, best_count = labels, count
+        if count == wanted:
+            break
+    if best is None:
+        return np.zeros(n, dtype=int)
+    return best
+
+
+def assign(
+    found: LocalSpeakers,
+    *,
+    num_speakers: int | None,
+    max_speakers: int,
+    options: LocalSpeakerOptions,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(windows, 3) cluster of every local speaker (-1: none) and the clusters' centroids."""
+    windows = len(found.starts)
+    labels = np.full((windows, 3), -1, dtype=int)
+    table = [e for e in found.embeddings if e is not None]
+    if not table:
+        return labels, np.zeros((0, 0))
+    size = table[0].shape[1]
+    vectors = np.stack(
+        [e if e is not None else np.full((3, size), np.nan, np.float32) for e in found.embeddings]
+    )  # (windows, 3, D)
+    valid = ~np.isnan(vectors[:, :, 0])
+    clean = np.stack(found.clean)
+    train = valid & (clean >= options.min_active_ratio * WINDOW / SAMPLE_RATE)
+    if train.sum() < max(2, num_speakers or 2):
+        train = valid  # a short or mostly overlapped recording: every embedding counts
+    points = _unit(vectors[train])
+    cap = max_speakers if num_speakers is None else num_speakers
+    split = num_speakers is not None and options.extra_speakers == "split"
+    clusters = centroid_clusters(
+        points,
+        threshold=options.threshold,
+        min_cluster_size=options.min_cluster_size,
+        num_clusters=min(num_speakers, len(points)) if split else None,
+        max_clusters=min(cap, len(points)),
+    )
+    centroids = _unit(np.stack([points[clusters == c].mean(axis=0) for c in np.unique(clusters)]))
+    wanted = num_speakers
+    if wanted is None and options.floor_seconds is not None:
+        wanted = min(max_speakers, int((clean >= options.floor_seconds).sum(axis=1).max()))
+    if wanted is not None and len(centroids) < wanted:
+        centroids = _seeded(centroids, _unit(vectors[valid]), wanted)
+    for w in range(windows):
+        present = np.flatnonzero(valid[w])
+        if not len(present):
+            continue
+        score = _unit(vectors[w, present]) @ centroids.T  # (local speakers, clusters)
+        rows, cols = linear_sum_assignment(score, maximize=True)
+        labels[w, present[rows]] = cols
+        # More local speakers than clusters: the rest take their best match (one voice the
+        # window heard as two is then merged back rather than dropped).
+        left = np.setdiff1d(np.arange(len(present)), rows)
+        labels[w, present[left]] = np.argmax(score[left], axis=1)
+    return labels, centroids
+
+
+def _seeded(centroids: np.ndarray, candidates: np.ndarray, wanted: int) -> np.ndarray:
+    """`centroids` and, up to `wanted`, the candidates least like any of those so far."""
+    while len(centroids) < min(wanted, len(candidates)):
+        nearest = (candidates @ centroids.T).max(axis=1)
+        centroids = np.vstack([centroids, candidates[int(np.argmin(nearest))]])
+    return centroids
+
+
+# --- Reconstruction ----------------------------------------------------------------------------
+
+
+def reconstruct(found: LocalSpeakers, labels: np.ndarray, speakers: int, offset: float = 0.0):
+    """Per 10 ms frame, the clusters speaking, best supported first: (frames, speakers) order
+    and the number of them that speak (step 5 of the module's docstring)."""
+    frames = int(np.ceil(found.seconds / _FRAME))
+    support = np.zeros((frames, max(speakers, 1)))
+    counted = np.zeros(frames)
+    covered = np.zeros(frames)
+    for w, start in enumerate(found.starts):
+        first, last, index = _grid(start, found.real[w], found, frames)
+        if last <= first:
+            continue
+        hard = found.hard(w)[index]  # (grid frames, 3)
+        counted[first:last] += hard.sum(axis=1)
+        covered[first:last] += 1
+        # Two local speakers given one cluster (more voices than clusters) count once.
+        mine = np.zeros((last - first, support.shape[1]))
+        for k in range(3):
+            if labels[w, k] >= 0:
+                mine[:, labels[w, k]] = np.maximum(mine[:, labels[w, k]], hard[:, k])
+        support[first:last] += mine
+    count = np.floor(counted / np.maximum(covered, 1) + 0.5 + offset).astype(int)
+    count = np.minimum(count, (support > 0).sum(axis=1))  # never a speaker nothing supports
+    # Ties (two clusters heard by as many windows) go to the speaker who talks more overall.
+    total = support.sum(axis=0)
+    order = np.argsort(-(support + 1e-6 * total / max(total.max(), 1.0)), axis=1, kind="stable")
+    return order, count
+
+
+def _grid(start: float, real: float, found: LocalSpeakers, frames: int):
+    """The 10 ms grid frames [first, last) a window's real audio covers, and the model frame
+    nearest each one's centre (as segmentation.Segmenter spreads its windows)."""
+    first = int(np.ceil(start / _FRAME - 1e-9))
+    last = min(frames, int(np.ceil((start + real) / _FRAME - 1e-9)))
+    centres = (np.arange(first, last) + 0.5) * _FRAME - start
+    index = np.rint((centres - found.frame_duration / 2) / found.frame_step)
+    return first, last, np.clip(index, 0, 588).astype(int)
+
+
+def speaker_frames(
+    found: LocalSpeakers,
+    *,
+    num_speakers: int | None,
+    max_speakers: int = 8,
+    options: LocalSpeakerOptions = LocalSpeakerOptions(),
+):
+    """(first speaker per frame (-1: nobody), second (-1: none), centroids). Where two speak,
+    the first is the one who was speaking before, so a turn is not cut by the other's
+    interjection."""
+    labels, centroids = assign(
+        found, num_speakers=num_speakers, max_speakers=max_speakers, options=options
+    )
+    order, count = reconstruct(found, labels, len(centroids), options.count_offset)
+    first = np.where(count >= 1, order[:, 0], -1)
+    if order.shape[1] < 2:
+        return first, np.full(len(first), -1), centroids
+    second = np.where(count >= 2, order[:, 1], -1)
+    for t in np.flatnonzero(count >= 2):
+        if t and first[t - 1] == second[t]:
+            first[t], second[t] = second[t], first[t]
+    return first, second, centroids
