@@ -46,7 +46,7 @@ LocalAnalysisBackend.diarize does), both with the backend's encoders (CAM++ clus
 Resemblyzer centroids), and whether their results are identical.
 
     .venv/bin/python bench/bench_analysis.py [--minutes 3] [--skip-timing] [--memory-minutes 10]
-        [--eval DIR [--segments] [--skip-corpus]]
+        [--eval DIR [--segments] [--skip-corpus]] [--pipeline windows|local_speakers]
 """
 
 import argparse
@@ -198,12 +198,12 @@ def known_counts() -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (item[1], item[0]))
 
 
-def part2(encoder: str = "campplus") -> None:
+def part2(encoder: str = "campplus", pipeline: str = "windows") -> None:
     from apps.core.media import decode_all
     from apps.engines.analysis.der import diarization_error_rate, load_rttm
     from apps.engines.analysis.diarization import diarize_audio, options_for
 
-    embedder, options = _embedder(encoder), options_for(encoder)
+    embedder, options = _embedder(encoder), options_for(encoder, pipeline=pipeline)
     print(
         f"\n{'file':28s} {'true':>4s} {'auto':>4s} {'DER given':>9s} {'DER auto':>9s} "
         f"{'collar given':>12s} {'collar auto':>11s}"
@@ -248,7 +248,11 @@ AUDIO = {".wav", ".flac", ".mp3"}
 
 
 def part4(
-    folder: Path, with_segments: bool, encoder: str = "campplus", activity: str = "segmentation"
+    folder: Path,
+    with_segments: bool,
+    encoder: str = "campplus",
+    activity: str = "segmentation",
+    pipeline: str = "windows",
 ) -> None:
     from apps.core.media import decode_all
     from apps.engines.analysis.der import load_rttm
@@ -256,7 +260,7 @@ def part4(
 
     embedder = _embedder(encoder)
     # As LocalAnalysisBackend(speaker_encoder=encoder): the count calibrated for the encoder.
-    options = options_for(encoder, activity_model=activity)
+    options = options_for(encoder, activity_model=activity, pipeline=pipeline)
     files = sorted(
         p for p in folder.iterdir() if p.suffix in AUDIO and p.with_suffix(".rttm").exists()
     )
@@ -458,7 +462,7 @@ def _print_mean(part: str, rows: list[dict], with_segments: bool) -> None:
     )
 
 
-def diarize_one(mode: str, path: Path, queue) -> None:
+def diarize_one(mode: str, path: Path, queue, pipeline: str = "windows") -> None:
     """In a fresh process: diarize `path` on "auto", from the decoded array or streamed."""
     setup()
     from apps.core.media import decode_all
@@ -466,7 +470,7 @@ def diarize_one(mode: str, path: Path, queue) -> None:
     from apps.engines.analysis.local import LocalAnalysisBackend
 
     # As the worker runs it: the default encoder, and Resemblyzer centroids for the profiles.
-    backend = LocalAnalysisBackend(alias="bench")
+    backend = LocalAnalysisBackend(alias="bench", speaker_pipeline=pipeline)
     kwargs = {
         "embedder": backend.embedder,
         "options": backend.diarization_options,
@@ -482,7 +486,7 @@ def diarize_one(mode: str, path: Path, queue) -> None:
     queue.put((seconds, cpu, peak_rss_mb(), timeline.turns, centroids))
 
 
-def part3(minutes: float) -> None:
+def part3(minutes: float, pipeline: str = "windows") -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "long.wav"
         seconds = build_audio(minutes, path)
@@ -491,7 +495,7 @@ def part3(minutes: float) -> None:
         results = {}
         for mode in ("decoded", "streamed"):
             queue = context.Queue()
-            child = context.Process(target=diarize_one, args=(mode, path, queue))
+            child = context.Process(target=diarize_one, args=(mode, path, queue, pipeline))
             child.start()
             results[mode] = queue.get()
             child.join()
@@ -517,16 +521,22 @@ def main() -> None:
     parser.add_argument(
         "--activity", choices=["segmentation", "silero"], default="segmentation", help="--eval"
     )
+    parser.add_argument(
+        "--pipeline",
+        choices=["windows", "local_speakers"],
+        default="windows",
+        help="parts 2-4: the speaker pipeline (diarization.py)",
+    )
     args = parser.parse_args()
     setup()
     if not args.skip_timing:
         part1(args.minutes)
     if not args.skip_corpus:
-        part2(args.encoder)
+        part2(args.encoder, args.pipeline)
     if args.eval:
-        part4(args.eval, args.segments, args.encoder, args.activity)
+        part4(args.eval, args.segments, args.encoder, args.activity, args.pipeline)
     if args.memory_minutes > 0:
-        part3(args.memory_minutes)
+        part3(args.memory_minutes, args.pipeline)
 
 
 if __name__ == "__main__":

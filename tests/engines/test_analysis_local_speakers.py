@@ -37,6 +37,7 @@ def _windows(activity, embeddings, clean):
         found.starts.append(5.0 * w)
         found.real.append(10.0)
         found.activity.append(np.packbits(hard))
+        found.soft.append(hard.astype(np.float16))
         found.embeddings.append(np.asarray(embeddings[w], dtype=np.float32))
         found.clean.append(np.asarray(clean[w], dtype=np.float32))
     return found
