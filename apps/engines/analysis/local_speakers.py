@@ -77,13 +77,19 @@ class LocalSpeakerOptions:
     # "auto": at least as many speakers as one window heard alone for this long each (None: no
     # floor; the segmentation tells voices apart within a window better than the clusters do).
     floor_seconds: float | None = 1.5
+    # Embed each local speaker in pieces of about this many seconds of its speech, each piece
+    # clustered on its own (None: whole, as pyannote). On meetings segmentation-3.0 was not
+    # trained on it often hears two alternating people as one local speaker
+    # (docs/benchmarks.md), whose one embedding is then a mix.
+    piece_seconds: float | None = None
 
 
 @dataclass
 class LocalSpeakers:
-    """What the windows found: per window its start (s), seconds of real audio, 589 x 3 local
-    activity and up to three embeddings (NaN where a local speaker was not embedded), with
-    the seconds each local speaker was heard alone."""
+    """What the windows found: per window its start (s), seconds of real audio and 589 x 3
+    local activity; and its pieces, each a stretch [lo, hi) of a local speaker k's frames
+    ((k, lo, hi) rows: one per local speaker embedded, or several with `piece_seconds`), with
+    an embedding and the seconds heard alone in it."""
 
     frame_step: float
     frame_duration: float
@@ -93,8 +99,9 @@ class LocalSpeakers:
     activity: list[np.ndarray] = field(default_factory=list)  # packed bits of (589, 3) bool
     # The same as probabilities (float16), for the `soft` reconstruction.
     soft: list[np.ndarray] = field(default_factory=list)
-    embeddings: list[np.ndarray] = field(default_factory=list)  # (3, D)
-    clean: list[np.ndarray] = field(default_factory=list)  # (3,) seconds
+    pieces: list[np.ndarray] = field(default_factory=list)  # (m, 3) int: k, lo, hi
+    embeddings: list[np.ndarray | None] = field(default_factory=list)  # (m, D); None if m = 0
+    clean: list[np.ndarray] = field(default_factory=list)  # (m,) seconds
 
     def hard(self, window: int) -> np.ndarray:
         return np.unpackbits(self.activity[window])[: 589 * 3].reshape(589, 3).astype(bool)
@@ -131,47 +138,67 @@ class LocalSpeakerSegmenter(Segmenter):
             self._accumulate(start, end, p)
             self._local_talk.append(self._talk(p, (end - start) / SAMPLE_RATE))
             window = len(self.found.starts)
-            hard, clean, cut = self._local(audio, p, (end - start) / SAMPLE_RATE)
+            hard, pieces, clean, cut = self._local(audio, p, (end - start) / SAMPLE_RATE)
             self.found.starts.append(start / SAMPLE_RATE)
             self.found.real.append((end - start) / SAMPLE_RATE)
             self.found.activity.append(np.packbits(hard))
             soft = (p @ _MULTILABEL).astype(np.float16)
             soft[int((end - start) / SAMPLE_RATE / self.model.frame_step) :] = 0
             self.found.soft.append(soft)
+            self.found.pieces.append(pieces)
             self.found.clean.append(clean)
-            clips += [clip for _, clip in cut]
-            owners += [(window, k) for k, _ in cut]
+            clips += cut
+            owners += [window] * len(cut)
         self._batch = []
         vectors = embed_many(self.embedder, clips) if clips else np.zeros((0, 0))
-        for (window, k), vector in zip(owners, vectors, strict=True):
-            while len(self.found.embeddings) <= window:
-                self.found.embeddings.append(None)
-            if self.found.embeddings[window] is None:
-                self.found.embeddings[window] = np.full((3, len(vector)), np.nan, np.float32)
-            self.found.embeddings[window][k] = vector
-        while len(self.found.embeddings) < len(self.found.starts):
-            self.found.embeddings.append(None)
+        owners = np.asarray(owners, dtype=int)
+        for window in range(len(self.found.embeddings), len(self.found.starts)):
+            mine = vectors[owners == window]
+            self.found.embeddings.append(mine.astype(np.float32) if len(mine) else None)
 
     def _local(self, audio: np.ndarray, probs: np.ndarray, seconds: float):
-        """The window's hard local activity (its padding, past the real audio, silent), the
-        seconds each local speaker is heard alone, and the clips to embed."""
+        """The window's hard local activity (its padding, past the real audio, silent), its
+        pieces (k, lo, hi), the seconds heard alone in each, and each piece's clip."""
         step = self.model.frame_step
         hard = _MULTILABEL[probs.argmax(axis=1)].astype(bool)
         hard[int(seconds / step) :] = False
         alone = hard & (hard.sum(axis=1, keepdims=True) == 1)
-        clean = alone.sum(axis=0) * step
         hop = round(step * SAMPLE_RATE)
-        clips = []
+        pieces, clean, clips = [], [], []
         for k in range(3):
             frames = hard[:, k]
             if frames.sum() * step < self.options.min_embed:
                 hard[:, k] = False  # too little to tell whose voice: left unlabelled
                 continue
-            if clean[k] >= self.options.min_clean:
+            if alone[:, k].sum() * step >= self.options.min_clean:
                 frames = alone[:, k]
-            mask = np.repeat(frames, hop)[: len(audio)]
-            clips.append((k, normalize_volume(audio[: len(mask)][mask])))
-        return hard, clean.astype(np.float32), clips
+            for lo, hi in self._bounds(np.flatnonzero(frames)):
+                piece = np.zeros(len(frames), dtype=bool)
+                piece[lo:hi] = frames[lo:hi]
+                mask = np.repeat(piece, hop)[: len(audio)]
+                pieces.append((k, lo, hi))
+                clean.append(alone[lo:hi, k].sum() * step)
+                clips.append(normalize_volume(audio[: len(mask)][mask]))
+        return (
+            hard,
+            np.asarray(pieces, dtype=int).reshape(-1, 3),
+            np.asarray(clean, dtype=np.float32),
+            clips,
+        )
+
+    def _bounds(self, frames: np.ndarray) -> list[tuple[int, int]]:
+        """[lo, hi) frame stretches of the window, one per piece of `frames` (the indices of a
+        local speaker's frames to embed): the whole window, or consecutive runs of
+        `piece_seconds` of them (a short last run joins the one before)."""
+        size = self.options.piece_seconds
+        if size is None:
+            return [(0, 589)]
+        per = max(1, round(size / self.model.frame_step))
+        starts = list(range(0, len(frames), per))
+        if len(starts) > 1 and len(frames) - starts[-1] < per // 2:
+            starts.pop()
+        edges = [0] + [int(frames[i]) for i in starts[1:]] + [589]
+        return list(zip(edges[:-1], edges[1:], strict=True))
 
 
 def local_speakers_of(
@@ -260,23 +287,25 @@ def assign(
     num_speakers: int | None,
     max_speakers: int,
     options: LocalSpeakerOptions,
-) -> tuple[np.ndarray, np.ndarray]:
-    """(windows, 3) cluster of every local speaker (-1: none) and the clusters' centroids."""
-    windows = len(found.starts)
-    labels = np.full((windows, 3), -1, dtype=int)
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Per window, the cluster of each of its pieces, and the clusters' centroids."""
+    labels = [np.full(len(p), -1, dtype=int) for p in found.pieces]
     table = [e for e in found.embeddings if e is not None]
     if not table:
         return labels, np.zeros((0, 0))
-    size = table[0].shape[1]
-    vectors = np.stack(
-        [e if e is not None else np.full((3, size), np.nan, np.float32) for e in found.embeddings]
-    )  # (windows, 3, D)
-    valid = ~np.isnan(vectors[:, :, 0])
-    clean = np.stack(found.clean)
-    train = valid & (clean >= options.min_active_ratio * WINDOW / SAMPLE_RATE)
+    vectors = _unit(np.concatenate(table))
+    owner = np.concatenate(
+        [np.full(len(e), w) for w, e in enumerate(found.embeddings) if e is not None]
+    )
+    clean = np.concatenate([found.clean[w] for w in np.unique(owner)])
+    whole = options.piece_seconds is None
+    least = options.min_active_ratio * WINDOW / SAMPLE_RATE
+    if not whole:
+        least = min(least, 0.75 * options.piece_seconds)
+    train = clean >= least
     if train.sum() < max(2, num_speakers or 2):
-        train = valid  # a short or mostly overlapped recording: every embedding counts
-    points = _unit(vectors[train])
+        train[:] = True  # a short or mostly overlapped recording: every embedding counts
+    points = vectors[train]
     cap = max_speakers if num_speakers is None else num_speakers
     split = num_speakers is not None and options.extra_speakers == "split"
     clusters = centroid_clusters(
@@ -289,21 +318,51 @@ def assign(
     centroids = _unit(np.stack([points[clusters == c].mean(axis=0) for c in np.unique(clusters)]))
     wanted = num_speakers
     if wanted is None and options.floor_seconds is not None:
-        wanted = min(max_speakers, int((clean >= options.floor_seconds).sum(axis=1).max()))
+        wanted = min(max_speakers, _most_heard(found, options.floor_seconds))
     if wanted is not None and len(centroids) < wanted:
-        centroids = _seeded(centroids, _unit(vectors[valid]), wanted)
-    for w in range(windows):
-        present = np.flatnonzero(valid[w])
-        if not len(present):
+        centroids = _seeded(centroids, vectors, wanted)
+    for w in range(len(found.starts)):
+        if found.embeddings[w] is None:
             continue
-        score = _unit(vectors[w, present]) @ centroids.T  # (local speakers, clusters)
-        rows, cols = linear_sum_assignment(score, maximize=True)
-        labels[w, present[rows]] = cols
-        # More local speakers than clusters: the rest take their best match (one voice the
-        # window heard as two is then merged back rather than dropped).
-        left = np.setdiff1d(np.arange(len(present)), rows)
-        labels[w, present[left]] = np.argmax(score[left], axis=1)
+        score = _unit(found.embeddings[w]) @ centroids.T  # (pieces, clusters)
+        labels[w] = (_hungarian if whole else _greedy)(score, found.pieces[w])
     return labels, centroids
+
+
+def _most_heard(found: LocalSpeakers, seconds: float) -> int:
+    """The most local speakers one window heard alone for `seconds` each."""
+    most = 0
+    for pieces, clean in zip(found.pieces, found.clean, strict=True):
+        if len(pieces):
+            heard = np.bincount(pieces[:, 0], weights=clean, minlength=3)
+            most = max(most, int((heard >= seconds).sum()))
+    return most
+
+
+def _hungarian(score: np.ndarray, pieces: np.ndarray) -> np.ndarray:
+    """One cluster per local speaker (one piece each), never two the same, best total."""
+    labels = np.argmax(score, axis=1)
+    rows, cols = linear_sum_assignment(score, maximize=True)
+    labels[rows] = cols
+    # More local speakers than clusters: the rest keep their best match (one voice the window
+    # heard as two is then merged back rather than dropped).
+    return labels
+
+
+def _greedy(score: np.ndarray, pieces: np.ndarray) -> np.ndarray:
+    """Pieces, surest first, each to its best cluster that no piece of another local speaker
+    over the same frames has taken (when all are taken, its best)."""
+    labels = np.full(len(score), -1, dtype=int)
+    for i in np.argsort(-score.max(axis=1)):
+        k, lo, hi = pieces[i]
+        taken = {
+            labels[j]
+            for j, (k2, lo2, hi2) in enumerate(pieces)
+            if labels[j] >= 0 and k2 != k and lo2 < hi and lo < hi2
+        }
+        free = [c for c in np.argsort(-score[i]) if c not in taken]
+        labels[i] = free[0] if free else int(np.argmax(score[i]))
+    return labels
 
 
 def _seeded(centroids: np.ndarray, candidates: np.ndarray, wanted: int) -> np.ndarray:
@@ -319,7 +378,7 @@ def _seeded(centroids: np.ndarray, candidates: np.ndarray, wanted: int) -> np.nd
 
 def reconstruct(
     found: LocalSpeakers,
-    labels: np.ndarray,
+    labels: list[np.ndarray],
     speakers: int,
     offset: float = 0.0,
     soft: bool = False,
@@ -340,9 +399,10 @@ def reconstruct(
         covered[first:last] += 1
         # Two local speakers given one cluster (more voices than clusters) count once.
         mine = np.zeros((last - first, support.shape[1]))
-        for k in range(3):
-            if labels[w, k] >= 0:
-                mine[:, labels[w, k]] = np.maximum(mine[:, labels[w, k]], hard[:, k])
+        for (k, lo, hi), label in zip(found.pieces[w], labels[w], strict=True):
+            if label >= 0:
+                inside = (index >= lo) & (index < hi)
+                mine[:, label] = np.maximum(mine[:, label], hard[:, k] * inside)
         support[first:last] += mine
     mean = counted / np.maximum(covered, 1)
     count = np.where(mean + speech_offset >= 0.5, np.floor(mean + 0.5 + offset), 0).astype(int)
