@@ -29,6 +29,11 @@ turns at 10 ms.
    speaker's centroid is made again from that encoder's embeddings of up to 40 of the windows
    that lie inside the speaker's turns, so it can be compared with saved voice profiles.
 
+With `pipeline="local_speakers"` steps 1-5 are replaced by pyannote 3.1's way
+(local_speakers.py): the segmentation's per-window speakers embedded, clustered under a
+cannot-link and put back together, two at once where the windows heard two. Better on the
+tuning part and the shared corpus, worse held out (docs/benchmarks.md), so not the default.
+
 `diarize_file` does the same on a file read as a stream, twice (speech activity and
 loudness first, then the windows' audio; a third time for step 5), so memory stays flat
 however long the recording; its result equals `diarize_audio(decode_all(path))`.

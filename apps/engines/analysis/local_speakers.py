@@ -65,7 +65,7 @@ class LocalSpeakerOptions:
     extra_speakers: str = "seed"
     # Reconstruct from the local speakers' probabilities rather than the most likely class
     # (pyannote: the class): a voice the model gives 40 % counts for 0.4, not 0. On the tuning
-    # part (count given, with the second voices) 32.5 -> 31.5 % alone, 30.2 % with the offsets.
+    # part (count given, with the second voices) 32.5 -> 32.0 % alone, 30.2 % with the offsets.
     soft: bool = True
     # Added to the windows' mean count of active local speakers before rounding (pyannote: 0):
     # `speech_offset` for the first speaker (someone speaks where the mean reaches 0.4),
