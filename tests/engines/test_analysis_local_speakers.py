@@ -180,3 +180,9 @@ def test_in_pieces_one_local_speaker_heard_as_two_voices_comes_apart(voices):
     first, second = labels[2][:2]
     assert first == labels[0][0] and second == labels[1][0] and first != second
     assert labels[2][2] == second
+
+
+def test_the_pipeline_is_chosen_in_the_backend_options():
+    assert LocalAnalysisBackend(alias="local").diarization_options.pipeline == "windows"
+    with pytest.raises(ValueError, match="speaker_pipeline"):
+        LocalAnalysisBackend(alias="local", speaker_pipeline="pyannote")
