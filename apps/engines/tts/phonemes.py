@@ -240,16 +240,33 @@ _RESPELL = {
     "ʰ": "",
     "ʲ": "y",
 }
-_RESPELL_KEYS = re.compile("|".join(sorted(map(re.escape, _RESPELL), key=len, reverse=True)))
+_RESPELL_KEYS = re.compile(
+    "|".join(sorted(map(re.escape, _RESPELL), key=len, reverse=True)) + "|[^ˈˌ.]"
+)
+
+
+_VOWELS = frozenset("aeiouyæøœɐɑɒɔəɚɛɜɨɪɯʊʌᵻ")
 
 
 def respell(ipa: str) -> str:
     """A respelling of `ipa` that an engine without phoneme input reads close to it ("nəˈvɛʁ"
-    → "nuh-VAIR"): syllables at stress marks and dots, the stressed one in capitals."""
-    syllables = [s for s in re.split(r"(?=[ˈˌ])|\.", ipa) if s.strip("ˈˌ")]
+    → "nuh-VAIR"): one part per syllable, the stressed one in capitals."""
+    syllables = []  # (stressed, units)
+    for group in re.split(r"(?=[ˈˌ])|\.", ipa):
+        units = [m.group(0) for m in _RESPELL_KEYS.finditer(group)] if group else []
+        current: list[str] = []
+        stressed = group.startswith("ˈ")
+        for i, unit in enumerate(units):
+            vowel_next = i + 1 < len(units) and units[i + 1][0] in _VOWELS
+            # A consonant before a vowel starts the next syllable once this one has its vowel.
+            if unit[0] not in _VOWELS and vowel_next and any(u[0] in _VOWELS for u in current):
+                syllables.append((stressed, current))
+                current, stressed = [], False
+            current.append(unit)
+        if current:
+            syllables.append((stressed, current))
     said = []
-    for syllable in syllables:
-        text = _RESPELL_KEYS.sub(lambda m: _RESPELL[m.group(0)], syllable.lstrip("ˈˌ"))
-        text = "".join(ch for ch in text if ch.isascii())
-        said.append(text.upper() if syllable.startswith("ˈ") and len(syllables) > 1 else text)
+    for stressed, units in syllables:
+        text = "".join(_RESPELL.get(u, u if u.isascii() else "") for u in units)
+        said.append(text.upper() if stressed and len(syllables) > 1 else text)
     return "-".join(filter(None, said))
