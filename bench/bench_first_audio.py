@@ -50,9 +50,11 @@ def main() -> None:
     parser.add_argument("--stages", action="store_true", help="time each stage of the first piece")
     parser.add_argument("--threads", default="1", help="ONNX threads to compare (--stages)")
     args = parser.parse_args()
+    args.chunks_given = "--kokoro-chunks" in " ".join(sys.argv)
     setup_django()
     if args.stages:
-        stages_main(args.repeat, [int(n) for n in args.threads.split(",")])
+        chunks = [int(n) for n in args.kokoro_chunks.split(",")] if args.chunks_given else []
+        stages_main(args.repeat, [int(n) for n in args.threads.split(",")], chunks)
         return
     from django.conf import settings
 
@@ -147,19 +149,24 @@ def first_piece_stages(engine: str, backend, totals: dict) -> None:
     totals.setdefault("piece", []).append(piece)
 
 
-def stages_main(repeat: int, thread_counts: list[int]) -> None:
+def stages_main(repeat: int, thread_counts: list[int], kokoro_chunks: list[int]) -> None:
+    """Kokoro cut at each of `kokoro_chunks` (default: the portal's setting) and Piper as the
+    portal runs it, on each thread count."""
     from django.conf import settings
 
     from apps.engines.tts.kokoro import KokoroBackend
     from apps.engines.tts.piper import PiperBackend
 
     cache = settings.VOICEPORTAL_MODEL_CACHE
-    kokoro_chunk = settings.TEXT_TO_SPEECH["kokoro"]["OPTIONS"]["first_chunk_chars"]
+    kokoro_chunks = kokoro_chunks or [
+        settings.TEXT_TO_SPEECH["kokoro"]["OPTIONS"]["first_chunk_chars"]
+    ]
     engines = {}
     for n in thread_counts:
-        engines[f"kokoro t{n}"] = KokoroBackend(
-            alias="k", model_cache=cache, cpu_threads=n, first_chunk_chars=kokoro_chunk
-        )
+        for chunk in kokoro_chunks:
+            engines[f"kokoro <={chunk} t{n}"] = KokoroBackend(
+                alias="k", model_cache=cache, cpu_threads=n, first_chunk_chars=chunk
+            )
         engines[f"piper t{n}"] = PiperBackend(
             alias="p", cpu_threads=n, first_chunk_chars=40, first_chunk_clause_only=True
         )
@@ -180,7 +187,7 @@ def stages_main(repeat: int, thread_counts: list[int]) -> None:
             cpu = statistics.median(c for _, c in stages[stage])
             total_wall, total_cpu = total_wall + wall, total_cpu + cpu
             line = f"    {stage:<9} wall {wall * 1000:7.1f} ms  cpu {cpu * 1000:7.1f} ms"
-            piper = totals.get(name.replace("kokoro", "piper"))
+            piper = totals.get(f"piper {name.split()[-1]}")
             if name.startswith("kokoro") and piper:
                 piper_cpu = statistics.median(c for _, c in piper[stage])
                 line += f"  cpu {cpu / piper_cpu:5.1f}x Piper" if piper_cpu > 1e-4 else ""
