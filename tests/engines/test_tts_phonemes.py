@@ -28,7 +28,8 @@ def hear():
     model = load_model("tiny.en", device="cpu", compute_type="int8", cpu_threads=1)
 
     def hear(backend, lexicon) -> str:
-        chunks = list(backend.synthesize_pcm(SpeechRequest(TEXT, format="pcm", lexicon=lexicon)))
+        request = SpeechRequest(TEXT, format="pcm", lexicon=lexicon, short_first=False)
+        chunks = list(backend.synthesize_pcm(request))
         audio = resample(np.concatenate([c.as_float32() for c in chunks]), chunks[0].sample_rate)
         segments, _ = model.transcribe(audio, language="en", beam_size=1)
         return " ".join(s.text for s in segments).lower()
