@@ -2,7 +2,12 @@
 with and without a short first chunk (the first few words spoken alone). Both settings run
 alternately in one process, so machine load hits them alike; prints medians.
 
+`--stages` instead splits Kokoro's and Piper's first piece into its stages (sentence split,
+phonemes, the model call, mp3 encoding), wall and CPU seconds each, side by side, with Kokoro's
+ratio to Piper, for each ONNX thread count in `--threads`.
+
     python bench/bench_first_audio.py [--repeat 5]
+    python bench/bench_first_audio.py --stages [--threads 1,2]
 """
 
 import argparse
@@ -42,8 +47,15 @@ def main() -> None:
     parser.add_argument(
         "--kokoro-chunks", default="40,24", help="first-chunk limits to compare for Kokoro"
     )
+    parser.add_argument("--stages", action="store_true", help="time each stage of the first piece")
+    parser.add_argument("--threads", default="1", help="ONNX threads to compare (--stages)")
     args = parser.parse_args()
+    args.chunks_given = "--kokoro-chunks" in " ".join(sys.argv)
     setup_django()
+    if args.stages:
+        chunks = [int(n) for n in args.kokoro_chunks.split(",")] if args.chunks_given else []
+        stages_main(args.repeat, [int(n) for n in args.threads.split(",")], chunks)
+        return
     from django.conf import settings
 
     from apps.engines.tts.flite import FliteBackend
@@ -86,6 +98,101 @@ def main() -> None:
         print(
             f"  {name:<34} first audio {statistics.median(values):.2f} s (median of {len(values)})"
         )
+
+
+STAGES = ("split", "phonemes", "model", "mp3")
+
+
+def timed(totals: dict, stage: str, work):
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = work()
+    totals.setdefault(stage, []).append((time.perf_counter() - wall, time.process_time() - cpu))
+    return result
+
+
+def first_piece_stages(engine: str, backend, totals: dict) -> None:
+    """The portal's path to the first piece's bytes, stage by stage (as `speak` does it)."""
+    from apps.engines.tts.base import AudioChunk
+    from apps.engines.tts.encode import StreamEncoder
+    from apps.engines.tts.kokoro import load_kokoro
+    from apps.engines.tts.piper import _espeak_lock, _synthesis_config, load_voice
+    from apps.engines.tts.text import split_sentences
+
+    def split():
+        return backend.first_cut(split_sentences(TEXT, max_chars=4096))[0]
+
+    piece = timed(totals, "split", split)
+    if engine == "kokoro":
+        kokoro = load_kokoro(cpu_threads=backend.cpu_threads, model_cache=backend.model_cache)
+        style = backend._style(kokoro, "jf_alpha")
+        phonemes = timed(totals, "phonemes", lambda: kokoro.tokenizer.phonemize(piece, "en-us"))
+        samples, rate = timed(
+            totals,
+            "model",
+            lambda: kokoro.create(phonemes, voice=style, speed=1.0, is_phonemes=True),
+        )
+    else:
+        voice = load_voice(cpu_threads=backend.cpu_threads)
+
+        def phonemize():
+            with _espeak_lock:
+                return voice.phonemize(piece)[0]
+
+        ids = voice.phonemes_to_ids(timed(totals, "phonemes", phonemize))
+        config = _synthesis_config(length_scale=1.0)
+        samples, rate = (
+            timed(totals, "model", lambda: voice.phoneme_ids_to_audio(ids, config)),
+            voice.config.sample_rate,
+        )
+    chunk = AudioChunk(samples.astype("float32"), rate, piece)
+    timed(totals, "mp3", lambda: StreamEncoder("mp3").feed(chunk))
+    totals.setdefault("piece", []).append(piece)
+
+
+def stages_main(repeat: int, thread_counts: list[int], kokoro_chunks: list[int]) -> None:
+    """Kokoro cut at each of `kokoro_chunks` (default: the portal's setting) and Piper as the
+    portal runs it, on each thread count."""
+    from django.conf import settings
+
+    from apps.engines.tts.kokoro import KokoroBackend
+    from apps.engines.tts.piper import PiperBackend
+
+    cache = settings.VOICEPORTAL_MODEL_CACHE
+    kokoro_chunks = kokoro_chunks or [
+        settings.TEXT_TO_SPEECH["kokoro"]["OPTIONS"]["first_chunk_chars"]
+    ]
+    engines = {}
+    for n in thread_counts:
+        for chunk in kokoro_chunks:
+            engines[f"kokoro <={chunk} t{n}"] = KokoroBackend(
+                alias="k", model_cache=cache, cpu_threads=n, first_chunk_chars=chunk
+            )
+        engines[f"piper t{n}"] = PiperBackend(
+            alias="p", cpu_threads=n, first_chunk_chars=40, first_chunk_clause_only=True
+        )
+    totals: dict[str, dict] = {name: {} for name in engines}
+    for name, backend in engines.items():
+        first_piece_stages(name.split()[0], backend, {})  # warm
+    loads = []
+    for _ in range(repeat):
+        for name, backend in engines.items():
+            first_piece_stages(name.split()[0], backend, totals[name])
+        loads.append(float(Path("/proc/loadavg").read_text().split()[0]))
+    print(f"load average {min(loads):.1f}-{max(loads):.1f} (2 cores); medians of {repeat}")
+    for name, stages in totals.items():
+        print(f"  {name}: first piece {stages['piece'][0]!r}")
+        total_wall = total_cpu = 0.0
+        for stage in STAGES:
+            wall = statistics.median(w for w, _ in stages[stage])
+            cpu = statistics.median(c for _, c in stages[stage])
+            total_wall, total_cpu = total_wall + wall, total_cpu + cpu
+            line = f"    {stage:<9} wall {wall * 1000:7.1f} ms  cpu {cpu * 1000:7.1f} ms"
+            piper = totals.get(f"piper {name.split()[-1]}")
+            if name.startswith("kokoro") and piper:
+                piper_cpu = statistics.median(c for _, c in piper[stage])
+                line += f"  cpu {cpu / piper_cpu:5.1f}x Piper" if piper_cpu > 1e-4 else ""
+            print(line)
+        print(f"    {'total':<9} wall {total_wall * 1000:7.1f} ms  cpu {total_cpu * 1000:7.1f} ms")
 
 
 if __name__ == "__main__":

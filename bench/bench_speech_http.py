@@ -257,6 +257,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=0, help="rounds per N (default repeat/3)")
     parser.add_argument("--mix", default="classic", choices=["classic", "varied"])
     parser.add_argument(
+        "--long-first",
+        action="store_true",
+        help="one at a time: a text opening with a long sentence (the engines cut it)",
+    )
+    parser.add_argument(
         "--variant",
         action="append",
         default=[],
@@ -286,7 +291,9 @@ def main() -> None:
         for variant in variants:
             variant.start(env, workdir)
         print(
-            f"Text: {len(TEXT)} characters, 3 sentences; format {args.format}; "
+            f"Text: {len(LONG_OPENING if args.long_first else TEXT)} characters, "
+            f"{'a long first sentence' if args.long_first else '3 sentences'}; "
+            f"format {args.format}; "
             f"{os.cpu_count()} cores; load average {os.getloadavg()[0]:.2f}"
         )
         if args.concurrency:
@@ -315,12 +322,13 @@ def single_requests(variant: Variant, args) -> dict[str, list[dict]]:
         f"{'RTF':>7}  request  pickup  1st sentence  delivery"
     )
     results = {}
+    text = LONG_OPENING if args.long_first else TEXT
     for engine in args.engines.split(","):
         voice = VOICES[engine]
         speak(variant.client, voice, args.format, db=variant.db)  # untimed: the model loads
         runs = []
         for _ in range(args.repeat):
-            runs.append(speak(variant.client, voice, args.format, db=variant.db))
+            runs.append(speak(variant.client, voice, args.format, text, db=variant.db))
             time.sleep(0.2)
         results[engine] = runs
         print(summary_line(engine, runs))

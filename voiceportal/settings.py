@@ -478,10 +478,10 @@ TEXT_TO_SPEECH = {
             "cpu_threads": _TTS_THREADS,
             "default_voice": "jf_alpha",
             "model_cache": str(VOICEPORTAL_MODEL_CACHE),
-            # Kokoro takes ~0.5 s per short sentence on one core: the first few words go alone
-            # (24 characters: 0.66x the first audio of 40, measured side by side,
-            # docs/benchmarks.md).
-            "first_chunk_chars": env_int("VOICEPORTAL_KOKORO_FIRST_CHUNK", 24),
+            # Each Kokoro call costs ~0.85 s of audio it trims (the pads' silence) besides the
+            # words, ~1.1 s CPU on one core for 16 characters, 1.35 s for 24: the first few
+            # words go alone (docs/benchmarks.md).
+            "first_chunk_chars": env_int("VOICEPORTAL_KOKORO_FIRST_CHUNK", 16),
         },
     },
     "espeak": {

@@ -82,4 +82,30 @@ class ShareForm(forms.Form):
 
 class PronunciationForm(forms.Form):
     word = forms.CharField(max_length=100)
-    say_as = forms.CharField(max_length=200, label="Say it as")
+    kind = forms.ChoiceField(
+        choices=[("respelling", "Respelling"), ("phonemes", "IPA phonemes")],
+        required=False,
+        widget=forms.RadioSelect,
+        initial="respelling",
+    )
+    say_as = forms.CharField(max_length=200, required=False, label="Say it as")
+    phonemes = forms.CharField(max_length=200, required=False, label="Phonemes (IPA)")
+
+    def entry(self) -> dict[str, str]:
+        """What `pronunciation_set` takes: the phonemes only for a phoneme entry."""
+        data = self.cleaned_data
+        phonemes = data["phonemes"] if data["kind"] == "phonemes" else ""
+        return {"word": data["word"], "say_as": data["say_as"], "phonemes": phonemes}
+
+    def clean(self):
+        data = super().clean()
+        if data.get("kind") == "phonemes" and not data.get("phonemes", "").strip():
+            self.add_error("phonemes", "Give the word's phonemes in IPA, e.g. nəˈvɛʁ.")
+        return data
+
+
+class PronunciationImportForm(forms.Form):
+    file = forms.FileField(
+        label="PLS file",
+        widget=forms.ClearableFileInput(attrs={"accept": ".pls,.xml,application/pls+xml,text/xml"}),
+    )

@@ -252,14 +252,16 @@ class VoicePreview(Job):
 
 
 class Pronunciation(models.Model):
-    """How one user wants a word said: every engine reads `say_as` in its place (a respelling
-    such as "nyeh-VAIR" for "Nevers"; engines have no phoneme input in common)."""
+    """How one user wants a word said. A respelling entry: every engine reads `say_as` ("nuh-VAIR"
+    for "Nevers") in its place. A phoneme entry (`phonemes`, IPA): engines that take phonemes say
+    them; the others read `say_as`, the user's respelling or one made from the phonemes."""
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="pronunciations"
     )
     word = models.CharField(max_length=100)
     say_as = models.CharField(max_length=200)
+    phonemes = models.CharField(max_length=200, blank=True)  # IPA, as the engines spell it
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -280,6 +280,23 @@ def pronunciations(*, owner: User):
     return Pronunciation.objects.filter(owner=owner)
 
 
+@dataclass(frozen=True)
+class PhonemeEngines:
+    """The configured speaking engines that say phoneme entries from their phonemes, and those
+    that read the respelling instead."""
+
+    phonemes: list[str]
+    respelling: list[str]
+
+
+def phoneme_engines() -> PhonemeEngines:
+    backends = [tts_backends[alias] for alias in tts_backends.aliases()]
+    return PhonemeEngines(
+        phonemes=[b.label for b in backends if b.supports_phonemes],
+        respelling=[b.label for b in backends if not b.supports_phonemes],
+    )
+
+
 def pronunciation_get(*, owner: User, pk) -> Pronunciation:
     """The owner's entry, or 404."""
     return get_object_or_404(Pronunciation, pk=pk, owner=owner)

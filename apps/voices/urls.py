@@ -7,6 +7,8 @@ urlpatterns = [
     path("", views.voice_library, name="library"),
     path("new/", views.voice_new, name="new"),
     path("pronunciations/", views.pronunciations, name="pronunciations"),
+    path("pronunciations/import/", views.pronunciations_import, name="pronunciations_import"),
+    path("pronunciations/export.pls", views.pronunciations_export, name="pronunciations_export"),
     path(
         "pronunciations/<int:pk>/delete/", views.pronunciation_delete, name="pronunciation_delete"
     ),

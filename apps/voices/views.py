@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
@@ -17,7 +17,13 @@ from apps.engines.errors import ProviderError
 from apps.jobs.progress import job_progress_response
 
 from . import selectors, services
-from .forms import PronunciationForm, SamplesForm, ShareForm, VoiceForm
+from .forms import (
+    PronunciationForm,
+    PronunciationImportForm,
+    SamplesForm,
+    ShareForm,
+    VoiceForm,
+)
 from .library import LibraryFilters, library_page, voice_page
 from .models import VoicePreview, VoiceSample
 from .services.custom import CONSENT_STATEMENTS
@@ -274,17 +280,53 @@ def pronunciations(request):
     form = PronunciationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.pronunciation_set(owner=request.user, **form.cleaned_data)
+            services.pronunciation_set(owner=request.user, **form.entry())
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field, errors)
         else:
             return redirect_after_post(request, reverse("voices:pronunciations"))
-    entries = selectors.pronunciations(owner=request.user)
-    status = 400 if form.errors else 200
-    return render(
-        request, "voices/pronunciations.html", {"form": form, "entries": entries}, status=status
+    return _pronunciations_page(request, form=form)
+
+
+def _pronunciations_page(request, *, form=None, import_form=None):
+    context = {
+        "form": form or PronunciationForm(),
+        "import_form": import_form or PronunciationImportForm(),
+        "entries": selectors.pronunciations(owner=request.user),
+        "engines": selectors.phoneme_engines(),
+    }
+    status = 400 if context["form"].errors or context["import_form"].errors else 200
+    return render(request, "voices/pronunciations.html", context, status=status)
+
+
+@login_required
+@require_POST
+def pronunciations_import(request):
+    form = PronunciationImportForm(request.POST, request.FILES)
+    if form.is_valid():
+        try:
+            saved, problems = services.pls_import(
+                owner=request.user, data=form.cleaned_data["file"].read()
+            )
+        except ValidationError as exc:
+            form.add_error("file", exc.messages)
+        else:
+            messages.success(request, f"{saved} word{'s' if saved != 1 else ''} imported.")
+            for problem in problems:
+                messages.warning(request, f"Not imported: {problem}")
+            return redirect_after_post(request, reverse("voices:pronunciations"))
+    return _pronunciations_page(request, import_form=form)
+
+
+@login_required
+@require_GET
+def pronunciations_export(request):
+    response = HttpResponse(
+        services.pls_export(owner=request.user), content_type="application/pls+xml"
     )
+    response["Content-Disposition"] = 'attachment; filename="pronunciations.pls"'
+    return response
 
 
 @login_required

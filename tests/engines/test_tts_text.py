@@ -75,7 +75,9 @@ def test_a_long_first_sentence_is_spoken_in_two_pieces():
         "Then we slept.",
     ]
     assert short_first(["Short one.", "Next."], 40) == ["Short one.", "Next."]
-    assert short_first(["A" * 10 + " " + "b" * 50], 40) == ["A" * 10, "b" * 50]
+    assert short_first(["A" * 10 + " " + "b" * 20 + " c"], 20) == ["A" * 10, "b" * 20 + " c"]
+    # Not a word alone (Kokoro says it badly out of context).
+    assert short_first(["Welcome to the portal."], 16) == ["Welcome to the portal."]
 
 
 def test_a_first_sentence_cut_at_clauses_only_keeps_one_without_a_clause_break_whole():

@@ -136,3 +136,21 @@ def test_the_library_filters_and_plays_a_preview(page, live_server, alice):
     # Tasks run inline here: the preview is made within the request, then plays.
     card.get_by_role("button", name=re.compile("preview", re.I)).click()
     expect(card.locator("[data-preview-src]")).to_have_class(re.compile("playing"))
+
+
+def test_a_word_is_given_ipa_phonemes_on_the_dictionary_page(page, live_server, alice):
+    log_in(page, live_server, alice)
+    page.goto("/voices/pronunciations/")
+    expect(page.locator("#phoneme-engines")).to_contain_text("Piper")
+    form = page.locator("#pronunciation-form")
+    form.get_by_label("Word").fill("Nevers")
+    form.get_by_label("IPA phonemes").check()
+    form.get_by_label("Phonemes (IPA)").fill("nəˈvɛʘ")
+    form.get_by_role("button", name="Add or change").click()
+    expect(form.get_by_role("alert")).to_contain_text("“ʘ”")
+    expect(form.get_by_label("Phonemes (IPA)")).to_have_value("nəˈvɛʘ")  # nothing lost
+    form.get_by_label("Phonemes (IPA)").fill("nəˈvɛʁ")
+    form.get_by_role("button", name="Add or change").click()
+    row = page.locator("#pronunciations tr", has_text="Nevers")
+    expect(row).to_contain_text("/nəˈvɛʁ/")
+    expect(row).to_contain_text("nuh-VAIR")  # what engines without phonemes read

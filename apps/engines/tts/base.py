@@ -7,6 +7,7 @@ from typing import Literal
 import numpy as np
 
 from ..errors import ErrorKind, ProviderError
+from .phonemes import Lexicon
 from .text import short_first, split_sentences
 
 AudioFormat = Literal["mp3", "wav", "opus", "flac", "aac", "pcm"]
@@ -80,6 +81,9 @@ class SpeechRequest:
     # Speak a long first sentence in two (the engine's `first_chunk_chars`); off for the later
     # pieces of a long reading, whose first audio is long gone (a cut can be heard).
     short_first: bool = True
+    # Words said from the IPA phonemes given (a pronunciation dictionary's phoneme entries);
+    # only engines that `supports_phonemes` are given any (the others get respellings).
+    lexicon: Lexicon = ()
 
 
 @dataclass(frozen=True)
@@ -171,6 +175,8 @@ class TextToSpeechBackend:
     # Formats `synthesize_encoded` passes through from the provider as it sends them, untouched
     # (cloud engines). Every other format is encoded here from PCM.
     native_formats: frozenset[str] = frozenset()
+    # Says `SpeechRequest.lexicon`'s words from their phonemes; `speak` then takes `lexicon=`.
+    supports_phonemes = False
 
     def __init__(
         self,
@@ -219,6 +225,8 @@ class TextToSpeechBackend:
         speed = min(max(request.speed, self.speed_range[0]), self.speed_range[1])
         sentences = split_sentences(request.text, language=language, max_chars=self.max_chars)
         extra = {"settings": request.voice_settings} if self.voice_settings_honoured else {}
+        if self.supports_phonemes and request.lexicon:
+            extra["lexicon"] = request.lexicon
         pieces = self.first_cut(sentences) if request.short_first else sentences
         for sentence in pieces:
             yield from self.speak(sentence, voice=voice, language=language, speed=speed, **extra)

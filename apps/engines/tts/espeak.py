@@ -13,6 +13,7 @@ import numpy as np
 
 from ..errors import ErrorKind, ProviderError
 from .base import AudioChunk, TextToSpeechBackend, VoiceInfo
+from .phonemes import Lexicon, espeak_phonemes, pieces
 
 _DEFAULT_WPM = 175
 _PREVIEW = "Hello, this is eSpeak."
@@ -58,6 +59,8 @@ class EspeakBackend(TextToSpeechBackend):
     label = "eSpeak NG (robotic, 100+ languages, offline)"
     speed_range = (80 / _DEFAULT_WPM, 450 / _DEFAULT_WPM)  # espeak-ng's words per minute
     runs_locally = True
+    # Its [[...]] input takes its own phoneme names, which `espeak_phonemes` writes from IPA.
+    supports_phonemes = True
 
     def __init__(
         self,
@@ -108,8 +111,19 @@ class EspeakBackend(TextToSpeechBackend):
         return None
 
     def speak(
-        self, sentence: str, *, voice: VoiceInfo, language: str, speed: float
+        self,
+        sentence: str,
+        *,
+        voice: VoiceInfo,
+        language: str,
+        speed: float,
+        lexicon: Lexicon = (),
     ) -> Iterator[AudioChunk]:
+        if lexicon:
+            sentence = " ".join(
+                f"[[{espeak_phonemes(ipa)}]]" if ipa is not None else text
+                for text, ipa in pieces(sentence, lexicon)
+            )
         args = [
             self.executable,
             "-v",

@@ -10,6 +10,7 @@ import numpy as np
 
 from ..errors import ErrorKind, ProviderError
 from .base import AudioChunk, TextToSpeechBackend, VoiceInfo
+from .phonemes import Lexicon, pieces
 
 SAMPLE_RATE = 24_000
 
@@ -26,12 +27,15 @@ class FakeTextToSpeech(TextToSpeechBackend):
         seconds_per_char: float = 0.05,
         delay: float = 0.0,
         fail_with: str = "",
+        phonemes: bool = False,
         **options,
     ):
         super().__init__(alias=alias, **options)
         self.seconds_per_char = seconds_per_char
         self.delay = delay  # seconds of "work" per sentence
         self.fail_with = fail_with  # an ErrorKind value: fail after the first sentence
+        # Takes phoneme entries, as Piper does; a chunk's text shows such a word as /phonemes/.
+        self.supports_phonemes = phonemes
 
     def voices(self) -> list[VoiceInfo]:
         return [
@@ -58,8 +62,12 @@ class FakeTextToSpeech(TextToSpeechBackend):
         ]
 
     def speak(
-        self, sentence: str, *, voice: VoiceInfo, language: str, speed: float
+        self, sentence: str, *, voice: VoiceInfo, language: str, speed: float, lexicon: Lexicon = ()
     ) -> Iterator[AudioChunk]:
+        if lexicon:
+            sentence = "".join(
+                text if ipa is None else f"/{ipa}/" for text, ipa in pieces(sentence, lexicon)
+            )
         time.sleep(self.delay)
         pitch = 150.0 if voice.id == "low" else 300.0
         count = int(len(sentence) * self.seconds_per_char / speed * SAMPLE_RATE)

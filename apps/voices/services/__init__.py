@@ -16,6 +16,7 @@ from .custom import (
     voice_unshare,
 )
 from .matching import match_candidates, sample_language, voice_rebase
+from .pls import pls_export, pls_import
 from .previews import preview_refresh, preview_request
 from .pronunciation import pronounce, pronunciation_delete, pronunciation_set
 from .synthesis import voice_synthesize_pcm
@@ -30,6 +31,8 @@ __all__ = [
     "cloning_alias",
     "consent_statement",
     "match_candidates",
+    "pls_export",
+    "pls_import",
     "preview_refresh",
     "pronounce",
     "pronunciation_delete",

@@ -9,14 +9,15 @@ from apps.engines.tts.base import AudioChunk, SpeechRequest
 from apps.engines.voice.match import synthesize_matched
 
 from ..selectors import ResolvedVoice
-from .pronunciation import pronounce
+from .pronunciation import pronounce_for
 
 
 def voice_synthesize_pcm(
     *, voice: ResolvedVoice, request: SpeechRequest, speaker_id: int | None = None
 ) -> Iterator[AudioChunk]:
     """`request.text` spoken by `voice`, one chunk per sentence as it is ready, with the words
-    of `speaker_id`'s pronunciation dictionary said their way (whichever engine speaks).
+    of `speaker_id`'s pronunciation dictionary said their way (whichever engine speaks: from
+    the phonemes given where the engine takes phonemes, else from the respelling).
 
     A stock voice is its engine's voice; a matched custom voice is the stock voice reshaped by
     its match (apps.engines.voice.match); a cloned one is the cloud engine with the provider's
@@ -29,7 +30,10 @@ def voice_synthesize_pcm(
             kind=ErrorKind.INVALID_INPUT,
         )
     backend = tts_backends[voice.engine]
-    request = replace(request, text=pronounce(request.text, owner_id=speaker_id))
+    text, lexicon = pronounce_for(
+        request.text, owner_id=speaker_id, phonemes=backend.supports_phonemes
+    )
+    request = replace(request, text=text, lexicon=lexicon)
     if voice.method == "match":
         if voice.match is None:
             raise ProviderError(f"The voice {voice.id!r} has no voice match.")
