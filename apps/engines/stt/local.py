@@ -203,7 +203,8 @@ class LocalWhisperBackend(SpeechToTextBackend):
                 f"{request.language!r}.",
                 kind=ErrorKind.INVALID_INPUT,
             )
-        if not self._admitted(info.name, request):
+        duration, bounds = self._parts(request)
+        if not self._admitted(info.name, request, lanes=len(bounds)):
             return  # stopped while waiting for memory
         model = self.model(info.name)
         language = request.language or (None if info.multilingual else "en")
@@ -211,37 +212,37 @@ class LocalWhisperBackend(SpeechToTextBackend):
             raise ProviderError(
                 f"Unknown language code {language!r}.", kind=ErrorKind.INVALID_INPUT
             )
-        yield from self._lanes(model, request, language)
-
-    def _lanes(self, model, request: TranscriptionRequest, language: str | None) -> Iterator:
-        """The recording left to do, in parts decoded at once and given in time order."""
-        try:
-            duration = probe(request.audio_path).duration if self.lanes > 1 else 0.0
-        except InvalidMedia as exc:
-            raise ProviderError(str(exc), kind=ErrorKind.INVALID_INPUT) from exc
-        bounds = lane_bounds(
-            request.audio_path, start=request.start_at, end=duration, lanes=self.lanes
-        )
         if len(bounds) == 1:
             yield from _WindowedRun(self, model, request, language).events()
             return
-        bounds[-1] = (bounds[-1][0], None)  # the last part to the end, whatever probe said
         runs = [
             functools.partial(_lane_events, self, model, request, language, start, end)
             for start, end in bounds
         ]
         yield from _announced_once(in_order(runs, should_stop=request.should_stop), duration)
 
-    def _admitted(self, name: str, request: TranscriptionRequest) -> bool:
+    def _parts(self, request: TranscriptionRequest) -> tuple[float, list[tuple]]:
+        """The recording's duration (0 when it is not needed) and the parts of what is left to
+        do that are decoded at once (lanes.py), the last one to the file's end (None)."""
+        if self.lanes == 1:
+            return 0.0, [(request.start_at, None)]
+        try:
+            duration = probe(request.audio_path).duration
+        except InvalidMedia as exc:
+            raise ProviderError(str(exc), kind=ErrorKind.INVALID_INPUT) from exc
+        bounds = lane_bounds(
+            request.audio_path, start=request.start_at, end=duration, lanes=self.lanes
+        )
+        return duration, [*bounds[:-1], (bounds[-1][0], None)]
+
+    def _admitted(self, name: str, request: TranscriptionRequest, *, lanes: int) -> bool:
         """Waits until the job fits in the memory available (see memory.py)."""
         model_file = None
         if not any(key[0] == name for key in _loaded):
             # A model not installed: loading it says so, as a clear error.
             with contextlib.suppress(ModelNotInstalled):
                 model_file = model_path(name, cache=self.model_cache) / "model.bin"
-        need = needed_bytes(
-            window_seconds=self.window_seconds, model_file=model_file, lanes=self.lanes
-        )
+        need = needed_bytes(window_seconds=self.window_seconds, model_file=model_file, lanes=lanes)
         return wait_for_memory(need, should_stop=request.should_stop, poll=self.memory_poll_seconds)
 
 
