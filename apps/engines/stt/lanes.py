@@ -33,8 +33,8 @@ _END = object()
 
 
 def lane_count(setting: int, device: str) -> int:
-    """Parts decoded at once: the setting, or (0) two on a CPU with two cores or more. On CUDA
-    one, where batches (batched.py) fill the device instead."""
+    """Parts decoded at once: the setting, or (0) two on a CPU with two cores or more and one
+    on CUDA, where batches (batched.py) fill the device instead."""
     if setting:
         return setting
     return min(2, cpu_threads()) if device == "cpu" else 1
