@@ -321,8 +321,8 @@ SPEECH_TO_TEXT = {
             "cpu_threads": env_int("VOICEPORTAL_CPU_THREADS", 0),
             # Parts of one recording decoded at once on one loaded model, the threads shared
             # out between them (0: two on a CPU with two cores or more, one on CUDA). One by
-            # default: two were faster only on an idle machine and a little less accurate
-            # (docs/benchmarks.md, "two parts at once").
+            # default: two were not shown faster under load, nor as accurate
+            # (docs/benchmarks.md, "two parts of a recording at once").
             "lanes": env_int("VOICEPORTAL_STT_LANES", 1),
             "beam_size": env_int("VOICEPORTAL_BEAM_SIZE", 5),
             # Clips of up to 30 s decoded at once (0: from the device and free memory; 1: one
