@@ -464,6 +464,14 @@ def main() -> None:
         "'api': the running worker, through the API",
     )
     parser.add_argument("--skip-compare", action="store_true", help="only the hour test")
+    parser.add_argument(
+        "--variant",
+        action="append",
+        default=[],
+        metavar='"LABEL ENV=VALUE ..."',
+        help="also measure a worker with these settings, side by side with the default one in "
+        "each timed round (repeatable; each its own stack and data folder)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
@@ -505,7 +513,7 @@ def main() -> None:
     opts = engine_settings()
     print(f"engine settings (from voiceportal.settings): {opts}")
 
-    stack = None
+    stack, variants = None, {}
     try:
         short, reference = with_reference(workdir / "speech.wav", args.minutes, seed=3)
         recording = decode_mono16k(short)
@@ -525,9 +533,18 @@ def main() -> None:
                 f"stack up in {time.monotonic() - t0:.1f} s: daphne on {stack.base_url}, "
                 f"worker pid {stack.worker.pid}"
             )
+        variants = start_variants(args.variant, env, workdir)
         if not args.skip_compare:
             results["compare"] = compare(
-                args, opts, stack, short, warm_clip, audio_s, reference, repeats=args.repeats
+                args,
+                opts,
+                stack,
+                short,
+                warm_clip,
+                audio_s,
+                reference,
+                repeats=args.repeats,
+                variants=variants,
             )
         if args.long_minutes:
             long, long_reference = with_reference(workdir / "long.wav", args.long_minutes, seed=4)
@@ -541,12 +558,13 @@ def main() -> None:
                 long_reference,
                 repeats=1,
                 short_clip=False,
+                variants=variants,
             )
         if not args.skip_hour:
             results["hour"] = hour_test(args, env, workdir, stack, short, recording)
     finally:
-        if stack:
-            stack.stop()
+        for running in ([stack] if stack else []) + list(variants.values()):
+            running.stop()
         if args.keep:
             print(f"kept {workdir}")
         else:
@@ -554,6 +572,21 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")
         print(f"figures written to {args.json}")
+
+
+def start_variants(specs: list[str], env: dict, workdir: Path) -> dict[str, "Stack"]:
+    """A stack per --variant "LABEL ENV=VALUE ...", on a data folder of its own."""
+    stacks = {}
+    for spec in specs:
+        label, *assignments = spec.split()
+        folder = workdir / label
+        folder.mkdir()
+        variant_env = dict(env) | dict(a.split("=", 1) for a in assignments)
+        variant_env["VOICEPORTAL_DATA_DIR"] = str(folder / "data")
+        stacks[label] = Stack(variant_env, folder)
+        stacks[label].start()
+        print(f"variant {label}: {' '.join(assignments)} (worker pid {stacks[label].worker.pid})")
+    return stacks
 
 
 def with_reference(path: Path, minutes: float, *, seed: int) -> tuple[Path, str]:
@@ -584,6 +617,7 @@ def compare(
     *,
     repeats: int,
     short_clip: bool = True,
+    variants: dict[str, Stack] | None = None,
 ) -> dict:
     import openai
 
@@ -622,13 +656,22 @@ def compare(
     # Warm both sides once on a short clip (not timed).
     plain(warm_clip)
     portal_transcribe(client, args.model, warm_clip, stack)
+    variants = variants or {}
+    variant_clients = {
+        label: openai.OpenAI(base_url=v.base_url, api_key=v.key, timeout=7200, max_retries=0)
+        for label, v in variants.items()
+    }
+    for label, v in variants.items():
+        portal_transcribe(variant_clients[label], args.model, warm_clip, v)
     if short_clip:
         short_d, short_p, clip_s = short_clip_overhead(client, args, stack, plain, warm_clip)
     else:
         short_d, short_p, clip_s = [], [], 0.0
 
     direct_runs, portal_runs = [], []
-    others = OtherLoad([stack.worker.pid, stack.web.pid])
+    variant_runs: dict[str, list[dict]] = {label: [] for label in variants}
+    ours = [p.pid for s in [stack, *variants.values()] for p in (s.worker, s.web)]
+    others = OtherLoad(ours)
 
     def run_direct() -> dict:
         waited = others.wait_quiet(args.wait_quiet)
@@ -648,6 +691,14 @@ def compare(
         r["breakdown"] = job_breakdown(sent, r.pop("t_end"))
         return r
 
+    def run_variant(label: str) -> dict:
+        waited = others.wait_quiet(args.wait_quiet)
+        a = others.snapshot()
+        r = portal_transcribe(variant_clients[label], args.model, short, variants[label])
+        r["wer"] = wer(reference, r["text"])
+        r["others"], r["waited"] = others.cores(a, others.snapshot()), waited
+        return r
+
     print(
         f"  (before each run: wait up to {args.wait_quiet:g} s for other processes to use "
         "< 0.3 cores; 'others' = cores they used during the run)"
@@ -661,6 +712,15 @@ def compare(
             d = run_direct()
         direct_runs.append(d)
         portal_runs.append(p)
+        for label in variants if i % 2 == 0 else reversed(variants):
+            v = run_variant(label)
+            variant_runs[label].append(v)
+            print(
+                f"  run {i + 1}: variant {label} {v['seconds']:6.2f} s (cpu {v['cpu']:.1f}, WER "
+                f"{v['wer']:.2%}, peak {mb(v['peak'])}, others {v['others']:.2f}) | ratio "
+                f"{v['seconds'] / d['seconds']:.3f} to direct, "
+                f"{v['seconds'] / p['seconds']:.3f} to the default portal"
+            )
         b = p["breakdown"]
         print(
             f"  run {i + 1}: direct {d['seconds']:6.2f} s (cpu {d['cpu']:.1f}, WER "
@@ -730,7 +790,27 @@ def compare(
         f"{mb(max(r['peak'] for r in direct_runs))}, portal (worker) "
         f"{mb(max(r['peak'] for r in portal_runs))}"
     )
+    variant_figures = {}
+    for label, runs in variant_runs.items():
+        v_med = statistics.median(r["seconds"] for r in runs)
+        vc_med = statistics.median(r["cpu"] for r in runs)
+        variant_figures[label] = {
+            "seconds": [r["seconds"] for r in runs],
+            "cpu": [r["cpu"] for r in runs],
+            "wer": [r["wer"] for r in runs],
+            "peak": [r["peak"] for r in runs],
+            "others": [r["others"] for r in runs],
+            "ratio": v_med / d_med,
+            "cpu_ratio": vc_med / dc_med,
+        }
+        print(
+            f"VARIANT {label}: median {v_med:.2f} s, RATIO to direct {v_med / d_med:.3f}, to "
+            f"the default portal {v_med / p_med:.3f}; CPU {vc_med:.1f} s ({vc_med / dc_med:.3f} "
+            f"of direct); WER {runs[-1]['wer']:.2%}; peak RSS "
+            f"{mb(max(r['peak'] for r in runs))}"
+        )
     return {
+        "variants": variant_figures,
         "model": args.model,
         "audio_seconds": audio_s,
         "direct_wer": [r["wer"] for r in direct_runs],

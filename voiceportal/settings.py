@@ -319,6 +319,11 @@ SPEECH_TO_TEXT = {
             "device": env_str("VOICEPORTAL_DEVICE", "cpu"),
             "compute_type": env_str("VOICEPORTAL_COMPUTE_TYPE", "int8"),
             "cpu_threads": env_int("VOICEPORTAL_CPU_THREADS", 0),
+            # Parts of one recording decoded at once on one loaded model, the threads shared
+            # out between them (0: two on a CPU with two cores or more, one on CUDA). One by
+            # default: two were not shown faster under load, nor as accurate
+            # (docs/benchmarks.md, "two parts of a recording at once").
+            "lanes": env_int("VOICEPORTAL_STT_LANES", 1),
             "beam_size": env_int("VOICEPORTAL_BEAM_SIZE", 5),
             # Clips of up to 30 s decoded at once (0: from the device and free memory; 1: one
             # at a time, each conditioned on the text before it: the default until batched

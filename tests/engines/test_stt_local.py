@@ -84,7 +84,7 @@ def test_windows_after_the_first_keep_sentence_length_segments(corpus, tmp_path)
     path = tmp_path / "minute.wav"
     said = long_recording.build(path, corpus, seconds=60, seed=3, repeat_every=30)
     windowed = LocalWhisperBackend(
-        alias="w", default_model="tiny.en", window_seconds=30.0, model_cache=MODEL_CACHE
+        alias="w", default_model="tiny.en", window_seconds=30.0, lanes=1, model_cache=MODEL_CACHE
     )
     _, segments = run(windowed, path)
     assert max(s.end - s.start for s in segments if s.text.strip()) < 15.0

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import ctranslate2
 import numpy as np
 
-from apps.core.media import SAMPLE_RATE, InvalidMedia, iter_pcm
+from apps.core.media import SAMPLE_RATE, InvalidMedia, iter_pcm, probe
 
 from ..errors import ErrorKind, ProviderError
 from .base import (
@@ -27,6 +27,7 @@ from .batched import CLIP_SECONDS, BatchedDecoder
 from .batched import batch_size as batch_size_for
 from .batched import cpu_threads as cpu_threads_available
 from .features import ChunkedFeatureExtractor
+from .lanes import in_order, lane_bounds, lane_count
 from .loops import RepetitionGuard, marking_loops
 from .memory import needed_bytes, wait_for_memory
 from .regions import (
@@ -93,11 +94,19 @@ _TAIL_SECONDS = 0.3
 
 
 def load_model(
-    name: str, *, device: str, compute_type: str, cpu_threads: int, cache: str | None = None
+    name: str,
+    *,
+    device: str,
+    compute_type: str,
+    cpu_threads: int,
+    cache: str | None = None,
+    workers: int = 1,
 ):
+    """The model, loaded once per process; `workers` decoders can run on it at once, from as
+    many threads, sharing its weights (lanes.py)."""
     from faster_whisper import WhisperModel
 
-    key = (name, device, compute_type, cpu_threads)
+    key = (name, device, compute_type, cpu_threads, workers)
     with _load_lock:
         if key not in _loaded:
             started = time.monotonic()
@@ -106,6 +115,7 @@ def load_model(
                 device=device,
                 compute_type=compute_type,
                 cpu_threads=cpu_threads,
+                num_workers=workers,
             )
             # Same spectrogram, computed in pieces: a long window costs far less memory.
             model.feature_extractor = ChunkedFeatureExtractor.replacing(model.feature_extractor)
@@ -133,6 +143,7 @@ class LocalWhisperBackend(SpeechToTextBackend):
         device: str = "cpu",
         compute_type: str = "int8",
         cpu_threads: int = 0,
+        lanes: int = 1,
         batch_size: int = 1,
         beam_size: int = 5,
         window_seconds: float = 600.0,
@@ -146,8 +157,13 @@ class LocalWhisperBackend(SpeechToTextBackend):
         self.model_cache = model_cache  # where models shipped in parts are joined
         self.device = device
         self.compute_type = compute_type
-        # 0: every core this process may use (ctranslate2's own 0 means at most 4).
-        self.cpu_threads = cpu_threads or cpu_threads_available()
+        # Parts of a recording decoded at once (lanes.py; 0: two on a CPU with two cores).
+        # One by default: two were not shown faster through the API under load, nor as accurate
+        # (each part after the first starts without the text before it; docs/benchmarks.md).
+        self.lanes = lane_count(lanes, device)
+        # Threads in all (0: every core this process may use; ctranslate2's own 0 means at
+        # most 4), shared out between the lanes.
+        self.cpu_threads = max(1, (cpu_threads or cpu_threads_available()) // self.lanes)
         # Clips decoded at once; 0: from the device and the memory available, 1: one at a time
         # (the default: batched costs about 0.7x the plain call's CPU on 12 min of read speech
         # but is still less accurate, WER 0.34 % against 0.11 % there and 1.22 % against 0.00 %
@@ -174,6 +190,7 @@ class LocalWhisperBackend(SpeechToTextBackend):
                 compute_type=self.compute_type,
                 cpu_threads=self.cpu_threads,
                 cache=self.model_cache,
+                workers=self.lanes,
             )
         except ModelNotInstalled as exc:
             raise ProviderError(str(exc), kind=ErrorKind.INTERNAL, permanent=True) from exc
@@ -188,7 +205,8 @@ class LocalWhisperBackend(SpeechToTextBackend):
                 f"{request.language!r}.",
                 kind=ErrorKind.INVALID_INPUT,
             )
-        if not self._admitted(info.name, request):
+        duration, bounds = self._parts(request)
+        if not self._admitted(info.name, request, lanes=len(bounds)):
             return  # stopped while waiting for memory
         model = self.model(info.name)
         language = request.language or (None if info.multilingual else "en")
@@ -196,17 +214,65 @@ class LocalWhisperBackend(SpeechToTextBackend):
             raise ProviderError(
                 f"Unknown language code {language!r}.", kind=ErrorKind.INVALID_INPUT
             )
-        yield from _WindowedRun(self, model, request, language).events()
+        if len(bounds) == 1:
+            yield from _WindowedRun(self, model, request, language).events()
+            return
+        runs = [
+            functools.partial(_lane_events, self, model, request, language, start, end)
+            for start, end in bounds
+        ]
+        yield from _announced_once(in_order(runs, should_stop=request.should_stop), duration)
 
-    def _admitted(self, name: str, request: TranscriptionRequest) -> bool:
+    def _parts(self, request: TranscriptionRequest) -> tuple[float, list[tuple]]:
+        """The recording's duration (0 when it is not needed) and the parts of what is left to
+        do that are decoded at once (lanes.py), the last one to the file's end (None)."""
+        if self.lanes == 1:
+            return 0.0, [(request.start_at, None)]
+        try:
+            duration = probe(request.audio_path).duration
+        except InvalidMedia as exc:
+            raise ProviderError(str(exc), kind=ErrorKind.INVALID_INPUT) from exc
+        bounds = lane_bounds(
+            request.audio_path, start=request.start_at, end=duration, lanes=self.lanes
+        )
+        return duration, [*bounds[:-1], (bounds[-1][0], None)]
+
+    def _admitted(self, name: str, request: TranscriptionRequest, *, lanes: int) -> bool:
         """Waits until the job fits in the memory available (see memory.py)."""
         model_file = None
         if not any(key[0] == name for key in _loaded):
             # A model not installed: loading it says so, as a clear error.
             with contextlib.suppress(ModelNotInstalled):
                 model_file = model_path(name, cache=self.model_cache) / "model.bin"
-        need = needed_bytes(window_seconds=self.window_seconds, model_file=model_file)
+        need = needed_bytes(window_seconds=self.window_seconds, model_file=model_file, lanes=lanes)
         return wait_for_memory(need, should_stop=request.should_stop, poll=self.memory_poll_seconds)
+
+
+def _announced_once(events: Iterator, duration: float) -> Iterator:
+    """`events` of parts decoded apart, with one LanguageDetected: the first part's, unless
+    that part had no speech to detect on (probability 0) and a later part had."""
+    held: LanguageDetected | None = None
+    announced = False
+    for event in events:
+        if isinstance(event, LanguageDetected):
+            if announced:
+                continue
+            if event.probability == 0.0:
+                held = held or dataclasses.replace(event, duration=duration)
+                continue
+            announced, held = True, None
+        elif held is not None:
+            yield held
+            announced, held = True, None
+        yield event
+    if held is not None:
+        yield held
+
+
+def _lane_events(backend, model, request, language, start, end, should_stop) -> Iterator:
+    run = _WindowedRun(backend, model, request, language, start=start, end=end)
+    run.should_stop = should_stop
+    return run.events()
 
 
 def _supported_languages(model) -> set[str]:
@@ -222,11 +288,18 @@ class _WindowedRun:
         model,
         request: TranscriptionRequest,
         language: str | None,
+        *,
+        start: float | None = None,
+        end: float | None = None,
     ):
         self.backend = backend
         self.model = model
         self.request = request
         self.language = language
+        # The part of the recording this run decodes (file seconds; end None: to its end).
+        self.start = request.start_at if start is None else start
+        self.end = end
+        self.should_stop = request.should_stop
         # Asked to detect with a multilingual model: each part of a window in its language.
         self.per_part = language is None
         self.announced = False
@@ -234,15 +307,15 @@ class _WindowedRun:
         self.temperatures = _temperatures(request.temperature or 0.0)
 
     def events(self) -> Iterator[TranscriptionEvent]:
-        offset = self.request.start_at
+        offset = self.start
         try:
             for window in self._windows():
                 for event in self._transcribe_window(window, offset):
                     yield event
-                    if isinstance(event, Segment) and self.request.should_stop():
+                    if isinstance(event, Segment) and self.should_stop():
                         return
                 offset += len(window) / SAMPLE_RATE
-                if self.request.should_stop():
+                if self.should_stop():
                     return
         except InvalidMedia as exc:
             raise ProviderError(str(exc), kind=ErrorKind.INVALID_INPUT) from exc
@@ -253,12 +326,17 @@ class _WindowedRun:
         """Windows of about window_seconds, each cut at a quiet moment."""
         size = int(self.backend.window_seconds * SAMPLE_RATE)
         buffer = np.zeros(0, dtype=np.float32)
-        for block in iter_pcm(self.request.audio_path, start_at=self.request.start_at):
+        left = None if self.end is None else int(round((self.end - self.start) * SAMPLE_RATE))
+        for block in iter_pcm(self.request.audio_path, start_at=self.start):
+            if left is not None:
+                block, left = block[:left], left - len(block[:left])
             buffer = np.concatenate([buffer, block])
             if len(buffer) >= size:
                 cut = _quiet_cut(buffer, size)
                 yield buffer[:cut]
                 buffer = buffer[cut:]
+            if left == 0:  # the end of this run's part (lanes.py)
+                break
         if len(buffer):
             yield buffer
 
@@ -425,7 +503,7 @@ class _WindowedRun:
             size=size,
             log_prob_threshold=_LOG_PROB_THRESHOLD,
             compression_ratio_threshold=_COMPRESSION_RATIO_THRESHOLD,
-            should_stop=self.request.should_stop,
+            should_stop=self.should_stop,
         )
         for found in decoder.run(speech):
             if isinstance(found, Region):  # Whisper's checks failed: the ladder, on this clip

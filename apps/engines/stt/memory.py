@@ -34,12 +34,13 @@ def available_bytes() -> int | None:
     return None
 
 
-def needed_bytes(*, window_seconds: float, model_file: Path | None) -> int:
-    """What a job needs: its window of float32 audio (twice: samples and features), the
-    decoder's working set, and the model when it has to be loaded first (`model_file`)."""
+def needed_bytes(*, window_seconds: float, model_file: Path | None, lanes: int = 1) -> int:
+    """What a job needs: for each of its `lanes` (parts decoded at once, lanes.py) a window of
+    float32 audio (twice: samples and features) and the decoder's working set, and the model
+    once, when it has to be loaded first (`model_file`)."""
     audio = int(window_seconds * SAMPLE_RATE * 4 * 2)
     model = int(model_file.stat().st_size * _MODEL_OVERHEAD) if model_file else 0
-    return audio + WORKING_BYTES + model
+    return lanes * (audio + WORKING_BYTES) + model
 
 
 def wait_for_memory(need: int, *, should_stop: Callable[[], bool], poll: float = 1.0) -> bool:

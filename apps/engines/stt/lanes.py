@@ -1,0 +1,121 @@
+"""Two parts of one recording decoded at once, on one loaded model.
+
+With tiny.en on two cores, a decoder given two threads is barely faster than with one (the
+matrix products are too small to share out), so one job left a core idle. Here the recording
+left to do is cut in `lanes` parts at quiet moments; each part is decoded as the whole file was
+(window by window, each conditioned on the text before it) by a single-threaded decoder of its
+own, and CTranslate2 runs them side by side on the one set of weights (`num_workers`).
+
+The first part's segments go out as they are decoded; later parts wait in a queue until the
+parts before them are done, so segments are always given in time order: a job that stops or
+crashes has stored a prefix of the recording, and resumes where it ends.
+"""
+
+import queue
+import threading
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from apps.core.media import SAMPLE_RATE, iter_pcm
+
+from .batched import cpu_threads
+
+# A part shorter than this is not worth a decoder of its own: each costs a start without the
+# text before it, and Whisper decodes 30 s at a time anyway.
+MIN_LANE_SECONDS = 30.0
+# Where parts meet, the quietest 100 ms within this many seconds either side of the even split.
+_CUT_SEARCH_SECONDS = 10.0
+_CUT_FRAME = SAMPLE_RATE // 10
+# How often a consumer waiting on a later part looks for a cancel.
+_STOP_POLL_SECONDS = 0.5
+_END = object()
+
+
+def lane_count(setting: int, device: str) -> int:
+    """Parts decoded at once: the setting, or (0) two on a CPU with two cores or more and one
+    on CUDA, where batches (batched.py) fill the device instead."""
+    if setting:
+        return setting
+    return min(2, cpu_threads()) if device == "cpu" else 1
+
+
+def lane_bounds(path, *, start: float, end: float, lanes: int) -> list[tuple[float, float]]:
+    """[start, end) in up to `lanes` parts of about equal length, each at least
+    MIN_LANE_SECONDS, cut at the quietest moment near each even split."""
+    lanes = max(1, min(lanes, int((end - start) // MIN_LANE_SECONDS)))
+    step = (end - start) / lanes
+    cuts = [_quiet_moment(path, start + i * step) for i in range(1, lanes)]
+    edges = [start, *cuts, end]
+    return list(zip(edges, edges[1:], strict=False))
+
+
+def _quiet_moment(path, near: float) -> float:
+    """The middle of the quietest 100 ms within _CUT_SEARCH_SECONDS of `near` (file seconds)."""
+    first = max(0.0, near - _CUT_SEARCH_SECONDS)
+    samples = next(iter_pcm(path, start_at=first, block_seconds=2 * _CUT_SEARCH_SECONDS), None)
+    frames = 0 if samples is None else len(samples) // _CUT_FRAME
+    if frames < 2:
+        return near
+    energy = (samples[: frames * _CUT_FRAME].reshape(frames, _CUT_FRAME) ** 2).mean(axis=1)
+    return round(first + (int(np.argmin(energy)) + 0.5) * _CUT_FRAME / SAMPLE_RATE, 3)
+
+
+Lane = Callable[[Callable[[], bool]], Iterator]
+
+
+def in_order(lanes: list[Lane], *, should_stop: Callable[[], bool]) -> Iterator:
+    """Every lane's items, lane after lane. `lane(stop)` gives a lane's items and ends early
+    once `stop()` is true. The first lane runs in the caller's thread as it is consumed; the
+    others run at once in threads of their own, their items queued until their turn. Only the
+    caller's thread asks `should_stop` (it may query the database). An error in a lane is
+    raised when its turn comes."""
+    if len(lanes) == 1:
+        yield from lanes[0](should_stop)
+        return
+    halt = threading.Event()
+    queues = [queue.SimpleQueue() for _ in lanes[1:]]
+    threads = [
+        threading.Thread(target=_pump, args=(lane, halt, q), daemon=True, name="stt-lane")
+        for lane, q in zip(lanes[1:], queues, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        yield from lanes[0](lambda: halt.is_set() or should_stop())
+        for q in queues:
+            if should_stop():
+                return
+            yield from _drained(q, should_stop)
+    finally:
+        # Stopped, failed or done: the other lanes end at their next segment, so a cancelled
+        # job leaves no decoder running behind it.
+        halt.set()
+        for thread in threads:
+            thread.join()
+
+
+def _pump(lane: Lane, halt: threading.Event, out: queue.SimpleQueue) -> None:
+    try:
+        for item in lane(halt.is_set):
+            out.put(item)
+    except BaseException as exc:  # handed to the consumer, raised in its thread
+        out.put(exc)
+    out.put(_END)
+
+
+def _drained(q: queue.SimpleQueue, should_stop: Callable[[], bool]) -> Iterator:
+    while True:
+        try:
+            item = q.get(timeout=_STOP_POLL_SECONDS)
+        except queue.Empty:
+            if should_stop():
+                return
+            continue
+        if item is _END:
+            return
+        if isinstance(item, BaseException):
+            raise item
+        yield item
+        if should_stop():
+            return

@@ -1,0 +1,159 @@
+"""Two parts of a recording decoded at once (apps/engines/stt/lanes.py): the transcript comes
+out whole and in time order, a stop leaves a prefix to resume from, and no decoder runs on."""
+
+import threading
+
+import numpy as np
+import pytest
+from django.conf import settings as django_settings
+
+from apps.core.media import SAMPLE_RATE, decode_all
+from apps.engines.stt.base import LanguageDetected, Segment, TranscriptionRequest
+from apps.engines.stt.lanes import in_order, lane_bounds
+from apps.engines.stt.local import LocalWhisperBackend
+from tests import long_recording
+from tests.wer import wer
+
+
+@pytest.fixture(scope="module")
+def recording(corpus, tmp_path_factory):
+    """About a minute of corpus speech with short pauses, and its reference."""
+    path = tmp_path_factory.mktemp("lanes") / "speech.wav"
+    clips = (
+        "jfk.flac",
+        "libri_2412-153948-0000.flac",
+        "librivox_sns_0870.wav",
+        "librivox_sns_0890.wav",
+    )
+    said = long_recording.build(path, corpus, seconds=60, seed=5, clips=clips)
+    return path, long_recording.reference(said)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return LocalWhisperBackend(
+        alias="lanes",
+        default_model="tiny.en",
+        lanes=2,
+        model_cache=str(django_settings.VOICEPORTAL_MODEL_CACHE),
+    )
+
+
+def segments_of(events):
+    return [e for e in events if isinstance(e, Segment) and not e.gap]
+
+
+def text_of(segments):
+    return "".join(s.text for s in segments)
+
+
+def test_parts_meet_in_a_pause(recording):
+    path, _ = recording
+    audio = decode_all(path)
+    (a, cut), (cut_again, end) = lane_bounds(path, start=0.0, end=len(audio) / SAMPLE_RATE, lanes=2)
+    assert a == 0.0 and cut == cut_again and end == len(audio) / SAMPLE_RATE
+    assert abs(cut - end / 2) < 10
+    around = audio[int((cut - 0.04) * SAMPLE_RATE) : int((cut + 0.04) * SAMPLE_RATE)]
+    assert np.abs(around).max() < 1e-3  # the pause between two clips, not a word
+
+
+def test_a_short_recording_is_one_part(recording):
+    path, _ = recording
+    assert lane_bounds(path, start=0.0, end=50.0, lanes=2) == [(0.0, 50.0)]
+    assert lane_bounds(path, start=20.0, end=75.0, lanes=2) == [(20.0, 75.0)]
+
+
+def test_two_parts_decoded_at_once_give_the_whole_transcript_in_order(engine, recording):
+    path, reference = recording
+    events = list(engine.transcribe(TranscriptionRequest(audio_path=path)))
+    assert isinstance(events[0], LanguageDetected)
+    assert sum(isinstance(e, LanguageDetected) for e in events) == 1
+    segments = segments_of(events)
+    assert wer(reference, text_of(segments)) < 0.03
+    words = [w for s in segments for w in s.words]
+    assert [s.start for s in segments] == sorted(s.start for s in segments)
+    assert [w.start for w in words] == sorted(w.start for w in words)
+    # Both parts are there: text on each side of where they meet.
+    (_, cut), _ = lane_bounds(path, start=0.0, end=segments[-1].end, lanes=2)
+    assert segments[0].start < cut - 10 and segments[-1].end > cut + 10
+
+
+def test_a_stopped_job_keeps_a_prefix_and_resumes_after_it(engine, recording):
+    path, reference = recording
+    given = []
+
+    def stop_after_five():
+        return len(given) >= 5
+
+    for event in engine.transcribe(
+        TranscriptionRequest(audio_path=path, should_stop=stop_after_five)
+    ):
+        if isinstance(event, Segment):
+            given.append(event)
+    assert len(given) == 5
+    assert [s.start for s in given] == sorted(s.start for s in given)
+    # The other part's decoder stopped with the job: nothing runs on behind it.
+    assert not [t for t in threading.enumerate() if t.name == "stt-lane"]
+
+    # Resumed where the stored segments end, as the job does.
+    rest = segments_of(
+        engine.transcribe(TranscriptionRequest(audio_path=path, start_at=given[-1].end))
+    )
+    assert rest[0].start >= given[-1].end
+    assert wer(reference, text_of(given + rest)) < 0.03
+
+
+def lane(items, log, name):
+    def run(stop):
+        for item in items:
+            if stop():
+                log.append(f"{name} stopped")
+                return
+            yield item
+
+    return run
+
+
+def test_later_lanes_wait_their_turn():
+    done = threading.Event()
+
+    def second(stop):
+        yield "b1"
+        yield "b2"
+        done.set()
+
+    def first(stop):
+        done.wait(5)  # the second lane finishes before the first gives anything
+        yield "a1"
+        yield "a2"
+
+    assert list(in_order([first, second], should_stop=lambda: False)) == ["a1", "a2", "b1", "b2"]
+
+
+def test_an_error_in_a_later_lane_is_raised_in_its_turn():
+    def broken(stop):
+        yield "b1"
+        raise ValueError("bad audio")
+
+    got = []
+    with pytest.raises(ValueError, match="bad audio"):
+        for item in in_order([lane(["a1", "a2"], [], "a"), broken], should_stop=lambda: False):
+            got.append(item)
+    assert got == ["a1", "a2", "b1"]
+
+
+def test_closing_early_stops_every_lane():
+    log = []
+    started = threading.Event()
+
+    def endless(stop):
+        started.set()
+        while not stop():
+            yield "b"
+        log.append("b stopped")
+
+    items = in_order([lane(["a1", "a2"], log, "a"), endless], should_stop=lambda: False)
+    assert next(items) == "a1"
+    started.wait(5)
+    items.close()
+    assert log == ["b stopped"]
