@@ -523,7 +523,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--pipeline",
-        choices=["windows", "local_speakers"],
+        choices=["windows", "local_speakers", "hybrid"],
         default="windows",
         help="parts 2-4: the speaker pipeline (diarization.py)",
     )
