@@ -123,8 +123,8 @@ class DiarizationOptions:
     # hurt Resemblyzer (26.3 -> 29.6 %: sample.wav's clustering flipped), so it is off.
     change_threshold: float | None = None
     # "windows": the steps above; "local_speakers": pyannote 3.1's way, from the segmentation's
-    # local speakers (local_speakers.py), with `local`'s settings. Only `activity_model`'s
-    # "segmentation" has local speakers; "silero" always takes "windows".
+    # local speakers (local_speakers.py), with `local`'s settings; "hybrid": see below. Only
+    # `activity_model`'s "segmentation" has local speakers; "silero" always takes "windows".
     pipeline: str = "windows"
     local: LocalSpeakerOptions = LocalSpeakerOptions()
     # "hybrid": the windows' turns, the second voices from the local speakers
