@@ -46,7 +46,7 @@ LocalAnalysisBackend.diarize does), both with the backend's encoders (CAM++ clus
 Resemblyzer centroids), and whether their results are identical.
 
     .venv/bin/python bench/bench_analysis.py [--minutes 3] [--skip-timing] [--memory-minutes 10]
-        [--eval DIR [--segments] [--skip-corpus]] [--pipeline windows|local_speakers]
+        [--eval DIR [--segments] [--skip-corpus]] [--pipeline windows|local_speakers|hybrid]
 """
 
 import argparse
@@ -523,7 +523,7 @@ def main() -> None:
     )
     parser.add_argument(
         "--pipeline",
-        choices=["windows", "local_speakers"],
+        choices=["windows", "local_speakers", "hybrid"],
         default="windows",
         help="parts 2-4: the speaker pipeline (diarization.py)",
     )

@@ -623,7 +623,8 @@ TRANSCRIPT_ANALYSIS = {
             "speaker_threshold": env_float("VOICEPORTAL_SPEAKER_THRESHOLD", None),
             # The clustered voice embeddings: "campplus" (CAM++) or "resemblyzer" (benchmarks.md).
             "speaker_encoder": env_str("VOICEPORTAL_SPEAKER_ENCODER", "campplus"),
-            # "windows" or "local_speakers" (pyannote 3.1's way; docs/benchmarks.md).
+            # "windows", "local_speakers" (pyannote 3.1's way) or "hybrid" (the windows' turns,
+            # the local speakers' second voices); docs/benchmarks.md.
             "speaker_pipeline": env_str("VOICEPORTAL_SPEAKER_PIPELINE", "windows"),
             "profile_threshold": env_float("VOICEPORTAL_PROFILE_THRESHOLD", 0.84),
             "chapter_min_seconds": env_float("VOICEPORTAL_CHAPTER_MIN_SECONDS", 20.0),

@@ -33,6 +33,8 @@ With `pipeline="local_speakers"` steps 1-5 are replaced by pyannote 3.1's way
 (local_speakers.py): the segmentation's per-window speakers embedded, clustered under a
 cannot-link and put back together, two at once where the windows heard two. Better on the
 tuning part and the shared corpus, worse held out (docs/benchmarks.md), so not the default.
+With `pipeline="hybrid"` steps 1-4 make the turns and the local speakers only the second
+voices in `overlaps` (`with_local_overlaps`).
 
 `diarize_file` does the same on a file read as a stream, twice (speech activity and
 loudness first, then the windows' audio; a third time for step 5), so memory stays flat
@@ -56,7 +58,13 @@ from .clustering import (
     same_voice_similarity,
 )
 from .embedding import SAMPLE_RATE, Embedder, embed_many, normalize_volume
-from .local_speakers import LocalSpeakerOptions, local_speakers_of, speaker_frames
+from .local_speakers import (
+    LocalSpeakerOptions,
+    LocalSpeakers,
+    LocalSpeakerSegmenter,
+    local_speakers_of,
+    speaker_frames,
+)
 from .resegment import ResegmentOptions, resegment
 
 _FRAME = 0.01
@@ -115,10 +123,15 @@ class DiarizationOptions:
     # hurt Resemblyzer (26.3 -> 29.6 %: sample.wav's clustering flipped), so it is off.
     change_threshold: float | None = None
     # "windows": the steps above; "local_speakers": pyannote 3.1's way, from the segmentation's
-    # local speakers (local_speakers.py), with `local`'s settings. Only `activity_model`'s
-    # "segmentation" has local speakers; "silero" always takes "windows".
+    # local speakers (local_speakers.py), with `local`'s settings; "hybrid": see below. Only
+    # `activity_model`'s "segmentation" has local speakers; "silero" always takes "windows".
     pipeline: str = "windows"
     local: LocalSpeakerOptions = LocalSpeakerOptions()
+    # "hybrid": the windows' turns, the second voices from the local speakers
+    # (`with_local_overlaps`), reconstructed with a second voice where the windows' mean count
+    # of local speakers reaches 1.15 (the local pipeline's own: 1.25). Chosen on the tuning part
+    # (docs/benchmarks.md): 0.25 / 0.35 / 0.45 scored 35.5 / 35.3 / 35.7 % with the second voices.
+    hybrid_count_offset: float = 0.35
 
 
 # The "auto" count's settings for CAM++ (campplus.py), whose cosine similarities run lower than
@@ -183,12 +196,17 @@ def diarize_audio(
     regions, spans = _embedded(regions, activity, options)
     if not spans:
         return SpeakerTimeline((), {})
+    local = None
+    if _hybrid(options):
+        local, _ = local_speakers_of([audio], embedder, options.local)
     audio = normalize_volume(audio)
     clips = (audio[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)] for s, e in spans)
     embeddings = _embed(embedder, clips)
     timeline = _timeline(
         regions, activity, spans, embeddings, num_speakers, max_speakers, options, overlapped, floor
     )
+    if local is not None:
+        timeline = with_local_overlaps(timeline, local, _hybrid_local(options))
     if profile_embedder is None:
         return timeline
     chosen, owners = _profile_spans(timeline.turns, spans)
@@ -238,9 +256,13 @@ def diarize_file(
         vad = Segmenter(options.segmentation_step)
     else:
         vad = _StreamingVad()
+    # The hybrid's local speakers come from the same first pass (their own 1 s windows).
+    local = LocalSpeakerSegmenter(embedder, options.local) if _hybrid(options) else None
     squares, samples = 0.0, 0
     for block in blocks():
         vad.feed(block)
+        if local is not None:
+            local.feed(block)
         squares += float(np.sum((block.astype(np.float64) * 32767) ** 2))
         samples += len(block)
     overlapped, floor = None, 1
@@ -258,6 +280,8 @@ def diarize_file(
     timeline = _timeline(
         regions, activity, spans, embeddings, num_speakers, max_speakers, options, overlapped, floor
     )
+    if local is not None:
+        timeline = with_local_overlaps(timeline, local.finish_local(), _hybrid_local(options))
     if profile_embedder is None:
         return timeline
     chosen, owners = _profile_spans(timeline.turns, spans)
@@ -270,6 +294,14 @@ def diarize_file(
 
 def _by_local_speakers(options: DiarizationOptions) -> bool:
     return options.pipeline == "local_speakers" and options.activity_model == "segmentation"
+
+
+def _hybrid(options: DiarizationOptions) -> bool:
+    return options.pipeline == "hybrid" and options.activity_model == "segmentation"
+
+
+def _hybrid_local(options: DiarizationOptions) -> LocalSpeakerOptions:
+    return replace(options.local, count_offset=options.hybrid_count_offset)
 
 
 def _turn_windows(turns) -> list[tuple[float, float]]:
@@ -295,6 +327,57 @@ def local_timeline(
         centroids={names[i]: centroids[i] for i in sorted(names)},
         overlaps=tuple(SpeakerTurn(names[label], start, end) for label, start, end in overlaps),
     )
+
+
+def with_local_overlaps(
+    timeline: SpeakerTimeline, found: LocalSpeakers, options: LocalSpeakerOptions
+) -> SpeakerTimeline:
+    """`timeline` (the windows pipeline's turns) with its second voices taken from the local
+    speakers (local_speakers.py, clustered with the count the windows found): where the local
+    speakers have two people at once, the one of them who is not the turn's speaker, each
+    local cluster standing for the windows speaker it shares the most single-voice frames with
+    (Hungarian method, so two clusters never stand for one speaker). The turns stay as they are,
+    so the local speakers' impurity on unseen meetings (docs/benchmarks.md) touches only the
+    second voices."""
+    names = sorted(timeline.centroids)
+    if len(names) < 2:
+        return timeline
+    first, second, _ = speaker_frames(
+        found, num_speakers=len(names), max_speakers=len(names), options=options
+    )
+    own = _label_frames(timeline.turns, names, len(first))
+    mapped = _map_clusters(first, second, own, len(names))
+    two = (second >= 0) & (own >= 0)
+    a = np.where(two, mapped[np.maximum(first, 0)], -1)
+    b = np.where(two, mapped[np.maximum(second, 0)], -1)
+    voice = np.where(two, np.where(b != own, b, np.where(a != own, a, -1)), -1)
+    return replace(
+        timeline,
+        overlaps=tuple(SpeakerTurn(names[k], start, end) for k, start, end in _frame_runs(voice)),
+    )
+
+
+def _label_frames(turns, names: list[str], frames: int) -> np.ndarray:
+    """The speaker index of each 10 ms frame in `turns` (-1: nobody)."""
+    labels = np.full(frames, -1, dtype=int)
+    for turn in turns:
+        labels[round(turn.start / _FRAME) : round(turn.end / _FRAME)] = names.index(turn.speaker)
+    return labels
+
+
+def _map_clusters(first, second, own, speakers: int) -> np.ndarray:
+    """For each local cluster, the windows speaker it shares the most frames with where the
+    local speakers hear one voice (one-to-one as far as the counts allow; an unmatched
+    cluster takes its best)."""
+    from scipy.optimize import linear_sum_assignment
+
+    alone = (first >= 0) & (second < 0) & (own >= 0)
+    shared = np.zeros((max(first.max(initial=0), second.max(initial=0)) + 1, speakers))
+    np.add.at(shared, (first[alone], own[alone]), 1)
+    mapped = np.argmax(shared, axis=1)
+    rows, cols = linear_sum_assignment(shared, maximize=True)
+    mapped[rows] = cols
+    return mapped
 
 
 def _frame_runs(frames: np.ndarray) -> list[tuple[int, float, float]]:

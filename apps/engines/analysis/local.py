@@ -63,7 +63,8 @@ class LocalAnalysisBackend(AnalysisBackend):
     default: fewer confusions on meetings, docs/benchmarks.md; or "resemblyzer");
     `speaker_pipeline` ("windows": embedding windows over the speech, clustered and
     re-segmented; or "local_speakers": pyannote 3.1's way, the segmentation's local speakers
-    embedded, clustered and put back together, overlaps as two speakers; diarization.py and
+    embedded, clustered and put back together, overlaps as two speakers; or "hybrid": the
+    windows' turns with the second voices from the local speakers; diarization.py and
     local_speakers.py). Voice profiles
     are Resemblyzer embeddings either way: with CAM++, each speaker's windows are embedded again
     with Resemblyzer for the speaker's centroid, so profiles saved before keep matching;
@@ -105,9 +106,10 @@ class LocalAnalysisBackend(AnalysisBackend):
             raise ValueError(
                 f"speaker_encoder must be 'resemblyzer' or 'campplus': {speaker_encoder}"
             )
-        if speaker_pipeline not in ("windows", "local_speakers"):
+        if speaker_pipeline not in ("windows", "local_speakers", "hybrid"):
             raise ValueError(
-                f"speaker_pipeline must be 'windows' or 'local_speakers': {speaker_pipeline}"
+                "speaker_pipeline must be 'windows', 'local_speakers' or 'hybrid': "
+                f"{speaker_pipeline}"
             )
         # CAM++'s similarities run lower than Resemblyzer's: the count has its own calibration.
         changes = {} if speaker_threshold is None else {"threshold": speaker_threshold}
