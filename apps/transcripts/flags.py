@@ -14,6 +14,7 @@ from dataclasses import dataclass
 FLAGS = {
     "loop": "Repeats itself",
     "loop_cut": "Loop cut",
+    "too_few_words": "Words missing?",
     "stock_phrase": "Stock phrase",
     "silence": "Text over silence",
     "no_speech": "Probably no speech",

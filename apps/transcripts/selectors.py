@@ -22,6 +22,8 @@ from .models import Segment, SegmentAlignment, SegmentEdit, Transcript
 FLAG_HELP = {
     "loop": "The same words again and again: Whisper's decoder stuck in a loop",
     "loop_cut": "The engine cut a repetition loop here and decoded again: words may be missing",
+    "too_few_words": "Far too few words for the speech here, even decoded again: words are "
+    "probably missing, and the text may belong elsewhere",
     "stock_phrase": "A phrase Whisper writes over silence or music (subtitle credits, sign-offs)",
     "silence": "Text where the voice detector hears no speech",
     "no_speech": "Whisper itself thought there was no speech here",

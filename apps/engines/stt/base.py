@@ -73,6 +73,9 @@ SEGMENT_FLAGS = {
     "loop_cut": "a repetition loop was cut here",
     # A loop even then: the stretch is marked as not transcribed.
     "loop": "the decoder kept repeating itself here",
+    # Far too few words for the speech under the segment, even decoded again on its own
+    # (sparse.py): words are probably missing, and the text may belong elsewhere.
+    "too_few_words": "far too few words for the speech here",
 }
 
 

@@ -39,6 +39,7 @@ from .regions import (
     speech_regions,
     uncovered,
 )
+from .sparse import too_few_words, word_count
 from .token_logprobs import TokenLogprobRecorder
 from .whisper_models import (
     PACKAGED_MODELS,
@@ -371,6 +372,7 @@ class _WindowedRun:
             if inside:
                 pad = self.backend.vad["speech_pad_ms"] / 1000
                 events = _until(events, inside[-1].end - pad - _TAIL_SECONDS)
+            events = self._dense(events, audio, offset, inside)
             kept: list[Segment] = []
             gap = functools.partial(self._gap, audio, offset)
             for event in uncovered(events, inside, gap):
@@ -378,6 +380,39 @@ class _WindowedRun:
                     kept.append(event)
                 yield event
             self.carried = _carried(kept)
+
+    def _dense(self, events: Iterator, audio: np.ndarray, offset: float, regions) -> Iterator:
+        """`events` with each segment that has far too few words for the speech under it
+        (sparse.py) decoded again on its own, or flagged where that gives nothing better."""
+        for event in events:
+            if isinstance(event, Segment) and too_few_words(event, regions):
+                yield from self._sparse_again(audio, offset, event)
+            else:
+                yield event
+
+    def _sparse_again(self, audio: np.ndarray, offset: float, segment: Segment) -> list:
+        """The segment's span decoded afresh (no text before it, the full fallback ladder):
+        kept where it gives more words, each as likely and as little repetitive as Whisper's
+        own checks ask; else the segment as it was, flagged for the reader."""
+        first = int((segment.start - offset) * SAMPLE_RATE)
+        piece = audio[first : int((segment.end - offset) * SAMPLE_RATE)]
+        decoded = self._decode(piece, offset + first / SAMPLE_RATE, conditioned=False)
+        again = [e for e in decoded if isinstance(e, Segment)]
+        better = word_count(again) > word_count([segment]) and all(
+            s.avg_logprob >= _LOG_PROB_THRESHOLD
+            and s.compression_ratio <= _COMPRESSION_RATIO_THRESHOLD
+            for s in again
+        )
+        logger.warning(
+            "Too few words for the speech from %.1fs to %.1fs (%d): %s",
+            segment.start,
+            segment.end,
+            word_count([segment]),
+            f"decoded again ({word_count(again)} words)" if better else "flagged",
+        )
+        if better:
+            return again
+        return [dataclasses.replace(segment, flags=(*segment.flags, "too_few_words"))]
 
     def _parts(self, audio: np.ndarray, regions) -> list[Part]:
         duration = len(audio) / SAMPLE_RATE
