@@ -180,7 +180,14 @@ def speak(client, voice: str, audio_format: str, text: str = TEXT, db: Path | No
         first = next(pieces)
         first_at = time.perf_counter() - started
         received_at = datetime.now(UTC)
-        data = first + b"".join(pieces)
+        arrivals = [(0.0, len(first))]  # (seconds after the first byte, bytes so far)
+        data = [first]
+        for piece in pieces:
+            data.append(piece)
+            arrivals.append(
+                (time.perf_counter() - started - first_at, arrivals[-1][1] + len(piece))
+            )
+        data = b"".join(data)
         generation = response.headers["x-generation-id"]
     total = time.perf_counter() - started
     seconds = audio_seconds(data, audio_format)
@@ -189,8 +196,21 @@ def speak(client, voice: str, audio_format: str, text: str = TEXT, db: Path | No
         "total": total,
         "audio": seconds,
         "rtf": total / seconds,
+        "stall": stalls(arrivals, seconds),
         **breakdown(db, generation, sent_at, received_at),
     }
+
+
+def stalls(arrivals: list[tuple[float, int]], seconds: float) -> float:
+    """How long in all a player that starts with the first bytes would have waited for more
+    (0: the audio always came before it was needed). Bytes are taken as evenly spread over the
+    audio (mp3 here is constant bit rate)."""
+    size, stall = arrivals[-1][1], 0.0
+    for (at, _), (_, before) in zip(arrivals[1:], arrivals, strict=False):
+        # The audio before this piece has played `before / size * seconds` after the first
+        # byte, plus the waits so far; this piece came at `at`.
+        stall += max(0.0, at - (before / size * seconds + stall))
+    return stall
 
 
 def breakdown(db: Path, generation_id: str, sent_at: datetime, received_at: datetime) -> dict:
@@ -387,11 +407,14 @@ def report_row(n: int, label: str, runs: list[dict], complete: dict, loads: list
         "first_byte_max": max(firsts),
         "complete": complete[label],
         "load": [min(loads), max(loads)],
+        "stall_max": max(r["stall"] for r in runs),
+        "stalled": sum(r["stall"] > 0.05 for r in runs) / len(runs),
     }
     print(
         f"    N={n:<3} {label:<10} first byte p50 {row['first_byte_p50'] * 1000:6.0f} ms, "
         f"max {row['first_byte_max'] * 1000:6.0f} ms; all complete: {complete[label]}; "
-        f"load {min(loads):.1f}–{max(loads):.1f}"
+        f"load {min(loads):.1f}–{max(loads):.1f}; playback waited (over 50 ms) in "
+        f"{row['stalled']:.0%} of streams, at most {row['stall_max'] * 1000:.0f} ms a stream"
     )
     slowest = max(runs, key=lambda r: r["first_byte"])
     print(
