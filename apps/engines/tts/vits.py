@@ -14,7 +14,10 @@ is no seam to hear. The cut needs the `onnx` package (as Piper's own alignment p
 """
 
 import logging
+import os
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -51,10 +54,38 @@ class SplitNetwork:
         return audio[before * self.hop : len(audio) - after * self.hop]
 
 
-def split_network(model_path, *, hop: int, session) -> SplitNetwork | None:
+def split_network(model_path: Path, *, hop: int, session, cache: str = "") -> SplitNetwork | None:
     """The model at `model_path` cut at its decoder's input, each part opened with `session`
-    (bytes → onnxruntime session); None when it cannot be cut (no `onnx` package, or a graph
-    whose decoder is not one scope with one input), and the whole network is used instead."""
+    (a path or bytes → onnxruntime session); None when it cannot be cut (no `onnx` package, or
+    a graph whose decoder is not one scope with one input), and the whole network is used
+    instead. With a `cache` folder the parts are written there once and opened from their
+    files after: cutting costs a second, and a session made from bytes keeps ~60 MB more."""
+    folder = Path(cache) / "piper" / f"{model_path.stem}-{_version(model_path)}" if cache else None
+    if folder and (folder / _NAME_FILE).exists():
+        name = (folder / _NAME_FILE).read_text()
+        return _opened(name, folder / _LATENT_FILE, folder / _DECODER_FILE, hop, session)
+    parts = _cut(model_path)
+    if parts is None:
+        return None
+    name, latent, decoder = parts
+    if folder is None:
+        return _opened(name, latent.SerializeToString(), decoder.SerializeToString(), hop, session)
+    _store(folder, name, latent, decoder)
+    del latent, decoder  # the protos: ~60 MB, before the sessions load the files
+    return _opened(name, folder / _LATENT_FILE, folder / _DECODER_FILE, hop, session)
+
+
+_LATENT_FILE, _DECODER_FILE, _NAME_FILE = "latent.onnx", "decoder.onnx", "decoder-input.txt"
+
+
+def _version(model_path: Path) -> str:
+    """Changes with the model file (a new voice package)."""
+    stat = model_path.stat()
+    return f"{stat.st_size}-{stat.st_mtime_ns}"
+
+
+def _cut(model_path: Path):
+    """(the decoder's input, the first part, the decoder) as ONNX protos, or None."""
     try:
         import onnx
         from onnx.utils import Extractor
@@ -69,14 +100,26 @@ def split_network(model_path, *, hop: int, session) -> SplitNetwork | None:
     inputs = [i.name for i in model.graph.input if i.name not in _initializers(model.graph)]
     outputs = [o.name for o in model.graph.output]
     extractor = Extractor(model)
-    first = extractor.extract_model(inputs, [name])
-    decoder = extractor.extract_model([name], outputs)
-    return SplitNetwork(
-        latent=session(first.SerializeToString()),
-        decoder=session(decoder.SerializeToString()),
-        latent_name=name,
-        hop=hop,
-    )
+    return name, extractor.extract_model(inputs, [name]), extractor.extract_model([name], outputs)
+
+
+def _store(folder: Path, name: str, latent, decoder) -> None:
+    """Written beside the targets and renamed, the name last: another process sees the parts
+    whole or not at all."""
+    import onnx
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for proto, target in ((latent, _LATENT_FILE), (decoder, _DECODER_FILE)):
+        fd, staging = tempfile.mkstemp(prefix=".part-", dir=folder)
+        os.close(fd)
+        onnx.save(proto, staging)
+        os.replace(staging, folder / target)
+    (folder / f".{_NAME_FILE}").write_text(name)
+    os.replace(folder / f".{_NAME_FILE}", folder / _NAME_FILE)
+
+
+def _opened(name: str, latent, decoder, hop: int, session) -> SplitNetwork:
+    return SplitNetwork(latent=session(latent), decoder=session(decoder), latent_name=name, hop=hop)
 
 
 def _decoder_input(graph) -> str | None:
