@@ -1,10 +1,10 @@
 """Eight listeners' first audio through the speech worker's lanes, in one process: Piper and the
 mp3 encoder only (no HTTP, no database), turned as the scheduler turns them (every stream's
 first chunk before anyone's second, one lane per core). Piper speaking each first piece whole
-and giving its first 0.35 s on their own run alternately, so machine load hits both alike;
-prints the median over rounds of the p50 and of the last listener's first audio.
+(0) and giving its first seconds on their own run alternately, so machine load hits them
+alike; prints the median over rounds of the p50 and of the last listener's first audio.
 
-    python bench/bench_first_turns.py [--listeners 8] [--lanes 2] [--rounds 5]
+    python bench/bench_first_turns.py [--listeners 8] [--lanes 2] [--rounds 5] [--first 0,0.35]
 """
 
 import argparse
@@ -58,6 +58,7 @@ def main() -> None:
     parser.add_argument("--listeners", type=int, default=8)
     parser.add_argument("--lanes", type=int, default=2)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--first", default="0,0.35", help="first audio seconds to compare")
     args = parser.parse_args()
     from apps.engines.tts.piper import PiperBackend
 
@@ -70,7 +71,9 @@ def main() -> None:
             first_audio_seconds=first_audio_seconds,
         )
 
-    variants = {"whole": piper(0.0), "first 0.35 s alone": piper(0.35)}
+    variants = {
+        f"first {s} s alone" if s else "whole": piper(s) for s in map(float, args.first.split(","))
+    }
     mixes = {"classic": [TEXT], "varied": [TEXT, LONG_OPENING]}
     for backend in variants.values():
         first_audio_times(backend, [TEXT], 1)  # warm: the model loads
