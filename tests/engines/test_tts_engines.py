@@ -181,3 +181,24 @@ def test_piper_keeps_its_network_cut_in_the_model_cache(tmp_path, monkeypatch):
     parts = again.latent.stat().st_size + again.decoder.stat().st_size
     assert parts == pytest.approx(model.stat().st_size, rel=0.001)
     assert again.latent_name and again.decoder.stat().st_size > 0
+
+
+def test_piper_speaks_whole_sentences_with_its_network_whole(engines, monkeypatch):
+    """Where the network cannot be cut (no onnx package, a voice exported otherwise), Piper
+    runs it whole, as before: one chunk a sentence, the same audio."""
+    from apps.engines.tts import loading, piper
+
+    # A model of its own, loaded without the cut and forgotten after the test.
+    monkeypatch.setattr(loading, "_loaded", {})
+    monkeypatch.setattr(piper, "split_network", lambda *args, **kwargs: None)
+    whole = PiperBackend(
+        alias="piper", cpu_threads=1, noise_scale=0, noise_w_scale=0, first_audio_seconds=0.35
+    )
+    chunks = list(whole.synthesize_pcm(SpeechRequest(TEXT)))
+    assert piper.load_voice(cpu_threads=1).split is None
+    monkeypatch.undo()  # the usual model again, cut in two
+
+    reference = list(engines["piper"].synthesize_pcm(SpeechRequest(TEXT)))
+    assert [c.text for c in chunks] == [c.text for c in reference]
+    for chunk, same in zip(chunks, reference, strict=True):
+        np.testing.assert_allclose(chunk.samples, same.samples, atol=1e-4)
