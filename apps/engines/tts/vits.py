@@ -71,7 +71,7 @@ def split_network(model_path: Path, *, hop: int, session, cache: str = "") -> Sp
     if folder is None:
         return _opened(name, latent.SerializeToString(), decoder.SerializeToString(), hop, session)
     _store(folder, name, latent, decoder)
-    del latent, decoder  # the protos: ~60 MB, before the sessions load the files
+    del parts, latent, decoder  # the protos: ~60 MB, before the sessions load the files
     return _opened(name, folder / _LATENT_FILE, folder / _DECODER_FILE, hop, session)
 
 
@@ -104,18 +104,21 @@ def _cut(model_path: Path):
 
 
 def _store(folder: Path, name: str, latent, decoder) -> None:
-    """Written beside the targets and renamed, the name last: another process sees the parts
-    whole or not at all."""
+    """Written beside the targets and renamed, the name last: another process (two workers
+    starting at once) sees the parts whole or not at all."""
     import onnx
 
     folder.mkdir(parents=True, exist_ok=True)
-    for proto, target in ((latent, _LATENT_FILE), (decoder, _DECODER_FILE)):
+    parts = ((onnx.save, latent, _LATENT_FILE), (onnx.save, decoder, _DECODER_FILE))
+    for save, content, target in (*parts, (_write_text, name, _NAME_FILE)):
         fd, staging = tempfile.mkstemp(prefix=".part-", dir=folder)
         os.close(fd)
-        onnx.save(proto, staging)
+        save(content, staging)
         os.replace(staging, folder / target)
-    (folder / f".{_NAME_FILE}").write_text(name)
-    os.replace(folder / f".{_NAME_FILE}", folder / _NAME_FILE)
+
+
+def _write_text(text: str, path: str) -> None:
+    Path(path).write_text(text)
 
 
 def _opened(name: str, latent, decoder, hop: int, session) -> SplitNetwork:
