@@ -68,11 +68,15 @@ def split_network(model_path: Path, *, hop: int, session, cache: str = "") -> Sp
     if parts is None:
         return None
     name, latent, decoder = parts
-    if folder is None:
-        return _opened(name, latent.SerializeToString(), decoder.SerializeToString(), hop, session)
-    _store(folder, name, latent, decoder)
-    del parts, latent, decoder  # the protos: ~60 MB, before the sessions load the files
-    return _opened(name, folder / _LATENT_FILE, folder / _DECODER_FILE, hop, session)
+    if folder is not None:
+        try:
+            _store(folder, name, latent, decoder)
+        except OSError as exc:  # a read-only cache: cut at every start, as without one
+            logger.warning("Could not keep Piper's cut network in %s: %s", folder, exc)
+        else:
+            del parts, latent, decoder  # the protos: ~60 MB, before the sessions load the files
+            return _opened(name, folder / _LATENT_FILE, folder / _DECODER_FILE, hop, session)
+    return _opened(name, latent.SerializeToString(), decoder.SerializeToString(), hop, session)
 
 
 _LATENT_FILE, _DECODER_FILE, _NAME_FILE = "latent.onnx", "decoder.onnx", "decoder-input.txt"
