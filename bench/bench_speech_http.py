@@ -170,6 +170,10 @@ def texts_for(n: int, mix: str) -> list[str]:
     return [cycle[i % 4] for i in range(n)]
 
 
+# Playback waits are counted apart in the first seconds of each stream's audio.
+START_SECONDS = 3.0
+
+
 def speak(client, voice: str, audio_format: str, text: str = TEXT, db: Path | None = None) -> dict:
     sent_at = datetime.now(UTC)
     started = time.perf_counter()
@@ -180,7 +184,14 @@ def speak(client, voice: str, audio_format: str, text: str = TEXT, db: Path | No
         first = next(pieces)
         first_at = time.perf_counter() - started
         received_at = datetime.now(UTC)
-        data = first + b"".join(pieces)
+        arrivals = [(0.0, len(first))]  # (seconds after the first byte, bytes so far)
+        data = [first]
+        for piece in pieces:
+            data.append(piece)
+            arrivals.append(
+                (time.perf_counter() - started - first_at, arrivals[-1][1] + len(piece))
+            )
+        data = b"".join(data)
         generation = response.headers["x-generation-id"]
     total = time.perf_counter() - started
     seconds = audio_seconds(data, audio_format)
@@ -189,8 +200,27 @@ def speak(client, voice: str, audio_format: str, text: str = TEXT, db: Path | No
         "total": total,
         "audio": seconds,
         "rtf": total / seconds,
+        # Waits in the first seconds (the first sentence and what follows it), and in all: a
+        # stream of many sentences at once waits later when the worker cannot keep up.
+        "stall_start": stalls(arrivals, seconds, within=START_SECONDS),
+        "stall": stalls(arrivals, seconds, within=seconds),
         **breakdown(db, generation, sent_at, received_at),
     }
+
+
+def stalls(arrivals: list[tuple[float, int]], seconds: float, *, within: float) -> float:
+    """How long in all a player that starts with the first bytes would have waited for more
+    within the first `within` seconds of audio (0: the audio always came before it was
+    needed). Bytes are taken as evenly spread over the audio (mp3 here is constant bit rate)."""
+    size, stall = arrivals[-1][1], 0.0
+    for (at, _), (_, before) in zip(arrivals[1:], arrivals, strict=False):
+        played = before / size * seconds  # the audio before this piece
+        if played >= within:
+            break
+        # That audio has played `played` seconds after the first byte, plus the waits so
+        # far; this piece came at `at`.
+        stall += max(0.0, at - (played + stall))
+    return stall
 
 
 def breakdown(db: Path, generation_id: str, sent_at: datetime, received_at: datetime) -> dict:
@@ -395,11 +425,19 @@ def report_row(n: int, label: str, runs: list[dict], complete: dict, loads: list
         "first_byte_max": max(firsts),
         "complete": complete[label],
         "load": [min(loads), max(loads)],
+        "start_stall_max": max(r["stall_start"] for r in runs),
+        "start_stalled": sum(r["stall_start"] > 0.05 for r in runs) / len(runs),
+        "stall_max": max(r["stall"] for r in runs),
     }
     print(
         f"    N={n:<3} {label:<10} first byte p50 {row['first_byte_p50'] * 1000:6.0f} ms, "
         f"max {row['first_byte_max'] * 1000:6.0f} ms; all complete: {complete[label]}; "
         f"load {min(loads):.1f}–{max(loads):.1f}"
+    )
+    print(
+        f"          playback waited in its first {START_SECONDS:.0f} s (over 50 ms) in "
+        f"{row['start_stalled']:.0%} of streams, at most {row['start_stall_max'] * 1000:.0f} ms; "
+        f"in all at most {row['stall_max']:.1f} s"
     )
     slowest = max(runs, key=lambda r: r["first_byte"])
     print(

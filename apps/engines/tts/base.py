@@ -84,6 +84,10 @@ class SpeechRequest:
     # Words said from the IPA phonemes given (a pronunciation dictionary's phoneme entries);
     # only engines that `supports_phonemes` are given any (the others get respellings).
     lexicon: Lexicon = ()
+    # With short_first, the engine may also give that first piece's audio in several chunks,
+    # its first words first (`speak_first`). Off where each chunk is reshaped on its own (a
+    # matched voice), which needs chunks that end where the text does.
+    first_audio_in_pieces: bool = True
 
 
 @dataclass(frozen=True)
@@ -228,8 +232,10 @@ class TextToSpeechBackend:
         if self.supports_phonemes and request.lexicon:
             extra["lexicon"] = request.lexicon
         pieces = self.first_cut(sentences) if request.short_first else sentences
-        for sentence in pieces:
-            yield from self.speak(sentence, voice=voice, language=language, speed=speed, **extra)
+        for n, sentence in enumerate(pieces):
+            first = n == 0 and request.short_first and request.first_audio_in_pieces
+            speak = self.speak_first if first else self.speak
+            yield from speak(sentence, voice=voice, language=language, speed=speed, **extra)
 
     def first_cut(self, sentences: list[str]) -> list[str]:
         """The pieces `synthesize_pcm` speaks one by one: `sentences`, the first perhaps cut
@@ -243,6 +249,12 @@ class TextToSpeechBackend:
     ) -> Iterator[AudioChunk]:
         """Audio for one sentence (usually one chunk)."""
         raise NotImplementedError
+
+    def speak_first(self, sentence: str, **kwargs) -> Iterator[AudioChunk]:
+        """Audio for the first piece of a reading, which someone waits for: `speak`, unless
+        the engine can give its first words' audio sooner as a chunk of their own (Piper).
+        Every chunk carries the whole piece's text."""
+        return self.speak(sentence, **kwargs)
 
     def synthesize_encoded(self, request: SpeechRequest) -> Iterator[bytes]:
         """The audio in `request.format`, in pieces as they become ready (never empty).

@@ -37,7 +37,8 @@ def load_once(key: tuple, factory: Callable[[], T]) -> T:
         return _loaded[key]  # type: ignore[return-value]
 
 
-def onnx_session(model: Path | str, *, cpu_threads: int):
+def onnx_session(model: Path | str | bytes, *, cpu_threads: int):
+    """A CPU session for the model at a path, or for a model given as bytes."""
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
@@ -45,7 +46,9 @@ def onnx_session(model: Path | str, *, cpu_threads: int):
         options.intra_op_num_threads = cpu_threads
         options.inter_op_num_threads = 1
     return onnxruntime.InferenceSession(
-        str(model), sess_options=options, providers=["CPUExecutionProvider"]
+        model if isinstance(model, bytes) else str(model),
+        sess_options=options,
+        providers=["CPUExecutionProvider"],
     )
 
 

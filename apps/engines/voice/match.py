@@ -246,7 +246,9 @@ def synthesize_matched(
     similarity_boost is how much of the reshaping is applied (none: all of it)."""
     strength = request.voice_settings.similarity_boost
     match = match if strength is None else match.scaled(strength)
-    for chunk in backend.synthesize_pcm(replace(request, voice=match.voice)):
+    # Each chunk is reshaped on its own: none may end in the middle of a word.
+    request = replace(request, voice=match.voice, first_audio_in_pieces=False)
+    for chunk in backend.synthesize_pcm(request):
         yield AudioChunk(
             transform(chunk.as_float32(), chunk.sample_rate, match), chunk.sample_rate, chunk.text
         )
