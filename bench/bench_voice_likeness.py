@@ -56,6 +56,26 @@ LISTEN_TEXT = (
 )
 
 
+def _without(*steps: str):
+    """The search's result with some of its last steps left out (each comes after the ones
+    before it, so what is left is what the search would have given without them)."""
+    from dataclasses import replace
+
+    neutral = {"breath": {"breath_db": ()}, "tempo": {"tempo": 1.0}, "steer": {"steer_db": ()}}
+    return lambda match: replace(match, **{k: v for s in steps for k, v in neutral[s].items()})
+
+
+# "before": the search as it was (pitch, formants, equaliser, frame map); "after": all steps;
+# the others add one step at a time to "before".
+VARIANTS = {
+    "before": _without("breath", "tempo", "steer"),
+    "breath": _without("tempo", "steer"),
+    "tempo": _without("breath", "steer"),
+    "steer": _without("breath", "tempo"),
+    "after": _without(),
+}
+
+
 def transcribe_wer(stt, audio, rate: int, text: str) -> float:
     import tempfile
     import wave
@@ -82,10 +102,10 @@ def main() -> None:
     parser.add_argument("--speakers", type=int, default=len(SPEAKERS))
     args = parser.parse_args()
     setup_django()
-    from dataclasses import replace
-
+    import numpy as np
     from django.conf import settings
 
+    from apps.engines.analysis.campplus import CamPlusPlusEncoder
     from apps.engines.stt.local import LocalWhisperBackend
     from apps.engines.tts.flite import FliteBackend
     from apps.engines.tts.kokoro import KokoroBackend
@@ -102,61 +122,72 @@ def main() -> None:
     candidates = [(b, v) for b in (piper, kokoro) for v in b.voices()]
     candidates += [(flite, v) for v in flite.voices() if v.id in ("slt", "rms", "awb")]
     candidates = m.candidates_for_language(candidates, "en")
-    rows, seconds = [], {"speech": 0.0, "before": 0.0, "after": 0.0}
+    cam = CamPlusPlusEncoder()
+    rows, seconds = [], {"speech": 0.0, **{name: 0.0 for name in VARIANTS}}
     for label, files, held_out in SPEAKERS[: args.speakers]:
-        held = embed_utterance(load(held_out))
+        held_audio = load(held_out)
+        held = embed_utterance(held_audio)
+        held_cam = cam(preprocess(held_audio))
         samples = [load(f) for f in files]
         target = embed_speaker(list(map(preprocess, samples)), preprocessed=True)
-        # What voice_match does with fit_candidates=len(candidates), every fit kept. "before":
-        # the same search without the frame-by-frame transfer (its last step, so the rest is
-        # the same), "after": with it.
+        # What voice_match does with fit_candidates=len(candidates), every fit kept; each
+        # variant is the same search with some of its last steps left out (VARIANTS).
         fitted = []
         for rank, (backend, voice, _) in enumerate(m._rank(target, candidates)):
+            started = time.perf_counter()
             after = m._Search(target, samples, backend, voice).result
-            before = replace(after, frame_strength=0.0)
+            seconds["search"] = seconds.get("search", 0.0) + time.perf_counter() - started
             audio, rate = m.speak(backend, voice.id, m.EVAL_TEXT)
-            row = {"voice": f"{backend.alias}/{voice.id}", "rank": rank}
+            row = {"voice": f"{backend.alias}/{voice.id}", "rank": rank, "_match": {}}
             row["stock_held_out"] = round(m.similarity(held, m._embed(audio, rate)), 4)
-            row["frame_strength"] = after.frame_strength
-            for name, match in (("before", before), ("after", after)):
+            row["steps"] = {
+                "frames": after.frame_strength,
+                "breath": bool(after.breath_db),
+                "tempo": after.tempo,
+                "steer": after.steer_db,
+            }
+            for name, variant in VARIANTS.items():
+                match = variant(after)
+                row["_match"][name] = match
                 row[f"select_{name}"] = round(m._selection_score(target, backend, match), 4)
                 started = time.perf_counter()
-                reshaped = m.transform(audio, rate, match)
+                reshaped = resample(m.transform(audio, rate, match), rate)
                 seconds[name] += time.perf_counter() - started
-                row[f"{name}_held_out"] = round(
-                    m.similarity(held, embed_utterance(resample(reshaped, rate))), 4
-                )
+                row[f"{name}_held_out"] = round(m.similarity(held, embed_utterance(reshaped)), 4)
+                row[f"{name}_cam"] = round(float(np.dot(held_cam, cam(preprocess(reshaped)))), 4)
             seconds["speech"] += len(audio) / rate
-            row["_match"] = (backend, before, after)
+            row["_backend"] = backend
             fitted.append(row)
-            print(label, {k: v for k, v in row.items() if k != "_match"}, flush=True)
+            print(label, {k: v for k, v in row.items() if not k.startswith("_")}, flush=True)
         result = {"speaker": label}
-        for name in ("before", "after"):
+        for name in VARIANTS:
             best = max(fitted, key=lambda f, n=name: f[f"select_{n}"])
-            backend, *matches = best["_match"]
-            match = matches[name == "after"]
-            listen, rate = m.speak(backend, match.voice, LISTEN_TEXT)
+            backend, match = best["_backend"], best["_match"][name]
             result[name] = {
                 "voice": best["voice"],
                 "stock": best["stock_held_out"],
                 "matched": best[f"{name}_held_out"],
-                "wer_stock": round(transcribe_wer(stt, listen, rate, LISTEN_TEXT), 3),
-                "wer_matched": round(
-                    transcribe_wer(stt, m.transform(listen, rate, match), rate, LISTEN_TEXT), 3
-                ),
+                "cam": best[f"{name}_cam"],
             }
-        result["all"] = [{k: v for k, v in f.items() if k != "_match"} for f in fitted]
-        print(label, result["before"], result["after"], flush=True)
+            if name in ("before", "after"):
+                listen, rate = m.speak(backend, match.voice, LISTEN_TEXT)
+                result[name]["wer_stock"] = round(transcribe_wer(stt, listen, rate, LISTEN_TEXT), 3)
+                result[name]["wer_matched"] = round(
+                    transcribe_wer(stt, m.transform(listen, rate, match), rate, LISTEN_TEXT), 3
+                )
+        result["all"] = [{k: v for k, v in f.items() if not k.startswith("_")} for f in fitted]
+        print(label, {name: result[name] for name in VARIANTS}, flush=True)
         rows.append(result)
-    for name in ("before", "after"):
+    for name in VARIANTS:
         mean = sum(r[name]["matched"] for r in rows) / len(rows)
-        wer_m = sum(r[name]["wer_matched"] for r in rows) / len(rows)
-        wer_s = sum(r[name]["wer_stock"] for r in rows) / len(rows)
-        print(
-            f"{name}: mean held-out similarity {mean:.3f}; tiny.en WER stock {wer_s:.3f}, "
-            f"matched {wer_m:.3f}; reshaping {seconds[name] / seconds['speech']:.3f} s per "
-            "second of speech"
-        )
+        cam_mean = sum(r[name]["cam"] for r in rows) / len(rows)
+        line = f"{name}: mean held-out similarity {mean:.3f} (CAM++ {cam_mean:.3f})"
+        if "wer_matched" in rows[0][name]:
+            wer_m = sum(r[name]["wer_matched"] for r in rows) / len(rows)
+            wer_s = sum(r[name]["wer_stock"] for r in rows) / len(rows)
+            line += f"; tiny.en WER stock {wer_s:.3f}, matched {wer_m:.3f}"
+        print(f"{line}; reshaping {seconds[name] / seconds['speech']:.3f} s per second of speech")
+    print(f"search: {seconds['search'] / sum(len(r['all']) for r in rows):.1f} s per voice fitted")
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
 

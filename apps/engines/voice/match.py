@@ -16,12 +16,13 @@ import logging
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from typing import NamedTuple
 
 import numpy as np
 
 from ..errors import ErrorKind, ProviderError
 from ..tts.base import AudioChunk, SpeechRequest, TextToSpeechBackend, VoiceInfo
-from . import frames, world
+from . import breath, frames, steer, world
 from .embed import SAMPLE_RATE, embed_speaker, embed_utterance, preprocess, resample, similarity
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,14 @@ FORMANT_STEP = 0.03
 EQ_STRENGTHS = (0.5, 1.0)
 # How far each voiced frame is moved to the samples' nearest spectral shapes (frames.py).
 FRAME_STRENGTHS = (0.5, 1.0)
+# How far the voiced frames' noise share is moved to the samples' (breath.py).
+BREATH_STRENGTHS = (0.5, 1.0)
+# Share of the way from the stock voice's speaking rate to the samples', and the furthest the
+# speech is slowed or hurried.
+RATE_SHARES = (0.5, 1.0)
+TEMPO_LIMITS = (0.8, 1.25)
+# How much of the encoder-steered equaliser (steer.py) is applied.
+STEER_STRENGTHS = (0.5, 1.0)
 
 
 # The equaliser works on these band centres (Hz); above the last it fades out.
@@ -74,6 +83,12 @@ class VoiceMatch:
     # The samples' spectral shapes, frame by frame (frames.FrameMap), and how far to go to them.
     frame_map: frames.FrameMap | None = field(default=None, compare=False)
     frame_strength: float = 0.0
+    # Aperiodicity gain (dB) per breath.BAND_FREQUENCIES band of the voiced frames, empty for none.
+    breath_db: tuple[float, ...] = ()
+    # How long the stock voice's speech is played to keep the samples' speaking rate (>1 slower).
+    tempo: float = 1.0
+    # Encoder-steered equaliser gains (dB) at steer.ANCHORS, empty for none.
+    steer_db: tuple[float, ...] = ()
     similarity_stock: float = 0.0  # stock voice vs samples, on EVAL_TEXT
     similarity_matched: float = 0.0  # matched voice vs samples, on EVAL_TEXT
     # The stock voice only passed through the vocoder, unchanged: how much of the gain is the
@@ -107,12 +122,17 @@ class VoiceMatch:
             formant_ratio=round(self.formant_ratio**strength, 3),
             eq_db=tuple(round(g * strength, 2) for g in self.eq_db),
             frame_strength=round(self.frame_strength * strength, 3),
+            breath_db=tuple(round(g * strength, 2) for g in self.breath_db),
+            tempo=round(self.tempo**strength, 3),
+            steer_db=tuple(round(g * strength, 2) for g in self.steer_db),
         )
 
     @classmethod
     def from_dict(cls, data: dict) -> "VoiceMatch":
         data = dict(data)
         data["eq_db"] = tuple(data.get("eq_db", ()))
+        data["breath_db"] = tuple(data.get("breath_db", ()))
+        data["steer_db"] = tuple(data.get("steer_db", ()))
         data["candidates"] = tuple(tuple(c) for c in data.get("candidates", ()))
         data["fitted"] = tuple(tuple(c) for c in data.get("fitted", ()))
         if data.get("frame_map"):
@@ -236,6 +256,9 @@ def _unchanged(match: VoiceMatch) -> VoiceMatch:
         formant_ratio=1.0,
         eq_db=(),
         frame_strength=0.0,
+        breath_db=(),
+        tempo=1.0,
+        steer_db=(),
     )
 
 
@@ -295,12 +318,21 @@ def _embed(samples: np.ndarray, rate: int) -> np.ndarray:
 # --- Fitting -----------------------------------------------------------------------------------
 
 
-# (pitch share, formant ratio, equaliser strength, frame transfer strength)
-Params = tuple[float, float, float, float]
+class Params(NamedTuple):
+    """One setting of the search: how far each step goes."""
+
+    pitch: float  # share of the way to the samples' pitch
+    formants: float  # formant warp ratio
+    eq: float = 0.0  # equaliser strength
+    frames: float = 0.0  # frame-by-frame transfer strength
+    breath: float = 0.0  # breathiness transfer strength
+    rate: float = 0.0  # share of the way to the samples' speaking rate
+    steer: float = 0.0  # strength of the encoder-steered equaliser
 
 
 class _Search:
-    """Pitch shift, formant warp and equaliser strength, searched on FIT_TEXT.
+    """Pitch shift, formant warp, equaliser and the later steps' strengths, searched on FIT_TEXT
+    one step after another, each kept at whatever brings the embedding closest.
 
     Moving the mean F0 all the way to the samples' is not always what brings the embedding
     closer (the voice's other cues stay), so the shift is searched too, from none to all.
@@ -326,19 +358,30 @@ class _Search:
         self.spread = float(np.clip(target_std / source_std, 0.5, 2.0)) if source_std else 1.0
         self.target_envelope = _mean_envelope_db(sample_analyses)
         self.frame_map = frames.frame_map(sample_analyses, self.source) if FRAME_STRENGTHS else None
+        self.target_breath = breath.profile_db(sample_analyses)
+        self.tempo = _tempo(self.source, sample_analyses)
+        self.steer_db: tuple[float, ...] = ()
         self.scores: dict[Params, float] = {}
         self.result = self.run()
 
     def run(self) -> VoiceMatch:
-        grid = [(p, r, 0.0, 0.0) for p in PITCH_SHARES for r in FORMANT_RATIOS]
-        share, ratio, _, _ = self.best_of(grid)
-        share, ratio, _, _ = self.best_of(
-            [(share, ratio + d, 0.0, 0.0) for d in (-FORMANT_STEP, 0.0, FORMANT_STEP)]
+        best = self.best_of([Params(p, r) for p in PITCH_SHARES for r in FORMANT_RATIOS])
+        best = self.best_of(
+            [best._replace(formants=best.formants + d) for d in (-FORMANT_STEP, 0, FORMANT_STEP)]
         )
-        _, _, eq, _ = self.best_of([(share, ratio, e, 0.0) for e in (0.0, *EQ_STRENGTHS)])
-        if self.frame_map is None:
-            return self.make((share, ratio, eq, 0.0))
-        return self.make(self.best_of([(share, ratio, eq, f) for f in (0.0, *FRAME_STRENGTHS)]))
+        best = self.best_of([best._replace(eq=e) for e in (0.0, *EQ_STRENGTHS)])
+        if self.frame_map is not None:
+            best = self.best_of([best._replace(frames=f) for f in (0.0, *FRAME_STRENGTHS)])
+        if BREATH_STRENGTHS:
+            best = self.best_of([best._replace(breath=b) for b in (0.0, *BREATH_STRENGTHS)])
+        if RATE_SHARES and self.tempo != 1.0:
+            best = self.best_of([best._replace(rate=r) for r in (0.0, *RATE_SHARES)])
+        if STEER_STRENGTHS:
+            rendered = _render(self.source, self.make(best), reference=self.audio)
+            self.steer_db = steer.fit(resample(rendered, self.rate), self.target)
+            if any(self.steer_db):
+                best = self.best_of([best._replace(steer=s) for s in (0.0, *STEER_STRENGTHS)])
+        return self.make(best)
 
     def best_of(self, candidates: list[Params]) -> Params:
         for params in candidates:
@@ -348,23 +391,42 @@ class _Search:
         return max(candidates, key=self.scores.__getitem__)
 
     def make(self, params: Params) -> VoiceMatch:
-        share, ratio, eq_strength, frame_strength = params
-        shifted = self.source_mean + share * (self.target_mean - self.source_mean)
+        shifted = self.source_mean + params.pitch * (self.target_mean - self.source_mean)
         match = VoiceMatch(
             engine=self.engine,
             voice=self.voice,
             source_f0=round(float(np.exp(self.source_mean)), 2),
             target_f0=round(float(np.exp(shifted)), 2),
-            f0_range=round(self.spread**share, 3),
-            formant_ratio=round(ratio, 3),
+            f0_range=round(self.spread**params.pitch, 3),
+            formant_ratio=round(params.formants, 3),
         )
-        if frame_strength:
-            match = replace(match, frame_map=self.frame_map, frame_strength=frame_strength)
-        if not eq_strength:
+        if params.frames:
+            match = replace(match, frame_map=self.frame_map, frame_strength=params.frames)
+        if params.breath:
+            warped = breath.profile_db([_warped(self.source, params.formants)])
+            gains = breath.correction_db(self.target_breath, warped) * params.breath
+            match = replace(match, breath_db=tuple(np.round(gains, 2).tolist()))
+        if params.rate:
+            match = replace(match, tempo=round(self.tempo**params.rate, 3))
+        if params.steer:
+            gains = np.array(self.steer_db) * params.steer
+            match = replace(match, steer_db=tuple(np.round(gains, 2).tolist()))
+        if not params.eq:
             return match
-        warped = _mean_envelope_db([_warped(self.source, ratio)])
+        warped = _mean_envelope_db([_warped(self.source, params.formants)])
         correction = np.clip(self.target_envelope - warped, -EQ_LIMIT_DB, EQ_LIMIT_DB)
-        return replace(match, eq_db=tuple(np.round(correction * eq_strength, 2).tolist()))
+        return replace(match, eq_db=tuple(np.round(correction * params.eq, 2).tolist()))
+
+
+def _tempo(source: world.Analysis, samples: Sequence[world.Analysis]) -> float:
+    """How much longer the stock voice should take to speak at the samples' rate (1: unknown)."""
+    own = world.syllable_rate(source)
+    rates = [(world.syllable_rate(a), len(a.f0)) for a in samples]
+    rates = [(r, n) for r, n in rates if r]
+    if not own or not rates:
+        return 1.0
+    theirs = sum(r * n for r, n in rates) / sum(n for _, n in rates)
+    return round(float(np.clip(own / theirs, *TEMPO_LIMITS)), 3)
 
 
 def _pooled_f0_stats(analyses: Sequence[world.Analysis]) -> tuple[float, float]:
@@ -401,6 +463,7 @@ def _mean_envelope_db(analyses: Sequence[world.Analysis]) -> np.ndarray:
 
 
 def _render(analysis: world.Analysis, match: VoiceMatch, *, reference: np.ndarray) -> np.ndarray:
+    analysis = world.stretch(analysis, match.tempo)
     f0 = analysis.f0.copy()
     voiced = f0 > 0
     if match.source_f0 and match.target_f0:
@@ -415,6 +478,9 @@ def _render(analysis: world.Analysis, match: VoiceMatch, *, reference: np.ndarra
         envelope = envelope * _eq_gains(analysis.bin_frequencies(), match.eq_db)
     if match.frame_map is not None and match.frame_strength:
         envelope = frames.apply(analysis, envelope, match.frame_map, match.frame_strength)
+    if match.steer_db:
+        envelope = envelope * steer.power_gains(analysis.bin_frequencies(), match.steer_db)
+    aperiodicity = breath.apply(analysis, aperiodicity, match.breath_db)
     out = world.synthesize(
         replace(analysis, f0=f0, envelope=envelope, aperiodicity=np.clip(aperiodicity, 0.0, 1.0))
     )
