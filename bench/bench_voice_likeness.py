@@ -1,16 +1,19 @@
 """Likeness of custom voices to held-out recordings of the same person (issue 15).
 
-"nearest": the portal's candidates (Piper, Kokoro, Flite slt/rms/awb), only voices native to the
-samples' language (English here: Piper joe, Flite slt/rms/awb), the stock voice nearest to the
-samples reshaped (what the portal did until now). "best fit": every one of them reshaped, the
-one closest to the samples reading SELECT_TEXT kept (what it does now, VOICEPORTAL_MATCH_FITTED).
-Each speaker's voice is made from some recordings and scored (resemblyzer cosine) against a
-recording, or a part of one, the matching never saw, reading a text the search never saw.
+The candidates are the portal's stock voices native to the samples' language (English here:
+Piper joe, Flite slt/rms/awb). Every one is reshaped (voice_match with fit_candidates=all) and
+the one closest to the samples reading SELECT_TEXT is kept. "before": the search without its
+last step, the encoder-steered equaliser (steer.py); "after": with it. Each speaker's voice is
+made from some recordings and scored against a recording, or a part of one, the matching never
+saw, reading a text the search never saw: Resemblyzer cosine (the measure the search uses) and
+CAM++ cosine (another encoder, never used by the search: a cross-check that a gain is not just
+the first encoder's quirk). The chosen voices read a fourth text for tiny.en (WER).
 
     python bench/bench_voice_likeness.py [--json out.json]
 """
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -56,24 +59,17 @@ LISTEN_TEXT = (
 )
 
 
-def _without(*steps: str):
-    """The search's result with some of its last steps left out (each comes after the ones
-    before it, so what is left is what the search would have given without them)."""
+def _without_steer(match):
+    """The search's result without its last step, the encoder-steered equaliser: what the
+    search gave before it (each step comes after the ones before it)."""
     from dataclasses import replace
 
-    neutral = {"breath": {"breath_db": ()}, "tempo": {"tempo": 1.0}, "steer": {"steer_db": ()}}
-    return lambda match: replace(match, **{k: v for s in steps for k, v in neutral[s].items()})
+    return replace(match, steer_db=())
 
 
-# "before": the search as it was (pitch, formants, equaliser, frame map); "after": all steps;
-# the others add one step at a time to "before".
-VARIANTS = {
-    "before": _without("breath", "tempo", "steer"),
-    "breath": _without("tempo", "steer"),
-    "tempo": _without("breath", "steer"),
-    "steer": _without("breath", "tempo"),
-    "after": _without(),
-}
+# "before": the search as it was (pitch, formants, equaliser, frame map); "after": with the
+# encoder-steered equaliser (steer.py).
+VARIANTS = {"before": _without_steer, "after": lambda match: match}
 
 
 def transcribe_wer(stt, audio, rate: int, text: str) -> float:
@@ -123,6 +119,19 @@ def main() -> None:
     candidates += [(flite, v) for v in flite.voices() if v.id in ("slt", "rms", "awb")]
     candidates = m.candidates_for_language(candidates, "en")
     cam = CamPlusPlusEncoder()
+    # Each text is read once per voice, so that the variants are compared on the same audio
+    # (Piper samples noise: two readings differ by up to 0.03 in similarity).
+    m.speak = functools.lru_cache(maxsize=None)(m.speak)
+    fit = m.steer.fit
+
+    def timed_fit(*args):
+        started = time.perf_counter()
+        try:
+            return fit(*args)
+        finally:
+            seconds["steer fit"] = seconds.get("steer fit", 0.0) + time.perf_counter() - started
+
+    m.steer.fit = timed_fit
     rows, seconds = [], {"speech": 0.0, **{name: 0.0 for name in VARIANTS}}
     for label, files, held_out in SPEAKERS[: args.speakers]:
         held_audio = load(held_out)
@@ -140,12 +149,7 @@ def main() -> None:
             audio, rate = m.speak(backend, voice.id, m.EVAL_TEXT)
             row = {"voice": f"{backend.alias}/{voice.id}", "rank": rank, "_match": {}}
             row["stock_held_out"] = round(m.similarity(held, m._embed(audio, rate)), 4)
-            row["steps"] = {
-                "frames": after.frame_strength,
-                "breath": bool(after.breath_db),
-                "tempo": after.tempo,
-                "steer": after.steer_db,
-            }
+            row["steps"] = {"frames": after.frame_strength, "steer": after.steer_db}
             for name, variant in VARIANTS.items():
                 match = variant(after)
                 row["_match"][name] = match
@@ -169,12 +173,11 @@ def main() -> None:
                 "matched": best[f"{name}_held_out"],
                 "cam": best[f"{name}_cam"],
             }
-            if name in ("before", "after"):
-                listen, rate = m.speak(backend, match.voice, LISTEN_TEXT)
-                result[name]["wer_stock"] = round(transcribe_wer(stt, listen, rate, LISTEN_TEXT), 3)
-                result[name]["wer_matched"] = round(
-                    transcribe_wer(stt, m.transform(listen, rate, match), rate, LISTEN_TEXT), 3
-                )
+            listen, rate = m.speak(backend, match.voice, LISTEN_TEXT)
+            result[name]["wer_stock"] = round(transcribe_wer(stt, listen, rate, LISTEN_TEXT), 3)
+            result[name]["wer_matched"] = round(
+                transcribe_wer(stt, m.transform(listen, rate, match), rate, LISTEN_TEXT), 3
+            )
         result["all"] = [{k: v for k, v in f.items() if not k.startswith("_")} for f in fitted]
         print(label, {name: result[name] for name in VARIANTS}, flush=True)
         rows.append(result)
@@ -187,7 +190,11 @@ def main() -> None:
             wer_s = sum(r[name]["wer_stock"] for r in rows) / len(rows)
             line += f"; tiny.en WER stock {wer_s:.3f}, matched {wer_m:.3f}"
         print(f"{line}; reshaping {seconds[name] / seconds['speech']:.3f} s per second of speech")
-    print(f"search: {seconds['search'] / sum(len(r['all']) for r in rows):.1f} s per voice fitted")
+    fits = sum(len(r["all"]) for r in rows)
+    print(
+        f"search: {seconds['search'] / fits:.1f} s per voice fitted, of which the steered "
+        f"equaliser's fit {seconds['steer fit'] / fits:.1f} s"
+    )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
 

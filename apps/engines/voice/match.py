@@ -4,9 +4,10 @@ No offline package ships zero-shot cloning weights, so a custom voice is the sto
 to the user's samples (by speaker embedding of each voice's preview), reshaped with the WORLD
 vocoder: average pitch and pitch range moved towards the samples' (none, half or all of the way,
 whichever the embedding prefers), formants (spectral envelope) warped, the average spectral
-tilt/timbre equalised towards the samples', and each voiced frame's envelope moved towards the
-samples' frames that sound most like it (frames.py). It sounds *similar*,
-it is not a clone, and the product must say so.
+tilt/timbre equalised towards the samples', each voiced frame's envelope moved towards the
+samples' frames that sound most like it (frames.py), and last a smooth equaliser steered by the
+speaker encoder itself (steer.py). It sounds *similar*, it is not a clone, and the product must
+say so.
 
 Honesty of the figures: the warp and the equaliser are chosen on one text (FIT_TEXT); the
 similarities reported are measured on another (EVAL_TEXT) that the search never saw.
@@ -22,7 +23,7 @@ import numpy as np
 
 from ..errors import ErrorKind, ProviderError
 from ..tts.base import AudioChunk, SpeechRequest, TextToSpeechBackend, VoiceInfo
-from . import breath, frames, steer, world
+from . import frames, steer, world
 from .embed import SAMPLE_RATE, embed_speaker, embed_utterance, preprocess, resample, similarity
 
 logger = logging.getLogger(__name__)
@@ -49,12 +50,6 @@ FORMANT_STEP = 0.03
 EQ_STRENGTHS = (0.5, 1.0)
 # How far each voiced frame is moved to the samples' nearest spectral shapes (frames.py).
 FRAME_STRENGTHS = (0.5, 1.0)
-# How far the voiced frames' noise share is moved to the samples' (breath.py).
-BREATH_STRENGTHS = (0.5, 1.0)
-# Share of the way from the stock voice's speaking rate to the samples', and the furthest the
-# speech is slowed or hurried.
-RATE_SHARES = (0.5, 1.0)
-TEMPO_LIMITS = (0.8, 1.25)
 # How much of the encoder-steered equaliser (steer.py) is applied.
 STEER_STRENGTHS = (0.5, 1.0)
 
@@ -83,10 +78,6 @@ class VoiceMatch:
     # The samples' spectral shapes, frame by frame (frames.FrameMap), and how far to go to them.
     frame_map: frames.FrameMap | None = field(default=None, compare=False)
     frame_strength: float = 0.0
-    # Aperiodicity gain (dB) per breath.BAND_FREQUENCIES band of the voiced frames, empty for none.
-    breath_db: tuple[float, ...] = ()
-    # How long the stock voice's speech is played to keep the samples' speaking rate (>1 slower).
-    tempo: float = 1.0
     # Encoder-steered equaliser gains (dB) at steer.ANCHORS, empty for none.
     steer_db: tuple[float, ...] = ()
     similarity_stock: float = 0.0  # stock voice vs samples, on EVAL_TEXT
@@ -122,8 +113,6 @@ class VoiceMatch:
             formant_ratio=round(self.formant_ratio**strength, 3),
             eq_db=tuple(round(g * strength, 2) for g in self.eq_db),
             frame_strength=round(self.frame_strength * strength, 3),
-            breath_db=tuple(round(g * strength, 2) for g in self.breath_db),
-            tempo=round(self.tempo**strength, 3),
             steer_db=tuple(round(g * strength, 2) for g in self.steer_db),
         )
 
@@ -131,7 +120,6 @@ class VoiceMatch:
     def from_dict(cls, data: dict) -> "VoiceMatch":
         data = dict(data)
         data["eq_db"] = tuple(data.get("eq_db", ()))
-        data["breath_db"] = tuple(data.get("breath_db", ()))
         data["steer_db"] = tuple(data.get("steer_db", ()))
         data["candidates"] = tuple(tuple(c) for c in data.get("candidates", ()))
         data["fitted"] = tuple(tuple(c) for c in data.get("fitted", ()))
@@ -256,8 +244,6 @@ def _unchanged(match: VoiceMatch) -> VoiceMatch:
         formant_ratio=1.0,
         eq_db=(),
         frame_strength=0.0,
-        breath_db=(),
-        tempo=1.0,
         steer_db=(),
     )
 
@@ -325,8 +311,6 @@ class Params(NamedTuple):
     formants: float  # formant warp ratio
     eq: float = 0.0  # equaliser strength
     frames: float = 0.0  # frame-by-frame transfer strength
-    breath: float = 0.0  # breathiness transfer strength
-    rate: float = 0.0  # share of the way to the samples' speaking rate
     steer: float = 0.0  # strength of the encoder-steered equaliser
 
 
@@ -358,8 +342,6 @@ class _Search:
         self.spread = float(np.clip(target_std / source_std, 0.5, 2.0)) if source_std else 1.0
         self.target_envelope = _mean_envelope_db(sample_analyses)
         self.frame_map = frames.frame_map(sample_analyses, self.source) if FRAME_STRENGTHS else None
-        self.target_breath = breath.profile_db(sample_analyses)
-        self.tempo = _tempo(self.source, sample_analyses)
         self.steer_db: tuple[float, ...] = ()
         self.scores: dict[Params, float] = {}
         self.result = self.run()
@@ -372,10 +354,6 @@ class _Search:
         best = self.best_of([best._replace(eq=e) for e in (0.0, *EQ_STRENGTHS)])
         if self.frame_map is not None:
             best = self.best_of([best._replace(frames=f) for f in (0.0, *FRAME_STRENGTHS)])
-        if BREATH_STRENGTHS:
-            best = self.best_of([best._replace(breath=b) for b in (0.0, *BREATH_STRENGTHS)])
-        if RATE_SHARES and self.tempo != 1.0:
-            best = self.best_of([best._replace(rate=r) for r in (0.0, *RATE_SHARES)])
         if STEER_STRENGTHS:
             rendered = _render(self.source, self.make(best), reference=self.audio)
             self.steer_db = steer.fit(resample(rendered, self.rate), self.target)
@@ -402,12 +380,6 @@ class _Search:
         )
         if params.frames:
             match = replace(match, frame_map=self.frame_map, frame_strength=params.frames)
-        if params.breath:
-            warped = breath.profile_db([_warped(self.source, params.formants)])
-            gains = breath.correction_db(self.target_breath, warped) * params.breath
-            match = replace(match, breath_db=tuple(np.round(gains, 2).tolist()))
-        if params.rate:
-            match = replace(match, tempo=round(self.tempo**params.rate, 3))
         if params.steer:
             gains = np.array(self.steer_db) * params.steer
             match = replace(match, steer_db=tuple(np.round(gains, 2).tolist()))
@@ -416,17 +388,6 @@ class _Search:
         warped = _mean_envelope_db([_warped(self.source, params.formants)])
         correction = np.clip(self.target_envelope - warped, -EQ_LIMIT_DB, EQ_LIMIT_DB)
         return replace(match, eq_db=tuple(np.round(correction * params.eq, 2).tolist()))
-
-
-def _tempo(source: world.Analysis, samples: Sequence[world.Analysis]) -> float:
-    """How much longer the stock voice should take to speak at the samples' rate (1: unknown)."""
-    own = world.syllable_rate(source)
-    rates = [(world.syllable_rate(a), len(a.f0)) for a in samples]
-    rates = [(r, n) for r, n in rates if r]
-    if not own or not rates:
-        return 1.0
-    theirs = sum(r * n for r, n in rates) / sum(n for _, n in rates)
-    return round(float(np.clip(own / theirs, *TEMPO_LIMITS)), 3)
 
 
 def _pooled_f0_stats(analyses: Sequence[world.Analysis]) -> tuple[float, float]:
@@ -463,7 +424,6 @@ def _mean_envelope_db(analyses: Sequence[world.Analysis]) -> np.ndarray:
 
 
 def _render(analysis: world.Analysis, match: VoiceMatch, *, reference: np.ndarray) -> np.ndarray:
-    analysis = world.stretch(analysis, match.tempo)
     f0 = analysis.f0.copy()
     voiced = f0 > 0
     if match.source_f0 and match.target_f0:
@@ -480,7 +440,6 @@ def _render(analysis: world.Analysis, match: VoiceMatch, *, reference: np.ndarra
         envelope = frames.apply(analysis, envelope, match.frame_map, match.frame_strength)
     if match.steer_db:
         envelope = envelope * steer.power_gains(analysis.bin_frequencies(), match.steer_db)
-    aperiodicity = breath.apply(analysis, aperiodicity, match.breath_db)
     out = world.synthesize(
         replace(analysis, f0=f0, envelope=envelope, aperiodicity=np.clip(aperiodicity, 0.0, 1.0))
     )

@@ -10,11 +10,6 @@ from pathlib import Path
 import numpy as np
 
 FRAME_PERIOD = 5.0  # ms
-# syllable_rate(): loudness smoothed over 40 ms, a nucleus stands 2 dB above the dip before it,
-# speech is what lies within 30 dB of the loudest.
-SMOOTH_PEAK_FRAMES = 8
-PEAK_DIP_DB = 2.0
-SPEECH_RANGE_DB = 30.0
 F0_FLOOR, F0_CEIL = 60.0, 600.0
 
 _module = None
@@ -109,46 +104,3 @@ def warp_frequencies(spectra: np.ndarray, ratio: float) -> np.ndarray:
     high = np.minimum(low + 1, bins - 1)
     frac = source - low
     return spectra[:, low] * (1 - frac) + spectra[:, high] * frac
-
-
-def stretch(analysis: Analysis, factor: float) -> Analysis:
-    """`analysis` played `factor` times as long (>1 slower), pitch and envelope unchanged.
-    Voicing is taken from the nearest frame, so no half-voiced frame is made up."""
-    if factor == 1.0 or len(analysis.f0) < 2:
-        return analysis
-    count = max(2, int(round(len(analysis.f0) * factor)))
-    source = np.linspace(0, len(analysis.f0) - 1, count)
-    nearest = np.round(source).astype(int)
-    low = np.floor(source).astype(int)
-    high = np.minimum(low + 1, len(analysis.f0) - 1)
-    frac = (source - low)[:, None]
-
-    def blend(x):
-        return np.ascontiguousarray(x[low] * (1 - frac) + x[high] * frac)
-
-    return Analysis(
-        analysis.f0[nearest], blend(analysis.envelope), blend(analysis.aperiodicity), analysis.rate
-    )
-
-
-def syllable_rate(analysis: Analysis) -> float:
-    """Syllables per second of speech, pauses left out, with no transcript: syllable nuclei are
-    counted as peaks of loudness in voiced frames that stand out from the dip before them (as
-    de Jong and Wempe count them in Praat). 0 when there is too little speech to tell."""
-    level = 10 * np.log10(np.maximum(analysis.envelope.sum(axis=1), 1e-12))
-    kernel = np.ones(SMOOTH_PEAK_FRAMES) / SMOOTH_PEAK_FRAMES
-    level = np.convolve(level, kernel, mode="same")
-    loud = level > np.percentile(level, 99) - SPEECH_RANGE_DB
-    peaks, dip = 0, np.inf
-    for n in range(1, len(level) - 1):
-        dip = min(dip, level[n])
-        is_peak = level[n] >= level[n - 1] and level[n] > level[n + 1]
-        if is_peak and analysis.f0[n] > 0 and loud[n] and level[n] - dip >= PEAK_DIP_DB:
-            peaks, dip = peaks + 1, level[n]
-    speech = np.flatnonzero(loud)
-    if peaks < 3 or len(speech) < 2:
-        return 0.0
-    # Speech time: loud frames, gaps between them counted up to 250 ms (longer ones are pauses).
-    gaps = np.minimum(np.diff(speech) - 1, int(250 / FRAME_PERIOD))
-    frames = len(speech) + gaps.sum()
-    return float(peaks / (frames * FRAME_PERIOD / 1000))
