@@ -1,16 +1,19 @@
 """Likeness of custom voices to held-out recordings of the same person (issue 15).
 
-"nearest": the portal's candidates (Piper, Kokoro, Flite slt/rms/awb), only voices native to the
-samples' language (English here: Piper joe, Flite slt/rms/awb), the stock voice nearest to the
-samples reshaped (what the portal did until now). "best fit": every one of them reshaped, the
-one closest to the samples reading SELECT_TEXT kept (what it does now, VOICEPORTAL_MATCH_FITTED).
-Each speaker's voice is made from some recordings and scored (resemblyzer cosine) against a
-recording, or a part of one, the matching never saw, reading a text the search never saw.
+The candidates are the portal's stock voices native to the samples' language (English here:
+Piper joe, Flite slt/rms/awb). Every one is reshaped (voice_match with fit_candidates=all) and
+the one closest to the samples reading SELECT_TEXT is kept. "before": the search without its
+last step, the encoder-steered equaliser (steer.py); "after": with it. Each speaker's voice is
+made from some recordings and scored against a recording, or a part of one, the matching never
+saw, reading a text the search never saw: Resemblyzer cosine (the measure the search uses) and
+CAM++ cosine (another encoder, never used by the search: a cross-check that a gain is not just
+the first encoder's quirk). The chosen voices read a fourth text for tiny.en (WER).
 
     python bench/bench_voice_likeness.py [--json out.json]
 """
 
 import argparse
+import functools
 import json
 import os
 import sys
@@ -56,6 +59,19 @@ LISTEN_TEXT = (
 )
 
 
+def _without_steer(match):
+    """The search's result without its last step, the encoder-steered equaliser: what the
+    search gave before it (each step comes after the ones before it)."""
+    from dataclasses import replace
+
+    return replace(match, steer_db=())
+
+
+# "before": the search as it was (pitch, formants, equaliser, frame map); "after": with the
+# encoder-steered equaliser (steer.py).
+VARIANTS = {"before": _without_steer, "after": lambda match: match}
+
+
 def transcribe_wer(stt, audio, rate: int, text: str) -> float:
     import tempfile
     import wave
@@ -82,10 +98,10 @@ def main() -> None:
     parser.add_argument("--speakers", type=int, default=len(SPEAKERS))
     args = parser.parse_args()
     setup_django()
-    from dataclasses import replace
-
+    import numpy as np
     from django.conf import settings
 
+    from apps.engines.analysis.campplus import CamPlusPlusEncoder
     from apps.engines.stt.local import LocalWhisperBackend
     from apps.engines.tts.flite import FliteBackend
     from apps.engines.tts.kokoro import KokoroBackend
@@ -102,61 +118,83 @@ def main() -> None:
     candidates = [(b, v) for b in (piper, kokoro) for v in b.voices()]
     candidates += [(flite, v) for v in flite.voices() if v.id in ("slt", "rms", "awb")]
     candidates = m.candidates_for_language(candidates, "en")
-    rows, seconds = [], {"speech": 0.0, "before": 0.0, "after": 0.0}
+    cam = CamPlusPlusEncoder()
+    # Each text is read once per voice, so that the variants are compared on the same audio
+    # (Piper samples noise: two readings differ by up to 0.03 in similarity).
+    m.speak = functools.lru_cache(maxsize=None)(m.speak)
+    fit = m.steer.fit
+
+    def timed_fit(*args):
+        started = time.perf_counter()
+        try:
+            return fit(*args)
+        finally:
+            seconds["steer fit"] = seconds.get("steer fit", 0.0) + time.perf_counter() - started
+
+    m.steer.fit = timed_fit
+    rows, seconds = [], {"speech": 0.0, **{name: 0.0 for name in VARIANTS}}
     for label, files, held_out in SPEAKERS[: args.speakers]:
-        held = embed_utterance(load(held_out))
+        held_audio = load(held_out)
+        held = embed_utterance(held_audio)
+        held_cam = cam(preprocess(held_audio))
         samples = [load(f) for f in files]
         target = embed_speaker(list(map(preprocess, samples)), preprocessed=True)
-        # What voice_match does with fit_candidates=len(candidates), every fit kept. "before":
-        # the same search without the frame-by-frame transfer (its last step, so the rest is
-        # the same), "after": with it.
+        # What voice_match does with fit_candidates=len(candidates), every fit kept; each
+        # variant is the same search with some of its last steps left out (VARIANTS).
         fitted = []
         for rank, (backend, voice, _) in enumerate(m._rank(target, candidates)):
+            started = time.perf_counter()
             after = m._Search(target, samples, backend, voice).result
-            before = replace(after, frame_strength=0.0)
+            seconds["search"] = seconds.get("search", 0.0) + time.perf_counter() - started
             audio, rate = m.speak(backend, voice.id, m.EVAL_TEXT)
-            row = {"voice": f"{backend.alias}/{voice.id}", "rank": rank}
+            row = {"voice": f"{backend.alias}/{voice.id}", "rank": rank, "_match": {}}
             row["stock_held_out"] = round(m.similarity(held, m._embed(audio, rate)), 4)
-            row["frame_strength"] = after.frame_strength
-            for name, match in (("before", before), ("after", after)):
+            row["steps"] = {"frames": after.frame_strength, "steer": after.steer_db}
+            for name, variant in VARIANTS.items():
+                match = variant(after)
+                row["_match"][name] = match
                 row[f"select_{name}"] = round(m._selection_score(target, backend, match), 4)
                 started = time.perf_counter()
-                reshaped = m.transform(audio, rate, match)
+                reshaped = resample(m.transform(audio, rate, match), rate)
                 seconds[name] += time.perf_counter() - started
-                row[f"{name}_held_out"] = round(
-                    m.similarity(held, embed_utterance(resample(reshaped, rate))), 4
-                )
+                row[f"{name}_held_out"] = round(m.similarity(held, embed_utterance(reshaped)), 4)
+                row[f"{name}_cam"] = round(float(np.dot(held_cam, cam(preprocess(reshaped)))), 4)
             seconds["speech"] += len(audio) / rate
-            row["_match"] = (backend, before, after)
+            row["_backend"] = backend
             fitted.append(row)
-            print(label, {k: v for k, v in row.items() if k != "_match"}, flush=True)
+            print(label, {k: v for k, v in row.items() if not k.startswith("_")}, flush=True)
         result = {"speaker": label}
-        for name in ("before", "after"):
+        for name in VARIANTS:
             best = max(fitted, key=lambda f, n=name: f[f"select_{n}"])
-            backend, *matches = best["_match"]
-            match = matches[name == "after"]
-            listen, rate = m.speak(backend, match.voice, LISTEN_TEXT)
+            backend, match = best["_backend"], best["_match"][name]
             result[name] = {
                 "voice": best["voice"],
                 "stock": best["stock_held_out"],
                 "matched": best[f"{name}_held_out"],
-                "wer_stock": round(transcribe_wer(stt, listen, rate, LISTEN_TEXT), 3),
-                "wer_matched": round(
-                    transcribe_wer(stt, m.transform(listen, rate, match), rate, LISTEN_TEXT), 3
-                ),
+                "cam": best[f"{name}_cam"],
             }
-        result["all"] = [{k: v for k, v in f.items() if k != "_match"} for f in fitted]
-        print(label, result["before"], result["after"], flush=True)
+            listen, rate = m.speak(backend, match.voice, LISTEN_TEXT)
+            result[name]["wer_stock"] = round(transcribe_wer(stt, listen, rate, LISTEN_TEXT), 3)
+            result[name]["wer_matched"] = round(
+                transcribe_wer(stt, m.transform(listen, rate, match), rate, LISTEN_TEXT), 3
+            )
+        result["all"] = [{k: v for k, v in f.items() if not k.startswith("_")} for f in fitted]
+        print(label, {name: result[name] for name in VARIANTS}, flush=True)
         rows.append(result)
-    for name in ("before", "after"):
+    for name in VARIANTS:
         mean = sum(r[name]["matched"] for r in rows) / len(rows)
-        wer_m = sum(r[name]["wer_matched"] for r in rows) / len(rows)
-        wer_s = sum(r[name]["wer_stock"] for r in rows) / len(rows)
-        print(
-            f"{name}: mean held-out similarity {mean:.3f}; tiny.en WER stock {wer_s:.3f}, "
-            f"matched {wer_m:.3f}; reshaping {seconds[name] / seconds['speech']:.3f} s per "
-            "second of speech"
-        )
+        cam_mean = sum(r[name]["cam"] for r in rows) / len(rows)
+        line = f"{name}: mean held-out similarity {mean:.3f} (CAM++ {cam_mean:.3f})"
+        if "wer_matched" in rows[0][name]:
+            wer_m = sum(r[name]["wer_matched"] for r in rows) / len(rows)
+            wer_s = sum(r[name]["wer_stock"] for r in rows) / len(rows)
+            line += f"; tiny.en WER stock {wer_s:.3f}, matched {wer_m:.3f}"
+        print(f"{line}; reshaping {seconds[name] / seconds['speech']:.3f} s per second of speech")
+    fits = sum(len(r["all"]) for r in rows)
+    print(
+        f"search: {seconds['search'] / fits:.1f} s per voice fitted, of which the steered "
+        f"equaliser's fit {seconds['steer fit'] / fits:.1f} s"
+    )
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
 

@@ -2,6 +2,7 @@
 measured on a text and (where the corpus has one) a recording the search never saw."""
 
 import json
+from contextlib import contextmanager
 from dataclasses import replace
 
 import numpy as np
@@ -53,11 +54,21 @@ def candidates(backends):
     return [(b, v) for b in backends.values() for v in b.voices() if (b.alias, v.id) in wanted]
 
 
+@contextmanager
+def without_steering():
+    """The search without its last step (the encoder-steered equaliser, 10-20 s a voice), for
+    the fixtures that test the steps before it; woman_in_english runs the whole search."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("apps.engines.voice.match.STEER_STRENGTHS", ())
+        yield
+
+
 @pytest.fixture(scope="module")
 def woman(corpus, candidates):
     """eagle speaker 1: two recordings to match, a third held out."""
     samples = [load_audio(corpus / f"eagle_spk1_utt{i}.wav") for i in (1, 2)]
-    return voice_match(samples, candidates, fit_candidates=1)
+    with without_steering():
+        return voice_match(samples, candidates, fit_candidates=1)
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +86,8 @@ def man(corpus, backends):
     to synthesise), the closer once reshaped kept."""
     flite = backends["flite"]
     candidates = [(flite, v) for v in flite.voices() if v.id in ("slt", "awb")]
-    return voice_match([load_audio(corpus / "rtvc_1320.mp3")], candidates, fit_candidates=2)
+    with without_steering():
+        return voice_match([load_audio(corpus / "rtvc_1320.mp3")], candidates, fit_candidates=2)
 
 
 def test_it_ranks_the_candidates_and_fits_the_nearest(woman):
@@ -143,6 +155,20 @@ def test_it_moves_the_pitch_towards_the_samples(corpus, backends, man):
     assert abs(np.log(after / target)) <= abs(np.log(before / target))
 
 
+def test_the_encoder_steered_equaliser_brings_it_closer_still(corpus, backends, woman_in_english):
+    """The last step (steer.py), on a recording and a text the search never saw: closer than
+    the same match without it (measured: 0.695 -> 0.720)."""
+    match = woman_in_english
+    assert any(match.steer_db)
+    held_out = embed_utterance(load_audio(corpus / "eagle_spk1_test.wav"))
+    audio, rate = speak(backends["flite"], match.voice, EVAL_TEXT)
+
+    def likeness(match):
+        return similarity(held_out, embed_utterance(resample(transform(audio, rate, match), rate)))
+
+    assert likeness(match) >= likeness(replace(match, steer_db=())) + 0.01
+
+
 @pytest.mark.parametrize("speaker", ["woman", "woman_in_english"])  # without/with frame transfer
 def test_it_speaks_intelligibly_sentence_by_sentence(request, backends, speaker):
     match = request.getfixturevalue(speaker)
@@ -168,6 +194,9 @@ def test_similarity_boost_applies_part_of_the_reshaping(woman, woman_in_english)
     )
     frames = woman_in_english.frame_strength
     assert woman_in_english.scaled(0.5).frame_strength == round(frames / 2, 3) > 0
+    assert woman_in_english.scaled(0.5).steer_db == tuple(
+        round(g / 2, 2) for g in woman_in_english.steer_db
+    )
 
 
 @pytest.mark.parametrize("speaker", ["woman", "woman_in_english"])
@@ -175,6 +204,12 @@ def test_it_stores_as_json(request, speaker):
     match = request.getfixturevalue(speaker)
     stored = VoiceMatch.from_dict(json.loads(json.dumps(match.as_dict())))
     assert stored == match and stored.frame_map == match.frame_map
+
+
+def test_a_voice_stored_before_the_steered_equaliser_still_loads(woman_in_english):
+    stored = woman_in_english.as_dict()
+    del stored["steer_db"]
+    assert VoiceMatch.from_dict(stored) == replace(woman_in_english, steer_db=())
 
 
 def test_it_refuses_samples_without_speech(candidates):

@@ -4,9 +4,10 @@ No offline package ships zero-shot cloning weights, so a custom voice is the sto
 to the user's samples (by speaker embedding of each voice's preview), reshaped with the WORLD
 vocoder: average pitch and pitch range moved towards the samples' (none, half or all of the way,
 whichever the embedding prefers), formants (spectral envelope) warped, the average spectral
-tilt/timbre equalised towards the samples', and each voiced frame's envelope moved towards the
-samples' frames that sound most like it (frames.py). It sounds *similar*,
-it is not a clone, and the product must say so.
+tilt/timbre equalised towards the samples', each voiced frame's envelope moved towards the
+samples' frames that sound most like it (frames.py), and last a smooth equaliser steered by the
+speaker encoder itself (steer.py). It sounds *similar*, it is not a clone, and the product must
+say so.
 
 Honesty of the figures: the warp and the equaliser are chosen on one text (FIT_TEXT); the
 similarities reported are measured on another (EVAL_TEXT) that the search never saw.
@@ -16,12 +17,13 @@ import logging
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from typing import NamedTuple
 
 import numpy as np
 
 from ..errors import ErrorKind, ProviderError
 from ..tts.base import AudioChunk, SpeechRequest, TextToSpeechBackend, VoiceInfo
-from . import frames, world
+from . import frames, steer, world
 from .embed import SAMPLE_RATE, embed_speaker, embed_utterance, preprocess, resample, similarity
 
 logger = logging.getLogger(__name__)
@@ -48,6 +50,8 @@ FORMANT_STEP = 0.03
 EQ_STRENGTHS = (0.5, 1.0)
 # How far each voiced frame is moved to the samples' nearest spectral shapes (frames.py).
 FRAME_STRENGTHS = (0.5, 1.0)
+# How much of the encoder-steered equaliser (steer.py) is applied.
+STEER_STRENGTHS = (0.5, 1.0)
 
 
 # The equaliser works on these band centres (Hz); above the last it fades out.
@@ -74,6 +78,8 @@ class VoiceMatch:
     # The samples' spectral shapes, frame by frame (frames.FrameMap), and how far to go to them.
     frame_map: frames.FrameMap | None = field(default=None, compare=False)
     frame_strength: float = 0.0
+    # Encoder-steered equaliser gains (dB) at steer.ANCHORS, empty for none.
+    steer_db: tuple[float, ...] = ()
     similarity_stock: float = 0.0  # stock voice vs samples, on EVAL_TEXT
     similarity_matched: float = 0.0  # matched voice vs samples, on EVAL_TEXT
     # The stock voice only passed through the vocoder, unchanged: how much of the gain is the
@@ -107,12 +113,14 @@ class VoiceMatch:
             formant_ratio=round(self.formant_ratio**strength, 3),
             eq_db=tuple(round(g * strength, 2) for g in self.eq_db),
             frame_strength=round(self.frame_strength * strength, 3),
+            steer_db=tuple(round(g * strength, 2) for g in self.steer_db),
         )
 
     @classmethod
     def from_dict(cls, data: dict) -> "VoiceMatch":
         data = dict(data)
         data["eq_db"] = tuple(data.get("eq_db", ()))
+        data["steer_db"] = tuple(data.get("steer_db", ()))
         data["candidates"] = tuple(tuple(c) for c in data.get("candidates", ()))
         data["fitted"] = tuple(tuple(c) for c in data.get("fitted", ()))
         if data.get("frame_map"):
@@ -236,6 +244,7 @@ def _unchanged(match: VoiceMatch) -> VoiceMatch:
         formant_ratio=1.0,
         eq_db=(),
         frame_strength=0.0,
+        steer_db=(),
     )
 
 
@@ -297,12 +306,19 @@ def _embed(samples: np.ndarray, rate: int) -> np.ndarray:
 # --- Fitting -----------------------------------------------------------------------------------
 
 
-# (pitch share, formant ratio, equaliser strength, frame transfer strength)
-Params = tuple[float, float, float, float]
+class Params(NamedTuple):
+    """One setting of the search: how far each step goes."""
+
+    pitch: float  # share of the way to the samples' pitch
+    formants: float  # formant warp ratio
+    eq: float = 0.0  # equaliser strength
+    frames: float = 0.0  # frame-by-frame transfer strength
+    steer: float = 0.0  # strength of the encoder-steered equaliser
 
 
 class _Search:
-    """Pitch shift, formant warp and equaliser strength, searched on FIT_TEXT.
+    """Pitch shift, formant warp, equaliser and the later steps' strengths, searched on FIT_TEXT
+    one step after another, each kept at whatever brings the embedding closest.
 
     Moving the mean F0 all the way to the samples' is not always what brings the embedding
     closer (the voice's other cues stay), so the shift is searched too, from none to all.
@@ -328,19 +344,24 @@ class _Search:
         self.spread = float(np.clip(target_std / source_std, 0.5, 2.0)) if source_std else 1.0
         self.target_envelope = _mean_envelope_db(sample_analyses)
         self.frame_map = frames.frame_map(sample_analyses, self.source) if FRAME_STRENGTHS else None
+        self.steer_db: tuple[float, ...] = ()
         self.scores: dict[Params, float] = {}
         self.result = self.run()
 
     def run(self) -> VoiceMatch:
-        grid = [(p, r, 0.0, 0.0) for p in PITCH_SHARES for r in FORMANT_RATIOS]
-        share, ratio, _, _ = self.best_of(grid)
-        share, ratio, _, _ = self.best_of(
-            [(share, ratio + d, 0.0, 0.0) for d in (-FORMANT_STEP, 0.0, FORMANT_STEP)]
+        best = self.best_of([Params(p, r) for p in PITCH_SHARES for r in FORMANT_RATIOS])
+        best = self.best_of(
+            [best._replace(formants=best.formants + d) for d in (-FORMANT_STEP, 0, FORMANT_STEP)]
         )
-        _, _, eq, _ = self.best_of([(share, ratio, e, 0.0) for e in (0.0, *EQ_STRENGTHS)])
-        if self.frame_map is None:
-            return self.make((share, ratio, eq, 0.0))
-        return self.make(self.best_of([(share, ratio, eq, f) for f in (0.0, *FRAME_STRENGTHS)]))
+        best = self.best_of([best._replace(eq=e) for e in (0.0, *EQ_STRENGTHS)])
+        if self.frame_map is not None:
+            best = self.best_of([best._replace(frames=f) for f in (0.0, *FRAME_STRENGTHS)])
+        if STEER_STRENGTHS:
+            rendered = _render(self.source, self.make(best), reference=self.audio)
+            self.steer_db = steer.fit(resample(rendered, self.rate), self.target)
+            if any(self.steer_db):
+                best = self.best_of([best._replace(steer=s) for s in (0.0, *STEER_STRENGTHS)])
+        return self.make(best)
 
     def best_of(self, candidates: list[Params]) -> Params:
         for params in candidates:
@@ -350,23 +371,25 @@ class _Search:
         return max(candidates, key=self.scores.__getitem__)
 
     def make(self, params: Params) -> VoiceMatch:
-        share, ratio, eq_strength, frame_strength = params
-        shifted = self.source_mean + share * (self.target_mean - self.source_mean)
+        shifted = self.source_mean + params.pitch * (self.target_mean - self.source_mean)
         match = VoiceMatch(
             engine=self.engine,
             voice=self.voice,
             source_f0=round(float(np.exp(self.source_mean)), 2),
             target_f0=round(float(np.exp(shifted)), 2),
-            f0_range=round(self.spread**share, 3),
-            formant_ratio=round(ratio, 3),
+            f0_range=round(self.spread**params.pitch, 3),
+            formant_ratio=round(params.formants, 3),
         )
-        if frame_strength:
-            match = replace(match, frame_map=self.frame_map, frame_strength=frame_strength)
-        if not eq_strength:
+        if params.frames:
+            match = replace(match, frame_map=self.frame_map, frame_strength=params.frames)
+        if params.steer:
+            gains = np.array(self.steer_db) * params.steer
+            match = replace(match, steer_db=tuple(np.round(gains, 2).tolist()))
+        if not params.eq:
             return match
-        warped = _mean_envelope_db([_warped(self.source, ratio)])
+        warped = _mean_envelope_db([_warped(self.source, params.formants)])
         correction = np.clip(self.target_envelope - warped, -EQ_LIMIT_DB, EQ_LIMIT_DB)
-        return replace(match, eq_db=tuple(np.round(correction * eq_strength, 2).tolist()))
+        return replace(match, eq_db=tuple(np.round(correction * params.eq, 2).tolist()))
 
 
 def _pooled_f0_stats(analyses: Sequence[world.Analysis]) -> tuple[float, float]:
@@ -417,6 +440,8 @@ def _render(analysis: world.Analysis, match: VoiceMatch, *, reference: np.ndarra
         envelope = envelope * _eq_gains(analysis.bin_frequencies(), match.eq_db)
     if match.frame_map is not None and match.frame_strength:
         envelope = frames.apply(analysis, envelope, match.frame_map, match.frame_strength)
+    if match.steer_db:
+        envelope = envelope * steer.power_gains(analysis.bin_frequencies(), match.steer_db)
     out = world.synthesize(
         replace(analysis, f0=f0, envelope=envelope, aperiodicity=np.clip(aperiodicity, 0.0, 1.0))
     )
