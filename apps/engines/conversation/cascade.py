@@ -56,6 +56,8 @@ _SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*\s")
 # the first one sooner, since the listener is waiting for it.
 _LONG_SENTENCE = 160
 _LONG_FIRST_SENTENCE = 60
+# Speech runs at about 14 characters a second (Piper's and Kokoro's voices at speed 1).
+_BYTES_PER_CHARACTER = BYTES_PER_SECOND // 14
 _MARKUP = re.compile(r"[*#_`]+")
 _SAYABLE = re.compile(r"[^\W_]")
 DELTA_BYTES = BYTES_PER_SECOND // 5  # 200 ms of audio per delta
@@ -122,6 +124,7 @@ class _Reply:
     done: bool = False
     text: list[str] = field(default_factory=list)  # sentences sent (their transcript deltas)
     sentence_starts: list[int] = field(default_factory=list)  # where each one's audio begins
+    sentences_spoken: int = 0  # of `text`, those whose audio has all arrived
     audio: bytearray = field(default_factory=bytearray)
     timings: dict[str, float] = field(default_factory=dict)
     task: asyncio.Task | None = None
@@ -195,7 +198,7 @@ class CascadeSession(ConversationSession):
         if reply is None:
             raise ProviderError(f"No assistant item {item_id!r}.", kind=ErrorKind.INVALID_INPUT)
         heard_bytes = audio_end_ms * BYTES_PER_SECOND // 1000
-        heard = _heard_text(reply.text, [*reply.sentence_starts, len(reply.audio)], heard_bytes)
+        heard = _heard_text(reply.text, _sentence_bounds(reply), heard_bytes)
         self.history = [(i, ChatMessage("assistant", heard) if i == item_id else m)
                         for i, m in self.history if i != item_id or heard]  # fmt: skip
         return heard
@@ -302,6 +305,7 @@ class CascadeSession(ConversationSession):
             for start in range(0, len(pcm), DELTA_BYTES):
                 self._from_worker(reply, AudioDelta(reply.response_id, reply.item_id,
                                                     pcm[start : start + DELTA_BYTES]))  # fmt: skip
+        self._from_worker(reply, _SentenceSpoken())
 
     def _synthesize(self, sentence: str):
         if self.config.synthesize is not None:
@@ -317,6 +321,9 @@ class CascadeSession(ConversationSession):
     def _deliver(self, reply: _Reply, event) -> None:
         if reply.done:  # cancelled meanwhile: the rest is never played
             return
+        if isinstance(event, _SentenceSpoken):
+            reply.sentences_spoken += 1
+            return  # for truncate only; the client hears of it by the audio itself
         if isinstance(event, AudioDelta):
             reply.audio += event.pcm
         elif isinstance(event, TranscriptDelta):
@@ -370,6 +377,21 @@ def _sentence_cut(text: str, *, first: bool = False) -> int | None:
     if len(text) > limit and (comma := text.rfind(", ")) > 0:
         return comma + 2
     return None
+
+
+class _SentenceSpoken:
+    """The last sentence's audio has all been delivered."""
+
+
+def _sentence_bounds(reply: _Reply) -> list[int]:
+    """Where each sentence's audio begins, and where the last one ends. A sentence still being
+    spoken comes in pieces (its first words first, see TextToSpeechBackend.speak_first), so its
+    end is not known yet: it is taken to last at least as long as its text takes to say."""
+    end = len(reply.audio)
+    if reply.text and reply.sentences_spoken < len(reply.text):
+        said = reply.sentence_starts[-1] + len(reply.text[-1]) * _BYTES_PER_CHARACTER
+        end = max(end, said)
+    return [*reply.sentence_starts, end]
 
 
 def _heard_text(sentences: list[str], bounds: list[int], heard_bytes: int) -> str:
