@@ -132,32 +132,10 @@ class PiperBackend(TextToSpeechBackend):
         speed: float,
         settings: VoiceSettings | None = None,
         lexicon: Lexicon = (),
+        first_seconds: float = 0.0,
     ) -> Iterator[AudioChunk]:
-        return self._speak(sentence, speed, settings, lexicon, first_seconds=0.0)
-
-    def speak_first(
-        self,
-        sentence: str,
-        *,
-        voice: VoiceInfo,
-        language: str,
-        speed: float,
-        settings: VoiceSettings | None = None,
-        lexicon: Lexicon = (),
-    ) -> Iterator[AudioChunk]:
-        """Its first `first_audio_seconds` as a chunk of their own (see vits.py)."""
-        first = self.first_audio_seconds
-        return self._speak(sentence, speed, settings, lexicon, first_seconds=first)
-
-    def _speak(
-        self,
-        sentence: str,
-        speed: float,
-        settings: VoiceSettings | None,
-        lexicon: Lexicon,
-        *,
-        first_seconds: float,
-    ) -> Iterator[AudioChunk]:
+        """The sentence's audio; with `first_seconds`, its first seconds as a chunk of their
+        own (see vits.py)."""
         model = load_voice(cpu_threads=self.cpu_threads, cache=self.model_cache)
         config = self._synthesis_config(model.voice.config, speed, settings)
         rate = model.voice.config.sample_rate
@@ -176,6 +154,9 @@ class PiperBackend(TextToSpeechBackend):
                     yield AudioChunk(audio, rate, sentence)
         except (RuntimeError, ValueError) as exc:
             raise ProviderError(f"Piper failed: {exc}", kind=ErrorKind.INTERNAL) from exc
+
+    def speak_first(self, sentence: str, **kwargs) -> Iterator[AudioChunk]:
+        return self.speak(sentence, first_seconds=self.first_audio_seconds, **kwargs)
 
     def _synthesis_config(self, voice_config, speed: float, settings: VoiceSettings | None):
         noise_scale, noise_w_scale = self.noise_scale, self.noise_w_scale

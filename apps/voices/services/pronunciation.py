@@ -66,7 +66,10 @@ def pronounce_for(text: str, *, owner_id: int | None, phonemes: bool) -> tuple[s
     otherwise every word is replaced by its respelling and the lexicon is empty."""
     if owner_id is None:
         return text, ()
-    rows = Pronunciation.objects.filter(owner_id=owner_id).values_list("word", "say_as", "phonemes")
+    # One query: the rows are read twice below.
+    rows = list(
+        Pronunciation.objects.filter(owner_id=owner_id).values_list("word", "say_as", "phonemes")
+    )
     by_lower = {word.lower(): say for word, say, ipa in rows if not (phonemes and ipa)}
     lexicon = tuple((word, ipa) for word, _, ipa in rows if phonemes and ipa)
     if by_lower:
