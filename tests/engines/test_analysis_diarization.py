@@ -107,6 +107,17 @@ def test_it_counts_one_speaker_in_a_single_voice_with_pauses(backend, corpus, na
     assert result.turns and {t.speaker for t in result.turns} == {"SPEAKER_00"}
 
 
+def test_a_count_given_above_the_voices_heard_does_not_split_one_voice(backend, corpus):
+    """A count given usually includes someone who barely speaks; the cluster forced for them
+    used to take a slice of the main voice, so one reader came out as two. The clusters a count
+    forces are now checked as "auto" checks its own (one reader here, two real voices in
+    test_it_separates_two_different_voices_without_confusion)."""
+    request = DiarizationRequest(audio_path=corpus / "eagle_spk1_utt1.wav", num_speakers=2)
+    result = backend.diarize(request)
+    assert len(result.speakers) == 1, [(s.label, s.talk_time) for s in result.speakers]
+    assert {t.speaker for t in result.turns} == {"SPEAKER_00"}
+
+
 def test_it_counts_the_three_falcon_speakers_on_auto(backend, corpus):
     result = backend.diarize(DiarizationRequest(audio_path=corpus / "falcon_3spk.wav"))
     assert len(result.speakers) >= 2
@@ -127,6 +138,8 @@ def test_auto_counting_merges_one_voice_but_keeps_two_apart():
     one = windows(voices[0], 12)
     split = np.repeat([0, 1], 6)  # one voice, cut in two (as a threshold would at a pause)
     assert set(merge_same_voice(one, split, np.full(12, 0.75))) == {0}
+    # ... unless the segmentation heard that many voices within one window (its floor).
+    assert set(merge_same_voice(one, split, np.full(12, 0.75), min_clusters=2)) == {0, 1}
     two = np.concatenate([one, windows(voices[1], 6)])
     labels = np.repeat([0, 1], [12, 6])
     assert merge_same_voice(two, labels, np.full(18, 0.75)).tolist() == labels.tolist()

@@ -194,8 +194,10 @@ def merge_same_voice(
     window: float = 1.5,
     same_voice: float = SAME_VOICE_SIMILARITY,
     merge_ratio: float = MERGE_RATIO,
+    min_clusters: int = 1,
 ) -> np.ndarray:
-    """Merge clusters until every pair is clearly two voices and each has a second of speech.
+    """Merge clusters until every pair is clearly two voices and each has a second of speech
+    (never below `min_clusters`).
 
     The model: a window's embedding is its speaker's voice vector v plus independent noise, so
     two windows of one voice have cosine similarity rho = |v|^2 / (|v|^2 + noise) =
@@ -220,7 +222,7 @@ def merge_same_voice(
     into = {int(i): int(i) for i in ids}  # original label -> the label it was merged into
     alive = list(range(len(ids)))
     noise = (1.0 - same_voice) / same_voice
-    while len(alive) > 1:
+    while len(alive) > max(1, min_clusters):
         norms = np.linalg.norm(sums[alive], axis=1, keepdims=True)
         centroids = sums[alive] / np.maximum(norms, 1e-12)
         windows = np.maximum(talk[alive] / window, 1e-6)
