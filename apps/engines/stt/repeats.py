@@ -1,0 +1,51 @@
+"""Telling a segment that holds a sentence said later in the recording.
+
+Whisper sees 30 s at a time and at temperature 0 sometimes writes, over one passage, a sentence
+said further on in the same 30 s (tiny.en on a development recording: "If the reader will excuse
+me, I will say nothing of my heart." over "Today only platforms one and three are used", the
+sentence itself said 24 s later). The rate of words is normal, so the density guard (sparse.py)
+cannot see it; the same words coming again a few seconds later, over other audio, show it.
+
+Real speech repeats too (a chorus, a sentence two people say in turn, "thank you"): a phrase
+under MIN_WORDS is never judged, and a segment that, decoded again on its own, gives the same
+words again is real speech said twice and stays as it was (local.py).
+"""
+
+from collections.abc import Sequence
+from difflib import SequenceMatcher
+
+from .loops import words
+
+# Shorter segments are never judged: "thank you", "yes, yes", "okay, so" come back all the time.
+MIN_WORDS = 6
+# Share of the segment's words found again, in order, in the text after it.
+MIN_SHARE = 0.8
+# The later text must start within Whisper's 30 s view of the segment: what the decoder can
+# have copied from.
+HORIZON_SECONDS = 30.0
+# Later segments read together, for a sentence split over two or three segments.
+_JOINED = 3
+
+
+def repeats_later(segment, later: Sequence) -> bool:
+    """Whether most of `segment`'s words (it has `.start`, `.end`, `.text`) come again, in
+    order, in segments of `later` (the ones after it, in time order) that start after it ends
+    and within HORIZON_SECONDS of its start."""
+    said = words(segment.text)
+    if len(said) < MIN_WORDS:
+        return False
+    for i, other in enumerate(later):
+        if other.start >= segment.start + HORIZON_SECONDS:
+            break
+        if other.start < segment.end:
+            continue  # the same audio, or overlapping it: not elsewhere
+        again = [w for s in later[i : i + _JOINED] for w in words(s.text)][: len(said) + 2]
+        if _shared(said, again) >= MIN_SHARE * len(said):
+            return True
+    return False
+
+
+def _shared(first: list[str], second: list[str]) -> int:
+    """Words of `first` found in `second` in the same order."""
+    blocks = SequenceMatcher(None, first, second, autojunk=False).get_matching_blocks()
+    return sum(b.size for b in blocks)
