@@ -38,6 +38,19 @@ def test_it_tells_a_sentence_that_comes_again_over_other_audio():
     assert not repeats_later(stray, [seg(70, 72, " If the reader agrees, we will go on.")])
 
 
+def test_the_later_words_may_sit_inside_a_longer_text():
+    power = seg(60.3, 62.8, " in his power to do for them.")
+    later = [
+        seg(65.0, 70.5, " And Mr. John Dashwood had then leisure to consider how much there"),
+        seg(70.5, 73.0, " might be prudently in his power to do for them."),
+    ]
+    assert repeats_later(power, later)
+    # Decoded again without the text before it, a little differently: still the same words.
+    variant = seg(60.3, 62.8, " and is power to do for them.")
+    assert repeats_later(variant, later, share=0.5, min_words=1)
+    assert not repeats_later(seg(60.3, 62.8, " Today, only platforms 1 and 3."), later, share=0.5)
+
+
 @pytest.fixture(scope="module")
 def backend():
     return LocalWhisperBackend(

@@ -40,7 +40,7 @@ from .regions import (
     speech_regions,
     uncovered,
 )
-from .repeats import HORIZON_SECONDS, repeats_later
+from .repeats import HORIZON_SECONDS, SAME_SHARE, repeats_later
 from .sparse import too_few_words, word_count
 from .token_logprobs import TokenLogprobRecorder
 from .whisper_models import (
@@ -440,7 +440,7 @@ class _WindowedRun:
         decoded = self._decode(piece, offset + first / SAMPLE_RATE, conditioned=False)
         again = [e for e in decoded if isinstance(e, Segment)]
         joined = dataclasses.replace(segment, text=" ".join(s.text for s in again))
-        if repeats_later(joined, later):
+        if repeats_later(joined, later, share=SAME_SHARE, min_words=1):
             outcome, kept = "said twice, kept", [segment]
         elif again and all(_checked(s) for s in again):
             outcome, kept = f"decoded again: {joined.text.strip()!r}", again

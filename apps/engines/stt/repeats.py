@@ -23,29 +23,36 @@ MIN_SHARE = 0.8
 # The later text must start within Whisper's 30 s view of the segment: what the decoder can
 # have copied from.
 HORIZON_SECONDS = 30.0
+# Decoded again on its own, a segment that still has this share of the later words is real
+# speech said twice, whatever the decoder changed (Whisper decodes a sentence without the text
+# before it a little differently: "and is power to do for them" for "in his power ...").
+SAME_SHARE = 0.5
 # Later segments read together, for a sentence split over two or three segments.
 _JOINED = 3
 
 
-def repeats_later(segment, later: Sequence) -> bool:
-    """Whether most of `segment`'s words (it has `.start`, `.end`, `.text`) come again, in
-    order, in segments of `later` (the ones after it, in time order) that start after it ends
-    and within HORIZON_SECONDS of its start."""
+def repeats_later(
+    segment, later: Sequence, *, share: float = MIN_SHARE, min_words: int = MIN_WORDS
+) -> bool:
+    """Whether `share` of `segment`'s words (it has `.start`, `.end`, `.text`; at least
+    `min_words`) come again, in order, in segments of `later` (the ones after it, in time
+    order) that start after it ends and within HORIZON_SECONDS of its start."""
     said = words(segment.text)
-    if len(said) < MIN_WORDS:
+    if len(said) < max(1, min_words):
         return False
     for i, other in enumerate(later):
         if other.start >= segment.start + HORIZON_SECONDS:
             break
         if other.start < segment.end:
             continue  # the same audio, or overlapping it: not elsewhere
-        again = [w for s in later[i : i + _JOINED] for w in words(s.text)][: len(said) + 2]
-        if _shared(said, again) >= MIN_SHARE * len(said):
+        again = [w for s in later[i : i + _JOINED] for w in words(s.text)]
+        if _shared(said, again) >= share * len(said):
             return True
     return False
 
 
 def _shared(first: list[str], second: list[str]) -> int:
-    """Words of `first` found in `second` in the same order."""
+    """Words of `first` found in `second` in the same order, in runs of two or more (single
+    common words, "the", "and", scattered over a longer text, say nothing)."""
     blocks = SequenceMatcher(None, first, second, autojunk=False).get_matching_blocks()
-    return sum(b.size for b in blocks)
+    return sum(b.size for b in blocks if b.size >= 2)
