@@ -12,7 +12,7 @@ from apps.engines.stt.base import Segment, TranscriptionRequest
 from apps.engines.stt.local import LocalWhisperBackend, _WindowedRun
 from apps.engines.stt.repeats import repeats_later
 from tests import media_factory
-from tests.wer import normalise, wer
+from tests.wer import wer
 
 # What tiny.en wrote over "Today only platforms one and three are used" on a development
 # recording (the first half of the benchmark's seed-7 recording, decoded alone): the sentence
@@ -130,14 +130,28 @@ def test_a_repeat_that_decodes_no_better_is_kept_and_flagged(backend, two_clips)
 
 
 def test_real_speech_said_twice_stays_as_it_was(backend, corpus, tmp_path, caplog):
-    """One sentence, another, the first again, decoded by the engine: the first is judged and,
-    decoded again, the same, so both are kept and neither is flagged."""
+    """One sentence, another, the first again: the first, judged and decoded again, gives the
+    same words, so it stays as it was and is not flagged."""
     sentence = decode_all(corpus / "cheetah_en.wav")
     between = decode_all(corpus / "librivox_sns_0870.wav")
     pause = np.zeros(SAMPLE_RATE // 2, dtype=np.float32)
     audio = np.concatenate([sentence, pause, between, pause, sentence])
     path = media_factory.write_wav(tmp_path / "twice.wav", audio)
-    segments = [e for e in windowed_run(backend, path).events() if isinstance(e, Segment)]
+    said = " Today, only platforms 1 and 3 are used."
+    segments = [
+        Segment(0.4, 4.2, said),
+        Segment(5.4, 12.4, " And Mr. John Dashwood had then leisure to consider how much."),
+        Segment(13.4, 16.1, said),
+    ]
+    kept = list(windowed_run(backend, path)._unrepeated(iter(segments), audio, 0.0))
     assert "said twice, kept" in caplog.text
-    assert normalise("".join(s.text for s in segments)).count("platforms") == 2
-    assert not any(s.flags or s.gap for s in segments)
+    assert kept == segments
+
+
+def test_words_the_aligner_is_sure_of_are_not_judged():
+    stray = seg(57.7, 60.6, " If the reader will excuse me, I will say nothing of my heart.")
+    later = [seg(82.0, 84.7, LATER)]
+    aligned = [SimpleNamespace(probability=p) for p in (0.9, 0.8, 0.7)]
+    assert not repeats_later(SimpleNamespace(**vars(stray), words=aligned), later)
+    aligned.append(SimpleNamespace(probability=0.01))  # a word that fits nowhere here
+    assert repeats_later(SimpleNamespace(**vars(stray), words=aligned), later)

@@ -439,7 +439,7 @@ class _WindowedRun:
         piece = audio[first : int((segment.end - offset) * SAMPLE_RATE)]
         decoded = self._decode(piece, offset + first / SAMPLE_RATE, conditioned=False)
         again = [e for e in decoded if isinstance(e, Segment)]
-        joined = dataclasses.replace(segment, text=" ".join(s.text for s in again))
+        joined = dataclasses.replace(segment, text=" ".join(s.text for s in again), words=())
         if repeats_later(joined, later, share=SAME_SHARE, min_words=1):
             outcome, kept = "said twice, kept", [segment]
         elif again and all(_checked(s) for s in again):

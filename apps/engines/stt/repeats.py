@@ -27,6 +27,11 @@ HORIZON_SECONDS = 30.0
 # speech said twice, whatever the decoder changed (Whisper decodes a sentence without the text
 # before it a little differently: "and is power to do for them" for "in his power ...").
 SAME_SHARE = 0.5
+# A segment whose every word the aligner placed with at least this probability is taken as
+# heard where it stands, and not judged: text copied from other audio leaves a word that fits
+# nowhere (the development failure: 0.011 at its least; five real repeats there: 0.11-0.94,
+# four of them above this, so the guard costs a decode on few real repeats).
+SURE_WORD_PROBABILITY = 0.5
 # Later segments read together, for a sentence split over two or three segments.
 _JOINED = 3
 
@@ -38,7 +43,7 @@ def repeats_later(
     `min_words`) come again, in order, in segments of `later` (the ones after it, in time
     order) that start after it ends and within HORIZON_SECONDS of its start."""
     said = words(segment.text)
-    if len(said) < max(1, min_words):
+    if len(said) < max(1, min_words) or _sure_everywhere(segment):
         return False
     for i, other in enumerate(later):
         if other.start >= segment.start + HORIZON_SECONDS:
@@ -56,3 +61,8 @@ def _shared(first: list[str], second: list[str]) -> int:
     common words, "the", "and", scattered over a longer text, say nothing)."""
     blocks = SequenceMatcher(None, first, second, autojunk=False).get_matching_blocks()
     return sum(b.size for b in blocks if b.size >= 2)
+
+
+def _sure_everywhere(segment) -> bool:
+    aligned = getattr(segment, "words", ())
+    return bool(aligned) and min(w.probability for w in aligned) >= SURE_WORD_PROBABILITY
