@@ -1,6 +1,7 @@
 """A segment whose words come again soon after, over other audio: decoded again, kept when it
 is real speech said twice, else flagged."""
 
+import logging
 from types import SimpleNamespace
 
 import numpy as np
@@ -143,6 +144,7 @@ def test_real_speech_said_twice_stays_as_it_was(backend, corpus, tmp_path, caplo
         Segment(5.4, 12.4, " And Mr. John Dashwood had then leisure to consider how much."),
         Segment(13.4, 16.1, said),
     ]
+    caplog.set_level(logging.INFO, logger="apps.engines.stt.local")
     kept = list(windowed_run(backend, path)._unrepeated(iter(segments), audio, 0.0))
     assert "said twice, kept" in caplog.text
     assert kept == segments

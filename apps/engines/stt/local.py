@@ -441,8 +441,9 @@ class _WindowedRun:
         again = [e for e in decoded if isinstance(e, Segment)]
         joined = dataclasses.replace(segment, text=" ".join(s.text for s in again), words=())
         if repeats_later(joined, later, share=SAME_SHARE, min_words=1):
-            outcome, kept = "said twice, kept", [segment]
-        elif again and all(_checked(s) for s in again):
+            logger.info("Words from %.1fs come again later: said twice, kept", segment.start)
+            return [segment]
+        if again and all(_checked(s) for s in again):
             outcome, kept = f"decoded again: {joined.text.strip()!r}", again
         else:
             flagged = dataclasses.replace(segment, flags=(*segment.flags, "repeats_later"))
