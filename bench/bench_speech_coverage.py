@@ -3,7 +3,8 @@
 Prints figures; asserts nothing. For each recording with reference speech times (RTTM), the
 share of reference speech covered by transcribed words (each word's span widened by
 --tolerance seconds), the share covered by words or by the engine's marked gaps, and the seconds
-of words outside any reference speech (text where nobody spoke: a proxy for invented text).
+of words outside any reference speech (text where nobody spoke: a proxy for invented text), and
+the seconds of marks outside any reference speech (marks where nobody spoke).
 
     # AMI excerpts (see bench/prepare_ami_excerpts.py); tune on the training meetings, report on
     # the held-out ones (development and test meetings share no speaker with the training ones):
@@ -13,7 +14,9 @@ of words outside any reference speech (text where nobody spoke: a proxy for inve
 Sides compared, on the same files in one run: `plain` (WhisperModel.transcribe() with its
 defaults: beam 5, word timestamps, no VAD), `portal-before` (the engine's former decoder
 settings: faster-whisper's VAD defaults) and `portal` (LocalWhisperBackend, the tuned VAD,
-language per part, gap marks), plus one `portal setting=value` per point of SWEEP with --sweep.
+language per part, gap marks), `portal, no faint marks` (the same run with the marks of the
+second detector, stt/faint.py, left out), plus one `portal setting=value` per point of SWEEP
+with --sweep. --sides chooses among them.
 """
 
 import argparse
@@ -92,7 +95,7 @@ def run_portal(vad: dict, path: Path, model: str):
         if not isinstance(event, Segment):
             continue
         if event.gap:
-            gaps.append((event.start, event.end))
+            gaps.append((event.start, event.end, event.gap))
         words += [(w.start, w.end) for w in event.words]
     return words, gaps
 
@@ -104,26 +107,47 @@ def _cache() -> str:
 
 
 def measure(files: list[Path], side, tolerance: float) -> dict:
-    ref_total = covered = marked = outside = 0.0
+    ref_total = covered = marked = outside = marks_outside = 0.0
     n_words, started = 0, time.monotonic()
     for path in files:
         ref = reference(path.with_suffix(".rttm"))
         words, gaps = side(path)
         n_words += len(words)
         spans = union([(a - tolerance, b + tolerance) for a, b in words])
+        marks = union([(a, b) for a, b, *_ in gaps])
         ref_total += length(ref)
         covered += overlap(ref, spans)
-        marked += overlap(ref, union(spans + gaps))
+        marked += overlap(ref, union(spans + marks))
         word_spans = union(words)
         widened = union([(a - 0.5, b + 0.5) for a, b in ref])
         outside += length(word_spans) - overlap(word_spans, widened)
+        marks_outside += length(marks) - overlap(marks, widened)
     return {
         "transcribed": covered / ref_total,
         "transcribed_or_marked": marked / ref_total,
         "words_outside_s": outside,
+        "marks_outside_s": marks_outside,
         "words": n_words,
         "seconds": time.monotonic() - started,
     }
+
+
+class Remembered:
+    """A side whose results are kept, so a variant can be derived without decoding again."""
+
+    def __init__(self, side):
+        self.side, self.results = side, {}
+
+    def __call__(self, path):
+        self.results[path] = self.side(path)
+        return self.results[path]
+
+    def without(self, reason: str):
+        def side(path):
+            words, gaps = self.results[path]
+            return words, [g for g in gaps if g[2] != reason]
+
+        return side
 
 
 # multilingual.mp3 (shared corpus): the MIT licence read in English, then in German.
@@ -164,6 +188,7 @@ def main() -> None:
     parser.add_argument("--sweep", action="store_true", help="also each VAD setting of SWEEP")
     parser.add_argument("--tolerance", type=float, default=0.3)
     parser.add_argument("--mixed", type=Path, help="the shared corpus: also multilingual.mp3")
+    parser.add_argument("--sides", help="comma-separated: plain,portal-before,portal")
     args = parser.parse_args()
     django.setup()
     from faster_whisper import WhisperModel
@@ -176,11 +201,17 @@ def main() -> None:
     print(f"model {args.model}, load average {os.getloadavg()[0]:.1f} at start")
     model = load_model(args.model, device="cpu", compute_type="int8", cpu_threads=0, cache=_cache())
     assert isinstance(model, WhisperModel)
+    portal = Remembered(lambda p: run_portal({}, p, args.model))
     sides = {
         "plain": lambda p: run_plain(model, p, None),
         "portal-before": lambda p: run_plain(model, p, {}),
-        "portal": lambda p: run_portal({}, p, args.model),
+        "portal": portal,
+        # Measured after "portal", from its results.
+        "portal, no faint marks": portal.without("faint"),
     }
+    if args.sides:
+        chosen = args.sides.split(",")
+        sides = {k: v for k, v in sides.items() if k.split(",")[0] in chosen}
     if args.mixed:
         mixed_language(args.mixed, model, args.model)
     if args.sweep:
@@ -188,13 +219,17 @@ def main() -> None:
             for value in values:
                 vad = {key: value}
                 sides[f"portal {key}={value}"] = lambda p, v=vad: run_portal(v, p, args.model)
-    print("| side | transcribed | transcribed or marked | words outside speech | words | time |")
-    print("|---|---|---|---|---|---|")
+    print(
+        "| side | transcribed | transcribed or marked | words outside speech "
+        "| marks outside speech | words | time |"
+    )
+    print("|---|---|---|---|---|---|---|")
     for name, side in sides.items():
         r = measure(files, side, args.tolerance)
         print(
             f"| {name} | {r['transcribed']:.1%} | {r['transcribed_or_marked']:.1%} "
-            f"| {r['words_outside_s']:.1f} s | {r['words']} | {r['seconds']:.0f} s |",
+            f"| {r['words_outside_s']:.1f} s | {r['marks_outside_s']:.1f} s "
+            f"| {r['words']} | {r['seconds']:.0f} s |",
             flush=True,
         )
 

@@ -15,6 +15,7 @@ FLAGS = {
     "loop": "Repeats itself",
     "loop_cut": "Loop cut",
     "too_few_words": "Words missing?",
+    "repeats_later": "Said later?",
     "stock_phrase": "Stock phrase",
     "silence": "Text over silence",
     "no_speech": "Probably no speech",

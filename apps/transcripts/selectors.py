@@ -24,6 +24,8 @@ FLAG_HELP = {
     "loop_cut": "The engine cut a repetition loop here and decoded again: words may be missing",
     "too_few_words": "Far too few words for the speech here, even decoded again: words are "
     "probably missing, and the text may belong elsewhere",
+    "repeats_later": "The same words come again soon after, over other audio, and decoded again "
+    "here they came out unsure: the text may belong to the later passage",
     "stock_phrase": "A phrase Whisper writes over silence or music (subtitle credits, sign-offs)",
     "silence": "Text where the voice detector hears no speech",
     "no_speech": "Whisper itself thought there was no speech here",

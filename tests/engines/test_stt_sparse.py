@@ -47,6 +47,8 @@ def test_real_speech_decoded_as_usual_has_enough_words(backend, corpus):
         assert segments and not too_few_words(whole, regions)
         assert not any(too_few_words(s, regions) for s in segments)
         assert not any(s.flags for s in segments)
+        # Clean speech: no stretch marked as speech without text (faint.py, regions.py).
+        assert not any(s.gap for s in segments)
 
 
 def test_a_stray_sentence_over_a_passage_is_decoded_again(backend, corpus):

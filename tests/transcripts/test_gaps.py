@@ -56,3 +56,12 @@ def test_a_transcript_without_gaps_keeps_openai_s_shape(alice, make_transcript):
     body = formats.to_verbose_json(transcript_document(make_transcript(alice)))
     assert "gaps" not in body
     assert all("language" not in s for s in body["segments"])
+
+
+def test_a_faint_gap_says_so_on_the_page_and_in_the_json(alice_client, alice, make_transcript):
+    t = make_transcript(alice)
+    Gap.objects.create(transcript=t, start=61.5, end=63.0, reason="faint")
+    page = alice_client.get(reverse("transcripts:detail", args=[t.pk])).content.decode()
+    assert "1:01–1:03" in page and "no text — faint or distant speech?" in page
+    body = json.loads(formats.render(transcript_document(t), "verbose_json"))
+    assert body["gaps"] == [{"start": 61.5, "end": 63.0, "reason": "faint", "language": ""}]

@@ -66,6 +66,9 @@ class TokenLogprob:
 GAP_REASONS = {
     "no_text": "speech the engine could not make out",
     "other_language": "speech in another language?",
+    # Speech only a second, more sensitive detector heard (far-field, quiet, overlapped):
+    # the decoder was not asked (stt/faint.py).
+    "faint": "faint or distant speech?",
 }
 SEGMENT_FLAGS = {
     # The decoder fell into a repetition loop here; the loop was cut and decoded again
@@ -76,6 +79,9 @@ SEGMENT_FLAGS = {
     # Far too few words for the speech under the segment, even decoded again on its own
     # (sparse.py): words are probably missing, and the text may belong elsewhere.
     "too_few_words": "far too few words for the speech here",
+    # Words that come again soon after over other audio, and decoded again on their own came
+    # out unsure (repeats.py): they may belong to the later passage, not this one.
+    "repeats_later": "these words are said again soon after; they may belong there",
 }
 
 

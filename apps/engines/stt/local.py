@@ -26,6 +26,7 @@ from .base import (
 from .batched import CLIP_SECONDS, BatchedDecoder
 from .batched import batch_size as batch_size_for
 from .batched import cpu_threads as cpu_threads_available
+from .faint import with_faint_marks
 from .features import ChunkedFeatureExtractor
 from .lanes import in_order, lane_bounds, lane_count
 from .loops import RepetitionGuard, marking_loops
@@ -39,6 +40,7 @@ from .regions import (
     speech_regions,
     uncovered,
 )
+from .repeats import HORIZON_SECONDS, SAME_SHARE, repeats_later
 from .sparse import too_few_words, word_count
 from .token_logprobs import TokenLogprobRecorder
 from .whisper_models import (
@@ -149,6 +151,7 @@ class LocalWhisperBackend(SpeechToTextBackend):
         beam_size: int = 5,
         window_seconds: float = 600.0,
         vad: dict | None = None,
+        faint_marks: bool = True,
         model_cache: str = "",
         memory_poll_seconds: float = 1.0,
         **options,
@@ -174,6 +177,9 @@ class LocalWhisperBackend(SpeechToTextBackend):
         self.window_seconds = window_seconds
         # Silero VAD settings (faster-whisper's VadOptions) over the tuned defaults.
         self.vad = VAD_PARAMETERS | (vad or {})
+        # Speech Silero missed (far-field, quiet, overlapped) marked by a second detector
+        # where nothing else covers it (faint.py).
+        self.faint_marks = faint_marks
         self.memory_poll_seconds = memory_poll_seconds
 
     def models(self) -> list[ModelInfo]:
@@ -372,11 +378,22 @@ class _WindowedRun:
             if inside:
                 pad = self.backend.vad["speech_pad_ms"] / 1000
                 events = _until(events, inside[-1].end - pad - _TAIL_SECONDS)
-            events = self._dense(events, audio, offset, inside)
+            events = self._unrepeated(self._dense(events, audio, offset, inside), audio, offset)
             kept: list[Segment] = []
             gap = functools.partial(self._gap, audio, offset)
-            for event in uncovered(events, inside, gap):
-                if isinstance(event, Segment):
+            events = uncovered(events, inside, gap)
+            if self.backend.faint_marks:
+                events = with_faint_marks(
+                    events,
+                    audio,
+                    offset,
+                    start=offset + part.start,
+                    end=offset + part.end,
+                    mark=functools.partial(_gap_mark, reason="faint"),
+                )
+            for event in events:
+                # A faint mark is no reason to drop the text before it as the next prompt.
+                if isinstance(event, Segment) and event.gap != "faint":
                     kept.append(event)
                 yield event
             self.carried = _carried(kept)
@@ -390,6 +407,52 @@ class _WindowedRun:
             else:
                 yield event
 
+    def _unrepeated(self, events: Iterator, audio: np.ndarray, offset: float) -> Iterator:
+        """`events` with each segment whose words come again soon after, over other audio
+        (repeats.py), decoded again on its own. A segment waits for the text of the next
+        HORIZON_SECONDS before it goes on (the other events keep their place behind it)."""
+        held: list = []
+        for event in events:
+            held.append(event)
+            now = event.start if isinstance(event, Segment) else None
+            while held and (
+                not isinstance(held[0], Segment)
+                or (now is not None and now - held[0].start >= HORIZON_SECONDS)
+            ):
+                yield from self._judged(held.pop(0), held, audio, offset)
+        while held:
+            yield from self._judged(held.pop(0), held, audio, offset)
+
+    def _judged(self, event, later: list, audio: np.ndarray, offset: float) -> list:
+        if not isinstance(event, Segment) or event.untranscribed:
+            return [event]
+        texts = [e for e in later if isinstance(e, Segment) and not e.untranscribed]
+        if not repeats_later(event, texts):
+            return [event]
+        return self._repeat_again(audio, offset, event, texts)
+
+    def _repeat_again(self, audio: np.ndarray, offset: float, segment: Segment, later) -> list:
+        """The span of a segment whose words come again later, decoded afresh (no text before
+        it, the full fallback ladder): the same words again are real speech said twice, kept as
+        they were; other words Whisper's checks pass replace them; else the segment is flagged."""
+        first = int((segment.start - offset) * SAMPLE_RATE)
+        piece = audio[first : int((segment.end - offset) * SAMPLE_RATE)]
+        decoded = self._decode(piece, offset + first / SAMPLE_RATE, conditioned=False)
+        again = [e for e in decoded if isinstance(e, Segment)]
+        joined = dataclasses.replace(segment, text=" ".join(s.text for s in again), words=())
+        if repeats_later(joined, later, share=SAME_SHARE, min_words=1):
+            logger.info("Words from %.1fs come again later: said twice, kept", segment.start)
+            return [segment]
+        if again and all(_checked(s) for s in again):
+            outcome, kept = f"decoded again: {joined.text.strip()!r}", again
+        else:
+            flagged = dataclasses.replace(segment, flags=(*segment.flags, "repeats_later"))
+            outcome, kept = "flagged", [flagged]
+        logger.warning(
+            "Words from %.1fs to %.1fs come again later: %s", segment.start, segment.end, outcome
+        )
+        return kept
+
     def _sparse_again(self, audio: np.ndarray, offset: float, segment: Segment) -> list:
         """The segment's span decoded afresh (no text before it, the full fallback ladder):
         kept where it gives more words, each as likely and as little repetitive as Whisper's
@@ -398,11 +461,7 @@ class _WindowedRun:
         piece = audio[first : int((segment.end - offset) * SAMPLE_RATE)]
         decoded = self._decode(piece, offset + first / SAMPLE_RATE, conditioned=False)
         again = [e for e in decoded if isinstance(e, Segment)]
-        better = word_count(again) > word_count([segment]) and all(
-            s.avg_logprob >= _LOG_PROB_THRESHOLD
-            and s.compression_ratio <= _COMPRESSION_RATIO_THRESHOLD
-            for s in again
-        )
+        better = word_count(again) > word_count([segment]) and all(_checked(s) for s in again)
         logger.warning(
             "Too few words for the speech from %.1fs to %.1fs (%d): %s",
             segment.start,
@@ -682,6 +741,14 @@ def _confident(segment: Segment) -> bool:
         and segment.avg_logprob >= _LOG_PROB_THRESHOLD
         and segment.compression_ratio <= _COMPRESSION_RATIO_THRESHOLD
         and segment.no_speech_prob < _GAP_NO_SPEECH_PROB
+    )
+
+
+def _checked(segment: Segment) -> bool:
+    """Whether text decoded again passes Whisper's own checks: likely enough, not repetitive."""
+    return (
+        segment.avg_logprob >= _LOG_PROB_THRESHOLD
+        and segment.compression_ratio <= _COMPRESSION_RATIO_THRESHOLD
     )
 
 

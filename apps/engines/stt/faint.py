@@ -1,0 +1,100 @@
+"""Speech that Whisper's VAD never heard, marked so that none goes missing unseen.
+
+Silero (regions.py) misses quiet, distant and overlapped voices of far-field meetings: on the
+AMI tuning excerpts most of the reference speech that got neither a word nor a mark (7.3 of
+9.1 %) lay outside every region it found. pyannote's segmentation-3.0
+(engines/analysis/segmentation.py), trained on such meetings, hears part of it. It is run only
+over the stretches that nothing covers yet (no segment, no mark), each with real audio around
+it for context, and where it hears speech the stretch is marked "faint": the decoder is not
+asked (its own VAD skipped that audio; text decoded from it would be a guess).
+"""
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from apps.core.media import SAMPLE_RATE
+
+# Speech probability (segmentation-3.0, averaged over its overlapping windows) above which a
+# 10 ms frame counts as speech. Tuned on the AMI training excerpts (docs/benchmarks.md): 0.5
+# missed more speech, 0.2 marked more seconds where nobody spoke than it found.
+THRESHOLD = 0.3
+# A mark shorter than this is not kept (a cough, a click); pauses shorter than _JOIN_SECONDS
+# inside one are bridged.
+MIN_MARK_SECONDS = 0.3
+_JOIN_SECONDS = 0.5
+# Speech this close to a segment is taken for its words' edges (Whisper's timestamps are off
+# by a few hundred ms): on clean recordings, marks there were the ends of transcribed words.
+MARGIN_SECONDS = 0.5
+# Context the model sees around a stretch: its windows are 10 s long.
+_CONTEXT_SECONDS = 5.0
+_STEP_SECONDS = 2.5
+# A stretch this quiet (RMS) is silence whatever the model says, and costs no model pass
+# (the pauses between sentences of a clean recording).
+_SILENT_RMS = 1e-4
+
+
+def faint_speech(audio: np.ndarray, start: float, end: float) -> list[tuple[float, float]]:
+    """Where segmentation-3.0 hears speech in `audio`'s seconds [start, end)."""
+    from apps.engines.analysis.segmentation import speech_activity
+
+    first, last = int(start * SAMPLE_RATE), int(end * SAMPLE_RATE)
+    if last - first < MIN_MARK_SECONDS * SAMPLE_RATE or _rms(audio[first:last]) < _SILENT_RMS:
+        return []
+    middle = (start + end) / 2
+    lo = max(0.0, min(start, middle - _CONTEXT_SECONDS))
+    hi = min(len(audio) / SAMPLE_RATE, max(end, middle + _CONTEXT_SECONDS))
+    activity = speech_activity(
+        audio[int(lo * SAMPLE_RATE) : int(hi * SAMPLE_RATE)], step=_STEP_SECONDS
+    )
+    frame = 0.01
+    a, b = round((start - lo) / frame), round((end - lo) / frame)
+    return [
+        (round(float(lo + (a + x) * frame), 3), round(float(lo + (a + y) * frame), 3))
+        for x, y in _runs(activity.speech[a:b] > THRESHOLD, frame)
+    ]
+
+
+def with_faint_marks(
+    events: Iterator,
+    audio: np.ndarray,
+    offset: float,
+    *,
+    start: float,
+    end: float,
+    mark: Callable[[float, float], object],
+) -> Iterator:
+    """`events` (in time order; file seconds) with `mark(start, end)` put where faint speech
+    lies between segments and marks, from file second `start` to `end`. `audio` is the window
+    that begins at file second `offset`."""
+    reached, margin = start, 0.0
+    for event in events:
+        if hasattr(event, "end"):
+            yield from _marks(audio, offset, reached + margin, event.start - MARGIN_SECONDS, mark)
+            reached, margin = max(reached, event.end), MARGIN_SECONDS
+        yield event
+    yield from _marks(audio, offset, reached + margin, end, mark)
+
+
+def _marks(audio, offset: float, start: float, end: float, mark) -> Iterator:
+    if end - start < MIN_MARK_SECONDS:
+        return
+    for a, b in faint_speech(audio, start - offset, end - offset):
+        yield mark(offset + a, offset + b)
+
+
+def _runs(mask: np.ndarray, frame: float) -> list[tuple[int, int]]:
+    """Runs of True frames, pauses under _JOIN_SECONDS bridged, runs under MIN_MARK_SECONDS
+    dropped."""
+    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(np.int8), 0]))
+    runs: list[list[int]] = []
+    for a, b in zip(edges[::2], edges[1::2], strict=True):
+        if runs and (a - runs[-1][1]) * frame < _JOIN_SECONDS:
+            runs[-1][1] = b
+        else:
+            runs.append([a, b])
+    return [(int(a), int(b)) for a, b in runs if (b - a) * frame >= MIN_MARK_SECONDS]
+
+
+def _rms(samples: np.ndarray) -> float:
+    return float(np.sqrt(np.mean(np.square(samples, dtype=np.float64)))) if len(samples) else 0.0
