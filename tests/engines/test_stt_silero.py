@@ -1,11 +1,15 @@
 """One Silero pass read with several settings finds what a pass per setting finds."""
 
 import pytest
+from django.conf import settings as django_settings
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from apps.core.media import decode_all
+from apps.engines.stt.base import SpeechHeard, TranscriptionRequest
+from apps.engines.stt.local import LocalWhisperBackend
 from apps.engines.stt.regions import VAD_PARAMETERS
 from apps.engines.stt.silero import SpeechProbabilities
+from apps.engines.stt.vad import speech_regions
 
 # The engine's settings (sensitive, the decoder's, the batched clips'), the silence flags', and
 # a short longest-speech limit, so speech is also cut mid-region.
@@ -25,3 +29,18 @@ def test_each_setting_finds_the_chunks_of_a_pass_of_its_own(corpus, name):
     for options in SETTINGS:
         assert probabilities.chunks(options) == get_speech_timestamps(audio, options)
     assert len(probabilities.chunks(SETTINGS[-1])) > len(probabilities.chunks(SETTINGS[1]))
+
+
+def test_the_engine_tells_where_it_heard_speech_as_the_silence_flags_would_find_it(corpus):
+    path = corpus / "jfk.flac"
+    engine = LocalWhisperBackend(
+        alias="local",
+        default_model="tiny.en",
+        cpu_threads=2,
+        model_cache=str(django_settings.VOICEPORTAL_MODEL_CACHE),
+    )
+    events = list(engine.transcribe(TranscriptionRequest(audio_path=path)))
+    heard = [e for e in events if isinstance(e, SpeechHeard)]
+    assert len(heard) == 1 and heard[0].start == 0.0 and heard[0].end == pytest.approx(11.0, 0.01)
+    assert isinstance(events[-1], SpeechHeard)  # after the window's segments
+    assert list(heard[0].regions) == speech_regions(path)

@@ -20,6 +20,7 @@ from .base import (
     LanguageDetected,
     ModelInfo,
     Segment,
+    SpeechHeard,
     SpeechToTextBackend,
     TranscriptionEvent,
     TranscriptionRequest,
@@ -44,6 +45,7 @@ from .regions import (
 from .silero import SpeechProbabilities
 from .sparse import too_few_words, word_count
 from .token_logprobs import TokenLogprobRecorder
+from .vad import heard
 from .whisper_models import (
     PACKAGED_MODELS,
     ModelNotInstalled,
@@ -387,6 +389,10 @@ class _WindowedRun:
                     kept.append(event)
                 yield event
             self.carried = _carried(kept)
+        # The silence flags read the same probabilities instead of running the VAD again.
+        yield SpeechHeard(
+            offset, offset + len(audio) / SAMPLE_RATE, heard(self.window_vad[1], offset)
+        )
 
     def _dense(self, events: Iterator, audio: np.ndarray, offset: float, regions) -> Iterator:
         """`events` with each segment that has far too few words for the speech under it
