@@ -594,8 +594,11 @@ class _WindowedRun:
         # speech: WER 2.45 % against the plain call's 0.86 %). The sensitive far-field VAD
         # only finds speech that got no text, which is then decoded on its own.
         chunks = self._probabilities(audio).chunks(VadOptions())
-        # The fallback ladder samples above temperature 0: a fixed seed makes the same audio
-        # give the same text every time (a retry, a test, a benchmark).
+        # The fallback ladder samples above temperature 0. CTranslate2 seeds each decoding
+        # thread's generator once, at its first sample, so this fixes only a fresh worker's
+        # first samples: later ones follow on from what the worker sampled before, and a
+        # stretch decoded up the ladder can differ from run to run (docs/benchmarks.md, issue 9
+        # fifth pass, "run to run").
         ctranslate2.set_random_seed(_SAMPLING_SEED)
         segments, info = self.model.transcribe(
             # What faster-whisper's vad_filter does, on speech found without a second pass.
