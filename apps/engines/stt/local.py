@@ -369,6 +369,10 @@ class _WindowedRun:
             yield LanguageDetected(main.language, main.probability, 0.0)
         for part in parts:
             first, last = int(part.start * SAMPLE_RATE), int(part.end * SAMPLE_RATE)
+            if part is parts[-1]:
+                # To the last sample (seconds times the rate can round down by one), so a part
+                # spanning the window reads the window's speech probabilities.
+                last = len(audio)
             if self.language and part.language != self.language:
                 self.carried = ()  # text in one language is no prompt for another
             self.language = part.language or self.language
