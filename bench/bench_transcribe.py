@@ -241,25 +241,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def manage(env: dict, *args: str) -> str:
+def manage(env: dict, *args: str, root: Path = ROOT) -> str:
     done = subprocess.run(
-        [PYTHON, "manage.py", *args], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+        [PYTHON, "manage.py", *args], cwd=root, env=env, check=True, capture_output=True, text=True
     )
     return done.stdout
 
 
 class Stack:
-    """daphne + one run_worker on a fresh data folder."""
+    """daphne + one run_worker on a fresh data folder, from this source tree or `root`."""
 
-    def __init__(self, env: dict, workdir: Path):
-        self.env, self.workdir = env, workdir
+    def __init__(self, env: dict, workdir: Path, root: Path = ROOT):
+        self.env, self.workdir, self.root = env, workdir, root
         self.procs: list[subprocess.Popen] = []
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}/v1"
 
     def start(self) -> None:
-        manage(self.env, "migrate", "--noinput", "-v0")
-        out = manage(self.env, "create_api_key", "bench", "--create-user")
+        manage(self.env, "migrate", "--noinput", "-v0", root=self.root)
+        out = manage(self.env, "create_api_key", "bench", "--create-user", root=self.root)
         self.key = out.strip().splitlines()[-1]
         daphne = str(Path(PYTHON).with_name("daphne"))
         self.web = self._spawn(
@@ -273,7 +273,9 @@ class Stack:
 
     def _spawn(self, name: str, cmd: list[str]) -> subprocess.Popen:
         log = open(self.workdir / f"{name}.log", "wb")  # noqa: SIM115 (closed with the process)
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            cmd, cwd=self.root, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
         self.procs.append(proc)
         return proc
 
@@ -468,9 +470,10 @@ def main() -> None:
         "--variant",
         action="append",
         default=[],
-        metavar='"LABEL ENV=VALUE ..."',
-        help="also measure a worker with these settings, side by side with the default one in "
-        "each timed round (repeatable; each its own stack and data folder)",
+        metavar='"LABEL ENV=VALUE ... [TREE=folder]"',
+        help="also measure a worker with these settings (TREE: from another source tree, e.g. "
+        "a git archive of an earlier commit), side by side with the default one in each timed "
+        "round (repeatable; each its own stack and data folder)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the temp folder")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
@@ -575,15 +578,18 @@ def main() -> None:
 
 
 def start_variants(specs: list[str], env: dict, workdir: Path) -> dict[str, "Stack"]:
-    """A stack per --variant "LABEL ENV=VALUE ...", on a data folder of its own."""
+    """A stack per --variant "LABEL ENV=VALUE ... [TREE=folder]", on a data folder of its own;
+    TREE runs another source tree (e.g. a `git archive` of an earlier commit)."""
     stacks = {}
     for spec in specs:
         label, *assignments = spec.split()
         folder = workdir / label
         folder.mkdir()
-        variant_env = dict(env) | dict(a.split("=", 1) for a in assignments)
+        overrides = dict(a.split("=", 1) for a in assignments)
+        root = Path(overrides.pop("TREE", ROOT)).resolve()
+        variant_env = dict(env) | overrides
         variant_env["VOICEPORTAL_DATA_DIR"] = str(folder / "data")
-        stacks[label] = Stack(variant_env, folder)
+        stacks[label] = Stack(variant_env, folder, root=root)
         stacks[label].start()
         print(f"variant {label}: {' '.join(assignments)} (worker pid {stacks[label].worker.pid})")
     return stacks

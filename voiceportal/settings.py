@@ -324,6 +324,9 @@ SPEECH_TO_TEXT = {
             # default: two were not shown faster under load, nor as accurate
             # (docs/benchmarks.md, "two parts of a recording at once").
             "lanes": env_int("VOICEPORTAL_STT_LANES", 1),
+            # 1 (greedy, Whisper's temperature ladder kept) costs 0.65-0.8x the CPU on a few
+            # minutes but was less accurate on every recording measured, and wrote a sentence
+            # from elsewhere over a passage of 12 minutes (docs/benchmarks.md, fifth pass).
             "beam_size": env_int("VOICEPORTAL_BEAM_SIZE", 5),
             # Clips of up to 30 s decoded at once (0: from the device and free memory; 1: one
             # at a time, each conditioned on the text before it: the default until batched
@@ -335,8 +338,9 @@ SPEECH_TO_TEXT = {
         },
     },
 }
-# After a transcription, run a voice detector over the recording and flag segments with text
-# where nobody speaks (apps/transcripts/flags.py). Costs a second decode of the audio.
+# After a transcription, flag segments with text where a voice detector hears nobody
+# (apps/transcripts/flags.py): from what the local engine's detector heard, else (cloud engines,
+# a resumed job) by a second decode of the audio.
 VOICEPORTAL_FLAG_SILENCE = env_bool("VOICEPORTAL_FLAG_SILENCE", True)
 # Live captions: streaming engines, one alias each (apps/engines/stt/streaming).
 STREAMING_SPEECH_TO_TEXT_DEFAULT = env_str("VOICEPORTAL_LIVE_ENGINE", "local")

@@ -14,7 +14,12 @@ from apps.core.media import InvalidMedia, probe, probe_file
 from apps.core.storage import folder_delete, local_copy, media_exists
 from apps.engines.errors import ErrorKind, ProviderError
 from apps.engines.stt import stt_backends
-from apps.engines.stt.base import LanguageDetected, ProviderAnalyses, TranscriptionRequest
+from apps.engines.stt.base import (
+    LanguageDetected,
+    ProviderAnalyses,
+    SpeechHeard,
+    TranscriptionRequest,
+)
 from apps.engines.stt.base import Segment as EngineSegment
 from apps.engines.stt.vad import speech_regions
 from apps.jobs.quotas import quota_check_upload
@@ -172,6 +177,7 @@ class _Transcription:
             should_stop=self.run_.should_stop,
             logprobs=t.logprobs,
         )
+        heard: list[SpeechHeard] = []
         for event in stt_backends[t.engine].transcribe(request):
             if isinstance(event, LanguageDetected):
                 self._save_language(event)
@@ -179,8 +185,10 @@ class _Transcription:
                 self._save_segment(event)
             elif isinstance(event, ProviderAnalyses):
                 t.provided = event  # analyses the engine did itself
+            elif isinstance(event, SpeechHeard):
+                heard.append(event)
         if settings.VOICEPORTAL_FLAG_SILENCE:
-            segments_flag_silence(transcript=t)
+            segments_flag_silence(transcript=t, regions=_heard_throughout(heard, t.duration))
 
     def _save_language(self, event: LanguageDetected) -> None:
         fields = {}
@@ -269,15 +277,19 @@ def segments_flag(*, transcript: Transcript, silence: bool = False) -> int:
     return transcript.segments.exclude(flags=[]).count()
 
 
-def segments_flag_silence(*, transcript: Transcript) -> None:
-    """Flag the segments whose time holds (almost) no speech by the VAD. A recording that
-    cannot be decoded again is left unflagged: the transcript matters more than the flag."""
-    try:
-        with local_copy(transcript.media) as path:
-            regions = speech_regions(path)
-    except (InvalidMedia, OSError, ValueError):
-        logger.warning("No speech check for transcript %s", transcript.pk, exc_info=True)
-        return
+def segments_flag_silence(
+    *, transcript: Transcript, regions: list[tuple[float, float]] | None = None
+) -> None:
+    """Flag the segments whose time holds (almost) no speech by the VAD: `regions` where the
+    engine already found them for the whole file, else by running it. A recording that cannot
+    be decoded again is left unflagged: the transcript matters more than the flag."""
+    if regions is None:
+        try:
+            with local_copy(transcript.media) as path:
+                regions = speech_regions(path)
+        except (InvalidMedia, OSError, ValueError):
+            logger.warning("No speech check for transcript %s", transcript.pk, exc_info=True)
+            return
     changed = []
     rows = transcript.segments.filter(machine_text="").only("pk", "start", "end", "text", "flags")
     for s in rows:
@@ -286,6 +298,21 @@ def segments_flag_silence(*, transcript: Transcript) -> None:
             s.flags = flags.merged(s.flags, ["silence"])
             changed.append(s)
     Segment.objects.bulk_update(changed, ["flags"])
+
+
+def _heard_throughout(
+    heard: list[SpeechHeard], duration: float
+) -> list[tuple[float, float]] | None:
+    """The speech regions the engine heard, when its stretches run from the file's start to its
+    end without a hole (not after a resume, which starts midway); else None."""
+    reached = 0.0
+    for stretch in heard:
+        if abs(stretch.start - reached) > 0.05:
+            return None
+        reached = stretch.end
+    if not heard or reached < duration - 0.5:
+        return None
+    return [region for stretch in heard for region in stretch.regions]
 
 
 def transcribe_file(
@@ -313,6 +340,8 @@ def transcribe_file(
             language = event.language
         elif isinstance(event, ProviderAnalyses):
             provided = event
+        elif isinstance(event, SpeechHeard):
+            continue  # the command line flags no silence
         elif event.gap:
             gaps.append(DocumentGap(event.start, event.end, event.gap, event.language))
         else:

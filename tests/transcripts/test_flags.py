@@ -7,10 +7,11 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from apps.engines.stt.base import Segment as EngineSegment
+from apps.engines.stt.base import SpeechHeard
 from apps.transcripts import flags
 from apps.transcripts.flags import SegmentSigns, segment_flags
 from apps.transcripts.models import Segment
-from apps.transcripts.services import segment_save
+from apps.transcripts.services import _heard_throughout, segment_save, segments_flag_silence
 from tests import media_factory
 
 SPEECH = [
@@ -148,3 +149,26 @@ def test_the_page_filters_the_api_counts_and_exports_can_leave_flagged_out(
     ).content.decode()
     assert "Segment 0." not in srt and "Segment 1." in srt
     assert bob_client.get(url, {"drop_flagged": "1"}).status_code == 404
+
+
+@pytest.mark.django_db(transaction=True)
+def test_speech_the_engine_heard_stands_in_for_a_second_look_at_the_audio(
+    alice, make_transcript, tmp_path
+):
+    # The fake engine writes text over silence; the speech regions given say someone spoke.
+    t = make_transcript(alice, path=media_factory.silence(tmp_path / "quiet.wav", 6))
+    t.segments.update(flags=[])
+    segments_flag_silence(transcript=t, regions=[(0.0, 6.0)])
+    assert all(f == [] for f in t.segments.values_list("flags", flat=True))
+    segments_flag_silence(transcript=t)  # none given: the VAD hears the silence
+    assert all(f == ["silence"] for f in t.segments.values_list("flags", flat=True))
+
+
+def test_the_engine_s_speech_counts_only_when_it_heard_the_whole_file():
+    a = SpeechHeard(0.0, 600.2, ((1.0, 2.0),))
+    b = SpeechHeard(600.2, 900.0, ((700.0, 701.5),))
+    assert _heard_throughout([a, b], 900.0) == [(1.0, 2.0), (700.0, 701.5)]
+    assert _heard_throughout([b], 900.0) is None  # resumed midway: the start was not heard
+    assert _heard_throughout([a], 900.0) is None  # stopped before the end
+    assert _heard_throughout([a, SpeechHeard(610.0, 900.0, ())], 900.0) is None  # a hole
+    assert _heard_throughout([], 0.0) is None  # a cloud engine tells nothing

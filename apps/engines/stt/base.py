@@ -135,7 +135,18 @@ class ProviderAnalyses:
     keywords: "Keywords | None" = None
 
 
-TranscriptionEvent = LanguageDetected | Segment | ProviderAnalyses
+@dataclass(frozen=True)
+class SpeechHeard:
+    """Where the engine's voice detector heard speech in file seconds [start, end), by the
+    silence flags' settings (vad.py), sent after the stretch's segments: with these covering the
+    whole file, the job need not run the detector over it again. Engines without one send none."""
+
+    start: float
+    end: float
+    regions: tuple[tuple[float, float], ...]
+
+
+TranscriptionEvent = LanguageDetected | Segment | ProviderAnalyses | SpeechHeard
 
 
 class SpeechToTextBackend:

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 
 import ctranslate2
 import numpy as np
+from faster_whisper.transcribe import restore_speech_timestamps
+from faster_whisper.vad import VadOptions, collect_chunks
 
 from apps.core.media import SAMPLE_RATE, InvalidMedia, iter_pcm, probe
 
@@ -18,6 +20,7 @@ from .base import (
     LanguageDetected,
     ModelInfo,
     Segment,
+    SpeechHeard,
     SpeechToTextBackend,
     TranscriptionEvent,
     TranscriptionRequest,
@@ -41,8 +44,10 @@ from .regions import (
     uncovered,
 )
 from .repeats import HORIZON_SECONDS, SAME_SHARE, repeats_later
+from .silero import SpeechProbabilities
 from .sparse import too_few_words, word_count
 from .token_logprobs import TokenLogprobRecorder
+from .vad import heard
 from .whisper_models import (
     PACKAGED_MODELS,
     ModelNotInstalled,
@@ -312,6 +317,7 @@ class _WindowedRun:
         self.announced = False
         self.carried: tuple[int, ...] = ()
         self.temperatures = _temperatures(request.temperature or 0.0)
+        self.window_vad: tuple[np.ndarray, SpeechProbabilities] | None = None
 
     def events(self) -> Iterator[TranscriptionEvent]:
         offset = self.start
@@ -358,7 +364,10 @@ class _WindowedRun:
                 yield event
 
     def _window_events(self, audio: np.ndarray, offset: float) -> Iterator[TranscriptionEvent]:
-        regions = speech_regions(audio, self.backend.vad)
+        # One Silero pass per window, read with the sensitive settings here and with the
+        # decoder's own where it decodes the whole window (silero.py).
+        self.window_vad = (audio, SpeechProbabilities(audio))
+        regions = speech_regions(self.window_vad[1], self.backend.vad)
         parts = self._parts(audio, regions)
         if not self.announced and parts[0].language:
             main = max(parts, key=lambda p: p.end - p.start)
@@ -366,6 +375,10 @@ class _WindowedRun:
             yield LanguageDetected(main.language, main.probability, 0.0)
         for part in parts:
             first, last = int(part.start * SAMPLE_RATE), int(part.end * SAMPLE_RATE)
+            if part is parts[-1]:
+                # To the last sample (seconds times the rate can round down by one), so a part
+                # spanning the window reads the window's speech probabilities.
+                last = len(audio)
             if self.language and part.language != self.language:
                 self.carried = ()  # text in one language is no prompt for another
             self.language = part.language or self.language
@@ -397,6 +410,10 @@ class _WindowedRun:
                     kept.append(event)
                 yield event
             self.carried = _carried(kept)
+        # The silence flags read the same probabilities instead of running the VAD again.
+        yield SpeechHeard(
+            offset, offset + len(audio) / SAMPLE_RATE, heard(self.window_vad[1], offset)
+        )
 
     def _dense(self, events: Iterator, audio: np.ndarray, offset: float, regions) -> Iterator:
         """`events` with each segment that has far too few words for the speech under it
@@ -564,14 +581,14 @@ class _WindowedRun:
 
     def _batched(self, audio: np.ndarray, offset: float, size: int) -> Iterator:
         from faster_whisper import BatchedInferencePipeline
-        from faster_whisper.vad import VadOptions, get_speech_timestamps
+        from faster_whisper.vad import VadOptions
 
         # faster-whisper's own VAD settings, as the one-at-a-time decoder uses (see _decode),
         # with long speech split so that a clip fits in Whisper's 30 s.
         options = VadOptions(max_speech_duration_s=CLIP_SECONDS - 1)
         speech = [
             Region(r["start"] / SAMPLE_RATE, r["end"] / SAMPLE_RATE)
-            for r in get_speech_timestamps(audio, options)
+            for r in self._probabilities(audio).chunks(options)
         ]
         pipeline = BatchedInferencePipeline(self.model)
         language = self.language
@@ -607,6 +624,12 @@ class _WindowedRun:
             else:
                 yield _segment(found, offset, language)
 
+    def _probabilities(self, audio: np.ndarray) -> SpeechProbabilities:
+        """The window's speech probabilities where `audio` is the whole window, else its own."""
+        if self.window_vad is not None and _same_samples(audio, self.window_vad[0]):
+            return self.window_vad[1]
+        return SpeechProbabilities(audio)
+
     def _prompt(self, conditioned: bool) -> list[int] | None:
         """The user's prompt, then (decoding on from the window before) its last tokens."""
         tokens = list(self.carried) if conditioned else []
@@ -629,11 +652,20 @@ class _WindowedRun:
         the first call when no part announced it."""
         language = language or self.language
         prompt = self._prompt(conditioned)
-        # The fallback ladder samples above temperature 0: a fixed seed makes the same audio
-        # give the same text every time (a retry, a test, a benchmark).
+        # The decoder keeps faster-whisper's own VAD settings: shorter silences cut the audio
+        # into more pieces, and words get lost where pieces are joined (12 min of read
+        # speech: WER 2.45 % against the plain call's 0.86 %). The sensitive far-field VAD
+        # only finds speech that got no text, which is then decoded on its own.
+        chunks = self._probabilities(audio).chunks(VadOptions())
+        # The fallback ladder samples above temperature 0. CTranslate2 seeds each decoding
+        # thread's generator once, at its first sample, so this fixes only a fresh worker's
+        # first samples: later ones follow on from what the worker sampled before, and a
+        # stretch decoded up the ladder can differ from run to run (docs/benchmarks.md, issue 9
+        # fifth pass, "run to run").
         ctranslate2.set_random_seed(_SAMPLING_SEED)
         segments, info = self.model.transcribe(
-            audio,
+            # What faster-whisper's vad_filter does, on speech found without a second pass.
+            np.concatenate(collect_chunks(audio, chunks)[0]),
             language=language,
             task=self.request.task,
             beam_size=self.backend.beam_size,
@@ -644,13 +676,11 @@ class _WindowedRun:
             prompt_reset_on_temperature=_PROMPT_RESET_TEMPERATURE,
             # Log probabilities come out of the word alignment: asking for them aligns words.
             word_timestamps=self.request.word_timestamps or self.request.logprobs,
-            # The decoder keeps faster-whisper's own VAD settings: shorter silences cut the audio
-            # into more pieces, and words get lost where pieces are joined (12 min of read
-            # speech: WER 2.45 % against the plain call's 0.86 %). The sensitive far-field VAD
-            # only finds speech that got no text, which is then decoded on its own.
-            vad_filter=True,
+            vad_filter=False,
             condition_on_previous_text=conditioned,
         )
+        if chunks:
+            segments = restore_speech_timestamps(segments, chunks, SAMPLE_RATE)
         if not self.announced:
             self.announced = True
             self.language = self.language or info.language
@@ -658,6 +688,11 @@ class _WindowedRun:
             yield LanguageDetected(info.language, float(probability), 0.0)
         for seg in segments:
             yield _segment(seg, offset, language or info.language)
+
+
+def _same_samples(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether `a` is `b` (a view of all of it counts: a part that spans the whole window)."""
+    return len(a) == len(b) and a.__array_interface__["data"] == b.__array_interface__["data"]
 
 
 def _temperatures(first: float) -> tuple[float, ...]:

@@ -15,6 +15,8 @@ import numpy as np
 
 from apps.core.media import SAMPLE_RATE
 
+from .silero import SpeechProbabilities
+
 # Silero VAD settings for finding speech (language blocks, speech left without text), tuned for
 # far-field meeting audio against AMI excerpts with reference speech times (docs/benchmarks.md,
 # "Speech that reaches the transcript"). faster-whisper's defaults (threshold 0.5, 2 s silence,
@@ -59,10 +61,12 @@ class Part:
     probability: float
 
 
-def speech_regions(audio: np.ndarray, vad: dict) -> list[Region]:
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
+def speech_regions(audio: np.ndarray | SpeechProbabilities, vad: dict) -> list[Region]:
+    """Speech in `audio` (or in the audio whose probabilities are given) by `vad`'s settings."""
+    from faster_whisper.vad import VadOptions
 
-    found = get_speech_timestamps(audio, VadOptions(**vad))
+    probabilities = audio if isinstance(audio, SpeechProbabilities) else SpeechProbabilities(audio)
+    found = probabilities.chunks(VadOptions(**vad))
     return [Region(r["start"] / SAMPLE_RATE, r["end"] / SAMPLE_RATE) for r in found]
 
 

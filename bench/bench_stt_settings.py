@@ -1,0 +1,138 @@
+"""Benchmark: the local engine's decoding settings side by side, CPU seconds and WER.
+
+Prints figures; asserts nothing. Each recording is transcribed in this one process by a plain
+WhisperModel.transcribe() (beam 5, word timestamps, faster-whisper's defaults otherwise) and by
+LocalWhisperBackend once per variant, in the order given, so the sides share the machine's load;
+CPU seconds (this process's) are the figure to read on a shared machine, wall time beside them.
+
+    .venv/bin/python bench/bench_stt_settings.py --model tiny.en \\
+        --variant "beam5 beam_size=5" --variant "greedy beam_size=1"
+    # with the held-out LJ Speech recording (bench/prepare_ljspeech_heldout.py):
+    .venv/bin/python bench/bench_stt_settings.py --heldout DIR --variant "greedy beam_size=1"
+
+Recordings: `dev3` (tests/long_recording.py seed 3, 3 minutes: the API benchmark's),
+`dev12` (seed 3, 12 minutes, a clip said 4 times every 3 minutes: the slow test's) and, given
+--heldout, `heldout` (32 LJ Speech clips, 4 minutes; development recordings are the shared
+corpus clips the engine was tuned on). Variants are "LABEL option=value ..." with the engine's
+options (beam_size, batch_size, lanes, cpu_threads, window_seconds).
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voiceportal.settings")
+CORPUS = Path(os.environ.get("VOICEPORTAL_BENCH_CORPUS", ROOT.parent / "shared" / "corpus"))
+
+
+def recordings(names: list[str], heldout: Path | None, folder: Path) -> dict[str, tuple]:
+    """name -> (path, reference text)."""
+    from tests import long_recording
+
+    built = {}
+    for name in names:
+        if name == "heldout":
+            if heldout is None:
+                sys.exit("--heldout DIR is needed for the held-out recording")
+            wav = heldout / "ljspeech_heldout.wav"
+            built[name] = (wav, (heldout / "ljspeech_heldout.txt").read_text())
+            continue
+        minutes, repeat = {"dev3": (3, 360.0), "dev12": (12, 180.0)}[name]
+        path = folder / f"{name}.wav"
+        said = long_recording.build(path, CORPUS, seconds=minutes * 60, seed=3, repeat_every=repeat)
+        built[name] = (path, long_recording.reference(said))
+    return built
+
+
+def parse_variant(spec: str) -> tuple[str, dict]:
+    label, *assignments = spec.split()
+    options = {}
+    for assignment in assignments:
+        key, _, value = assignment.partition("=")
+        options[key] = int(value) if value.lstrip("-").isdigit() else float(value)
+    return label, options
+
+
+def timed(fn) -> tuple[str, float, float]:
+    t0, c0 = time.perf_counter(), time.process_time()
+    text = fn()
+    return text, time.perf_counter() - t0, time.process_time() - c0
+
+
+def plain(model_name: str, threads: int, path: Path) -> str:
+    from apps.engines.stt.local import load_model
+
+    model = load_model(model_name, device="cpu", compute_type="int8", cpu_threads=threads)
+    segments, _ = model.transcribe(str(path), language="en", beam_size=5, word_timestamps=True)
+    return "".join(s.text for s in segments)
+
+
+def portal(model_name: str, options: dict, path: Path) -> str:
+    from django.conf import settings
+
+    from apps.engines.stt.base import Segment, TranscriptionRequest
+    from apps.engines.stt.local import LocalWhisperBackend
+
+    engine = LocalWhisperBackend(
+        alias="bench",
+        default_model=model_name,
+        model_cache=str(settings.VOICEPORTAL_MODEL_CACHE),
+        **options,
+    )
+    request = TranscriptionRequest(audio_path=path, model=model_name, word_timestamps=True)
+    return "".join(e.text for e in engine.transcribe(request) if isinstance(e, Segment))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--model", default="tiny.en", choices=["tiny.en", "base"])
+    parser.add_argument("--recordings", default="dev3,heldout")
+    parser.add_argument("--heldout", type=Path, help="folder made by prepare_ljspeech_heldout.py")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--variant", action="append", default=[], metavar='"LABEL k=v ..."')
+    parser.add_argument("--no-plain", action="store_true", help="skip the plain call")
+    parser.add_argument("--dump", type=Path, help="write each side's text to this folder")
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    import logging
+
+    logging.getLogger().setLevel(logging.ERROR)
+    from tests.wer import wer
+
+    print(f"model {args.model}, {args.threads} threads, load {os.getloadavg()[0]:.1f}")
+    variants = [parse_variant(v) for v in args.variant] or [("default", {})]
+    with tempfile.TemporaryDirectory() as folder:
+        built = recordings(args.recordings.split(","), args.heldout, Path(folder))
+        plain(
+            "tiny.en" if args.model == "tiny.en" else args.model, args.threads, CORPUS / "jfk.flac"
+        )
+        for name, (path, reference) in built.items():
+            sides = [] if args.no_plain else [("plain", None)]
+            for label, options in sides + variants:
+                if options is None:
+                    run = lambda p=path: plain(args.model, args.threads, p)  # noqa: E731
+                else:
+                    opts = {"cpu_threads": args.threads} | options
+                    run = lambda p=path, o=opts: portal(args.model, o, p)  # noqa: E731
+                text, wall, cpu = timed(run)
+                if args.dump:
+                    args.dump.mkdir(parents=True, exist_ok=True)
+                    (args.dump / f"{name}.{label}.txt").write_text(text)
+                    (args.dump / f"{name}.reference.txt").write_text(reference)
+                print(
+                    f"{name:8s} {label:14s} wall {wall:6.1f} s  cpu {cpu:6.1f} s  "
+                    f"WER {wer(reference, text):6.2%}  load {os.getloadavg()[0]:.1f}",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()
