@@ -111,11 +111,14 @@ class SplitKokoro:
         if cut is None:
             yield trim(self.decode(prosody, start, end)[0])[0]
             return
-        head, sums = self.decode(prosody, start, cut + CONTEXT_FRAMES)
-        held = (cut - start) * HOP - CROSSFADE  # the last 10 ms wait to be faded out
+        # The first words alone, with the whole start pad: its silence keeps the AdaIN
+        # layers' statistics near those of the whole piece (from the words' onset, tiny.en
+        # misheard twice as many words: docs/benchmarks.md).
+        head, sums = self.decode(prosody, 0, cut + CONTEXT_FRAMES)
+        held = cut * HOP - CROSSFADE  # the last 10 ms wait to be faded out
         yield head[trim(head[:held])[1][0] : held]
         later = cut - CONTEXT_FRAMES
-        carried = sums[:, 2 * (later - start) - 1 : 2 * (later - start), :]
+        carried = sums[:, 2 * later - 1 : 2 * later, :]
         rest = self.decode(prosody, later, end, carried)[0][CONTEXT_FRAMES * HOP - CROSSFADE :]
         fade = np.linspace(0.0, 1.0, CROSSFADE, dtype=np.float32)
         rest[:CROSSFADE] = rest[:CROSSFADE] * fade + head[held : held + CROSSFADE] * (1 - fade)
@@ -133,7 +136,8 @@ def _first_cut(prosody: Prosody, first_frames: int, spaces) -> int | None:
     cuts = [
         cut
         for cut in cuts
-        if cut >= words_from + first_frames / 2 and words_to - cut >= 2 * CONTEXT_FRAMES
+        if cut >= max(words_from + first_frames / 2, CONTEXT_FRAMES + 1)
+        and words_to - cut >= 2 * CONTEXT_FRAMES
     ]
     return min(cuts, key=lambda cut: abs(cut - target), default=None)
 

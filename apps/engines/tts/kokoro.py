@@ -66,7 +66,7 @@ def load_kokoro(*, cpu_threads: int, model_cache: Path, split: bool = True) -> _
         session = parts.prosody_part if parts else onnx_session(model, cpu_threads=cpu_threads)
         return _Model(kokoro=Kokoro.from_session(session, str(voices)), split=parts or None)
 
-    return load_once(("kokoro", cpu_threads, split), factory)
+    return load_once(("kokoro", cpu_threads) + (() if split else ("whole",)), factory)
 
 
 class KokoroBackend(TextToSpeechBackend):
