@@ -2,17 +2,16 @@
 
 One call to the whole network computes a piece's prosody (text encoder, durations, pitch and
 energy: about a tenth of the time) and then decodes every frame into audio, the silence its
-start and end pads make included (~0.3 s before the words and up to ~0.5 s after, which
-kokoro-onnx then trims). Cut in two at the decoder's inputs, the prosody comes first, with
-each token's length in frames, so the decoder is given only the frames of the words, and the
-first words of a reading can be decoded on their own, the rest after.
+start and end pads make included, which kokoro-onnx then trims. Cut in two at the decoder's
+inputs, the prosody comes first, with each token's length in frames, so the decoder is given
+only the words' frames, and a reading's first words can be decoded on their own, the rest after.
 
 Unlike Piper's decoder (vits.py), this one cannot join pieces into exactly the audio of one
-decoding: its AdaIN layers normalise over the whole stretch decoded, so a piece's statistics
-are its own (measured: pieces differ from one decoding as much as any other stretch does; see
-docs/benchmarks.md), and its harmonic source is a running sum of the pitch. The sum is carried
-over (a `phase` input added at the cut); the pieces are cut between words and joined with a
-short cross-fade. The cut needs the `onnx` package; without it Kokoro runs whole.
+decoding: its AdaIN layers normalise over the whole stretch decoded, so each piece has its own
+statistics, and its harmonic source is a running sum of the pitch. The sum is carried over (a
+`phase` input added at the cut); the pieces are cut between words and joined with a 10 ms
+cross-fade. How the words are heard was measured instead (docs/benchmarks.md). The cut needs
+the `onnx` package; without it Kokoro runs whole.
 """
 
 import logging
