@@ -112,10 +112,10 @@ class SplitKokoro:
             return
         # The first words alone, with the whole start pad: its silence keeps the AdaIN
         # layers' statistics near those of the whole piece (from the words' onset, tiny.en
-        # misheard twice as many words: docs/benchmarks.md).
+        # misheard twice as many words as with the network whole: docs/benchmarks.md).
         head, sums = self.decode(prosody, 0, cut + CONTEXT_FRAMES)
         held = cut * HOP - CROSSFADE  # the last 10 ms wait to be faded out
-        yield head[trim(head[:held])[1][0] : held]
+        yield head[min(trim(head[:held])[1][0], held - 1) : held]
         later = cut - CONTEXT_FRAMES
         carried = sums[:, 2 * later - 1 : 2 * later, :]
         rest = self.decode(prosody, later, end, carried)[0][CONTEXT_FRAMES * HOP - CROSSFADE :]
