@@ -2,12 +2,20 @@
 with and without a short first chunk (the first few words spoken alone). Both settings run
 alternately in one process, so machine load hits them alike; prints medians.
 
+`--split` compares Kokoro's network run whole with it cut in two (istftnet.py): only the
+words decoded, and the first words alone, side by side in one process, on a text with a long
+first sentence and one with a short one: the first chunk's wall and CPU time, the reading's CPU,
+and how long playback would wait for the rest of the first piece after its first chunk (one
+request at a time), also with each chunk taken to come when its CPU time was spent (a quiet
+core's timeline, for runs on a busy machine).
+
 `--stages` instead splits Kokoro's and Piper's first piece into its stages (sentence split,
 phonemes, the model call, mp3 encoding), wall and CPU seconds each, side by side, with Kokoro's
 ratio to Piper, for each ONNX thread count in `--threads`.
 
     python bench/bench_first_audio.py [--repeat 5]
     python bench/bench_first_audio.py --stages [--threads 1,2]
+    python bench/bench_first_audio.py --split [--repeat 5]
 """
 
 import argparse
@@ -49,9 +57,13 @@ def main() -> None:
     )
     parser.add_argument("--stages", action="store_true", help="time each stage of the first piece")
     parser.add_argument("--threads", default="1", help="ONNX threads to compare (--stages)")
+    parser.add_argument("--split", action="store_true", help="Kokoro's network whole and cut")
     args = parser.parse_args()
     args.chunks_given = "--kokoro-chunks" in " ".join(sys.argv)
     setup_django()
+    if args.split:
+        split_main(args.repeat)
+        return
     if args.stages:
         chunks = [int(n) for n in args.kokoro_chunks.split(",")] if args.chunks_given else []
         stages_main(args.repeat, [int(n) for n in args.threads.split(",")], chunks)
@@ -123,7 +135,10 @@ def first_piece_stages(engine: str, backend, totals: dict) -> None:
 
     piece = timed(totals, "split", split)
     if engine == "kokoro":
-        kokoro = load_kokoro(cpu_threads=backend.cpu_threads, model_cache=backend.model_cache)
+        # The network whole, as kokoro-onnx runs it (--split compares it with the cut one).
+        kokoro = load_kokoro(
+            cpu_threads=backend.cpu_threads, model_cache=backend.model_cache, split=False
+        ).kokoro
         style = backend._style(kokoro, "jf_alpha")
         phonemes = timed(totals, "phonemes", lambda: kokoro.tokenizer.phonemize(piece, "en-us"))
         samples, rate = timed(
@@ -193,6 +208,101 @@ def stages_main(repeat: int, thread_counts: list[int], kokoro_chunks: list[int])
                 line += f"  cpu {cpu / piper_cpu:5.1f}x Piper" if piper_cpu > 1e-4 else ""
             print(line)
         print(f"    {'total':<9} wall {total_wall * 1000:7.1f} ms  cpu {total_cpu * 1000:7.1f} ms")
+
+
+SHORT_FIRST = "Welcome to the portal. It reads your text aloud, sentence by sentence."
+
+
+def reading(backend, voice: str, text: str) -> dict:
+    """One reading, chunk by chunk: when the first came (wall, CPU), the reading's CPU, and
+    the longest wait for audio once playback started with the first chunk."""
+    from apps.engines.tts.base import SpeechRequest
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    arrivals, cpu_arrivals, durations, texts = [], [], [], []
+    for chunk in backend.synthesize_pcm(SpeechRequest(text, voice=voice)):
+        arrivals.append(time.perf_counter() - wall)
+        cpu_arrivals.append(time.process_time() - cpu)
+        durations.append(chunk.duration)
+        texts.append(chunk.text)
+    return {
+        "first": arrivals[0],
+        "first_cpu": cpu_arrivals[0],
+        "first_audio": durations[0],
+        "cpu": cpu_arrivals[-1],
+        "wait": longest_wait(arrivals, durations, texts),
+        # As if each chunk came when its CPU time was spent: a quiet core's timeline.
+        "cpu_wait": longest_wait(cpu_arrivals, durations, texts),
+        "cpu_waits": longest_wait(cpu_arrivals, durations, texts, first_piece_only=False),
+    }
+
+
+def longest_wait(arrivals, durations, texts, first_piece_only=True) -> float:
+    """The longest wait for audio once playback started with the first chunk, within the first
+    piece (its chunks have its text) or the whole reading."""
+    played, wait = arrivals[0], 0.0
+    for arrival, duration, said in zip(arrivals, durations, texts, strict=True):
+        if said == texts[0] or not first_piece_only:
+            wait = max(wait, arrival - played)
+        played = max(played, arrival) + duration
+    return wait
+
+
+def split_main(repeat: int) -> None:
+    from django.conf import settings
+
+    from apps.engines.tts.kokoro import KokoroBackend
+    from apps.engines.tts.piper import PiperBackend
+
+    cache = settings.VOICEPORTAL_MODEL_CACHE
+    chars = settings.TEXT_TO_SPEECH["kokoro"]["OPTIONS"]["first_chunk_chars"]
+
+    def kokoro(**options):
+        return KokoroBackend(
+            alias="k", model_cache=cache, cpu_threads=1, first_chunk_chars=chars, **options
+        ), "jf_alpha"
+
+    engines = {
+        "kokoro, network whole (before)": kokoro(split_network=False),
+        "kokoro, words only": kokoro(first_audio_seconds=0.0),
+        "kokoro, first 0.6 s alone": kokoro(first_audio_seconds=0.6),
+        "piper (as the portal runs it)": (
+            PiperBackend(
+                alias="p",
+                cpu_threads=1,
+                first_chunk_chars=40,
+                first_chunk_clause_only=True,
+                first_audio_seconds=0.35,
+            ),
+            "joe",
+        ),
+    }
+    texts = {"long first sentence": TEXT, "short first sentence": SHORT_FIRST}
+    for backend, voice in engines.values():
+        reading(backend, voice, TEXT)  # warm: models loaded, cut, caches filled
+    runs = {(e, t): [] for e in engines for t in texts}
+    loads = []
+    for _ in range(repeat):
+        for text_name, text in texts.items():
+            for name, (backend, voice) in engines.items():
+                runs[name, text_name].append(reading(backend, voice, text))
+        loads.append(float(Path("/proc/loadavg").read_text().split()[0]))
+    print(f"load average {min(loads):.1f}-{max(loads):.1f} (2 cores); medians of {repeat}")
+    for text_name in texts:
+        print(f"  {text_name}:")
+        for name in engines:
+            rows = runs[name, text_name]
+
+            def median(key, rows=rows):
+                return statistics.median(r[key] for r in rows)
+
+            print(
+                f"    {name:<32} first chunk {median('first') * 1000:5.0f} ms wall, "
+                f"{median('first_cpu') * 1000:5.0f} ms CPU, {median('first_audio'):.2f} s of "
+                f"audio; reading {median('cpu'):.2f} s CPU; wait within the first piece "
+                f"{median('wait') * 1000:.0f} ms (by CPU time {median('cpu_wait') * 1000:.0f} "
+                f"ms, whole reading {median('cpu_waits') * 1000:.0f} ms)"
+            )
 
 
 if __name__ == "__main__":

@@ -495,6 +495,11 @@ TEXT_TO_SPEECH = {
             # words, ~1.1 s CPU on one core for 16 characters, 1.35 s for 24: the first few
             # words go alone (docs/benchmarks.md).
             "first_chunk_chars": env_int("VOICEPORTAL_KOKORO_FIRST_CHUNK", 16),
+            # Its network runs in two parts, so only the words' frames are decoded, and that
+            # first piece's words up to the space nearest 0.6 s in come first, decoded alone
+            # (0: the piece whole). Unlike Piper's, the join is a cross-fade, not the same
+            # audio as one decoding (docs/benchmarks.md).
+            "first_audio_seconds": env_float("VOICEPORTAL_KOKORO_FIRST_AUDIO_SECONDS", 0.6),
         },
     },
     "espeak": {

@@ -202,3 +202,40 @@ def test_piper_speaks_whole_sentences_with_its_network_whole(engines, monkeypatc
     assert [c.text for c in chunks] == [c.text for c in reference]
     for chunk, same in zip(chunks, reference, strict=True):
         np.testing.assert_allclose(chunk.samples, same.samples, atol=1e-4)
+
+
+def test_kokoro_gives_a_readings_first_words_first(engines, whisper):
+    """Kokoro's first piece comes as its first words (cut between words, ~0.6 s in) and then
+    the rest, decoded apart and joined with a short cross-fade: heard as the same words."""
+    in_pieces = KokoroBackend(
+        alias="kokoro",
+        cpu_threads=1,
+        model_cache=django_settings.VOICEPORTAL_MODEL_CACHE,
+        first_audio_seconds=0.6,
+    )
+    first, second = "The weather is nice today.", "We walk in the park."
+    text = f"{first} {second}"
+    chunks = list(in_pieces.synthesize_pcm(SpeechRequest(text, voice="jm_kumo")))
+    assert [c.text for c in chunks] == [first, first, second]
+    assert 0.4 < chunks[0].duration < 1.0 and chunks[1].duration > 0.3
+    assert wer(text, hear(whisper, chunks)) <= 0.15
+    # Unless the request asks for whole pieces (a matched voice reshapes each chunk alone).
+    request = SpeechRequest(text, voice="jm_kumo", first_audio_in_pieces=False)
+    assert next(iter(in_pieces.synthesize_pcm(request))).duration > 1.0
+
+
+def test_kokoro_speaks_with_its_network_whole_without_onnx(whisper, monkeypatch):
+    """Where the network cannot be cut (no onnx package, a model exported otherwise), Kokoro
+    runs it whole, as kokoro-onnx does: one chunk a sentence, the same words."""
+    from apps.engines.tts import kokoro, loading
+
+    # A model of its own, loaded without the cut and forgotten after the test.
+    monkeypatch.setattr(loading, "_loaded", {})
+    monkeypatch.setattr(kokoro, "split_kokoro", lambda *args, **kwargs: None)
+    backend = ENGINES["kokoro"]()
+    backend.first_audio_seconds = 0.6
+    chunks = list(
+        backend.synthesize_pcm(SpeechRequest("The weather is nice today.", voice="jm_kumo"))
+    )
+    assert backend._model().split is None
+    assert len(chunks) == 1 and wer("The weather is nice today.", hear(whisper, chunks)) <= 0.2

@@ -14,12 +14,12 @@ is no seam to hear. The cut needs the `onnx` package (as Piper's own alignment p
 """
 
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .onnx_parts import model_version, store_parts
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +60,9 @@ def split_network(model_path: Path, *, hop: int, session, cache: str = "") -> Sp
     a graph whose decoder is not one scope with one input), and the whole network is used
     instead. With a `cache` folder the parts are written there once and opened from their
     files after: cutting costs a second, and a session made from bytes keeps ~60 MB more."""
-    folder = Path(cache) / "piper" / f"{model_path.stem}-{_version(model_path)}" if cache else None
+    folder = (
+        Path(cache) / "piper" / f"{model_path.stem}-{model_version(model_path)}" if cache else None
+    )
     if folder and (folder / _NAME_FILE).exists():
         name = (folder / _NAME_FILE).read_text()
         return _opened(name, folder / _LATENT_FILE, folder / _DECODER_FILE, hop, session)
@@ -70,7 +72,10 @@ def split_network(model_path: Path, *, hop: int, session, cache: str = "") -> Sp
     name, latent, decoder = parts
     if folder is not None:
         try:
-            _store(folder, name, latent, decoder)
+            # The decoder's input name last: it marks the parts as whole.
+            store_parts(
+                folder, [(_LATENT_FILE, latent), (_DECODER_FILE, decoder), (_NAME_FILE, name)]
+            )
         except OSError as exc:  # a read-only cache: cut at every start, as without one
             logger.warning("Could not keep Piper's cut network in %s: %s", folder, exc)
         else:
@@ -80,12 +85,6 @@ def split_network(model_path: Path, *, hop: int, session, cache: str = "") -> Sp
 
 
 _LATENT_FILE, _DECODER_FILE, _NAME_FILE = "latent.onnx", "decoder.onnx", "decoder-input.txt"
-
-
-def _version(model_path: Path) -> str:
-    """Changes with the model file (a new voice package)."""
-    stat = model_path.stat()
-    return f"{stat.st_size}-{stat.st_mtime_ns}"
 
 
 def _cut(model_path: Path):
@@ -105,24 +104,6 @@ def _cut(model_path: Path):
     outputs = [o.name for o in model.graph.output]
     extractor = Extractor(model)
     return name, extractor.extract_model(inputs, [name]), extractor.extract_model([name], outputs)
-
-
-def _store(folder: Path, name: str, latent, decoder) -> None:
-    """Written beside the targets and renamed, the name last: another process (two workers
-    starting at once) sees the parts whole or not at all."""
-    import onnx
-
-    folder.mkdir(parents=True, exist_ok=True)
-    parts = ((onnx.save, latent, _LATENT_FILE), (onnx.save, decoder, _DECODER_FILE))
-    for save, content, target in (*parts, (_write_text, name, _NAME_FILE)):
-        fd, staging = tempfile.mkstemp(prefix=".part-", dir=folder)
-        os.close(fd)
-        save(content, staging)
-        os.replace(staging, folder / target)
-
-
-def _write_text(text: str, path: str) -> None:
-    Path(path).write_text(text)
 
 
 def _opened(name: str, latent, decoder, hop: int, session) -> SplitNetwork:
