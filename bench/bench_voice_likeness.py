@@ -98,9 +98,18 @@ def coordinate_fit(audio, target):
 
 
 def variants():
+    """name: (the last step's fit, whether the voice is chosen on its score with the steered
+    equaliser, as the portal did until 2026-12-01, or without it, as now)."""
     from apps.engines.voice import steer
 
-    return {"before": coordinate_fit, "after": steer.fit}
+    return {"before": (coordinate_fit, True), "after": (steer.fit, False)}
+
+
+def steered_score(m, target, backend, match) -> float:
+    """The match reading SELECT_TEXT with its steered equaliser (the portal's choice until
+    2026-12-01; m._selection_score now leaves it out)."""
+    audio, rate = m.speak(backend, match.voice, m.SELECT_TEXT)
+    return m.similarity(target, m._embed(m.transform(audio, rate, match), rate))
 
 
 def transcribe_wer(stt, audio, rate: int, text: str) -> float:
@@ -211,13 +220,16 @@ def main() -> None:
             row = {"voice": f"{search.engine}/{search.voice}", "rank": rank, "_match": {}}
             row["stock_held_out"] = round(m.similarity(held, m._embed(audio, rate)), 4)
             row["frames"] = search.make(search.unsteered).frame_strength
-            for name, fit in fits.items():
+            row["select_unsteered"] = round(
+                m._selection_score(target, backend, search.make(search.unsteered)), 4
+            )
+            for name, (fit, _) in fits.items():
                 started = time.perf_counter()
                 match = search.make(search.steered(search.unsteered, fit))
                 steer_seconds[name] += time.perf_counter() - started
                 row["_match"][name] = match
                 row[f"steer_{name}"] = match.steer_db
-                row[f"select_{name}"] = round(m._selection_score(target, backend, match), 4)
+                row[f"select_{name}"] = round(steered_score(m, target, backend, match), 4)
                 started = time.perf_counter()
                 reshaped = resample(m.transform(audio, rate, match), rate)
                 seconds[name] += time.perf_counter() - started
@@ -228,8 +240,9 @@ def main() -> None:
             fitted.append(row)
             print(label, {k: v for k, v in row.items() if not k.startswith("_")}, flush=True)
         result = {"speaker": label}
-        for name in fits:
-            best = max(fitted, key=lambda f, n=name: f[f"select_{n}"])
+        for name, (_, by_steered) in fits.items():
+            key = f"select_{name}" if by_steered else "select_unsteered"
+            best = max(fitted, key=lambda f, k=key: f[k])
             backend, match = best["_backend"], best["_match"][name]
             result[name] = {
                 "voice": best["voice"],
