@@ -2,16 +2,17 @@
 reshaped voice's embedding closest to the samples'.
 
 The other steps move the stock voice towards measured averages of the samples (pitch, the mean
-envelope, each sound's shape). What they leave is searched for directly: gains at
-ANCHOR_COUNT frequencies (interpolated between them) applied to the mel spectrogram the encoder
-hears, found by following the encoder's gradient (backprop.py) on the fitting text, with the
-overall level kept. A gain on
-the mel power is a filter on the sound, so the result is applied to WORLD's envelope like the
-equaliser. It is a filter, nothing more: the words, timing and pitch are untouched.
+envelope, each sound's shape). What they leave is searched for directly: gains at ANCHOR_COUNT
+frequencies (interpolated between them) applied to the mel spectrogram the encoder hears, found
+by following the encoder's gradient (backprop.py) on the fitting text, with the overall level
+kept. A gain on the mel power is a filter on the sound, so the result is applied to WORLD's
+envelope like the equaliser. It is a filter, nothing more: the words, timing and pitch are
+untouched.
 
 Honesty: what it optimises is the measure itself, on one text; match.py keeps it only at the
-strength that scores best once really rendered, and bench/bench_voice_likeness.py reports it
-on another text and recordings it never saw, with a second encoder (CAM++) as a cross-check.
+strength that scores best once really rendered and chooses among stock voices without it, and
+bench/bench_voice_likeness.py reports it on another text and recordings it never saw, with a
+second encoder (CAM++) as a cross-check.
 """
 
 import numpy as np
@@ -23,6 +24,7 @@ from .embed import _MEL, HOP, SAMPLE_RATE, mel_spectrogram, partial_slices, prep
 # 40 (about one per band the encoder hears), fitted on its gradient: over 20 fitted voices the
 # held-out Resemblyzer similarity rose +0.064 and CAM++ +0.026, against +0.042 / +0.018 for 12
 # gains tried one at a time and +0.064 / +0.015 for 20 on the gradient (docs/benchmarks.md).
+# It costs some intelligibility: tiny.en WER over those voices 0.129 with 12 gains, 0.154 with 40.
 ANCHOR_LOW, ANCHOR_HIGH = 150.0, 7000.0
 ANCHOR_COUNT = 40
 LIMIT_DB = 9.0
