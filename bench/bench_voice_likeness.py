@@ -2,20 +2,26 @@
 
 The candidates are the portal's stock voices native to the samples' language (English here:
 Piper joe, Flite slt/rms/awb). Every one is reshaped (voice_match with fit_candidates=all) and
-the one closest to the samples reading SELECT_TEXT is kept. "before": the search without its
-last step, the encoder-steered equaliser (steer.py); "after": with it. Each speaker's voice is
-made from some recordings and scored against a recording, or a part of one, the matching never
-saw, reading a text the search never saw: Resemblyzer cosine (the measure the search uses) and
-CAM++ cosine (another encoder, never used by the search: a cross-check that a gain is not just
-the first encoder's quirk). The chosen voices read a fourth text for tiny.en (WER).
+the one closest to the samples reading SELECT_TEXT is kept. The variants differ only in the
+search's last step, the encoder-steered equaliser (steer.py), fitted on the same reshaped
+reading: "before", one gain at a time (coordinate search, 4/2/1 dB steps, the portal until
+2026-12-01); "after", steer.fit (a quasi-Newton search on the encoder's gradient). Each
+speaker's voice is made from some recordings and scored against a recording, or a part of one,
+the matching never saw, reading a text the search never saw: Resemblyzer cosine (the measure
+the search uses) and CAM++ cosine (another encoder, never used by the search: a cross-check
+that a gain is not just the first encoder's quirk). The chosen voices read a fourth text for
+tiny.en (WER).
 
-    python bench/bench_voice_likeness.py [--json out.json]
+    python bench/bench_voice_likeness.py [--json out.json] [--cache searches.pkl]
+
+--cache keeps the searches up to the last step (and every reading: Piper samples noise) in a
+file, so that a second run compares other last steps on exactly the same voices.
 """
 
 import argparse
-import functools
 import json
 import os
+import pickle
 import sys
 import time
 from pathlib import Path
@@ -59,17 +65,51 @@ LISTEN_TEXT = (
 )
 
 
-def _without_steer(match):
-    """The search's result without its last step, the encoder-steered equaliser: what the
-    search gave before it (each step comes after the ones before it)."""
-    from dataclasses import replace
+def coordinate_fit(audio, target):
+    """The steered equaliser's first search (until 2026-12-01): 12 gains tried one at a time,
+    +/-4, 2 then 1 dB, each kept when the embedding comes closer."""
+    import numpy as np
 
-    return replace(match, steer_db=())
+    from apps.engines.voice import steer
+    from apps.engines.voice.embed import forward, similarity
+
+    partials = steer._partials(audio)
+    total = partials.sum()
+    to_bands = steer._interpolation(steer.anchors(12))
+
+    def score(gains):
+        scaled = partials * 10 ** ((to_bands @ gains) / 10)
+        return similarity(target, forward(scaled * (total / scaled.sum())).mean(axis=0))
+
+    gains = np.zeros(12)
+    best = score(gains)
+    for step in (4.0, 2.0, 1.0):
+        for n in range(12):
+            for move in (step, -step):
+                trial = gains.copy()
+                trial[n] = np.clip(trial[n] + move, -steer.LIMIT_DB, steer.LIMIT_DB)
+                if trial[n] == gains[n]:
+                    continue
+                value = score(trial)
+                if value > best:
+                    gains, best = trial, value
+                    break
+    return tuple(np.round(gains - gains.mean(), 2).tolist())
 
 
-# "before": the search as it was (pitch, formants, equaliser, frame map); "after": with the
-# encoder-steered equaliser (steer.py).
-VARIANTS = {"before": _without_steer, "after": lambda match: match}
+def variants():
+    """name: (the last step's fit, whether the voice is chosen on its score with the steered
+    equaliser, as the portal did until 2026-12-01, or without it, as now)."""
+    from apps.engines.voice import steer
+
+    return {"before": (coordinate_fit, True), "after": (steer.fit, False)}
+
+
+def steered_score(m, target, backend, match) -> float:
+    """The match reading SELECT_TEXT with its steered equaliser (the portal's choice until
+    2026-12-01; m._selection_score now leaves it out)."""
+    audio, rate = m.speak(backend, match.voice, m.SELECT_TEXT)
+    return m.similarity(target, m._embed(m.transform(audio, rate, match), rate))
 
 
 def transcribe_wer(stt, audio, rate: int, text: str) -> float:
@@ -92,10 +132,37 @@ def transcribe_wer(stt, audio, rate: int, text: str) -> float:
     return wer(text, heard)
 
 
+def build_searches(speakers, candidates, readings):
+    """Per speaker: the held-out embeddings and every candidate's search up to the last step."""
+    from apps.engines.analysis.campplus import CamPlusPlusEncoder
+    from apps.engines.voice import match as m
+    from apps.engines.voice.embed import embed_speaker, embed_utterance, preprocess
+
+    cam = CamPlusPlusEncoder()
+    built = []
+    for label, files, held_out in speakers:
+        held_audio = load(held_out)
+        samples = [load(f) for f in files]
+        target = embed_speaker(list(map(preprocess, samples)), preprocessed=True)
+        entry = {"label": label, "target": target, "held": embed_utterance(held_audio)}
+        entry["held_cam"] = cam(preprocess(held_audio))
+        entry["fits"] = []
+        for backend, voice, _ in m._rank(target, candidates):
+            started = time.perf_counter()
+            search = m._Search(target, samples, backend, voice, steer_fit=None)
+            entry["fits"].append((search, time.perf_counter() - started))
+            for text in (m.SELECT_TEXT, m.EVAL_TEXT, LISTEN_TEXT):
+                m.speak(backend, voice.id, text)  # kept in `readings`
+        built.append(entry)
+    return built
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--json", type=Path)
+    parser.add_argument("--cache", type=Path)
     parser.add_argument("--speakers", type=int, default=len(SPEAKERS))
+    parser.add_argument("--variants", default="before,after", help="which last steps to run")
     args = parser.parse_args()
     setup_django()
     import numpy as np
@@ -107,13 +174,14 @@ def main() -> None:
     from apps.engines.tts.kokoro import KokoroBackend
     from apps.engines.tts.piper import PiperBackend
     from apps.engines.voice import match as m
-    from apps.engines.voice.embed import embed_speaker, embed_utterance, preprocess, resample
+    from apps.engines.voice.embed import embed_utterance, preprocess, resample
 
     piper = PiperBackend(alias="piper", cpu_threads=1)
     kokoro = KokoroBackend(
         alias="kokoro", cpu_threads=1, model_cache=settings.VOICEPORTAL_MODEL_CACHE
     )
     flite = FliteBackend(alias="flite")
+    backends = {b.alias: b for b in (piper, kokoro, flite)}
     stt = LocalWhisperBackend(alias="bench", default_model="tiny.en", beam_size=1, cpu_threads=1)
     candidates = [(b, v) for b in (piper, kokoro) for v in b.voices()]
     candidates += [(flite, v) for v in flite.voices() if v.id in ("slt", "rms", "awb")]
@@ -121,39 +189,47 @@ def main() -> None:
     cam = CamPlusPlusEncoder()
     # Each text is read once per voice, so that the variants are compared on the same audio
     # (Piper samples noise: two readings differ by up to 0.03 in similarity).
-    m.speak = functools.lru_cache(maxsize=None)(m.speak)
-    fit = m.steer.fit
+    readings = {}
+    speak = m.speak
 
-    def timed_fit(*args):
-        started = time.perf_counter()
-        try:
-            return fit(*args)
-        finally:
-            seconds["steer fit"] = seconds.get("steer fit", 0.0) + time.perf_counter() - started
+    def read_once(backend, voice_id, text):
+        key = (backend.alias, voice_id, text)
+        if key not in readings:
+            readings[key] = speak(backend, voice_id, text)
+        return readings[key]
 
-    m.steer.fit = timed_fit
-    rows, seconds = [], {"speech": 0.0, **{name: 0.0 for name in VARIANTS}}
-    for label, files, held_out in SPEAKERS[: args.speakers]:
-        held_audio = load(held_out)
-        held = embed_utterance(held_audio)
-        held_cam = cam(preprocess(held_audio))
-        samples = [load(f) for f in files]
-        target = embed_speaker(list(map(preprocess, samples)), preprocessed=True)
-        # What voice_match does with fit_candidates=len(candidates), every fit kept; each
-        # variant is the same search with some of its last steps left out (VARIANTS).
+    m.speak = read_once
+    if args.cache and args.cache.exists():
+        speakers, cached = pickle.loads(args.cache.read_bytes())
+        readings.update(cached)
+    else:
+        speakers = build_searches(SPEAKERS, candidates, readings)
+        if args.cache:
+            args.cache.write_bytes(pickle.dumps((speakers, readings)))
+    speakers = speakers[: args.speakers]
+    fits = {name: fit for name, fit in variants().items() if name in args.variants.split(",")}
+    rows, seconds = [], {"speech": 0.0, "search": 0.0, **{name: 0.0 for name in fits}}
+    steer_seconds = dict.fromkeys(fits, 0.0)
+    for entry in speakers:
+        label, target, held, held_cam = (entry[k] for k in ("label", "target", "held", "held_cam"))
         fitted = []
-        for rank, (backend, voice, _) in enumerate(m._rank(target, candidates)):
-            started = time.perf_counter()
-            after = m._Search(target, samples, backend, voice).result
-            seconds["search"] = seconds.get("search", 0.0) + time.perf_counter() - started
-            audio, rate = m.speak(backend, voice.id, m.EVAL_TEXT)
-            row = {"voice": f"{backend.alias}/{voice.id}", "rank": rank, "_match": {}}
+        for rank, (search, search_seconds) in enumerate(entry["fits"]):
+            backend = backends[search.engine]
+            seconds["search"] += search_seconds
+            audio, rate = m.speak(backend, search.voice, m.EVAL_TEXT)
+            row = {"voice": f"{search.engine}/{search.voice}", "rank": rank, "_match": {}}
             row["stock_held_out"] = round(m.similarity(held, m._embed(audio, rate)), 4)
-            row["steps"] = {"frames": after.frame_strength, "steer": after.steer_db}
-            for name, variant in VARIANTS.items():
-                match = variant(after)
+            row["frames"] = search.make(search.unsteered).frame_strength
+            row["select_unsteered"] = round(
+                m._selection_score(target, backend, search.make(search.unsteered)), 4
+            )
+            for name, (fit, _) in fits.items():
+                started = time.perf_counter()
+                match = search.make(search.steered(search.unsteered, fit))
+                steer_seconds[name] += time.perf_counter() - started
                 row["_match"][name] = match
-                row[f"select_{name}"] = round(m._selection_score(target, backend, match), 4)
+                row[f"steer_{name}"] = match.steer_db
+                row[f"select_{name}"] = round(steered_score(m, target, backend, match), 4)
                 started = time.perf_counter()
                 reshaped = resample(m.transform(audio, rate, match), rate)
                 seconds[name] += time.perf_counter() - started
@@ -164,8 +240,9 @@ def main() -> None:
             fitted.append(row)
             print(label, {k: v for k, v in row.items() if not k.startswith("_")}, flush=True)
         result = {"speaker": label}
-        for name in VARIANTS:
-            best = max(fitted, key=lambda f, n=name: f[f"select_{n}"])
+        for name, (_, by_steered) in fits.items():
+            key = f"select_{name}" if by_steered else "select_unsteered"
+            best = max(fitted, key=lambda f, k=key: f[k])
             backend, match = best["_backend"], best["_match"][name]
             result[name] = {
                 "voice": best["voice"],
@@ -179,24 +256,35 @@ def main() -> None:
                 transcribe_wer(stt, m.transform(listen, rate, match), rate, LISTEN_TEXT), 3
             )
         result["all"] = [{k: v for k, v in f.items() if not k.startswith("_")} for f in fitted]
-        print(label, {name: result[name] for name in VARIANTS}, flush=True)
+        print(label, {name: result[name] for name in fits}, flush=True)
         rows.append(result)
-    for name in VARIANTS:
-        mean = sum(r[name]["matched"] for r in rows) / len(rows)
-        cam_mean = sum(r[name]["cam"] for r in rows) / len(rows)
-        line = f"{name}: mean held-out similarity {mean:.3f} (CAM++ {cam_mean:.3f})"
-        if "wer_matched" in rows[0][name]:
-            wer_m = sum(r[name]["wer_matched"] for r in rows) / len(rows)
-            wer_s = sum(r[name]["wer_stock"] for r in rows) / len(rows)
-            line += f"; tiny.en WER stock {wer_s:.3f}, matched {wer_m:.3f}"
-        print(f"{line}; reshaping {seconds[name] / seconds['speech']:.3f} s per second of speech")
-    fits = sum(len(r["all"]) for r in rows)
-    print(
-        f"search: {seconds['search'] / fits:.1f} s per voice fitted, of which the steered "
-        f"equaliser's fit {seconds['steer fit'] / fits:.1f} s"
-    )
+    report(rows, fits, seconds, steer_seconds)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=2))
+
+
+def report(rows, fits, seconds, steer_seconds) -> None:
+    voices = sum(len(r["all"]) for r in rows)
+    for name in fits:
+        chosen = [r[name] for r in rows]
+        every = [f for r in rows for f in r["all"]]
+        line = (
+            f"{name}: chosen voices' held-out similarity {mean(c['matched'] for c in chosen):.3f}"
+            f" (CAM++ {mean(c['cam'] for c in chosen):.3f}); all {voices} fitted voices "
+            f"{mean(f[f'{name}_held_out'] for f in every):.3f} "
+            f"(CAM++ {mean(f[f'{name}_cam'] for f in every):.3f}); tiny.en WER stock "
+            f"{mean(c['wer_stock'] for c in chosen):.3f}, matched "
+            f"{mean(c['wer_matched'] for c in chosen):.3f}; reshaping "
+            f"{seconds[name] / seconds['speech']:.3f} s per second of speech; steered "
+            f"equaliser {steer_seconds[name] / voices:.1f} s per voice fitted"
+        )
+        print(line)
+    print(f"search up to the last step: {seconds['search'] / voices:.1f} s per voice fitted")
+
+
+def mean(values) -> float:
+    values = list(values)
+    return sum(values) / len(values)
 
 
 if __name__ == "__main__":

@@ -78,7 +78,7 @@ class VoiceMatch:
     # The samples' spectral shapes, frame by frame (frames.FrameMap), and how far to go to them.
     frame_map: frames.FrameMap | None = field(default=None, compare=False)
     frame_strength: float = 0.0
-    # Encoder-steered equaliser gains (dB) at steer.ANCHORS, empty for none.
+    # Encoder-steered equaliser gains (dB) at steer.anchors(len(steer_db)), empty for none.
     steer_db: tuple[float, ...] = ()
     similarity_stock: float = 0.0  # stock voice vs samples, on EVAL_TEXT
     similarity_matched: float = 0.0  # matched voice vs samples, on EVAL_TEXT
@@ -210,8 +210,12 @@ def _rank(target: np.ndarray, candidates: Sequence[Candidate]):
 
 
 def _selection_score(target: np.ndarray, backend: TextToSpeechBackend, match: VoiceMatch) -> float:
+    """`match` without its steered equaliser, reading SELECT_TEXT, against the samples. The
+    equaliser is fitted to the same encoder and flatters some voices more than others: chosen
+    with it, the chosen voices came closer by Resemblyzer but further by CAM++ for three of the
+    four ways of fitting it measured, by 0.069 for the one kept (docs/benchmarks.md)."""
     audio, rate = speak(backend, match.voice, SELECT_TEXT)
-    return similarity(target, _embed(transform(audio, rate, match), rate))
+    return similarity(target, _embed(transform(audio, rate, replace(match, steer_db=())), rate))
 
 
 def _measure(target: np.ndarray, backend: TextToSpeechBackend, match: VoiceMatch) -> VoiceMatch:
@@ -330,8 +334,11 @@ class _Search:
         samples: Sequence[np.ndarray],
         backend: TextToSpeechBackend,
         voice: VoiceInfo,
+        *,
+        steer_fit=steer.fit,
     ):
         self.target, self.engine, self.voice = target, backend.alias, voice.id
+        self.steer_fit = steer_fit  # None leaves the steered equaliser out
         self.audio, self.rate = speak(backend, voice.id, FIT_TEXT)
         self.source = world.analyse(self.audio, self.rate)
         sample_analyses = [world.analyse(s, SAMPLE_RATE) for s in samples]
@@ -356,12 +363,21 @@ class _Search:
         best = self.best_of([best._replace(eq=e) for e in (0.0, *EQ_STRENGTHS)])
         if self.frame_map is not None:
             best = self.best_of([best._replace(frames=f) for f in (0.0, *FRAME_STRENGTHS)])
-        if STEER_STRENGTHS:
-            rendered = _render(self.source, self.make(best), reference=self.audio)
-            self.steer_db = steer.fit(resample(rendered, self.rate), self.target)
-            if any(self.steer_db):
-                best = self.best_of([best._replace(steer=s) for s in (0.0, *STEER_STRENGTHS)])
+        self.unsteered = best
+        if STEER_STRENGTHS and self.steer_fit is not None:
+            best = self.steered(best, self.steer_fit)
         return self.make(best)
+
+    def steered(self, best: Params, fit) -> Params:
+        """`best` (without steering) with the equaliser `fit` finds for its rendering (see
+        steer.fit), at whichever of STEER_STRENGTHS scores best once really rendered."""
+        rendered = _render(self.source, self.make(best), reference=self.audio)
+        self.steer_db = fit(resample(rendered, self.rate), self.target)
+        for params in [p for p in self.scores if p.steer]:  # another fit's gains
+            del self.scores[params]
+        if not any(self.steer_db):
+            return best
+        return self.best_of([best._replace(steer=s) for s in (0.0, *STEER_STRENGTHS)])
 
     def best_of(self, candidates: list[Params]) -> Params:
         for params in candidates:
