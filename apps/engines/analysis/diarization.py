@@ -50,6 +50,8 @@ from pathlib import Path
 
 import numpy as np
 
+from apps.engines.stt.silero import speech_chunks
+
 from .base import SpeakerTurn
 from .clustering import (
     DEFAULT_THRESHOLD,
@@ -702,7 +704,7 @@ class _StreamingVad:
             )
         return [
             (c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE)
-            for c in _speech_timestamps(self._final, samples, _vad_options(options, threshold))
+            for c in speech_chunks(self._final, samples, _vad_options(options, threshold))
         ]
 
     def _run(self, audio: np.ndarray) -> None:
@@ -717,102 +719,6 @@ class _StreamingVad:
             )
             self._probs.append(out)
         self._context = chunks[-1, -self.CONTEXT :].copy()
-
-
-def _speech_timestamps(speech_probs: np.ndarray, audio_length_samples: int, vad_options):
-    """faster_whisper.vad.get_speech_timestamps (1.2.1) after the model has run, unchanged."""
-    sampling_rate = SAMPLE_RATE
-    threshold = vad_options.threshold
-    neg_threshold = vad_options.neg_threshold
-    min_speech_duration_ms = vad_options.min_speech_duration_ms
-    max_speech_duration_s = vad_options.max_speech_duration_s
-    min_silence_duration_ms = vad_options.min_silence_duration_ms
-    window_size_samples = 512
-    speech_pad_ms = vad_options.speech_pad_ms
-    min_speech_samples = sampling_rate * min_speech_duration_ms / 1000
-    speech_pad_samples = sampling_rate * speech_pad_ms / 1000
-    max_speech_samples = (
-        sampling_rate * max_speech_duration_s - window_size_samples - 2 * speech_pad_samples
-    )
-    min_silence_samples = sampling_rate * min_silence_duration_ms / 1000
-    min_silence_samples_at_max_speech = sampling_rate * 98 / 1000
-
-    triggered = False
-    speeches = []
-    current_speech = {}
-    if neg_threshold is None:
-        neg_threshold = max(threshold - 0.15, 0.01)
-    temp_end = 0
-    prev_end = next_start = 0
-
-    for i, speech_prob in enumerate(speech_probs):
-        if (speech_prob >= threshold) and temp_end:
-            temp_end = 0
-            if next_start < prev_end:
-                next_start = window_size_samples * i
-
-        if (speech_prob >= threshold) and not triggered:
-            triggered = True
-            current_speech["start"] = window_size_samples * i
-            continue
-
-        if triggered and (window_size_samples * i) - current_speech["start"] > max_speech_samples:
-            if prev_end:
-                current_speech["end"] = prev_end
-                speeches.append(current_speech)
-                current_speech = {}
-                if next_start < prev_end:
-                    triggered = False
-                else:
-                    current_speech["start"] = next_start
-                prev_end = next_start = temp_end = 0
-            else:
-                current_speech["end"] = window_size_samples * i
-                speeches.append(current_speech)
-                current_speech = {}
-                prev_end = next_start = temp_end = 0
-                triggered = False
-                continue
-
-        if (speech_prob < neg_threshold) and triggered:
-            if not temp_end:
-                temp_end = window_size_samples * i
-            if (window_size_samples * i) - temp_end > min_silence_samples_at_max_speech:
-                prev_end = temp_end
-            if (window_size_samples * i) - temp_end < min_silence_samples:
-                continue
-            else:
-                current_speech["end"] = temp_end
-                if (current_speech["end"] - current_speech["start"]) > min_speech_samples:
-                    speeches.append(current_speech)
-                current_speech = {}
-                prev_end = next_start = temp_end = 0
-                triggered = False
-                continue
-
-    if current_speech and (audio_length_samples - current_speech["start"]) > min_speech_samples:
-        current_speech["end"] = audio_length_samples
-        speeches.append(current_speech)
-
-    for i, speech in enumerate(speeches):
-        if i == 0:
-            speech["start"] = int(max(0, speech["start"] - speech_pad_samples))
-        if i != len(speeches) - 1:
-            silence_duration = speeches[i + 1]["start"] - speech["end"]
-            if silence_duration < 2 * speech_pad_samples:
-                speech["end"] += int(silence_duration // 2)
-                speeches[i + 1]["start"] = int(
-                    max(0, speeches[i + 1]["start"] - silence_duration // 2)
-                )
-            else:
-                speech["end"] = int(min(audio_length_samples, speech["end"] + speech_pad_samples))
-                speeches[i + 1]["start"] = int(
-                    max(0, speeches[i + 1]["start"] - speech_pad_samples)
-                )
-        else:
-            speech["end"] = int(min(audio_length_samples, speech["end"] + speech_pad_samples))
-
-    return speeches
 
 
 def _volume_gain(squares: float, samples: int) -> Callable[[np.ndarray], np.ndarray]:

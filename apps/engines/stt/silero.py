@@ -27,8 +27,14 @@ class SpeechProbabilities:
 
     def chunks(self, options) -> list[dict]:
         """Speech chunks ({"start", "end"} in samples) for faster-whisper's VadOptions."""
-        speeches = _thresholded(self.probabilities, self.length, options)
-        return _padded(speeches, self.length, SAMPLE_RATE * options.speech_pad_ms / 1000)
+        return speech_chunks(self.probabilities, self.length, options)
+
+
+def speech_chunks(probabilities, length: int, options) -> list[dict]:
+    """faster-whisper's `get_speech_timestamps` from probabilities already computed: speech
+    chunks ({"start", "end"} in samples of audio `length` long) for its VadOptions."""
+    speeches = _thresholded(probabilities, length, options)
+    return _padded(speeches, length, SAMPLE_RATE * options.speech_pad_ms / 1000)
 
 
 def _thresholded(probabilities, length: int, options) -> list[dict]:
