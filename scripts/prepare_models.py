@@ -22,5 +22,9 @@ from apps.engines.tts.loading import kokoro_model_path  # noqa: E402
 cache = Path(settings.VOICEPORTAL_MODEL_CACHE)
 print(model_path("base", cache=cache))
 print(kokoro_model_path(cache))
-# The parts' paths (opened by no session here): written to the cache once.
-print(split_kokoro(kokoro_model_path(cache), session=lambda part: part, cache=str(cache)))
+# The parts' paths (opened by no session here): written to the cache once. Where the cache
+# cannot be written the "session" is handed the parts' bytes instead: not printed.
+parts = split_kokoro(kokoro_model_path(cache), session=lambda part: part, cache=str(cache))
+paths = [parts.prosody_part, parts.decoder] if parts is not None else []
+if all(isinstance(path, Path) for path in paths):
+    print(*paths, sep="\n")

@@ -554,14 +554,16 @@ def _timeline(
     counted = num_speakers
     if counted is None and options.auto_count == "floor":
         counted = floor
+    seconds = _talk_per_window(regions, spans)
+    same_voice = same_voice_similarity(embeddings, spans, options.same_voice_bounds)
     labels = cluster(
         embeddings,
         num_speakers=counted,
         max_speakers=max_speakers,
         threshold=options.threshold,
-        seconds=_talk_per_window(regions, spans),
+        seconds=seconds,
         window=options.window,
-        same_voice=same_voice_similarity(embeddings, spans, options.same_voice_bounds),
+        same_voice=same_voice,
         merge_ratio=options.merge_ratio,
     )
     pruned = num_speakers is not None and options.prune_given_count
@@ -569,9 +571,9 @@ def _timeline(
         labels = merge_same_voice(
             embeddings,
             labels,
-            _talk_per_window(regions, spans),
+            seconds,
             window=options.window,
-            same_voice=same_voice_similarity(embeddings, spans, options.same_voice_bounds),
+            same_voice=same_voice,
             # Only the folding: clusters the count asked for that have a second of speech each
             # are not merged again (merging them too lost a second of six voices, held out).
             merge_ratio=math.inf,
@@ -663,7 +665,7 @@ class _StreamingVad:
     block. The model reads 512-sample chunks, each with the 64 samples before it as context,
     and carries its LSTM state from one call to the next, so running it on the chunks of each
     block in turn gives the same speech probabilities as one call on the whole file; the
-    decisions on those probabilities are faster-whisper's, copied in `_speech_timestamps`.
+    decisions on those probabilities are faster-whisper's (`stt.silero.speech_chunks`).
     tests/engines/test_analysis_diarization.py checks both against the library on the corpus."""
 
     CHUNK = 512

@@ -452,8 +452,7 @@ class _WindowedRun:
         """The span of a segment whose words come again later, decoded afresh (no text before
         it, the full fallback ladder): the same words again are real speech said twice, kept as
         they were; other words Whisper's checks pass replace them; else the segment is flagged."""
-        first = int((segment.start - offset) * SAMPLE_RATE)
-        piece = audio[first : int((segment.end - offset) * SAMPLE_RATE)]
+        first, piece = _span(audio, offset, segment.start, segment.end)
         decoded = self._decode(piece, offset + first / SAMPLE_RATE, conditioned=False)
         again = [e for e in decoded if isinstance(e, Segment)]
         joined = dataclasses.replace(segment, text=" ".join(s.text for s in again), words=())
@@ -474,8 +473,7 @@ class _WindowedRun:
         """The segment's span decoded afresh (no text before it, the full fallback ladder):
         kept where it gives more words, each as likely and as little repetitive as Whisper's
         own checks ask; else the segment as it was, flagged for the reader."""
-        first = int((segment.start - offset) * SAMPLE_RATE)
-        piece = audio[first : int((segment.end - offset) * SAMPLE_RATE)]
+        first, piece = _span(audio, offset, segment.start, segment.end)
         decoded = self._decode(piece, offset + first / SAMPLE_RATE, conditioned=False)
         again = [e for e in decoded if isinstance(e, Segment)]
         better = word_count(again) > word_count([segment]) and all(_checked(s) for s in again)
@@ -505,7 +503,7 @@ class _WindowedRun:
         decoder finds there on its own (conditioned on the text before, Whisper jumps over
         passages), or in another language when detection is sure of one (and the user asked to
         detect), else a mark saying why there is none."""
-        piece = audio[int((start - offset) * SAMPLE_RATE) : int((end - offset) * SAMPLE_RATE)]
+        _, piece = _span(audio, offset, start, end)
         found = self._confidently(piece, start, self.language)
         # Detection on a second or two is a guess (a part switches language only on 3 s of
         # sure speech, regions.py), and each costs an encoder pass: short gaps are not asked.
@@ -560,8 +558,7 @@ class _WindowedRun:
     def _again(self, audio: np.ndarray, offset: float, start: float, end: float):
         """Segments for file seconds [start, end), each 30 s decoded on its own, without the
         text before it; a loop even then is dropped and marked as not transcribed."""
-        first = int((start - offset) * SAMPLE_RATE)
-        piece = audio[first : int((end - offset) * SAMPLE_RATE)]
+        first, piece = _span(audio, offset, start, end)
         segments = self._decode(piece, offset + first / SAMPLE_RATE, conditioned=False)
         yield from marking_loops(segments, _untranscribed)
 
@@ -581,7 +578,6 @@ class _WindowedRun:
 
     def _batched(self, audio: np.ndarray, offset: float, size: int) -> Iterator:
         from faster_whisper import BatchedInferencePipeline
-        from faster_whisper.vad import VadOptions
 
         # faster-whisper's own VAD settings, as the one-at-a-time decoder uses (see _decode),
         # with long speech split so that a clip fits in Whisper's 30 s.
@@ -803,3 +799,11 @@ def _flagged_first(segments: Iterator, flag: str) -> Iterator:
             event = dataclasses.replace(event, flags=(*event.flags, flag))
             first = False
         yield event
+
+
+def _span(audio: np.ndarray, offset: float, start: float, end: float) -> tuple[int, np.ndarray]:
+    """The first sample and the samples of file seconds [start, end) in a window starting at
+    `offset`. Segment times are rounded to the millisecond, so a segment at the window's start
+    can lie a few samples before it: clamped, or the slice would wrap round and come out empty."""
+    first = max(0, int((start - offset) * SAMPLE_RATE))
+    return first, audio[first : max(first, int((end - offset) * SAMPLE_RATE))]

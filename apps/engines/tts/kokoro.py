@@ -166,7 +166,7 @@ class KokoroBackend(TextToSpeechBackend):
             first = round(first_seconds * SAMPLE_RATE / HOP)
             for audio in _split_speech(model, phonemes, style, speed, first):
                 yield AudioChunk(audio, SAMPLE_RATE, sentence)
-        except (RuntimeError, ValueError) as exc:
+        except _runtime_errors() as exc:
             raise ProviderError(f"Kokoro failed: {exc}", kind=ErrorKind.INTERNAL) from exc
 
     def speak_first(self, sentence: str, **kwargs) -> Iterator[AudioChunk]:
@@ -218,3 +218,12 @@ def parse_blend(voice_id: str, known: set[str]) -> dict[str, float] | None:
     if total <= 0 or any(w <= 0 for w in weights.values()):
         return None
     return {name: round(w / total, 4) for name, w in weights.items()}
+
+
+def _runtime_errors() -> tuple[type[Exception], ...]:
+    """What a failing model call raises. onnxruntime's own errors derive from Exception only,
+    so RuntimeError alone misses them; imported here, when one is being handled, so that
+    importing the engine does not load onnxruntime."""
+    from onnxruntime.capi.onnxruntime_pybind11_state import Fail, InvalidArgument, RuntimeException
+
+    return (RuntimeError, ValueError, Fail, InvalidArgument, RuntimeException)

@@ -25,8 +25,13 @@ def store_parts(folder: Path, files: list[tuple[str, object]]) -> None:
     for target, content in files:
         fd, staging = tempfile.mkstemp(prefix=".part-", dir=folder)
         os.close(fd)
-        if isinstance(content, str):
-            Path(staging).write_text(content)
-        else:
-            onnx.save(content, staging)
-        os.replace(staging, folder / target)
+        try:
+            if isinstance(content, str):
+                Path(staging).write_text(content)
+            else:
+                onnx.save(content, staging)
+            os.replace(staging, folder / target)
+        except BaseException:
+            # A part is hundreds of MB: a full disk must not leave it behind at every start.
+            Path(staging).unlink(missing_ok=True)
+            raise

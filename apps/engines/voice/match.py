@@ -338,7 +338,9 @@ class _Search:
         steer_fit=steer.fit,
     ):
         self.target, self.engine, self.voice = target, backend.alias, voice.id
-        self.steer_fit = steer_fit  # None leaves the steered equaliser out
+        # None leaves the steered equaliser out: bench_voice_likeness compares ways of fitting
+        # the last step on one search (with `unsteered` and `steered`); the app passes none.
+        self.steer_fit = steer_fit
         self.audio, self.rate = speak(backend, voice.id, FIT_TEXT)
         self.source = world.analyse(self.audio, self.rate)
         sample_analyses = [world.analyse(s, SAMPLE_RATE) for s in samples]

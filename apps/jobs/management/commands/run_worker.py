@@ -44,7 +44,9 @@ class Command(BaseCommand):
         parser.add_argument("--batch", action="store_true", help="Exit when the queue is empty.")
         parser.add_argument("--max-tasks", type=int, default=None)
         # Seconds between looks at an empty queue. At 0.5 a transcription through the API
-        # waited 0.44-0.55 s in the queue, 5 % of a 3-minute recording's; a look is one query.
+        # waited 0.44-0.55 s in the queue, 5 % of a 3-minute recording's. On SQLite each look
+        # is a short exclusive transaction (one query under the write lock): ten a second per
+        # idle worker, which other writers wait out within the database's 30 s busy timeout.
         parser.add_argument("--interval", type=float, default=0.1)
 
     def handle(self, *args, queue_name, batch, max_tasks, interval, **options):
