@@ -10,7 +10,7 @@ from django.conf import settings as django_settings
 
 from apps.core.media import SAMPLE_RATE, decode_all
 from apps.engines.stt.base import Segment, TranscriptionRequest
-from apps.engines.stt.local import LocalWhisperBackend, _WindowedRun
+from apps.engines.stt.local import LocalWhisperBackend, _span, _WindowedRun
 from apps.engines.stt.repeats import repeats_later
 from tests import media_factory
 from tests.wer import wer
@@ -157,3 +157,11 @@ def test_words_the_aligner_is_sure_of_are_not_judged():
     assert not repeats_later(SimpleNamespace(**vars(stray), words=aligned), later)
     aligned.append(SimpleNamespace(probability=0.01))  # a word that fits nowhere here
     assert repeats_later(SimpleNamespace(**vars(stray), words=aligned), later)
+
+
+def test_a_span_starting_a_few_samples_before_its_window_is_read_from_the_window_start():
+    # Segment times are rounded to the millisecond; a window may start between two of them.
+    audio = np.ones(2 * SAMPLE_RATE, dtype=np.float32)
+    first, piece = _span(audio, 600.00625, 600.006, 601.0)
+    assert first == 0
+    assert len(piece) == int((601.0 - 600.00625) * SAMPLE_RATE)
