@@ -32,12 +32,8 @@ def heard(probabilities: SpeechProbabilities, offset: float) -> tuple[tuple[floa
 
 def speech_regions(path: Path) -> list[tuple[float, float]]:
     """(start, end) seconds of speech in the file, decoded block by block (flat memory)."""
-    from faster_whisper.vad import get_speech_timestamps
-
     regions, offset = [], 0.0
     for block in iter_pcm(path, block_seconds=_BLOCK_SECONDS):
-        for chunk in get_speech_timestamps(block, flag_options()):
-            start, end = chunk["start"] / SAMPLE_RATE, chunk["end"] / SAMPLE_RATE
-            regions.append((offset + start, offset + end))
+        regions.extend(heard(SpeechProbabilities(block), offset))
         offset += len(block) / SAMPLE_RATE
     return regions

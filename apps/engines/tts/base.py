@@ -181,6 +181,9 @@ class TextToSpeechBackend:
     native_formats: frozenset[str] = frozenset()
     # Says `SpeechRequest.lexicon`'s words from their phonemes; `speak` then takes `lexicon=`.
     supports_phonemes = False
+    # Seconds of a reading's first words that `speak_first` asks for as a chunk of their own
+    # (`speak` then takes `first_seconds=`); 0: engines that cannot, or where it is turned off.
+    first_audio_seconds: float = 0.0
 
     def __init__(
         self,
@@ -251,9 +254,11 @@ class TextToSpeechBackend:
         raise NotImplementedError
 
     def speak_first(self, sentence: str, **kwargs) -> Iterator[AudioChunk]:
-        """Audio for the first piece of a reading, which someone waits for: `speak`, unless
-        the engine can give its first words' audio sooner as a chunk of their own (Piper).
-        Every chunk carries the whole piece's text."""
+        """Audio for the first piece of a reading, which someone waits for: `speak`, with its
+        first `first_audio_seconds` as a chunk of their own where the engine can give them
+        sooner (Piper, Kokoro). Every chunk carries the whole piece's text."""
+        if self.first_audio_seconds:
+            return self.speak(sentence, first_seconds=self.first_audio_seconds, **kwargs)
         return self.speak(sentence, **kwargs)
 
     def synthesize_encoded(self, request: SpeechRequest) -> Iterator[bytes]:

@@ -169,9 +169,6 @@ class KokoroBackend(TextToSpeechBackend):
         except _runtime_errors() as exc:
             raise ProviderError(f"Kokoro failed: {exc}", kind=ErrorKind.INTERNAL) from exc
 
-    def speak_first(self, sentence: str, **kwargs) -> Iterator[AudioChunk]:
-        return self.speak(sentence, first_seconds=self.first_audio_seconds, **kwargs)
-
     def _model(self) -> _Model:
         return load_kokoro(
             cpu_threads=self.cpu_threads, model_cache=self.model_cache, split=self.split_network

@@ -155,9 +155,6 @@ class PiperBackend(TextToSpeechBackend):
         except (RuntimeError, ValueError) as exc:
             raise ProviderError(f"Piper failed: {exc}", kind=ErrorKind.INTERNAL) from exc
 
-    def speak_first(self, sentence: str, **kwargs) -> Iterator[AudioChunk]:
-        return self.speak(sentence, first_seconds=self.first_audio_seconds, **kwargs)
-
     def _synthesis_config(self, voice_config, speed: float, settings: VoiceSettings | None):
         noise_scale, noise_w_scale = self.noise_scale, self.noise_w_scale
         if settings and settings.stability is not None:

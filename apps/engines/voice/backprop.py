@@ -2,13 +2,13 @@
 changes with each value of its mel partials (backpropagation through embed.py's forward pass).
 
 steer.py uses it to fit its equaliser with a quasi-Newton search (a few dozen passes) instead
-of trying one gain at a time. The pass is the same network as embed.forward, step for step;
+of trying one gain at a time. The forward pass is embed.forward's own layers (lstm_layer);
 tests/engines/test_voice_steer.py checks the gradient against finite differences.
 """
 
 import numpy as np
 
-from .embed import _sigmoid, load_weights
+from .embed import load_weights, lstm_layer
 
 
 def similarity_and_gradient(
@@ -27,7 +27,7 @@ def _similarity_and_gradient(mels, target, w):
     dtype = mels.dtype
     x, layers = mels, []
     for layer in range(3):
-        outputs, cells, gates = _lstm_forward(x, w, layer)
+        outputs, cells, gates = lstm_layer(x, w, layer)
         layers.append((cells, gates))
         x = outputs
     pre = x[:, -1] @ w["linear.weight"].T + w["linear.bias"]
@@ -46,28 +46,6 @@ def _similarity_and_gradient(mels, target, w):
     for layer in (2, 1, 0):
         d_out = _lstm_backward(d_out, *layers[layer], w, layer)
     return value, d_out
-
-
-def _lstm_forward(x, w, layer):
-    """One LSTM layer as embed._forward runs it, keeping what the backward pass needs."""
-    w_ih, w_hh = w[f"lstm.weight_ih_l{layer}"], w[f"lstm.weight_hh_l{layer}"]
-    inputs = x @ w_ih.T + (w[f"lstm.bias_ih_l{layer}"] + w[f"lstm.bias_hh_l{layer}"])
-    batch, steps, size = len(x), x.shape[1], w_hh.shape[1]
-    h = np.zeros((batch, size), x.dtype)
-    c = np.zeros((batch, size), x.dtype)
-    outputs = np.empty((batch, steps, size), x.dtype)
-    cells = np.empty((batch, steps, size), x.dtype)
-    gates = np.empty((batch, steps, 4 * size), x.dtype)  # i, f, g, o after their activations
-    w_hh_t = np.ascontiguousarray(w_hh.T)
-    for t in range(steps):
-        raw = inputs[:, t] + h @ w_hh_t
-        act = _sigmoid(raw)
-        act[:, 2 * size : 3 * size] = np.tanh(raw[:, 2 * size : 3 * size])
-        i, f, g, o = np.split(act, 4, axis=1)
-        c = f * c + i * g
-        h = o * np.tanh(c)
-        outputs[:, t], cells[:, t], gates[:, t] = h, c, act
-    return outputs, cells, gates
 
 
 def _lstm_backward(d_out, cells, gates, w, layer):

@@ -307,27 +307,34 @@ def forward(mels: np.ndarray, weights: dict[str, np.ndarray] | None = None) -> n
 
 def _forward(mels: np.ndarray, w: dict[str, np.ndarray]) -> np.ndarray:
     x = mels.astype(np.float32)
-    batch, steps, _ = x.shape
-    hidden = None
     for layer in range(3):
-        w_ih, w_hh = w[f"lstm.weight_ih_l{layer}"], w[f"lstm.weight_hh_l{layer}"]
-        bias = w[f"lstm.bias_ih_l{layer}"] + w[f"lstm.bias_hh_l{layer}"]
-        size = w_hh.shape[1]
-        inputs = x @ w_ih.T + bias  # all time steps at once
-        h = np.zeros((batch, size), np.float32)
-        c = np.zeros((batch, size), np.float32)
-        outputs = np.empty((batch, steps, size), np.float32)
-        w_hh_t = np.ascontiguousarray(w_hh.T)
-        for t in range(steps):
-            gates = inputs[:, t] + h @ w_hh_t
-            i, f, g, o = np.split(gates, 4, axis=1)  # torch's gate order
-            c = _sigmoid(f) * c + _sigmoid(i) * np.tanh(g)
-            h = _sigmoid(o) * np.tanh(c)
-            outputs[:, t] = h
-        x, hidden = outputs, h
-    raw = np.maximum(hidden @ w["linear.weight"].T + w["linear.bias"], 0)
+        x, _, _ = lstm_layer(x, w, layer)
+    raw = np.maximum(x[:, -1] @ w["linear.weight"].T + w["linear.bias"], 0)
     norms = np.linalg.norm(raw, axis=1, keepdims=True)
     return raw / np.maximum(norms, 1e-12)
+
+
+def lstm_layer(x: np.ndarray, w: dict[str, np.ndarray], layer: int):
+    """One LSTM layer over (batch, steps, inputs): its outputs, and the cell states and gate
+    activations (i, f, g, o) at each step, which backprop.py needs to go back through it."""
+    w_ih, w_hh = w[f"lstm.weight_ih_l{layer}"], w[f"lstm.weight_hh_l{layer}"]
+    inputs = x @ w_ih.T + (w[f"lstm.bias_ih_l{layer}"] + w[f"lstm.bias_hh_l{layer}"])
+    batch, steps, size = len(x), x.shape[1], w_hh.shape[1]
+    h = np.zeros((batch, size), x.dtype)
+    c = np.zeros((batch, size), x.dtype)
+    outputs = np.empty((batch, steps, size), x.dtype)
+    cells = np.empty((batch, steps, size), x.dtype)
+    gates = np.empty((batch, steps, 4 * size), x.dtype)
+    w_hh_t = np.ascontiguousarray(w_hh.T)
+    for t in range(steps):
+        raw = inputs[:, t] + h @ w_hh_t  # all time steps' inputs at once, above
+        act = _sigmoid(raw)
+        act[:, 2 * size : 3 * size] = np.tanh(raw[:, 2 * size : 3 * size])
+        i, f, g, o = np.split(act, 4, axis=1)  # torch's gate order
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        outputs[:, t], cells[:, t], gates[:, t] = h, c, act
+    return outputs, cells, gates
 
 
 def embed_utterance(wav: np.ndarray, *, preprocessed: bool = False) -> np.ndarray:
