@@ -1,6 +1,7 @@
 """What the analyses add to the transcripts app's upload form, page and documents (registered
 in AnalysisConfig.ready(); transcripts never imports this app)."""
 
+from apps.transcripts.formats import DocumentOverlap
 from apps.transcripts.selectors import document_speaker
 
 from .forms import AnalysisForm
@@ -42,4 +43,9 @@ def document_results(transcript) -> dict:
         "sentiment": results.sentiment,
         "keywords": results.keywords,
         "summary": results.summary,
+        "overlaps": tuple(
+            DocumentOverlap(speakers[o.speaker_id], speakers.get(o.over_id), o.start, o.end)
+            for o in results.overlaps
+            if o.speaker_id in speakers
+        ),
     }

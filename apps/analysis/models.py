@@ -139,3 +139,26 @@ class Speaker(models.Model):
     @property
     def display_name(self) -> str:
         return self.name or f"Speaker {self.letter}"
+
+
+class SpeakerOverlap(models.Model):
+    """A stretch where `speaker` is likely talking at the same time as `over`, the speaker of
+    the turn there (the diarization's overlap marks, split where that turn's speaker changes).
+    Replaced with the speakers on each run; goes with either speaker."""
+
+    transcript = models.ForeignKey(
+        "transcripts.Transcript", on_delete=models.CASCADE, related_name="speaker_overlaps"
+    )
+    speaker = models.ForeignKey(Speaker, on_delete=models.CASCADE, related_name="overlaps")
+    # None where no turn of another speaker covers the stretch.
+    over = models.ForeignKey(
+        Speaker, null=True, blank=True, on_delete=models.CASCADE, related_name="talked_over"
+    )
+    start = models.FloatField()
+    end = models.FloatField()
+
+    class Meta:
+        ordering = ["transcript", "start"]
+
+    def __str__(self) -> str:
+        return f"{self.speaker} over {self.over} at {self.start:.2f}"

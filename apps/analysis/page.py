@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+from apps.core.clock import clock
 from apps.engines.analysis.base import ENTITY_TYPES, Entity, SentenceSentiment
 from apps.engines.stt.languages import language_name
 from apps.transcripts.models import Transcript
@@ -29,6 +30,16 @@ class WordView:
 
 
 @dataclass(frozen=True)
+class OverlapView:
+    """A second speaker likely talking during a segment, as its marker shows it."""
+
+    speaker: Speaker  # the second voice
+    start: float
+    end: float
+    when: str  # "0:12–0:14", or "0:12" when both round to one second
+
+
+@dataclass(frozen=True)
 class SegmentView:
     pk: int
     start: float
@@ -41,6 +52,7 @@ class SegmentView:
     turn_start: bool = True
     flags: tuple[str, ...] = ()  # why the text may be made up (apps/transcripts/flags.py)
     machine_text: str = ""  # the engine's text when a person edited it
+    overlaps: tuple[OverlapView, ...] = ()  # other speakers talking at the same time
 
 
 @dataclass(frozen=True)
@@ -137,6 +149,7 @@ def segment_views(transcript: Transcript, results: AnalysisResults) -> list[Segm
             space = w["word"][: len(w["word"]) - len(text)]
             words.append(WordView(space, text, w["start"], w["end"], entity.type if inside else ""))
         speaker = speakers.get(s.speaker_id)
+        overlaps = _overlaps_during(s, results.overlaps, speakers)
         views.append(
             SegmentView(
                 pk=s.pk,
@@ -149,10 +162,28 @@ def segment_views(transcript: Transcript, results: AnalysisResults) -> list[Segm
                 turn_start=speaker is None or s.speaker_id != previous,
                 flags=tuple(s.flags),
                 machine_text=s.machine_text,
+                overlaps=overlaps,
             )
         )
         previous = s.speaker_id
     return views
+
+
+def _overlaps_during(segment, overlaps, speakers: dict) -> tuple[OverlapView, ...]:
+    """The marks of another voice than the segment's own within its time."""
+    return tuple(
+        OverlapView(speakers[o.speaker_id], o.start, o.end, _when(o.start, o.end))
+        for o in overlaps
+        if o.start < segment.end
+        and segment.start < o.end
+        and o.speaker_id != segment.speaker_id
+        and o.speaker_id in speakers
+    )
+
+
+def _when(start: float, end: float) -> str:
+    first, last = clock(start), clock(end)
+    return first if first == last else f"{first}–{last}"
 
 
 def _within(entity: Entity, start: float, end: float, word: str) -> bool:

@@ -15,7 +15,7 @@ from apps.transcripts.formats import TranscriptDocument
 from apps.transcripts.models import Segment, Transcript
 from apps.transcripts.selectors import transcript_document
 
-from .models import AnalysisRun, Speaker, VoiceProfile
+from .models import AnalysisRun, Speaker, SpeakerOverlap, VoiceProfile
 from .options import KINDS
 from .redaction import redacted_document
 
@@ -106,6 +106,8 @@ class AnalysisResults:
     sentiment: tuple[base.SentenceSentiment, ...] = ()
     keywords: tuple[base.Keyword, ...] = ()
     summary: base.Summary | None = None
+    # Where a second speaker likely talks at the same time, in time order.
+    overlaps: tuple[SpeakerOverlap, ...] = ()
 
 
 def analysis_results(transcript: Transcript) -> AnalysisResults:
@@ -126,6 +128,7 @@ def analysis_results(transcript: Transcript) -> AnalysisResults:
             for k in stored.get(Kind.KEYWORDS) or ()
         ),
         summary=_summary(summary) if summary else None,
+        overlaps=tuple(transcript.speaker_overlaps.order_by("start", "pk")),
     )
 
 

@@ -72,6 +72,17 @@ class DocumentGap:
 
 
 @dataclass(frozen=True)
+class DocumentOverlap:
+    """A stretch where `speaker` is likely talking at the same time as `over` (the speaker of
+    the turn there; None where unknown), from the speaker analysis."""
+
+    speaker: DocumentSpeaker
+    over: DocumentSpeaker | None
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
 class TranscriptDocument:
     language: str
     duration: float
@@ -86,6 +97,7 @@ class TranscriptDocument:
     keywords: tuple[Keyword, ...] = ()
     summary: Summary | None = None
     gaps: tuple[DocumentGap, ...] = ()
+    overlaps: tuple[DocumentOverlap, ...] = ()  # in time order
 
     @property
     def text(self) -> str:
@@ -150,10 +162,24 @@ def to_dialogue(doc: TranscriptDocument) -> str:
     if not doc.has_speakers:
         return to_text(doc)
     turns = [
-        f"[{clock(u.start)}] {u.speaker.display_name if u.speaker else 'Unknown'}: {u.text}\n"
+        f"[{clock(u.start)}] {u.speaker.display_name if u.speaker else 'Unknown'}: {u.text}"
+        f"{_talked_over(doc, u)}\n"
         for u in utterances(doc)
     ]
     return "\n".join(turns)
+
+
+def _talked_over(doc: TranscriptDocument, turn: Utterance) -> str:
+    """` [also talking: Bob, 0:00:12–0:00:14]` for each other voice marked during the turn."""
+    return "".join(
+        f" [also talking: {o.speaker.display_name}, {clock(o.start)}–{clock(o.end)}]"
+        for o in doc.overlaps
+        if o.start < turn.end and turn.start < o.end and o.speaker.label != _turn_label(turn)
+    )
+
+
+def _turn_label(turn: Utterance) -> str | None:
+    return turn.speaker.label if turn.speaker else None
 
 
 def clock(seconds: float) -> str:
@@ -273,8 +299,22 @@ def to_diarized_json(doc: TranscriptDocument) -> dict:
             }
             for n, s in enumerate(_cues(doc))
         ],
+        # Extension: where a second speaker likely talks at the same time (clients ignore it).
+        **({"overlaps": _overlaps(doc, lambda s: s.name)} if doc.overlaps else {}),
         "usage": {"type": "duration", "seconds": round(doc.duration)},
     }
+
+
+def _overlaps(doc: TranscriptDocument, name) -> list[dict]:
+    return [
+        {
+            "speaker": name(o.speaker),
+            "over": name(o.over) if o.over else None,
+            "start": o.start,
+            "end": o.end,
+        }
+        for o in doc.overlaps
+    ]
 
 
 def to_export_json(doc: TranscriptDocument) -> dict:
@@ -285,6 +325,7 @@ def to_export_json(doc: TranscriptDocument) -> dict:
     for item, segment in zip(body["segments"], doc.segments, strict=True):
         item["speaker"] = segment.speaker.display_name if segment.speaker else None
     body["speakers"] = [asdict(s) for s in doc.speakers]
+    body["overlaps"] = _overlaps(doc, lambda s: s.display_name)
     body["utterances"] = [
         {
             "speaker": u.speaker.display_name if u.speaker else None,

@@ -19,13 +19,19 @@ from apps.engines.stt.base import Segment as EngineSegment
 from apps.jobs.runner import JobRun
 from apps.jobs.services import job_enqueue
 from apps.jobs.workers import worker_is_gone
-from apps.transcripts.formats import DocumentSegment, DocumentWord, TranscriptDocument
+from apps.transcripts.formats import (
+    DocumentOverlap,
+    DocumentSegment,
+    DocumentWord,
+    TranscriptDocument,
+)
 from apps.transcripts.models import Transcript
 from apps.transcripts.selectors import document_speaker
 
 from .. import selectors
 from ..models import SPEAKER_COLOURS, AnalysisRun, Speaker, VoiceProfile
 from ..options import AnalysisOptions
+from .overlaps import overlap_pieces
 from .profiles import known_speaker_save
 from .speakers import speakers_store
 
@@ -294,7 +300,14 @@ def document_diarize(
         )
         for n, p in enumerate(pieces)
     )
-    return replace(document, segments=segments, speakers=tuple(speakers.values()))
+    overlaps = tuple(
+        DocumentOverlap(speakers[p.speaker], speakers.get(p.over or ""), p.start, p.end)
+        for p in overlap_pieces(diarization)
+        if p.speaker in speakers
+    )
+    return replace(
+        document, segments=segments, speakers=tuple(speakers.values()), overlaps=overlaps
+    )
 
 
 def _unsaved_speaker(label: str, figures: engine.Speaker | None, n: int) -> Speaker:

@@ -14,6 +14,7 @@ from apps.transcripts.flags import merged
 from apps.transcripts.models import Segment, SegmentEdit, Transcript
 
 from ..models import SPEAKER_COLOURS, Speaker, VoiceProfile
+from .overlaps import overlaps_merge, overlaps_reassign, overlaps_store
 
 # Cosine similarity above which a re-run's speaker takes the name a user gave the earlier speaker
 # it sounds like. Within one recording the same voice scores higher than across recordings, so
@@ -29,8 +30,8 @@ def speakers_store(
     `source` is the transcript the engine was given. Every stored segment belongs to one speaker,
     its words carry the speaker's label, and `source_index` says which segment of `source` it
     came from. The names users gave the old speakers go to the new speakers with the same voice
-    (a voice profile's name first). Runs in a transaction: readers see the old speakers or the
-    new, never a mix.
+    (a voice profile's name first). The overlap marks are kept with the speakers. Runs in a
+    transaction: readers see the old speakers or the new, never a mix.
     """
     pieces = diarization.segments or label_segments(source, diarization.turns)
     origins = _origins(source.segments, pieces)
@@ -52,6 +53,7 @@ def speakers_store(
             for n, (piece, origin) in enumerate(zip(pieces, origins, strict=True))
         )
         _edits_restore(transcript, rows, kept)
+        overlaps_store(transcript=transcript, diarization=diarization, speakers=speakers)
     return list(speakers.values())
 
 
@@ -214,6 +216,7 @@ def speaker_merge(*, speaker: Speaker, into: Speaker) -> None:
         into.profile_id, into.similarity = speaker.profile_id, speaker.similarity
     for segment in speaker.segments.all():
         _assign(segment, into)
+    overlaps_merge(speaker=speaker, into=into)
     speaker.delete()
     _recount([into])
 
@@ -228,6 +231,7 @@ def segment_reassign(*, segment: Segment, speaker: Speaker) -> None:
         return
     seconds = segment.end - segment.start
     _assign(segment, speaker)
+    overlaps_reassign(segment=segment, previous=previous, speaker=speaker)
     speaker.talk_time = round(speaker.talk_time + seconds, 3)
     changed = [speaker]
     if previous is not None:

@@ -1,7 +1,9 @@
 """A real, deterministic analysis engine for tests: fast, model-free, and able to fail on cue.
 
-Speakers alternate segment by segment; chapters are fixed runs of segments; capitalised words
-after the first of a sentence are entities; sentences with "good"/"bad" are positive/negative.
+Speakers alternate segment by segment (with `talk_over` seconds, each starts that long before
+the previous one's segment ends, marked in `overlaps`); chapters are fixed runs of segments;
+capitalised words after the first of a sentence are entities; sentences with "good"/"bad" are
+positive/negative.
 """
 
 import re
@@ -46,12 +48,14 @@ class FakeAnalysis(AnalysisBackend):
         delay: float = 0.0,
         fail_with: str = "",
         languages: dict | None = None,
+        talk_over: float = 0.0,
         **options,
     ):
         super().__init__(alias=alias, **options)
         self.segments_per_chapter = segments_per_chapter
         self.delay = delay
         self.fail_with = fail_with  # an ErrorKind value: every analysis fails this way
+        self.talk_over = talk_over
         self.languages = {
             Analysis(k): (frozenset(v) if v is not None else ALL_LANGUAGES)
             for k, v in (languages or {}).items()
@@ -77,7 +81,14 @@ class FakeAnalysis(AnalysisBackend):
         vectors = {_label(i): _unit_vector(i) for i in range(count)}
         speakers: list[Speaker] = speaker_figures(turns, segments, vectors)
         speakers = match_profiles(speakers, request.profiles)
-        return Diarization(speakers=tuple(speakers), turns=turns, segments=segments)
+        overlaps = tuple(
+            SpeakerTurn(turn.speaker, max(before.start, turn.start - self.talk_over), turn.start)
+            for before, turn in zip(turns, turns[1:], strict=False)
+            if self.talk_over and turn.speaker != before.speaker
+        )
+        return Diarization(
+            speakers=tuple(speakers), turns=turns, segments=segments, overlaps=overlaps
+        )
 
     def voice_embedding(self, audio_path: Path) -> tuple[float, ...]:
         self._start(Analysis.SPEAKERS)

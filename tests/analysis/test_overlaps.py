@@ -1,0 +1,164 @@
+"""Overlapping speech: where a second speaker likely talks over the turn's speaker, stored with
+the speakers, following merges, renames and reassignments, and shown on the page, in
+diarized_json (read by the official openai client) and in the exports."""
+
+import json
+
+import pytest
+from django.urls import reverse
+from openai import OpenAI
+
+from apps.analysis import services
+from apps.analysis.models import SpeakerOverlap
+from apps.analysis.options import analysis_options_validate
+from apps.analysis.services.overlaps import OverlapPiece, overlap_pieces
+from apps.api.services import api_key_create
+from apps.engines.analysis.base import Diarization, SpeakerTurn
+from apps.transcripts.models import Transcript
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fake_analysis")]
+
+TALK_OVER = 0.5
+
+
+@pytest.fixture(autouse=True)
+def talking_over(settings):
+    """The fake engine's speakers each start half a second before the previous one stops."""
+    settings.TRANSCRIPT_ANALYSIS = {
+        **settings.TRANSCRIPT_ANALYSIS,
+        "fake": {
+            "BACKEND": "apps.engines.analysis.fake.FakeAnalysis",
+            "OPTIONS": {"talk_over": TALK_OVER},
+        },
+    }
+
+
+def marks(transcript) -> list[tuple]:
+    return [
+        (o.speaker.display_name, o.over.display_name if o.over else None, o.start, o.end)
+        for o in SpeakerOverlap.objects.filter(transcript=transcript).select_related(
+            "speaker", "over"
+        )
+    ]
+
+
+def expected(transcript) -> list[tuple]:
+    """Each segment's speaker talking over the previous segment's last TALK_OVER seconds."""
+    rows = list(transcript.segments.select_related("speaker"))
+    return [
+        (s.speaker.display_name, before.speaker.display_name, s.start - TALK_OVER, s.start)
+        for before, s in zip(rows, rows[1:], strict=False)
+        if s.speaker_id != before.speaker_id
+    ]
+
+
+def speaker(transcript, label):
+    return transcript.speakers.get(label=label)
+
+
+def test_a_diarization_run_stores_who_talks_over_whom_and_a_re_run_replaces_it(alice, analysed):
+    transcript = analysed(alice, speakers=2, kinds=("speakers",))
+    found = marks(transcript)
+    assert found == expected(transcript) and len(found) == 5
+    assert found[0] == ("Speaker B", "Speaker A", 1.5, 2.0)
+    services.analyses_start(
+        transcript=transcript,
+        options=analysis_options_validate(kinds=["speakers"], num_speakers=1),
+    )
+    assert marks(transcript) == []  # one voice: nobody talks over anybody
+    transcript.delete()
+    assert not SpeakerOverlap.objects.exists()
+
+
+def test_a_mark_is_split_where_the_turn_under_it_changes():
+    diarization = Diarization(
+        speakers=(),
+        turns=(
+            SpeakerTurn("A", 0.0, 2.0),
+            SpeakerTurn("C", 2.0, 4.0),
+            SpeakerTurn("B", 4.0, 6.0),
+        ),
+        overlaps=(SpeakerTurn("B", 1.0, 4.5), SpeakerTurn("A", 1.99, 2.02)),
+    )
+    assert overlap_pieces(diarization) == [
+        OverlapPiece("B", "A", 1.0, 2.0),
+        OverlapPiece("B", "C", 2.0, 4.0),
+    ]  # B over its own turn, and A's sliver over C (the frame grid's rounding), are left out
+
+
+def test_a_merge_drops_a_voice_over_itself_and_a_rename_shows_on_the_page(
+    alice_client, alice, analysed
+):
+    transcript = analysed(alice, speakers=3, kinds=("speakers",))  # A, B, C, A, B, C
+    a, b, c = (speaker(transcript, f"SPEAKER_0{n}") for n in range(3))
+    assert [(m[0], m[1]) for m in marks(transcript)] == [
+        ("Speaker B", "Speaker A"),
+        ("Speaker C", "Speaker B"),
+        ("Speaker A", "Speaker C"),
+        ("Speaker B", "Speaker A"),
+        ("Speaker C", "Speaker B"),
+    ]
+    alice_client.post(reverse("analysis:speaker_merge", args=[c.pk]), {"into": b.pk})
+    alice_client.post(reverse("analysis:speaker_rename", args=[b.pk]), {"name": "Bob"})
+    assert [(m[0], m[1]) for m in marks(transcript)] == [
+        ("Bob", "Speaker A"),
+        ("Speaker A", "Bob"),
+        ("Bob", "Speaker A"),
+    ]
+    page = alice_client.get(transcript.get_absolute_url()).content.decode()
+    start = page.index('id="segment-')
+    first = page[start : page.index("</p>", start)]  # A's first segment, 0–2 s
+    assert "also talking: Bob, 0:01–0:02</span>" in first
+    assert f'class="overlap" style="--spk: {b.colour}"' in first
+    assert page.count('class="overlap"') == 3  # one marker per mark left, on its segment
+
+
+def test_a_reassigned_segment_is_no_longer_talked_over_by_its_new_speaker(alice, analysed):
+    transcript = analysed(alice, speakers=2, kinds=("speakers",))
+    a, b = speaker(transcript, "SPEAKER_00"), speaker(transcript, "SPEAKER_01")
+    services.segment_reassign(segment=transcript.segments.get(index=0), speaker=b)
+    assert ("Speaker B", "Speaker A", 1.5, 2.0) not in marks(transcript)
+    assert marks(transcript)[0] == ("Speaker A", "Speaker B", 3.5, 4.0)
+    assert a.segments.exists()
+
+
+def test_the_exports_note_who_talks_over_whom_but_subtitles_do_not(
+    alice_client, bob_client, alice, analysed
+):
+    transcript = analysed(alice, speakers=2)
+
+    def export(client, fmt):
+        return client.get(reverse("transcripts:export", args=[transcript.pk, fmt]))
+
+    txt = export(alice_client, "txt").content.decode()
+    assert txt.startswith(
+        "[0:00:00] Speaker A: Segment 0. [also talking: Speaker B, 0:00:01–0:00:02]\n"
+    )
+    body = json.loads(export(alice_client, "json").content)
+    assert body["overlaps"][0] == {
+        "speaker": "Speaker B", "over": "Speaker A", "start": 1.5, "end": 2.0
+    }  # fmt: skip
+    assert len(body["overlaps"]) == 5
+    for fmt in ("srt", "vtt"):
+        assert "also talking" not in export(alice_client, fmt).content.decode()
+    assert export(bob_client, "json").status_code == 404
+    assert bob_client.get(transcript.get_absolute_url()).status_code == 404
+
+
+def test_diarized_json_lists_the_overlaps_for_the_openai_client(
+    live_server, alice, corpus, settings
+):
+    settings.SPEECH_TO_TEXT_DEFAULT = "fake"
+    key = api_key_create(owner=alice, name="tests")[1]
+    client = OpenAI(base_url=f"{live_server.url}/v1", api_key=key, max_retries=0, timeout=60)
+    with open(corpus / "jfk.flac", "rb") as f:
+        result = client.audio.transcriptions.create(
+            model="whisper-1", file=f, response_format="diarized_json"
+        )
+    assert [s.speaker for s in result.segments][:3] == ["A", "B", "A"]  # the SDK parsed it
+    overlaps = result.to_dict()["overlaps"]
+    assert overlaps[0] == {"speaker": "B", "over": "A", "start": 1.5, "end": 2.0}
+    assert [(o["speaker"], o["over"]) for o in overlaps] == [("B", "A"), ("A", "B")] * 2 + [
+        ("B", "A")
+    ]
+    assert Transcript.objects.get().speaker_overlaps.count() == 5
