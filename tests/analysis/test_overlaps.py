@@ -78,12 +78,18 @@ def test_a_mark_is_split_where_the_turn_under_it_changes():
             SpeakerTurn("C", 2.0, 4.0),
             SpeakerTurn("B", 4.0, 6.0),
         ),
-        overlaps=(SpeakerTurn("B", 1.0, 4.5), SpeakerTurn("A", 1.99, 2.02)),
+        overlaps=(
+            SpeakerTurn("A", 0.5, 0.8),
+            SpeakerTurn("B", 1.0, 4.5),
+            SpeakerTurn("A", 1.99, 2.02),
+            SpeakerTurn("C", 7.0, 8.0),
+        ),
     )
     assert overlap_pieces(diarization) == [
         OverlapPiece("B", "A", 1.0, 2.0),
         OverlapPiece("B", "C", 2.0, 4.0),
-    ]  # B over its own turn, and A's sliver over C (the frame grid's rounding), are left out
+        OverlapPiece("C", None, 7.0, 8.0),  # no turn under it: who is talked over is unknown
+    ]  # A and B over their own turns, and A's sliver over C (the frame grid's rounding), go
 
 
 def test_a_merge_drops_a_voice_over_itself_and_a_rename_shows_on_the_page(

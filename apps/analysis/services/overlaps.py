@@ -25,19 +25,15 @@ def overlap_pieces(diarization: base.Diarization) -> list[OverlapPiece]:
     piece says who is talked over. Marks of a voice over its own turn are left out."""
     pieces = []
     for mark in diarization.overlaps:
-        under = [
-            t
-            for t in diarization.turns
-            if t.speaker != mark.speaker and t.start < mark.end and mark.start < t.end
-        ]
+        under = [t for t in diarization.turns if t.start < mark.end and mark.start < t.end]
         found = [
             OverlapPiece(mark.speaker, t.speaker, max(t.start, mark.start), min(t.end, mark.end))
             for t in under
+            if t.speaker != mark.speaker
         ]
-        found = [p for p in found if p.end - p.start >= MIN_PIECE]
-        if not under and mark.end - mark.start >= MIN_PIECE:
+        if not under:  # engines mark a second voice under a first; kept, should one not
             found = [OverlapPiece(mark.speaker, None, mark.start, mark.end)]
-        pieces += found
+        pieces += [p for p in found if p.end - p.start >= MIN_PIECE]
     return sorted(pieces, key=lambda p: (p.start, p.speaker))
 
 
