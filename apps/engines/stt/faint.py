@@ -75,8 +75,9 @@ def with_faint_marks(
     mark: Callable[[float, float], object],
 ) -> Iterator:
     """`events` (in time order; file seconds) with `mark(start, end)` put where faint speech
-    lies between segments and marks, from file second `start` to `end`. `audio` is the window
-    that begins at file second `offset`."""
+    lies between segments and marks, from file second `start` to `end`, and in long pauses
+    between a segment's words (after that segment). `audio` is the window that begins at file
+    second `offset`."""
     reached, lead = start, 0.0
     for event in events:
         if hasattr(event, "end"):
