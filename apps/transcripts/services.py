@@ -149,6 +149,9 @@ class _Transcription:
         self.transcript = transcript
         self.run_ = run
         self.next_index = transcript.segments.count()
+        # The furthest the audio has been heard: the bar never steps back, though a mark for a
+        # pause within a segment comes after the segment (engines/stt/faint.py).
+        self.heard_to = transcript.progress_done or 0.0
 
     def run(self) -> None:
         t = self.transcript
@@ -203,7 +206,8 @@ class _Transcription:
 
     def _save_segment(self, seg: EngineSegment) -> None:
         with transaction.atomic():
-            self.run_.progress(seg.end)  # JobGone first when the transcript was deleted
+            self.heard_to = max(self.heard_to, seg.end)
+            self.run_.progress(self.heard_to)  # JobGone first when the transcript was deleted
             if seg.gap:
                 gap_save(transcript_id=self.transcript.pk, segment=seg)
                 return

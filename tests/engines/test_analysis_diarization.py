@@ -356,6 +356,25 @@ def test_resegmentation_moves_a_change_inside_a_window_and_drops_a_lone_odd_wind
     assert abs(changes[0] * 0.01 - 3.2) <= 0.5
 
 
+def test_a_likely_second_voice_is_marked_and_its_audio_still_embedded():
+    """The segmentation gives two voices at once 45 % over 1 s of a 4 s turn. With CAM++'s
+    settings a second voice is marked there, while that audio stays in the speech that is
+    embedded (only a surer overlap, over 0.5, is left out of the embeddings); with
+    Resemblyzer's, marks still need 0.5."""
+    from apps.engines.analysis.diarization import _from_segmentation, options_for
+    from apps.engines.analysis.segmentation import SpeechActivity
+
+    speech = np.r_[np.zeros(100), np.full(400, 0.9), np.zeros(100)]
+    overlap = np.zeros(600)
+    overlap[250:350] = 0.45
+    found = SpeechActivity(speech=speech, overlap=overlap, local_talk=np.array([[4.0, 1.0, 0]]))
+    clear, activity, overlapped, _ = _from_segmentation(found, options_for("campplus"))
+    assert activity == [(1.0, 5.0)] and clear == [(1.0, 5.0)]
+    assert np.flatnonzero(overlapped[0]).tolist() == list(range(150, 250))
+    _, _, unmarked, _ = _from_segmentation(found, options_for("resemblyzer"))
+    assert not unmarked[0].any()
+
+
 def test_speech_too_faint_to_embed_clearly_is_still_given_a_speaker(backend, corpus):
     """A far-field excerpt can hold no speech above the threshold for the embedded windows yet
     some above the labelling one (ami_trn02); its speech is then embedded as it is rather than

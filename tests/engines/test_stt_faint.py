@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 from apps.core.media import decode_all
 from apps.engines.stt.base import Segment, TranscriptionRequest
-from apps.engines.stt.faint import with_faint_marks
+from apps.engines.stt.faint import MARGIN_SECONDS, with_faint_marks
 from apps.engines.stt.local import LocalWhisperBackend, _WindowedRun
 
 
@@ -36,6 +36,38 @@ def test_speech_no_segment_covers_is_marked(corpus):
     assert all(a >= 24.0 for a, b in marks)
     # In time order, between the segments.
     assert [e.start for e in events] == sorted(e.start for e in events)
+
+
+def marks_around(segments, audio):
+    events = list(with_faint_marks(iter(segments), audio, 0.0, start=0.0, end=30.0, mark=mark))
+    return events, [(e.start, e.end) for e in events if hasattr(e, "mark")]
+
+
+def test_speech_that_goes_on_past_a_segment_is_marked_from_its_end(corpus):
+    """ami_trn04: one speaker talks on from 16.7 s to 24 s; a segment that stops at 16.2 s
+    leaves the rest unmarked unless the mark reaches back over the margin to the segment."""
+    audio = decode_all(corpus / "ami_trn04.wav")
+    segments = [SimpleNamespace(start=14.0, end=16.2), SimpleNamespace(start=26.6, end=30.0)]
+    _, marks = marks_around(segments, audio)
+    assert marks and 16.2 <= marks[0][0] < 16.2 + MARGIN_SECONDS
+    assert overlap(marks, [(16.7, 23.9)]) > 6.5
+
+
+def test_a_long_pause_between_a_segments_words_is_marked_after_it(corpus):
+    """A segment over ami_trn04's talk whose words leave 14.4-29.5 s out: the speech in that
+    pause is marked, after the segment (a job resumes after the last segment or mark)."""
+    audio = decode_all(corpus / "ami_trn04.wav")
+    words = (SimpleNamespace(start=14.0, end=14.4), SimpleNamespace(start=29.5, end=30.0))
+    segment = SimpleNamespace(start=14.0, end=30.0, words=words)
+    events, marks = marks_around([segment], audio)
+    turns = reference(corpus / "ami_trn04.rttm")
+    assert events[0] is segment and len(events) > 1
+    assert all(14.4 <= a < b <= 29.5 for a, b in marks)
+    assert overlap(marks, [(16.7, 23.9)]) > 6.0
+    assert overlap(marks, turns) > 0.9 * sum(b - a for a, b in marks)
+    # Words a second apart over the same talk leave no pause to mark.
+    close = [SimpleNamespace(start=t, end=t + 0.3) for t in range(14, 30)]
+    assert marks_around([SimpleNamespace(start=0.0, end=30.0, words=close)], audio)[1] == []
 
 
 class DeafModel:

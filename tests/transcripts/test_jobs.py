@@ -183,3 +183,23 @@ def test_a_killed_worker_leaves_no_job_stuck(alice, make_transcript, settings):
     assert t.attempts == 2
     assert list(t.segments.values_list("index", flat=True)) == [0, 1, 2, 3, 4, 5]
     assert set(done_before) <= set(t.segments.values_list("pk", flat=True))
+
+
+def test_the_progress_bar_never_steps_back_for_a_mark_inside_a_segment(
+    alice, make_transcript, queued
+):
+    """A pause within a segment is marked after the segment (engines/stt/faint.py); the bar
+    stays at the furthest audio heard."""
+    from apps.engines.stt.base import Segment as EngineSegment
+    from apps.jobs.runner import JobRun
+    from apps.jobs.services import job_claim
+
+    t = make_transcript(alice)
+    assert job_claim(Transcript, t.pk)
+    t.refresh_from_db()
+    job = services._Transcription(t, JobRun(t))
+    job._save_segment(EngineSegment(0.0, 8.0, "Hello there, and welcome."))
+    job._save_segment(EngineSegment(3.0, 4.5, "", untranscribed=True, gap="faint"))
+    t.refresh_from_db()
+    assert t.progress_done == 8.0
+    assert t.gaps.get().start == 3.0

@@ -4,11 +4,11 @@ turns at 10 ms.
 1. Where the speech is. By default pyannote's segmentation-3.0 (segmentation.py), 10 s windows
    every 2.5 s, averaged onto 10 ms frames: the speech that is labelled is where someone speaks
    (probability over 0.5, pauses under 0.1 s bridged); the clear speech that is embedded is the
-   same less the frames where two people speak at once, pauses under 0.3 s bridged; those
-   overlapped frames are where a second speaker is marked (step 4). Trained on far-field
-   meetings, it hears the quiet speech that Silero missed there (on the held-out AMI meetings
-   Silero left 46 % of the reference speech unlabelled; docs/benchmarks.md). It also gives a
-   floor for the "auto" count: the most voices one window heard talk for 2 s or more.
+   same less the frames where two people speak at once, pauses under 0.3 s bridged; where
+   two voices are likely (over 0.4 with CAM++) a second speaker is marked (step 4). Trained
+   on far-field meetings, it hears the quiet speech that Silero missed there (on the held-out
+   AMI meetings Silero left 46 % of the reference speech unlabelled; docs/benchmarks.md). It
+   also gives a floor for the "auto" count: the most voices one window heard talk for 2 s or more.
    With `activity_model="silero"`, Silero VAD (bundled with faster-whisper) with a short
    minimum silence, twice over the same speech probabilities: at 0.5 for the clear speech that
    is embedded, split at pauses of a fifth of a second, and at 0.25 for the speech that is
@@ -121,7 +121,11 @@ class DiarizationOptions:
     activity_model: str = "segmentation"
     segmentation_step: float = 2.5  # seconds between its 10 s windows
     speech_threshold: float = 0.5  # its speech probability for the speech that is labelled
-    overlap_threshold: float = 0.5  # ... and for two voices at once (not embedded; marked)
+    overlap_threshold: float = 0.5  # ... and for two voices at once (not embedded)
+    # ... and for the second voice marked in `overlaps` (None: `overlap_threshold`). Lower than
+    # the embedding's cut because a false mark costs only its own frames, while a frame of two
+    # voices embedded muddles a whole window (CAMPLUSPLUS_MARKS).
+    mark_threshold: float | None = None
     speech_min_off: float = 0.1  # pauses shorter than this are bridged in the labelled speech
     clear_min_off: float = 0.3  # ... and in the speech that is embedded
     # Below this share of the labelled speech left once overlaps are taken out, all of it is
@@ -159,6 +163,11 @@ CAMPLUSPLUS_COUNTING = {
     "same_voice_bounds": (0.4, 0.7),
     "prune_given_count": True,
 }
+# The second voices with CAM++: marked where the segmentation gives two voices at once a
+# probability over 0.4 rather than 0.5. Chosen on the tuning part (docs/benchmarks.md, ninth
+# pass): mean DER with the marks 34.6 -> 34.2 % (0.3: 34.0 %, but sample.wav 11.9 -> 12.5 %;
+# 0.4: 11.6 %); held out 36.6 -> 36.4 %. Not measured with Resemblyzer, so not its setting.
+CAMPLUSPLUS_MARKS = {"mark_threshold": 0.4}
 # The local-speaker pipeline's clustering cut for Resemblyzer: pyannote 3.1's own (for its
 # WeSpeaker encoder), not tuned; LocalSpeakerOptions' default is CAM++'s, chosen on the tuning
 # part (docs/benchmarks.md).
@@ -167,7 +176,7 @@ RESEMBLYZER_LOCAL_THRESHOLD = 0.7045654963945799
 
 def options_for(encoder: str, **changes) -> DiarizationOptions:
     """DiarizationOptions calibrated for the speaker encoder ("campplus" or "resemblyzer")."""
-    calibrated = dict(CAMPLUSPLUS_COUNTING) if encoder == "campplus" else {}
+    calibrated = {**CAMPLUSPLUS_COUNTING, **CAMPLUSPLUS_MARKS} if encoder == "campplus" else {}
     if encoder != "campplus":
         calibrated["local"] = LocalSpeakerOptions(threshold=RESEMBLYZER_LOCAL_THRESHOLD)
     return DiarizationOptions(**{**calibrated, **changes})
@@ -458,11 +467,13 @@ def _with_profile_centroids(timeline, embeddings: np.ndarray, owners: list[str])
 def _from_segmentation(found, options: DiarizationOptions):
     """From the segmentation model's speech activity: the speech to embed (one voice at a time:
     overlapped frames left out, split at every pause), the speech to label, and per labelled
-    region the frames where two voices are heard; and the fewest speakers there can be (the
-    most that one 10 s window heard talk for `local_speaker_seconds` or more)."""
+    region the frames where a second voice is marked (`mark_threshold`); and the fewest
+    speakers there can be (the most that one 10 s window heard talk for
+    `local_speaker_seconds` or more)."""
     from .segmentation import _runs
 
     overlap = found.overlap > options.overlap_threshold
+    marked = found.overlap > _mark_threshold(options)
     speech = found.speech > options.speech_threshold
     activity = _runs(speech, options.speech_min_off, 0.1)
     clear = _runs(speech & ~overlap, options.clear_min_off, 0.0)
@@ -476,9 +487,15 @@ def _from_segmentation(found, options: DiarizationOptions):
     overlapped = []
     for start, end in activity:
         first, count = round(start / _FRAME), len(np.arange(start, end, _FRAME))
-        mask = overlap[first : first + count]
+        mask = marked[first : first + count]
         overlapped.append(np.pad(mask, (0, count - len(mask))))
     return clear, activity, overlapped, max(1, found.local_speakers(options.local_speaker_seconds))
+
+
+def _mark_threshold(options: DiarizationOptions) -> float:
+    if options.mark_threshold is None:
+        return options.overlap_threshold
+    return options.mark_threshold
 
 
 def _embedded(regions, activity, options):

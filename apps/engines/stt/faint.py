@@ -4,9 +4,10 @@ Silero (regions.py) misses quiet, distant and overlapped voices of far-field mee
 AMI tuning excerpts most of the reference speech that got neither a word nor a mark (7.3 of
 9.1 %) lay outside every region it found. pyannote's segmentation-3.0
 (engines/analysis/segmentation.py), trained on such meetings, hears part of it. It is run only
-over the stretches that nothing covers yet (no segment, no mark), each with real audio around
-it for context, and where it hears speech the stretch is marked "faint": the decoder is not
-asked (its own VAD skipped that audio; text decoded from it would be a guess).
+over the stretches that nothing covers yet (no segment, no mark) and over long pauses between a
+segment's words, each with real audio around it for context, and where it hears speech the
+stretch is marked "faint": the decoder is not asked (its own VAD skipped that audio, or its
+text left it out; text decoded from it would be a guess).
 """
 
 from collections.abc import Callable, Iterator
@@ -19,12 +20,15 @@ from apps.core.media import SAMPLE_RATE
 # 10 ms frame counts as speech. Tuned on the AMI training excerpts (docs/benchmarks.md): 0.5
 # missed more speech, 0.2 marked more seconds where nobody spoke than it found.
 THRESHOLD = 0.3
-# A mark shorter than this is not kept (a cough, a click); pauses shorter than _JOIN_SECONDS
-# inside one are bridged.
-MIN_MARK_SECONDS = 0.3
+# A mark shorter than this is not kept (a click); pauses shorter than _JOIN_SECONDS inside one
+# are bridged. 0.2 (was 0.3) marks the short replies of far-field meetings, with no more marks
+# where nobody spoke on the AMI tuning excerpts and none on clean recordings.
+MIN_MARK_SECONDS = 0.2
 _JOIN_SECONDS = 0.5
-# Speech this close to a segment is taken for its words' edges (Whisper's timestamps are off
-# by a few hundred ms): on clean recordings, marks there were the ends of transcribed words.
+# Speech heard only this close to a segment (or to a word, in a pause within a segment) is taken
+# for its words' edges (Whisper's timestamps are off by a few hundred ms): on clean recordings,
+# marks there were the ends of transcribed words (0.3 s put four on them). Speech that goes on
+# past the margin is marked whole, up to the segment.
 MARGIN_SECONDS = 0.5
 # Context the model sees around a stretch: its windows are 10 s long.
 _CONTEXT_SECONDS = 5.0
@@ -34,12 +38,16 @@ _STEP_SECONDS = 2.5
 _SILENT_RMS = 1e-4
 
 
-def faint_speech(audio: np.ndarray, start: float, end: float) -> list[tuple[float, float]]:
-    """Where segmentation-3.0 hears speech in `audio`'s seconds [start, end)."""
+def faint_speech(
+    audio: np.ndarray, start: float, end: float, *, lead: float = 0.0, trail: float = 0.0
+) -> list[tuple[float, float]]:
+    """Where segmentation-3.0 hears speech in `audio`'s seconds [start, end), for at least
+    MIN_MARK_SECONDS of it inside [start + lead, end - trail]: speech heard only in those
+    margins is not kept, speech that reaches into them is kept whole."""
     from apps.engines.analysis.segmentation import speech_activity
 
-    first, last = int(start * SAMPLE_RATE), int(end * SAMPLE_RATE)
-    if last - first < MIN_MARK_SECONDS * SAMPLE_RATE or _rms(audio[first:last]) < _SILENT_RMS:
+    inner = audio[int((start + lead) * SAMPLE_RATE) : int((end - trail) * SAMPLE_RATE)]
+    if len(inner) < MIN_MARK_SECONDS * SAMPLE_RATE or _rms(inner) < _SILENT_RMS:
         return []
     middle = (start + end) / 2
     lo = max(0.0, min(start, middle - _CONTEXT_SECONDS))
@@ -49,9 +57,11 @@ def faint_speech(audio: np.ndarray, start: float, end: float) -> list[tuple[floa
     )
     frame = 0.01
     a, b = round((start - lo) / frame), round((end - lo) / frame)
+    first, last = round(lead / frame), b - a - round(trail / frame)
     return [
         (round(float(lo + (a + x) * frame), 3), round(float(lo + (a + y) * frame), 3))
         for x, y in _runs(activity.speech[a:b] > THRESHOLD, frame)
+        if (min(y, last) - max(x, first)) * frame >= MIN_MARK_SECONDS
     ]
 
 
@@ -65,21 +75,34 @@ def with_faint_marks(
     mark: Callable[[float, float], object],
 ) -> Iterator:
     """`events` (in time order; file seconds) with `mark(start, end)` put where faint speech
-    lies between segments and marks, from file second `start` to `end`. `audio` is the window
-    that begins at file second `offset`."""
-    reached, margin = start, 0.0
+    lies between segments and marks, from file second `start` to `end`, and in long pauses
+    between a segment's words (after that segment). `audio` is the window that begins at file
+    second `offset`."""
+    reached, lead = start, 0.0
     for event in events:
         if hasattr(event, "end"):
-            yield from _marks(audio, offset, reached + margin, event.start - MARGIN_SECONDS, mark)
-            reached, margin = max(reached, event.end), MARGIN_SECONDS
+            yield from _marks(audio, offset, reached, event.start, mark, lead, MARGIN_SECONDS)
+            reached, lead = max(reached, event.end), MARGIN_SECONDS
         yield event
-    yield from _marks(audio, offset, reached + margin, end, mark)
+        # Marks within a segment come after it: a job resumes after the last segment or mark.
+        for a, b in _pauses(event):
+            yield from _marks(audio, offset, a, b, mark, MARGIN_SECONDS, MARGIN_SECONDS)
+    yield from _marks(audio, offset, reached, end, mark, lead, 0.0)
 
 
-def _marks(audio, offset: float, start: float, end: float, mark) -> Iterator:
-    if end - start < MIN_MARK_SECONDS:
+def _pauses(event) -> Iterator[tuple[float, float]]:
+    """Pauses between a segment's words long enough to hold a mark past both margins: on
+    far-field meetings, a word or two the decoder left out there, or another voice."""
+    words = getattr(event, "words", ())
+    for before, after in zip(words, words[1:], strict=False):
+        if after.start - before.end >= 2 * MARGIN_SECONDS + MIN_MARK_SECONDS:
+            yield before.end, after.start
+
+
+def _marks(audio, offset: float, start: float, end: float, mark, lead: float, trail: float):
+    if end - start - lead - trail < MIN_MARK_SECONDS:
         return
-    for a, b in faint_speech(audio, start - offset, end - offset):
+    for a, b in faint_speech(audio, start - offset, end - offset, lead=lead, trail=trail):
         yield mark(offset + a, offset + b)
 
 
