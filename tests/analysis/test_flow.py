@@ -5,8 +5,9 @@ import pytest
 from django.urls import reverse
 
 from apps.analysis import services
-from apps.analysis.models import VoiceProfile
+from apps.analysis.models import SpeakerOverlap, VoiceProfile
 from apps.analysis.options import analysis_options_validate
+from apps.engines.analysis.der import load_rttm
 from apps.transcripts.models import Transcript
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -123,3 +124,24 @@ def turns_of(transcript, label) -> list[tuple[float, float]]:
 
 def overlap(a, b) -> float:
     return sum(max(0.0, min(e1, e2) - max(s1, s2)) for s1, e1 in a for s2, e2 in b)
+
+
+def test_the_second_voices_of_a_real_recording_are_kept_and_shown(
+    alice, alice_client, analysed, corpus
+):
+    """pyannote's sample: two people who often start before the other has finished."""
+    t = upload(analysed, alice, "sample.wav", speakers=2)
+    marks = list(SpeakerOverlap.objects.filter(transcript=t))
+    assert len(marks) >= 3 and all(m.over_id and m.over_id != m.speaker_id for m in marks)
+    reference = load_rttm(corpus / "sample.rttm")
+    both = [
+        (max(s1, s2), min(e1, e2))
+        for n, (a, s1, e1) in enumerate(reference)
+        for b, s2, e2 in reference[n + 1 :]
+        if a != b and max(s1, s2) < min(e1, e2)
+    ]
+    marked = [(m.start, m.end) for m in marks]
+    # Most of the marked time is where the reference has both talking (74 % when written).
+    assert overlap(marked, both) >= 0.6 * sum(end - start for start, end in marked)
+    page = alice_client.get(t.get_absolute_url()).content.decode()
+    assert "also talking: Speaker" in page

@@ -27,12 +27,17 @@ def overlap_pieces(diarization: base.Diarization) -> list[OverlapPiece]:
     for mark in diarization.overlaps:
         under = [t for t in diarization.turns if t.start < mark.end and mark.start < t.end]
         found = [
-            OverlapPiece(mark.speaker, t.speaker, max(t.start, mark.start), min(t.end, mark.end))
+            OverlapPiece(
+                mark.speaker,
+                t.speaker,
+                float(max(t.start, mark.start)),
+                float(min(t.end, mark.end)),
+            )
             for t in under
             if t.speaker != mark.speaker
         ]
         if not under:  # engines mark a second voice under a first; kept, should one not
-            found = [OverlapPiece(mark.speaker, None, mark.start, mark.end)]
+            found = [OverlapPiece(mark.speaker, None, float(mark.start), float(mark.end))]
         pieces += [p for p in found if p.end - p.start >= MIN_PIECE]
     return sorted(pieces, key=lambda p: (p.start, p.speaker))
 
