@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from apps.core.clock import clock
 from apps.engines.analysis.base import ENTITY_TYPES, Entity, SentenceSentiment
 from apps.engines.stt.languages import language_name
+from apps.transcripts.formats import Stretches
 from apps.transcripts.models import Transcript
 
 from .models import AnalysisRun, Speaker
@@ -137,6 +138,7 @@ def analysis_page(transcript: Transcript) -> AnalysisPage:
 def segment_views(transcript: Transcript, results: AnalysisResults) -> list[SegmentView]:
     speakers = {s.pk: s for s in results.speakers}
     entities = sorted(results.entities, key=lambda e: e.start)
+    during = Stretches(results.overlaps)
     views, previous, e = [], None, 0
     for s in transcript.segments.all():
         words = []
@@ -149,7 +151,7 @@ def segment_views(transcript: Transcript, results: AnalysisResults) -> list[Segm
             space = w["word"][: len(w["word"]) - len(text)]
             words.append(WordView(space, text, w["start"], w["end"], entity.type if inside else ""))
         speaker = speakers.get(s.speaker_id)
-        overlaps = _overlaps_during(s, results.overlaps, speakers)
+        overlaps = _overlaps_during(s, during(s.start, s.end), speakers)
         views.append(
             SegmentView(
                 pk=s.pk,
@@ -170,14 +172,11 @@ def segment_views(transcript: Transcript, results: AnalysisResults) -> list[Segm
 
 
 def _overlaps_during(segment, overlaps, speakers: dict) -> tuple[OverlapView, ...]:
-    """The marks of another voice than the segment's own within its time."""
+    """The marks within the segment's time of another voice than its own."""
     return tuple(
         OverlapView(speakers[o.speaker_id], o.start, o.end, _when(o.start, o.end))
         for o in overlaps
-        if o.start < segment.end
-        and segment.start < o.end
-        and o.speaker_id != segment.speaker_id
-        and o.speaker_id in speakers
+        if o.speaker_id != segment.speaker_id and o.speaker_id in speakers
     )
 
 

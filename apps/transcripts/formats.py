@@ -5,6 +5,7 @@ They work on plain documents, so the web page, the API and the command line shar
 """
 
 import json
+from bisect import bisect_left
 from dataclasses import asdict, dataclass, field, replace
 
 from apps.engines.analysis.base import Chapter, Entity, Keyword, SentenceSentiment, Summary
@@ -161,21 +162,36 @@ def to_dialogue(doc: TranscriptDocument) -> str:
     """One paragraph per turn: `[0:01:02] Alice: …`; plain text when there are no speakers."""
     if not doc.has_speakers:
         return to_text(doc)
+    during = Stretches(doc.overlaps)
     turns = [
         f"[{clock(u.start)}] {u.speaker.display_name if u.speaker else 'Unknown'}: {u.text}"
-        f"{_talked_over(doc, u)}\n"
+        f"{_talked_over(during(u.start, u.end), u)}\n"
         for u in utterances(doc)
     ]
     return "\n".join(turns)
 
 
-def _talked_over(doc: TranscriptDocument, turn: Utterance) -> str:
+def _talked_over(overlaps: list[DocumentOverlap], turn: Utterance) -> str:
     """` [also talking: Bob, 0:00:12–0:00:14]` for each other voice marked during the turn."""
     return "".join(
         f" [also talking: {o.speaker.display_name}, {clock(o.start)}–{clock(o.end)}]"
-        for o in doc.overlaps
-        if o.start < turn.end and turn.start < o.end and o.speaker.label != _turn_label(turn)
+        for o in overlaps
+        if o.speaker.label != _turn_label(turn)
     )
+
+
+class Stretches:
+    """Stretches of time (anything with `start` and `end`) looked up by the span they share time
+    with, without scanning them all for each of a long recording's segments."""
+
+    def __init__(self, stretches):
+        self.items = sorted(stretches, key=lambda s: s.start)
+        self.starts = [s.start for s in self.items]
+        self.longest = max((s.end - s.start for s in self.items), default=0.0)
+
+    def __call__(self, start: float, end: float) -> list:
+        first = bisect_left(self.starts, start - self.longest)
+        return [s for s in self.items[first : bisect_left(self.starts, end)] if start < s.end]
 
 
 def _turn_label(turn: Utterance) -> str | None:

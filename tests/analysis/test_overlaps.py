@@ -14,6 +14,7 @@ from apps.analysis.options import analysis_options_validate
 from apps.analysis.services.overlaps import OverlapPiece, overlap_pieces
 from apps.api.services import api_key_create
 from apps.engines.analysis.base import Diarization, SpeakerTurn
+from apps.transcripts.formats import Stretches
 from apps.transcripts.models import Transcript
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fake_analysis")]
@@ -168,3 +169,16 @@ def test_diarized_json_lists_the_overlaps_for_the_openai_client(
         ("B", "A")
     ]
     assert Transcript.objects.get().speaker_overlaps.count() == 5
+
+
+def test_stretches_are_found_by_the_time_they_share_with_a_span():
+    long, short, later = (
+        SpeakerTurn("A", 0.0, 10.0),
+        SpeakerTurn("B", 3.0, 4.0),
+        SpeakerTurn("C", 5.0, 6.0),
+    )
+    during = Stretches([later, short, long])
+    assert during(7.0, 8.0) == [long]  # started long before the span
+    assert during(3.5, 5.5) == [long, short, later]
+    assert during(4.0, 5.0) == [long]  # touching is not sharing
+    assert during(10.0, 11.0) == [] and Stretches([])(0.0, 1.0) == []
