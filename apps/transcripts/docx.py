@@ -3,7 +3,7 @@ with timestamps, built with python-docx."""
 
 from io import BytesIO
 
-from .formats import TranscriptDocument, clock, utterances
+from .formats import Stretches, TranscriptDocument, clock, talked_over, utterances
 
 _GREY = (0x6B, 0x73, 0x85)
 
@@ -47,6 +47,7 @@ def to_docx(doc: TranscriptDocument) -> bytes:
             )
 
     document.add_heading("Transcript", level=1)
+    during = Stretches(doc.overlaps)
     for turn in utterances(doc):
         paragraph = document.add_paragraph()
         paragraph.paragraph_format.space_after = Pt(6)
@@ -55,6 +56,8 @@ def to_docx(doc: TranscriptDocument) -> bytes:
             name = paragraph.add_run(f"{turn.speaker.display_name}: ")
             _coloured(name, turn.speaker.colour).bold = True
         paragraph.add_run(turn.text)
+        if note := talked_over(during, turn):
+            _grey(paragraph.add_run(note))
 
     buffer = BytesIO()
     document.save(buffer)

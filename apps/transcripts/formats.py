@@ -154,32 +154,6 @@ def _label(segment: DocumentSegment) -> str | None:
     return segment.speaker.label if segment.speaker else None
 
 
-def to_text(doc: TranscriptDocument) -> str:
-    return doc.text + "\n" if doc.text else ""
-
-
-def to_dialogue(doc: TranscriptDocument) -> str:
-    """One paragraph per turn: `[0:01:02] Alice: …`; plain text when there are no speakers."""
-    if not doc.has_speakers:
-        return to_text(doc)
-    during = Stretches(doc.overlaps)
-    turns = [
-        f"[{clock(u.start)}] {u.speaker.display_name if u.speaker else 'Unknown'}: {u.text}"
-        f"{_talked_over(during(u.start, u.end), u)}\n"
-        for u in utterances(doc)
-    ]
-    return "\n".join(turns)
-
-
-def _talked_over(overlaps: list[DocumentOverlap], turn: Utterance) -> str:
-    """` [also talking: Bob, 0:00:12–0:00:14]` for each other voice marked during the turn."""
-    return "".join(
-        f" [also talking: {o.speaker.display_name}, {clock(o.start)}–{clock(o.end)}]"
-        for o in overlaps
-        if o.speaker.label != _turn_label(turn)
-    )
-
-
 class Stretches:
     """Stretches of time (anything with `start` and `end`) looked up by the span they share time
     with, without scanning them all for each of a long recording's segments."""
@@ -192,6 +166,33 @@ class Stretches:
     def __call__(self, start: float, end: float) -> list:
         first = bisect_left(self.starts, start - self.longest)
         return [s for s in self.items[first : bisect_left(self.starts, end)] if start < s.end]
+
+
+def to_text(doc: TranscriptDocument) -> str:
+    return doc.text + "\n" if doc.text else ""
+
+
+def to_dialogue(doc: TranscriptDocument) -> str:
+    """One paragraph per turn: `[0:01:02] Alice: …`; plain text when there are no speakers."""
+    if not doc.has_speakers:
+        return to_text(doc)
+    during = Stretches(doc.overlaps)
+    turns = [
+        f"[{clock(u.start)}] {u.speaker.display_name if u.speaker else 'Unknown'}: {u.text}"
+        f"{talked_over(during, u)}\n"
+        for u in utterances(doc)
+    ]
+    return "\n".join(turns)
+
+
+def talked_over(during: Stretches, turn: Utterance) -> str:
+    """` [also talking: Bob, 0:00:12–0:00:14]` for each other voice marked during the turn
+    (`during`: the document's overlaps)."""
+    return "".join(
+        f" [also talking: {o.speaker.display_name}, {clock(o.start)}–{clock(o.end)}]"
+        for o in during(turn.start, turn.end)
+        if o.speaker.label != _turn_label(turn)
+    )
 
 
 def _turn_label(turn: Utterance) -> str | None:

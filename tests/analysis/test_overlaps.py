@@ -2,8 +2,10 @@
 the speakers, following merges, renames and reassignments, and shown on the page, in
 diarized_json (read by the official openai client) and in the exports."""
 
+import io
 import json
 
+import docx
 import pytest
 from django.urls import reverse
 from openai import OpenAI
@@ -146,6 +148,9 @@ def test_the_exports_note_who_talks_over_whom_but_subtitles_do_not(
         "speaker": "Speaker B", "over": "Speaker A", "start": 1.5, "end": 2.0
     }  # fmt: skip
     assert len(body["overlaps"]) == 5
+    document = docx.Document(io.BytesIO(export(alice_client, "docx").content))
+    dialogue = [p.text for p in document.paragraphs if p.text.startswith("[0:00:0")]
+    assert dialogue[0] == txt.split("\n")[0]
     for fmt in ("srt", "vtt"):
         assert "also talking" not in export(alice_client, fmt).content.decode()
     assert export(bob_client, "json").status_code == 404
