@@ -168,7 +168,7 @@ def test_diarized_json_lists_the_overlaps_for_the_openai_client(
             model="whisper-1", file=f, response_format="diarized_json"
         )
     assert [s.speaker for s in result.segments][:3] == ["A", "B", "A"]  # the SDK parsed it
-    overlaps = result.to_dict()["overlaps"]
+    overlaps = result.model_extra["overlaps"]  # as docs/api.md tells users to read it
     assert overlaps[0] == {"speaker": "B", "over": "A", "start": 1.5, "end": 2.0}
     assert [(o["speaker"], o["over"]) for o in overlaps] == [("B", "A"), ("A", "B")] * 2 + [
         ("B", "A")
