@@ -117,8 +117,8 @@ def test_a_merge_drops_a_voice_over_itself_and_a_rename_shows_on_the_page(
     page = alice_client.get(transcript.get_absolute_url()).content.decode()
     start = page.index('id="segment-')
     first = page[start : page.index("</p>", start)]  # A's first segment, 0–2 s
-    assert "also talking: Bob, 0:01–0:02</span>" in first
-    assert f'class="overlap" style="--spk: {b.colour}"' in first
+    assert "also talking: Bob, 0:01–0:02</button>" in first
+    assert f'class="overlap" data-seek="1.5" style="--spk: {b.colour}"' in first
     assert page.count('class="overlap"') == 3  # one marker per mark left, on its segment
 
 
