@@ -16,7 +16,13 @@ from apps.analysis.options import analysis_options_validate
 from apps.analysis.services.overlaps import OverlapPiece, overlap_pieces
 from apps.api.services import api_key_create
 from apps.engines.analysis.base import Diarization, SpeakerTurn
-from apps.transcripts.formats import Stretches
+from apps.transcripts.formats import (
+    DocumentSegment,
+    Stretches,
+    TranscriptDocument,
+    to_dialogue,
+    to_diarized_json,
+)
 from apps.transcripts.models import Transcript
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fake_analysis")]
@@ -187,3 +193,29 @@ def test_stretches_are_found_by_the_time_they_share_with_a_span():
     assert during(3.5, 5.5) == [long, short, later]
     assert during(4.0, 5.0) == [long]  # touching is not sharing
     assert during(10.0, 11.0) == [] and Stretches([])(0.0, 1.0) == []
+
+
+def test_the_command_line_document_carries_the_marks_to_diarized_json(corpus):
+    """`manage.py transcribe --format diarized_json` labels a document without the database."""
+    document = TranscriptDocument(
+        language="en",
+        duration=4.0,
+        segments=(
+            DocumentSegment(0, 0.0, 2.0, " Hello there."),
+            DocumentSegment(1, 2.0, 4.0, " Hi."),
+        ),
+    )
+    diarization = Diarization(
+        speakers=(),
+        turns=(SpeakerTurn("SPEAKER_00", 0.0, 2.0), SpeakerTurn("SPEAKER_01", 2.0, 4.0)),
+        overlaps=(SpeakerTurn("SPEAKER_01", 1.6, 2.0),),
+    )
+    labelled = services.document_diarize(
+        path=corpus / "jfk.flac", document=document, diarization=diarization
+    )
+    body = to_diarized_json(labelled)
+    assert [s["speaker"] for s in body["segments"]] == ["A", "B"]
+    assert body["overlaps"] == [{"speaker": "B", "over": "A", "start": 1.6, "end": 2.0}]
+    assert to_dialogue(labelled).startswith(
+        "[0:00:00] Speaker A: Hello there. [also talking: Speaker B, 0:00:01–0:00:02]\n"
+    )

@@ -203,7 +203,8 @@ def speaker_rename(*, speaker: Speaker, name: str) -> None:
 
 @transaction.atomic
 def speaker_merge(*, speaker: Speaker, into: Speaker) -> None:
-    """Give all of `speaker`'s segments to `into` (same transcript), then remove `speaker`."""
+    """Give all of `speaker`'s segments and overlap marks to `into` (same transcript), then
+    remove `speaker`."""
     if speaker.transcript_id != into.transcript_id:
         raise ValidationError({"into": "Speakers can only be merged within one transcript."})
     if speaker.pk == into.pk:
