@@ -11,7 +11,7 @@ recordings of tests/long_recording.py, and no setting was tuned on it.
 
 Writes OUT_DIR/sonnets_heldout.wav (16 kHz mono: the three readings in order, 0.3-1.2 s of
 silence after each) and sonnets_heldout.txt (the reference: each sonnet's lines; the reader
-also announces each sonnet, "Sonnet one", which the reference therefore says too). Nothing is
+also says each sonnet's number first, "One.", which the reference therefore says too). Nothing is
 downloaded here, and the audio stays out of this repository.
 `bench/bench_stt_settings.py --heldout OUT_DIR --heldout-name sonnets_heldout` uses it.
 """
@@ -37,9 +37,9 @@ _NUMERALS = {"I": "one", "II": "two", "III": "three"}
 
 
 def reference(page: str) -> str:
-    """The sonnet's heading as read ("Sonnet one") and its lines, from the XHTML page."""
+    """The sonnet's number as read ("One.") and its lines, from the XHTML page."""
     spans = dict(_SPAN.findall(page))
-    heading = f"Sonnet {_NUMERALS[spans.pop('001')]}."
+    heading = f"{_NUMERALS[spans.pop('001')].capitalize()}."
     lines = [html.unescape(text).replace("\u2019", "'") for _, text in sorted(spans.items())]
     return " ".join([heading, *lines])
 
