@@ -42,6 +42,17 @@ def test_text_decoded_again_that_repeats_its_neighbour_is_dropped():
     assert list(_without_echoes(iter([before, tail, after]), [tail])) == [before, after]
 
 
+def test_a_piece_of_the_word_it_touches_decoded_again_is_dropped():
+    begins = said(442.7, 444.3, " And so it begins.")
+    ends = said(444.3, 444.5, " ends.")
+    crocodile = said(447.1, 449.8, " This is what a crocodile sounds like.")
+    assert list(_without_echoes(iter([begins, ends, crocodile]), [ends])) == [begins, crocodile]
+    americans = said(62.6, 64.7, " And so my fellow Americans.")
+    s = said(65.4, 66.0, " S")
+    ask = said(66.1, 70.5, " Ask not what your country can do for you.")
+    assert list(_without_echoes(iter([americans, s, ask]), [s])) == [americans, ask]
+
+
 def test_text_decoded_again_that_is_new_is_kept():
     before = said(0.0, 5.0, " And so it begins.")
     new = said(6.0, 11.0, " And Mr. John Dashwood had then leisure to consider")
@@ -49,6 +60,9 @@ def test_text_decoded_again_that_is_new_is_kept():
     mark = Segment(15.0, 17.0, "", untranscribed=True, gap="no_text")
     events = [before, new, after, mark]
     assert list(_without_echoes(iter(events), [new])) == events
+    # One word apart from its neighbours.
+    apart = said(8.0, 8.5, " Well,")
+    assert list(_without_echoes(iter([before, apart, after]), [apart])) == [before, apart, after]
 
 
 class JumpingModel:

@@ -70,6 +70,9 @@ _CUT_FRAME = SAMPLE_RATE // 10
 # little); digital silence (energy 0) counts as quiet beside anything under -100 dB.
 _QUIET_RATIO = 10.0
 _SILENT_ENERGY = 1e-10
+# Text decoded again this close to a neighbouring segment touches it (aligned word edges are
+# a few tenths of a second off).
+_TOUCHING_SECONDS = 0.25
 # The previous window's last segments are handed on as the prompt of the next, for continuity,
 # as tokens with their timestamps, the way Whisper conditions each 30 s on the text before
 # within a window, and up to as many as it keeps (half its 448-token context, less one). Given
@@ -817,8 +820,10 @@ def _without_echoes(events: Iterator, heard_again: list) -> Iterator:
     """`events` without the text decoded again in a stretch left without text (`heard_again`)
     where it only repeats the words next to it. Words are aligned a few tenths of a second off,
     and the padded speech around them is then taken for speech without text: decoded on its
-    own, it gives the neighbouring word again ("Today" before "Today, only platforms ...", 10
-    words added on the 30.9-minute development recording, docs/benchmarks.md, issue 9)."""
+    own, it gives the neighbouring word again ("Today" before "Today, only platforms ...") or
+    the piece of it left outside ("ends" after "begins", "S" before "Ask"): 10 words added on
+    the 30.9-minute development recording, 2 on a 3-minute one (docs/benchmarks.md, issue 9).
+    Text decoded again that is new or stands apart from its neighbours is kept."""
     before: Segment | None = None
     held: list[Segment] = []
     for event in events:
@@ -841,7 +846,12 @@ def _unless_echo(held: list, before: Segment | None, after: Segment | None) -> l
         words(after.text)[: len(said)] if after else [],
         words(before.text)[-len(said) :] if before else [],
     ]
-    if said in echoes:
+    # One word touching a segment is the piece of its edge word the aligner left outside
+    # (every one-word text decoded again on the development recordings was one).
+    touching = (after and held[-1].end + _TOUCHING_SECONDS >= after.start) or (
+        before and held[0].start - _TOUCHING_SECONDS <= before.end
+    )
+    if said in echoes or (len(said) == 1 and touching):
         logger.info("Text decoded again at %.1fs repeats its neighbour: dropped", held[0].start)
         return []
     return held
