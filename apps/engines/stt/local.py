@@ -821,7 +821,7 @@ def _without_echoes(events: Iterator, heard_again: list) -> Iterator:
     where it only repeats the words next to it. Words are aligned a few tenths of a second off,
     and the padded speech around them is then taken for speech without text: decoded on its
     own, it gives the neighbouring word again ("Today" before "Today, only platforms ...") or
-    the piece of it left outside ("ends" after "begins", "S" before "Ask"): 10 words added on
+    the piece of it left outside ("ends" after "begins", "S" before "Ask"): 9 words added on
     the 30.9-minute development recording, 2 on a 3-minute one (docs/benchmarks.md, issue 9).
     Text decoded again that is new or stands apart from its neighbours is kept."""
     before: Segment | None = None
