@@ -11,10 +11,13 @@ CPU seconds (this process's) are the figure to read on a shared machine, wall ti
     .venv/bin/python bench/bench_stt_settings.py --heldout DIR --variant "greedy beam_size=1"
 
 Recordings: `dev3` (tests/long_recording.py seed 3, 3 minutes: the API benchmark's),
-`dev12` (seed 3, 12 minutes, a clip said 4 times every 3 minutes: the slow test's) and, given
---heldout, `heldout` (32 LJ Speech clips, 4 minutes; development recordings are the shared
-corpus clips the engine was tuned on). Variants are "LABEL option=value ..." with the engine's
-options (beam_size, batch_size, lanes, cpu_threads, window_seconds).
+`dev12` (seed 3, 12 minutes, a clip said 4 times every 3 minutes: the slow test's), `dev30`
+(seed 4, 30.9 minutes: the API benchmark's long one), any of them with another seed (`dev3s5`),
+and, given --heldout, `heldout` (32 LJ Speech clips, 4 minutes), given --sonnets, `sonnets`
+(three LibriVox sonnets, 2.7 minutes; bench/prepare_sonnets_heldout.py). Development
+recordings are the shared corpus clips the engine was tuned on; held-out ones are not.
+Variants are "LABEL option=value ..." with the engine's options (beam_size, batch_size, lanes,
+cpu_threads, window_seconds).
 """
 
 import argparse
@@ -30,7 +33,24 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voiceportal.settings")
 CORPUS = Path(os.environ.get("VOICEPORTAL_BENCH_CORPUS", ROOT.parent / "shared" / "corpus"))
 
 
-def recordings(names: list[str], heldout: Path | None, folder: Path) -> dict[str, tuple]:
+# Development recordings: minutes, seconds between repeated clips, seed (dev30 is the API
+# benchmark's 30.9-minute recording).
+_DEVELOPMENT = {"dev3": (3, 360.0, 3), "dev12": (12, 180.0, 3), "dev30": (30, 360.0, 4)}
+
+
+def development(name: str) -> tuple[float, float, int]:
+    """Minutes, seconds between repeated clips and seed of `dev3`, `dev12`, `dev30`, or of one
+    of them with another seed: `dev3s5`."""
+    base, _, seed = name.partition("s")
+    if base not in _DEVELOPMENT:
+        sys.exit(f"unknown recording {name!r}")
+    minutes, repeat, default_seed = _DEVELOPMENT[base]
+    return minutes, repeat, int(seed) if seed else default_seed
+
+
+def recordings(
+    names: list[str], heldout: Path | None, sonnets: Path | None, folder: Path
+) -> dict[str, tuple]:
     """name -> (path, reference text)."""
     from tests import long_recording
 
@@ -42,9 +62,17 @@ def recordings(names: list[str], heldout: Path | None, folder: Path) -> dict[str
             wav = heldout / "ljspeech_heldout.wav"
             built[name] = (wav, (heldout / "ljspeech_heldout.txt").read_text())
             continue
-        minutes, repeat = {"dev3": (3, 360.0), "dev12": (12, 180.0)}[name]
+        if name == "sonnets":
+            if sonnets is None:
+                sys.exit("--sonnets DIR is needed for the sonnets recording")
+            wav = sonnets / "sonnets_heldout.wav"
+            built[name] = (wav, (sonnets / "sonnets_heldout.txt").read_text())
+            continue
+        minutes, repeat, seed = development(name)
         path = folder / f"{name}.wav"
-        said = long_recording.build(path, CORPUS, seconds=minutes * 60, seed=3, repeat_every=repeat)
+        said = long_recording.build(
+            path, CORPUS, seconds=minutes * 60, seed=seed, repeat_every=repeat
+        )
         built[name] = (path, long_recording.reference(said))
     return built
 
@@ -93,6 +121,7 @@ def main() -> None:
     parser.add_argument("--model", default="tiny.en", choices=["tiny.en", "base"])
     parser.add_argument("--recordings", default="dev3,heldout")
     parser.add_argument("--heldout", type=Path, help="folder made by prepare_ljspeech_heldout.py")
+    parser.add_argument("--sonnets", type=Path, help="folder made by prepare_sonnets_heldout.py")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--variant", action="append", default=[], metavar='"LABEL k=v ..."')
     parser.add_argument("--no-plain", action="store_true", help="skip the plain call")
@@ -110,7 +139,7 @@ def main() -> None:
     print(f"model {args.model}, {args.threads} threads, load {os.getloadavg()[0]:.1f}")
     variants = [parse_variant(v) for v in args.variant] or [("default", {})]
     with tempfile.TemporaryDirectory() as folder:
-        built = recordings(args.recordings.split(","), args.heldout, Path(folder))
+        built = recordings(args.recordings.split(","), args.heldout, args.sonnets, Path(folder))
         plain(
             "tiny.en" if args.model == "tiny.en" else args.model, args.threads, CORPUS / "jfk.flac"
         )

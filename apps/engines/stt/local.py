@@ -32,7 +32,7 @@ from .batched import cpu_threads as cpu_threads_available
 from .faint import with_faint_marks
 from .features import ChunkedFeatureExtractor
 from .lanes import in_order, lane_bounds, lane_count
-from .loops import RepetitionGuard, marking_loops
+from .loops import RepetitionGuard, marking_loops, words
 from .memory import needed_bytes, wait_for_memory
 from .regions import (
     SURE_SPEECH_SECONDS,
@@ -66,6 +66,13 @@ _load_lock = threading.Lock()
 # so a word is rarely split between two windows.
 _CUT_SEARCH_SECONDS = 15.0
 _CUT_FRAME = SAMPLE_RATE // 10
+# 100 ms frames within 10 dB of the quietest one are one pause (background noise varies a
+# little); digital silence (energy 0) counts as quiet beside anything under -100 dB.
+_QUIET_RATIO = 10.0
+_SILENT_ENERGY = 1e-10
+# Text decoded again this close to a neighbouring segment touches it (aligned word edges are
+# a few tenths of a second off).
+_TOUCHING_SECONDS = 0.25
 # The previous window's last segments are handed on as the prompt of the next, for continuity,
 # as tokens with their timestamps, the way Whisper conditions each 30 s on the text before
 # within a window, and up to as many as it keeps (half its 448-token context, less one). Given
@@ -393,8 +400,9 @@ class _WindowedRun:
                 events = _until(events, inside[-1].end - pad - _TAIL_SECONDS)
             events = self._unrepeated(self._dense(events, audio, offset, inside), audio, offset)
             kept: list[Segment] = []
-            gap = functools.partial(self._gap, audio, offset)
-            events = uncovered(events, inside, gap)
+            heard_again: list[Segment] = []
+            gap = functools.partial(self._gap, audio, offset, heard_again)
+            events = _without_echoes(uncovered(events, inside, gap), heard_again)
             if self.backend.faint_marks:
                 events = with_faint_marks(
                     events,
@@ -498,13 +506,14 @@ class _WindowedRun:
         language, probability, _ = self.model.detect_language(audio=audio)
         return language, float(probability)
 
-    def _gap(self, audio: np.ndarray, offset: float, start: float, end: float):
+    def _gap(self, audio: np.ndarray, offset: float, heard: list, start: float, end: float):
         """What stands for speech in file seconds [start, end) that got no text: the text the
         decoder finds there on its own (conditioned on the text before, Whisper jumps over
         passages), or in another language when detection is sure of one (and the user asked to
-        detect), else a mark saying why there is none."""
+        detect), else a mark saying why there is none. Text found is added to `heard`."""
         _, piece = _span(audio, offset, start, end)
         found = self._confidently(piece, start, self.language)
+        heard.extend(found)
         # Detection on a second or two is a guess (a part switches language only on 3 s of
         # sure speech, regions.py), and each costs an encoder pass: short gaps are not asked.
         short = end - start < SURE_SPEECH_SECONDS
@@ -516,6 +525,7 @@ class _WindowedRun:
             yield _gap_mark(start, end, "no_text")
             return
         found = self._confidently(piece, start, language) if self.per_part else []
+        heard.extend(found)
         yield from found or [_gap_mark(start, end, "other_language", language)]
 
     def _confidently(self, audio: np.ndarray, offset: float, language: str | None) -> list:
@@ -532,7 +542,15 @@ class _WindowedRun:
         reached, end = offset, offset + len(audio) / SAMPLE_RATE
         for event in self._guarded(audio, offset):
             if isinstance(event, Segment):
-                if event.start - reached > _SKIP_SECONDS:
+                landed = event.start - reached > _SKIP_SECONDS
+                if landed and not event.untranscribed:
+                    # Where Whisper lands after a jump is suspect too (over the fourth of a
+                    # sentence said four times it wrote "Thank you."): decoded again with the
+                    # stretch it jumped over.
+                    yield from self._again(audio, offset, reached, event.end)
+                    reached = event.end
+                    continue
+                if landed:
                     yield from self._again(audio, offset, reached, event.start)
                 reached = event.end
             yield event
@@ -715,6 +733,11 @@ def _carried(segments: list[Segment]) -> tuple[int, ...]:
 
 
 def _quiet_cut(buffer: np.ndarray, size: int) -> int:
+    """Where a window of about `size` samples ends: the middle of the longest quiet stretch
+    among its last _CUT_SEARCH_SECONDS, so that both windows keep part of the pause. Cut at the
+    pause's first quiet 100 ms instead, a window ended a few hundredths of a second after its
+    last word, and Whisper, given speech to the very end of its audio, wrote "Thank you." over
+    that word's end (30.9-minute development recording, docs/benchmarks.md, issue 9)."""
     search = int(_CUT_SEARCH_SECONDS * SAMPLE_RATE)
     start = max(0, size - search)
     region = buffer[start:size]
@@ -722,7 +745,17 @@ def _quiet_cut(buffer: np.ndarray, size: int) -> int:
     if frames < 2:
         return size
     energy = (region[: frames * _CUT_FRAME].reshape(frames, _CUT_FRAME) ** 2).mean(axis=1)
-    return start + int(np.argmin(energy)) * _CUT_FRAME + _CUT_FRAME // 2
+    quiet = energy <= energy.min() * _QUIET_RATIO + _SILENT_ENERGY
+    first, length = _longest_run(quiet)
+    return start + first * _CUT_FRAME + length * _CUT_FRAME // 2
+
+
+def _longest_run(mask: np.ndarray) -> tuple[int, int]:
+    """The first index and the length of the longest run of True in `mask` (not all False)."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
+    starts, ends = edges[::2], edges[1::2]
+    longest = int(np.argmax(ends - starts))
+    return int(starts[longest]), int(ends[longest] - starts[longest])
 
 
 def _segment(seg, offset: float, language: str) -> Segment:
@@ -781,6 +814,47 @@ def _checked(segment: Segment) -> bool:
         segment.avg_logprob >= _LOG_PROB_THRESHOLD
         and segment.compression_ratio <= _COMPRESSION_RATIO_THRESHOLD
     )
+
+
+def _without_echoes(events: Iterator, heard_again: list) -> Iterator:
+    """`events` without the text decoded again in a stretch left without text (`heard_again`)
+    where it only repeats the words next to it. Words are aligned a few tenths of a second off,
+    and the padded speech around them is then taken for speech without text: decoded on its
+    own, it gives the neighbouring word again ("Today" before "Today, only platforms ...") or
+    the piece of it left outside ("ends" after "begins", "S" before "Ask"): 9 words added on
+    the 30.9-minute development recording, 2 on a 3-minute one (docs/benchmarks.md, issue 9).
+    Text decoded again that is new or stands apart from its neighbours is kept."""
+    before: Segment | None = None
+    held: list[Segment] = []
+    for event in events:
+        if any(event is found for found in heard_again):
+            held.append(event)
+            continue
+        after = event if isinstance(event, Segment) and event.text.strip() else None
+        yield from _unless_echo(held, before, after)
+        held = []
+        before = after or before
+        yield event
+    yield from _unless_echo(held, before, None)
+
+
+def _unless_echo(held: list, before: Segment | None, after: Segment | None) -> list:
+    said = words(" ".join(s.text for s in held))
+    if not said:
+        return held
+    echoes = [
+        words(after.text)[: len(said)] if after else [],
+        words(before.text)[-len(said) :] if before else [],
+    ]
+    # One word touching a segment is the piece of its edge word the aligner left outside
+    # (every one-word text decoded again on the development recordings was one).
+    touching = (after and held[-1].end + _TOUCHING_SECONDS >= after.start) or (
+        before and held[0].start - _TOUCHING_SECONDS <= before.end
+    )
+    if said in echoes or (len(said) == 1 and touching):
+        logger.info("Text decoded again at %.1fs repeats its neighbour: dropped", held[0].start)
+        return []
+    return held
 
 
 def _until(events: Iterator, end: float) -> Iterator:

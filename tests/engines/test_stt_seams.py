@@ -1,0 +1,122 @@
+"""Where the engine's pipeline meets itself: window cuts, stretches decoded a second time."""
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from apps.core.media import SAMPLE_RATE
+from apps.engines.stt.base import Segment, TranscriptionRequest
+from apps.engines.stt.local import (
+    LocalWhisperBackend,
+    _quiet_cut,
+    _WindowedRun,
+    _without_echoes,
+)
+from apps.engines.stt.silero import SpeechProbabilities
+from tests import media_factory
+
+
+def test_a_window_ends_in_the_middle_of_the_longest_pause():
+    rng = np.random.default_rng(0)
+    buffer = rng.normal(0, 0.1, 40 * SAMPLE_RATE).astype(np.float32)  # speech-like sound
+    size = 30 * SAMPLE_RATE
+    # A short pause early in the last 15 s, a long one later; both with a little noise.
+    for start, seconds in ((17.0, 0.3), (24.0, 1.2)):
+        first = int(start * SAMPLE_RATE)
+        buffer[first : first + int(seconds * SAMPLE_RATE)] *= 0.001
+    cut = _quiet_cut(buffer, size) / SAMPLE_RATE
+    # Both windows keep part of the pause: neither ends or starts on a word.
+    assert abs(cut - 24.6) <= 0.1
+
+
+def said(start, end, text):
+    return Segment(start, end, text)
+
+
+def test_text_decoded_again_that_repeats_its_neighbour_is_dropped():
+    before = said(62.4, 67.2, " Unless to be rather cold-hearted and rather selfish.")
+    after = said(69.6, 72.5, " Today, only platforms one and three are used.")
+    again = said(68.9, 69.5, " Today")
+    assert list(_without_echoes(iter([before, again, after]), [again])) == [before, after]
+    tail = said(67.2, 67.6, " Selfish.")
+    assert list(_without_echoes(iter([before, tail, after]), [tail])) == [before, after]
+
+
+def test_a_piece_of_the_word_it_touches_decoded_again_is_dropped():
+    begins = said(442.7, 444.3, " And so it begins.")
+    ends = said(444.3, 444.5, " ends.")
+    crocodile = said(447.1, 449.8, " This is what a crocodile sounds like.")
+    assert list(_without_echoes(iter([begins, ends, crocodile]), [ends])) == [begins, crocodile]
+    americans = said(62.6, 64.7, " And so my fellow Americans.")
+    s = said(65.4, 66.0, " S")
+    ask = said(66.1, 70.5, " Ask not what your country can do for you.")
+    assert list(_without_echoes(iter([americans, s, ask]), [s])) == [americans, ask]
+
+
+def test_text_decoded_again_that_is_new_is_kept():
+    before = said(0.0, 5.0, " And so it begins.")
+    new = said(6.0, 11.0, " And Mr. John Dashwood had then leisure to consider")
+    after = said(12.0, 14.0, " This is what a crocodile sounds like.")
+    mark = Segment(15.0, 17.0, "", untranscribed=True, gap="no_text")
+    events = [before, new, after, mark]
+    assert list(_without_echoes(iter(events), [new])) == events
+    # One word apart from its neighbours.
+    apart = said(8.0, 8.5, " Well,")
+    assert list(_without_echoes(iter([before, apart, after]), [apart])) == [before, apart, after]
+
+
+class JumpingModel:
+    """Stands in for faster-whisper: conditioned on its text it writes the first 2 s, jumps to
+    20 s and writes "Thank you." there (as tiny.en did over the fourth of a sentence said four
+    times), then goes on every 2 s; decoded afresh it hears every 2 s."""
+
+    def __init__(self):
+        self.calls = []
+
+    def transcribe(self, audio, *, condition_on_previous_text, **options):
+        seconds = len(audio) / SAMPLE_RATE
+        self.calls.append((condition_on_previous_text, round(seconds, 1)))
+        if condition_on_previous_text:
+            found = [(0, "Part 0."), (20, "Thank you.")]
+            found += [(t, f"Part {t}.") for t in range(22, int(seconds) - 1, 2)]
+        else:
+            found = [(t, f"Again {t}.") for t in range(0, int(seconds) - 1, 2)]
+        segments = [self._segment(start, text) for start, text in found]
+        return iter(segments), SimpleNamespace(language="en", language_probability=1.0)
+
+    @staticmethod
+    def _segment(start, text):
+        return SimpleNamespace(
+            start=start,
+            end=start + 1.5,
+            text=" " + text,
+            words=[],
+            avg_logprob=-0.2,
+            no_speech_prob=0.0,
+            compression_ratio=1.2,
+            temperature=0.0,
+            tokens=[],
+        )
+
+
+class HeardThroughout(SpeechProbabilities):
+    def __init__(self, audio):
+        self.length = len(audio)
+        self.probabilities = np.ones(len(audio) // 512 + 1, dtype=np.float32)
+
+
+class StandInRun(_WindowedRun):
+    def _probabilities(self, audio):
+        return HeardThroughout(audio)
+
+
+def test_where_the_decoder_lands_after_a_jump_is_decoded_again_with_the_jump(tmp_path):
+    model = JumpingModel()
+    backend = LocalWhisperBackend(alias="t", default_model="tiny.en", faint_marks=False)
+    request = TranscriptionRequest(audio_path=media_factory.silence(tmp_path / "a.wav", 30))
+    events = list(StandInRun(backend, model, request, "en").events())
+    texts = [e.text.strip() for e in events if isinstance(e, Segment)]
+    # From the end of the first segment (1.5 s) to the end of the one it landed on (21.5 s).
+    assert model.calls == [(True, 30.0), (False, 20.0)]
+    assert "Thank you." not in texts
+    assert texts[:3] == ["Part 0.", "Again 0.", "Again 2."] and "Part 22." in texts
