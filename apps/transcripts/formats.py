@@ -150,8 +150,8 @@ def utterances(doc: TranscriptDocument) -> list[Utterance]:
     ]
 
 
-def _label(segment: DocumentSegment) -> str | None:
-    return segment.speaker.label if segment.speaker else None
+def _label(said: DocumentSegment | Utterance) -> str | None:
+    return said.speaker.label if said.speaker else None
 
 
 class Stretches:
@@ -191,12 +191,8 @@ def talked_over(during: Stretches, turn: Utterance) -> str:
     return "".join(
         f" [also talking: {o.speaker.display_name}, {clock(o.start)}–{clock(o.end)}]"
         for o in during(turn.start, turn.end)
-        if o.speaker.label != _turn_label(turn)
+        if o.speaker.label != _label(turn)
     )
-
-
-def _turn_label(turn: Utterance) -> str | None:
-    return turn.speaker.label if turn.speaker else None
 
 
 def clock(seconds: float) -> str:

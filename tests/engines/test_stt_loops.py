@@ -3,19 +3,16 @@
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-import numpy as np
-
 from apps.engines.stt.base import Segment, TranscriptionRequest
 from apps.engines.stt.local import (
     UNTRANSCRIBED_TEXT,
     LocalWhisperBackend,
     _carried,
     _temperatures,
-    _WindowedRun,
 )
 from apps.engines.stt.loops import LOOP_REPEATS, RepetitionGuard, marking_loops
-from apps.engines.stt.silero import SpeechProbabilities
 from tests import media_factory
+from tests.engines.stand_ins import StandInRun, decoded
 
 
 @dataclass
@@ -122,38 +119,10 @@ class LoopingModel:
         self.calls.append((condition_on_previous_text, round(seconds)))
         looping = condition_on_previous_text or self.loops_afresh
         segments = [
-            self._segment(t, "My voice is my passport." if looping and t >= 10 else f"Part {t}.")
+            decoded(t, "My voice is my passport." if looping and t >= 10 else f"Part {t}.")
             for t in range(0, int(seconds), 2)
         ]
         return iter(segments), SimpleNamespace(language="en", language_probability=1.0)
-
-    @staticmethod
-    def _segment(start, text):
-        return SimpleNamespace(
-            start=start,
-            end=start + 1.5,
-            text=" " + text,
-            words=[],
-            avg_logprob=-0.2,
-            no_speech_prob=0.0,
-            compression_ratio=1.2,
-            temperature=0.0,
-            tokens=[],
-        )
-
-
-class HeardThroughout(SpeechProbabilities):
-    """The decoder's voice detector hearing speech everywhere, as it would the speech the
-    stand-in model hears in the silent test file."""
-
-    def __init__(self, audio):
-        self.length = len(audio)
-        self.probabilities = np.ones(len(audio) // 512 + 1, dtype=np.float32)
-
-
-class StandInRun(_WindowedRun):
-    def _probabilities(self, audio):
-        return HeardThroughout(audio)
 
 
 def transcribe_with(model, path):

@@ -9,11 +9,10 @@ from apps.engines.stt.base import Segment, TranscriptionRequest
 from apps.engines.stt.local import (
     LocalWhisperBackend,
     _quiet_cut,
-    _WindowedRun,
     _without_echoes,
 )
-from apps.engines.stt.silero import SpeechProbabilities
 from tests import media_factory
+from tests.engines.stand_ins import StandInRun, decoded
 
 
 def test_a_window_ends_in_the_middle_of_the_longest_pause():
@@ -81,33 +80,8 @@ class JumpingModel:
             found += [(t, f"Part {t}.") for t in range(22, int(seconds) - 1, 2)]
         else:
             found = [(t, f"Again {t}.") for t in range(0, int(seconds) - 1, 2)]
-        segments = [self._segment(start, text) for start, text in found]
+        segments = [decoded(start, text) for start, text in found]
         return iter(segments), SimpleNamespace(language="en", language_probability=1.0)
-
-    @staticmethod
-    def _segment(start, text):
-        return SimpleNamespace(
-            start=start,
-            end=start + 1.5,
-            text=" " + text,
-            words=[],
-            avg_logprob=-0.2,
-            no_speech_prob=0.0,
-            compression_ratio=1.2,
-            temperature=0.0,
-            tokens=[],
-        )
-
-
-class HeardThroughout(SpeechProbabilities):
-    def __init__(self, audio):
-        self.length = len(audio)
-        self.probabilities = np.ones(len(audio) // 512 + 1, dtype=np.float32)
-
-
-class StandInRun(_WindowedRun):
-    def _probabilities(self, audio):
-        return HeardThroughout(audio)
 
 
 def test_where_the_decoder_lands_after_a_jump_is_decoded_again_with_the_jump(tmp_path):
