@@ -253,7 +253,10 @@ def part4(
     encoder: str = "campplus",
     activity: str = "segmentation",
     pipeline: str = "windows",
+    with_count_stats: bool = False,
 ) -> None:
+    from count_stats import count_statistics, reference_talk, talk_shares
+
     from apps.core.media import decode_all
     from apps.engines.analysis.der import load_rttm
     from apps.engines.analysis.diarization import diarize_audio, options_for
@@ -287,6 +290,9 @@ def part4(
         row.update(_yardsticks(audio, embedder, reference, count, options, given))
         if with_segments:
             row.update(_segment_scores(path, reference, count))
+        if with_count_stats:
+            row.update(count_statistics(audio, embedder, options))
+            row.update(reference_talk=reference_talk(reference), shares=talk_shares(auto))
         rows.append(row)
         _print_row(row, with_segments)
     for part in ("tune", "held", "other"):
@@ -296,7 +302,18 @@ def part4(
     unseen = [r for r in rows if r["part"] == "held" and not r["name"].endswith("*")]
     if unseen:
         _print_mean("held unseen", unseen, with_segments)
+    if with_count_stats:
+        _print_count_statistics(rows)
     print("* a meeting of AMI's training set, which segmentation-3.0 was trained on")
+
+
+def _print_count_statistics(rows: list[dict]) -> None:
+    from count_stats import print_statistics
+
+    print("\nThe automatic count: each statistic against the true count (count_stats.py)")
+    for part in ("tune", "held", "other"):
+        for row in (r for r in rows if r["part"] == part):
+            print_statistics(f"{row['name']} {part}", row)
 
 
 def _embedder(encoder: str):
@@ -467,6 +484,8 @@ def _print_row(row: dict, with_segments: bool) -> None:
 
 
 def _print_mean(part: str, rows: list[dict], with_segments: bool) -> None:
+    from count_stats import confusion
+
     def mean(key):
         return sum(r[key] for r in rows) / len(rows)
 
@@ -490,6 +509,7 @@ def _print_mean(part: str, rows: list[dict], with_segments: bool) -> None:
         f"{audible} against the speakers with 2 s or more; pooled DER {pooled['der']:.1%}, "
         f"+ovl {pooled['der_ovl']:.1%}, over {speech:.0f} s of reference speech)"
     )
+    print(f"{'':14s} auto count, true -> found: {confusion(rows)}")
     if all(key in r for r in rows for key in MISSED):
         missed = {key: sum(r[key] for r in rows) for key in MISSED}
         print(
@@ -554,6 +574,9 @@ def main() -> None:
     parser.add_argument("--segments", action="store_true", help="--eval: score segments too")
     parser.add_argument("--skip-corpus", action="store_true", help="skip part 2")
     parser.add_argument(
+        "--count-stats", action="store_true", help="--eval: the count's statistics per file"
+    )
+    parser.add_argument(
         "--encoder", choices=["resemblyzer", "campplus"], default="campplus", help="parts 2, 4"
     )
     parser.add_argument(
@@ -572,7 +595,9 @@ def main() -> None:
     if not args.skip_corpus:
         part2(args.encoder, args.pipeline)
     if args.eval:
-        part4(args.eval, args.segments, args.encoder, args.activity, args.pipeline)
+        part4(
+            args.eval, args.segments, args.encoder, args.activity, args.pipeline, args.count_stats
+        )
     if args.memory_minutes > 0:
         part3(args.memory_minutes, args.pipeline)
 
