@@ -37,7 +37,10 @@ reference speakers with at least 2 s of speech, which the count is also checked 
 excerpts have a participant who says only "mm-hmm"). With --segments each file is also
 transcribed (the settings' default engine, as `manage.py transcribe --format diarized_json`
 does) and the labelled segments, which is what diarized_json and the exports show, are scored
-too.
+too. Under each part's means, the automatic count's confusion (true count -> count found, with
+how many files); with --count-stats, per file the statistics a count could be read from
+(bench/count_stats.py: the segmentation's floors, the eigengap, the silhouette's best k, the
+widest linkage merges, the found speakers' shares of the speech) against the true count.
 
 Part 3, memory of diarization on a long recording (--memory-minutes of the same corpus speech):
 the wall and CPU seconds and peak RSS of a fresh process that decodes the whole file and runs
@@ -46,7 +49,8 @@ LocalAnalysisBackend.diarize does), both with the backend's encoders (CAM++ clus
 Resemblyzer centroids), and whether their results are identical.
 
     .venv/bin/python bench/bench_analysis.py [--minutes 3] [--skip-timing] [--memory-minutes 10]
-        [--eval DIR [--segments] [--skip-corpus]] [--pipeline windows|local_speakers|hybrid]
+        [--eval DIR [--segments] [--count-stats] [--skip-corpus]]
+        [--pipeline windows|local_speakers|hybrid]
 """
 
 import argparse
