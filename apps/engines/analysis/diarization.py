@@ -72,7 +72,7 @@ from .local_speakers import (
     local_speakers_of,
     speaker_frames,
 )
-from .local_votes import local_votes
+from .local_votes import revoted
 from .resegment import ResegmentOptions, resegment
 
 _FRAME = 0.01
@@ -183,8 +183,8 @@ CAMPLUSPLUS_MARKS = {"mark_threshold": 0.4}
 # (`options_for(..., local_vote_weight=LOCAL_VOTE_WEIGHT)`, `bench_analysis.py --local-votes`).
 # Chosen on the tuning part (docs/benchmarks.md, tenth pass): mean DER with the marks 34.2 ->
 # 32.8 % (weights 11-14 alike; 8: 33.3 %; 16 moved a short turn of ami_trn04 to the wrong
-# voice), the corpus's five 18.0 -> 15.7 % (sample.wav 11.6 -> 6.8 %); but held out 36.4 ->
-# 38.7 % (dev01 30.9 -> 48.3 %: on meetings segmentation-3.0 never saw, its local speakers
+# voice), the corpus's five 18.0 -> 16.0 % (sample.wav 11.6 -> 8.5 %); but held out 36.4 ->
+# 38.4 % (dev01 30.9 -> 44.6 %: on meetings segmentation-3.0 never saw, its local speakers
 # often hold two people), so not the default.
 LOCAL_VOTE_WEIGHT = 12.0
 # The local-speaker pipeline's clustering cut for Resemblyzer: pyannote 3.1's own (for its
@@ -643,7 +643,17 @@ def _timeline(
     if num_speakers is None or pruned:
         frames = _without_fleeting(activity, spans, embeddings, frames, options, overlapped, floor)
     if num_speakers is not None and options.local_vote_weight > 0 and found is not None:
-        frames = _with_local_votes(activity, spans, embeddings, frames, options, overlapped, found)
+        frames = revoted(
+            activity,
+            spans,
+            embeddings,
+            frames,
+            found,
+            weight=options.local_vote_weight,
+            reach=options.local_vote_reach,
+            options=options.resegment,
+            overlapped=overlapped,
+        )
     turns = _turns(activity, frames.labels)
     names = _names_by_first_turn(turns)
     overlaps = _turns(activity, frames.runner_up)
@@ -656,24 +666,6 @@ def _timeline(
             if label >= 0 and label in names
         ),
     )
-
-
-def _with_local_votes(regions, spans, embeddings, frames, options, overlapped, found):
-    """The turns re-segmented once more with the segmentation's local speakers' votes for
-    each frame (local_votes.py) added to its scores, from the centroids already refined."""
-    labels = np.full(len(found.speech), -1)
-    for (start, _), frame_labels in zip(regions, frames.labels, strict=True):
-        first = round(start / _FRAME)
-        labels[first : first + len(frame_labels)] = frame_labels[: max(0, len(labels) - first)]
-    votes = local_votes(found, labels, len(frames.centroids), reach=options.local_vote_reach)
-    votes *= options.local_vote_weight
-    bonus = []
-    for start, frame_labels in zip(frames.starts, frames.labels, strict=True):
-        first = round(start / _FRAME)
-        mine = votes[first : first + len(frame_labels)]
-        bonus.append(np.pad(mine, ((0, len(frame_labels) - len(mine)), (0, 0))))
-    once = replace(options.resegment, iterations=0)
-    return resegment(regions, spans, embeddings, frames.centroids, once, overlapped, bonus)
 
 
 def _without_fleeting(regions, spans, embeddings, frames, options, overlapped=None, floor=1):

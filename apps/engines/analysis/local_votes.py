@@ -18,11 +18,43 @@ speaker in the turns (where the embeddings blur), so a local speaker that holds 
 on meetings the model never saw) can move a change, not take over a whole stretch.
 """
 
+from dataclasses import replace
+
 import numpy as np
 
+from .resegment import FrameLabels, ResegmentOptions, resegment
 from .segmentation import SpeechActivity
 
 FRAME = 0.01
+
+
+def revoted(
+    regions: list[tuple[float, float]],
+    spans: list[tuple[float, float]],
+    embeddings: np.ndarray,
+    frames: FrameLabels,
+    found: SpeechActivity,
+    *,
+    weight: float,
+    reach: float | None,
+    options: ResegmentOptions,
+    overlapped: list[np.ndarray] | None = None,
+) -> FrameLabels:
+    """`frames` (the re-segmentation of `regions`) once more, from its refined centroids, with
+    `weight` x each frame's votes (`local_votes`, within `reach` of a change) added to its
+    scores."""
+    labels = np.full(len(found.speech), -1)
+    for (start, _), frame_labels in zip(regions, frames.labels, strict=True):
+        first = round(start / FRAME)
+        labels[first : first + len(frame_labels)] = frame_labels[: max(0, len(labels) - first)]
+    votes = weight * local_votes(found, labels, len(frames.centroids), reach=reach)
+    bonus = []
+    for start, frame_labels in zip(frames.starts, frames.labels, strict=True):
+        first = round(start / FRAME)
+        mine = votes[first : first + len(frame_labels)]
+        bonus.append(np.pad(mine, ((0, len(frame_labels) - len(mine)), (0, 0))))
+    once = replace(options, iterations=0)
+    return resegment(regions, spans, embeddings, frames.centroids, once, overlapped, bonus)
 
 
 def local_votes(
