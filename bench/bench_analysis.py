@@ -50,7 +50,10 @@ Resemblyzer centroids), and whether their results are identical.
 
     .venv/bin/python bench/bench_analysis.py [--minutes 3] [--skip-timing] [--memory-minutes 10]
         [--eval DIR [--segments] [--count-stats] [--skip-corpus]]
-        [--pipeline windows|local_speakers|hybrid]
+        [--pipeline windows|local_speakers|hybrid] [--local-votes]
+
+`--local-votes` re-segments the turns with the segmentation's local speakers' votes (opt-in,
+apps/engines/analysis/local_votes.py; count given only).
 """
 
 import argparse
@@ -202,12 +205,12 @@ def known_counts() -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (item[1], item[0]))
 
 
-def part2(encoder: str = "campplus", pipeline: str = "windows") -> None:
+def part2(encoder: str = "campplus", pipeline: str = "windows", votes: bool = False) -> None:
     from apps.core.media import decode_all
     from apps.engines.analysis.der import diarization_error_rate, load_rttm
-    from apps.engines.analysis.diarization import diarize_audio, options_for
+    from apps.engines.analysis.diarization import diarize_audio
 
-    embedder, options = _embedder(encoder), options_for(encoder, pipeline=pipeline)
+    embedder, options = _embedder(encoder), _options(encoder, votes, pipeline=pipeline)
     print(
         f"\n{'file':28s} {'true':>4s} {'auto':>4s} {'DER given':>9s} {'DER auto':>9s} "
         f"{'collar given':>12s} {'collar auto':>11s}"
@@ -258,16 +261,17 @@ def part4(
     activity: str = "segmentation",
     pipeline: str = "windows",
     with_count_stats: bool = False,
+    votes: bool = False,
 ) -> None:
     from count_stats import count_statistics, reference_talk, talk_shares
 
     from apps.core.media import decode_all
     from apps.engines.analysis.der import load_rttm
-    from apps.engines.analysis.diarization import diarize_audio, options_for
+    from apps.engines.analysis.diarization import diarize_audio
 
     embedder = _embedder(encoder)
     # As LocalAnalysisBackend(speaker_encoder=encoder): the count calibrated for the encoder.
-    options = options_for(encoder, activity_model=activity, pipeline=pipeline)
+    options = _options(encoder, votes, activity_model=activity, pipeline=pipeline)
     files = sorted(
         p for p in folder.iterdir() if p.suffix in AUDIO and p.with_suffix(".rttm").exists()
     )
@@ -325,6 +329,15 @@ def _embedder(encoder: str):
     from apps.engines.analysis.embedding import default_embedder
 
     return CamPlusPlusEncoder() if encoder == "campplus" else default_embedder()
+
+
+def _options(encoder: str, votes: bool, **changes):
+    """The encoder's calibrated options, with the local speakers' votes when asked for."""
+    from apps.engines.analysis.diarization import LOCAL_VOTE_WEIGHT, options_for
+
+    if votes:
+        changes["local_vote_weight"] = LOCAL_VOTE_WEIGHT
+    return options_for(encoder, **changes)
 
 
 def _part(stem: str) -> str:
@@ -587,6 +600,11 @@ def main() -> None:
         "--activity", choices=["segmentation", "silero"], default="segmentation", help="--eval"
     )
     parser.add_argument(
+        "--local-votes",
+        action="store_true",
+        help="parts 2, 4: re-segment with the local speakers' votes (opt-in, local_votes.py)",
+    )
+    parser.add_argument(
         "--pipeline",
         choices=["windows", "local_speakers", "hybrid"],
         default="windows",
@@ -597,10 +615,16 @@ def main() -> None:
     if not args.skip_timing:
         part1(args.minutes)
     if not args.skip_corpus:
-        part2(args.encoder, args.pipeline)
+        part2(args.encoder, args.pipeline, args.local_votes)
     if args.eval:
         part4(
-            args.eval, args.segments, args.encoder, args.activity, args.pipeline, args.count_stats
+            args.eval,
+            args.segments,
+            args.encoder,
+            args.activity,
+            args.pipeline,
+            args.count_stats,
+            args.local_votes,
         )
     if args.memory_minutes > 0:
         part3(args.memory_minutes, args.pipeline)

@@ -88,5 +88,8 @@ def test_a_recording_fed_in_blocks_gives_the_same_activity(sample):
         streamed = segmenter.finish()
         assert np.array_equal(streamed.speech, whole.speech)
         assert np.array_equal(streamed.overlap, whole.overlap)
+        assert [(s, c.tolist()) for s, c in streamed.windows] == [
+            (s, c.tolist()) for s, c in whole.windows
+        ]
         assert len(streamed.speech) == int(np.ceil(length / 160))
         assert streamed.regions()

@@ -25,7 +25,9 @@ turns at 10 ms.
    of speaker and a minimum turn length picks the turns, so a turn changes where the voice does,
    not at a window's edge. On "auto" a speaker left with under two seconds is dropped. Where
    the segmentation heard two voices (Silero: where a second speaker scores nearly as well),
-   the best-scoring other speaker's stretch is reported in `overlaps`.
+   the best-scoring other speaker's stretch is reported in `overlaps`. Opt-in, with a count
+   given (`local_vote_weight`): one more Viterbi pass with the segmentation's local speakers'
+   votes for each frame added to the scores (local_votes.py).
 
 5. With a `profile_embedder` (the backend's Resemblyzer, when CAM++ is clustered), each
    speaker's centroid is made again from that encoder's embeddings of up to 40 of the windows
@@ -70,6 +72,7 @@ from .local_speakers import (
     local_speakers_of,
     speaker_frames,
 )
+from .local_votes import revoted
 from .resegment import ResegmentOptions, resegment
 
 _FRAME = 0.01
@@ -151,6 +154,14 @@ class DiarizationOptions:
     # of local speakers reaches 1.15 (the local pipeline's own: 1.25). Chosen on the tuning part
     # (docs/benchmarks.md): 0.25 / 0.35 / 0.45 scored 35.5 / 35.3 / 35.7 % with the second voices.
     hybrid_count_offset: float = 0.35
+    # With a count given and the segmentation's speech activity: the re-segmentation is run
+    # once more with the votes of the segmentation's local speakers added to its scores
+    # (local_votes.py), this much for a frame all the named local speakers agree on (the
+    # scores are cosines over `resegment.temperature`: 12 is about 0.6 of cosine, against a
+    # switch penalty of 8), so turns change where the model hears the voice change. 0: off
+    # (the default: better on the tuning part and the corpus, worse held out; LOCAL_VOTE_WEIGHT).
+    local_vote_weight: float = 0.0
+    local_vote_reach: float | None = 1.0  # seconds from a change of speaker (local_votes.py)
 
 
 # The "auto" count's settings for CAM++ (campplus.py), whose cosine similarities run lower than
@@ -168,6 +179,14 @@ CAMPLUSPLUS_COUNTING = {
 # pass): mean DER with the marks 34.6 -> 34.2 % (0.3: 34.0 %, but sample.wav 11.9 -> 12.5 %;
 # 0.4: 11.6 %); held out 36.6 -> 36.4 %. Not measured with Resemblyzer, so not its setting.
 CAMPLUSPLUS_MARKS = {"mark_threshold": 0.4}
+# The turns with CAM++ and a count given, re-segmented with the local speakers' votes: opt-in
+# (`options_for(..., local_vote_weight=LOCAL_VOTE_WEIGHT)`, `bench_analysis.py --local-votes`).
+# Chosen on the tuning part (docs/benchmarks.md, tenth pass): mean DER with the marks 34.2 ->
+# 32.8 % (weights 11-14 alike; 8: 33.3 %; 16 moved a short turn of ami_trn04 to the wrong
+# voice), the corpus's five 18.0 -> 16.0 % (sample.wav 11.6 -> 8.5 %); but held out 36.4 ->
+# 38.4 % (dev01 30.9 -> 44.6 %: on meetings segmentation-3.0 never saw, its local speakers
+# often hold two people), so not the default.
+LOCAL_VOTE_WEIGHT = 12.0
 # The local-speaker pipeline's clustering cut for Resemblyzer: pyannote 3.1's own (for its
 # WeSpeaker encoder), not tuned; LocalSpeakerOptions' default is CAM++'s, chosen on the tuning
 # part (docs/benchmarks.md).
@@ -213,7 +232,7 @@ def diarize_audio(
         audio = normalize_volume(audio)
         clips = (audio[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)] for s, e in chosen)
         return _with_profile_centroids(timeline, _embed(profile_embedder, clips), owners)
-    overlapped, floor = None, 1
+    overlapped, floor, found = None, 1, None
     if options.activity_model == "segmentation":
         from .segmentation import speech_activity
 
@@ -232,7 +251,16 @@ def diarize_audio(
     clips = (audio[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)] for s, e in spans)
     embeddings = _embed(embedder, clips)
     timeline = _timeline(
-        regions, activity, spans, embeddings, num_speakers, max_speakers, options, overlapped, floor
+        regions,
+        activity,
+        spans,
+        embeddings,
+        num_speakers,
+        max_speakers,
+        options,
+        overlapped,
+        floor,
+        found,
     )
     if local is not None:
         timeline = with_local_overlaps(timeline, local, _hybrid_local(options))
@@ -294,9 +322,10 @@ def diarize_file(
             local.feed(block)
         squares += float(np.sum((block.astype(np.float64) * 32767) ** 2))
         samples += len(block)
-    overlapped, floor = None, 1
+    overlapped, floor, found = None, 1, None
     if segmenting:
-        regions, activity, overlapped, floor = _from_segmentation(vad.finish(), options)
+        found = vad.finish()
+        regions, activity, overlapped, floor = _from_segmentation(found, options)
     else:
         regions = vad.regions(samples, options)
         activity = vad.regions(samples, _activity(options))
@@ -307,7 +336,16 @@ def diarize_file(
     clips = (gain(clip) for clip in _cut(blocks(), spans))
     embeddings = _embed(embedder, clips)
     timeline = _timeline(
-        regions, activity, spans, embeddings, num_speakers, max_speakers, options, overlapped, floor
+        regions,
+        activity,
+        spans,
+        embeddings,
+        num_speakers,
+        max_speakers,
+        options,
+        overlapped,
+        floor,
+        found,
     )
     if local is not None:
         timeline = with_local_overlaps(timeline, local.finish_local(), _hybrid_local(options))
@@ -553,9 +591,10 @@ def _timeline(
     options,
     overlapped=None,
     floor=1,
+    found=None,
 ) -> SpeakerTimeline:
     """`regions`: the clear speech the `spans` (windows) were cut from; `activity`: all the
-    speech to label."""
+    speech to label; `found`: the segmentation's output, for the local speakers' votes."""
     floor = min(floor, max_speakers, len(embeddings))
     if (
         num_speakers is not None
@@ -603,6 +642,18 @@ def _timeline(
     frames = resegment(activity, spans, embeddings, centroids, options.resegment, overlapped)
     if num_speakers is None or pruned:
         frames = _without_fleeting(activity, spans, embeddings, frames, options, overlapped, floor)
+    if num_speakers is not None and options.local_vote_weight > 0 and found is not None:
+        frames = revoted(
+            activity,
+            spans,
+            embeddings,
+            frames,
+            found,
+            weight=options.local_vote_weight,
+            reach=options.local_vote_reach,
+            options=options.resegment,
+            overlapped=overlapped,
+        )
     turns = _turns(activity, frames.labels)
     names = _names_by_first_turn(turns)
     overlaps = _turns(activity, frames.runner_up)

@@ -135,8 +135,7 @@ class LocalSpeakerSegmenter(Segmenter):
         probs = np.exp(self.model(np.stack([audio for _, audio, _ in self._batch])))
         clips, owners = [], []
         for (start, audio, end), p in zip(self._batch, probs, strict=True):
-            self._accumulate(start, end, p)
-            self._local_talk.append(self._talk(p, (end - start) / SAMPLE_RATE))
+            self._keep(start, end, p)
             window = len(self.found.starts)
             hard, pieces, clean, cut = self._local(audio, p, (end - start) / SAMPLE_RATE)
             self.found.starts.append(start / SAMPLE_RATE)

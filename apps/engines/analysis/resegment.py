@@ -46,16 +46,19 @@ def resegment(
     centroids: np.ndarray,
     options: ResegmentOptions = ResegmentOptions(),
     overlapped: list[np.ndarray] | None = None,
+    bonus: list[np.ndarray] | None = None,
 ) -> FrameLabels:
     """Per-frame speaker indices (into `centroids`) for each speech region. `overlapped`: per
     region, the frames where a detector heard two voices at once; there the runner-up speaker
-    is the second voice, in place of the score margin."""
+    is the second voice, in place of the score margin. `bonus`: per region, (frames, speakers)
+    added to the scaled scores of the last Viterbi pass (local_votes.py); the runner-up is
+    still read from the embeddings' scores alone."""
     coverage = [_coverage(start, end, spans) for start, end in regions]
     for _ in range(max(0, options.iterations)):
         labels = _viterbi_all(coverage, embeddings @ centroids.T, options)
         centroids = _refined(embeddings, coverage, labels, centroids)
     scores = embeddings @ centroids.T
-    labels = _viterbi_all(coverage, scores, options)
+    labels = _viterbi_all(coverage, scores, options, bonus)
     runner_up = [
         _runner_up(
             _frame_scores(c, scores),
@@ -86,9 +89,11 @@ def _frame_scores(coverage: np.ndarray, scores: np.ndarray) -> np.ndarray:
     return coverage @ scores
 
 
-def _viterbi_all(coverage, scores, options) -> list[np.ndarray]:
+def _viterbi_all(coverage, scores, options, bonus=None) -> list[np.ndarray]:
     """Viterbi over all regions as one sequence, so the speaker carries across pauses (for free)."""
     frame_scores = [_frame_scores(c, scores) / options.temperature for c in coverage]
+    if bonus is not None:
+        frame_scores = [f + b for f, b in zip(frame_scores, bonus, strict=True)]
     if not frame_scores:
         return []
     joined = np.concatenate(frame_scores)

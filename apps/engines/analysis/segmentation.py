@@ -191,6 +191,12 @@ class SpeechActivity:
     change: np.ndarray = field(default_factory=lambda: np.zeros(0))
     # Per window, seconds of speech of each of its 3 local speakers (most likely class per frame)
     local_talk: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    # Per window, its start (s) and each real model frame's most likely class (an index into
+    # CLASSES, uint8: 600 bytes a window), for the turns' local-speaker votes (local_votes.py);
+    # model frames are `frame_step` apart and `frame_duration` long.
+    windows: list[tuple[float, np.ndarray]] = field(default_factory=list)
+    frame_step: float = 0.0
+    frame_duration: float = 0.0
 
     def local_speakers(self, min_seconds: float = 1.0) -> int:
         """The most speakers any one window heard talk for `min_seconds` or more: a floor for
@@ -239,6 +245,7 @@ class Segmenter:
         self._sums = np.zeros((0, 3))
         self._weights = np.zeros(0)
         self._local_talk: list[np.ndarray] = []
+        self._windows: list[tuple[float, np.ndarray]] = []
         # Hamming weights: a window's edges, where its context is cut, count less.
         self._frame_weight = np.hamming(589)
 
@@ -266,7 +273,13 @@ class Segmenter:
         mean = sums / np.maximum(weights, 1e-9)[:, None]
         local_talk = np.array(self._local_talk).reshape(-1, 3)
         return SpeechActivity(
-            speech=mean[:, 0], overlap=mean[:, 1], change=mean[:, 2], local_talk=local_talk
+            speech=mean[:, 0],
+            overlap=mean[:, 1],
+            change=mean[:, 2],
+            local_talk=local_talk,
+            windows=self._windows,
+            frame_step=self.model.frame_step,
+            frame_duration=self.model.frame_duration,
         )
 
     def _add(self, start: int, audio: np.ndarray, end: int | None = None) -> None:
@@ -279,15 +292,16 @@ class Segmenter:
             return
         probs = np.exp(self.model(np.stack([audio for _, audio, _ in self._batch])))
         for (start, _, end), p in zip(self._batch, probs, strict=True):
-            self._accumulate(start, end, p)
-            self._local_talk.append(self._talk(p, (end - start) / SAMPLE_RATE))
+            self._keep(start, end, p)
         self._batch = []
 
-    def _talk(self, probs: np.ndarray, seconds: float) -> np.ndarray:
-        """Seconds each local speaker talks in the window's first `seconds` (its real audio)."""
-        frames = min(len(probs), int(seconds / self.model.frame_step))
-        active = _MULTILABEL[probs[:frames].argmax(axis=1)]
-        return active.sum(axis=0) * self.model.frame_step
+    def _keep(self, start: int, end: int, probs: np.ndarray) -> None:
+        """What one window adds: its frames on the grid, its local speakers' talk and classes."""
+        self._accumulate(start, end, probs)
+        frames = min(len(probs), int((end - start) / SAMPLE_RATE / self.model.frame_step))
+        classes = probs[:frames].argmax(axis=1).astype(np.uint8)
+        self._local_talk.append(_MULTILABEL[classes].sum(axis=0) * self.model.frame_step)
+        self._windows.append((start / SAMPLE_RATE, classes))
 
     def _accumulate(self, start: int, end: int, probs: np.ndarray) -> None:
         """Spread one window's frames onto the 10 ms grid (each grid frame takes the model frame
