@@ -177,6 +177,8 @@ class LocalWhisperBackend(SpeechToTextBackend):
         # One by default: two were not shown faster through the API under load, nor as accurate
         # (each part after the first starts without the text before it; docs/benchmarks.md).
         self.lanes = lane_count(lanes, device)
+        # Chosen automatically, the lanes give way to another job on the machine: one part.
+        self.lanes_give_way = lanes == 0
         # Threads in all (0: every core this process may use; ctranslate2's own 0 means at
         # most 4), shared out between the lanes.
         self.cpu_threads = max(1, (cpu_threads or cpu_threads_available()) // self.lanes)
@@ -245,7 +247,9 @@ class LocalWhisperBackend(SpeechToTextBackend):
     def _parts(self, request: TranscriptionRequest) -> tuple[float, list[tuple]]:
         """The recording's duration (0 when it is not needed) and the parts of what is left to
         do that are decoded at once (lanes.py), the last one to the file's end (None)."""
-        if self.lanes == 1:
+        if self.lanes == 1 or (self.lanes_give_way and request.shares_cores):
+            # One part, on one lane's threads when the lanes were chosen automatically: the
+            # other job keeps the cores the second lane would take.
             return 0.0, [(request.start_at, None)]
         try:
             duration = probe(request.audio_path).duration
