@@ -94,3 +94,41 @@ def test_where_the_decoder_lands_after_a_jump_is_decoded_again_with_the_jump(tmp
     assert model.calls == [(True, 30.0), (False, 20.0)]
     assert "Thank you." not in texts
     assert texts[:3] == ["Part 0.", "Again 0.", "Again 2."] and "Part 22." in texts
+
+
+class LoopingModel:
+    """Stands in for faster-whisper on speech left without text: decoded again, it loops until
+    its tokens run out (one segment as long as it may write), or, `looping` off, says a line."""
+
+    def __init__(self, looping=True):
+        self.looping, self.caps = looping, []
+
+    def transcribe(self, audio, *, max_new_tokens, **options):
+        self.caps.append(max_new_tokens)
+        segment = decoded(0.0, "Hello there.")
+        if self.looping:
+            segment.tokens = [400] * (max_new_tokens or 224)
+        return iter([segment]), SimpleNamespace(language="en", language_probability=1.0)
+
+
+def confidently(model, tmp_path, seconds):
+    backend = LocalWhisperBackend(alias="t", default_model="tiny.en", faint_marks=False)
+    request = TranscriptionRequest(audio_path=media_factory.silence(tmp_path / "a.wav", 5))
+    run = StandInRun(backend, model, request, "en")
+    run.announced = True
+    return run._confidently(np.zeros(int(seconds * SAMPLE_RATE), np.float32), 0.0, "en")
+
+
+def test_speech_without_text_that_loops_when_decoded_again_is_cut_short(tmp_path):
+    """A loop costs a decode to Whisper's full length (224 tokens, 2.3 CPU s for 2.8 s of a
+    development recording): a short stretch stops far sooner, and what was written by then
+    is not kept."""
+    model = LoopingModel()
+    assert confidently(model, tmp_path, 3.0) == []
+    assert 50 < model.caps[0] < 100
+    # Real speech there is kept, and a stretch past one 30 s view is not cut.
+    kept = confidently(LoopingModel(looping=False), tmp_path, 3.0)
+    assert [s.text for s in kept] == [" Hello there."]
+    long = LoopingModel(looping=False)
+    confidently(long, tmp_path, 40.0)
+    assert long.caps == [None]
