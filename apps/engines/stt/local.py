@@ -88,13 +88,6 @@ _TEMPERATURE_STEP = 0.2
 _PROMPT_RESET_TEMPERATURE = 0.5
 _COMPRESSION_RATIO_THRESHOLD = 2.4
 _LOG_PROB_THRESHOLD = -1.0
-# A stretch of speech without text decoded again may loop (tiny.en with beam 5 on 2.8 s of a
-# development recording: 224 tokens, 2.3 CPU s, for no text kept). Its decode stops at
-# _CAP_BASE_TOKENS and _CAP_TOKENS_PER_SECOND of audio (fast speech writes about 5 a second
-# with timestamps), and never beyond what fits beside the longest prompt in Whisper's 448.
-_CAP_BASE_TOKENS = 48
-_CAP_TOKENS_PER_SECOND = 8
-_MAX_NEW_TOKENS = 220
 # Text decoded again where the first pass gave none is kept only below this no-speech
 # probability; above it the stretch is marked instead.
 _GAP_NO_SPEECH_PROB = 0.5
@@ -548,19 +541,10 @@ class _WindowedRun:
         # Only text decoded at up to 0.5 is kept (_confident): the hotter steps of the ladder
         # would cost a decode each for nothing (most of a far-field gap's time went there).
         ladder = tuple(t for t in self.temperatures if t <= _PROMPT_RESET_TEMPERATURE)
-        cap = _token_cap(len(audio) / SAMPLE_RATE)
         decoded = self._decode(
-            audio,
-            offset,
-            conditioned=False,
-            language=language,
-            temperatures=ladder or None,
-            max_new_tokens=cap,
+            audio, offset, conditioned=False, language=language, temperatures=ladder or None
         )
-        segments = [e for e in decoded if isinstance(e, Segment)]
-        if cap and sum(len(s.tokens) for s in segments) >= cap:
-            return []  # cut off in a loop: what was left of it is no transcript
-        return [s for s in segments if _confident(s)]
+        return [e for e in decoded if isinstance(e, Segment) and _confident(e)]
 
     def _filled(self, audio: np.ndarray, offset: float) -> Iterator[TranscriptionEvent]:
         """The window's events, with any long stretch the decoder jumped over decoded again."""
@@ -687,7 +671,6 @@ class _WindowedRun:
         language: str | None = None,
         temperatures: tuple[float, ...] | None = None,
         beam_size: int | None = None,
-        max_new_tokens: int | None = None,
     ) -> Iterator:
         """The segments of `audio`, in `language` (else the run's); announces the language on
         the first call when no part announced it."""
@@ -719,7 +702,6 @@ class _WindowedRun:
             word_timestamps=self.request.word_timestamps or self.request.logprobs,
             vad_filter=False,
             condition_on_previous_text=conditioned,
-            max_new_tokens=max_new_tokens,
         )
         if chunks:
             segments = restore_speech_timestamps(segments, chunks, SAMPLE_RATE)
@@ -735,15 +717,6 @@ class _WindowedRun:
 def _same_samples(a: np.ndarray, b: np.ndarray) -> bool:
     """Whether `a` is `b` (a view of all of it counts: a part that spans the whole window)."""
     return len(a) == len(b) and a.__array_interface__["data"] == b.__array_interface__["data"]
-
-
-def _token_cap(seconds: float) -> int | None:
-    """The most tokens a decode of a stretch this long (one 30 s view at most; None for
-    longer) may write: real speech needs far fewer, and a loop, cut off there, still
-    repeats itself enough to fail Whisper's compression check and go up the ladder."""
-    if seconds > CLIP_SECONDS:
-        return None
-    return min(_MAX_NEW_TOKENS, round(_CAP_BASE_TOKENS + _CAP_TOKENS_PER_SECOND * seconds))
 
 
 def _temperatures(first: float) -> tuple[float, ...]:
