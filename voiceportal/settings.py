@@ -320,7 +320,8 @@ SPEECH_TO_TEXT = {
             "compute_type": env_str("VOICEPORTAL_COMPUTE_TYPE", "int8"),
             "cpu_threads": env_int("VOICEPORTAL_CPU_THREADS", 0),
             # Parts of one recording decoded at once on one loaded model, the threads shared
-            # out between them (0: two on a CPU with two cores or more, one on CUDA). One by
+            # out between them (0: two on a CPU with two cores or more, one on CUDA or while
+            # another job runs on this machine, TranscriptionRequest.shares_cores). One by
             # default: two were not shown faster under load, nor as accurate
             # (docs/benchmarks.md, "two parts of a recording at once").
             "lanes": env_int("VOICEPORTAL_STT_LANES", 1),

@@ -24,6 +24,7 @@ from apps.engines.stt.base import Segment as EngineSegment
 from apps.engines.stt.vad import speech_regions
 from apps.jobs.quotas import quota_check_upload
 from apps.jobs.runner import JobRun
+from apps.jobs.selectors import jobs_running_here
 from apps.jobs.services import job_cancel, job_enqueue, job_retry
 
 from . import flags, signals
@@ -179,6 +180,7 @@ class _Transcription:
             start_at=done,
             should_stop=self.run_.should_stop,
             logprobs=t.logprobs,
+            shares_cores=jobs_running_here(besides=t) > 0,
         )
         heard: list[SpeechHeard] = []
         for event in stt_backends[t.engine].transcribe(request):

@@ -3,10 +3,14 @@ detector, where nothing else covers it; clean recordings get no such marks."""
 
 from types import SimpleNamespace
 
-from apps.core.media import decode_all
+import numpy as np
+
+from apps.core.media import SAMPLE_RATE, decode_all
+from apps.engines.analysis import segmentation
 from apps.engines.stt.base import Segment, TranscriptionRequest
-from apps.engines.stt.faint import MARGIN_SECONDS, with_faint_marks
+from apps.engines.stt.faint import MARGIN_SECONDS, faint_speech, with_faint_marks
 from apps.engines.stt.local import LocalWhisperBackend, _WindowedRun
+from apps.engines.stt.silero import SpeechProbabilities
 
 
 def reference(rttm):
@@ -28,8 +32,7 @@ def test_speech_no_segment_covers_is_marked(corpus):
     audio = decode_all(corpus / "ami_trn04.wav")
     turns = reference(corpus / "ami_trn04.rttm")
     segments = [SimpleNamespace(start=14.0, end=19.0), SimpleNamespace(start=19.5, end=24.0)]
-    events = list(with_faint_marks(iter(segments), audio, 0.0, start=0.0, end=30.0, mark=mark))
-    marks = [(e.start, e.end) for e in events if hasattr(e, "mark")]
+    events, marks = marks_around(segments, audio)
     late = [(a, b) for a, b in turns if a >= 24.0]
     assert overlap(marks, late) >= 0.9 * overlap(late, [(24.0, 30.0)])
     # Nothing in the 14 s before anyone speaks, nor over the segments.
@@ -39,8 +42,33 @@ def test_speech_no_segment_covers_is_marked(corpus):
 
 
 def marks_around(segments, audio):
-    events = list(with_faint_marks(iter(segments), audio, 0.0, start=0.0, end=30.0, mark=mark))
+    # With Silero's probabilities, as the engine asks: far-field speech is never so faint that
+    # Silero hears none of it and the second detector is skipped.
+    silero = SpeechProbabilities(audio)
+    events = with_faint_marks(
+        iter(segments), audio, 0.0, start=0.0, end=30.0, mark=mark, silero=silero
+    )
+    events = list(events)
     return events, [(e.start, e.end) for e in events if hasattr(e, "mark")]
+
+
+def test_a_stretch_where_silero_hears_nothing_costs_no_second_pass(monkeypatch):
+    """Hiss (too loud to pass for digital silence) that Silero hears as no speech at all: the
+    second detector is not run over it, as it was without Silero's probabilities."""
+    passes = []
+
+    def counted(audio, **options):
+        passes.append(len(audio))
+        return speech_activity(audio, **options)
+
+    speech_activity = segmentation.speech_activity
+    monkeypatch.setattr(segmentation, "speech_activity", counted)
+    hiss = np.random.default_rng(0).standard_normal(10 * SAMPLE_RATE).astype(np.float32) / 1000
+    silero = SpeechProbabilities(hiss)
+    assert faint_speech(hiss, 0.0, 10.0, lead=0.5, trail=0.5, silero=silero) == []
+    assert passes == []
+    faint_speech(hiss, 0.0, 10.0, lead=0.5, trail=0.5)
+    assert len(passes) == 1
 
 
 def test_speech_that_goes_on_past_a_segment_is_marked_from_its_end(corpus):

@@ -9,6 +9,7 @@ from django.conf import settings as django_settings
 
 from apps.core.media import SAMPLE_RATE, decode_all
 from apps.engines.stt.base import LanguageDetected, Segment, TranscriptionRequest
+from apps.engines.stt.batched import cpu_threads
 from apps.engines.stt.lanes import in_order, lane_bounds
 from apps.engines.stt.local import LocalWhisperBackend
 from tests import long_recording
@@ -157,3 +158,19 @@ def test_closing_early_stops_every_lane():
     started.wait(5)
     items.close()
     assert log == ["b stopped"]
+
+
+def test_automatic_lanes_give_way_to_another_job(recording):
+    """Lanes chosen automatically take both cores of a job alone; while another job runs on
+    the machine, one part (one lane's thread) leaves it the other core. Lanes set by hand stay."""
+    if cpu_threads() < 2:
+        pytest.skip("one core: the automatic choice is one part anyway")
+    path, _ = recording
+    cache = str(django_settings.VOICEPORTAL_MODEL_CACHE)
+    auto = LocalWhisperBackend(alias="auto", default_model="tiny.en", lanes=0, model_cache=cache)
+    fixed = LocalWhisperBackend(alias="two", default_model="tiny.en", lanes=2, model_cache=cache)
+    alone = TranscriptionRequest(audio_path=path)
+    sharing = TranscriptionRequest(audio_path=path, shares_cores=True)
+    assert len(auto._parts(alone)[1]) == 2
+    assert auto._parts(sharing)[1] == [(0.0, None)] and auto.cpu_threads == cpu_threads() // 2
+    assert len(fixed._parts(sharing)[1]) == 2

@@ -102,8 +102,9 @@ class UnsureModel:
     def __init__(self):
         self.calls = []
 
-    def transcribe(self, audio, *, condition_on_previous_text, temperature, **_):
-        self.calls.append((condition_on_previous_text, len(audio) / SAMPLE_RATE, temperature))
+    def transcribe(self, audio, *, condition_on_previous_text, temperature, beam_size, **_):
+        seconds = len(audio) / SAMPLE_RATE
+        self.calls.append((condition_on_previous_text, seconds, temperature, beam_size))
         segment = SimpleNamespace(
             start=0.0,
             end=len(audio) / SAMPLE_RATE,
@@ -125,9 +126,22 @@ def test_a_repeat_that_decodes_no_better_is_kept_and_flagged(backend, two_clips)
     jfk = Segment(8.1, 19.1, JFK)
     segments = list(windowed_run(backend, path, model)._unrepeated(iter([stray, jfk]), audio, 0.0))
     assert [(s.text, s.flags) for s in segments] == [(JFK, ("repeats_later",)), (JFK, ())]
-    # Only the first segment's span, decoded on its own with the fallback ladder.
-    [(conditioned, seconds, temperatures)] = model.calls
-    assert not conditioned and seconds == pytest.approx(7.1) and len(temperatures) > 1
+    # Only the first segment's span, decoded on its own: a quick greedy look, then (the
+    # question still open) the beam with the fallback ladder.
+    glance, full = model.calls
+    assert glance == (False, pytest.approx(7.1), (0.0,), 1)
+    assert full[:2] == (False, pytest.approx(7.1)) and len(full[2]) > 1 and full[3] > 1
+
+
+class CountingModel:
+    """The real model, counting the beams it is asked to decode with."""
+
+    def __init__(self, model):
+        self.model, self.beams = model, []
+
+    def transcribe(self, audio, **options):
+        self.beams.append(options["beam_size"])
+        return self.model.transcribe(audio, **options)
 
 
 def test_real_speech_said_twice_stays_as_it_was(backend, corpus, tmp_path, caplog):
@@ -145,9 +159,12 @@ def test_real_speech_said_twice_stays_as_it_was(backend, corpus, tmp_path, caplo
         Segment(13.4, 16.1, said),
     ]
     caplog.set_level(logging.INFO, logger="apps.engines.stt.local")
-    kept = list(windowed_run(backend, path)._unrepeated(iter(segments), audio, 0.0))
+    model = CountingModel(backend.model("tiny.en"))
+    kept = list(windowed_run(backend, path, model)._unrepeated(iter(segments), audio, 0.0))
     assert "said twice, kept" in caplog.text
     assert kept == segments
+    # The greedy look was enough to tell: no beam decode.
+    assert model.beams == [1]
 
 
 def test_words_the_aligner_is_sure_of_are_not_judged():

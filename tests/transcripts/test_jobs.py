@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -11,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
+from apps.engines.stt.fake import FakeSpeechToText
 from apps.jobs.runner import job_run
 from apps.jobs.services import jobs_reap
 from apps.transcripts import services
@@ -203,3 +205,35 @@ def test_the_progress_bar_never_steps_back_for_a_mark_inside_a_segment(
     t.refresh_from_db()
     assert t.progress_done == 8.0
     assert t.gaps.get().start == 3.0
+
+
+class RequestsSeen(FakeSpeechToText):
+    """The fake engine, keeping the requests it was given."""
+
+    requests: list = []
+
+    def transcribe(self, request):
+        self.requests.append(request)
+        return super().transcribe(request)
+
+
+def test_a_job_shares_the_cores_while_another_job_runs_on_this_machine(
+    alice, make_transcript, settings, queued
+):
+    settings.SPEECH_TO_TEXT = {
+        **django_settings.SPEECH_TO_TEXT,
+        "fake": {"BACKEND": f"{__name__}.RequestsSeen", "OPTIONS": {}},
+    }
+
+    def shares_cores() -> bool:
+        t = make_transcript(alice)
+        job_run(model=Transcript, job_id=t.pk)
+        return RequestsSeen.requests[-1].shares_cores
+
+    assert not shares_cores()
+    other = make_transcript(alice)
+    running = Transcript.objects.filter(pk=other.pk)
+    running.update(status="running", worker_id=f"{socket.gethostname()}.elsewhere:1")
+    assert not shares_cores()  # a job on another machine takes none of these cores
+    running.update(worker_id=f"{socket.gethostname()}:{os.getpid()}")
+    assert shares_cores()

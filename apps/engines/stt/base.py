@@ -43,6 +43,9 @@ class TranscriptionRequest:
     # Each segment carries its tokens' log probabilities (engines with `supports_logprobs`).
     # Off unless asked: it can cost the engine extra work.
     logprobs: bool = False
+    # Another job runs on this machine: an engine that would spread over every core (the
+    # local engine's automatic lanes) keeps to fewer and leaves the rest to it.
+    shares_cores: bool = False
 
 
 @dataclass(frozen=True)

@@ -10,11 +10,14 @@ stretch is marked "faint": the decoder is not asked (its own VAD skipped that au
 text left it out; text decoded from it would be a guess).
 """
 
+import functools
 from collections.abc import Callable, Iterator
 
 import numpy as np
 
 from apps.core.media import SAMPLE_RATE
+
+from .silero import SpeechProbabilities
 
 # Speech probability (segmentation-3.0, averaged over its overlapping windows) above which a
 # 10 ms frame counts as speech. Tuned on the AMI training excerpts (docs/benchmarks.md): 0.5
@@ -36,18 +39,31 @@ _STEP_SECONDS = 2.5
 # A stretch this quiet (RMS) is silence whatever the model says, and costs no model pass
 # (the pauses between sentences of a clean recording).
 _SILENT_RMS = 1e-4
+# Where Silero's speech probability stays under this over the stretch, segmentation-3.0 found
+# no speech either on the AMI training excerpts, and the stretch costs no model pass (half the
+# passes on clean recordings: pauses Silero hears as silence).
+_SILERO_FLOOR = 0.02
 
 
 def faint_speech(
-    audio: np.ndarray, start: float, end: float, *, lead: float = 0.0, trail: float = 0.0
+    audio: np.ndarray,
+    start: float,
+    end: float,
+    *,
+    lead: float = 0.0,
+    trail: float = 0.0,
+    silero: SpeechProbabilities | None = None,
 ) -> list[tuple[float, float]]:
     """Where segmentation-3.0 hears speech in `audio`'s seconds [start, end), for at least
     MIN_MARK_SECONDS of it inside [start + lead, end - trail]: speech heard only in those
-    margins is not kept, speech that reaches into them is kept whole."""
+    margins is not kept, speech that reaches into them is kept whole. `silero`: `audio`'s
+    speech probabilities, where they are at hand."""
     from apps.engines.analysis.segmentation import speech_activity
 
     inner = audio[int((start + lead) * SAMPLE_RATE) : int((end - trail) * SAMPLE_RATE)]
     if len(inner) < MIN_MARK_SECONDS * SAMPLE_RATE or _rms(inner) < _SILENT_RMS:
+        return []
+    if silero is not None and silero.peak(start + lead, end - trail) < _SILERO_FLOOR:
         return []
     middle = (start + end) / 2
     lo = max(0.0, min(start, middle - _CONTEXT_SECONDS))
@@ -73,21 +89,23 @@ def with_faint_marks(
     start: float,
     end: float,
     mark: Callable[[float, float], object],
+    silero: SpeechProbabilities | None = None,
 ) -> Iterator:
     """`events` (in time order; file seconds) with `mark(start, end)` put where faint speech
     lies between segments and marks, from file second `start` to `end`, and in long pauses
     between a segment's words (after that segment). `audio` is the window that begins at file
-    second `offset`."""
+    second `offset`; `silero`, its speech probabilities where they are at hand."""
+    marks = functools.partial(_marks, audio, offset, mark=mark, silero=silero)
     reached, lead = start, 0.0
     for event in events:
         if hasattr(event, "end"):
-            yield from _marks(audio, offset, reached, event.start, mark, lead, MARGIN_SECONDS)
+            yield from marks(reached, event.start, lead=lead, trail=MARGIN_SECONDS)
             reached, lead = max(reached, event.end), MARGIN_SECONDS
         yield event
         # Marks within a segment come after it: a job resumes after the last segment or mark.
         for a, b in _pauses(event):
-            yield from _marks(audio, offset, a, b, mark, MARGIN_SECONDS, MARGIN_SECONDS)
-    yield from _marks(audio, offset, reached, end, mark, lead, 0.0)
+            yield from marks(a, b, lead=MARGIN_SECONDS, trail=MARGIN_SECONDS)
+    yield from marks(reached, end, lead=lead, trail=0.0)
 
 
 def _pauses(event) -> Iterator[tuple[float, float]]:
@@ -99,10 +117,11 @@ def _pauses(event) -> Iterator[tuple[float, float]]:
             yield before.end, after.start
 
 
-def _marks(audio, offset: float, start: float, end: float, mark, lead: float, trail: float):
+def _marks(audio, offset: float, start: float, end: float, *, mark, lead, trail, silero):
     if end - start - lead - trail < MIN_MARK_SECONDS:
         return
-    for a, b in faint_speech(audio, start - offset, end - offset, lead=lead, trail=trail):
+    found = faint_speech(audio, start - offset, end - offset, lead=lead, trail=trail, silero=silero)
+    for a, b in found:
         yield mark(offset + a, offset + b)
 
 

@@ -177,6 +177,8 @@ class LocalWhisperBackend(SpeechToTextBackend):
         # One by default: two were not shown faster through the API under load, nor as accurate
         # (each part after the first starts without the text before it; docs/benchmarks.md).
         self.lanes = lane_count(lanes, device)
+        # Chosen automatically, the lanes give way to another job on the machine: one part.
+        self.lanes_give_way = lanes == 0
         # Threads in all (0: every core this process may use; ctranslate2's own 0 means at
         # most 4), shared out between the lanes.
         self.cpu_threads = max(1, (cpu_threads or cpu_threads_available()) // self.lanes)
@@ -245,7 +247,9 @@ class LocalWhisperBackend(SpeechToTextBackend):
     def _parts(self, request: TranscriptionRequest) -> tuple[float, list[tuple]]:
         """The recording's duration (0 when it is not needed) and the parts of what is left to
         do that are decoded at once (lanes.py), the last one to the file's end (None)."""
-        if self.lanes == 1:
+        if self.lanes == 1 or (self.lanes_give_way and request.shares_cores):
+            # One part, on one lane's threads when the lanes were chosen automatically: the
+            # other job keeps the cores the second lane would take.
             return 0.0, [(request.start_at, None)]
         try:
             duration = probe(request.audio_path).duration
@@ -411,6 +415,7 @@ class _WindowedRun:
                     start=offset + part.start,
                     end=offset + part.end,
                     mark=functools.partial(_gap_mark, reason="faint"),
+                    silero=self.window_vad[1],
                 )
             for event in events:
                 # A faint mark is no reason to drop the text before it as the next prompt.
@@ -461,14 +466,18 @@ class _WindowedRun:
         it, the full fallback ladder): the same words again are real speech said twice, kept as
         they were; other words Whisper's checks pass replace them; else the segment is flagged."""
         first, piece = _span(audio, offset, segment.start, segment.end)
-        decoded = self._decode(piece, offset + first / SAMPLE_RATE, conditioned=False)
-        again = [e for e in decoded if isinstance(e, Segment)]
-        joined = dataclasses.replace(segment, text=" ".join(s.text for s in again), words=())
-        if repeats_later(joined, later, share=SAME_SHARE, min_words=1):
-            logger.info("Words from %.1fs come again later: said twice, kept", segment.start)
-            return [segment]
+        start = offset + first / SAMPLE_RATE
+        # A quick greedy look first: real speech said twice (most of what the guard judges on
+        # the development recordings) comes back the same from it, and the beam's full decode
+        # is only needed when it does not.
+        for look in ({"beam_size": 1, "temperatures": (0.0,)}, {}):
+            decoded = self._decode(piece, start, conditioned=False, **look)
+            again = [e for e in decoded if isinstance(e, Segment)]
+            if _said_again(again, segment, later):
+                logger.info("Words from %.1fs come again later: said twice, kept", segment.start)
+                return [segment]
         if again and all(_checked(s) for s in again):
-            outcome, kept = f"decoded again: {joined.text.strip()!r}", again
+            outcome, kept = f"decoded again: {' '.join(s.text for s in again)!r}", again
         else:
             flagged = dataclasses.replace(segment, flags=(*segment.flags, "repeats_later"))
             outcome, kept = "flagged", [flagged]
@@ -661,6 +670,7 @@ class _WindowedRun:
         conditioned: bool,
         language: str | None = None,
         temperatures: tuple[float, ...] | None = None,
+        beam_size: int | None = None,
     ) -> Iterator:
         """The segments of `audio`, in `language` (else the run's); announces the language on
         the first call when no part announced it."""
@@ -682,7 +692,7 @@ class _WindowedRun:
             np.concatenate(collect_chunks(audio, chunks)[0]),
             language=language,
             task=self.request.task,
-            beam_size=self.backend.beam_size,
+            beam_size=beam_size or self.backend.beam_size,
             initial_prompt=prompt,
             temperature=temperatures or self.temperatures,
             compression_ratio_threshold=_COMPRESSION_RATIO_THRESHOLD,
@@ -806,6 +816,13 @@ def _confident(segment: Segment) -> bool:
         and segment.compression_ratio <= _COMPRESSION_RATIO_THRESHOLD
         and segment.no_speech_prob < _GAP_NO_SPEECH_PROB
     )
+
+
+def _said_again(decoded: list[Segment], segment: Segment, later: list) -> bool:
+    """Whether `segment`'s span, decoded again as `decoded`, still gives words that come
+    again in `later`: real speech said twice (repeats.py)."""
+    joined = dataclasses.replace(segment, text=" ".join(s.text for s in decoded), words=())
+    return repeats_later(joined, later, share=SAME_SHARE, min_words=1)
 
 
 def _checked(segment: Segment) -> bool:

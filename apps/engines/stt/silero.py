@@ -25,6 +25,12 @@ class SpeechProbabilities:
         padded = np.pad(audio, (0, _FRAME - audio.shape[0] % _FRAME))
         self.probabilities = get_vad_model()(padded)
 
+    def peak(self, start: float, end: float) -> float:
+        """The highest speech probability over seconds [start, end) of the audio (0 if none)."""
+        first = max(0, int(start * SAMPLE_RATE) // _FRAME)
+        heard = self.probabilities[first : int(np.ceil(end * SAMPLE_RATE / _FRAME))]
+        return float(heard.max()) if len(heard) else 0.0
+
     def chunks(self, options) -> list[dict]:
         """Speech chunks ({"start", "end"} in samples) for faster-whisper's VadOptions."""
         return speech_chunks(self.probabilities, self.length, options)
