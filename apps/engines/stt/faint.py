@@ -36,14 +36,6 @@ _STEP_SECONDS = 2.5
 # A stretch this quiet (RMS) is silence whatever the model says, and costs no model pass
 # (the pauses between sentences of a clean recording).
 _SILENT_RMS = 1e-4
-# A mark goes on while segmentation-3.0 still hears speech weakly and the audio stays this much
-# louder than its quiet moments (the tenth percentile of its 10 ms frames, each averaged over
-# 100 ms): a far-field voice fades under THRESHOLD at the start and end of its words while it is
-# still talking (AMI training excerpts: ami_trn01 18.8-19.0 s, ami_trn00 6.3-6.5 s). Lower, or
-# without the loudness, the marks reached over places where nobody spoke (docs/benchmarks.md,
-# issue 9, "Session 28").
-_ONWARD_THRESHOLD = 0.2
-_ONWARD_LOUDER_DB = 15.0
 
 
 def faint_speech(
@@ -60,53 +52,17 @@ def faint_speech(
     middle = (start + end) / 2
     lo = max(0.0, min(start, middle - _CONTEXT_SECONDS))
     hi = min(len(audio) / SAMPLE_RATE, max(end, middle + _CONTEXT_SECONDS))
-    context = audio[int(lo * SAMPLE_RATE) : int(hi * SAMPLE_RATE)]
-    activity = speech_activity(context, step=_STEP_SECONDS)
+    activity = speech_activity(
+        audio[int(lo * SAMPLE_RATE) : int(hi * SAMPLE_RATE)], step=_STEP_SECONDS
+    )
     frame = 0.01
     a, b = round((start - lo) / frame), round((end - lo) / frame)
     first, last = round(lead / frame), b - a - round(trail / frame)
-    speech = activity.speech[a:b]
-    runs = [
-        (x, y)
-        for x, y in _runs(speech > THRESHOLD, frame)
-        if (min(y, last) - max(x, first)) * frame >= MIN_MARK_SECONDS
-    ]
-    onward = (speech > _ONWARD_THRESHOLD) & _loud(context, a, len(speech))
     return [
         (round(float(lo + (a + x) * frame), 3), round(float(lo + (a + y) * frame), 3))
-        for x, y in _joined(_widened(run, onward) for run in runs)
+        for x, y in _runs(activity.speech[a:b] > THRESHOLD, frame)
+        if (min(y, last) - max(x, first)) * frame >= MIN_MARK_SECONDS
     ]
-
-
-def _loud(audio: np.ndarray, first: int, frames: int) -> np.ndarray:
-    """For `frames` 10 ms frames of `audio` from frame `first` on: whether each is
-    _ONWARD_LOUDER_DB louder than the quiet moments of `audio`."""
-    size = SAMPLE_RATE // 100
-    count = len(audio) // size
-    energy = np.square(audio[: count * size].reshape(count, size), dtype=np.float64).mean(axis=1)
-    level = 10 * np.log10(np.convolve(energy, np.ones(10) / 10, mode="same") + 1e-12)
-    loud = level > np.percentile(level, 10) + _ONWARD_LOUDER_DB
-    piece = loud[first : first + frames]
-    return np.pad(piece, (0, frames - len(piece)))
-
-
-def _widened(run: tuple[int, int], onward: np.ndarray) -> tuple[int, int]:
-    x, y = run
-    while x > 0 and onward[x - 1]:
-        x -= 1
-    while y < len(onward) and onward[y]:
-        y += 1
-    return x, y
-
-
-def _joined(runs) -> list[tuple[int, int]]:
-    joined: list[list[int]] = []
-    for x, y in runs:
-        if joined and x <= joined[-1][1]:
-            joined[-1][1] = max(joined[-1][1], y)
-        else:
-            joined.append([x, y])
-    return [(x, y) for x, y in joined]
 
 
 def with_faint_marks(
