@@ -17,6 +17,11 @@ settings: faster-whisper's VAD defaults) and `portal` (LocalWhisperBackend, the 
 language per part, gap marks), `portal, no faint marks` (the same run with the marks of the
 second detector, stt/faint.py, left out), plus one `portal setting=value` per point of SWEEP
 with --sweep. --sides chooses among them.
+
+--where lists, after the table, the reference speech the portal left with neither a word nor a
+mark: each stretch with what the two speech detectors hear there (pyannote's segmentation-3.0,
+which the faint marks use, and Silero, which the engine's VAD uses) and how many reference
+speakers talk, then the missed seconds by how strongly segmentation-3.0 hears them.
 """
 
 import argparse
@@ -132,6 +137,67 @@ def measure(files: list[Path], side, tolerance: float) -> dict:
     }
 
 
+# How strongly segmentation-3.0 hears a missed stretch (its mean there): the faint marks need
+# 0.3 (stt/faint.py); below 0.15 it does not hear speech at all.
+WHERE_CLASSES = ((0.3, "heard (seg-3.0 > 0.3): margins, short runs"), (0.15, "weakly (0.15-0.3)"))
+WHERE_NOT_HEARD = "not heard (seg-3.0 <= 0.15)"
+
+
+def missed(ref, covered) -> list[tuple[float, float]]:
+    """The stretches of `ref` outside `covered` (both sorted, disjoint)."""
+    gaps, j = [], 0
+    for start, end in ref:
+        at = start
+        while j < len(covered) and covered[j][1] <= at:
+            j += 1
+        k = j
+        while k < len(covered) and covered[k][0] < end:
+            if covered[k][0] > at:
+                gaps.append((at, covered[k][0]))
+            at = max(at, covered[k][1])
+            k += 1
+        if at < end:
+            gaps.append((at, end))
+    return [(a, b) for a, b in gaps if b - a >= 0.01]
+
+
+def where(files: list[Path], results: dict, tolerance: float) -> None:
+    """Each missed stretch of reference speech, with what the detectors hear there."""
+    import numpy as np
+
+    from apps.core.media import SAMPLE_RATE, decode_all
+    from apps.engines.analysis.segmentation import speech_activity
+    from apps.engines.stt.silero import SpeechProbabilities
+
+    by_class: dict[str, float] = {}
+    print("| file | missed | seconds | seg-3.0 mean, max | Silero max | speakers |")
+    print("|---|---|---|---|---|---|")
+    for path in files:
+        words, gaps = results[path]
+        covered = union([(a - tolerance, b + tolerance) for a, b in words] + [g[:2] for g in gaps])
+        audio = decode_all(path)
+        seg3 = speech_activity(audio).speech
+        silero = np.asarray(SpeechProbabilities(audio).probabilities)
+        per_silero = len(audio) / len(silero) / SAMPLE_RATE
+        rows = [line.split() for line in path.with_suffix(".rttm").read_text().splitlines()]
+        turns = [(float(r[3]), float(r[3]) + float(r[4])) for r in rows if r]
+        for start, end in missed(reference(path.with_suffix(".rttm")), covered):
+            heard = seg3[int(start * 100) : max(int(end * 100), int(start * 100) + 1)]
+            voice = silero[int(start / per_silero) : int(end / per_silero) + 1]
+            talking = max(sum(a < t < b for a, b in turns) for t in (start, (start + end) / 2))
+            label = next(
+                (name for floor, name in WHERE_CLASSES if heard.mean() > floor), WHERE_NOT_HEARD
+            )
+            by_class[label] = by_class.get(label, 0.0) + end - start
+            print(
+                f"| {path.stem} | {start:.2f}-{end:.2f} s | {end - start:.2f} "
+                f"| {heard.mean():.2f}, {heard.max():.2f} "
+                f"| {float(voice.max()) if len(voice) else 0.0:.2f} | {talking} |"
+            )
+    for label, seconds in sorted(by_class.items(), key=lambda item: -item[1]):
+        print(f"- {label}: {seconds:.1f} s")
+
+
 class Remembered:
     """A side whose results are kept, so a variant can be derived without decoding again."""
 
@@ -189,6 +255,7 @@ def main() -> None:
     parser.add_argument("--tolerance", type=float, default=0.3)
     parser.add_argument("--mixed", type=Path, help="the shared corpus: also multilingual.mp3")
     parser.add_argument("--sides", help="comma-separated: plain,portal-before,portal")
+    parser.add_argument("--where", action="store_true", help="list the portal's missed speech")
     args = parser.parse_args()
     django.setup()
     from faster_whisper import WhisperModel
@@ -232,6 +299,8 @@ def main() -> None:
             f"| {r['words']} | {r['seconds']:.0f} s |",
             flush=True,
         )
+    if args.where and portal.results:
+        where(files, portal.results, args.tolerance)
 
 
 if __name__ == "__main__":

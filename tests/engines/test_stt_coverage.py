@@ -10,7 +10,7 @@ from django.conf import settings as django_settings
 from apps.core.media import decode_all
 from apps.engines.stt.base import LanguageDetected, Segment, TranscriptionRequest
 from apps.engines.stt.local import LocalWhisperBackend, _WindowedRun, load_model
-from apps.engines.stt.regions import Region, language_parts, uncovered
+from apps.engines.stt.regions import Region, language_parts, switches, uncovered
 from tests import media_factory
 from tests.wer import normalise, wer
 
@@ -85,10 +85,40 @@ def test_a_region_partly_transcribed_is_marked_for_the_rest():
 def test_a_short_unsure_block_keeps_the_language_around_it():
     audio = np.zeros(90 * SR, dtype=np.float32)
     regions = [Region(1, 25), Region(40, 41), Region(60, 85)]
-    heard = iter([("en", 0.99), ("de", 0.9), ("de", 0.95)])
-    parts = language_parts(audio, regions, lambda samples: next(heard))
+    heard = iter([{"en": 0.99, "de": 0.01}, {"de": 0.9, "en": 0.1}, {"de": 0.95, "en": 0.05}])
+    found = language_parts(audio, regions, lambda samples: next(heard))
     # The 1 s block (a name, a cough) is not a switch; the 25 s German block is.
-    assert [(p.language, p.start, p.end) for p in parts] == [("en", 0, 50.5), ("de", 50.5, 90)]
+    parts = [(p.language, p.start, p.end) for p in found.parts]
+    assert parts == [("en", 0, 50.5), ("de", 50.5, 90)]
+
+
+def test_far_field_english_heard_as_welsh_stays_english():
+    """What the base model's detection gave on AMI trn08 (far-field English, speech 4.8-29 s):
+    English for the whole block, Welsh for its first 21 s, then halves of that half at 0.55
+    each way, and 0.96 English on the last 2 s of speech. Nothing in it is a sure switch: the
+    whole window is decoded in English (it was decoded in Welsh, the likelier half's language)."""
+    audio = np.zeros(30 * SR, dtype=np.float32)
+    regions = [Region(4.8, 12.0), Region(13.0, 20.0), Region(21.0, 25.9), Region(26.0, 29.0)]
+    heard = iter(
+        [
+            {"en": 0.547, "cy": 0.436},  # the block
+            {"cy": 0.690, "en": 0.287},  # its first half
+            {"en": 0.964, "cy": 0.007},  # its second half
+            {"cy": 0.553, "en": 0.414},  # the first half's halves
+            {"en": 0.554, "cy": 0.424},
+        ]
+    )
+    found = language_parts(audio, regions, lambda samples: next(heard))
+    assert found.main == "en" and found.probability == 0.547
+    assert [(p.language, p.start, p.end) for p in found.parts] == [("en", 0, 30)]
+
+
+def test_a_sure_switch_needs_a_margin_over_the_main_language():
+    # German heard at 0.9 is a switch where English is far behind it, not where it is close.
+    assert switches({"de": 0.9, "en": 0.05}, "en")
+    assert not switches({"de": 0.82, "en": 0.15}, "en")
+    assert not switches({"cy": 0.69, "en": 0.29}, "en")
+    assert not switches({"en": 0.99}, "en")
 
 
 @pytest.fixture(scope="module")

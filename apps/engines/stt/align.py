@@ -12,6 +12,7 @@ import numpy as np
 from apps.core.media import SAMPLE_RATE
 
 from .base import Word
+from .timing import timed_words
 
 # Whisper's encoder sees 30 s at a time; a longer stretch keeps interpolated times.
 MAX_SECONDS = 30.0
@@ -46,16 +47,18 @@ def align_words(model, audio: np.ndarray, text: str, *, language: str | None) ->
     alignment = model.find_alignment(tokenizer, [tokens], encoded, num_frames)[0]
     merge_punctuations(alignment, _PREPEND, _APPEND)
     duration = len(audio) / SAMPLE_RATE
-    return [
+    words = tuple(
         Word(
             w["word"],
-            round(min(float(w["start"]), duration), 3),
-            round(min(float(w["end"]), duration), 3),
+            round(float(w["start"]), 3),
+            round(float(w["end"]), 3),
             round(float(w["probability"]), 4),
         )
         for w in alignment
         if w["word"]
-    ]
+    )
+    # Within the audio, none of zero length (timing.py).
+    return list(timed_words(words, 0.0, round(duration, 3))[0])
 
 
 def spread_words(text: str, start: float, end: float) -> list[Word]:

@@ -39,13 +39,16 @@ from .regions import (
     VAD_PARAMETERS,
     Part,
     Region,
+    WindowLanguages,
     language_parts,
     speech_regions,
+    switches,
     uncovered,
 )
 from .repeats import HORIZON_SECONDS, SAME_SHARE, repeats_later
 from .silero import SpeechProbabilities
 from .sparse import too_few_words, word_count
+from .timing import timed_words
 from .token_logprobs import TokenLogprobRecorder
 from .vad import heard
 from .whisper_models import (
@@ -98,9 +101,6 @@ UNTRANSCRIBED_TEXT = "[untranscribed]"
 # again on its own. Silence costs little there: the VAD drops it before decoding.
 _SKIP_SECONDS = 6.0
 _SAMPLING_SEED = 1
-# Speech left without text is decoded again in another language only when detection is this
-# sure of it; otherwise it is marked.
-_GAP_LANGUAGE_PROBABILITY = 0.8
 # Once a segment ends this close to the end of a part's last speech region (its VAD padding and
 # this much more), what is left is silence: the decoder is not asked about it. Whisper given a
 # fraction of a second past the last word tends to loop through the whole fallback ladder there
@@ -325,6 +325,9 @@ class _WindowedRun:
         self.should_stop = request.should_stop
         # Asked to detect with a multilingual model: each part of a window in its language.
         self.per_part = language is None
+        # The recording's language (the first window's main one, when detected): other parts
+        # leave it only on a sure detection (regions.py).
+        self.main_language = language
         self.announced = False
         self.carried: tuple[int, ...] = ()
         self.temperatures = _temperatures(request.temperature or 0.0)
@@ -379,11 +382,12 @@ class _WindowedRun:
         # decoder's own where it decodes the whole window (silero.py).
         self.window_vad = (audio, SpeechProbabilities(audio))
         regions = speech_regions(self.window_vad[1], self.backend.vad)
-        parts = self._parts(audio, regions)
-        if not self.announced and parts[0].language:
-            main = max(parts, key=lambda p: p.end - p.start)
+        languages = self._languages(audio, regions)
+        parts = languages.parts
+        if not self.announced and languages.main:
             self.announced = True
-            yield LanguageDetected(main.language, main.probability, 0.0)
+            self.main_language = languages.main
+            yield LanguageDetected(languages.main, languages.probability, 0.0)
         for part in parts:
             first, last = int(part.start * SAMPLE_RATE), int(part.end * SAMPLE_RATE)
             if part is parts[-1]:
@@ -505,21 +509,22 @@ class _WindowedRun:
             return again
         return [dataclasses.replace(segment, flags=(*segment.flags, "too_few_words"))]
 
-    def _parts(self, audio: np.ndarray, regions) -> list[Part]:
-        duration = len(audio) / SAMPLE_RATE
+    def _languages(self, audio: np.ndarray, regions) -> WindowLanguages:
         if not self.per_part:
-            return [Part(0.0, duration, self.language, 1.0)]
-        return language_parts(audio, regions, self._detect)
+            part = Part(0.0, len(audio) / SAMPLE_RATE, self.language, 1.0)
+            return WindowLanguages(self.language, 1.0, [part])
+        return language_parts(audio, regions, self._detect, main=self.main_language)
 
-    def _detect(self, audio: np.ndarray) -> tuple[str, float]:
-        language, probability, _ = self.model.detect_language(audio=audio)
-        return language, float(probability)
+    def _detect(self, audio: np.ndarray) -> dict[str, float]:
+        _, _, probabilities = self.model.detect_language(audio=audio)
+        return {language: float(probability) for language, probability in probabilities}
 
     def _gap(self, audio: np.ndarray, offset: float, heard: list, start: float, end: float):
         """What stands for speech in file seconds [start, end) that got no text: the text the
         decoder finds there on its own (conditioned on the text before, Whisper jumps over
-        passages), or in another language when detection is sure of one (and the user asked to
-        detect), else a mark saying why there is none. Text found is added to `heard`."""
+        passages), or in another language when detection is sure of one as a part must be to
+        leave the language around it (regions.switches; and the user asked to detect), else a
+        mark saying why there is none. Text found is added to `heard`."""
         _, piece = _span(audio, offset, start, end)
         found = self._confidently(piece, start, self.language)
         heard.extend(found)
@@ -529,10 +534,11 @@ class _WindowedRun:
         if found or short or not self.model.model.is_multilingual:
             yield from found or [_gap_mark(start, end, "no_text")]
             return
-        language, probability = self._detect(piece)
-        if language == self.language or probability < _GAP_LANGUAGE_PROBABILITY:
+        probabilities = self._detect(piece)
+        if not switches(probabilities, self.language):
             yield _gap_mark(start, end, "no_text")
             return
+        language = max(probabilities, key=probabilities.get)
         found = self._confidently(piece, start, language) if self.per_part else []
         heard.extend(found)
         yield from found or [_gap_mark(start, end, "other_language", language)]
@@ -773,9 +779,11 @@ def _segment(seg, offset: float, language: str) -> Segment:
         Word(w.word, round(w.start + offset, 3), round(w.end + offset, 3), round(w.probability, 4))
         for w in (seg.words or [])
     )
+    start = round(seg.start + offset, 3)
+    words, end = timed_words(words, start, round(seg.end + offset, 3))
     return Segment(
-        start=round(seg.start + offset, 3),
-        end=round(seg.end + offset, 3),
+        start=start,
+        end=end,
         text=seg.text,
         words=words,
         avg_logprob=float(seg.avg_logprob),
