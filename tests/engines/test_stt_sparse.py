@@ -1,15 +1,16 @@
 """A segment with far too few words for the speech under it: decoded again, or flagged."""
 
+import dataclasses
 from types import SimpleNamespace
 
 import pytest
 from django.conf import settings as django_settings
 
 from apps.core.media import SAMPLE_RATE, decode_all
-from apps.engines.stt.base import Segment, TranscriptionRequest
+from apps.engines.stt.base import Segment, TranscriptionRequest, Word
 from apps.engines.stt.local import LocalWhisperBackend, _WindowedRun
-from apps.engines.stt.regions import VAD_PARAMETERS, speech_regions
-from apps.engines.stt.sparse import too_few_words
+from apps.engines.stt.regions import VAD_PARAMETERS, Region, speech_regions
+from apps.engines.stt.sparse import held_word, too_few_words
 from tests.wer import wer
 
 # What tiny.en wrote over 21 s of a development recording (the first half of the benchmark's
@@ -99,3 +100,41 @@ def test_a_segment_no_better_decoded_again_is_kept_and_flagged(backend, corpus):
     # Decoded again on its own: that span only, no text before it, the fallback ladder.
     [(conditioned, seconds, temperatures)] = model.calls
     assert not conditioned and seconds == pytest.approx(9.0) and len(temperatures) > 1
+
+
+def test_a_word_is_held_over_speech_only_where_the_vad_hears_speech_under_it():
+    held = Segment(0.0, 6.0, " might be", words=(Word(" might", 0.0, 0.4), Word(" be", 0.5, 6.0)))
+    # "be" aligned over 5.5 s: speech under most of it is speech the text does not hold...
+    assert held_word(held, [Region(0.0, 6.0)]) == held.words[1]
+    # ... a pause under it is not (the aligner stretched the last word over silence).
+    assert held_word(held, [Region(0.0, 2.0)]) is None
+    # A word of 2 s or less is a drawn-out word, not a sign.
+    short = Segment(0.0, 6.0, " be", words=(Word(" be", 0.0, 2.0),))
+    assert held_word(short, [Region(0.0, 6.0)]) is None
+
+
+def test_speech_after_a_word_held_to_the_end_is_decoded_again(backend, corpus):
+    """What tiny.en did at a window's end on a development recording: it stopped writing a
+    sentence before its speech ended and the aligner held the last word over the rest."""
+    audio = decode_all(corpus / "jfk.flac")
+    regions = speech_regions(audio, VAD_PARAMETERS)
+    run = windowed_run(backend, corpus / "jfk.flac")
+    decoded = [e for e in run.events() if isinstance(e, Segment) and e.words]
+    words = [w for s in decoded for w in s.words]
+    whole = Segment(decoded[0].start, decoded[-1].end, "", words=tuple(words), avg_logprob=-0.3)
+    # Up to "... what your country can do for you": enough words for the rate (too_few_words).
+    cut = next(i for i, w in enumerate(words) if w.word.strip(" ,.") == "you") + 1
+    stopped = dataclasses.replace(
+        whole,
+        text="".join(w.word for w in words[:cut]),
+        words=(*words[: cut - 1], dataclasses.replace(words[cut - 1], end=whole.end)),
+    )
+    assert held_word(stopped, regions) is not None and not too_few_words(
+        dataclasses.replace(stopped, words=()), regions
+    )
+    segments = list(run._dense(iter([stopped]), audio, 0.0, regions))
+    reference = (corpus / "jfk.txt").read_text()
+    assert wer(reference, "".join(s.text for s in segments)) < 0.1
+    # The words before the held one are kept as they were; the rest follows in time order.
+    assert segments[0].words[: cut - 1] == stopped.words[: cut - 1]
+    assert all(a.start <= b.start for a, b in zip(segments, segments[1:], strict=False))

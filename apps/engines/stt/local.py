@@ -47,7 +47,7 @@ from .regions import (
 )
 from .repeats import HORIZON_SECONDS, SAME_SHARE, repeats_later
 from .silero import SpeechProbabilities
-from .sparse import too_few_words, word_count
+from .sparse import held_word, too_few_words, word_count
 from .timing import timed_words
 from .token_logprobs import TokenLogprobRecorder
 from .vad import heard
@@ -434,12 +434,23 @@ class _WindowedRun:
 
     def _dense(self, events: Iterator, audio: np.ndarray, offset: float, regions) -> Iterator:
         """`events` with each segment that has far too few words for the speech under it
-        (sparse.py) decoded again on its own, or flagged where that gives nothing better."""
+        (sparse.py) decoded again on its own, or flagged where that gives nothing better; a
+        segment whose text stops before its speech does (a word held over the rest) has the
+        rest decoded again from that word on."""
+        before: list[Segment] = []
         for event in events:
-            if isinstance(event, Segment) and too_few_words(event, regions):
-                yield from self._sparse_again(audio, offset, event)
-            else:
+            if not isinstance(event, Segment) or event.untranscribed:
                 yield event
+                continue
+            if (held := held_word(event, regions)) is not None:
+                context = _carried(before) or self.carried
+                decided = self._held_again(audio, offset, event, held, context)
+            elif too_few_words(event, regions):
+                decided = self._sparse_again(audio, offset, event)
+            else:
+                decided = [event]
+            before.extend(decided)
+            yield from decided
 
     def _unrepeated(self, events: Iterator, audio: np.ndarray, offset: float) -> Iterator:
         """`events` with each segment whose words come again soon after, over other audio
@@ -508,6 +519,46 @@ class _WindowedRun:
         if better:
             return again
         return [dataclasses.replace(segment, flags=(*segment.flags, "too_few_words"))]
+
+    def _held_again(
+        self, audio: np.ndarray, offset: float, segment: Segment, held, context: tuple
+    ) -> list:
+        """The segment up to `held`, the word aligned over speech it does not hold, then that
+        speech decoded again from the word on, after the text before it (`context` and the
+        segment's words before `held`): the text the decoder left out. Kept where it gives
+        more words than the word alone and passes Whisper's checks."""
+        head = self._cut_before(segment, held)
+        first, piece = _span(audio, offset, held.start, segment.end)
+        decoded = self._decode(
+            piece,
+            offset + first / SAMPLE_RATE,
+            conditioned=False,
+            context=(*context, *(head[0].tokens if head else ())),
+        )
+        again = [e for e in decoded if isinstance(e, Segment)]
+        found = word_count(again)
+        better = found > 1 and all(_checked(s) for s in again)
+        logger.warning(
+            "Speech left out after %.1fs (%r held to %.1fs): %s",
+            held.start,
+            held.word,
+            held.end,
+            f"decoded again ({found} words)" if better else "kept as it was",
+        )
+        return [*head, *again] if better else [segment]
+
+    def _cut_before(self, segment: Segment, held) -> list[Segment]:
+        """`segment` with its words before `held` only (none left: nothing)."""
+        kept = segment.words[: segment.words.index(held)]
+        if not kept:
+            return []
+        text = "".join(w.word for w in kept)
+        tokens = self.model.hf_tokenizer.encode(text, add_special_tokens=False).ids
+        return [
+            dataclasses.replace(
+                segment, text=text, words=kept, end=kept[-1].end, tokens=tuple(tokens)
+            )
+        ]
 
     def _languages(self, audio: np.ndarray, regions) -> WindowLanguages:
         if not self.per_part:
@@ -659,9 +710,10 @@ class _WindowedRun:
             return self.window_vad[1]
         return SpeechProbabilities(audio)
 
-    def _prompt(self, conditioned: bool) -> list[int] | None:
-        """The user's prompt, then (decoding on from the window before) its last tokens."""
-        tokens = list(self.carried) if conditioned else []
+    def _prompt(self, conditioned: bool, context: tuple = ()) -> list[int] | None:
+        """The user's prompt, then the text before: `context`, else (decoding on from the
+        window before) its last tokens."""
+        tokens = list(context or (self.carried if conditioned else ()))
         if self.request.prompt:
             # As faster-whisper encodes a text prompt.
             text = " " + self.request.prompt.strip()
@@ -677,11 +729,12 @@ class _WindowedRun:
         language: str | None = None,
         temperatures: tuple[float, ...] | None = None,
         beam_size: int | None = None,
+        context: tuple = (),
     ) -> Iterator:
         """The segments of `audio`, in `language` (else the run's); announces the language on
         the first call when no part announced it."""
         language = language or self.language
-        prompt = self._prompt(conditioned)
+        prompt = self._prompt(conditioned, context)
         # The decoder keeps faster-whisper's own VAD settings: shorter silences cut the audio
         # into more pieces, and words get lost where pieces are joined (12 min of read
         # speech: WER 2.45 % against the plain call's 0.86 %). The sensitive far-field VAD
