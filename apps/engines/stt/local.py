@@ -98,6 +98,9 @@ UNTRANSCRIBED_TEXT = "[untranscribed]"
 # again on its own. Silence costs little there: the VAD drops it before decoding.
 _SKIP_SECONDS = 6.0
 _SAMPLING_SEED = 1
+# A part decoded alongside the one before it (lanes.py) is prompted with the text of this many
+# seconds before its start, as a window is with the text of the window before.
+_PROMPT_BEFORE_SECONDS = 20.0
 # Speech left without text is decoded again in another language only when detection is this
 # sure of it; otherwise it is marked.
 _GAP_LANGUAGE_PROBABILITY = 0.8
@@ -291,7 +294,9 @@ def _announced_once(events: Iterator, duration: float) -> Iterator:
 def _lane_events(backend, model, request, language, start, end, should_stop) -> Iterator:
     run = _WindowedRun(backend, model, request, language, start=start, end=end)
     run.should_stop = should_stop
-    return run.events()
+    if start > request.start_at:  # a later part (lanes.py): its first window has a prompt too
+        run.carried = run.text_before()
+    yield from run.events()
 
 
 def _supported_languages(model) -> set[str]:
@@ -341,6 +346,32 @@ class _WindowedRun:
             raise ProviderError(str(exc), kind=ErrorKind.INVALID_INPUT) from exc
         if not self.announced:  # nothing to decode at all
             yield LanguageDetected(self.language or "en", 0.0, offset)
+
+    def text_before(self) -> tuple[int, ...]:
+        """The prompt this run's first window would have had from the window before it, had
+        one run decoded both: the tokens of the last _PROMPT_BEFORE_SECONDS before its start,
+        decoded on their own (greedy: it is only a prompt), the last sure segments of them.
+        Nothing when the language is left to detect (a prompt in another language misleads)."""
+        first = max(0.0, self.start - _PROMPT_BEFORE_SECONDS)
+        if not self.language or self.start - first < 1.0:
+            return ()
+        blocks = iter_pcm(self.request.audio_path, start_at=first, block_seconds=self.start - first)
+        audio = next(blocks, np.zeros(0, dtype=np.float32))
+        audio = audio[: int(round((self.start - first) * SAMPLE_RATE))]
+        segments, _ = self.model.transcribe(
+            audio,
+            language=self.language,
+            task=self.request.task,
+            beam_size=1,
+            temperature=0.0,
+            condition_on_previous_text=False,
+            vad_filter=False,
+        )
+        sure: list[Segment] = []
+        for seg in segments:
+            decoded = _segment(seg, first, self.language)
+            sure = [*sure, decoded] if _confident(decoded) else []
+        return _carried(sure)
 
     def _windows(self) -> Iterator[np.ndarray]:
         """Windows of about window_seconds, each cut at a quiet moment."""
