@@ -116,7 +116,9 @@ def test_a_later_part_is_prompted_with_the_text_before_it(engine, built):
     cut = halves(path)
     model = engine.model("tiny.en")
     request = TranscriptionRequest(audio_path=path)
-    prompt = _WindowedRun(engine, model, request, "en", start=cut).text_before()
+    run = _WindowedRun(engine, model, request, "en", start=cut)
+    run.prime()
+    prompt = run.carried
     end_of_text = model.hf_tokenizer.token_to_id("<|endoftext|>")
     text = model.hf_tokenizer.decode([t for t in prompt if t < end_of_text])  # no timestamps
     said_before = normalise(long_recording.reference([c for c in said if c[0] < cut]))
@@ -204,3 +206,20 @@ def test_closing_early_stops_every_lane():
     started.wait(5)
     items.close()
     assert log == ["b stopped"]
+
+
+def test_a_later_part_left_to_detect_takes_the_language_before_it(built):
+    """With the language left to detect, the part before's language is detected where the
+    prompt is decoded, and the prompt kept (the first window's parts still switch language,
+    and drop the prompt, where the speech does)."""
+    path, _ = built
+    engine = LocalWhisperBackend(
+        alias="lanes-detect",
+        default_model="base",
+        lanes=2,
+        model_cache=str(django_settings.VOICEPORTAL_MODEL_CACHE),
+    )
+    request = TranscriptionRequest(audio_path=path)
+    run = _WindowedRun(engine, engine.model("base"), request, None, start=halves(path))
+    run.prime()
+    assert run.language == "en" and run.carried

@@ -294,8 +294,8 @@ def _announced_once(events: Iterator, duration: float) -> Iterator:
 def _lane_events(backend, model, request, language, start, end, should_stop) -> Iterator:
     run = _WindowedRun(backend, model, request, language, start=start, end=end)
     run.should_stop = should_stop
-    if start > request.start_at:  # a later part (lanes.py): its first window has a prompt too
-        run.carried = run.text_before()
+    if start > request.start_at:  # a later part
+        run.prime()
     yield from run.events()
 
 
@@ -347,19 +347,20 @@ class _WindowedRun:
         if not self.announced:  # nothing to decode at all
             yield LanguageDetected(self.language or "en", 0.0, offset)
 
-    def text_before(self) -> tuple[int, ...]:
-        """The prompt this run's first window would have had from the window before it, had
-        one run decoded both: the tokens of the last _PROMPT_BEFORE_SECONDS before its start,
-        decoded on their own (greedy: it is only a prompt), the last sure segments of them.
-        Nothing when the language is left to detect (a prompt in another language misleads)."""
+    def prime(self) -> None:
+        """Starts this run where the part before it leaves off (lanes.py): its first window is
+        prompted as the window before would have prompted it, with the tokens of the last
+        _PROMPT_BEFORE_SECONDS before its start, decoded on their own (greedy: it is only a
+        prompt), their last sure segments. Where the language is left to detect it is detected
+        there too, and the prompt kept only when detection is sure (a prompt in another
+        language misleads)."""
         first = max(0.0, self.start - _PROMPT_BEFORE_SECONDS)
-        if not self.language or self.start - first < 1.0:
-            return ()
+        if self.start - first < 1.0:
+            return
         blocks = iter_pcm(self.request.audio_path, start_at=first, block_seconds=self.start - first)
         audio = next(blocks, np.zeros(0, dtype=np.float32))
-        audio = audio[: int(round((self.start - first) * SAMPLE_RATE))]
-        segments, _ = self.model.transcribe(
-            audio,
+        segments, info = self.model.transcribe(
+            audio[: int(round((self.start - first) * SAMPLE_RATE))],
             language=self.language,
             task=self.request.task,
             beam_size=1,
@@ -367,11 +368,14 @@ class _WindowedRun:
             condition_on_previous_text=False,
             vad_filter=False,
         )
+        if not self.language and info.language_probability < _GAP_LANGUAGE_PROBABILITY:
+            return
+        language = self.language or info.language
         sure: list[Segment] = []
         for seg in segments:
-            decoded = _segment(seg, first, self.language)
+            decoded = _segment(seg, first, language)
             sure = [*sure, decoded] if _confident(decoded) else []
-        return _carried(sure)
+        self.language, self.carried = language, _carried(sure)
 
     def _windows(self) -> Iterator[np.ndarray]:
         """Windows of about window_seconds, each cut at a quiet moment."""
