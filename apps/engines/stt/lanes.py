@@ -2,9 +2,11 @@
 
 With tiny.en on two cores, a decoder given two threads is barely faster than with one (the
 matrix products are too small to share out), so one job left a core idle. Here the recording
-left to do is cut in `lanes` parts at quiet moments; each part is decoded as the whole file was
-(window by window, each conditioned on the text before it) by a single-threaded decoder of its
-own, and CTranslate2 runs them side by side on the one set of weights (`num_workers`).
+left to do is cut in `lanes` parts in pauses; each part is decoded as the whole file was
+(window by window, each conditioned on the text before it; a later part's first window on the
+text of the seconds before its start, decoded first: local.py `_WindowedRun.prime`) by a
+single-threaded decoder of its own, and CTranslate2 runs them side by side on the one set of
+weights (`num_workers`).
 
 The first part's segments go out as they are decoded; later parts wait in a queue until the
 parts before them are done, so segments are always given in time order: a job that stops or
