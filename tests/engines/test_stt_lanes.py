@@ -223,3 +223,12 @@ def test_a_later_part_left_to_detect_takes_the_language_before_it(built):
     run = _WindowedRun(engine, engine.model("base"), request, None, start=halves(path))
     run.prime()
     assert run.language == "en" and run.carried
+
+
+def test_a_recording_too_short_to_cut_is_decoded_with_every_thread(engine, corpus):
+    """One part alone is not held to its share of the threads: it gets a model of its own
+    with all of them (base on one thread took 1.3x the wall time on this clip)."""
+    events = list(engine.transcribe(TranscriptionRequest(audio_path=corpus / "jfk.flac")))
+    assert "ask what you can do for your country" in text_of(segments_of(events)).lower()
+    alone, side_by_side = engine.model("tiny.en", parts=1), engine.model("tiny.en")
+    assert alone.model.num_workers == 1 and side_by_side.model.num_workers == 2

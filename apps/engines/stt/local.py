@@ -183,7 +183,8 @@ class LocalWhisperBackend(SpeechToTextBackend):
         self.lanes = lane_count(lanes, device)
         # Threads in all (0: every core this process may use; ctranslate2's own 0 means at
         # most 4), shared out between the lanes.
-        self.cpu_threads = max(1, (cpu_threads or cpu_threads_available()) // self.lanes)
+        self.threads = cpu_threads or cpu_threads_available()
+        self.cpu_threads = max(1, self.threads // self.lanes)
         # Clips decoded at once; 0: from the device and the memory available, 1: one at a time
         # (the default: batched costs about 0.7x the plain call's CPU on 12 min of read speech
         # but is still less accurate, WER 0.34 % against 0.11 % there and 1.22 % against 0.00 %
@@ -205,15 +206,19 @@ class LocalWhisperBackend(SpeechToTextBackend):
         missing = [n for n in PACKAGED_MODELS if not is_installed(n)]
         return f"model packages missing for {missing}" if missing else None
 
-    def model(self, name: str):
+    def model(self, name: str, *, parts: int = 0):
+        """The model loaded for `parts` decoded at once (0: the engine's lanes), each part on
+        its share of the threads: a recording too short to cut gets one with all of them (on
+        one thread, base took 1.3x the wall time on an 11 s clip; docs/benchmarks.md)."""
+        parts = parts or self.lanes
         try:
             return load_model(
                 name,
                 device=self.device,
                 compute_type=self.compute_type,
-                cpu_threads=self.cpu_threads,
+                cpu_threads=max(1, self.threads // parts),
                 cache=self.model_cache,
-                workers=self.lanes,
+                workers=parts,
             )
         except ModelNotInstalled as exc:
             raise ProviderError(str(exc), kind=ErrorKind.INTERNAL, permanent=True) from exc
@@ -231,7 +236,7 @@ class LocalWhisperBackend(SpeechToTextBackend):
         duration, bounds = self._parts(request)
         if not self._admitted(info.name, request, lanes=len(bounds)):
             return  # stopped while waiting for memory
-        model = self.model(info.name)
+        model = self.model(info.name, parts=len(bounds))
         language = request.language or (None if info.multilingual else "en")
         if language and language not in _supported_languages(model):
             raise ProviderError(
@@ -263,7 +268,8 @@ class LocalWhisperBackend(SpeechToTextBackend):
     def _admitted(self, name: str, request: TranscriptionRequest, *, lanes: int) -> bool:
         """Waits until the job fits in the memory available (see memory.py)."""
         model_file = None
-        if not any(key[0] == name for key in _loaded):
+        threads = max(1, self.threads // lanes)
+        if (name, self.device, self.compute_type, threads, lanes) not in _loaded:
             # A model not installed: loading it says so, as a clear error.
             with contextlib.suppress(ModelNotInstalled):
                 model_file = model_path(name, cache=self.model_cache) / "model.bin"
