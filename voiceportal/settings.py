@@ -321,9 +321,9 @@ SPEECH_TO_TEXT = {
             "cpu_threads": env_int("VOICEPORTAL_CPU_THREADS", 0),
             # Parts of one recording decoded at once on one loaded model, the threads shared
             # out between them (0: two on a CPU with two cores or more, one on CUDA). One by
-            # default: two are now as accurate (a later part is prompted with the text before
-            # it) but were not shown faster through the API under load (docs/benchmarks.md,
-            # "two parts at once as accurate as one").
+            # default: with tiny.en two are now as accurate (a later part is prompted with the
+            # text before it), with base not yet, and two were not shown faster through the API
+            # under load (docs/benchmarks.md, "two parts at once as accurate as one").
             "lanes": env_int("VOICEPORTAL_STT_LANES", 1),
             # 1 (greedy, Whisper's temperature ladder kept) costs 0.65-0.8x the CPU on a few
             # minutes but was less accurate on every recording measured, and wrote a sentence

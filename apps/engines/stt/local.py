@@ -177,8 +177,9 @@ class LocalWhisperBackend(SpeechToTextBackend):
         self.device = device
         self.compute_type = compute_type
         # Parts of a recording decoded at once (lanes.py; 0: two on a CPU with two cores).
-        # One by default: two are as accurate (each later part is prompted with the text
-        # before it) but were not shown faster through the API under load (docs/benchmarks.md).
+        # One by default: with tiny.en two are as accurate (each later part is prompted with
+        # the text before it), with base not yet, and two were not shown faster through the
+        # API under load (docs/benchmarks.md).
         self.lanes = lane_count(lanes, device)
         # Threads in all (0: every core this process may use; ctranslate2's own 0 means at
         # most 4), shared out between the lanes.
