@@ -7,18 +7,18 @@ import numpy as np
 import pytest
 from django.conf import settings as django_settings
 
-from apps.core.media import SAMPLE_RATE, decode_all
+from apps.core.media import SAMPLE_RATE, decode_all, probe
 from apps.engines.stt.base import LanguageDetected, Segment, TranscriptionRequest
 from apps.engines.stt.batched import cpu_threads
 from apps.engines.stt.lanes import in_order, lane_bounds
-from apps.engines.stt.local import LocalWhisperBackend
+from apps.engines.stt.local import LocalWhisperBackend, _WindowedRun
 from tests import long_recording
-from tests.wer import wer
+from tests.wer import normalise, wer
 
 
 @pytest.fixture(scope="module")
-def recording(corpus, tmp_path_factory):
-    """About a minute of corpus speech with short pauses, and its reference."""
+def built(corpus, tmp_path_factory):
+    """About a minute of corpus speech with short pauses, and what it says (clip by clip)."""
     path = tmp_path_factory.mktemp("lanes") / "speech.wav"
     clips = (
         "jfk.flac",
@@ -26,8 +26,20 @@ def recording(corpus, tmp_path_factory):
         "librivox_sns_0870.wav",
         "librivox_sns_0890.wav",
     )
-    said = long_recording.build(path, corpus, seconds=60, seed=5, clips=clips)
+    return path, long_recording.build(path, corpus, seconds=60, seed=5, clips=clips)
+
+
+@pytest.fixture(scope="module")
+def recording(built):
+    """The recording and its reference."""
+    path, said = built
     return path, long_recording.reference(said)
+
+
+def halves(path):
+    """Where two parts of the whole recording meet."""
+    (_, cut), _ = lane_bounds(path, start=0.0, end=probe(path).duration, lanes=2)
+    return cut
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +66,9 @@ def test_parts_meet_in_a_pause(recording):
     (a, cut), (cut_again, end) = lane_bounds(path, start=0.0, end=len(audio) / SAMPLE_RATE, lanes=2)
     assert a == 0.0 and cut == cut_again and end == len(audio) / SAMPLE_RATE
     assert abs(cut - end / 2) < 10
-    around = audio[int((cut - 0.04) * SAMPLE_RATE) : int((cut + 0.04) * SAMPLE_RATE)]
-    assert np.abs(around).max() < 1e-3  # the pause between two clips, not a word
+    # In the middle of a pause between two sentences, not in the gap between two words.
+    around = audio[int((cut - 0.2) * SAMPLE_RATE) : int((cut + 0.2) * SAMPLE_RATE)]
+    assert np.abs(around).max() < 1e-3
 
 
 def test_a_short_recording_is_one_part(recording):
@@ -64,9 +77,15 @@ def test_a_short_recording_is_one_part(recording):
     assert lane_bounds(path, start=20.0, end=75.0, lanes=2) == [(20.0, 75.0)]
 
 
-def test_two_parts_decoded_at_once_give_the_whole_transcript_in_order(engine, recording):
+@pytest.fixture(scope="module")
+def events(engine, recording):
+    """The whole recording's events, from two parts decoded at once."""
+    path, _ = recording
+    return list(engine.transcribe(TranscriptionRequest(audio_path=path)))
+
+
+def test_two_parts_decoded_at_once_give_the_whole_transcript_in_order(events, recording):
     path, reference = recording
-    events = list(engine.transcribe(TranscriptionRequest(audio_path=path)))
     assert isinstance(events[0], LanguageDetected)
     assert sum(isinstance(e, LanguageDetected) for e in events) == 1
     segments = segments_of(events)
@@ -77,6 +96,36 @@ def test_two_parts_decoded_at_once_give_the_whole_transcript_in_order(engine, re
     # Both parts are there: text on each side of where they meet.
     (_, cut), _ = lane_bounds(path, start=0.0, end=segments[-1].end, lanes=2)
     assert segments[0].start < cut - 10 and segments[-1].end > cut + 10
+
+
+def test_nothing_is_lost_where_the_parts_meet(events, built):
+    """The sentences either side of the cut come out whole: the first part's last words are
+    not dropped at its end, nor the second part's first words at its start."""
+    path, said = built
+    cut = halves(path)
+    words = [w for s in segments_of(events) for w in s.words]
+    before = max(i for i, (start, _) in enumerate(said) if start < cut)
+    for (start, text), (end, _) in zip(said[before:], said[before + 1 : before + 3], strict=False):
+        heard = "".join(w.word for w in words if start - 0.5 <= w.start < end - 0.5)
+        assert wer(text, heard) < 0.1, (start, heard)
+
+
+def test_a_later_part_is_prompted_with_the_text_before_it(engine, built):
+    """As each window is conditioned on the text before it, a part decoded alongside the one
+    before it starts with the words said just before its start as its prompt."""
+    path, said = built
+    cut = halves(path)
+    model = engine.model("tiny.en")
+    request = TranscriptionRequest(audio_path=path)
+    run = _WindowedRun(engine, model, request, "en", start=cut)
+    run.prime()
+    prompt = run.carried
+    end_of_text = model.hf_tokenizer.token_to_id("<|endoftext|>")
+    text = model.hf_tokenizer.decode([t for t in prompt if t < end_of_text])  # no timestamps
+    said_before = normalise(long_recording.reference([c for c in said if c[0] < cut]))
+    heard = normalise(text)
+    assert len(heard) >= 10
+    assert wer(" ".join(said_before[-len(heard) :]), text) < 0.1
 
 
 def test_a_stopped_job_keeps_a_prefix_and_resumes_after_it(engine, recording):
@@ -174,3 +223,29 @@ def test_automatic_lanes_give_way_to_another_job(recording):
     assert len(auto._parts(alone)[1]) == 2
     assert auto._parts(sharing)[1] == [(0.0, None)] and auto.cpu_threads == cpu_threads() // 2
     assert len(fixed._parts(sharing)[1]) == 2
+
+
+def test_a_later_part_left_to_detect_takes_the_language_before_it(built):
+    """With the language left to detect, the part before's language is detected where the
+    prompt is decoded, and the prompt kept (the first window's parts still switch language,
+    and drop the prompt, where the speech does)."""
+    path, _ = built
+    engine = LocalWhisperBackend(
+        alias="lanes-detect",
+        default_model="base",
+        lanes=2,
+        model_cache=str(django_settings.VOICEPORTAL_MODEL_CACHE),
+    )
+    request = TranscriptionRequest(audio_path=path)
+    run = _WindowedRun(engine, engine.model("base"), request, None, start=halves(path))
+    run.prime()
+    assert run.language == "en" and run.carried
+
+
+def test_a_recording_too_short_to_cut_is_decoded_with_every_thread(engine, corpus):
+    """One part alone is not held to its share of the threads: it gets a model of its own
+    with all of them (base on one thread took 1.3x the wall time on this clip)."""
+    events = list(engine.transcribe(TranscriptionRequest(audio_path=corpus / "jfk.flac")))
+    assert "ask what you can do for your country" in text_of(segments_of(events)).lower()
+    alone, side_by_side = engine.model("tiny.en", parts=1), engine.model("tiny.en")
+    assert alone.model.num_workers == 1 and side_by_side.model.num_workers == 2

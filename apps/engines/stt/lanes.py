@@ -2,9 +2,11 @@
 
 With tiny.en on two cores, a decoder given two threads is barely faster than with one (the
 matrix products are too small to share out), so one job left a core idle. Here the recording
-left to do is cut in `lanes` parts at quiet moments; each part is decoded as the whole file was
-(window by window, each conditioned on the text before it) by a single-threaded decoder of its
-own, and CTranslate2 runs them side by side on the one set of weights (`num_workers`).
+left to do is cut in `lanes` parts in pauses; each part is decoded as the whole file was
+(window by window, each conditioned on the text before it; a later part's first window on the
+text of the seconds before its start, decoded first: local.py `_WindowedRun.prime`) by a
+single-threaded decoder of its own, and CTranslate2 runs them side by side on the one set of
+weights (`num_workers`).
 
 The first part's segments go out as they are decoded; later parts wait in a queue until the
 parts before them are done, so segments are always given in time order: a job that stops or
@@ -24,9 +26,16 @@ from .batched import cpu_threads
 # A part shorter than this is not worth a decoder of its own: each costs a start without the
 # text before it, and Whisper decodes 30 s at a time anyway.
 MIN_LANE_SECONDS = 30.0
-# Where parts meet, the quietest 100 ms within this many seconds either side of the even split.
+# Where parts meet: the pause nearest the even split within this many seconds either side.
+# A pause is a run of 100 ms frames within 10 dB of the quietest (background noise varies a
+# little; digital silence counts as quiet beside anything under -100 dB), at least
+# MIN_PAUSE_SECONDS long, so the cut falls between sentences or clauses rather than in the
+# 100 ms gap between two words (where the quietest frame alone can lie).
 _CUT_SEARCH_SECONDS = 10.0
 _CUT_FRAME = SAMPLE_RATE // 10
+_QUIET_RATIO = 10.0
+_SILENT_ENERGY = 1e-10
+MIN_PAUSE_SECONDS = 0.5
 # How often a consumer waiting on a later part looks for a cancel.
 _STOP_POLL_SECONDS = 0.5
 _END = object()
@@ -42,23 +51,42 @@ def lane_count(setting: int, device: str) -> int:
 
 def lane_bounds(path, *, start: float, end: float, lanes: int) -> list[tuple[float, float]]:
     """[start, end) in up to `lanes` parts of about equal length, each at least
-    MIN_LANE_SECONDS, cut at the quietest moment near each even split."""
+    MIN_LANE_SECONDS, cut in the middle of the pause nearest each even split."""
     lanes = max(1, min(lanes, int((end - start) // MIN_LANE_SECONDS)))
     step = (end - start) / lanes
-    cuts = [_quiet_moment(path, start + i * step) for i in range(1, lanes)]
+    cuts = [_pause_near(path, start + i * step) for i in range(1, lanes)]
     edges = [start, *cuts, end]
     return list(zip(edges, edges[1:], strict=False))
 
 
-def _quiet_moment(path, near: float) -> float:
-    """The middle of the quietest 100 ms within _CUT_SEARCH_SECONDS of `near` (file seconds)."""
+def _pause_near(path, near: float) -> float:
+    """The middle of the pause nearest `near` (file seconds) within _CUT_SEARCH_SECONDS of it;
+    the longest quiet run there when none lasts MIN_PAUSE_SECONDS."""
     first = max(0.0, near - _CUT_SEARCH_SECONDS)
     samples = next(iter_pcm(path, start_at=first, block_seconds=2 * _CUT_SEARCH_SECONDS), None)
     frames = 0 if samples is None else len(samples) // _CUT_FRAME
     if frames < 2:
         return near
     energy = (samples[: frames * _CUT_FRAME].reshape(frames, _CUT_FRAME) ** 2).mean(axis=1)
-    return round(first + (int(np.argmin(energy)) + 0.5) * _CUT_FRAME / SAMPLE_RATE, 3)
+    runs = _quiet_runs(energy <= energy.min() * _QUIET_RATIO + _SILENT_ENERGY)
+    middles = [(begin + length / 2) * _CUT_FRAME / SAMPLE_RATE for begin, length in runs]
+    long_enough = [
+        m
+        for m, (_, length) in zip(middles, runs, strict=True)
+        if length * _CUT_FRAME >= MIN_PAUSE_SECONDS * SAMPLE_RATE
+    ]
+    if long_enough:
+        middle = min(long_enough, key=lambda m: abs(first + m - near))
+    else:
+        middle = middles[max(range(len(runs)), key=lambda i: runs[i][1])]
+    return round(first + middle, 3)
+
+
+def _quiet_runs(quiet: np.ndarray) -> list[tuple[int, int]]:
+    """(first frame, length) of each run of True in `quiet` (never all False: its quietest
+    frame is quiet)."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], quiet.astype(np.int8), [0]])))
+    return [(int(a), int(b - a)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 Lane = Callable[[Callable[[], bool]], Iterator]

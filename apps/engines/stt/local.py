@@ -101,6 +101,12 @@ UNTRANSCRIBED_TEXT = "[untranscribed]"
 # again on its own. Silence costs little there: the VAD drops it before decoding.
 _SKIP_SECONDS = 6.0
 _SAMPLING_SEED = 1
+# A part decoded alongside the one before it (lanes.py) is prompted with the text of this many
+# seconds before its start, as a window is with the text of the window before.
+_PROMPT_BEFORE_SECONDS = 20.0
+# A part left to detect its language takes the one detected on those seconds only when
+# detection is this sure of it (a prompt in another language misleads).
+_PRIME_LANGUAGE_PROBABILITY = 0.8
 # Once a segment ends this close to the end of a part's last speech region (its VAD padding and
 # this much more), what is left is silence: the decoder is not asked about it. Whisper given a
 # fraction of a second past the last word tends to loop through the whole fallback ladder there
@@ -174,14 +180,16 @@ class LocalWhisperBackend(SpeechToTextBackend):
         self.device = device
         self.compute_type = compute_type
         # Parts of a recording decoded at once (lanes.py; 0: two on a CPU with two cores).
-        # One by default: two were not shown faster through the API under load, nor as accurate
-        # (each part after the first starts without the text before it; docs/benchmarks.md).
+        # One by default: with tiny.en two are as accurate (each later part is prompted with
+        # the text before it), with base not yet, and two were not shown faster through the
+        # API under load (docs/benchmarks.md).
         self.lanes = lane_count(lanes, device)
         # Chosen automatically, the lanes give way to another job on the machine: one part.
         self.lanes_give_way = lanes == 0
         # Threads in all (0: every core this process may use; ctranslate2's own 0 means at
         # most 4), shared out between the lanes.
-        self.cpu_threads = max(1, (cpu_threads or cpu_threads_available()) // self.lanes)
+        self.threads = cpu_threads or cpu_threads_available()
+        self.cpu_threads = max(1, self.threads // self.lanes)
         # Clips decoded at once; 0: from the device and the memory available, 1: one at a time
         # (the default: batched costs about 0.7x the plain call's CPU on 12 min of read speech
         # but is still less accurate, WER 0.34 % against 0.11 % there and 1.22 % against 0.00 %
@@ -203,15 +211,20 @@ class LocalWhisperBackend(SpeechToTextBackend):
         missing = [n for n in PACKAGED_MODELS if not is_installed(n)]
         return f"model packages missing for {missing}" if missing else None
 
-    def model(self, name: str):
+    def model(self, name: str, *, parts: int = 0, share: int = 0):
+        """The model loaded for `parts` decoded at once (0: the engine's lanes), each on the
+        threads shared out `share` ways (0: between the parts): a recording too short to cut
+        gets one with all of them (on one thread, base took 1.3x the wall time on an 11 s
+        clip; docs/benchmarks.md)."""
+        parts = parts or self.lanes
         try:
             return load_model(
                 name,
                 device=self.device,
                 compute_type=self.compute_type,
-                cpu_threads=self.cpu_threads,
+                cpu_threads=max(1, self.threads // (share or parts)),
                 cache=self.model_cache,
-                workers=self.lanes,
+                workers=parts,
             )
         except ModelNotInstalled as exc:
             raise ProviderError(str(exc), kind=ErrorKind.INTERNAL, permanent=True) from exc
@@ -227,9 +240,11 @@ class LocalWhisperBackend(SpeechToTextBackend):
                 kind=ErrorKind.INVALID_INPUT,
             )
         duration, bounds = self._parts(request)
-        if not self._admitted(info.name, request, lanes=len(bounds)):
+        # Giving way to another job, the one part keeps to one lane's share of the threads.
+        share = self.lanes if self.lanes_give_way and request.shares_cores else len(bounds)
+        if not self._admitted(info.name, request, lanes=len(bounds), share=share):
             return  # stopped while waiting for memory
-        model = self.model(info.name)
+        model = self.model(info.name, parts=len(bounds), share=share)
         language = request.language or (None if info.multilingual else "en")
         if language and language not in _supported_languages(model):
             raise ProviderError(
@@ -260,10 +275,13 @@ class LocalWhisperBackend(SpeechToTextBackend):
         )
         return duration, [*bounds[:-1], (bounds[-1][0], None)]
 
-    def _admitted(self, name: str, request: TranscriptionRequest, *, lanes: int) -> bool:
+    def _admitted(
+        self, name: str, request: TranscriptionRequest, *, lanes: int, share: int
+    ) -> bool:
         """Waits until the job fits in the memory available (see memory.py)."""
         model_file = None
-        if not any(key[0] == name for key in _loaded):
+        threads = max(1, self.threads // share)
+        if (name, self.device, self.compute_type, threads, lanes) not in _loaded:
             # A model not installed: loading it says so, as a clear error.
             with contextlib.suppress(ModelNotInstalled):
                 model_file = model_path(name, cache=self.model_cache) / "model.bin"
@@ -295,7 +313,9 @@ def _announced_once(events: Iterator, duration: float) -> Iterator:
 def _lane_events(backend, model, request, language, start, end, should_stop) -> Iterator:
     run = _WindowedRun(backend, model, request, language, start=start, end=end)
     run.should_stop = should_stop
-    return run.events()
+    if start > request.start_at:  # a later part
+        run.prime()
+    yield from run.events()
 
 
 def _supported_languages(model) -> set[str]:
@@ -348,6 +368,36 @@ class _WindowedRun:
             raise ProviderError(str(exc), kind=ErrorKind.INVALID_INPUT) from exc
         if not self.announced:  # nothing to decode at all
             yield LanguageDetected(self.language or "en", 0.0, offset)
+
+    def prime(self) -> None:
+        """Starts this run where the part before it leaves off (lanes.py): its first window is
+        prompted as the window before would have prompted it, with the tokens of the last
+        _PROMPT_BEFORE_SECONDS before its start, decoded on their own (greedy: it is only a
+        prompt), their last sure segments. Where the language is left to detect it is detected
+        there too, and the prompt kept only when detection is sure (a prompt in another
+        language misleads)."""
+        first = max(0.0, self.start - _PROMPT_BEFORE_SECONDS)
+        if self.start - first < 1.0:
+            return
+        blocks = iter_pcm(self.request.audio_path, start_at=first, block_seconds=self.start - first)
+        audio = next(blocks, np.zeros(0, dtype=np.float32))
+        segments, info = self.model.transcribe(
+            audio[: int(round((self.start - first) * SAMPLE_RATE))],
+            language=self.language,
+            task=self.request.task,
+            beam_size=1,
+            temperature=0.0,
+            condition_on_previous_text=False,
+            vad_filter=False,
+        )
+        if not self.language and info.language_probability < _PRIME_LANGUAGE_PROBABILITY:
+            return
+        language = self.language or info.language
+        sure: list[Segment] = []
+        for seg in segments:
+            decoded = _segment(seg, first, language)
+            sure = [*sure, decoded] if _confident(decoded) else []
+        self.language, self.carried = language, _carried(sure)
 
     def _windows(self) -> Iterator[np.ndarray]:
         """Windows of about window_seconds, each cut at a quiet moment."""
