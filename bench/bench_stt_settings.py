@@ -16,8 +16,10 @@ Recordings: `dev3` (tests/long_recording.py seed 3, 3 minutes: the API benchmark
 and, given --heldout, `heldout` (32 LJ Speech clips, 4 minutes), given --sonnets, `sonnets`
 (three LibriVox sonnets, 2.7 minutes; bench/prepare_sonnets_heldout.py). Development
 recordings are the shared corpus clips the engine was tuned on; held-out ones are not.
-Variants are "LABEL option=value ..." with the engine's options (beam_size, batch_size, lanes,
-cpu_threads, window_seconds).
+Both sides are asked for the language a user gets by default (--language detect: English for
+an English-only model, detected by a multilingual one such as `base`, the portal's default), or
+for the code given. Variants are "LABEL option=value ..." with the engine's options
+(beam_size, batch_size, lanes, cpu_threads, window_seconds).
 """
 
 import argparse
@@ -92,15 +94,23 @@ def timed(fn) -> tuple[str, float, float]:
     return text, time.perf_counter() - t0, time.process_time() - c0
 
 
-def plain(model_name: str, threads: int, path: Path) -> str:
+def plain(model_name: str, threads: int, path: Path, language: str | None) -> str:
     from apps.engines.stt.local import load_model
 
     model = load_model(model_name, device="cpu", compute_type="int8", cpu_threads=threads)
-    segments, _ = model.transcribe(str(path), language="en", beam_size=5, word_timestamps=True)
+    segments, _ = model.transcribe(str(path), language=language, beam_size=5, word_timestamps=True)
     return "".join(s.text for s in segments)
 
 
-def portal(model_name: str, options: dict, path: Path) -> str:
+def asked_language(model_name: str, choice: str) -> str | None:
+    """The language both sides are asked for: --language's code, or with "detect" what a user
+    gets by default (an English-only model: English; a multilingual one: detected)."""
+    if choice != "detect":
+        return choice
+    return "en" if model_name.endswith(".en") else None
+
+
+def portal(model_name: str, options: dict, path: Path, language: str | None) -> str:
     from django.conf import settings
 
     from apps.engines.stt.base import Segment, TranscriptionRequest
@@ -112,7 +122,9 @@ def portal(model_name: str, options: dict, path: Path) -> str:
         model_cache=str(settings.VOICEPORTAL_MODEL_CACHE),
         **options,
     )
-    request = TranscriptionRequest(audio_path=path, model=model_name, word_timestamps=True)
+    request = TranscriptionRequest(
+        audio_path=path, model=model_name, language=language, word_timestamps=True
+    )
     return "".join(e.text for e in engine.transcribe(request) if isinstance(e, Segment))
 
 
@@ -123,6 +135,11 @@ def main() -> None:
     parser.add_argument("--heldout", type=Path, help="folder made by prepare_ljspeech_heldout.py")
     parser.add_argument("--sonnets", type=Path, help="folder made by prepare_sonnets_heldout.py")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--language",
+        default="detect",
+        help='a code for both sides, or "detect": as users get it (detected by base)',
+    )
     parser.add_argument("--variant", action="append", default=[], metavar='"LABEL k=v ..."')
     parser.add_argument("--no-plain", action="store_true", help="skip the plain call")
     parser.add_argument("--dump", type=Path, help="write each side's text to this folder")
@@ -136,21 +153,23 @@ def main() -> None:
     logging.getLogger().setLevel(logging.ERROR)
     from tests.wer import wer
 
-    print(f"model {args.model}, {args.threads} threads, load {os.getloadavg()[0]:.1f}")
+    language = asked_language(args.model, args.language)
+    print(
+        f"model {args.model}, {args.threads} threads, language {language or 'detected'}, "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
     variants = [parse_variant(v) for v in args.variant] or [("default", {})]
     with tempfile.TemporaryDirectory() as folder:
         built = recordings(args.recordings.split(","), args.heldout, args.sonnets, Path(folder))
-        plain(
-            "tiny.en" if args.model == "tiny.en" else args.model, args.threads, CORPUS / "jfk.flac"
-        )
+        plain(args.model, args.threads, CORPUS / "jfk.flac", "en")  # loads the model
         for name, (path, reference) in built.items():
             sides = [] if args.no_plain else [("plain", None)]
             for label, options in sides + variants:
                 if options is None:
-                    run = lambda p=path: plain(args.model, args.threads, p)  # noqa: E731
+                    run = lambda p=path: plain(args.model, args.threads, p, language)  # noqa: E731
                 else:
                     opts = {"cpu_threads": args.threads} | options
-                    run = lambda p=path, o=opts: portal(args.model, o, p)  # noqa: E731
+                    run = lambda p=path, o=opts: portal(args.model, o, p, language)  # noqa: E731
                 text, wall, cpu = timed(run)
                 if args.dump:
                     args.dump.mkdir(parents=True, exist_ok=True)
