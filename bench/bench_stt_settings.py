@@ -95,9 +95,15 @@ def timed(fn) -> tuple[str, float, float]:
 
 
 def plain(model_name: str, threads: int, path: Path, language: str | None) -> str:
+    from django.conf import settings
+
     from apps.engines.stt.local import load_model
 
-    model = load_model(model_name, device="cpu", compute_type="int8", cpu_threads=threads)
+    # base ships in parts, joined in the model cache.
+    cache = str(settings.VOICEPORTAL_MODEL_CACHE)
+    model = load_model(
+        model_name, device="cpu", compute_type="int8", cpu_threads=threads, cache=cache
+    )
     segments, _ = model.transcribe(str(path), language=language, beam_size=5, word_timestamps=True)
     return "".join(s.text for s in segments)
 
