@@ -55,7 +55,6 @@ class Trace:
 
 def traced_engine(trace: Trace):
     """Wraps _WindowedRun's window and decode methods to record what they did."""
-    from faster_whisper.vad import VadOptions
 
     from apps.core.media import SAMPLE_RATE
     from apps.engines.stt import local
@@ -76,7 +75,7 @@ def traced_engine(trace: Trace):
         while frame is not None and kind == "?":
             kind = _KINDS.get(frame.f_code.co_name, "?")
             frame = frame.f_back
-        chunks = self._probabilities(audio).chunks(VadOptions())
+        chunks = self._probabilities(audio).chunks(self.backend.decoder_vad)
         for before, after in zip(chunks, chunks[1:], strict=False):
             if after["start"] > before["end"]:  # silence dropped between them
                 trace.joins.append(offset + (before["end"] + after["start"]) / 2 / SAMPLE_RATE)
