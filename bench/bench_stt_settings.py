@@ -3,7 +3,8 @@
 Prints figures; asserts nothing. Each recording is transcribed in this one process by a plain
 WhisperModel.transcribe() (beam 5, word timestamps, faster-whisper's defaults otherwise) and by
 LocalWhisperBackend once per variant, in the order given, so the sides share the machine's load;
-CPU seconds (this process's) are the figure to read on a shared machine, wall time beside them.
+CPU seconds (this process's) are the figure to read on a shared machine, wall time beside them;
+"sampled" counts the segments decoded above temperature 0 (drawn at random, see sampled()).
 
     .venv/bin/python bench/bench_stt_settings.py --model tiny.en \\
         --variant "beam5 beam_size=5" --variant "greedy beam_size=1"
@@ -88,10 +89,16 @@ def parse_variant(spec: str) -> tuple[str, dict]:
     return label, options
 
 
-def timed(fn) -> tuple[str, float, float]:
+def timed(fn) -> tuple[list, float, float]:
     t0, c0 = time.perf_counter(), time.process_time()
-    text = fn()
-    return text, time.perf_counter() - t0, time.process_time() - c0
+    segments = fn()
+    return segments, time.perf_counter() - t0, time.process_time() - c0
+
+
+def sampled(segments: list) -> int:
+    """Segments decoded above temperature 0: drawn at random by the fallback ladder, so their
+    words can change from run to run (a plain call seeds nothing)."""
+    return sum(1 for s in segments if (s.temperature or 0.0) > 0.0)
 
 
 def plain(model_name: str, threads: int, path: Path, language: str | None) -> str:
@@ -105,7 +112,7 @@ def plain(model_name: str, threads: int, path: Path, language: str | None) -> st
         model_name, device="cpu", compute_type="int8", cpu_threads=threads, cache=cache
     )
     segments, _ = model.transcribe(str(path), language=language, beam_size=5, word_timestamps=True)
-    return "".join(s.text for s in segments)
+    return list(segments)
 
 
 def asked_language(model_name: str, choice: str) -> str | None:
@@ -116,7 +123,7 @@ def asked_language(model_name: str, choice: str) -> str | None:
     return "en" if model_name.endswith(".en") else None
 
 
-def portal(model_name: str, options: dict, path: Path, language: str | None) -> str:
+def portal(model_name: str, options: dict, path: Path, language: str | None) -> list:
     from django.conf import settings
 
     from apps.engines.stt.base import Segment, TranscriptionRequest
@@ -131,7 +138,7 @@ def portal(model_name: str, options: dict, path: Path, language: str | None) -> 
     request = TranscriptionRequest(
         audio_path=path, model=model_name, language=language, word_timestamps=True
     )
-    return "".join(e.text for e in engine.transcribe(request) if isinstance(e, Segment))
+    return [e for e in engine.transcribe(request) if isinstance(e, Segment)]
 
 
 def main() -> None:
@@ -176,14 +183,16 @@ def main() -> None:
                 else:
                     opts = {"cpu_threads": args.threads} | options
                     run = lambda p=path, o=opts: portal(args.model, o, p, language)  # noqa: E731
-                text, wall, cpu = timed(run)
+                segments, wall, cpu = timed(run)
+                text = "".join(s.text for s in segments)
                 if args.dump:
                     args.dump.mkdir(parents=True, exist_ok=True)
                     (args.dump / f"{name}.{label}.txt").write_text(text)
                     (args.dump / f"{name}.reference.txt").write_text(reference)
                 print(
                     f"{name:8s} {label:14s} wall {wall:6.1f} s  cpu {cpu:6.1f} s  "
-                    f"WER {wer(reference, text):6.2%}  load {os.getloadavg()[0]:.1f}",
+                    f"WER {wer(reference, text):6.2%}  sampled {sampled(segments):2d}  "
+                    f"load {os.getloadavg()[0]:.1f}",
                     flush=True,
                 )
 
