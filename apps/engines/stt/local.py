@@ -678,7 +678,9 @@ class _WindowedRun:
         # silence dropped joins two pieces of speech, and the decoder then writes them
         # otherwise than a plain call does (docs/benchmarks.md, issue 9). The sensitive
         # far-field VAD only finds speech that got no text, which is then decoded on its own.
-        chunks = self._probabilities(audio).chunks(self.backend.decoder_vad)
+        chunks = _from_the_start(
+            self._probabilities(audio).chunks(self.backend.decoder_vad), self.backend.decoder_vad
+        )
         # The fallback ladder samples above temperature 0. CTranslate2 seeds each decoding
         # thread's generator once, at its first sample, so this fixes only a fresh worker's
         # first samples: later ones follow on from what the worker sampled before, and a
@@ -710,6 +712,18 @@ class _WindowedRun:
             yield LanguageDetected(info.language, float(probability), 0.0)
         for seg in segments:
             yield _segment(seg, offset, language or info.language)
+
+
+def _from_the_start(chunks: list[dict], options: VadOptions) -> list[dict]:
+    """The decoder's speech chunks with a short silence before the first kept, as any short
+    silence between chunks is. Cut off, it moves every 30 s view of the decoder, and the
+    decoder writes the same speech otherwise than a plain call: 80 ms cut off a development
+    recording's start gave "seatbelts" three times for the plain call's "seat belts" (tiny.en;
+    1.36 s, the same with base; docs/benchmarks.md, issue 9, session 28)."""
+    short = options.min_silence_duration_ms * SAMPLE_RATE // 1000
+    if not chunks or chunks[0]["start"] >= short:
+        return chunks
+    return [{**chunks[0], "start": 0}, *chunks[1:]]
 
 
 def _same_samples(a: np.ndarray, b: np.ndarray) -> bool:
