@@ -678,9 +678,8 @@ class _WindowedRun:
         # silence dropped joins two pieces of speech, and the decoder then writes them
         # otherwise than a plain call does (docs/benchmarks.md, issue 9). The sensitive
         # far-field VAD only finds speech that got no text, which is then decoded on its own.
-        chunks = _from_the_start(
-            self._probabilities(audio).chunks(self.backend.decoder_vad), self.backend.decoder_vad
-        )
+        options = self.backend.decoder_vad
+        chunks = _from_the_start(self._probabilities(audio).chunks(options), options)
         # The fallback ladder samples above temperature 0. CTranslate2 seeds each decoding
         # thread's generator once, at its first sample, so this fixes only a fresh worker's
         # first samples: later ones follow on from what the worker sampled before, and a
