@@ -3,7 +3,9 @@
 Prints figures; asserts nothing. Builds a development recording (tests/long_recording.py), or
 takes a recording with its reference text, transcribes it in this one process with a plain
 `WhisperModel.transcribe()` (beam 5, word timestamps, no VAD, as bench_transcribe.py's plain
-call) and with `LocalWhisperBackend` (default options), aligns both hypotheses word by word to
+call) and with `LocalWhisperBackend` (default options), both asked for the language a user gets
+by default (--language detect: English for an English-only model, detected by a multilingual
+one such as `base`) or for the code given, aligns both hypotheses word by word to
 the reference (the normaliser of tests/wer.py), and lists every stretch of reference words the
 engine gets wrong where the plain call gets them right, with what the engine did there:
 
@@ -53,7 +55,6 @@ class Trace:
 
 def traced_engine(trace: Trace):
     """Wraps _WindowedRun's window and decode methods to record what they did."""
-    from faster_whisper.vad import VadOptions
 
     from apps.core.media import SAMPLE_RATE
     from apps.engines.stt import local
@@ -74,7 +75,7 @@ def traced_engine(trace: Trace):
         while frame is not None and kind == "?":
             kind = _KINDS.get(frame.f_code.co_name, "?")
             frame = frame.f_back
-        chunks = self._probabilities(audio).chunks(VadOptions())
+        chunks = self._probabilities(audio).chunks(self.backend.decoder_vad)
         for before, after in zip(chunks, chunks[1:], strict=False):
             if after["start"] > before["end"]:  # silence dropped between them
                 trace.joins.append(offset + (before["end"] + after["start"]) / 2 / SAMPLE_RATE)
@@ -171,6 +172,11 @@ def main() -> None:
     parser.add_argument("--wav", type=Path, help="a recording instead of a development one")
     parser.add_argument("--text", type=Path, help="its reference text")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--language",
+        default="detect",
+        help='a code for both sides, or "detect": as users get it (detected by base)',
+    )
     parser.add_argument("--option", action="append", default=[], metavar="k=v")
     parser.add_argument("--no-plain", action="store_true")
     parser.add_argument("--dump", type=Path, help="write both texts and the stretches here")
@@ -242,7 +248,12 @@ def report(args, trace: Trace) -> None:
             **options,
         )
         t0 = time.process_time()
-        request = TranscriptionRequest(audio_path=path, model=args.model, word_timestamps=True)
+        language = args.language
+        if language == "detect":
+            language = "en" if args.model.endswith(".en") else None
+        request = TranscriptionRequest(
+            audio_path=path, model=args.model, language=language, word_timestamps=True
+        )
         segments = [e for e in engine.transcribe(request) if isinstance(e, Segment)]
         text = "".join(s.text for s in segments)
         print(f"portal WER {wer(reference, text):.2%}  cpu {time.process_time() - t0:.0f} s")
@@ -254,7 +265,9 @@ def report(args, trace: Trace) -> None:
         plain_segments = []
         if not args.no_plain:
             t0 = time.process_time()
-            found, _ = model.transcribe(str(path), language="en", beam_size=5, word_timestamps=True)
+            found, _ = model.transcribe(
+                str(path), language=language, beam_size=5, word_timestamps=True
+            )
             plain_segments = list(found)
             plain_text = "".join(s.text for s in plain_segments)
             cpu = time.process_time() - t0

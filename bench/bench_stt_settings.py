@@ -3,7 +3,8 @@
 Prints figures; asserts nothing. Each recording is transcribed in this one process by a plain
 WhisperModel.transcribe() (beam 5, word timestamps, faster-whisper's defaults otherwise) and by
 LocalWhisperBackend once per variant, in the order given, so the sides share the machine's load;
-CPU seconds (this process's) are the figure to read on a shared machine, wall time beside them.
+CPU seconds (this process's) are the figure to read on a shared machine, wall time beside them;
+"sampled" counts the segments decoded above temperature 0 (drawn at random, see sampled()).
 
     .venv/bin/python bench/bench_stt_settings.py --model tiny.en \\
         --variant "beam5 beam_size=5" --variant "greedy beam_size=1"
@@ -16,8 +17,10 @@ Recordings: `dev3` (tests/long_recording.py seed 3, 3 minutes: the API benchmark
 and, given --heldout, `heldout` (32 LJ Speech clips, 4 minutes), given --sonnets, `sonnets`
 (three LibriVox sonnets, 2.7 minutes; bench/prepare_sonnets_heldout.py). Development
 recordings are the shared corpus clips the engine was tuned on; held-out ones are not.
-Variants are "LABEL option=value ..." with the engine's options (beam_size, batch_size, lanes,
-cpu_threads, window_seconds).
+Both sides are asked for the language a user gets by default (--language detect: English for
+an English-only model, detected by a multilingual one such as `base`, the portal's default), or
+for the code given. Variants are "LABEL option=value ..." with the engine's options
+(beam_size, batch_size, lanes, cpu_threads, window_seconds).
 """
 
 import argparse
@@ -86,21 +89,41 @@ def parse_variant(spec: str) -> tuple[str, dict]:
     return label, options
 
 
-def timed(fn) -> tuple[str, float, float]:
+def timed(fn) -> tuple[list, float, float]:
     t0, c0 = time.perf_counter(), time.process_time()
-    text = fn()
-    return text, time.perf_counter() - t0, time.process_time() - c0
+    segments = fn()
+    return segments, time.perf_counter() - t0, time.process_time() - c0
 
 
-def plain(model_name: str, threads: int, path: Path) -> str:
+def sampled(segments: list) -> int:
+    """Segments decoded above temperature 0: drawn at random by the fallback ladder, so their
+    words can change from run to run (a plain call seeds nothing)."""
+    return sum(1 for s in segments if (s.temperature or 0.0) > 0.0)
+
+
+def plain(model_name: str, threads: int, path: Path, language: str | None) -> str:
+    from django.conf import settings
+
     from apps.engines.stt.local import load_model
 
-    model = load_model(model_name, device="cpu", compute_type="int8", cpu_threads=threads)
-    segments, _ = model.transcribe(str(path), language="en", beam_size=5, word_timestamps=True)
-    return "".join(s.text for s in segments)
+    # base ships in parts, joined in the model cache.
+    cache = str(settings.VOICEPORTAL_MODEL_CACHE)
+    model = load_model(
+        model_name, device="cpu", compute_type="int8", cpu_threads=threads, cache=cache
+    )
+    segments, _ = model.transcribe(str(path), language=language, beam_size=5, word_timestamps=True)
+    return list(segments)
 
 
-def portal(model_name: str, options: dict, path: Path) -> str:
+def asked_language(model_name: str, choice: str) -> str | None:
+    """The language both sides are asked for: --language's code, or with "detect" what a user
+    gets by default (an English-only model: English; a multilingual one: detected)."""
+    if choice != "detect":
+        return choice
+    return "en" if model_name.endswith(".en") else None
+
+
+def portal(model_name: str, options: dict, path: Path, language: str | None) -> list:
     from django.conf import settings
 
     from apps.engines.stt.base import Segment, TranscriptionRequest
@@ -112,8 +135,10 @@ def portal(model_name: str, options: dict, path: Path) -> str:
         model_cache=str(settings.VOICEPORTAL_MODEL_CACHE),
         **options,
     )
-    request = TranscriptionRequest(audio_path=path, model=model_name, word_timestamps=True)
-    return "".join(e.text for e in engine.transcribe(request) if isinstance(e, Segment))
+    request = TranscriptionRequest(
+        audio_path=path, model=model_name, language=language, word_timestamps=True
+    )
+    return [e for e in engine.transcribe(request) if isinstance(e, Segment)]
 
 
 def main() -> None:
@@ -123,6 +148,11 @@ def main() -> None:
     parser.add_argument("--heldout", type=Path, help="folder made by prepare_ljspeech_heldout.py")
     parser.add_argument("--sonnets", type=Path, help="folder made by prepare_sonnets_heldout.py")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--language",
+        default="detect",
+        help='a code for both sides, or "detect": as users get it (detected by base)',
+    )
     parser.add_argument("--variant", action="append", default=[], metavar='"LABEL k=v ..."')
     parser.add_argument("--no-plain", action="store_true", help="skip the plain call")
     parser.add_argument("--dump", type=Path, help="write each side's text to this folder")
@@ -136,29 +166,33 @@ def main() -> None:
     logging.getLogger().setLevel(logging.ERROR)
     from tests.wer import wer
 
-    print(f"model {args.model}, {args.threads} threads, load {os.getloadavg()[0]:.1f}")
+    language = asked_language(args.model, args.language)
+    print(
+        f"model {args.model}, {args.threads} threads, language {language or 'detected'}, "
+        f"load {os.getloadavg()[0]:.1f}"
+    )
     variants = [parse_variant(v) for v in args.variant] or [("default", {})]
     with tempfile.TemporaryDirectory() as folder:
         built = recordings(args.recordings.split(","), args.heldout, args.sonnets, Path(folder))
-        plain(
-            "tiny.en" if args.model == "tiny.en" else args.model, args.threads, CORPUS / "jfk.flac"
-        )
+        plain(args.model, args.threads, CORPUS / "jfk.flac", "en")  # loads the model
         for name, (path, reference) in built.items():
             sides = [] if args.no_plain else [("plain", None)]
             for label, options in sides + variants:
                 if options is None:
-                    run = lambda p=path: plain(args.model, args.threads, p)  # noqa: E731
+                    run = lambda p=path: plain(args.model, args.threads, p, language)  # noqa: E731
                 else:
                     opts = {"cpu_threads": args.threads} | options
-                    run = lambda p=path, o=opts: portal(args.model, o, p)  # noqa: E731
-                text, wall, cpu = timed(run)
+                    run = lambda p=path, o=opts: portal(args.model, o, p, language)  # noqa: E731
+                segments, wall, cpu = timed(run)
+                text = "".join(s.text for s in segments)
                 if args.dump:
                     args.dump.mkdir(parents=True, exist_ok=True)
                     (args.dump / f"{name}.{label}.txt").write_text(text)
                     (args.dump / f"{name}.reference.txt").write_text(reference)
                 print(
                     f"{name:8s} {label:14s} wall {wall:6.1f} s  cpu {cpu:6.1f} s  "
-                    f"WER {wer(reference, text):6.2%}  load {os.getloadavg()[0]:.1f}",
+                    f"WER {wer(reference, text):6.2%}  sampled {sampled(segments):2d}  "
+                    f"load {os.getloadavg()[0]:.1f}",
                     flush=True,
                 )
 

@@ -336,6 +336,10 @@ SPEECH_TO_TEXT = {
             "batch_size": env_int("VOICEPORTAL_STT_BATCH_SIZE", 1),
             # Long files are decoded in windows of this many seconds, so memory stays flat.
             "window_seconds": env_float("VOICEPORTAL_WINDOW_SECONDS", 600.0),
+            # Silences of this many ms or more are skipped by the decoder; shorter ones it
+            # decodes as a plain call does (2000: faster-whisper's cut, which lost read-speech
+            # accuracy but kept more far-field words; docs/benchmarks.md, issue 9, session 28).
+            "decoder_silence_ms": env_int("VOICEPORTAL_DECODER_SILENCE_MS", 5000),
             "model_cache": str(VOICEPORTAL_MODEL_CACHE),
         },
     },

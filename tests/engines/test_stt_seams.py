@@ -3,16 +3,19 @@
 from types import SimpleNamespace
 
 import numpy as np
+from django.conf import settings as django_settings
 
-from apps.core.media import SAMPLE_RATE
+from apps.core.media import SAMPLE_RATE, decode_all
 from apps.engines.stt.base import Segment, TranscriptionRequest
 from apps.engines.stt.local import (
     LocalWhisperBackend,
     _quiet_cut,
     _without_echoes,
+    load_model,
 )
-from tests import media_factory
+from tests import long_recording, media_factory
 from tests.engines.stand_ins import StandInRun, decoded
+from tests.wer import normalise
 
 
 def test_a_window_ends_in_the_middle_of_the_longest_pause():
@@ -94,3 +97,43 @@ def test_where_the_decoder_lands_after_a_jump_is_decoded_again_with_the_jump(tmp
     assert model.calls == [(True, 30.0), (False, 20.0)]
     assert "Thank you." not in texts
     assert texts[:3] == ["Part 0.", "Again 0.", "Again 2."] and "Part 22." in texts
+
+
+def development_excerpt(corpus, tmp_path, *, seed: int, start: int, end: int):
+    """Seconds [start, end) of a 3-minute development recording (tests/long_recording.py)."""
+    built = tmp_path / "dev3.wav"
+    long_recording.build(built, corpus, seconds=end, seed=seed, repeat_every=360.0)
+    samples = decode_all(built)[start * SAMPLE_RATE : end * SAMPLE_RATE]
+    return media_factory.write_wav(tmp_path / "excerpt.wav", samples)
+
+
+def engine_and_plain_words(path):
+    """The words of the engine (defaults, tiny.en) and of a plain call (beam 5) on `path`."""
+    engine = LocalWhisperBackend(
+        alias="local",
+        default_model="tiny.en",
+        cpu_threads=2,
+        model_cache=str(django_settings.VOICEPORTAL_MODEL_CACHE),
+    )
+    events = engine.transcribe(TranscriptionRequest(audio_path=path))
+    text = "".join(e.text for e in events if isinstance(e, Segment))
+    whisper = load_model("tiny.en", device="cpu", compute_type="int8", cpu_threads=2)
+    plain, _ = whisper.transcribe(str(path), language="en", beam_size=5, word_timestamps=True)
+    return normalise(text), normalise("".join(s.text for s in plain))
+
+
+def test_pauses_of_a_few_seconds_are_decoded_as_a_plain_call_decodes_them(corpus, tmp_path):
+    # Four silences of 2.2-3.5 s. Cut out before decoding (faster-whisper's vad_filter), they
+    # joined the speech around them and tiny.en wrote it otherwise than a plain call ("you can
+    # do it for your country").
+    path = development_excerpt(corpus, tmp_path, seed=3, start=60, end=90)
+    engine, plain = engine_and_plain_words(path)
+    assert engine == plain
+
+
+def test_the_silence_before_the_first_words_is_decoded_as_a_plain_call_decodes_it(corpus, tmp_path):
+    # The recording's first 80 ms are silent. Cut off, every 30 s view of the decoder moved,
+    # and tiny.en wrote "seatbelts" for the plain call's "seat belts" 44 s later.
+    path = development_excerpt(corpus, tmp_path, seed=10, start=0, end=60)
+    engine, plain = engine_and_plain_words(path)
+    assert engine == plain

@@ -14,10 +14,11 @@ from apps.engines.stt.regions import VAD_PARAMETERS
 from apps.engines.stt.silero import SpeechProbabilities
 from apps.engines.stt.vad import speech_regions
 
-# The engine's settings (sensitive, the decoder's, the batched clips'), the silence flags', and
-# a short longest-speech limit, so speech is also cut mid-region.
+# The engine's settings (sensitive, the decoder's, faster-whisper's own, the batched clips'), the
+# silence flags', and a short longest-speech limit, so speech is also cut mid-region.
 SETTINGS = [
     VadOptions(**VAD_PARAMETERS),
+    VadOptions(min_silence_duration_ms=local.DECODER_SILENCE_MS),
     VadOptions(),
     VadOptions(max_speech_duration_s=29),
     VadOptions(min_silence_duration_ms=500, speech_pad_ms=200),

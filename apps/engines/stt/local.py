@@ -112,6 +112,11 @@ _PRIME_LANGUAGE_PROBABILITY = 0.8
 # fraction of a second past the last word tends to loop through the whole fallback ladder there
 # (a minute of CPU for 0.4 s of audio on the mixed-language test file).
 _TAIL_SECONDS = 0.3
+# The decoder skips silences of this many milliseconds or more (faster-whisper's vad_filter:
+# 2,000). Shorter ones it decodes, as a plain call without VAD does: cut out at 2 s, the pieces
+# of speech either side were written otherwise ("seatbelts" for the plain call's "seat belts",
+# a passage jumped over; tiny.en, 3-minute development recordings, docs/benchmarks.md issue 9).
+DECODER_SILENCE_MS = 5000
 
 
 def load_model(
@@ -169,6 +174,7 @@ class LocalWhisperBackend(SpeechToTextBackend):
         beam_size: int = 5,
         window_seconds: float = 600.0,
         vad: dict | None = None,
+        decoder_silence_ms: int = DECODER_SILENCE_MS,
         faint_marks: bool = True,
         model_cache: str = "",
         memory_poll_seconds: float = 1.0,
@@ -199,6 +205,8 @@ class LocalWhisperBackend(SpeechToTextBackend):
         self.window_seconds = window_seconds
         # Silero VAD settings (faster-whisper's VadOptions) over the tuned defaults.
         self.vad = VAD_PARAMETERS | (vad or {})
+        # What the decoder itself skips: silences of at least this long.
+        self.decoder_vad = VadOptions(min_silence_duration_ms=decoder_silence_ms)
         # Speech Silero missed (far-field, quiet, overlapped) marked by a second detector
         # where nothing else covers it (faint.py).
         self.faint_marks = faint_marks
@@ -785,11 +793,12 @@ class _WindowedRun:
         the first call when no part announced it."""
         language = language or self.language
         prompt = self._prompt(conditioned, context)
-        # The decoder keeps faster-whisper's own VAD settings: shorter silences cut the audio
-        # into more pieces, and words get lost where pieces are joined (12 min of read
-        # speech: WER 2.45 % against the plain call's 0.86 %). The sensitive far-field VAD
-        # only finds speech that got no text, which is then decoded on its own.
-        chunks = self._probabilities(audio).chunks(VadOptions())
+        # The decoder drops only long silences (faster-whisper's VAD settings otherwise): each
+        # silence dropped joins two pieces of speech, and the decoder then writes them
+        # otherwise than a plain call does (docs/benchmarks.md, issue 9). The sensitive
+        # far-field VAD only finds speech that got no text, which is then decoded on its own.
+        options = self.backend.decoder_vad
+        chunks = _from_the_start(self._probabilities(audio).chunks(options), options)
         # The fallback ladder samples above temperature 0. CTranslate2 seeds each decoding
         # thread's generator once, at its first sample, so this fixes only a fresh worker's
         # first samples: later ones follow on from what the worker sampled before, and a
@@ -821,6 +830,18 @@ class _WindowedRun:
             yield LanguageDetected(info.language, float(probability), 0.0)
         for seg in segments:
             yield _segment(seg, offset, language or info.language)
+
+
+def _from_the_start(chunks: list[dict], options: VadOptions) -> list[dict]:
+    """The decoder's speech chunks with a short silence before the first kept, as any short
+    silence between chunks is. Cut off, it moves every 30 s view of the decoder, and the
+    decoder writes the same speech otherwise than a plain call: 80 ms cut off a development
+    recording's start gave "seatbelts" three times for the plain call's "seat belts" (tiny.en;
+    1.36 s, the same with base; docs/benchmarks.md, issue 9, session 28)."""
+    short = options.min_silence_duration_ms * SAMPLE_RATE // 1000
+    if not chunks or chunks[0]["start"] >= short:
+        return chunks
+    return [{**chunks[0], "start": 0}, *chunks[1:]]
 
 
 def _same_samples(a: np.ndarray, b: np.ndarray) -> bool:
