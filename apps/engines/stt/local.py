@@ -402,7 +402,8 @@ class _WindowedRun:
             kept: list[Segment] = []
             heard_again: list[Segment] = []
             gap = functools.partial(self._gap, audio, offset, heard_again)
-            events = _without_echoes(uncovered(events, inside, gap), heard_again)
+            said = functools.partial(self._speech_seconds, offset)
+            events = _without_echoes(uncovered(events, inside, gap, said), heard_again)
             if self.backend.faint_marks:
                 events = with_faint_marks(
                     events,
@@ -422,6 +423,11 @@ class _WindowedRun:
         yield SpeechHeard(
             offset, offset + len(audio) / SAMPLE_RATE, heard(self.window_vad[1], offset)
         )
+
+    def _speech_seconds(self, offset: float, start: float, end: float) -> float:
+        """Seconds of file seconds [start, end) the VAD itself takes for speech, unpadded."""
+        threshold = self.backend.vad["threshold"]
+        return self.window_vad[1].seconds_above(threshold, start - offset, end - offset)
 
     def _dense(self, events: Iterator, audio: np.ndarray, offset: float, regions) -> Iterator:
         """`events` with each segment that has far too few words for the speech under it
