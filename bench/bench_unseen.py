@@ -14,6 +14,7 @@ words, numbers are spelled in English only), seconds of audio marked as a gap by
 the longest run of a repeated 3-word phrase beyond the reference's own (a loop), CPU seconds.
 
     .venv/bin/python bench/bench_unseen.py UNSEEN_DIR [--only NAME ...] [--no-plain]
+        [--show-text] [--marks-need-speech]
 """
 
 import argparse
@@ -81,6 +82,9 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=[])
     parser.add_argument("--no-plain", action="store_true")
     parser.add_argument("--show-text", action="store_true")
+    parser.add_argument(
+        "--marks-need-speech", action="store_true", help="the engine option of that name, on"
+    )
     args = parser.parse_args()
 
     import django
@@ -90,6 +94,12 @@ def main() -> None:
     from tests.wer import wer
 
     opts = engine_settings()
+    if args.marks_need_speech:
+        from django.conf import settings
+
+        from apps.engines.stt import stt_backends
+
+        stt_backends[settings.SPEECH_TO_TEXT_DEFAULT].marks_need_speech = True
     model = None if args.no_plain else load_direct(opts["default_model"], opts)[0]
     print(f"load {loadavg()}")
     print(

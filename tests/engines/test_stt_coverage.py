@@ -82,19 +82,12 @@ def test_a_region_partly_transcribed_is_marked_for_the_rest():
     assert out[-1] == (9, 20) and len(out) == 3
 
 
-def test_only_the_speech_of_a_stretch_counts_towards_a_mark():
-    regions = [Region(0, 6), Region(10, 20)]
-    # 4–6 s is the region's padding and a breath after the last word (0.3 s of speech);
-    # 12–20 s is speech the decoder left out.
-    said = {(4, 6): 0.3, (12, 20): 7.5}
-    heard = lambda start, end: said[(start, end)]  # noqa: E731
-    out = list(uncovered([speech(0, 4), speech(10, 12)], regions, lambda a, b: [(a, b)], heard))
-    assert [o for o in out if isinstance(o, tuple)] == [(12, 20)]
-
-
-def test_the_quiet_after_the_last_word_is_not_marked_as_lost_speech(engine, corpus):
+def test_with_marks_needing_speech_the_quiet_after_the_last_word_is_not_marked(corpus):
     # One Italian sentence, then 1.5 s that the sensitive VAD's region keeps (its padding and
-    # a breath: 0.2 s above its threshold). It was marked "no text" though nothing was missing.
+    # a breath: 0.2 s above its threshold), marked "no text" by default though nothing is lost.
+    engine = LocalWhisperBackend(
+        alias="t", default_model="base", marks_need_speech=True, model_cache=MODEL_CACHE
+    )
     events = events_of(engine, corpus / "cheetah_it.wav")
     segments = [e for e in events if isinstance(e, Segment)]
     assert [s.gap for s in segments] == [""]

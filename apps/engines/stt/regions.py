@@ -195,20 +195,11 @@ def _speech(group: list[Region]) -> float:
 
 
 def uncovered(
-    segments: Iterable,
-    regions: list[Region],
-    gap: Callable[[float, float], Iterable],
-    speech: Callable[[float, float], float] | None = None,
+    segments: Iterable, regions: list[Region], gap: Callable[[float, float], Iterable]
 ) -> Iterator:
     """`segments` (in time order, with `.start` and `.end`) with `gap(start, end)`'s items put
     where speech regions got no segment: every second of speech ends up transcribed or marked.
-    A segment that is itself a mark (`untranscribed`) covers its stretch too. `speech(start,
-    end)` says how many seconds of a stretch are speech (default: all of it): a region is padded
-    and bridges pauses, so what is left of it beside a segment can be only its padding, the
-    pause between two sentences or the silence after the last word. Counted as speech, such a
-    second was marked "no text" at sentence ends of clean readings and, decoded alone over
-    music, came back as "Copyright WDR 2020" (docs/benchmarks.md, issue 9, session 28)."""
-    speech = speech or (lambda start, end: end - start)
+    A segment that is itself a mark (`untranscribed`) covers its stretch too."""
     pending = list(regions)
     left: list[Region] = []  # speech without text since the last segment
 
@@ -218,7 +209,7 @@ def uncovered(
         left.append(region)
 
     def close() -> Iterator:
-        if sum(speech(r.start, r.end) for r in left) >= MIN_GAP_SECONDS:
+        if sum(r.end - r.start for r in left) >= MIN_GAP_SECONDS:
             yield from gap(left[0].start, left[-1].end)
         left.clear()
 
