@@ -16,7 +16,8 @@ defaults: beam 5, word timestamps, no VAD), `portal-before` (the engine's former
 settings: faster-whisper's VAD defaults) and `portal` (LocalWhisperBackend, the tuned VAD,
 language per part, gap marks), `portal, no faint marks` (the same run with the marks of the
 second detector, stt/faint.py, left out), plus one `portal setting=value` per point of SWEEP
-with --sweep. --sides chooses among them.
+with --sweep. --sides chooses among them. --marks-need-speech turns that engine option on
+(a stretch without text is marked only where the VAD hears 1 s of speech in it, unpadded).
 """
 
 import argparse
