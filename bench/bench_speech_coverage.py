@@ -22,6 +22,9 @@ with --sweep. --sides chooses among them.
 mark: each stretch with what the two speech detectors hear there (pyannote's segmentation-3.0,
 which the faint marks use, and Silero, which the engine's VAD uses) and how many reference
 speakers talk, then the missed seconds by how strongly segmentation-3.0 hears them.
+
+--marks-need-speech turns that engine option on (a stretch without text is marked only where
+the VAD hears 1 s of speech in it, unpadded).
 """
 
 import argparse
@@ -40,6 +43,8 @@ SPLITS = {
     "train": "ami_trn",
     "heldout": ("ami_dev", "ami_tst"),
 }
+# Engine options over the defaults (--marks-need-speech).
+ENGINE_OPTIONS: dict = {}
 # One setting at a time away from the tuned defaults (a full grid is 27 runs).
 SWEEP = {
     "threshold": (0.2, 0.5),
@@ -94,7 +99,9 @@ def run_portal(vad: dict, path: Path, model: str):
     from apps.engines.stt.base import Segment, TranscriptionRequest
     from apps.engines.stt.local import LocalWhisperBackend
 
-    engine = LocalWhisperBackend(alias="bench", default_model=model, model_cache=_cache(), vad=vad)
+    engine = LocalWhisperBackend(
+        alias="bench", default_model=model, model_cache=_cache(), vad=vad, **ENGINE_OPTIONS
+    )
     words, gaps = [], []
     for event in engine.transcribe(TranscriptionRequest(audio_path=path, model=model)):
         if not isinstance(event, Segment):
@@ -229,7 +236,9 @@ def mixed_language(corpus: Path, model, model_name: str) -> None:
     path = corpus / MIXED["file"]
     plain, info = model.transcribe(str(path), beam_size=5, word_timestamps=True)
     sides = {"plain": [(info.language, w.start, w.end) for s in plain for w in (s.words or [])]}
-    engine = LocalWhisperBackend(alias="bench", default_model=model_name, model_cache=_cache())
+    engine = LocalWhisperBackend(
+        alias="bench", default_model=model_name, model_cache=_cache(), **ENGINE_OPTIONS
+    )
     portal, gaps = [], []
     for e in engine.transcribe(TranscriptionRequest(audio_path=path, model=model_name)):
         if isinstance(e, Segment):
@@ -256,7 +265,12 @@ def main() -> None:
     parser.add_argument("--mixed", type=Path, help="the shared corpus: also multilingual.mp3")
     parser.add_argument("--sides", help="comma-separated: plain,portal-before,portal")
     parser.add_argument("--where", action="store_true", help="list the portal's missed speech")
+    parser.add_argument(
+        "--marks-need-speech", action="store_true", help="the engine option of that name, on"
+    )
     args = parser.parse_args()
+    if args.marks_need_speech:
+        ENGINE_OPTIONS["marks_need_speech"] = True
     django.setup()
     from faster_whisper import WhisperModel
 

@@ -82,6 +82,18 @@ def test_a_region_partly_transcribed_is_marked_for_the_rest():
     assert out[-1] == (9, 20) and len(out) == 3
 
 
+def test_with_marks_needing_speech_the_quiet_after_the_last_word_is_not_marked(corpus):
+    # One Italian sentence, then 1.5 s that the sensitive VAD's region keeps (its padding and
+    # a breath: 0.2 s above its threshold), marked "no text" by default though nothing is lost.
+    engine = LocalWhisperBackend(
+        alias="t", default_model="base", marks_need_speech=True, model_cache=MODEL_CACHE
+    )
+    events = events_of(engine, corpus / "cheetah_it.wav")
+    segments = [e for e in events if isinstance(e, Segment)]
+    assert [s.gap for s in segments] == [""]
+    assert "cresta" in segments[0].text
+
+
 def test_a_short_unsure_block_keeps_the_language_around_it():
     audio = np.zeros(90 * SR, dtype=np.float32)
     regions = [Region(1, 25), Region(40, 41), Region(60, 85)]

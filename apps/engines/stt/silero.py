@@ -31,6 +31,11 @@ class SpeechProbabilities:
         heard = self.probabilities[first : int(np.ceil(end * SAMPLE_RATE / _FRAME))]
         return float(heard.max()) if len(heard) else 0.0
 
+    def seconds_above(self, threshold: float, start: float, end: float) -> float:
+        """Seconds of speech (probability at least `threshold`) in seconds [start, end)."""
+        first, last = (max(0, round(t * SAMPLE_RATE / _FRAME)) for t in (start, end))
+        return float(np.sum(self.probabilities[first:last] >= threshold)) * _FRAME / SAMPLE_RATE
+
     def chunks(self, options) -> list[dict]:
         """Speech chunks ({"start", "end"} in samples) for faster-whisper's VadOptions."""
         return speech_chunks(self.probabilities, self.length, options)

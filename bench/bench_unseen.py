@@ -1,0 +1,136 @@
+"""Benchmark: the portal on recordings it has never seen, as a new user runs it.
+
+Prints figures; asserts nothing. The set is built by bench/prepare_unseen.py (UNSEEN_DIR: NAME.wav,
+NAME.txt reference, NAME.lang spoken languages) and is held out: run it once per candidate.
+
+Per recording, two sides in this process, the same model folder and threads:
+- portal: what `manage.py transcribe FILE` runs (transcribe_file with the default engine, model
+  and options; language detected);
+- plain: WhisperModel.transcribe() with faster-whisper's defaults (beam 5, language detected,
+  its temperature ladder, conditioned on previous text, no VAD), as a user would call it.
+Columns: languages found (per segment, in order, repeats folded), WER (tests/wer.py's
+normaliser; the references of the German and Spanish readings keep their punctuation-free
+words, numbers are spelled in English only), seconds of audio marked as a gap by the portal,
+the longest run of a repeated 3-word phrase beyond the reference's own (a loop), CPU seconds.
+
+    .venv/bin/python bench/bench_unseen.py UNSEEN_DIR [--only NAME ...] [--no-plain]
+        [--show-text] [--marks-need-speech]
+"""
+
+import argparse
+import functools
+import os
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "voiceportal.settings")
+
+
+def _languages(languages: list[str]) -> str:
+    folded = [lang for i, lang in enumerate(languages) if i == 0 or lang != languages[i - 1]]
+    return ">".join(folded) or "-"
+
+
+def excess_repeats(reference: str, hypothesis: str) -> int:
+    """How many more times the hypothesis's most repeated 3-word phrase occurs than in the
+    reference: 0 for a faithful transcript, large for a loop."""
+    from tests.wer import normalise
+
+    def trigrams(text: str) -> Counter:
+        words = normalise(text)
+        return Counter(zip(words, words[1:], words[2:], strict=False))
+
+    ref, hyp = trigrams(reference), trigrams(hypothesis)
+    return max((count - ref.get(gram, 0) for gram, count in hyp.items()), default=0)
+
+
+def portal(path: Path) -> dict:
+    from apps.transcripts.options import options_validate
+    from apps.transcripts.services import transcribe_file
+
+    c0 = time.process_time()
+    document, _ = transcribe_file(path=path, options=options_validate())
+    return {
+        "text": document.text,
+        "languages": [s.language or document.language for s in document.segments],
+        "gap_seconds": sum(g.end - g.start for g in document.gaps),
+        "gaps": [(round(g.start, 1), round(g.end, 1), g.reason) for g in document.gaps],
+        "cpu": time.process_time() - c0,
+    }
+
+
+def plain(model, path: Path) -> dict:
+    c0 = time.process_time()
+    segments, info = model.transcribe(str(path), beam_size=5, word_timestamps=True)
+    segs = list(segments)
+    return {
+        "text": "".join(s.text for s in segs).strip(),
+        "languages": [info.language],
+        "gap_seconds": 0.0,
+        "gaps": [],
+        "cpu": time.process_time() - c0,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("unseen", type=Path)
+    parser.add_argument("--only", nargs="*", default=[])
+    parser.add_argument("--no-plain", action="store_true")
+    parser.add_argument("--show-text", action="store_true")
+    parser.add_argument(
+        "--marks-need-speech", action="store_true", help="the engine option of that name, on"
+    )
+    args = parser.parse_args()
+
+    import django
+
+    django.setup()
+    from bench.bench_transcribe import engine_settings, load_direct, loadavg
+    from tests.wer import wer
+
+    opts = engine_settings()
+    if args.marks_need_speech:
+        from django.conf import settings
+
+        from apps.engines.stt import stt_backends
+
+        stt_backends[settings.SPEECH_TO_TEXT_DEFAULT].marks_need_speech = True
+    model = None if args.no_plain else load_direct(opts["default_model"], opts)[0]
+    print(f"load {loadavg()}")
+    print(
+        f"{'recording':24} {'side':6} {'spoken':6} {'found':10} {'WER':>6} {'gap s':>6} "
+        f"{'loop':>4} {'cpu s':>6}"
+    )
+    names = sorted(p.stem for p in args.unseen.glob("*.wav"))
+    for name in names:
+        if args.only and name not in args.only:
+            continue
+        wav = args.unseen / f"{name}.wav"
+        reference = (args.unseen / f"{name}.txt").read_text(encoding="utf-8")
+        spoken = ">".join((args.unseen / f"{name}.lang").read_text().split())
+        sides = {"portal": functools.partial(portal, wav)}
+        if model is not None:
+            sides["plain"] = functools.partial(plain, model, wav)
+        for side, run in sides.items():
+            try:
+                out = run()
+            except Exception as exc:  # a crash is a finding: report it and go on
+                print(f"{name:24} {side:6} {spoken:6} CRASH {type(exc).__name__}: {exc}")
+                continue
+            print(
+                f"{name:24} {side:6} {spoken:6} {_languages(out['languages']):10} "
+                f"{100 * wer(reference, out['text']):5.1f}% {out['gap_seconds']:6.1f} "
+                f"{excess_repeats(reference, out['text']):4d} {out['cpu']:6.1f}",
+                flush=True,
+            )
+            if args.show_text:
+                print(f"    gaps {out['gaps']}\n    {out['text']}")
+
+
+if __name__ == "__main__":
+    main()
