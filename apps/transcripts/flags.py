@@ -11,6 +11,8 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from apps.engines.stt.invented import stock_phrase
+
 FLAGS = {
     "loop": "Repeats itself",
     "loop_cut": "Loop cut",
@@ -42,47 +44,6 @@ PREVIOUS_SEGMENTS = 4
 # A segment with less speech than this share of its time (VAD) holds text over silence.
 SPEECH_SHARE = 0.1
 
-# What Whisper writes over silence and music: the subtitle credits and sign-offs of the video
-# it was trained on. Matched on lower-case words without punctuation.
-STOCK_PHRASES = (
-    "thanks for watching",
-    "thank you for watching",
-    "thank you so much for watching",
-    "please subscribe",
-    "like and subscribe",
-    "subscribe to my channel",
-    "don't forget to subscribe",
-    "see you in the next video",
-    "see you next time",
-    "subtitles by",
-    "subtitled by",
-    "captions by",
-    "captioning by",
-    "transcribed by",
-    "transcription by",
-    "translated by",
-    "amara org",
-    "www mooji org",
-    "untertitel der amara org community",
-    "untertitel im auftrag des zdf",
-    "sous titres réalisés par",
-    "sous titrage st",
-    "subtítulos realizados por la comunidad de amara org",
-    "subtítulos por la comunidad de amara org",
-    "gracias por ver el video",
-    "sottotitoli creati dalla comunità amara org",
-    "legendas pela comunidade amara org",
-    "продолжение следует",
-    "ご視聴ありがとうございました",
-)
-# Whole words; a phrase of a script without spaces between words matches anywhere.
-_STOCK_PATTERNS = [
-    re.compile(rf"(?<!\S){re.escape(p)}(?!\S)" if " " in p else re.escape(p)) for p in STOCK_PHRASES
-]
-# A stock phrase inside a long stretch of real speech is likely said; only a segment made
-# mostly of it is flagged.
-_STOCK_EXTRA_WORDS = 4
-
 
 @dataclass(frozen=True)
 class SegmentSigns:
@@ -104,7 +65,7 @@ def segment_flags(signs: SegmentSigns, previous_texts: Iterable[str] = ()) -> li
     found = set()
     if signs.untranscribed or _loops_within(said) or _repeats_before(said, previous_texts):
         found.add("loop")
-    if _stock_phrase(said):
+    if stock_phrase(signs.text):
         found.add("stock_phrase")
     if signs.no_speech_prob >= NO_SPEECH_PROB:
         found.add("no_speech")
@@ -152,13 +113,3 @@ def _repeats_before(said: list[str], previous_texts: Iterable[str]) -> bool:
         return False
     same = sum(1 for text in previous_texts if words(text) == said)
     return same >= _SENTENCE_REPEATS
-
-
-def _stock_phrase(said: list[str]) -> bool:
-    """Whether the segment is made mostly of stock phrases (a few other words may go with them:
-    "Thank you so much for watching and I'll see you in the next video")."""
-    text = " ".join(said)
-    rest = text
-    for pattern in _STOCK_PATTERNS:
-        rest = pattern.sub(" ", rest)
-    return rest != text and len(rest.split()) <= _STOCK_EXTRA_WORDS

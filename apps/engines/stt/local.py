@@ -31,6 +31,7 @@ from .batched import batch_size as batch_size_for
 from .batched import cpu_threads as cpu_threads_available
 from .faint import with_faint_marks
 from .features import ChunkedFeatureExtractor
+from .invented import invented
 from .lanes import in_order, lane_bounds, lane_count
 from .loops import RepetitionGuard, marking_loops, words
 from .memory import needed_bytes, wait_for_memory
@@ -649,7 +650,7 @@ class _WindowedRun:
         leave the language around it (regions.switches; and the user asked to detect), else a
         mark saying why there is none. Text found is added to `heard`."""
         _, piece = _span(audio, offset, start, end)
-        found = self._confidently(piece, start, self.language)
+        found = self._said(piece, offset, start, self.language)
         heard.extend(found)
         if (
             not found
@@ -668,9 +669,16 @@ class _WindowedRun:
             yield _gap_mark(start, end, "no_text")
             return
         language = max(probabilities, key=probabilities.get)
-        found = self._confidently(piece, start, language) if self.per_part else []
+        found = self._said(piece, offset, start, language) if self.per_part else []
         heard.extend(found)
         yield from found or [_gap_mark(start, end, "other_language", language)]
+
+    def _said(self, piece: np.ndarray, offset: float, start: float, language: str | None):
+        """The text decoded with confidence in `piece` (from file second `start`, in a window
+        from `offset`) less what the decoder made up over music or noise (invented.py)."""
+        speech = functools.partial(self._speech_seconds, offset)
+        found = self._confidently(piece, start, language)
+        return [segment for segment in found if not invented(segment, speech)]
 
     def _confidently(self, audio: np.ndarray, offset: float, language: str | None) -> list:
         # Only text decoded at up to 0.5 is kept (_confident): the hotter steps of the ladder
