@@ -59,10 +59,17 @@ def test_a_sentence_said_again_and_again_is_flagged_from_its_third_time():
         " Please subscribe to my channel.",
         " Thank you so much for watching and I'll see you in the next video.",
         " Thanks for watching. Thanks for watching.",
+        " Copyright WDR 2020",
+        " Untertitelung des ZDF, 2020",
     ],
 )
 def test_stock_phrases_whisper_invents_on_silence_are_flagged(text):
     assert flagged(text) == ["stock_phrase"]
+
+
+def test_a_stock_word_inside_a_real_sentence_is_not_flagged():
+    # multilingual.mp3 reads a licence: "copyright" alone is no credit line.
+    assert flagged(" The above copyright notice and this permission notice shall be included") == []
 
 
 def test_scores_past_whispers_own_thresholds_are_flagged():
