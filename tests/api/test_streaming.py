@@ -73,7 +73,10 @@ def test_the_first_delta_comes_long_before_the_end(stack, alice_key, three_minut
     # The first text came while most of the audio was still to decode, and more kept coming.
     assert status == "running" and progress < duration / 2, first_state
     assert deltas[0][0] < done_at / 2, (deltas[0][0], done_at)
-    assert len(deltas) >= 20 and sum(at < done_at * 0.75 for at, _ in deltas) >= 10
+    # More kept coming as decoding went on: the deltas came at several moments (a 30 s view's
+    # segments come out together), not in one burst at the end.
+    moments = {round(at, 1) for at, _ in deltas if at < done_at * 0.9}
+    assert len(deltas) >= 20 and len(moments) >= 4, (sorted(moments), done_at)
     assert "ask not what your country can do for you" in done.text.lower()
     assert done.text == "".join(e.delta for _, e in deltas).strip()
     assert done.usage.type == "tokens" and done.usage.input_tokens == round(duration * 10)
