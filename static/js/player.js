@@ -33,14 +33,24 @@
   document.querySelectorAll("[data-skip]").forEach((b) => b.addEventListener("click", () => skip(parseFloat(b.dataset.skip))));
   speed.addEventListener("change", () => setRate(parseFloat(speed.value)));
   ["play", "pause", "ended"].forEach((type) => player.addEventListener(type, showState));
-  document.getElementById("shortcuts-open")?.addEventListener("click", () => help.showModal());
+  let openedFrom = null;
+  const showHelp = () => { openedFrom = document.activeElement; help.showModal(); };
+  document.getElementById("shortcuts-open")?.addEventListener("click", showHelp);
+  // Chromium does not always hand focus back when a modal closes (Escape): focus then stays on
+  // the hidden Close button, inside a dialog, where every shortcut rests. Hand it back here.
+  help.addEventListener("close", () => {
+    if (!help.contains(document.activeElement)) return;
+    if (openedFrom && openedFrom !== document.body && openedFrom.isConnected) openedFrom.focus();
+    else document.activeElement.blur();
+  });
 
-  const typing = (el) => el.closest("input, textarea, select, [contenteditable], audio, video, dialog");
+  // An open dialog keeps its keys; a closed one may still hold focus for a moment (above).
+  const typing = (el) => el.closest("input, textarea, select, [contenteditable], audio, video, dialog[open]");
   document.addEventListener("keydown", (event) => {
     if (event.ctrlKey || event.metaKey || event.altKey || typing(event.target)) return;
     const actions = {
       k: playPause, j: () => skip(-5), l: () => skip(5), ArrowLeft: () => skip(-5), ArrowRight: () => skip(5),
-      "<": () => stepRate(-1), ">": () => stepRate(1), "?": () => help.showModal(),
+      "<": () => stepRate(-1), ">": () => stepRate(1), "?": showHelp,
       "/": () => document.getElementById("find")?.focus(),
     };
     // Space on a focused button presses that button; elsewhere it plays and pauses.
