@@ -50,12 +50,12 @@ Resemblyzer centroids), and whether their results are identical.
 
     .venv/bin/python bench/bench_analysis.py [--minutes 3] [--skip-timing] [--memory-minutes 10]
         [--eval DIR [--segments] [--count-stats] [--skip-corpus]]
-        [--pipeline windows|local_speakers|hybrid] [--local-votes] [--no-short-speakers]
+        [--pipeline windows|local_speakers|hybrid] [--local-votes] [--short-speakers]
 
 `--local-votes` re-segments the turns with the segmentation's local speakers' votes (opt-in,
-apps/engines/analysis/local_votes.py; count given only). `--no-short-speakers` runs the
-automatic count without its second opinion from the local speakers (the count before session
-29; apps/engines/analysis/short_speakers.py).
+apps/engines/analysis/local_votes.py; count given only). `--short-speakers` gives the
+automatic count a second opinion from the local speakers (opt-in,
+apps/engines/analysis/short_speakers.py).
 """
 
 import argparse
@@ -208,7 +208,7 @@ def known_counts() -> list[tuple[str, int]]:
 
 
 def part2(
-    encoder: str = "campplus", pipeline: str = "windows", votes: bool = False, short: bool = True
+    encoder: str = "campplus", pipeline: str = "windows", votes: bool = False, short: bool = False
 ) -> None:
     from apps.core.media import decode_all
     from apps.engines.analysis.der import diarization_error_rate, load_rttm
@@ -266,7 +266,7 @@ def part4(
     pipeline: str = "windows",
     with_count_stats: bool = False,
     votes: bool = False,
-    short: bool = True,
+    short: bool = False,
 ) -> None:
     from count_stats import count_statistics, reference_talk, talk_shares
 
@@ -336,15 +336,15 @@ def _embedder(encoder: str):
     return CamPlusPlusEncoder() if encoder == "campplus" else default_embedder()
 
 
-def _options(encoder: str, votes: bool, short: bool = True, **changes):
-    """The encoder's calibrated options, with the local speakers' votes when asked for, and
-    without the count's second opinion (short_speakers.py) when `short` is false."""
-    from apps.engines.analysis.diarization import LOCAL_VOTE_WEIGHT, options_for
+def _options(encoder: str, votes: bool, short: bool = False, **changes):
+    """The encoder's calibrated options, with the local speakers' votes and the automatic
+    count's second opinion (short_speakers.py) when asked for."""
+    from apps.engines.analysis.diarization import LOCAL_VOTE_WEIGHT, SHORT_SPEAKERS, options_for
 
     if votes:
         changes["local_vote_weight"] = LOCAL_VOTE_WEIGHT
-    if not short:
-        changes["short_speakers"] = None
+    if short:
+        changes["short_speakers"] = SHORT_SPEAKERS
     return options_for(encoder, **changes)
 
 
@@ -619,16 +619,16 @@ def main() -> None:
         help="parts 2-4: the speaker pipeline (diarization.py)",
     )
     parser.add_argument(
-        "--no-short-speakers",
+        "--short-speakers",
         action="store_true",
-        help="parts 2, 4: the automatic count without its second opinion (short_speakers.py)",
+        help="parts 2, 4: the automatic count's second opinion (opt-in, short_speakers.py)",
     )
     args = parser.parse_args()
     setup()
     if not args.skip_timing:
         part1(args.minutes)
     if not args.skip_corpus:
-        part2(args.encoder, args.pipeline, args.local_votes, not args.no_short_speakers)
+        part2(args.encoder, args.pipeline, args.local_votes, args.short_speakers)
     if args.eval:
         part4(
             args.eval,
@@ -638,7 +638,7 @@ def main() -> None:
             args.pipeline,
             args.count_stats,
             args.local_votes,
-            not args.no_short_speakers,
+            args.short_speakers,
         )
     if args.memory_minutes > 0:
         part3(args.memory_minutes, args.pipeline)
