@@ -61,10 +61,10 @@ def with_short_speakers(
     groups = linked_groups(vectors, windows, options.cut)
     labels = _label_frames(timeline.turns, names, int(np.ceil(found.seconds / _FRAME)))
     added = {}
-    for group in np.unique(groups)[:room]:
+    for group in np.unique(groups):
         mine = np.flatnonzero(groups == group)
         frames = np.any([alone[i] for i in mine], axis=0) & (labels >= 0)
-        if frames.any():
+        if frames.any() and len(added) < room:
             added[len(names) + len(added)] = _unit(vectors[mine].mean(axis=0)[None])[0]
             labels[frames] = len(names) + len(added) - 1
     if not added:
