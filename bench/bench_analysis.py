@@ -50,10 +50,12 @@ Resemblyzer centroids), and whether their results are identical.
 
     .venv/bin/python bench/bench_analysis.py [--minutes 3] [--skip-timing] [--memory-minutes 10]
         [--eval DIR [--segments] [--count-stats] [--skip-corpus]]
-        [--pipeline windows|local_speakers|hybrid] [--local-votes]
+        [--pipeline windows|local_speakers|hybrid] [--local-votes] [--short-speakers]
 
 `--local-votes` re-segments the turns with the segmentation's local speakers' votes (opt-in,
-apps/engines/analysis/local_votes.py; count given only).
+apps/engines/analysis/local_votes.py; count given only). `--short-speakers` gives the
+automatic count a second opinion from the local speakers (opt-in,
+apps/engines/analysis/short_speakers.py).
 """
 
 import argparse
@@ -205,12 +207,14 @@ def known_counts() -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (item[1], item[0]))
 
 
-def part2(encoder: str = "campplus", pipeline: str = "windows", votes: bool = False) -> None:
+def part2(
+    encoder: str = "campplus", pipeline: str = "windows", votes: bool = False, short: bool = False
+) -> None:
     from apps.core.media import decode_all
     from apps.engines.analysis.der import diarization_error_rate, load_rttm
     from apps.engines.analysis.diarization import diarize_audio
 
-    embedder, options = _embedder(encoder), _options(encoder, votes, pipeline=pipeline)
+    embedder, options = _embedder(encoder), _options(encoder, votes, short, pipeline=pipeline)
     print(
         f"\n{'file':28s} {'true':>4s} {'auto':>4s} {'DER given':>9s} {'DER auto':>9s} "
         f"{'collar given':>12s} {'collar auto':>11s}"
@@ -262,6 +266,7 @@ def part4(
     pipeline: str = "windows",
     with_count_stats: bool = False,
     votes: bool = False,
+    short: bool = False,
 ) -> None:
     from count_stats import count_statistics, reference_talk, talk_shares
 
@@ -271,7 +276,7 @@ def part4(
 
     embedder = _embedder(encoder)
     # As LocalAnalysisBackend(speaker_encoder=encoder): the count calibrated for the encoder.
-    options = _options(encoder, votes, activity_model=activity, pipeline=pipeline)
+    options = _options(encoder, votes, short, activity_model=activity, pipeline=pipeline)
     files = sorted(
         p for p in folder.iterdir() if p.suffix in AUDIO and p.with_suffix(".rttm").exists()
     )
@@ -331,12 +336,15 @@ def _embedder(encoder: str):
     return CamPlusPlusEncoder() if encoder == "campplus" else default_embedder()
 
 
-def _options(encoder: str, votes: bool, **changes):
-    """The encoder's calibrated options, with the local speakers' votes when asked for."""
-    from apps.engines.analysis.diarization import LOCAL_VOTE_WEIGHT, options_for
+def _options(encoder: str, votes: bool, short: bool = False, **changes):
+    """The encoder's calibrated options, with the local speakers' votes and the automatic
+    count's second opinion (short_speakers.py) when asked for."""
+    from apps.engines.analysis.diarization import LOCAL_VOTE_WEIGHT, SHORT_SPEAKERS, options_for
 
     if votes:
         changes["local_vote_weight"] = LOCAL_VOTE_WEIGHT
+    if short:
+        changes["short_speakers"] = SHORT_SPEAKERS
     return options_for(encoder, **changes)
 
 
@@ -610,12 +618,17 @@ def main() -> None:
         default="windows",
         help="parts 2-4: the speaker pipeline (diarization.py)",
     )
+    parser.add_argument(
+        "--short-speakers",
+        action="store_true",
+        help="parts 2, 4: the automatic count's second opinion (opt-in, short_speakers.py)",
+    )
     args = parser.parse_args()
     setup()
     if not args.skip_timing:
         part1(args.minutes)
     if not args.skip_corpus:
-        part2(args.encoder, args.pipeline, args.local_votes)
+        part2(args.encoder, args.pipeline, args.local_votes, args.short_speakers)
     if args.eval:
         part4(
             args.eval,
@@ -625,6 +638,7 @@ def main() -> None:
             args.pipeline,
             args.count_stats,
             args.local_votes,
+            args.short_speakers,
         )
     if args.memory_minutes > 0:
         part3(args.memory_minutes, args.pipeline)
