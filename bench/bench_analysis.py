@@ -38,7 +38,9 @@ excerpts have a participant who says only "mm-hmm"). With --segments each file i
 transcribed (the settings' default engine, as `manage.py transcribe --format diarized_json`
 does) and the labelled segments, which is what diarized_json and the exports show, are scored
 too. Under each part's means, the automatic count's confusion (true count -> count found, with
-how many files); with --count-stats, per file the statistics a count could be read from
+how many files) and where the missed speech is (bench/missed_speech.py: second voices by the
+segmentation's two-voice probability, one voice unlabelled by its speech probability, stretch
+length, loudness and Silero); with --count-stats, per file the statistics a count could be read from
 (bench/count_stats.py: the segmentation's floors, the eigengap, the silhouette's best k, the
 widest linkage merges, the found speakers' shares of the speech) against the true count.
 
