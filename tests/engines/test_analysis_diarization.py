@@ -417,8 +417,10 @@ def test_quiet_speech_under_another_voice_is_given_a_speaker(backend, corpus):
     """ami_trn04, count 3: at 14.3-14.6 s and 15.05-15.5 s two participants talk at once, too
     quietly for the segmentation's speech probability to pass 0.5, but it gives two voices at
     once a good share of what it hears there, so the turns cover that speech (it was missed
-    before); the speech that is embedded, and so the clusters, stay as they were."""
-    audio = decode_all(corpus / "ami_trn04.wav")
+    before), read from a stream (as the worker reads it) as from the decoded audio; the speech
+    that is embedded, and so the clusters, stay as they were."""
+    path = corpus / "ami_trn04.wav"
+    audio = decode_all(path)
     kwargs = {"embedder": backend.embedder, "num_speakers": 3}
     default = diarize_audio(audio, options=backend.diarization_options, **kwargs)
     before = replace(backend.diarization_options, two_voice_share=None)
@@ -434,6 +436,8 @@ def test_quiet_speech_under_another_voice_is_given_a_speaker(backend, corpus):
     scores = [diarization_error_rate(reference, turns_of(t)) for t in (default, without)]
     assert scores[0].missed < scores[1].missed - 0.5, scores
     assert scores[0].false_alarm == pytest.approx(scores[1].false_alarm, abs=0.01), scores
+    streamed = diarize_file(path, options=backend.diarization_options, block_seconds=1.3, **kwargs)
+    assert streamed.turns == default.turns
 
 
 def test_speech_too_faint_to_embed_clearly_is_still_given_a_speaker(backend, corpus):
