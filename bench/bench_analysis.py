@@ -38,7 +38,9 @@ excerpts have a participant who says only "mm-hmm"). With --segments each file i
 transcribed (the settings' default engine, as `manage.py transcribe --format diarized_json`
 does) and the labelled segments, which is what diarized_json and the exports show, are scored
 too. Under each part's means, the automatic count's confusion (true count -> count found, with
-how many files); with --count-stats, per file the statistics a count could be read from
+how many files) and where the missed speech is (bench/missed_speech.py: second voices by the
+segmentation's two-voice probability, one voice unlabelled by its speech probability, stretch
+length, loudness and Silero); with --count-stats, per file the statistics a count could be read from
 (bench/count_stats.py: the segmentation's floors, the eigengap, the silhouette's best k, the
 widest linkage merges, the found speakers' shares of the speech) against the true count.
 
@@ -384,7 +386,9 @@ def _scores(reference, given, auto) -> dict:
 
 def _yardsticks(audio, embedder, reference, count: int, options, given) -> dict:
     """The plain pipeline's DER, the speech activity's bound, the audible speaker count and
-    where `given`'s missed speech is (`_missed`)."""
+    where `given`'s missed speech is (missed_speech.py)."""
+    from missed_speech import missed_speech
+
     from apps.engines.analysis.der import diarization_error_rate
     from apps.engines.analysis.diarization import _activity, _from_segmentation, speech_regions
     from apps.engines.analysis.segmentation import speech_activity
@@ -393,7 +397,8 @@ def _yardsticks(audio, embedder, reference, count: int, options, given) -> dict:
     if options.activity_model == "segmentation":
         found = speech_activity(audio, step=options.segmentation_step)
         activity = _from_segmentation(found, options)[1]
-        missed = _missed(reference, given, found.speech)
+        silero = speech_regions(audio, options, threshold=0.5)
+        missed = missed_speech(reference, given, found, audio, silero)
     else:
         activity = speech_regions(audio, _activity(options))
     bound = [(_speaker_at(reference, t), t, t + 0.01) for t in _frames(activity)]
@@ -405,32 +410,6 @@ def _yardsticks(audio, embedder, reference, count: int, options, given) -> dict:
         "bound": diarization_error_rate(reference, bound).der,
         "audible": sum(seconds >= 2.0 for seconds in talk.values()),
         **missed,
-    }
-
-
-# Seconds of missed reference speaker-time (turns and second voices), by cause: two or more
-# talking where one voice is given or none, and one talking where no one is, the latter by the
-# segmentation's speech probability there.
-MISSED = ("overlap_one", "overlap_none", "alone", "alone_p01", "alone_p13", "alone_p35")
-
-
-def _missed(reference, timeline, speech: np.ndarray) -> dict:
-    frames = len(speech) + round(max([end for _, _, end in reference], default=0) * 100) + 1
-    talking, given = np.zeros(frames, int), np.zeros(frames, int)
-    for _, start, end in reference:
-        talking[round(start * 100) : round(end * 100)] += 1
-    for turn in (*timeline.turns, *timeline.overlaps):
-        given[round(turn.start * 100) : round(turn.end * 100)] += 1
-    p = np.pad(speech, (0, frames - len(speech)))
-    short = np.maximum(0, talking - given) / 100
-    alone = (talking == 1) & (given == 0)
-    return {
-        "overlap_one": short[(talking >= 2) & (given >= 1)].sum(),
-        "overlap_none": short[(talking >= 2) & (given == 0)].sum(),
-        "alone": short[alone].sum(),
-        "alone_p01": short[alone & (p < 0.1)].sum(),
-        "alone_p13": short[alone & (p >= 0.1) & (p < 0.3)].sum(),
-        "alone_p35": short[alone & (p >= 0.3) & (p < 0.5)].sum(),
     }
 
 
@@ -510,6 +489,7 @@ def _print_row(row: dict, with_segments: bool) -> None:
 
 def _print_mean(part: str, rows: list[dict], with_segments: bool) -> None:
     from count_stats import confusion
+    from missed_speech import print_missed
 
     def mean(key):
         return sum(r[key] for r in rows) / len(rows)
@@ -535,14 +515,7 @@ def _print_mean(part: str, rows: list[dict], with_segments: bool) -> None:
         f"+ovl {pooled['der_ovl']:.1%}, over {speech:.0f} s of reference speech)"
     )
     print(f"{'':14s} auto count, true -> found: {confusion(rows)}")
-    if all(key in r for r in rows for key in MISSED):
-        missed = {key: sum(r[key] for r in rows) for key in MISSED}
-        print(
-            f"{'':14s} missed (+ovl): two or more talking, one voice given "
-            f"{missed['overlap_one']:.1f} s, none {missed['overlap_none']:.1f} s; one talking, "
-            f"unlabelled {missed['alone']:.1f} s (speech probability < 0.1 / 0.1-0.3 / 0.3-0.5: "
-            f"{missed['alone_p01']:.1f} / {missed['alone_p13']:.1f} / {missed['alone_p35']:.1f} s)"
-        )
+    print_missed(rows, f"{'':14s}")
 
 
 def diarize_one(mode: str, path: Path, queue, pipeline: str = "windows") -> None:

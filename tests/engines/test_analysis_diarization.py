@@ -413,6 +413,33 @@ def test_a_likely_second_voice_is_marked_and_its_audio_still_embedded():
     assert not unmarked[0].any()
 
 
+def test_quiet_speech_under_another_voice_is_given_a_speaker(backend, corpus):
+    """ami_trn04, count 3: at 14.3-14.6 s and 15.05-15.5 s two participants talk at once, too
+    quietly for the segmentation's speech probability to pass 0.5, but it gives two voices at
+    once a good share of what it hears there, so the turns cover that speech (it was missed
+    before), read from a stream (as the worker reads it) as from the decoded audio; the speech
+    that is embedded, and so the clusters, stay as they were."""
+    path = corpus / "ami_trn04.wav"
+    audio = decode_all(path)
+    kwargs = {"embedder": backend.embedder, "num_speakers": 3}
+    default = diarize_audio(audio, options=backend.diarization_options, **kwargs)
+    before = replace(backend.diarization_options, two_voice_share=None)
+    without = diarize_audio(audio, options=before, **kwargs)
+
+    def covered(timeline, start, end):
+        return sum(max(0.0, min(end, t.end) - max(start, t.start)) for t in timeline.turns)
+
+    for start, end in ((14.32, 14.58), (15.08, 15.46)):
+        assert covered(default, start, end) == pytest.approx(end - start, abs=0.01)
+        assert covered(without, start, end) < 0.5 * (end - start)
+    reference = load_rttm(corpus / "ami_trn04.rttm")
+    scores = [diarization_error_rate(reference, turns_of(t)) for t in (default, without)]
+    assert scores[0].missed < scores[1].missed - 0.5, scores
+    assert scores[0].false_alarm == pytest.approx(scores[1].false_alarm, abs=0.01), scores
+    streamed = diarize_file(path, options=backend.diarization_options, block_seconds=1.3, **kwargs)
+    assert streamed.turns == default.turns
+
+
 def test_speech_too_faint_to_embed_clearly_is_still_given_a_speaker(backend, corpus):
     """A far-field excerpt can hold no speech above the threshold for the embedded windows yet
     some above the labelling one (ami_trn02); its speech is then embedded as it is rather than

@@ -3,8 +3,10 @@ turns at 10 ms.
 
 1. Where the speech is. By default pyannote's segmentation-3.0 (segmentation.py), 10 s windows
    every 2.5 s, averaged onto 10 ms frames: the speech that is labelled is where someone speaks
-   (probability over 0.5, pauses under 0.1 s bridged); the clear speech that is embedded is the
-   same less the frames where two people speak at once, pauses under 0.3 s bridged; where
+   (probability over 0.5, pauses under 0.1 s bridged; with CAM++ also over 0.1 where two
+   voices at once hold 15 % of it: quiet speech under another voice); the clear speech that is
+   embedded is the same (never that quiet speech) less the frames where two people speak at
+   once, pauses under 0.3 s bridged; where
    two voices are likely (over 0.4 with CAM++) a second speaker is marked (step 4). Trained
    on far-field meetings, it hears the quiet speech that Silero missed there (on the held-out
    AMI meetings Silero left 46 % of the reference speech unlabelled; docs/benchmarks.md). It
@@ -83,6 +85,8 @@ from .resegment import ResegmentOptions, resegment
 from .short_speakers import ShortSpeakerOptions, with_short_speakers
 
 _FRAME = 0.01
+# The least speech probability that quiet overlapped speech is looked for at (_quiet_two_voices).
+_UNSURE = 0.1
 # Windows embedded per call, so memory stays flat on long recordings.
 _BATCH = 64
 
@@ -136,6 +140,10 @@ class DiarizationOptions:
     # the embedding's cut because a false mark costs only its own frames, while a frame of two
     # voices embedded muddles a whole window (CAMPLUSPLUS_MARKS).
     mark_threshold: float | None = None
+    # Speech that is labelled though under `speech_threshold`: where two voices at once hold
+    # this share of the speech probability (`_quiet_two_voices`; None: off). Not embedded.
+    # CAMPLUSPLUS_ACTIVITY.
+    two_voice_share: float | None = None
     speech_min_off: float = 0.1  # pauses shorter than this are bridged in the labelled speech
     clear_min_off: float = 0.3  # ... and in the speech that is embedded
     # Below this share of the labelled speech left once overlaps are taken out, all of it is
@@ -190,6 +198,12 @@ CAMPLUSPLUS_COUNTING = {
 # pass): mean DER with the marks 34.6 -> 34.2 % (0.3: 34.0 %, but sample.wav 11.9 -> 12.5 %;
 # 0.4: 11.6 %); held out 36.6 -> 36.4 %. Not measured with Resemblyzer, so not its setting.
 CAMPLUSPLUS_MARKS = {"mark_threshold": 0.4}
+# Quiet speech under another voice labelled with CAM++: where the segmentation's speech
+# probability is only 0.1-0.5 but two voices at once hold 15 % of it or more. Chosen on the
+# tuning part (docs/benchmarks.md, session 29): mean DER with the marks 34.2 -> 33.5 % (0.12:
+# 33.3 %, but sample.wav 11.6 -> 11.8 %; 0.2: 34.1 %), no tuning or corpus file worse; held out
+# 36.4 -> 36.3 %, no file worse. Not measured with Resemblyzer, so not its setting.
+CAMPLUSPLUS_ACTIVITY = {"two_voice_share": 0.15}
 # The turns with CAM++ and a count given, re-segmented with the local speakers' votes: opt-in
 # (`options_for(..., local_vote_weight=LOCAL_VOTE_WEIGHT)`, `bench_analysis.py --local-votes`).
 # Chosen on the tuning part (docs/benchmarks.md, tenth pass): mean DER with the marks 34.2 ->
@@ -213,9 +227,10 @@ RESEMBLYZER_LOCAL_THRESHOLD = 0.7045654963945799
 
 def options_for(encoder: str, **changes) -> DiarizationOptions:
     """DiarizationOptions calibrated for the speaker encoder ("campplus" or "resemblyzer")."""
-    calibrated = {**CAMPLUSPLUS_COUNTING, **CAMPLUSPLUS_MARKS} if encoder == "campplus" else {}
-    if encoder != "campplus":
-        calibrated["local"] = LocalSpeakerOptions(threshold=RESEMBLYZER_LOCAL_THRESHOLD)
+    if encoder == "campplus":
+        calibrated = {**CAMPLUSPLUS_COUNTING, **CAMPLUSPLUS_MARKS, **CAMPLUSPLUS_ACTIVITY}
+    else:
+        calibrated = {"local": LocalSpeakerOptions(threshold=RESEMBLYZER_LOCAL_THRESHOLD)}
     return DiarizationOptions(**{**calibrated, **changes})
 
 
@@ -553,7 +568,10 @@ def _from_segmentation(found, options: DiarizationOptions):
     overlap = found.overlap > options.overlap_threshold
     marked = found.overlap > _mark_threshold(options)
     speech = found.speech > options.speech_threshold
-    activity = _runs(speech, options.speech_min_off, 0.1)
+    labelled = speech
+    if options.two_voice_share is not None:
+        labelled = speech | _quiet_two_voices(found, options.two_voice_share)
+    activity = _runs(labelled, options.speech_min_off, 0.1)
     clear = _runs(speech & ~overlap, options.clear_min_off, 0.0)
     if options.change_threshold is not None:
         clear = _split(clear, _change_points(found.change, options.change_threshold))
@@ -568,6 +586,14 @@ def _from_segmentation(found, options: DiarizationOptions):
         mask = marked[first : first + count]
         overlapped.append(np.pad(mask, (0, count - len(mask))))
     return clear, activity, overlapped, max(1, found.local_speakers(options.local_speaker_seconds))
+
+
+def _quiet_two_voices(found, share: float) -> np.ndarray:
+    """Frames where the model is unsure anyone speaks (speech probability over _UNSURE) but
+    gives two voices at once `share` or more of the speech it hears: quiet speech under
+    another voice. Pauses and noise seldom draw two-voice mass (none of the tuning part's
+    non-speech frames at 0.15; docs/benchmarks.md)."""
+    return (found.speech > _UNSURE) & (found.overlap >= share * found.speech)
 
 
 def _mark_threshold(options: DiarizationOptions) -> float:
