@@ -10,6 +10,12 @@ computed; that text is kept where it is sure (`doubtful`), else the view is deco
 
 `greedy_first(model)` gives a shallow copy of a faster_whisper.WhisperModel that decodes so; the
 model itself, shared between the lanes and the jobs of a worker, is left as it is.
+
+Opt-in (`VOICEPORTAL_STT_DECODE=greedy_then_beam`): on tiny.en's 3-minute development
+recordings 0.79-0.90x the engine's CPU with the same words or better, but where many views are
+doubtful (a 12-minute development recording, the held-out readings: 42-62 %) both decodes are
+paid and it costs more, and the held-out sonnets lost 3-4 words with tiny.en and base
+(docs/benchmarks.md, issue 9, "Session 29: greedy first").
 """
 
 import copy
