@@ -68,7 +68,11 @@ def _greedy_then_beam(model, encoder_output, prompt, tokenizer, options):
         return model.generate_with_fallback(encoder_output, prompt, tokenizer, options)
     decoded, probabilities = _greedy(model, encoder_output, prompt, tokenizer, options)
     reason = doubtful(
-        decoded, probabilities, tokenizer, options, room=model.max_length - len(prompt)
+        decoded,
+        probabilities,
+        tokenizer,
+        options,
+        room=_max_length(model, prompt, options) - len(prompt),
     )
     with _tally_lock:
         tally["beam" if reason else "greedy"] += 1
@@ -89,7 +93,7 @@ def _greedy(model, encoder_output, prompt, tokenizer, options) -> tuple[tuple, n
         length_penalty=options.length_penalty,
         repetition_penalty=options.repetition_penalty,
         no_repeat_ngram_size=options.no_repeat_ngram_size,
-        max_length=model.max_length,
+        max_length=_max_length(model, prompt, options),
         return_scores=True,
         return_no_speech_prob=True,
         return_logits_vocab=True,
@@ -115,6 +119,13 @@ def _probabilities(result, tokens: list[int]) -> np.ndarray:
     top = logits.max(axis=1, keepdims=True)
     log_norm = np.log(np.exp(logits - top).sum(axis=1)) + top[:, 0]
     return np.exp(logits[np.arange(len(tokens)), tokens] - log_norm)
+
+
+def _max_length(model, prompt, options) -> int:
+    """The decode's token limit, prompt included, as faster-whisper sets it."""
+    if options.max_new_tokens is not None:
+        return len(prompt) + options.max_new_tokens
+    return model.max_length
 
 
 def doubtful(decoded, probabilities, tokenizer, options, *, room: int) -> str:
