@@ -20,7 +20,8 @@ recordings are the shared corpus clips the engine was tuned on; held-out ones ar
 Both sides are asked for the language a user gets by default (--language detect: English for
 an English-only model, detected by a multilingual one such as `base`, the portal's default), or
 for the code given. Variants are "LABEL option=value ..." with the engine's options
-(beam_size, batch_size, lanes, cpu_threads, window_seconds).
+(beam_size, decode, batch_size, lanes, cpu_threads, window_seconds). "views" counts the 30 s
+views decoded greedily and kept, and decoded again with the beam, with decode=greedy_then_beam.
 """
 
 import argparse
@@ -85,8 +86,18 @@ def parse_variant(spec: str) -> tuple[str, dict]:
     options = {}
     for assignment in assignments:
         key, _, value = assignment.partition("=")
-        options[key] = int(value) if value.lstrip("-").isdigit() else float(value)
+        options[key] = _number(value)
     return label, options
+
+
+def _number(value: str) -> int | float | str:
+    """An option's value: a number where it reads as one, else the word (decode=...)."""
+    if value.lstrip("-").isdigit():
+        return int(value)
+    try:
+        return float(value)
+    except ValueError:
+        return value
 
 
 def timed(fn) -> tuple[list, float, float]:
@@ -164,6 +175,7 @@ def main() -> None:
     import logging
 
     logging.getLogger().setLevel(logging.ERROR)
+    from apps.engines.stt import greedy_first
     from tests.wer import wer
 
     language = asked_language(args.model, args.language)
@@ -183,7 +195,9 @@ def main() -> None:
                 else:
                     opts = {"cpu_threads": args.threads} | options
                     run = lambda p=path, o=opts: portal(args.model, o, p, language)  # noqa: E731
+                views = dict(greedy_first.tally)
                 segments, wall, cpu = timed(run)
+                views = {k: greedy_first.tally[k] - views.get(k, 0) for k in ("greedy", "beam")}
                 text = "".join(s.text for s in segments)
                 if args.dump:
                     args.dump.mkdir(parents=True, exist_ok=True)
@@ -192,7 +206,12 @@ def main() -> None:
                 print(
                     f"{name:8s} {label:14s} wall {wall:6.1f} s  cpu {cpu:6.1f} s  "
                     f"WER {wer(reference, text):6.2%}  sampled {sampled(segments):2d}  "
-                    f"load {os.getloadavg()[0]:.1f}",
+                    f"load {os.getloadavg()[0]:.1f}"
+                    + (
+                        f"  views greedy {views['greedy']} beam {views['beam']}"
+                        if any(views.values())
+                        else ""
+                    ),
                     flush=True,
                 )
 

@@ -330,6 +330,12 @@ SPEECH_TO_TEXT = {
             # minutes but was less accurate on every recording measured, and wrote a sentence
             # from elsewhere over a passage of 12 minutes (docs/benchmarks.md, fifth pass).
             "beam_size": env_int("VOICEPORTAL_BEAM_SIZE", 5),
+            # "greedy_then_beam": each 30 s view decoded greedily first, and with the beam only
+            # where that text is doubtful (apps/engines/stt/greedy_first.py). Opt-in: 0.79-0.90x
+            # the CPU on 3-minute development recordings, but more on held-out ones, and less
+            # accurate on the held-out sonnets with tiny.en and base (docs/benchmarks.md, issue 9,
+            # "Session 29: greedy first").
+            "decode": env_str("VOICEPORTAL_STT_DECODE", "beam"),
             # Clips of up to 30 s decoded at once (0: from the device and free memory; 1: one
             # at a time, each conditioned on the text before it: the default until batched
             # decoding matches the plain call's accuracy everywhere, docs/benchmarks.md).

@@ -31,6 +31,7 @@ from .batched import batch_size as batch_size_for
 from .batched import cpu_threads as cpu_threads_available
 from .faint import with_faint_marks
 from .features import ChunkedFeatureExtractor
+from .greedy_first import DECODE_MODES, greedy_first
 from .invented import invented
 from .lanes import in_order, lane_bounds, lane_count
 from .loops import RepetitionGuard, marking_loops, words
@@ -174,6 +175,7 @@ class LocalWhisperBackend(SpeechToTextBackend):
         lanes: int = 1,
         batch_size: int = 1,
         beam_size: int = 5,
+        decode: str = "beam",
         window_seconds: float = 600.0,
         vad: dict | None = None,
         decoder_silence_ms: int = DECODER_SILENCE_MS,
@@ -205,6 +207,11 @@ class LocalWhisperBackend(SpeechToTextBackend):
         # on 3 min; docs/benchmarks.md).
         self.batch_size = batch_size
         self.beam_size = beam_size
+        # "beam": every 30 s view with the beam; "greedy_then_beam": greedy first, the beam
+        # only where the greedy text is doubtful (greedy_first.py).
+        if decode not in DECODE_MODES:
+            raise ValueError(f"decode must be one of {DECODE_MODES}, not {decode!r}")
+        self.decode = decode
         self.window_seconds = window_seconds
         # Silero VAD settings (faster-whisper's VadOptions) over the tuned defaults.
         self.vad = VAD_PARAMETERS | (vad or {})
@@ -833,7 +840,8 @@ class _WindowedRun:
         # stretch decoded up the ladder can differ from run to run (docs/benchmarks.md, issue 9
         # fifth pass, "run to run").
         ctranslate2.set_random_seed(_SAMPLING_SEED)
-        segments, info = self.model.transcribe(
+        decoder = greedy_first(self.model) if self.backend.decode != "beam" else self.model
+        segments, info = decoder.transcribe(
             # What faster-whisper's vad_filter does, on speech found without a second pass.
             np.concatenate(collect_chunks(audio, chunks)[0]),
             language=language,
