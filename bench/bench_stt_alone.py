@@ -43,6 +43,11 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--heldout", type=Path)
     parser.add_argument("--sonnets", type=Path)
+    parser.add_argument(
+        "--language",
+        default="detect",
+        help='a code for both sides, or "detect": as users get it (detected by base)',
+    )
     args = parser.parse_args()
 
     import django
@@ -66,11 +71,14 @@ def main() -> None:
         load_model(
             args.model, device="cpu", compute_type="int8", cpu_threads=args.threads, cache=cache
         )
+        language = settings_bench.asked_language(args.model, args.language)
         t0, c0 = time.perf_counter(), time.process_time()
         if args.side == "plain":
-            text = settings_bench.plain(args.model, args.threads, path)
+            segments = settings_bench.plain(args.model, args.threads, path, language)
         else:
-            text = settings_bench.portal(args.model, {"cpu_threads": args.threads}, path)
+            options = {"cpu_threads": args.threads}
+            segments = settings_bench.portal(args.model, options, path, language)
+        text = " ".join(s.text.strip() for s in segments)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     label = args.label or args.side
     args.out.mkdir(parents=True, exist_ok=True)

@@ -112,7 +112,7 @@ def sampled(segments: list) -> int:
     return sum(1 for s in segments if (s.temperature or 0.0) > 0.0)
 
 
-def plain(model_name: str, threads: int, path: Path, language: str | None) -> str:
+def plain(model_name: str, threads: int, path: Path, language: str | None) -> list:
     from django.conf import settings
 
     from apps.engines.stt.local import load_model
