@@ -119,6 +119,11 @@ _TAIL_SECONDS = 0.3
 # of speech either side were written otherwise ("seatbelts" for the plain call's "seat belts",
 # a passage jumped over; tiny.en, 3-minute development recordings, docs/benchmarks.md issue 9).
 DECODER_SILENCE_MS = 5000
+# The silence before the first words is kept when shorter than this: cut off, it moves every
+# 30 s view of the decoder and the wording with it (read speech, where it lasts up to 1.4 s),
+# but 4.9 s of a far-field meeting's quiet room kept gave a view that wrote nothing for 3 s of
+# speech (AMI trn08; docs/benchmarks.md, issue 9, session 29).
+DECODER_LEAD_IN_MS = 2000
 # With `marks_need_heard_speech`, a stretch without text that the VAD hears under 1 s of speech
 # in is marked "no text" only where segmentation-3.0 hears this much speech in it
 # (_WindowedRun._speech_in).
@@ -181,7 +186,7 @@ class LocalWhisperBackend(SpeechToTextBackend):
         window_seconds: float = 600.0,
         vad: dict | None = None,
         decoder_silence_ms: int = DECODER_SILENCE_MS,
-        decoder_lead_in_ms: int | None = None,
+        decoder_lead_in_ms: int = DECODER_LEAD_IN_MS,
         faint_marks: bool = True,
         marks_need_speech: bool = False,
         marks_need_heard_speech: bool = False,
@@ -216,11 +221,9 @@ class LocalWhisperBackend(SpeechToTextBackend):
         self.vad = VAD_PARAMETERS | (vad or {})
         # What the decoder itself skips: silences of at least this long.
         self.decoder_vad = VadOptions(min_silence_duration_ms=decoder_silence_ms)
-        # The silence before the first words is kept when shorter than this (None: as any
-        # silence the decoder keeps).
-        self.decoder_lead_in_ms = (
-            decoder_silence_ms if decoder_lead_in_ms is None else decoder_lead_in_ms
-        )
+        # The silence before the first words is kept when shorter than this (and than the
+        # silences the decoder skips).
+        self.decoder_lead_in_ms = min(decoder_lead_in_ms, decoder_silence_ms)
         # Speech Silero missed (far-field, quiet, overlapped) marked by a second detector
         # where nothing else covers it (faint.py).
         self.faint_marks = faint_marks
