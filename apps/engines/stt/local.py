@@ -693,15 +693,16 @@ class _WindowedRun:
         where the VAD itself heard 0.03-0.06 s of speech and segmentation-3.0 0.3 s at most
         (the edges of the words beside it). Far-field speech that got no text is often as
         faint to the VAD (0.03 s on an AMI excerpt), but segmentation-3.0, trained on such
-        meetings, hears 1.2 s or more of it on the AMI tuning excerpts; on the held-out ones
-        it heard less under 0.9 points of the speech marked by default (docs/benchmarks.md,
-        issue 9, session 29). Without either option every such stretch is marked."""
+        meetings, hears 1.2 s or more of it on the AMI tuning excerpts. On the held-out ones,
+        though, 0.9 points of the speech marked by default lay in stretches it heard less of
+        (docs/benchmarks.md, issue 9, session 29). Without either option every such stretch
+        is marked."""
         backend = self.backend
         if not (backend.marks_need_speech or backend.marks_need_heard_speech):
             return True
         if self._speech_seconds(offset, start, end) >= MIN_GAP_SECONDS:
             return True
-        if self.backend.marks_need_speech:
+        if backend.marks_need_speech:
             return False
         silero = self.window_vad[1]
         heard = faint_seconds(audio, start - offset, end - offset, silero=silero)
