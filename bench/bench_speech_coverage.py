@@ -24,10 +24,15 @@ which the faint marks use, and Silero, which the engine's VAD uses) and how many
 speakers talk, then the missed seconds by how strongly segmentation-3.0 hears them.
 
 --marks-need-speech turns that engine option on (a stretch without text is marked only where
-the VAD hears 1 s of speech in it, unpadded).
+the VAD hears 1 s of speech in it, unpadded); --option KEY=VALUE sets any other engine option
+(`--option decoder_silence_ms=2000`: the decoder's former cut; `--option decoder_lead_in_ms=0`:
+the silence before the first words cut off, as before session 28). --per-file adds each file's
+figures for the portal; --save FILE writes the portal's words and marks per file as JSON, to
+replay a rule on them without decoding again.
 """
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -123,7 +128,7 @@ def measure(files: list[Path], side, tolerance: float) -> dict:
     n_words, started = 0, time.monotonic()
     for path in files:
         ref = reference(path.with_suffix(".rttm"))
-        words, gaps = side(path)
+        words, gaps = side(path) if callable(side) else side[path]
         n_words += len(words)
         spans = union([(a - tolerance, b + tolerance) for a, b in words])
         marks = union([(a, b) for a, b, *_ in gaps])
@@ -268,9 +273,13 @@ def main() -> None:
     parser.add_argument(
         "--marks-need-speech", action="store_true", help="the engine option of that name, on"
     )
+    parser.add_argument("--option", type=engine_option, action="append", default=[])
+    parser.add_argument("--per-file", action="store_true", help="the portal's figures per file")
+    parser.add_argument("--save", type=Path, help="the portal's words and marks, as JSON")
     args = parser.parse_args()
     if args.marks_need_speech:
         ENGINE_OPTIONS["marks_need_speech"] = True
+    ENGINE_OPTIONS.update(dict(args.option))
     django.setup()
     from faster_whisper import WhisperModel
 
@@ -313,8 +322,29 @@ def main() -> None:
             f"| {r['words']} | {r['seconds']:.0f} s |",
             flush=True,
         )
+    if args.per_file and portal.results:
+        per_file(files, portal.results, args.tolerance)
+    if args.save and portal.results:
+        saved = {p.stem: {"words": w, "gaps": g} for p, (w, g) in portal.results.items()}
+        args.save.write_text(json.dumps(saved))
     if args.where and portal.results:
         where(files, portal.results, args.tolerance)
+
+
+def per_file(files: list[Path], results: dict, tolerance: float) -> None:
+    print("| file | transcribed | transcribed or marked | marks outside speech | words |")
+    print("|---|---|---|---|---|")
+    for path in files:
+        r = measure([path], results, tolerance)
+        print(
+            f"| {path.stem} | {r['transcribed']:.1%} | {r['transcribed_or_marked']:.1%} "
+            f"| {r['marks_outside_s']:.1f} s | {r['words']} |"
+        )
+
+
+def engine_option(text: str) -> tuple[str, object]:
+    key, _, value = text.partition("=")
+    return key, json.loads(value)
 
 
 if __name__ == "__main__":

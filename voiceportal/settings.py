@@ -346,11 +346,16 @@ SPEECH_TO_TEXT = {
             # decodes as a plain call does (2000: faster-whisper's cut, which lost read-speech
             # accuracy but kept more far-field words; docs/benchmarks.md, issue 9, session 28).
             "decoder_silence_ms": env_int("VOICEPORTAL_DECODER_SILENCE_MS", 5000),
-            # Speech left without text is marked only where Silero hears 1 s of speech in it,
-            # not its padding: no false "no text" marks on close-talk recordings, but 0.9 points
-            # less far-field speech marked on held-out meetings (docs/benchmarks.md, issue 9,
-            # "Session 28: recordings never seen"). Off by default.
+            # The silence before the first words is decoded when shorter than this many ms, cut
+            # off when longer (docs/benchmarks.md, issue 9, session 29).
+            "decoder_lead_in_ms": env_int("VOICEPORTAL_DECODER_LEAD_IN_MS", 2000),
+            # Speech left without text is marked only where Silero hears 1 s of speech in it
+            # (MARKS_NEED_SPEECH), or that or 0.5 s heard by the second detector,
+            # segmentation-3.0 (MARKS_NEED_HEARD_SPEECH): no false "no text" marks on clean
+            # readings, but 0.9 points less far-field speech marked on held-out meetings
+            # (docs/benchmarks.md, issue 9, sessions 28 and 29). Off by default.
             "marks_need_speech": env_bool("VOICEPORTAL_STT_MARKS_NEED_SPEECH", False),
+            "marks_need_heard_speech": env_bool("VOICEPORTAL_STT_MARKS_NEED_HEARD_SPEECH", False),
             "model_cache": str(VOICEPORTAL_MODEL_CACHE),
         },
     },

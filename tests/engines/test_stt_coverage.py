@@ -94,6 +94,40 @@ def test_with_marks_needing_speech_the_quiet_after_the_last_word_is_not_marked(c
     assert "cresta" in segments[0].text
 
 
+@pytest.fixture(scope="module")
+def heard_engine():
+    return LocalWhisperBackend(
+        alias="t",
+        default_model="base",
+        cpu_threads=2,
+        marks_need_heard_speech=True,
+        model_cache=MODEL_CACHE,
+    )
+
+
+def test_with_marks_needing_heard_speech_the_quiet_after_the_last_word_is_not_marked(
+    heard_engine, corpus
+):
+    # The same 1.5 s after cheetah_it's sentence: segmentation-3.0 hears no speech there beyond
+    # the sentence's last word either.
+    events = events_of(heard_engine, corpus / "cheetah_it.wav")
+    segments = [e for e in events if isinstance(e, Segment)]
+    assert [s.gap for s in segments] == [""]
+
+
+def test_with_marks_needing_heard_speech_far_field_speech_is_marked_and_quiet_is_not(
+    heard_engine, corpus
+):
+    """AMI trn04 (far-field meeting): nobody speaks before 14.0 s; two people speak from 14.0 s
+    and the decoder writes nothing for their first words, which the VAD hears under 1 s of
+    (so `marks_need_speech` leaves them unmarked). They are marked "no text" (segmentation-3.0
+    hears them); the VAD's region at 6-7 s, where nobody speaks, is not (it is by default)."""
+    events = events_of(heard_engine, corpus / "ami_trn04.wav")
+    marks = [(e.start, e.end, e.gap) for e in events if isinstance(e, Segment) and e.gap]
+    assert not any(start < 13.5 and gap == "no_text" for start, _, gap in marks), marks
+    assert any(gap == "no_text" and start < 14.5 and end > 16.0 for start, end, gap in marks)
+
+
 def test_a_short_unsure_block_keeps_the_language_around_it():
     audio = np.zeros(90 * SR, dtype=np.float32)
     regions = [Region(1, 25), Region(40, 41), Region(60, 85)]

@@ -81,6 +81,16 @@ def faint_speech(
     ]
 
 
+def faint_seconds(
+    audio: np.ndarray, start: float, end: float, *, silero: SpeechProbabilities | None = None
+) -> float:
+    """Seconds of `audio`'s [start, end) where segmentation-3.0 hears speech (as faint_speech
+    marks it, no margins)."""
+    return sum(
+        min(b, end) - max(a, start) for a, b in faint_speech(audio, start, end, silero=silero)
+    )
+
+
 def with_faint_marks(
     events: Iterator,
     audio: np.ndarray,

@@ -29,7 +29,7 @@ from .base import (
 from .batched import CLIP_SECONDS, BatchedDecoder
 from .batched import batch_size as batch_size_for
 from .batched import cpu_threads as cpu_threads_available
-from .faint import with_faint_marks
+from .faint import faint_seconds, with_faint_marks
 from .features import ChunkedFeatureExtractor
 from .greedy_first import DECODE_MODES, greedy_first
 from .invented import invented
@@ -120,6 +120,15 @@ _TAIL_SECONDS = 0.3
 # of speech either side were written otherwise ("seatbelts" for the plain call's "seat belts",
 # a passage jumped over; tiny.en, 3-minute development recordings, docs/benchmarks.md issue 9).
 DECODER_SILENCE_MS = 5000
+# The silence before the first words is kept when shorter than this: cut off, it moves every
+# 30 s view of the decoder and the wording with it (read speech, where it lasts up to 1.4 s),
+# but 4.9 s of a far-field meeting's quiet room kept gave a view that wrote nothing for 3 s of
+# speech (AMI trn08; docs/benchmarks.md, issue 9, session 29).
+DECODER_LEAD_IN_MS = 2000
+# With `marks_need_heard_speech`, a stretch without text that the VAD hears under 1 s of speech
+# in is marked "no text" only where segmentation-3.0 hears this much speech in it
+# (_WindowedRun._speech_in).
+_FAINT_SPEECH_FOR_A_MARK = 0.5
 
 
 def load_model(
@@ -179,8 +188,10 @@ class LocalWhisperBackend(SpeechToTextBackend):
         window_seconds: float = 600.0,
         vad: dict | None = None,
         decoder_silence_ms: int = DECODER_SILENCE_MS,
+        decoder_lead_in_ms: int = DECODER_LEAD_IN_MS,
         faint_marks: bool = True,
         marks_need_speech: bool = False,
+        marks_need_heard_speech: bool = False,
         model_cache: str = "",
         memory_poll_seconds: float = 1.0,
         **options,
@@ -217,16 +228,22 @@ class LocalWhisperBackend(SpeechToTextBackend):
         self.vad = VAD_PARAMETERS | (vad or {})
         # What the decoder itself skips: silences of at least this long.
         self.decoder_vad = VadOptions(min_silence_duration_ms=decoder_silence_ms)
+        # The silence before the first words is kept when shorter than this (and than the
+        # silences the decoder skips).
+        self.decoder_lead_in_ms = min(decoder_lead_in_ms, decoder_silence_ms)
         # Speech Silero missed (far-field, quiet, overlapped) marked by a second detector
         # where nothing else covers it (faint.py).
         self.faint_marks = faint_marks
         # What a region leaves beside the segments can be only its padding, the pause between
-        # two sentences or the quiet after the last word. On, a stretch that gives no text is
-        # marked only where the VAD itself hears a mark's worth of speech in it (unpadded): no
-        # more false "no text" marks on clean readings, but 0.9 points less far-field speech
-        # marked on the held-out AMI excerpts, so off by default (docs/benchmarks.md, issue 9,
-        # session 28).
+        # two sentences or the quiet after the last word. With either option on, a stretch
+        # that gives no text is marked only where the VAD itself hears a mark's worth of speech
+        # in it (unpadded), or, with `marks_need_heard_speech`, where segmentation-3.0 hears
+        # speech in it (_WindowedRun._speech_in). Both remove the false marks of clean
+        # readings, and both cost 0.9 points of far-field speech marked on the held-out AMI
+        # excerpts (the second none on the tuning ones), so both are off by default
+        # (docs/benchmarks.md, issue 9, sessions 28 and 29).
         self.marks_need_speech = marks_need_speech
+        self.marks_need_heard_speech = marks_need_heard_speech
         self.memory_poll_seconds = memory_poll_seconds
 
     def models(self) -> list[ModelInfo]:
@@ -659,11 +676,7 @@ class _WindowedRun:
         _, piece = _span(audio, offset, start, end)
         found = self._said(piece, offset, start, self.language)
         heard.extend(found)
-        if (
-            not found
-            and self.backend.marks_need_speech
-            and self._speech_seconds(offset, start, end) < MIN_GAP_SECONDS
-        ):
+        if not found and not self._speech_in(audio, offset, start, end):
             return
         # Detection on a second or two is a guess (a part switches language only on 3 s of
         # sure speech, regions.py), and each costs an encoder pass: short gaps are not asked.
@@ -679,6 +692,28 @@ class _WindowedRun:
         found = self._said(piece, offset, start, language) if self.per_part else []
         heard.extend(found)
         yield from found or [_gap_mark(start, end, "other_language", language)]
+
+    def _speech_in(self, audio: np.ndarray, offset: float, start: float, end: float) -> bool:
+        """Whether file seconds [start, end), left without text, hold speech worth a "no text"
+        mark. A region's padding, the pause between two sentences or the quiet after the last
+        word can leave a stretch of 1 s beside the segments: false marks on clean readings,
+        where the VAD itself heard 0.03-0.06 s of speech and segmentation-3.0 0.3 s at most
+        (the edges of the words beside it). Far-field speech that got no text is often as
+        faint to the VAD (0.03 s on an AMI excerpt), but segmentation-3.0, trained on such
+        meetings, hears 1.2 s or more of it on the AMI tuning excerpts. On the held-out ones,
+        though, 0.9 points of the speech marked by default lay in stretches it heard less of
+        (docs/benchmarks.md, issue 9, session 29). Without either option every such stretch
+        is marked."""
+        backend = self.backend
+        if not (backend.marks_need_speech or backend.marks_need_heard_speech):
+            return True
+        if self._speech_seconds(offset, start, end) >= MIN_GAP_SECONDS:
+            return True
+        if backend.marks_need_speech:
+            return False
+        silero = self.window_vad[1]
+        heard = faint_seconds(audio, start - offset, end - offset, silero=silero)
+        return heard >= _FAINT_SPEECH_FOR_A_MARK
 
     def _said(self, piece: np.ndarray, offset: float, start: float, language: str | None):
         """The text decoded with confidence in `piece` (from file second `start`, in a window
@@ -833,7 +868,8 @@ class _WindowedRun:
         # otherwise than a plain call does (docs/benchmarks.md, issue 9). The sensitive
         # far-field VAD only finds speech that got no text, which is then decoded on its own.
         options = self.backend.decoder_vad
-        chunks = _from_the_start(self._probabilities(audio).chunks(options), options)
+        chunks = self._probabilities(audio).chunks(options)
+        chunks = _from_the_start(chunks, self.backend.decoder_lead_in_ms)
         # The fallback ladder samples above temperature 0. CTranslate2 seeds each decoding
         # thread's generator once, at its first sample, so this fixes only a fresh worker's
         # first samples: later ones follow on from what the worker sampled before, and a
@@ -868,13 +904,13 @@ class _WindowedRun:
             yield _segment(seg, offset, language or info.language)
 
 
-def _from_the_start(chunks: list[dict], options: VadOptions) -> list[dict]:
-    """The decoder's speech chunks with a short silence before the first kept, as any short
-    silence between chunks is. Cut off, it moves every 30 s view of the decoder, and the
+def _from_the_start(chunks: list[dict], lead_in_ms: int) -> list[dict]:
+    """The decoder's speech chunks with a silence of under `lead_in_ms` before the first kept,
+    as a short silence between chunks is. Cut off, it moves every 30 s view of the decoder, and the
     decoder writes the same speech otherwise than a plain call: 80 ms cut off a development
     recording's start gave "seatbelts" three times for the plain call's "seat belts" (tiny.en;
     1.36 s, the same with base; docs/benchmarks.md, issue 9, session 28)."""
-    short = options.min_silence_duration_ms * SAMPLE_RATE // 1000
+    short = lead_in_ms * SAMPLE_RATE // 1000
     if not chunks or chunks[0]["start"] >= short:
         return chunks
     return [{**chunks[0], "start": 0}, *chunks[1:]]
