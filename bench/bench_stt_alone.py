@@ -66,12 +66,16 @@ def main() -> None:
         load_model(
             args.model, device="cpu", compute_type="int8", cpu_threads=args.threads, cache=cache
         )
+        # What a user gets by default (bench_stt_settings.py --language detect).
+        language = settings_bench.asked_language(args.model, "detect")
         t0, c0 = time.perf_counter(), time.process_time()
         if args.side == "plain":
-            text = settings_bench.plain(args.model, args.threads, path)
+            segments = settings_bench.plain(args.model, args.threads, path, language)
         else:
-            text = settings_bench.portal(args.model, {"cpu_threads": args.threads}, path)
+            options = {"cpu_threads": args.threads}
+            segments = settings_bench.portal(args.model, options, path, language)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+        text = "".join(s.text for s in segments)
     label = args.label or args.side
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / f"{args.recording}.{label}.txt").write_text(text)
