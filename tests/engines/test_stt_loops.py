@@ -10,7 +10,7 @@ from apps.engines.stt.local import (
     _carried,
     _temperatures,
 )
-from apps.engines.stt.loops import LOOP_REPEATS, RepetitionGuard, marking_loops
+from apps.engines.stt.loops import LOOP_REPEATS, RepetitionGuard, marking_loops, repetitive
 from tests import media_factory
 from tests.engines.stand_ins import StandInRun, decoded
 
@@ -170,3 +170,34 @@ def test_a_loop_and_the_repeats_after_it_become_one_mark():
     out = list(marking_loops([Timed(0, 5, SPEECH[0])] + loop + [after], lambda a, b: (a, b)))
     # The first time is kept: the audio says it at least once.
     assert out == [Timed(0, 5, SPEECH[0]), loop[0], (11, 22), after]
+
+
+# Loops as the decoder writes them on speech without text decoded again, each compressing less
+# than Whisper's limit (2.4): the form base sampled on far-field English heard as Welsh (AMI
+# trn08, docs/benchmarks.md, issue 9, session 28), a sentence's tail said again, and tiny.en's
+# beam on a development recording (dev3 seed 7) cut off by a token cap.
+SAMPLED_LOOPS = [
+    " a'r llwb i'r llwb i'r llwb i'r llwb i'r llwb",
+    " I think it's the same. It's the same. It's the same. It's the same.",
+    " and then we'll take a look at how we can do this and then we'll take a look at how we can"
+    " do this and then we'll take a look at how we can",
+]
+
+
+def test_text_that_says_one_phrase_again_and_again_is_a_loop():
+    for text in SAMPLED_LOOPS:
+        assert repetitive(text), text
+
+
+def test_speech_said_a_few_times_is_no_loop():
+    said = [
+        *SPEECH,
+        " Yeah, yeah, yeah, yeah.",
+        " No, no, no.",
+        " Felly it's hard to know what that is.",
+        " Ladies and gentlemen, please fasten your seat belts. Ladies and gentlemen, please"
+        " fasten your seat belts.",
+        " Ask not what your country can do for you, ask what you can do for your country.",
+    ]
+    for text in said:
+        assert not repetitive(text), text

@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import numpy as np
 from django.conf import settings as django_settings
+from faster_whisper.transcribe import get_compression_ratio
 
 from apps.core.media import SAMPLE_RATE, decode_all
 from apps.engines.stt.base import Segment, TranscriptionRequest
@@ -17,6 +18,7 @@ from apps.engines.stt.local import (
 from apps.engines.stt.silero import SpeechProbabilities
 from tests import long_recording, media_factory
 from tests.engines.stand_ins import StandInRun, decoded
+from tests.engines.test_stt_loops import SAMPLED_LOOPS
 from tests.wer import normalise
 
 
@@ -156,3 +158,69 @@ def test_a_meeting_rooms_quiet_before_the_first_words_is_cut_off_a_short_one_kep
 
     assert decoder_starts_at(10.0) > 3.0
     assert decoder_starts_at(13.0) == 0.0
+
+
+def sampled(text, tokens, **scores):
+    """A segment the fallback ladder sampled, as faster-whisper yields it."""
+    segment = decoded(0.0, text)
+    segment.tokens = [400] * tokens
+    return SimpleNamespace(**{**vars(segment), **scores})
+
+
+class GapDecoder:
+    """Stands in for faster-whisper on speech left without text, decoded again: it says what
+    it is given (`said`, one segment list), and records the token cap of each decode."""
+
+    model = SimpleNamespace(is_multilingual=False)
+
+    def __init__(self, said):
+        self.said, self.caps = said, []
+
+    def transcribe(self, audio, *, max_new_tokens=None, **options):
+        self.caps.append(max_new_tokens)
+        return iter(self.said), SimpleNamespace(language="en", language_probability=1.0)
+
+
+def gap_of(model, tmp_path, seconds):
+    """What stands for `seconds` of speech without text decoded again by `model`."""
+    backend = LocalWhisperBackend(alias="t", default_model="tiny.en", faint_marks=False)
+    request = TranscriptionRequest(audio_path=media_factory.silence(tmp_path / "a.wav", 5))
+    run = StandInRun(backend, model, request, "en")
+    run.announced = True
+    audio = np.zeros(int(seconds * SAMPLE_RATE), np.float32)
+    return [(s.text, s.gap) for s in run._gap(audio, 0.0, [], 0.0, seconds)]
+
+
+def test_speech_without_text_decoded_again_as_a_loop_is_marked_not_kept(tmp_path):
+    """A loop the ladder sampled that ended by itself passes Whisper's checks (likely enough,
+    compressing less than 2.4): it is still no transcript."""
+    scores = {"temperature": 0.2, "avg_logprob": -0.68, "no_speech_prob": 0.1}
+    for text in SAMPLED_LOOPS:
+        loop = sampled(text, 33, compression_ratio=get_compression_ratio(text.strip()), **scores)
+        assert loop.compression_ratio < 2.4
+        assert gap_of(GapDecoder([loop]), tmp_path, 2.8) == [("", "no_text")]
+    # The same loop cut into segments.
+    pieces = [sampled(" i'r llwb i'r llwb.", 8, **scores) for _ in range(3)]
+    assert gap_of(GapDecoder(pieces), tmp_path, 2.8) == [("", "no_text")]
+    # Speech there is kept.
+    speech = sampled(" Yeah, yeah, yeah, yeah. Felly it's hard to know.", 16, **scores)
+    assert gap_of(GapDecoder([speech]), tmp_path, 2.8) == [(speech.text, "")]
+
+
+def test_speech_without_text_decoded_again_stops_at_a_cap_for_its_length(tmp_path):
+    """A loop costs a decode to Whisper's full length (224 tokens, 2.3 CPU s for 2.8 s of a
+    development recording): a short stretch stops far sooner, and a decode that reaches the
+    cap is not kept."""
+    model = GapDecoder([])
+    gap_of(model, tmp_path, 2.8)
+    cap = model.caps[0]
+    assert 50 < cap < 100
+    cut_off = sampled(" And then we'll take a look at how", cap)
+    assert gap_of(GapDecoder([cut_off]), tmp_path, 2.8) == [("", "no_text")]
+    # A longer stretch may write more; a stretch past one 30 s view is not capped.
+    longer = GapDecoder([])
+    gap_of(longer, tmp_path, 10.0)
+    assert longer.caps[0] > cap
+    past = GapDecoder([])
+    gap_of(past, tmp_path, 40.0)
+    assert past.caps == [None]

@@ -34,7 +34,7 @@ from .features import ChunkedFeatureExtractor
 from .greedy_first import DECODE_MODES, greedy_first
 from .invented import invented
 from .lanes import in_order, lane_bounds, lane_count
-from .loops import RepetitionGuard, marking_loops, words
+from .loops import RepetitionGuard, marking_loops, repetitive, words
 from .memory import needed_bytes, wait_for_memory
 from .regions import (
     MIN_GAP_SECONDS,
@@ -94,6 +94,15 @@ _TEMPERATURE_STEP = 0.2
 _PROMPT_RESET_TEMPERATURE = 0.5
 _COMPRESSION_RATIO_THRESHOLD = 2.4
 _LOG_PROB_THRESHOLD = -1.0
+# A stretch of speech without text decoded again may loop (tiny.en with beam 5 on 2.8 s of a
+# development recording: 224 tokens, 2.3 CPU s, for no text kept; base on far-field AMI: up to
+# 15 CPU s for 1.3 s). Its decode stops at _CAP_BASE_TOKENS and _CAP_TOKENS_PER_SECOND of
+# audio (fast speech writes about 5 a second with timestamps), and never beyond what fits
+# beside the longest prompt in Whisper's 448. A decode that reaches the cap is taken for a
+# loop; one that loops yet ends by itself is caught by loops.repetitive.
+_CAP_BASE_TOKENS = 48
+_CAP_TOKENS_PER_SECOND = 8
+_MAX_NEW_TOKENS = 220
 # Text decoded again where the first pass gave none is kept only below this no-speech
 # probability; above it the stretch is marked instead.
 _GAP_NO_SPEECH_PROB = 0.5
@@ -726,10 +735,20 @@ class _WindowedRun:
         # Only text decoded at up to 0.5 is kept (_confident): the hotter steps of the ladder
         # would cost a decode each for nothing (most of a far-field gap's time went there).
         ladder = tuple(t for t in self.temperatures if t <= _PROMPT_RESET_TEMPERATURE)
+        cap = _token_cap(len(audio) / SAMPLE_RATE)
         decoded = self._decode(
-            audio, offset, conditioned=False, language=language, temperatures=ladder or None
+            audio,
+            offset,
+            conditioned=False,
+            language=language,
+            temperatures=ladder or None,
+            max_new_tokens=cap,
         )
-        return [e for e in decoded if isinstance(e, Segment) and _confident(e)]
+        segments = [e for e in decoded if isinstance(e, Segment)]
+        if _looped(segments, cap):
+            logger.info("Speech without text from %.1fs decoded again loops: not kept", offset)
+            return []
+        return [s for s in segments if _confident(s)]
 
     def _filled(self, audio: np.ndarray, offset: float) -> Iterator[TranscriptionEvent]:
         """The window's events, with any long stretch the decoder jumped over decoded again."""
@@ -858,6 +877,7 @@ class _WindowedRun:
         temperatures: tuple[float, ...] | None = None,
         beam_size: int | None = None,
         context: tuple = (),
+        max_new_tokens: int | None = None,
     ) -> Iterator:
         """The segments of `audio`, in `language` (else the run's); announces the language on
         the first call when no part announced it."""
@@ -892,6 +912,7 @@ class _WindowedRun:
             word_timestamps=self.request.word_timestamps or self.request.logprobs,
             vad_filter=False,
             condition_on_previous_text=conditioned,
+            max_new_tokens=max_new_tokens,
         )
         if chunks:
             segments = restore_speech_timestamps(segments, chunks, SAMPLE_RATE)
@@ -919,6 +940,22 @@ def _from_the_start(chunks: list[dict], lead_in_ms: int) -> list[dict]:
 def _same_samples(a: np.ndarray, b: np.ndarray) -> bool:
     """Whether `a` is `b` (a view of all of it counts: a part that spans the whole window)."""
     return len(a) == len(b) and a.__array_interface__["data"] == b.__array_interface__["data"]
+
+
+def _token_cap(seconds: float) -> int | None:
+    """The most tokens a decode of a stretch this long (one 30 s view at most; None for
+    longer) may write: real speech needs far fewer."""
+    if seconds > CLIP_SECONDS:
+        return None
+    return min(_MAX_NEW_TOKENS, round(_CAP_BASE_TOKENS + _CAP_TOKENS_PER_SECOND * seconds))
+
+
+def _looped(segments: list[Segment], cap: int | None) -> bool:
+    """Whether text decoded again is a loop: it ran to the token cap (cut off there, a loop
+    need not compress enough to fail Whisper's check), or one phrase comes back to back
+    again and again, within a segment or across them."""
+    reached = cap is not None and sum(len(s.tokens) for s in segments) >= cap
+    return reached or repetitive(" ".join(s.text for s in segments))
 
 
 def _temperatures(first: float) -> tuple[float, ...]:
@@ -1015,6 +1052,7 @@ def _confident(segment: Segment) -> bool:
     no-speech 0.53: invented, not transcribed)."""
     return (
         bool(segment.text.strip())
+        and not repetitive(segment.text)
         and segment.temperature <= _PROMPT_RESET_TEMPERATURE
         and segment.avg_logprob >= _LOG_PROB_THRESHOLD
         and segment.compression_ratio <= _COMPRESSION_RATIO_THRESHOLD
@@ -1030,10 +1068,12 @@ def _said_again(decoded: list[Segment], segment: Segment, later: list) -> bool:
 
 
 def _checked(segment: Segment) -> bool:
-    """Whether text decoded again passes Whisper's own checks: likely enough, not repetitive."""
+    """Whether text decoded again passes Whisper's own checks (likely enough, not repetitive)
+    and is no loop too short for the compression check to catch (loops.repetitive)."""
     return (
         segment.avg_logprob >= _LOG_PROB_THRESHOLD
         and segment.compression_ratio <= _COMPRESSION_RATIO_THRESHOLD
+        and not repetitive(segment.text)
     )
 
 

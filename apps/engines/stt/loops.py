@@ -7,6 +7,7 @@ saying the same sentence, a chorus, a refrain), but a few times, not dozens.
 """
 
 import logging
+import math
 import re
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
@@ -22,10 +23,33 @@ _CONTEXT_SEGMENTS = 8
 # repeats a sentence a few times (the corpus has four speakers saying it in turn), a stuck
 # decoder dozens of times.
 LOOP_REPEATS = 6
+# Within one text: a run of this many words made of one short phrase said back to back (at
+# least _RUN_COPIES times, the last copy perhaps cut short) is a loop, not speech. Whisper's
+# compression check misses a short one: on an AMI training excerpt (base, far-field English
+# then decoded as Welsh) the ladder sampled " a'r llwb i'r llwb i'r llwb ..." at a compression
+# ratio of 2.35 (the limit is 2.4), likely enough to pass as text (docs/benchmarks.md, issue 9,
+# session 28). A backchannel said a few times ("Yeah, yeah, yeah, yeah.") is far shorter.
+_RUN_WORDS = 8
+_RUN_COPIES = 2.5
+_RUN_PHRASE_WORDS = 12
 
 
 def words(text: str) -> list[str]:
     return re.sub(r"[^\w\s']", " ", text.lower()).split()
+
+
+def repetitive(text: str) -> bool:
+    """Whether `text` holds a loop: one phrase of up to _RUN_PHRASE_WORDS words said
+    _RUN_COPIES times or more back to back, over _RUN_WORDS words or more."""
+    said = words(text)
+    for size in range(1, _RUN_PHRASE_WORDS + 1):
+        needed = max(_RUN_WORDS, math.ceil(_RUN_COPIES * size))
+        run = size  # words since the phrase of `size` words began repeating itself
+        for i in range(size, len(said)):
+            run = run + 1 if said[i] == said[i - size] else size
+            if run >= needed:
+                return True
+    return False
 
 
 def _pairs(text: str) -> set[tuple[str, ...]]:
