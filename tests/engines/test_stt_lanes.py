@@ -8,9 +8,9 @@ import pytest
 from django.conf import settings as django_settings
 
 from apps.core.media import SAMPLE_RATE, decode_all, probe
-from apps.engines.stt.base import LanguageDetected, Segment, TranscriptionRequest
+from apps.engines.stt.base import LanguageDetected, Segment, SpeechHeard, TranscriptionRequest
 from apps.engines.stt.batched import cpu_threads
-from apps.engines.stt.lanes import in_order, lane_bounds
+from apps.engines.stt.lanes import DECODED_PAST_CUT_SECONDS, in_order, lane_bounds
 from apps.engines.stt.local import LocalWhisperBackend, _WindowedRun
 from tests import long_recording
 from tests.wer import normalise, wer
@@ -249,3 +249,45 @@ def test_a_recording_too_short_to_cut_is_decoded_with_every_thread(engine, corpu
     assert "ask what you can do for your country" in text_of(segments_of(events)).lower()
     alone, side_by_side = engine.model("tiny.en", parts=1), engine.model("tiny.en")
     assert alone.model.num_workers == 1 and side_by_side.model.num_workers == 2
+
+
+def test_a_part_before_another_writes_no_later_sentence_before_its_end(corpus, tmp_path):
+    """Cut off at its end, a part's last 30 s view ended in padding, and Whisper, taking it for
+    the end of the recording, wrote a sentence said 25 s later over the pause after "... to
+    be ill-disposed" (base, decoder cutting 2 s silences, this development recording: the
+    3-minute benchmark's with seed 7). Decoded on past its end, each sentence comes out where
+    it is said, none after the end, and the speech heard is reported up to it."""
+    path = tmp_path / "seed7.wav"
+    said = long_recording.build(path, corpus, seconds=180, seed=7)
+    cut = halves(path)
+    engine = LocalWhisperBackend(
+        alias="lanes-base",
+        default_model="base",
+        lanes=2,
+        decoder_silence_ms=2000,
+        model_cache=str(django_settings.VOICEPORTAL_MODEL_CACHE),
+    )
+    run = _WindowedRun(
+        engine,
+        engine.model("base"),
+        TranscriptionRequest(audio_path=path),
+        None,
+        start=0.0,
+        end=cut,
+        past_end=DECODED_PAST_CUT_SECONDS,
+    )
+    events = list(run.events())
+    words = [w for s in segments_of(events) for w in s.words]
+    assert words and words[-1].start < cut
+    openings = {" ".join(normalise(text)[:6]) for _, text in said}
+    ends = [start for start, _ in said[1:]] + [cut]
+    for (start, text), end in zip(said, ends, strict=False):
+        heard = " ".join(
+            normalise("".join(w.word for w in words if start - 0.5 <= w.start < end - 0.5))
+        )
+        if start < cut:
+            assert wer(text, heard) < 0.5, (start, heard)  # one part repeats a clause here
+        said_later = {o for o in openings if o in heard} - {" ".join(normalise(text)[:6])}
+        assert not said_later, (start, heard)
+    last_heard = [e for e in events if isinstance(e, SpeechHeard)][-1]
+    assert last_heard.end == cut and all(b <= cut for _, b in last_heard.regions)

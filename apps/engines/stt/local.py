@@ -32,7 +32,7 @@ from .batched import cpu_threads as cpu_threads_available
 from .faint import with_faint_marks
 from .features import ChunkedFeatureExtractor
 from .invented import invented
-from .lanes import in_order, lane_bounds, lane_count
+from .lanes import DECODED_PAST_CUT_SECONDS, in_order, lane_bounds, lane_count
 from .loops import RepetitionGuard, marking_loops, words
 from .memory import needed_bytes, wait_for_memory
 from .regions import (
@@ -329,7 +329,9 @@ def _announced_once(events: Iterator, duration: float) -> Iterator:
 
 
 def _lane_events(backend, model, request, language, start, end, should_stop) -> Iterator:
-    run = _WindowedRun(backend, model, request, language, start=start, end=end)
+    run = _WindowedRun(
+        backend, model, request, language, start=start, end=end, past_end=DECODED_PAST_CUT_SECONDS
+    )
     run.should_stop = should_stop
     if start > request.start_at:  # a later part
         run.prime()
@@ -352,6 +354,7 @@ class _WindowedRun:
         *,
         start: float | None = None,
         end: float | None = None,
+        past_end: float = 0.0,
     ):
         self.backend = backend
         self.model = model
@@ -360,6 +363,9 @@ class _WindowedRun:
         # The part of the recording this run decodes (file seconds; end None: to its end).
         self.start = request.start_at if start is None else start
         self.end = end
+        # Seconds of audio after `end` its last window is decoded with, the text there left to
+        # the part after it (lanes.py DECODED_PAST_CUT_SECONDS).
+        self.past_end = past_end if end is not None else 0.0
         self.should_stop = request.should_stop
         # Asked to detect with a multilingual model: each part of a window in its language.
         self.per_part = language is None
@@ -375,7 +381,10 @@ class _WindowedRun:
         offset = self.start
         try:
             for window in self._windows():
-                for event in self._transcribe_window(window, offset):
+                if self.end is not None and offset >= self.end:
+                    break  # all of it after the part's end
+                events = self._transcribe_window(window, offset)
+                for event in self._within_part(events, window, offset):
                     yield event
                     if isinstance(event, Segment) and self.should_stop():
                         return
@@ -417,11 +426,49 @@ class _WindowedRun:
             sure = [*sure, decoded] if _confident(decoded) else []
         self.language, self.carried = language, _carried(sure)
 
+    def _within_part(self, events: Iterator, audio: np.ndarray, offset: float) -> Iterator:
+        """A window's `events` that fall in this run's part. In a window decoded past the part's
+        end (lanes.py DECODED_PAST_CUT_SECONDS) a segment across the end keeps its words before
+        it, the decoding stops at the first segment after it, and the speech heard is reported
+        up to it: the part after this one has the rest."""
+        if not self.past_end or offset + len(audio) / SAMPLE_RATE <= self.end:
+            yield from events
+            return
+        for event in events:
+            if isinstance(event, Segment) and event.start >= self.end:
+                events.close()  # what the decoder would find next is the next part's too
+                yield _heard_until(self.window_vad[1], offset, self.end)
+                return
+            if isinstance(event, SpeechHeard):
+                yield _heard_until(self.window_vad[1], offset, self.end)
+                return
+            if isinstance(event, Segment):
+                event = self._cut_at_end(event)
+            if event is not None:
+                yield event
+
+    def _cut_at_end(self, segment: Segment) -> Segment | None:
+        """`segment` up to the part's end: its words before it (none: nothing), a mark's time
+        before it; without words, whole or nothing by where its middle falls."""
+        if segment.end <= self.end:
+            return segment
+        if segment.untranscribed:
+            return dataclasses.replace(segment, end=self.end)
+        if not segment.words:
+            return segment if (segment.start + segment.end) / 2 < self.end else None
+        after = next((w for w in segment.words if w.start >= self.end), None)
+        if after is None:
+            return segment
+        return next(iter(self._cut_before(segment, after)), None)
+
     def _windows(self) -> Iterator[np.ndarray]:
-        """Windows of about window_seconds, each cut at a quiet moment."""
+        """Windows of about window_seconds, each cut at a quiet moment; a part's last one runs
+        on past_end seconds after the part's end."""
         size = int(self.backend.window_seconds * SAMPLE_RATE)
         buffer = np.zeros(0, dtype=np.float32)
-        left = None if self.end is None else int(round((self.end - self.start) * SAMPLE_RATE))
+        left = None
+        if self.end is not None:
+            left = int(round((self.end + self.past_end - self.start) * SAMPLE_RATE))
         for block in iter_pcm(self.request.audio_path, start_at=self.start):
             if left is not None:
                 block, left = block[:left], left - len(block[:left])
@@ -1040,6 +1087,12 @@ def _until(events: Iterator, end: float) -> Iterator:
         yield event
         if isinstance(event, Segment) and event.end >= end:
             return
+
+
+def _heard_until(probabilities: SpeechProbabilities, offset: float, end: float) -> SpeechHeard:
+    """The speech heard in a window from `offset` up to file second `end`."""
+    regions = [(a, min(b, end)) for a, b in heard(probabilities, offset) if a < end]
+    return SpeechHeard(offset, end, tuple(regions))
 
 
 def _flagged_first(segments: Iterator, flag: str) -> Iterator:
