@@ -8,7 +8,13 @@ import pytest
 from django.conf import settings as django_settings
 
 from apps.core.media import SAMPLE_RATE, decode_all, probe
-from apps.engines.stt.base import LanguageDetected, Segment, SpeechHeard, TranscriptionRequest
+from apps.engines.stt.base import (
+    LanguageDetected,
+    Segment,
+    SpeechHeard,
+    TranscriptionRequest,
+    Word,
+)
 from apps.engines.stt.batched import cpu_threads
 from apps.engines.stt.lanes import DECODED_PAST_CUT_SECONDS, in_order, lane_bounds
 from apps.engines.stt.local import LocalWhisperBackend, _WindowedRun
@@ -291,3 +297,30 @@ def test_a_part_before_another_writes_no_later_sentence_before_its_end(corpus, t
         assert not said_later, (start, heard)
     last_heard = [e for e in events if isinstance(e, SpeechHeard)][-1]
     assert last_heard.end == cut and all(b <= cut for _, b in last_heard.regions)
+
+
+def test_a_word_aligned_across_the_end_goes_to_the_part_it_is_said_in(engine, built):
+    """The aligner stretches words over the pause where two parts meet: a part's last word goes
+    with the part if it was said before the end, and a first word of the next part's speech,
+    stretched back over the pause, is left to that part (kept, it came out twice)."""
+    path, said = built
+    cut = halves(path)
+    said_next = min(start for start, _ in said if start > cut)
+    run = _WindowedRun(
+        engine,
+        engine.model("tiny.en"),
+        TranscriptionRequest(audio_path=path),
+        "en",
+        start=0.0,
+        end=cut,
+        past_end=DECODED_PAST_CUT_SECONDS,
+    )
+    words = (
+        Word(" said", cut - 3.0, cut - 1.5),
+        Word(" before", cut - 1.5, cut + 0.2),  # the pause is at most 1.2 s: speech before
+        Word(" after", cut - 0.2, said_next + 0.3),  # the rest of the pause, then speech
+    )
+    segment = Segment(start=cut - 3.0, end=said_next + 0.3, text=" said before after", words=words)
+    kept = run._cut_at_end(segment, decode_all(path), 0.0)
+    assert [w.word for w in kept.words] == [" said", " before"]
+    assert kept.text.split() == ["said", "before"] and kept.end == cut + 0.2

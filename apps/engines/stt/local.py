@@ -189,9 +189,9 @@ class LocalWhisperBackend(SpeechToTextBackend):
         self.device = device
         self.compute_type = compute_type
         # Parts of a recording decoded at once (lanes.py; 0: two on a CPU with two cores).
-        # One by default: with tiny.en two are as accurate (each later part is prompted with
-        # the text before it), with base not yet, and two were not shown faster through the
-        # API under load (docs/benchmarks.md).
+        # One by default: two still write some recordings otherwise than one, better or worse
+        # (tiny.en and base), and were not shown faster through the API under load
+        # (docs/benchmarks.md, issue 9, session 29).
         self.lanes = lane_count(lanes, device)
         # Chosen automatically, the lanes give way to another job on the machine: one part.
         self.lanes_give_way = lanes == 0
@@ -443,20 +443,27 @@ class _WindowedRun:
                 yield _heard_until(self.window_vad[1], offset, self.end)
                 return
             if isinstance(event, Segment):
-                event = self._cut_at_end(event)
+                event = self._cut_at_end(event, audio, offset)
             if event is not None:
                 yield event
 
-    def _cut_at_end(self, segment: Segment) -> Segment | None:
+    def _cut_at_end(self, segment: Segment, audio: np.ndarray, offset: float) -> Segment | None:
         """`segment` up to the part's end: its words before it (none: nothing), a mark's time
-        before it; without words, whole or nothing by where its middle falls."""
+        before it; without words, whole or nothing by where its middle falls. The end is in a
+        pause, so a word aligned across it was said on one side: where its loudest moment is
+        (the aligner stretches a first word back over the pause and the tail of the word
+        before: "How" from 83.1 to 84.6 s, said after a cut at 84.2 s, on the held-out
+        sonnets)."""
         if segment.end <= self.end:
             return segment
         if segment.untranscribed:
             return dataclasses.replace(segment, end=self.end)
         if not segment.words:
             return segment if (segment.start + segment.end) / 2 < self.end else None
-        after = next((w for w in segment.words if w.start >= self.end), None)
+        after = next(
+            (w for w in segment.words if _loudest(audio, offset, w.start, w.end) >= self.end),
+            None,
+        )
         if after is None:
             return segment
         return next(iter(self._cut_before(segment, after)), None)
@@ -1087,6 +1094,18 @@ def _until(events: Iterator, end: float) -> Iterator:
         yield event
         if isinstance(event, Segment) and event.end >= end:
             return
+
+
+def _loudest(audio: np.ndarray, offset: float, start: float, end: float) -> float:
+    """The file second of the loudest 20 ms of file seconds [start, end) in a window starting at
+    `offset` (`start` where that is under 20 ms)."""
+    first, piece = _span(audio, offset, start, end)
+    frame = SAMPLE_RATE // 50
+    frames = len(piece) // frame
+    if not frames:
+        return start
+    energy = (piece[: frames * frame].reshape(frames, frame) ** 2).mean(axis=1)
+    return offset + (first + (int(energy.argmax()) + 0.5) * frame) / SAMPLE_RATE
 
 
 def _heard_until(probabilities: SpeechProbabilities, offset: float, end: float) -> SpeechHeard:
