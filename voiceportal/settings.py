@@ -324,8 +324,8 @@ SPEECH_TO_TEXT = {
             # another job runs on this machine, TranscriptionRequest.shares_cores). One by
             # default: two still write some recordings otherwise than one (tiny.en: two
             # development recordings worse, held-out better; base: held-out LJ Speech worse), and
-            # were not shown faster through the API under load (docs/benchmarks.md, issue 9,
-            # "Session 29: two parts with base").
+            # were not faster through the API (quiet, tiny.en, 3 min: 1.05x one part's wall
+            # time; docs/benchmarks.md, issue 9, "Session 29: two parts with base").
             "lanes": env_int("VOICEPORTAL_STT_LANES", 1),
             # 1 (greedy, Whisper's temperature ladder kept) costs 0.65-0.8x the CPU on a few
             # minutes but was less accurate on every recording measured, and wrote a sentence

@@ -190,7 +190,7 @@ class LocalWhisperBackend(SpeechToTextBackend):
         self.compute_type = compute_type
         # Parts of a recording decoded at once (lanes.py; 0: two on a CPU with two cores).
         # One by default: two still write some recordings otherwise than one, better or worse
-        # (tiny.en and base), and were not shown faster through the API under load
+        # (tiny.en and base), and were not faster through the API, quiet or under load
         # (docs/benchmarks.md, issue 9, session 29).
         self.lanes = lane_count(lanes, device)
         # Chosen automatically, the lanes give way to another job on the machine: one part.
