@@ -322,9 +322,10 @@ SPEECH_TO_TEXT = {
             # Parts of one recording decoded at once on one loaded model, the threads shared
             # out between them (0: two on a CPU with two cores or more, one on CUDA or while
             # another job runs on this machine, TranscriptionRequest.shares_cores). One by
-            # default: with tiny.en two are now as accurate (a later part is prompted with the
-            # text before it), with base not yet, and two were not shown faster through the API
-            # under load (docs/benchmarks.md, issue 9, "Session 28: two parts at once").
+            # default: two still write some recordings otherwise than one (tiny.en: two
+            # development recordings worse, held-out better; base: held-out LJ Speech worse), and
+            # were not faster through the API (quiet, tiny.en, 3 min: 1.05x one part's wall
+            # time; docs/benchmarks.md, issue 9, "Session 29: two parts with base").
             "lanes": env_int("VOICEPORTAL_STT_LANES", 1),
             # 1 (greedy, Whisper's temperature ladder kept) costs 0.65-0.8x the CPU on a few
             # minutes but was less accurate on every recording measured, and wrote a sentence

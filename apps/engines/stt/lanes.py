@@ -4,7 +4,8 @@ With tiny.en on two cores, a decoder given two threads is barely faster than wit
 matrix products are too small to share out), so one job left a core idle. Here the recording
 left to do is cut in `lanes` parts in pauses; each part is decoded as the whole file was
 (window by window, each conditioned on the text before it; a later part's first window on the
-text of the seconds before its start, decoded first: local.py `_WindowedRun.prime`) by a
+text of the seconds before its start, decoded first: local.py `_WindowedRun.prime`; a part's
+last window on DECODED_PAST_CUT_SECONDS past its end, the text there dropped) by a
 single-threaded decoder of its own, and CTranslate2 runs them side by side on the one set of
 weights (`num_workers`).
 
@@ -36,6 +37,11 @@ _CUT_FRAME = SAMPLE_RATE // 10
 _QUIET_RATIO = 10.0
 _SILENT_ENERGY = 1e-10
 MIN_PAUSE_SECONDS = 0.5
+# A part before another is decoded on this many seconds past its end (a whole Whisper view),
+# its text there dropped: cut off at the end, the part's last 30 s view ended in padding, and
+# Whisper, reading it as the end of the recording, wrote a sentence said 25 s later over the
+# pause before it (base, a development recording; docs/benchmarks.md, issue 9, session 29).
+DECODED_PAST_CUT_SECONDS = 30.0
 # How often a consumer waiting on a later part looks for a cancel.
 _STOP_POLL_SECONDS = 0.5
 _END = object()

@@ -33,7 +33,7 @@ from .faint import faint_seconds, with_faint_marks
 from .features import ChunkedFeatureExtractor
 from .greedy_first import DECODE_MODES, greedy_first
 from .invented import invented
-from .lanes import in_order, lane_bounds, lane_count
+from .lanes import DECODED_PAST_CUT_SECONDS, in_order, lane_bounds, lane_count
 from .loops import RepetitionGuard, marking_loops, repetitive, words
 from .memory import needed_bytes, wait_for_memory
 from .regions import (
@@ -211,9 +211,9 @@ class LocalWhisperBackend(SpeechToTextBackend):
         self.device = device
         self.compute_type = compute_type
         # Parts of a recording decoded at once (lanes.py; 0: two on a CPU with two cores).
-        # One by default: with tiny.en two are as accurate (each later part is prompted with
-        # the text before it), with base not yet, and two were not shown faster through the
-        # API under load (docs/benchmarks.md).
+        # One by default: two still write some recordings otherwise than one, better or worse
+        # (tiny.en and base), and were not faster through the API, quiet or under load
+        # (docs/benchmarks.md, issue 9, session 29).
         self.lanes = lane_count(lanes, device)
         # Chosen automatically, the lanes give way to another job on the machine: one part.
         self.lanes_give_way = lanes == 0
@@ -362,7 +362,9 @@ def _announced_once(events: Iterator, duration: float) -> Iterator:
 
 
 def _lane_events(backend, model, request, language, start, end, should_stop) -> Iterator:
-    run = _WindowedRun(backend, model, request, language, start=start, end=end)
+    run = _WindowedRun(
+        backend, model, request, language, start=start, end=end, past_end=DECODED_PAST_CUT_SECONDS
+    )
     run.should_stop = should_stop
     if start > request.start_at:  # a later part
         run.prime()
@@ -385,6 +387,7 @@ class _WindowedRun:
         *,
         start: float | None = None,
         end: float | None = None,
+        past_end: float = 0.0,
     ):
         self.backend = backend
         self.model = model
@@ -393,6 +396,9 @@ class _WindowedRun:
         # The part of the recording this run decodes (file seconds; end None: to its end).
         self.start = request.start_at if start is None else start
         self.end = end
+        # Seconds of audio after `end` its last window is decoded with, the text there left to
+        # the part after it (lanes.py DECODED_PAST_CUT_SECONDS).
+        self.past_end = past_end if end is not None else 0.0
         self.should_stop = request.should_stop
         # Asked to detect with a multilingual model: each part of a window in its language.
         self.per_part = language is None
@@ -408,7 +414,10 @@ class _WindowedRun:
         offset = self.start
         try:
             for window in self._windows():
-                for event in self._transcribe_window(window, offset):
+                if self.end is not None and offset >= self.end:
+                    break  # all of it after the part's end
+                events = self._transcribe_window(window, offset)
+                for event in self._within_part(events, window, offset):
                     yield event
                     if isinstance(event, Segment) and self.should_stop():
                         return
@@ -450,11 +459,56 @@ class _WindowedRun:
             sure = [*sure, decoded] if _confident(decoded) else []
         self.language, self.carried = language, _carried(sure)
 
+    def _within_part(self, events: Iterator, audio: np.ndarray, offset: float) -> Iterator:
+        """A window's `events` that fall in this run's part. In a window decoded past the part's
+        end (lanes.py DECODED_PAST_CUT_SECONDS) a segment across the end keeps its words before
+        it, the decoding stops at the first segment after it, and the speech heard is reported
+        up to it: the part after this one has the rest."""
+        if not self.past_end or offset + len(audio) / SAMPLE_RATE <= self.end:
+            yield from events
+            return
+        for event in events:
+            if isinstance(event, Segment) and event.start >= self.end:
+                events.close()  # what the decoder would find next is the next part's too
+                yield _heard_until(self.window_vad[1], offset, self.end)
+                return
+            if isinstance(event, SpeechHeard):
+                yield _heard_until(self.window_vad[1], offset, self.end)
+                return
+            if isinstance(event, Segment):
+                event = self._cut_at_end(event, audio, offset)
+            if event is not None:
+                yield event
+
+    def _cut_at_end(self, segment: Segment, audio: np.ndarray, offset: float) -> Segment | None:
+        """`segment` up to the part's end: its words before it (none: nothing), a mark's time
+        before it; without words, whole or nothing by where its middle falls. The end is in a
+        pause, so a word aligned across it was said on one side: where its loudest moment is
+        (the aligner stretches a first word back over the pause and the tail of the word
+        before: "How" from 83.1 to 84.6 s, said after a cut at 84.2 s, on the held-out
+        sonnets)."""
+        if segment.end <= self.end:
+            return segment
+        if segment.untranscribed:
+            return dataclasses.replace(segment, end=self.end)
+        if not segment.words:
+            return segment if (segment.start + segment.end) / 2 < self.end else None
+        after = next(
+            (w for w in segment.words if _loudest(audio, offset, w.start, w.end) >= self.end),
+            None,
+        )
+        if after is None:
+            return segment
+        return next(iter(self._cut_before(segment, after)), None)
+
     def _windows(self) -> Iterator[np.ndarray]:
-        """Windows of about window_seconds, each cut at a quiet moment."""
+        """Windows of about window_seconds, each cut at a quiet moment; a part's last one runs
+        on past_end seconds after the part's end."""
         size = int(self.backend.window_seconds * SAMPLE_RATE)
         buffer = np.zeros(0, dtype=np.float32)
-        left = None if self.end is None else int(round((self.end - self.start) * SAMPLE_RATE))
+        left = None
+        if self.end is not None:
+            left = int(round((self.end + self.past_end - self.start) * SAMPLE_RATE))
         for block in iter_pcm(self.request.audio_path, start_at=self.start):
             if left is not None:
                 block, left = block[:left], left - len(block[:left])
@@ -1124,6 +1178,24 @@ def _until(events: Iterator, end: float) -> Iterator:
         yield event
         if isinstance(event, Segment) and event.end >= end:
             return
+
+
+def _loudest(audio: np.ndarray, offset: float, start: float, end: float) -> float:
+    """The file second of the loudest 20 ms of file seconds [start, end) in a window starting at
+    `offset` (`start` where that is under 20 ms)."""
+    first, piece = _span(audio, offset, start, end)
+    frame = SAMPLE_RATE // 50
+    frames = len(piece) // frame
+    if not frames:
+        return start
+    energy = (piece[: frames * frame].reshape(frames, frame) ** 2).mean(axis=1)
+    return offset + (first + (int(energy.argmax()) + 0.5) * frame) / SAMPLE_RATE
+
+
+def _heard_until(probabilities: SpeechProbabilities, offset: float, end: float) -> SpeechHeard:
+    """The speech heard in a window from `offset` up to file second `end`."""
+    regions = [(a, min(b, end)) for a, b in heard(probabilities, offset) if a < end]
+    return SpeechHeard(offset, end, tuple(regions))
 
 
 def _flagged_first(segments: Iterator, flag: str) -> Iterator:
