@@ -73,17 +73,6 @@ def with_music_break(music: np.ndarray) -> np.ndarray:
     return np.concatenate([speech, music[: 30 * SR], speech]).astype(np.float32)
 
 
-def write_wav(path: Path, audio: np.ndarray) -> Path:
-    import wave
-
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(SR)
-        w.writeframes((np.clip(audio, -1, 1) * 32767).astype("<i2").tobytes())
-    return path
-
-
 def flags_of(segments, regions) -> list[list[str]]:
     """Each segment's flags, as the portal computes them (text, scores, VAD)."""
     from apps.transcripts import flags
@@ -156,6 +145,8 @@ def main() -> None:
         segments = engine_segments(path, args.model, lang)
         clean += report(name, segments, flags_of(segments, speech_regions(path)))
     print(f"CLEAN SPEECH: {clean['flagged']} of {clean['segments']} segments flagged")
+
+    from tests.media_factory import write_wav
 
     rng = np.random.default_rng(7)
     stretches = synthetic(args.seconds, rng)

