@@ -57,6 +57,7 @@ import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -265,16 +266,13 @@ def diarize_audio(
         audio = normalize_volume(audio)
         clips = (audio[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)] for s, e in chosen)
         return _with_profile_centroids(timeline, _embed(profile_embedder, clips), owners)
-    overlapped, floor, found = None, 1, None
     if options.activity_model == "segmentation":
         from .segmentation import speech_activity
 
-        found = speech_activity(audio, step=options.segmentation_step)
-        regions, activity, overlapped, floor = _from_segmentation(found, options)
+        heard = _heard(speech_activity(audio, step=options.segmentation_step), options)
     else:
-        regions = speech_regions(audio, options)
-        activity = speech_regions(audio, _activity(options))
-    regions, spans = _embedded(regions, activity, options)
+        heard = _Heard(speech_regions(audio, options), speech_regions(audio, _activity(options)))
+    heard, spans = _embedded_heard(heard, options)
     if not spans:
         return SpeakerTimeline((), {})
     local = None
@@ -283,20 +281,7 @@ def diarize_audio(
     audio = normalize_volume(audio)
     clips = (audio[int(s * SAMPLE_RATE) : int(e * SAMPLE_RATE)] for s, e in spans)
     embeddings = _embed(embedder, clips)
-    timeline = _timeline(
-        regions,
-        activity,
-        spans,
-        embeddings,
-        num_speakers,
-        max_speakers,
-        options,
-        overlapped,
-        floor,
-        found,
-    )
-    if local is not None:
-        timeline = _with_local(timeline, local, num_speakers, max_speakers, options)
+    timeline = _speaker_turns(heard, spans, embeddings, local, num_speakers, max_speakers, options)
     if profile_embedder is None:
         return timeline
     chosen, owners = _profile_spans(timeline.turns, spans)
@@ -357,33 +342,20 @@ def diarize_file(
             local.feed(block)
         squares += float(np.sum((block.astype(np.float64) * 32767) ** 2))
         samples += len(block)
-    overlapped, floor, found = None, 1, None
     if segmenting:
-        found = vad.finish()
-        regions, activity, overlapped, floor = _from_segmentation(found, options)
+        heard = _heard(vad.finish(), options)
     else:
-        regions = vad.regions(samples, options)
-        activity = vad.regions(samples, _activity(options))
-    regions, spans = _embedded(regions, activity, options)
+        heard = _Heard(vad.regions(samples, options), vad.regions(samples, _activity(options)))
+    heard, spans = _embedded_heard(heard, options)
     if not spans:
         return SpeakerTimeline((), {})
     gain = _volume_gain(squares, samples)
     clips = (gain(clip) for clip in _cut(blocks(), spans))
     embeddings = _embed(embedder, clips)
-    timeline = _timeline(
-        regions,
-        activity,
-        spans,
-        embeddings,
-        num_speakers,
-        max_speakers,
-        options,
-        overlapped,
-        floor,
-        found,
+    heard_alone = local.finish_local() if local is not None else None
+    timeline = _speaker_turns(
+        heard, spans, embeddings, heard_alone, num_speakers, max_speakers, options
     )
-    if local is not None:
-        timeline = _with_local(timeline, local.finish_local(), num_speakers, max_speakers, options)
     if profile_embedder is None:
         return timeline
     chosen, owners = _profile_spans(timeline.turns, spans)
@@ -555,6 +527,51 @@ def _with_profile_centroids(timeline, embeddings: np.ndarray, owners: list[str])
     names = list(timeline.centroids)
     centroids = centroids_of(embeddings, np.array(owners), names)
     return replace(timeline, centroids=dict(zip(names, centroids, strict=True)))
+
+
+class _Heard(NamedTuple):
+    """What the first pass heard: the clear speech to embed (`regions`), all the speech to label
+    (`activity`), with the segmentation model the overlapped speech, the least count of speakers
+    and its output (for the local speakers' votes)."""
+
+    regions: list
+    activity: list
+    overlapped: list | None = None
+    floor: int = 1
+    found: object = None
+
+
+def _heard(found, options: DiarizationOptions) -> _Heard:
+    """What segmentation-3.0's output `found` says was heard (_from_segmentation)."""
+    return _Heard(*_from_segmentation(found, options), found=found)
+
+
+def _embedded_heard(heard: _Heard, options: DiarizationOptions) -> tuple[_Heard, list]:
+    """`heard` with its clear speech as embedded, and the windows (_embedded)."""
+    regions, spans = _embedded(heard.regions, heard.activity, options)
+    return heard._replace(regions=regions), spans
+
+
+def _speaker_turns(
+    heard: _Heard, spans, embeddings, local, num_speakers, max_speakers, options
+) -> SpeakerTimeline:
+    """The turns of the windows' embeddings (_timeline), with what the segmentation's local
+    speakers add where they were found (`local`; _with_local)."""
+    timeline = _timeline(
+        heard.regions,
+        heard.activity,
+        spans,
+        embeddings,
+        num_speakers,
+        max_speakers,
+        options,
+        heard.overlapped,
+        heard.floor,
+        heard.found,
+    )
+    if local is not None:
+        timeline = _with_local(timeline, local, num_speakers, max_speakers, options)
+    return timeline
 
 
 def _from_segmentation(found, options: DiarizationOptions):
