@@ -6,12 +6,12 @@ Thresholds are Whisper's own where it has one (its fallback and no-speech rules)
 that chose the others are in docs/benchmarks.md.
 """
 
-import re
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from apps.engines.stt.invented import stock_phrase
+from apps.engines.stt.loops import words
 
 FLAGS = {
     "loop": "Repeats itself",
@@ -53,10 +53,6 @@ class SegmentSigns:
     avg_logprob: float = 0.0
     no_speech_prob: float = 0.0
     untranscribed: bool = False
-
-
-def words(text: str) -> list[str]:
-    return re.sub(r"[^\w\s']", " ", text.lower()).split()
 
 
 def segment_flags(signs: SegmentSigns, previous_texts: Iterable[str] = ()) -> list[str]:
