@@ -17,6 +17,8 @@ speech under less than half of it. The same phrases flag a segment on the page (
 import re
 from collections.abc import Callable
 
+from .loops import words
+
 # What Whisper writes over silence and music: the subtitle credits and sign-offs of the video
 # it was trained on. Matched on lower-case words without punctuation.
 STOCK_PHRASES = (
@@ -70,7 +72,7 @@ MIN_SPAN_SECONDS = 0.2
 def stock_phrase(text: str) -> bool:
     """Whether `text` is made mostly of Whisper's stock phrases (a few other words may go with
     them: "Thank you so much for watching and I'll see you in the next video")."""
-    plain = " ".join(re.sub(r"[^\w\s']", " ", text.lower()).split())
+    plain = " ".join(words(text))
     rest = plain
     for pattern in _STOCK_PATTERNS:
         rest = pattern.sub(" ", rest)
