@@ -50,6 +50,11 @@ def default_embedder() -> Embedder:
     return VoiceEncoder()
 
 
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """Each row of `vectors` scaled to length 1 (cosine similarity is then a dot product)."""
+    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+
+
 def normalize_volume(audio: np.ndarray) -> np.ndarray:
     """Raise quiet audio to -30 dBFS, the level the encoder was trained on."""
     from apps.engines.voice import embed as voice

@@ -37,7 +37,7 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.optimize import linear_sum_assignment
 
-from .embedding import SAMPLE_RATE, Embedder, embed_many, normalize_volume
+from .embedding import SAMPLE_RATE, Embedder, embed_many, normalize_volume, unit_rows
 from .segmentation import _MULTILABEL, WINDOW, Segmenter
 
 _FRAME = 0.01
@@ -216,10 +216,6 @@ def local_speakers_of(
 # --- Clustering --------------------------------------------------------------------------------
 
 
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
-
-
 def centroid_clusters(
     embeddings: np.ndarray,
     *,
@@ -248,9 +244,9 @@ def centroid_clusters(
         return np.zeros(n, dtype=int)
     small = [c for c in np.unique(labels) if c not in set(large.tolist())]
     if small:
-        means = _unit(np.stack([embeddings[labels == c].mean(axis=0) for c in large]))
+        means = unit_rows(np.stack([embeddings[labels == c].mean(axis=0) for c in large]))
         for c in small:
-            mean = _unit(embeddings[labels == c].mean(axis=0)[None])[0]
+            mean = unit_rows(embeddings[labels == c].mean(axis=0)[None])[0]
             labels[labels == c] = large[int(np.argmax(means @ mean))]
     return np.unique(labels, return_inverse=True)[1].astype(int)
 
@@ -292,7 +288,7 @@ def assign(
     table = [e for e in found.embeddings if e is not None]
     if not table:
         return labels, np.zeros((0, 0))
-    vectors = _unit(np.concatenate(table))
+    vectors = unit_rows(np.concatenate(table))
     owner = np.concatenate(
         [np.full(len(e), w) for w, e in enumerate(found.embeddings) if e is not None]
     )
@@ -314,7 +310,9 @@ def assign(
         num_clusters=min(num_speakers, len(points)) if split else None,
         max_clusters=min(cap, len(points)),
     )
-    centroids = _unit(np.stack([points[clusters == c].mean(axis=0) for c in np.unique(clusters)]))
+    centroids = unit_rows(
+        np.stack([points[clusters == c].mean(axis=0) for c in np.unique(clusters)])
+    )
     wanted = num_speakers
     if wanted is None and options.floor_seconds is not None:
         wanted = min(max_speakers, _most_heard(found, options.floor_seconds))
@@ -323,7 +321,7 @@ def assign(
     for w in range(len(found.starts)):
         if found.embeddings[w] is None:
             continue
-        score = _unit(found.embeddings[w]) @ centroids.T  # (pieces, clusters)
+        score = unit_rows(found.embeddings[w]) @ centroids.T  # (pieces, clusters)
         labels[w] = (_hungarian if whole else _greedy)(score, found.pieces[w])
     return labels, centroids
 
@@ -390,7 +388,7 @@ def reconstruct(
     counted = np.zeros(frames)
     covered = np.zeros(frames)
     for w, start in enumerate(found.starts):
-        first, last, index = _grid(start, found.real[w], found, frames)
+        first, last, index = window_grid(start, found.real[w], found, frames)
         if last <= first:
             continue
         hard = (found.soft[w].astype(float) if soft else found.hard(w))[index]  # (frames, 3)
@@ -413,7 +411,7 @@ def reconstruct(
     return order, count
 
 
-def _grid(start: float, real: float, found: LocalSpeakers, frames: int):
+def window_grid(start: float, real: float, found: LocalSpeakers, frames: int):
     """The 10 ms grid frames [first, last) a window's real audio covers, and the model frame
     nearest each one's centre (as segmentation.Segmenter spreads its windows)."""
     first = int(np.ceil(start / _FRAME - 1e-9))

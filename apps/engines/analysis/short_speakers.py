@@ -29,7 +29,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from .base import SpeakerTurn
-from .local_speakers import LocalSpeakers
+from .embedding import unit_rows
+from .local_speakers import LocalSpeakers, window_grid
 
 _FRAME = 0.01
 
@@ -54,7 +55,7 @@ def with_short_speakers(
     room = max_speakers - len(names)
     if not names or room <= 0:
         return timeline
-    centroids = _unit(np.stack([timeline.centroids[n] for n in names]))
+    centroids = unit_rows(np.stack([timeline.centroids[n] for n in names]))
     vectors, windows, alone = _outsiders(found, centroids, options)
     if not len(vectors):
         return timeline
@@ -65,7 +66,7 @@ def with_short_speakers(
         mine = np.flatnonzero(groups == group)
         frames = np.any([alone[i] for i in mine], axis=0) & (labels >= 0)
         if frames.any() and len(added) < room:
-            added[len(names) + len(added)] = _unit(vectors[mine].mean(axis=0)[None])[0]
+            added[len(names) + len(added)] = unit_rows(vectors[mine].mean(axis=0)[None])[0]
             labels[frames] = len(names) + len(added) - 1
     if not added:
         return timeline
@@ -83,12 +84,12 @@ def _outsiders(found: LocalSpeakers, centroids: np.ndarray, options: ShortSpeake
         solo = hard & (hard.sum(axis=1, keepdims=True) == 1)
         pieces = zip(found.pieces[w], embeddings, found.clean[w], strict=True)
         for (k, _, _), vector, clean in pieces:
-            vector = _unit(vector[None].astype(float))[0]
+            vector = unit_rows(vector[None].astype(float))[0]
             if clean < options.min_alone or 1 - (centroids @ vector).max() < options.distance:
                 continue
             vectors.append(vector)
             windows.append(w)
-            alone.append(_on_grid(solo[:, k], found.starts[w], found, frames))
+            alone.append(_on_grid(solo[:, k], w, found, frames))
     return np.asarray(vectors), np.asarray(windows), alone
 
 
@@ -117,14 +118,11 @@ def linked_groups(vectors: np.ndarray, windows: np.ndarray, cut: float) -> np.nd
     return np.unique(group, return_inverse=True)[1]
 
 
-def _on_grid(model_frames: np.ndarray, start: float, found: LocalSpeakers, frames: int):
-    """A window's per-model-frame mask on the recording's 10 ms grid."""
+def _on_grid(model_frames: np.ndarray, w: int, found: LocalSpeakers, frames: int):
+    """Window `w`'s per-model-frame mask on the recording's 10 ms grid."""
     out = np.zeros(frames, dtype=bool)
-    for index in np.flatnonzero(model_frames):
-        centre = start + index * found.frame_step + found.frame_duration / 2
-        lo = max(0, round((centre - found.frame_step / 2) / _FRAME))
-        hi = min(frames, round((centre + found.frame_step / 2) / _FRAME))
-        out[lo:hi] = True
+    first, last, index = window_grid(found.starts[w], found.real[w], found, frames)
+    out[first:last] = model_frames[index]
     return out
 
 
@@ -159,7 +157,3 @@ def _renamed(timeline, names: list[str], labels: np.ndarray, added: dict[int, np
         centroids={order[i]: vectors[i] for i in sorted(order)},
         overlaps=overlaps,
     )
-
-
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)

@@ -8,6 +8,7 @@ from scipy.optimize import linear_sum_assignment
 
 from ..stt.base import Segment, Word
 from .base import Speaker, SpeakerSegment, SpeakerTurn, Transcript, VoiceProfile
+from .embedding import unit_rows
 
 # Cosine similarity between a speaker's centroid in a recording and a saved profile above which
 # the voice is taken as the profile's. Resemblyzer: same voice across recordings 0.87–0.95,
@@ -209,8 +210,8 @@ def match_profiles(
     profiles = tuple(p for p in profiles if len(p.embedding) == size)
     if not profiles or not candidates:
         return speakers
-    voices = _unit(np.array([s.embedding for s in candidates]))
-    saved = _unit(np.array([p.embedding for p in profiles]))
+    voices = unit_rows(np.array([s.embedding for s in candidates]))
+    saved = unit_rows(np.array([p.embedding for p in profiles]))
     similarity = voices @ saved.T
     matches = {}
     for row, col in zip(*linear_sum_assignment(-similarity), strict=True):
@@ -223,7 +224,3 @@ def match_profiles(
                 similarity=round(float(similarity[row, col]), 4),
             )
     return [matches.get(s.label, s) for s in speakers]
-
-
-def _unit(vectors: np.ndarray) -> np.ndarray:
-    return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
