@@ -1,6 +1,8 @@
 """The automatic count's second opinion (short_speakers.py): made-up local speakers for its rules,
 and a real far-field meeting for the whole of it."""
 
+from itertools import islice
+
 import numpy as np
 import pytest
 
@@ -15,12 +17,13 @@ from apps.engines.analysis.diarization import (
     options_for,
 )
 from apps.engines.analysis.local import LocalAnalysisBackend
-from apps.engines.analysis.local_speakers import LocalSpeakers
+from apps.engines.analysis.local_speakers import LocalSpeakers, local_speakers_of
 from apps.engines.analysis.short_speakers import (
     ShortSpeakerOptions,
     linked_groups,
     with_short_speakers,
 )
+from tests.voice_mixes import mixes
 
 _STEP = 0.016875  # the segmentation model's frame step
 
@@ -192,3 +195,20 @@ def test_a_far_field_meeting_gets_its_quieter_third_speaker_on_auto(corpus):
 
 def _turns(result):
     return [(t.speaker, t.start, t.end) for t in result.turns]
+
+
+def test_six_voices_of_the_corpus_are_not_counted_as_seven(corpus):
+    """tests/voice_mixes.py's fourth mix: six of the corpus's voices, 3-5 s each. The second
+    opinion without session 30's guards finds a seventh voice in it; with them (the spread bar
+    and the per-speaker bar each hold it) the count is six, as without the opinion."""
+    audio, reference = next(islice(mixes(corpus), 3, None))
+    assert len({speaker for speaker, _, _ in reference}) == 6
+    embedder = LocalAnalysisBackend(alias="local").embedder
+    options = options_for("campplus")
+    windows = diarize_audio(audio, embedder=embedder, options=options)
+    local, _ = local_speakers_of([audio], embedder, options.local)
+    counts = [
+        len(with_short_speakers(windows, local, max_speakers=8, options=rule).centroids)
+        for rule in (SHORT_SPEAKERS, ShortSpeakerOptions())
+    ]
+    assert (len(windows.centroids), *counts) == (6, 6, 7)
