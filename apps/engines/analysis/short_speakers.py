@@ -8,7 +8,10 @@ a reply within its 10 s window as a local speaker of its own. So, after the clus
 
 1. Outsiders: local speakers heard alone for at least `min_alone` seconds in their window (their
    embedding is then of those frames only, one voice) whose embedding is at least `distance`
-   (cosine) from every found speaker's centroid.
+   (cosine) from every found speaker's centroid. With session 30's guards (`max_heard`,
+   `spread_margin`, `per_speaker`), only local speakers heard for a short while in their
+   window, and the bar rises with the recording's spread (how far its long local speakers
+   stand from the voices found) and with the number of voices found.
 2. The outsiders are grouped by average linkage cut at `cut` (cosine distance), two local
    speakers of one window never in one group (the segmentation heard them as two people).
 3. Each group is a speaker more: the frames where its local speakers are heard alone are
@@ -21,7 +24,8 @@ short speakers lie 0.56-1.03 away. Local speakers heard only in overlap (no fram
 left out: on the tuning part they were the main voice's overlapped fragments. Opt-in
 (diarization.SHORT_SPEAKERS): held out, on meetings segmentation-3.0 never saw, its local
 speakers also stand apart where they hold several people at once or speech the reference does
-not have, and the count was right less often (4 -> 2 of 8).
+not have, and the count was right less often (4 -> 2 of 8; with the guards 3 of 8: the
+four-person meeting is kept at four, a two-person one still becomes three).
 """
 
 from dataclasses import dataclass, replace
@@ -40,6 +44,22 @@ class ShortSpeakerOptions:
     distance: float = 0.6  # cosine distance from every found speaker's centroid
     min_alone: float = 0.5  # seconds a local speaker is heard alone in its window
     cut: float = 0.9  # average-linkage cut (cosine distance) grouping outsiders into people
+    # Session 30's guards (None / 0: off). A short speaker is short: a local speaker heard for
+    # more than `max_heard` seconds in its window (overlapped frames included) had windows
+    # enough for the clustering, so one far from every voice found is more likely several
+    # people the segmentation lumped together than a person missed.
+    max_heard: float | None = None
+    # The bar rises with the recording's own spread: to the `spread_quantile` of the distances
+    # from the long local speakers (heard `long_heard` s or more, alone for `min_alone`) to
+    # their nearest found centroid, plus `spread_margin`. Where the found voices explain the
+    # long local speakers badly (an unseen room, impure local speakers), an outsider must stand
+    # further off.
+    spread_margin: float | None = None
+    spread_quantile: float = 0.9
+    long_heard: float = 3.0
+    # ... and by this much for every speaker found beyond two: the more voices there are, the
+    # more a stray local speaker is a mix of them.
+    per_speaker: float = 0.0
 
 
 def with_short_speakers(
@@ -76,21 +96,49 @@ def with_short_speakers(
 def _outsiders(found: LocalSpeakers, centroids: np.ndarray, options: ShortSpeakerOptions):
     """The outsider local speakers' unit embeddings, windows, and frames heard alone (10 ms)."""
     frames = int(np.ceil(found.seconds / _FRAME))
+    pieces = list(_pieces(found, centroids))
+    bar = _bar(pieces, len(centroids), options)
     vectors, windows, alone = [], [], []
+    for w, k, vector, clean, heard, distance in pieces:
+        if clean < options.min_alone or distance < bar:
+            continue
+        if options.max_heard is not None and heard > options.max_heard:
+            continue
+        hard = found.hard(w)
+        solo = hard[:, k] & (hard.sum(axis=1) == 1)
+        vectors.append(vector)
+        windows.append(w)
+        alone.append(_on_grid(solo, w, found, frames))
+    return np.asarray(vectors), np.asarray(windows), alone
+
+
+def _pieces(found: LocalSpeakers, centroids: np.ndarray):
+    """(window, local speaker, unit embedding, seconds heard alone, seconds heard, cosine
+    distance to the nearest found centroid) of every local speaker embedded."""
     for w, embeddings in enumerate(found.embeddings):
         if embeddings is None:
             continue
-        hard = found.hard(w)
-        solo = hard & (hard.sum(axis=1, keepdims=True) == 1)
-        pieces = zip(found.pieces[w], embeddings, found.clean[w], strict=True)
-        for (k, _, _), vector, clean in pieces:
+        heard = found.hard(w).sum(axis=0) * found.frame_step
+        for (k, _, _), vector, clean in zip(
+            found.pieces[w], embeddings, found.clean[w], strict=True
+        ):
             vector = unit_rows(vector[None].astype(float))[0]
-            if clean < options.min_alone or 1 - (centroids @ vector).max() < options.distance:
-                continue
-            vectors.append(vector)
-            windows.append(w)
-            alone.append(_on_grid(solo[:, k], w, found, frames))
-    return np.asarray(vectors), np.asarray(windows), alone
+            yield w, k, vector, clean, heard[k], 1 - float((centroids @ vector).max())
+
+
+def _bar(pieces, speakers: int, options: ShortSpeakerOptions) -> float:
+    """The distance an outsider must stand from every found voice in this recording."""
+    bar = options.distance + options.per_speaker * max(0, speakers - 2)
+    if options.spread_margin is None:
+        return bar
+    spread = [
+        distance
+        for _, _, _, clean, heard, distance in pieces
+        if heard >= options.long_heard and clean >= options.min_alone
+    ]
+    if spread:
+        bar = max(bar, float(np.quantile(spread, options.spread_quantile)) + options.spread_margin)
+    return bar
 
 
 def linked_groups(vectors: np.ndarray, windows: np.ndarray, cut: float) -> np.ndarray:
