@@ -35,7 +35,7 @@ from .greedy_first import DECODE_MODES, greedy_first
 from .invented import invented
 from .lanes import DECODED_PAST_CUT_SECONDS, in_order, lane_bounds, lane_count
 from .loops import RepetitionGuard, marking_loops, repetitive, words
-from .loudness import Levels
+from .loudness import Levels, quiet_room
 from .memory import needed_bytes, wait_for_memory
 from .regions import (
     MIN_GAP_SECONDS,
@@ -137,10 +137,6 @@ DECODER_SILENCE_MS = 5000
 # but 4.9 s of a far-field meeting's quiet room kept gave a view that wrote nothing for 3 s of
 # speech (AMI trn08; docs/benchmarks.md, issue 9, session 29).
 DECODER_LEAD_IN_MS = 2000
-# A stretch without text whose louder quarter stays this far under the median of the window's
-# heard speech is quiet room, not speech (loudness.py): on the AMI tuning excerpts far-field
-# speech left without text came within 12 dB of it, quiet ones stayed 21 dB or more under it.
-_QUIET_UNDER_SPEECH_DB = 18.0
 # With `marks_need_heard_speech`, a stretch without text that the VAD hears under 1 s of speech
 # in is marked "no text" only where segmentation-3.0 hears this much speech in it
 # (_WindowedRun._speech_in).
@@ -776,7 +772,9 @@ class _WindowedRun:
         (docs/benchmarks.md, issue 9, session 29). So by default a stretch is marked unless it
         is far quieter than the window's speech (quiet room: loudness.py); either option asks
         more of it."""
-        if self.window_levels.under_speech(start - offset, end - offset) > _QUIET_UNDER_SPEECH_DB:
+        threshold = self.backend.vad["threshold"]
+        window = (start - offset, end - offset)
+        if quiet_room(self.window_levels, self.window_vad[1], threshold, *window):
             return False
         backend = self.backend
         if not (backend.marks_need_speech or backend.marks_need_heard_speech):

@@ -31,6 +31,14 @@ class SpeechProbabilities:
         heard = self.probabilities[first : int(np.ceil(end * SAMPLE_RATE / _FRAME))]
         return float(heard.max()) if len(heard) else 0.0
 
+    def falls_silent(self, threshold: float, start: float) -> float:
+        """The second, from `start` on, where the probability first falls under `threshold`
+        (the audio's end if it never does)."""
+        first = max(0, int(start * SAMPLE_RATE) // _FRAME)
+        under = np.flatnonzero(self.probabilities[first:] < threshold)
+        end = self.length / SAMPLE_RATE
+        return min(end, (first + under[0]) * _FRAME / SAMPLE_RATE) if len(under) else end
+
     def seconds_above(self, threshold: float, start: float, end: float) -> float:
         """Seconds of speech (probability at least `threshold`) in seconds [start, end)."""
         first, last = (max(0, round(t * SAMPLE_RATE / _FRAME)) for t in (start, end))
