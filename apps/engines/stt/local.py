@@ -412,6 +412,7 @@ class _WindowedRun:
         self.carried: tuple[int, ...] = ()
         self.temperatures = _temperatures(request.temperature or 0.0)
         self.window_vad: tuple[np.ndarray, SpeechProbabilities] | None = None
+        self.window_levels: Levels | None = None
 
     def events(self) -> Iterator[TranscriptionEvent]:
         offset = self.start
@@ -538,10 +539,8 @@ class _WindowedRun:
     def _window_events(self, audio: np.ndarray, offset: float) -> Iterator[TranscriptionEvent]:
         # One Silero pass per window, read with the sensitive settings here and with the
         # decoder's own where it decodes the whole window (silero.py).
-        self.window_vad = (audio, SpeechProbabilities(audio))
+        spoken = self.hear(audio)
         regions = speech_regions(self.window_vad[1], self.backend.vad)
-        spoken = speech_heard(self.window_vad[1], self.backend.vad)
-        self.window_levels = Levels(audio, spoken)
         pad = self.backend.vad["speech_pad_ms"] / 1000
         closed = ended(regions, spoken, pad)
         languages = self._languages(audio, regions)
@@ -590,6 +589,14 @@ class _WindowedRun:
         yield SpeechHeard(
             offset, offset + len(audio) / SAMPLE_RATE, heard(self.window_vad[1], offset)
         )
+
+    def hear(self, audio: np.ndarray) -> list[Region]:
+        """The window's speech probabilities and levels, kept for what reads them later; the
+        speech heard in it (window seconds, unpadded)."""
+        self.window_vad = (audio, SpeechProbabilities(audio))
+        spoken = speech_heard(self.window_vad[1], self.backend.vad)
+        self.window_levels = Levels(audio, spoken)
+        return spoken
 
     def _speech_seconds(self, offset: float, start: float, end: float) -> float:
         """Seconds of file seconds [start, end) the VAD itself takes for speech, unpadded."""
