@@ -5,10 +5,13 @@ development recordings of the shared corpus, where every stretch of speech gets 
 librivox_sns_0870, librivox_sns_0890, libri_2412-153948-0000 and -0001, cheetah_en, falcon_3spk,
 sample.wav, and the first 90 s of the seed-7 development recording (tests/long_recording.py).
 Any mark there ("no text", "faint", ...) is a false one. --with-italian adds cheetah_it.wav,
-where the quiet after the one sentence used to be marked "no text". The faint marks' rules and
-the rule for "no text" marks were checked on these (docs/benchmarks.md, issue 9).
+where the quiet after the one sentence used to be marked "no text". --with-long adds the 180 s
+development recordings of seeds 5 and 10, where the pause after falcon_3spk's "And so it
+begins." was marked "no text" with base (session 30). The faint marks' rules and the rule for
+"no text" marks were checked on these (docs/benchmarks.md, issue 9).
 
-    .venv/bin/python bench/bench_clean_marks.py [--model tiny.en] [--option KEY=VALUE ...]
+    .venv/bin/python bench/bench_clean_marks.py [--model tiny.en] [--with-italian] [--with-long]
+        [--option KEY=VALUE ...]
 """
 
 import argparse
@@ -50,6 +53,7 @@ def main() -> None:
     parser.add_argument("--model", default="tiny.en")
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--with-italian", action="store_true")
+    parser.add_argument("--with-long", action="store_true", help="seeds 5 and 10, 180 s each")
     parser.add_argument("--option", action="append", default=[], help="engine KEY=VALUE")
     args = parser.parse_args()
     django.setup()
@@ -71,6 +75,9 @@ def main() -> None:
     dev = folder / "dev3s7_first_90s.wav"
     long_recording.build(dev, args.corpus, seconds=90, seed=7, repeat_every=360.0)
     paths.append(dev)
+    for seed in (5, 10) if args.with_long else ():
+        paths.append(folder / f"dev_seed{seed}_180s.wav")
+        long_recording.build(paths[-1], args.corpus, seconds=180, seed=seed, repeat_every=360.0)
     print(f"model {args.model}, options {options}, load average {os.getloadavg()[0]:.1f}")
     total, started = 0.0, time.process_time()
     for path in paths:

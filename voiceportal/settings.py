@@ -354,7 +354,8 @@ SPEECH_TO_TEXT = {
             # (MARKS_NEED_SPEECH), or that or 0.5 s heard by the second detector,
             # segmentation-3.0 (MARKS_NEED_HEARD_SPEECH): no false "no text" marks on clean
             # readings, but 0.9 points less far-field speech marked on held-out meetings
-            # (docs/benchmarks.md, issue 9, sessions 28 and 29). Off by default.
+            # (docs/benchmarks.md, issue 9, sessions 28 and 29). Off by default: without them
+            # quiet room and the quiet after the last word still get no mark (session 30).
             "marks_need_speech": env_bool("VOICEPORTAL_STT_MARKS_NEED_SPEECH", False),
             "marks_need_heard_speech": env_bool("VOICEPORTAL_STT_MARKS_NEED_HEARD_SPEECH", False),
             "model_cache": str(VOICEPORTAL_MODEL_CACHE),

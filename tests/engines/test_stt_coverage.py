@@ -10,7 +10,17 @@ from django.conf import settings as django_settings
 from apps.core.media import decode_all
 from apps.engines.stt.base import LanguageDetected, Segment, TranscriptionRequest
 from apps.engines.stt.local import LocalWhisperBackend, _WindowedRun, load_model
-from apps.engines.stt.regions import Region, language_parts, switches, uncovered
+from apps.engines.stt.regions import (
+    VAD_PARAMETERS,
+    Region,
+    ended,
+    language_parts,
+    speech_heard,
+    speech_regions,
+    switches,
+    uncovered,
+)
+from apps.engines.stt.silero import SpeechProbabilities
 from tests import media_factory
 from tests.wer import normalise, wer
 
@@ -92,6 +102,38 @@ def test_with_marks_needing_speech_the_quiet_after_the_last_word_is_not_marked(c
     segments = [e for e in events if isinstance(e, Segment)]
     assert [s.gap for s in segments] == [""]
     assert "cresta" in segments[0].text
+
+
+@pytest.mark.parametrize("name", ["cheetah_en.wav", "cheetah_it.wav"])
+def test_the_quiet_after_the_last_word_of_a_clean_reading_is_not_marked(engine, corpus, name):
+    # One sentence each, then 0.9 s (English) and 1.5 s (Italian: a click in its last 0.1 s)
+    # that the VAD's region kept as speech; each was marked "no text" though nothing is lost.
+    segments = [e for e in events_of(engine, corpus / name) if isinstance(e, Segment)]
+    assert [s.gap for s in segments] == [""] and segments[0].text
+
+
+def test_far_field_speech_without_text_keeps_its_mark_and_quiet_room_gets_none(engine, corpus):
+    """AMI trn04: nobody speaks before 14.0 s, but the VAD hears a murmur for 0.3 s at 6.4 s,
+    which its padding made a 1.1 s region, 23 dB under the meeting's speech; it was marked "no
+    text". From 14.0 s two people speak and the decoder writes nothing for their first words:
+    as faint to the VAD, but as loud as the rest of the meeting's speech, so still marked."""
+    events = events_of(engine, corpus / "ami_trn04.wav")
+    marks = [(e.start, e.end, e.gap) for e in events if isinstance(e, Segment) and e.gap]
+    assert not any(start < 13.5 for start, _, _ in marks), marks
+    assert any(gap == "no_text" and start < 14.5 and end > 16.0 for start, end, gap in marks)
+
+
+def test_a_region_left_open_at_the_audio_s_end_ends_where_its_speech_does(corpus):
+    audio = decode_all(corpus / "cheetah_en.wav")
+    probabilities = SpeechProbabilities(audio)
+    regions = speech_regions(probabilities, VAD_PARAMETERS)
+    heard = speech_heard(probabilities, VAD_PARAMETERS)
+    assert regions[-1].end == pytest.approx(len(audio) / SR)  # 4.46 s: to the last sample
+    last = ended(regions, heard, pad=0.4)[-1]
+    assert last.start == regions[-1].start and last.end == pytest.approx(heard[-1].end + 0.4)
+    assert last.end < 4.0
+    # A region the audio's end did not leave open stays as it was.
+    assert ended(regions[:-1] + [Region(0.4, 3.0)], heard, pad=0.4)[-1] == Region(0.4, 3.0)
 
 
 @pytest.fixture(scope="module")

@@ -85,7 +85,7 @@ def test_a_stretch_of_music_gets_a_mark_instead_of_the_credit_line(audio, corpus
     run = CreditWritingRun(
         backend, CreditWriter(), TranscriptionRequest(audio_path=corpus / "jfk.flac"), "en"
     )
-    run.window_vad = (audio, SpeechProbabilities(audio))
+    run.hear(audio)
     music_from = len(audio) / SR - MUSIC_SECONDS
     over_music = list(run._gap(audio, 0.0, [], music_from + 0.5, music_from + 2.0))
     assert [(s.text, s.gap) for s in over_music] == [("", "no_text")]

@@ -188,6 +188,7 @@ def gap_of(model, tmp_path, seconds):
     run = StandInRun(backend, model, request, "en")
     run.announced = True
     audio = np.zeros(int(seconds * SAMPLE_RATE), np.float32)
+    run.hear(audio)
     return [(s.text, s.gap) for s in run._gap(audio, 0.0, [], 0.0, seconds)]
 
 

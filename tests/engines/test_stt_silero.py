@@ -78,3 +78,19 @@ def test_the_decoder_reads_the_window_s_probabilities_instead_of_its_own_pass(
     events = list(engine.transcribe(TranscriptionRequest(audio_path=path)))
     assert any(isinstance(e, Segment) and e.text for e in events)
     assert passes.count(128_003) == 1 and 128_002 not in passes
+
+
+def test_speech_as_heard_is_the_chunks_without_padding_and_ends_where_the_voice_fell(corpus):
+    options = VadOptions(**VAD_PARAMETERS)
+    pad = options.speech_pad_ms * 16
+    meeting = SpeechProbabilities(decode_all(corpus / "ami_trn04.wav"))
+    padded, heard = meeting.chunks(options), meeting.unpadded(options)
+    # Each chunk closed by silence is its speech widened by the padding, no more.
+    closed = [(c["start"], c["end"]) for c in padded[1:-1]]
+    assert closed == [(h["start"] - pad, h["end"] + pad) for h in heard[1:-1]]
+    # One English sentence and 0.9 s of quiet: too short a silence to close the chunk, which
+    # then runs to the last sample. As heard, the speech ends about 0.9 s before.
+    audio = decode_all(corpus / "cheetah_en.wav")
+    reading = SpeechProbabilities(audio)
+    assert reading.chunks(options)[-1]["end"] == len(audio)
+    assert 3.3 < reading.unpadded(options)[-1]["end"] / 16_000 < 3.8

@@ -35,6 +35,7 @@ from .greedy_first import DECODE_MODES, greedy_first
 from .invented import invented
 from .lanes import DECODED_PAST_CUT_SECONDS, in_order, lane_bounds, lane_count
 from .loops import RepetitionGuard, marking_loops, repetitive, words
+from .loudness import Levels, quiet_room
 from .memory import needed_bytes, wait_for_memory
 from .regions import (
     MIN_GAP_SECONDS,
@@ -43,7 +44,9 @@ from .regions import (
     Part,
     Region,
     WindowLanguages,
+    ended,
     language_parts,
+    speech_heard,
     speech_regions,
     switches,
     uncovered,
@@ -409,6 +412,7 @@ class _WindowedRun:
         self.carried: tuple[int, ...] = ()
         self.temperatures = _temperatures(request.temperature or 0.0)
         self.window_vad: tuple[np.ndarray, SpeechProbabilities] | None = None
+        self.window_levels: Levels | None = None
 
     def events(self) -> Iterator[TranscriptionEvent]:
         offset = self.start
@@ -535,8 +539,10 @@ class _WindowedRun:
     def _window_events(self, audio: np.ndarray, offset: float) -> Iterator[TranscriptionEvent]:
         # One Silero pass per window, read with the sensitive settings here and with the
         # decoder's own where it decodes the whole window (silero.py).
-        self.window_vad = (audio, SpeechProbabilities(audio))
+        spoken = self.hear(audio)
         regions = speech_regions(self.window_vad[1], self.backend.vad)
+        pad = self.backend.vad["speech_pad_ms"] / 1000
+        closed = ended(regions, spoken, pad)
         languages = self._languages(audio, regions)
         parts = languages.parts
         if not self.announced and languages.main:
@@ -552,20 +558,17 @@ class _WindowedRun:
             if self.language and part.language != self.language:
                 self.carried = ()  # text in one language is no prompt for another
             self.language = part.language or self.language
-            inside = [
-                dataclasses.replace(r, start=r.start + offset, end=r.end + offset)
-                for r in regions
-                if part.start <= r.start < part.end
-            ]
+            inside = _within(regions, part, offset)
             events = self._filled(audio[first:last], offset + part.start)
             if inside:
-                pad = self.backend.vad["speech_pad_ms"] / 1000
                 events = _until(events, inside[-1].end - pad - _TAIL_SECONDS)
             events = self._unrepeated(self._dense(events, audio, offset, inside), audio, offset)
             kept: list[Segment] = []
             heard_again: list[Segment] = []
             gap = functools.partial(self._gap, audio, offset, heard_again)
-            events = _without_echoes(uncovered(events, inside, gap), heard_again)
+            events = _without_echoes(
+                uncovered(events, _within(closed, part, offset), gap), heard_again
+            )
             if self.backend.faint_marks:
                 events = with_faint_marks(
                     events,
@@ -586,6 +589,14 @@ class _WindowedRun:
         yield SpeechHeard(
             offset, offset + len(audio) / SAMPLE_RATE, heard(self.window_vad[1], offset)
         )
+
+    def hear(self, audio: np.ndarray) -> list[Region]:
+        """The window's speech probabilities and levels, kept for what reads them later; the
+        speech heard in it (window seconds, unpadded)."""
+        self.window_vad = (audio, SpeechProbabilities(audio))
+        spoken = speech_heard(self.window_vad[1], self.backend.vad)
+        self.window_levels = Levels(audio, spoken)
+        return spoken
 
     def _speech_seconds(self, offset: float, start: float, end: float) -> float:
         """Seconds of file seconds [start, end) the VAD itself takes for speech, unpadded."""
@@ -765,8 +776,13 @@ class _WindowedRun:
         faint to the VAD (0.03 s on an AMI excerpt), but segmentation-3.0, trained on such
         meetings, hears 1.2 s or more of it on the AMI tuning excerpts. On the held-out ones,
         though, 0.9 points of the speech marked by default lay in stretches it heard less of
-        (docs/benchmarks.md, issue 9, session 29). Without either option every such stretch
-        is marked."""
+        (docs/benchmarks.md, issue 9, session 29). So by default a stretch is marked unless it
+        is far quieter than the window's speech (quiet room: loudness.py); either option asks
+        more of it."""
+        threshold = self.backend.vad["threshold"]
+        window = (start - offset, end - offset)
+        if quiet_room(self.window_levels, self.window_vad[1], threshold, *window):
+            return False
         backend = self.backend
         if not (backend.marks_need_speech or backend.marks_need_heard_speech):
             return True
@@ -1170,6 +1186,15 @@ def _unless_echo(held: list, before: Segment | None, after: Segment | None) -> l
         logger.info("Text decoded again at %.1fs repeats its neighbour: dropped", held[0].start)
         return []
     return held
+
+
+def _within(regions: list[Region], part: Part, offset: float) -> list[Region]:
+    """The `regions` that begin in `part` (window seconds), in file seconds."""
+    return [
+        Region(r.start + offset, r.end + offset)
+        for r in regions
+        if part.start <= r.start < part.end
+    ]
 
 
 def _until(events: Iterator, end: float) -> Iterator:

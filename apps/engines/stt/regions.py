@@ -110,6 +110,29 @@ def speech_regions(audio: np.ndarray | SpeechProbabilities, vad: dict) -> list[R
     return [Region(r["start"] / SAMPLE_RATE, r["end"] / SAMPLE_RATE) for r in found]
 
 
+def speech_heard(probabilities: SpeechProbabilities, vad: dict) -> list[Region]:
+    """The speech `speech_regions` pads, as the VAD heard it: without the padding, and to where
+    the probability fell at the audio's end (SpeechProbabilities.unpadded)."""
+    from faster_whisper.vad import VadOptions
+
+    found = probabilities.unpadded(VadOptions(**vad))
+    return [Region(r["start"] / SAMPLE_RATE, r["end"] / SAMPLE_RATE) for r in found]
+
+
+def ended(regions: list[Region], heard: list[Region], pad: float) -> list[Region]:
+    """`regions` with a last one that the audio's end left open ended `pad` seconds after the
+    speech `heard` (`speech_heard`), as the VAD pads speech elsewhere. Silero ends speech only
+    after its minimum silence (1 s here); audio that ends sooner after the last word kept the
+    region to its last sample, and the quiet after the last word was taken for speech
+    without text: false "no text" marks at the end of clean readings (docs/benchmarks.md,
+    issue 9, session 30)."""
+    if not regions or not heard:
+        return regions
+    last = regions[-1]
+    end = max(last.start, min(last.end, heard[-1].end + pad))
+    return [*regions[:-1], Region(last.start, end)]
+
+
 def blocks(regions: list[Region]) -> list[list[Region]]:
     """Consecutive regions grouped so that each group spans at most 30 s (a longer region alone)."""
     grouped: list[list[Region]] = []

@@ -31,6 +31,14 @@ class SpeechProbabilities:
         heard = self.probabilities[first : int(np.ceil(end * SAMPLE_RATE / _FRAME))]
         return float(heard.max()) if len(heard) else 0.0
 
+    def falls_silent(self, threshold: float, start: float) -> float:
+        """The second, from `start` on, where the probability first falls under `threshold`
+        (the audio's end if it never does)."""
+        first = max(0, int(start * SAMPLE_RATE) // _FRAME)
+        under = np.flatnonzero(self.probabilities[first:] < threshold)
+        end = self.length / SAMPLE_RATE
+        return min(end, (first + under[0]) * _FRAME / SAMPLE_RATE) if len(under) else end
+
     def seconds_above(self, threshold: float, start: float, end: float) -> float:
         """Seconds of speech (probability at least `threshold`) in seconds [start, end)."""
         first, last = (max(0, round(t * SAMPLE_RATE / _FRAME)) for t in (start, end))
@@ -39,6 +47,27 @@ class SpeechProbabilities:
     def chunks(self, options) -> list[dict]:
         """Speech chunks ({"start", "end"} in samples) for faster-whisper's VadOptions."""
         return speech_chunks(self.probabilities, self.length, options)
+
+    def unpadded(self, options) -> list[dict]:
+        """The speech `chunks` pads ({"start", "end"} in samples), as heard: without the
+        padding, and a last one that the audio's end left open (its quiet after the last word
+        shorter than the minimum silence) ended where the probability fell, as Silero ends
+        speech elsewhere."""
+        speeches = _thresholded(self.probabilities, self.length, options)
+        if speeches and speeches[-1]["end"] == self.length:
+            speeches[-1]["end"] = self._fell(speeches[-1]["start"], options)
+        return speeches
+
+    def _fell(self, start: int, options) -> int:
+        """The sample where speech from sample `start` on last fell under Silero's lower
+        threshold for good (the audio's length if it never did)."""
+        first = start // _FRAME
+        heard = np.flatnonzero(self.probabilities[first:] >= options.threshold)
+        if not len(heard):
+            return self.length
+        after = first + heard[-1] + 1
+        fallen = np.flatnonzero(self.probabilities[after:] < _lower_threshold(options))
+        return min(self.length, _FRAME * (after + fallen[0])) if len(fallen) else self.length
 
 
 def speech_chunks(probabilities, length: int, options) -> list[dict]:
@@ -52,9 +81,7 @@ def _thresholded(probabilities, length: int, options) -> list[dict]:
     """Chunks where the probability rises above the threshold, ended by long enough silence
     or by the longest speech allowed (cut at the last short silence when there was one)."""
     threshold = options.threshold
-    neg_threshold = options.neg_threshold
-    if neg_threshold is None:
-        neg_threshold = max(threshold - 0.15, 0.01)
+    neg_threshold = _lower_threshold(options)
     min_speech = SAMPLE_RATE * options.min_speech_duration_ms / 1000
     pad = SAMPLE_RATE * options.speech_pad_ms / 1000
     max_speech = SAMPLE_RATE * options.max_speech_duration_s - _FRAME - 2 * pad
@@ -107,6 +134,13 @@ def _thresholded(probabilities, length: int, options) -> list[dict]:
         current["end"] = length
         speeches.append(current)
     return speeches
+
+
+def _lower_threshold(options) -> float:
+    """Where speech that rose above the threshold counts as fallen silent (Silero's)."""
+    if options.neg_threshold is None:
+        return max(options.threshold - 0.15, 0.01)
+    return options.neg_threshold
 
 
 def _padded(speeches: list[dict], length: int, pad: float) -> list[dict]:

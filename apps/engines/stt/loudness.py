@@ -1,0 +1,66 @@
+"""How loud a stretch left without text is against the speech the VAD heard around it.
+
+A stretch of a speech region that got no text is marked "no text". Some are quiet room: a
+0.3 s murmur that the region's padding made 1.1 s long (AMI trn04 at 6 s, where nobody speaks),
+the quiet after the last word of a clean reading. Far-field speech left without text is as faint
+to the VAD, but not quieter than the speech around it: on the AMI tuning excerpts the louder
+quarter of each such stretch came within 16 dB of the median of the excerpt's heard speech, the
+quiet ones stayed 21 dB or more under it (docs/benchmarks.md, issue 9, session 30).
+
+The stretch after a segment is measured from where the voice of its last word stops: Whisper's
+last word can end half a second before its voice does, and that loud tail is no speech without
+text (a development recording's "And so it begins.", then 1 s "without text").
+"""
+
+import numpy as np
+
+from apps.core.media import SAMPLE_RATE
+
+from .regions import Region
+from .silero import SpeechProbabilities
+
+_FRAME = SAMPLE_RATE // 100  # 10 ms
+# A stretch whose louder quarter stays this far under the median of the heard speech is quiet
+# room: on the AMI tuning excerpts far-field speech left without text came within 16 dB of it
+# (after its first word's tail), the quiet ones 21 dB or more under it.
+QUIET_UNDER_SPEECH_DB = 18.0
+# The voice heard at the start of a stretch is the last word's, up to this long: the
+# development recording's "begins." ended 0.55 s before its voice did.
+WORD_TAIL_SECONDS = 0.6
+# Power under which a frame counts as digital silence (-120 dB), so log10 stays finite.
+_SILENCE = 1e-12
+
+
+class Levels:
+    """The level of each 10 ms of a window, and the median level of the speech the VAD heard
+    in it (`heard`: window seconds, unpadded)."""
+
+    def __init__(self, audio: np.ndarray, heard: list[Region]):
+        frames = len(audio) // _FRAME
+        power = np.mean(np.square(audio[: frames * _FRAME].reshape(frames, _FRAME)), axis=1)
+        self.db = 10 * np.log10(np.maximum(power, _SILENCE))
+        in_speech = np.zeros(frames, dtype=bool)
+        for region in heard:
+            in_speech[self._frame(region.start) : self._frame(region.end)] = True
+        self.speech = float(np.median(self.db[in_speech])) if in_speech.any() else None
+
+    def under_speech(self, start: float, end: float) -> float:
+        """Decibels by which the louder quarter of window seconds [start, end) (its 75th
+        percentile) stays under the heard speech's median; 0 when there is nothing to compare."""
+        stretch = self.db[self._frame(start) : max(self._frame(end), self._frame(start) + 1)]
+        if self.speech is None or not len(stretch):
+            return 0.0
+        return self.speech - float(np.percentile(stretch, 75))
+
+    @staticmethod
+    def _frame(seconds: float) -> int:
+        return max(0, int(seconds * SAMPLE_RATE) // _FRAME)
+
+
+def quiet_room(
+    levels: Levels, silero: SpeechProbabilities, threshold: float, start: float, end: float
+) -> bool:
+    """Whether seconds [start, end) of a window, left without text, are quiet room: far quieter
+    than its speech once the voice heard at `start` (Silero at `threshold` or more) stops."""
+    tail = min(silero.falls_silent(threshold, start), start + WORD_TAIL_SECONDS)
+    return tail < end and levels.under_speech(tail, end) > QUIET_UNDER_SPEECH_DB

@@ -1,0 +1,58 @@
+"""A stretch left without text is told from quiet room by its loudness against the speech."""
+
+import pytest
+
+from apps.core.media import decode_all
+from apps.engines.stt.loudness import QUIET_UNDER_SPEECH_DB, Levels, quiet_room
+from apps.engines.stt.regions import VAD_PARAMETERS, speech_heard
+from apps.engines.stt.silero import SpeechProbabilities
+from tests import long_recording
+
+SR = 16_000
+THRESHOLD = VAD_PARAMETERS["threshold"]
+
+
+def heard(audio):
+    probabilities = SpeechProbabilities(audio)
+    return Levels(audio, speech_heard(probabilities, VAD_PARAMETERS)), probabilities
+
+
+def test_far_field_speech_without_text_is_as_loud_as_speech_and_quiet_room_is_not(corpus):
+    # AMI trn04: the VAD's region at 6.0-7.1 s, where nobody speaks (a murmur it heard for
+    # 0.3 s), against 14.0-16.4 s, where two people start talking and the decoder wrote nothing.
+    levels, probabilities = heard(decode_all(corpus / "ami_trn04.wav"))
+    assert levels.under_speech(6.0, 7.09) > 20
+    assert levels.under_speech(14.03, 16.41) < 0
+    assert quiet_room(levels, probabilities, THRESHOLD, 6.0, 7.09)
+    assert not quiet_room(levels, probabilities, THRESHOLD, 14.03, 16.41)
+    # The quiet after the last word of a clean reading.
+    levels, probabilities = heard(decode_all(corpus / "cheetah_en.wav"))
+    assert quiet_room(levels, probabilities, THRESHOLD, 3.42, 4.46)
+
+
+@pytest.fixture(scope="module")
+def sentence_then_a_pause(corpus, tmp_path_factory):
+    """Development recording seed 5 from 140 to 150 s: falcon_3spk's "And so it begins.",
+    whose last word Whisper (base) ends at 6.4 s here, 0.55 s before its voice stops, then a
+    pause; the VAD's region ends at 7.41 s."""
+    path = tmp_path_factory.mktemp("dev") / "dev5.wav"
+    long_recording.build(path, corpus, seconds=180, seed=5)
+    return decode_all(path)[140 * SR : 150 * SR]
+
+
+def test_the_quiet_after_a_word_whose_voice_outlasts_its_time_is_quiet_room(
+    sentence_then_a_pause,
+):
+    levels, probabilities = heard(sentence_then_a_pause)
+    # With the word's loud tail the stretch is within the limit of the speech...
+    assert levels.under_speech(6.4, 7.41) < QUIET_UNDER_SPEECH_DB
+    # ... but from where the voice stops it is quiet room.
+    assert 6.8 < probabilities.falls_silent(THRESHOLD, 6.4) < 7.1
+    assert quiet_room(levels, probabilities, THRESHOLD, 6.4, 7.41)
+
+
+def test_without_speech_heard_nothing_is_called_quiet(corpus):
+    audio = decode_all(corpus / "cheetah_en.wav")
+    probabilities = SpeechProbabilities(audio)
+    assert Levels(audio, []).under_speech(3.42, 4.46) == 0.0
+    assert not quiet_room(Levels(audio, []), probabilities, THRESHOLD, 3.42, 4.46)
