@@ -10,7 +10,7 @@ from django.conf import settings as django_settings
 from apps.core.media import decode_all
 from apps.engines.stt.base import LanguageDetected, Segment, TranscriptionRequest
 from apps.engines.stt.local import LocalWhisperBackend, _WindowedRun, load_model
-from apps.engines.stt.regions import Region, language_parts, switches, uncovered
+from apps.engines.stt.regions import Region, language_parts, switches, uncovered, within
 from tests import media_factory
 from tests.wer import normalise, wer
 
@@ -126,6 +126,29 @@ def test_with_marks_needing_heard_speech_far_field_speech_is_marked_and_quiet_is
     marks = [(e.start, e.end, e.gap) for e in events if isinstance(e, Segment) and e.gap]
     assert not any(start < 13.5 and gap == "no_text" for start, _, gap in marks), marks
     assert any(gap == "no_text" and start < 14.5 and end > 16.0 for start, end, gap in marks)
+
+
+def test_a_part_cut_inside_a_speech_region_answers_for_its_own_side_only(engine, corpus, tmp_path):
+    # An Italian sentence, 0.3 s, a French one: the VAD bridges the pause, so the part cut
+    # between the languages goes through one speech region. Given whole to the Italian part,
+    # the region's French side was decoded again in Italian ("Le 2 autres sono situate au
+    # bord della mergione") beside the French part's own text of it.
+    italian = decode_all(corpus / "cheetah_it.wav")[: int(3.5 * SR)]
+    french = decode_all(corpus / "cheetah_fr.wav")[SR // 2 :]
+    pause = np.zeros(int(0.3 * SR), dtype=np.float32)
+    clip = media_factory.write_wav(tmp_path / "it_fr.wav", np.concatenate([italian, pause, french]))
+    segments = [e for e in events_of(engine, clip) if isinstance(e, Segment)]
+    texts = [s for s in segments if not s.gap]
+    assert [s.language for s in texts] == ["it", "fr"], [(s.language, s.text) for s in texts]
+    assert "cresta" in texts[0].text and "mer jaune" in texts[1].text.lower()
+    marks = [s for s in segments if s.gap]
+    assert all(m.start >= t.end or m.end <= t.start for m in marks for t in texts)
+
+
+def test_a_region_across_parts_is_split_between_them():
+    regions = [Region(0.0, 4.4), Region(5.2, 11.0)]
+    assert within(regions, 0.0, 3.05) == [Region(0.0, 3.05)]
+    assert within(regions, 3.05, 11.0) == [Region(3.05, 4.4), Region(5.2, 11.0)]
 
 
 def test_a_short_unsure_block_keeps_the_language_around_it():

@@ -47,6 +47,7 @@ from .regions import (
     speech_regions,
     switches,
     uncovered,
+    within,
 )
 from .repeats import HORIZON_SECONDS, SAME_SHARE, repeats_later
 from .silero import SpeechProbabilities
@@ -554,13 +555,12 @@ class _WindowedRun:
             self.language = part.language or self.language
             inside = [
                 dataclasses.replace(r, start=r.start + offset, end=r.end + offset)
-                for r in regions
-                if part.start <= r.start < part.end
+                for r in within(regions, part.start, part.end)
             ]
             events = self._filled(audio[first:last], offset + part.start)
-            if inside:
+            if starting := [r for r in regions if part.start <= r.start < part.end]:
                 pad = self.backend.vad["speech_pad_ms"] / 1000
-                events = _until(events, inside[-1].end - pad - _TAIL_SECONDS)
+                events = _until(events, offset + starting[-1].end - pad - _TAIL_SECONDS)
             events = self._unrepeated(self._dense(events, audio, offset, inside), audio, offset)
             kept: list[Segment] = []
             heard_again: list[Segment] = []

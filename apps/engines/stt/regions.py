@@ -260,6 +260,19 @@ def _sure(piece: _Piece, main: str) -> bool:
     return switches(piece.probabilities, main)
 
 
+def within(regions: list[Region], start: float, end: float) -> list[Region]:
+    """What of `regions` lies in [start, end). A part cut inside a block at its quietest moment
+    can cut through a region (pauses under a second are bridged): each part then answers for
+    its own side only. Given whole to the part it starts in, the region's other side was checked
+    against that part's text alone and marked "no text" though the next part had transcribed
+    it (French, then Russian after a 0.6 s pause: 2.2 s marked over Russian words)."""
+    return [
+        Region(max(r.start, start), min(r.end, end))
+        for r in regions
+        if r.start < end and r.end > start
+    ]
+
+
 def _speech(group: list[Region]) -> float:
     return sum(r.end - r.start for r in group)
 
