@@ -13,7 +13,8 @@ Columns: languages found (per segment, in order, repeats folded), WER (tests/wer
 normaliser; the references of the German and Spanish readings keep their punctuation-free
 words, numbers are spelled in English only; Chinese and Japanese characters count one word
 each, so there it is a character error rate), seconds of audio marked as a gap by the portal,
-the longest run of a repeated 3-word phrase beyond the reference's own (a loop), CPU seconds.
+the longest run of a repeated 3-word phrase beyond the reference's own (a loop), how far the
+last segment or word ends past the file's end ("late s", 0 when inside it), CPU seconds.
 
     .venv/bin/python bench/bench_unseen.py UNSEEN_DIR [--only NAME ...] [--no-plain]
         [--show-text] [--marks-need-speech]
@@ -80,6 +81,7 @@ def portal(path: Path) -> dict:
         "languages": [s.language or document.language for s in document.segments],
         "gap_seconds": sum(g.end - g.start for g in document.gaps),
         "gaps": [(round(g.start, 1), round(g.end, 1), g.reason) for g in document.gaps],
+        "ends": [t.end for s in document.segments for t in (s, *s.words)],
         "cpu": time.process_time() - c0,
     }
 
@@ -93,6 +95,7 @@ def plain(model, path: Path) -> dict:
         "languages": [info.language],
         "gap_seconds": 0.0,
         "gaps": [],
+        "ends": [t.end for s in segs for t in (s, *(s.words or ()))],
         "cpu": time.process_time() - c0,
     }
 
@@ -111,6 +114,7 @@ def main() -> None:
     import django
 
     django.setup()
+    from apps.core.media import SAMPLE_RATE, decode_all
     from bench.bench_transcribe import engine_settings, load_direct, loadavg
     from tests.wer import wer
 
@@ -125,12 +129,13 @@ def main() -> None:
     print(f"load {loadavg()}")
     print(
         f"{'recording':24} {'side':6} {'spoken':6} {'found':10} {'WER':>6} {'gap s':>6} "
-        f"{'loop':>4} {'cpu s':>6}"
+        f"{'loop':>4} {'late s':>6} {'cpu s':>6}"
     )
     for name, wav in audio_files(args.unseen).items():
         if args.only and name not in args.only:
             continue
         reference = (args.unseen / f"{name}.txt").read_text(encoding="utf-8")
+        seconds = decode_all(wav).size / SAMPLE_RATE
         spoken = ">".join((args.unseen / f"{name}.lang").read_text().split())
         sides = {"portal": functools.partial(portal, wav)}
         if model is not None:
@@ -145,7 +150,9 @@ def main() -> None:
             print(
                 f"{name:24} {side:6} {spoken:6} {_languages(out['languages']):10} "
                 f"{100 * error:5.1f}% {out['gap_seconds']:6.1f} "
-                f"{excess_repeats(reference, out['text']):4d} {out['cpu']:6.1f}",
+                f"{excess_repeats(reference, out['text']):4d} "
+                f"{max(0.0, max(out['ends'], default=0.0) - seconds):6.2f} "
+                f"{out['cpu']:6.1f}",
                 flush=True,
             )
             if args.show_text:

@@ -2,7 +2,8 @@
 files a new user brings, containers included: French, Russian and Chinese, a switch between
 three languages and one from Spanish to English, 8 kHz and 44.1 kHz stereo recordings, an
 8-bit stereo WAV, a two-channel mu-law phone call, a voice note (Opus at 12 kbit/s), a video,
-very quiet and clipped speech. Held out like the first set: nothing is tuned on it; it is run
+quiet (peak -40 dBFS), very quiet (-54 dBFS) and clipped speech, a recording that starts in
+the middle of a word. Held out like the first set: nothing is tuned on it; it is run
 to find failures and confirm fixes.
 
 Sources (checkouts of public repositories; nothing is downloaded here, no audio enters this
@@ -141,6 +142,14 @@ def _write_built(target: Path, src: Path) -> dict[str, tuple[str, str]]:
         "fr_ru_zh": (*_joined([french, russian, chinese], 0.6), "fr ru zh"),
         "de_quiet": (german * (0.01 / np.max(np.abs(german))), german_text, "de"),
         "es_clipped": (np.clip(spanish * 8.0, -1.0, 1.0), spanish_text, "es"),
+        "de_very_quiet": (german * (0.002 / np.max(np.abs(german))), german_text, "de"),
+        # From inside "entreteniendo" (11.50-12.12 s, a plain call's word times): the words
+        # before it are not in the recording, the cut one is in neither text.
+        "es_mid_sentence": (
+            spanish[int(11.7 * 16_000) :],
+            spanish_text.split("entreteniendo", 1)[1].strip(),
+            "es",
+        ),
     }
     for name, (samples, _, _) in wavs.items():
         write_wav(target / f"{name}.wav", samples)
