@@ -82,6 +82,23 @@ def test_a_region_partly_transcribed_is_marked_for_the_rest():
     assert out[-1] == (9, 20) and len(out) == 3
 
 
+def test_a_translation_is_not_marked_where_it_said_the_speech_in_fewer_words(engine, mixed):
+    # The German sentence ends at 22.2 s, its translation's segment at 21.5 s: the rest of
+    # the speech region was marked "no text" though it was translated.
+    events = events_of(engine, mixed, task="translate")
+    segments = [e for e in events if isinstance(e, Segment)]
+    assert [(s.start, s.end, s.gap) for s in segments if s.gap] == []
+    translated = normalise(" ".join(s.text for s in segments))
+    assert {"software", "documentation"} <= set(translated)
+
+
+def test_for_a_translation_a_region_any_segment_touches_is_covered():
+    regions = [Region(0, 4), Region(6, 20), Region(30, 31.5)]
+    out = list(uncovered([speech(0, 3), speech(6, 9)], regions, lambda a, b: [(a, b)], whole=True))
+    # 9-20 s is the second segment's region; the region at 30 s no segment touches.
+    assert out[-1] == (30, 31.5) and len(out) == 3
+
+
 def test_with_marks_needing_speech_the_quiet_after_the_last_word_is_not_marked(corpus):
     # One Italian sentence, then 1.5 s that the sensitive VAD's region keeps (its padding and
     # a breath: 0.2 s above its threshold), marked "no text" by default though nothing is lost.

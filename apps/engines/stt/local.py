@@ -565,8 +565,12 @@ class _WindowedRun:
             kept: list[Segment] = []
             heard_again: list[Segment] = []
             gap = functools.partial(self._gap, audio, offset, heard_again)
-            events = _without_echoes(uncovered(events, inside, gap), heard_again)
-            if self.backend.faint_marks:
+            translated = self.request.task == "translate"
+            events = uncovered(events, inside, gap, whole=translated)
+            events = _without_echoes(events, heard_again)
+            # A translation's segments do not follow its speech word by word: speech beside
+            # them is no sign of loss (regions no segment touches are still marked above).
+            if self.backend.faint_marks and not translated:
                 events = with_faint_marks(
                     events,
                     audio,

@@ -278,11 +278,17 @@ def _speech(group: list[Region]) -> float:
 
 
 def uncovered(
-    segments: Iterable, regions: list[Region], gap: Callable[[float, float], Iterable]
+    segments: Iterable,
+    regions: list[Region],
+    gap: Callable[[float, float], Iterable],
+    *,
+    whole: bool = False,
 ) -> Iterator:
     """`segments` (in time order, with `.start` and `.end`) with `gap(start, end)`'s items put
     where speech regions got no segment: every second of speech ends up transcribed or marked.
-    A segment that is itself a mark (`untranscribed`) covers its stretch too."""
+    A segment that is itself a mark (`untranscribed`) covers its stretch too. With `whole`, a
+    region any segment touches is covered whole: a translation's segments say a sentence in
+    fewer words and end before its speech does."""
     pending = list(regions)
     left: list[Region] = []  # speech without text since the last segment
 
@@ -302,6 +308,8 @@ def uncovered(
             continue
         while pending and pending[0].start < segment.end:
             region = pending.pop(0)
+            if whole and region.end > segment.start:
+                continue
             if region.start < segment.start:
                 yield from leave(Region(region.start, min(region.end, segment.start)))
             if region.end > segment.end:  # the rest of the region is after the segment
