@@ -558,6 +558,8 @@ class _WindowedRun:
                 for r in within(regions, part.start, part.end)
             ]
             events = self._filled(audio[first:last], offset + part.start)
+            # Text stops at the end of the last region that starts in the part: a region cut
+            # at the part's end (within) does not end the speech there.
             if starting := [r for r in regions if part.start <= r.start < part.end]:
                 pad = self.backend.vad["speech_pad_ms"] / 1000
                 events = _until(events, offset + starting[-1].end - pad - _TAIL_SECONDS)
