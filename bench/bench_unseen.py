@@ -1,7 +1,8 @@
 """Benchmark: the portal on recordings it has never seen, as a new user runs it.
 
-Prints figures; asserts nothing. The set is built by bench/prepare_unseen.py (UNSEEN_DIR: NAME.wav,
-NAME.txt reference, NAME.lang spoken languages) and is held out: run it once per candidate.
+Prints figures; asserts nothing. The sets are built by bench/prepare_unseen.py and
+bench/prepare_unseen2.py (UNSEEN_DIR: NAME.wav or another container, NAME.txt reference, NAME.lang
+spoken languages) and are held out: run them once per candidate.
 
 Per recording, two sides in this process, the same model folder and threads:
 - portal: what `manage.py transcribe FILE` runs (transcribe_file with the default engine, model
@@ -10,8 +11,10 @@ Per recording, two sides in this process, the same model folder and threads:
   its temperature ladder, conditioned on previous text, no VAD), as a user would call it.
 Columns: languages found (per segment, in order, repeats folded), WER (tests/wer.py's
 normaliser; the references of the German and Spanish readings keep their punctuation-free
-words, numbers are spelled in English only), seconds of audio marked as a gap by the portal,
-the longest run of a repeated 3-word phrase beyond the reference's own (a loop), CPU seconds.
+words, numbers are spelled in English only; Chinese and Japanese characters count one word
+each, so there it is a character error rate), seconds of audio marked as a gap by the portal,
+the longest run of a repeated 3-word phrase beyond the reference's own (a loop), how far the
+last segment or word ends past the file's end ("late s", 0 when inside it), CPU seconds.
 
     .venv/bin/python bench/bench_unseen.py UNSEEN_DIR [--only NAME ...] [--no-plain]
         [--show-text] [--marks-need-speech]
@@ -20,6 +23,7 @@ the longest run of a repeated 3-word phrase beyond the reference's own (a loop),
 import argparse
 import functools
 import os
+import re
 import sys
 import time
 from collections import Counter
@@ -35,13 +39,31 @@ def _languages(languages: list[str]) -> str:
     return ">".join(folded) or "-"
 
 
+_CJK = re.compile(r"([\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff])")
+
+
+def scored(text: str) -> str:
+    """The text with each Chinese or Japanese character as a word of its own (those scripts
+    write no spaces between words)."""
+    return _CJK.sub(r" \1 ", text)
+
+
+def audio_files(folder: Path) -> dict[str, Path]:
+    """Each recording of a set by name: the file beside NAME.txt that is not text."""
+    return {
+        path.stem: path
+        for path in sorted(folder.iterdir())
+        if path.suffix not in (".txt", ".lang") and path.with_suffix(".txt").exists()
+    }
+
+
 def excess_repeats(reference: str, hypothesis: str) -> int:
     """How many more times the hypothesis's most repeated 3-word phrase occurs than in the
     reference: 0 for a faithful transcript, large for a loop."""
     from tests.wer import normalise
 
     def trigrams(text: str) -> Counter:
-        words = normalise(text)
+        words = normalise(scored(text))
         return Counter(zip(words, words[1:], words[2:], strict=False))
 
     ref, hyp = trigrams(reference), trigrams(hypothesis)
@@ -59,6 +81,7 @@ def portal(path: Path) -> dict:
         "languages": [s.language or document.language for s in document.segments],
         "gap_seconds": sum(g.end - g.start for g in document.gaps),
         "gaps": [(round(g.start, 1), round(g.end, 1), g.reason) for g in document.gaps],
+        "ends": [t.end for s in document.segments for t in (s, *s.words)],
         "cpu": time.process_time() - c0,
     }
 
@@ -72,6 +95,7 @@ def plain(model, path: Path) -> dict:
         "languages": [info.language],
         "gap_seconds": 0.0,
         "gaps": [],
+        "ends": [t.end for s in segs for t in (s, *(s.words or ()))],
         "cpu": time.process_time() - c0,
     }
 
@@ -90,6 +114,7 @@ def main() -> None:
     import django
 
     django.setup()
+    from apps.core.media import SAMPLE_RATE, decode_all
     from bench.bench_transcribe import engine_settings, load_direct, loadavg
     from tests.wer import wer
 
@@ -104,14 +129,13 @@ def main() -> None:
     print(f"load {loadavg()}")
     print(
         f"{'recording':24} {'side':6} {'spoken':6} {'found':10} {'WER':>6} {'gap s':>6} "
-        f"{'loop':>4} {'cpu s':>6}"
+        f"{'loop':>4} {'late s':>6} {'cpu s':>6}"
     )
-    names = sorted(p.stem for p in args.unseen.glob("*.wav"))
-    for name in names:
+    for name, wav in audio_files(args.unseen).items():
         if args.only and name not in args.only:
             continue
-        wav = args.unseen / f"{name}.wav"
         reference = (args.unseen / f"{name}.txt").read_text(encoding="utf-8")
+        seconds = decode_all(wav).size / SAMPLE_RATE
         spoken = ">".join((args.unseen / f"{name}.lang").read_text().split())
         sides = {"portal": functools.partial(portal, wav)}
         if model is not None:
@@ -122,10 +146,13 @@ def main() -> None:
             except Exception as exc:  # a crash is a finding: report it and go on
                 print(f"{name:24} {side:6} {spoken:6} CRASH {type(exc).__name__}: {exc}")
                 continue
+            error = wer(scored(reference), scored(out["text"]))
             print(
                 f"{name:24} {side:6} {spoken:6} {_languages(out['languages']):10} "
-                f"{100 * wer(reference, out['text']):5.1f}% {out['gap_seconds']:6.1f} "
-                f"{excess_repeats(reference, out['text']):4d} {out['cpu']:6.1f}",
+                f"{100 * error:5.1f}% {out['gap_seconds']:6.1f} "
+                f"{excess_repeats(reference, out['text']):4d} "
+                f"{max(0.0, max(out['ends'], default=0.0) - seconds):6.2f} "
+                f"{out['cpu']:6.1f}",
                 flush=True,
             )
             if args.show_text:

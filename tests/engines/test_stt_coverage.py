@@ -19,6 +19,7 @@ from apps.engines.stt.regions import (
     speech_regions,
     switches,
     uncovered,
+    within,
 )
 from apps.engines.stt.silero import SpeechProbabilities
 from tests import media_factory
@@ -90,6 +91,23 @@ def test_a_region_partly_transcribed_is_marked_for_the_rest():
     out = list(uncovered([speech(0, 4), speech(6, 9)], regions, lambda a, b: [(a, b)]))
     # 9–20 s had speech and no text; the half second at 30 s is too short to be worth a mark.
     assert out[-1] == (9, 20) and len(out) == 3
+
+
+def test_a_translation_is_not_marked_where_it_said_the_speech_in_fewer_words(engine, mixed):
+    # The German sentence ends at 22.2 s, its translation's segment at 21.5 s: the rest of
+    # the speech region was marked "no text" though it was translated.
+    events = events_of(engine, mixed, task="translate")
+    segments = [e for e in events if isinstance(e, Segment)]
+    assert [(s.start, s.end, s.gap) for s in segments if s.gap] == []
+    translated = normalise(" ".join(s.text for s in segments))
+    assert {"software", "documentation"} <= set(translated)
+
+
+def test_for_a_translation_a_region_any_segment_touches_is_covered():
+    regions = [Region(0, 4), Region(6, 20), Region(30, 31.5)]
+    out = list(uncovered([speech(0, 3), speech(6, 9)], regions, lambda a, b: [(a, b)], whole=True))
+    # 9-20 s is the second segment's region; the region at 30 s no segment touches.
+    assert out[-1] == (30, 31.5) and len(out) == 3
 
 
 def test_with_marks_needing_speech_the_quiet_after_the_last_word_is_not_marked(corpus):
@@ -168,6 +186,29 @@ def test_with_marks_needing_heard_speech_far_field_speech_is_marked_and_quiet_is
     marks = [(e.start, e.end, e.gap) for e in events if isinstance(e, Segment) and e.gap]
     assert not any(start < 13.5 and gap == "no_text" for start, _, gap in marks), marks
     assert any(gap == "no_text" and start < 14.5 and end > 16.0 for start, end, gap in marks)
+
+
+def test_a_part_cut_inside_a_speech_region_answers_for_its_own_side_only(engine, corpus, tmp_path):
+    # An Italian sentence, 0.3 s, a French one: the VAD bridges the pause, so the part cut
+    # between the languages goes through one speech region. Given whole to the Italian part,
+    # the region's French side was decoded again in Italian ("Le 2 autres sono situate au
+    # bord della mergione") beside the French part's own text of it.
+    italian = decode_all(corpus / "cheetah_it.wav")[: int(3.5 * SR)]
+    french = decode_all(corpus / "cheetah_fr.wav")[SR // 2 :]
+    pause = np.zeros(int(0.3 * SR), dtype=np.float32)
+    clip = media_factory.write_wav(tmp_path / "it_fr.wav", np.concatenate([italian, pause, french]))
+    segments = [e for e in events_of(engine, clip) if isinstance(e, Segment)]
+    texts = [s for s in segments if not s.gap]
+    assert [s.language for s in texts] == ["it", "fr"], [(s.language, s.text) for s in texts]
+    assert "cresta" in texts[0].text and "mer jaune" in texts[1].text.lower()
+    marks = [s for s in segments if s.gap]
+    assert all(m.start >= t.end or m.end <= t.start for m in marks for t in texts)
+
+
+def test_a_region_across_parts_is_split_between_them():
+    regions = [Region(0.0, 4.4), Region(5.2, 11.0)]
+    assert within(regions, 0.0, 3.05) == [Region(0.0, 3.05)]
+    assert within(regions, 3.05, 11.0) == [Region(3.05, 4.4), Region(5.2, 11.0)]
 
 
 def test_a_short_unsure_block_keeps_the_language_around_it():

@@ -50,6 +50,7 @@ from .regions import (
     speech_regions,
     switches,
     uncovered,
+    within,
 )
 from .repeats import HORIZON_SECONDS, SAME_SHARE, repeats_later
 from .silero import SpeechProbabilities
@@ -560,16 +561,20 @@ class _WindowedRun:
             self.language = part.language or self.language
             inside = _within(regions, part, offset)
             events = self._filled(audio[first:last], offset + part.start)
-            if inside:
-                events = _until(events, inside[-1].end - pad - _TAIL_SECONDS)
+            # Text stops at the end of the last region that starts in the part: a region cut
+            # at the part's end (within) does not end the speech there.
+            if starting := [r for r in regions if part.start <= r.start < part.end]:
+                events = _until(events, offset + starting[-1].end - pad - _TAIL_SECONDS)
             events = self._unrepeated(self._dense(events, audio, offset, inside), audio, offset)
             kept: list[Segment] = []
             heard_again: list[Segment] = []
             gap = functools.partial(self._gap, audio, offset, heard_again)
-            events = _without_echoes(
-                uncovered(events, _within(closed, part, offset), gap), heard_again
-            )
-            if self.backend.faint_marks:
+            translated = self.request.task == "translate"
+            events = uncovered(events, _within(closed, part, offset), gap, whole=translated)
+            events = _without_echoes(events, heard_again)
+            # A translation's segments do not follow its speech word by word: speech beside
+            # them is no sign of loss (regions no segment touches are still marked above).
+            if self.backend.faint_marks and not translated:
                 events = with_faint_marks(
                     events,
                     audio,
@@ -1189,12 +1194,9 @@ def _unless_echo(held: list, before: Segment | None, after: Segment | None) -> l
 
 
 def _within(regions: list[Region], part: Part, offset: float) -> list[Region]:
-    """The `regions` that begin in `part` (window seconds), in file seconds."""
-    return [
-        Region(r.start + offset, r.end + offset)
-        for r in regions
-        if part.start <= r.start < part.end
-    ]
+    """What of `regions` (window seconds) lies on `part`'s side of its cuts (regions.within),
+    in file seconds."""
+    return [Region(r.start + offset, r.end + offset) for r in within(regions, part.start, part.end)]
 
 
 def _until(events: Iterator, end: float) -> Iterator:

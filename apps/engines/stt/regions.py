@@ -283,16 +283,35 @@ def _sure(piece: _Piece, main: str) -> bool:
     return switches(piece.probabilities, main)
 
 
+def within(regions: list[Region], start: float, end: float) -> list[Region]:
+    """What of `regions` lies in [start, end). A part cut inside a block at its quietest moment
+    can cut through a region (pauses under a second are bridged): each part then answers for
+    its own side only. Given whole to the part it starts in, the region's other side was checked
+    against that part's text alone and marked "no text" though the next part had transcribed
+    it (French, then Russian after a 0.6 s pause: 2.2 s marked over Russian words)."""
+    return [
+        Region(max(r.start, start), min(r.end, end))
+        for r in regions
+        if r.start < end and r.end > start
+    ]
+
+
 def _speech(group: list[Region]) -> float:
     return sum(r.end - r.start for r in group)
 
 
 def uncovered(
-    segments: Iterable, regions: list[Region], gap: Callable[[float, float], Iterable]
+    segments: Iterable,
+    regions: list[Region],
+    gap: Callable[[float, float], Iterable],
+    *,
+    whole: bool = False,
 ) -> Iterator:
     """`segments` (in time order, with `.start` and `.end`) with `gap(start, end)`'s items put
     where speech regions got no segment: every second of speech ends up transcribed or marked.
-    A segment that is itself a mark (`untranscribed`) covers its stretch too."""
+    A segment that is itself a mark (`untranscribed`) covers its stretch too. With `whole`, a
+    region any segment touches is covered whole: a translation's segments say a sentence in
+    fewer words and end before its speech does."""
     pending = list(regions)
     left: list[Region] = []  # speech without text since the last segment
 
@@ -312,6 +331,8 @@ def uncovered(
             continue
         while pending and pending[0].start < segment.end:
             region = pending.pop(0)
+            if whole and region.end > segment.start:
+                continue
             if region.start < segment.start:
                 yield from leave(Region(region.start, min(region.end, segment.start)))
             if region.end > segment.end:  # the rest of the region is after the segment
