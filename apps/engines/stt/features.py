@@ -6,8 +6,28 @@ The output is identical (tests/engines/test_stt_features.py compares them); it r
 faster-whisper 1.2's FeatureExtractor attributes, pinned in pyproject.toml.
 """
 
+import contextlib
+import threading
+
 import numpy as np
 from faster_whisper.feature_extractor import FeatureExtractor
+
+# Per decoding thread: the samples at the start of the next waveform its floor is taken from
+# (floored_on); lanes decode on one model, so this cannot be an attribute of the model.
+_floor = threading.local()
+
+
+@contextlib.contextmanager
+def floored_on(samples: int | None):
+    """Spectrograms computed in this thread within the block are floored 80 dB under the
+    loudest bin of their first `samples` samples (None or 0: of the whole waveform), so that
+    audio appended after them changes none of their values: a part decoded past its end
+    (lanes.py) writes its views before the end as it would without that audio."""
+    _floor.samples = samples
+    try:
+        yield
+    finally:
+        _floor.samples = None
 
 
 class ChunkedFeatureExtractor(FeatureExtractor):
@@ -47,7 +67,15 @@ class ChunkedFeatureExtractor(FeatureExtractor):
             ).astype("complex64")
             mel[:, first:last] = self.mel_filters @ (np.abs(stft) ** 2)
         log_spec = np.log10(np.clip(mel, 1e-10, None, out=mel), out=mel)
-        np.maximum(log_spec, log_spec.max() - 8.0, out=log_spec)
+        np.maximum(log_spec, self._loudest(log_spec) - 8.0, out=log_spec)
         log_spec += 4.0
         log_spec /= 4.0
         return log_spec
+
+    def _loudest(self, log_spec: np.ndarray) -> float:
+        """The loudest bin the floor is taken from: of the frames floored_on names, else all."""
+        samples = getattr(_floor, "samples", None)
+        frames = -(-samples // self.hop_length) if samples else 0
+        if 0 < frames < log_spec.shape[1]:
+            return float(log_spec[:, :frames].max())
+        return float(log_spec.max())

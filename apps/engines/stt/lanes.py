@@ -14,9 +14,12 @@ parts before them are done, so segments are always given in time order: a job th
 crashes has stored a prefix of the recording, and resumes where it ends.
 """
 
+import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import numpy as np
 
@@ -37,11 +40,23 @@ _CUT_FRAME = SAMPLE_RATE // 10
 _QUIET_RATIO = 10.0
 _SILENT_ENERGY = 1e-10
 MIN_PAUSE_SECONDS = 0.5
-# A part before another is decoded on this many seconds past its end (a whole Whisper view),
-# its text there dropped: cut off at the end, the part's last 30 s view ended in padding, and
-# Whisper, reading it as the end of the recording, wrote a sentence said 25 s later over the
-# pause before it (base, a development recording; docs/benchmarks.md, issue 9, session 29).
-DECODED_PAST_CUT_SECONDS = 30.0
+# A part before another is decoded on this many seconds past its end, its text there dropped:
+# cut off at the end, the part's last 30 s view ended in padding, and Whisper, reading it as
+# the end of the recording, wrote a sentence said 25 s later over the pause before it (base, a
+# development recording; docs/benchmarks.md, issue 9, session 29). 2 s past the end still did
+# (the pause at the cut), 5 s did not; 10 s for a margin. A whole view (30 s) cost ~1 CPU s
+# more on 3 minutes; the views before the last are the same either way, their spectrogram
+# floored under the part's own loudest bin (features.py floored_on; session 30).
+DECODED_PAST_CUT_SECONDS = 10.0
+# Lanes chosen automatically decode two parts only where this many cores are idle when the job
+# starts (the job itself not yet running): with other processes on the cores a second
+# single-threaded part has none to run on, and two parts took twice one part's wall time
+# (docs/benchmarks.md, issue 9, session 29).
+IDLE_CORES_FOR_LANES = 1.5
+# How long the cores' idle time is sampled: the one-minute load average still counts the
+# worker's own last job a minute after it ended.
+_IDLE_SAMPLE_SECONDS = 0.1
+_PROC_STAT = Path("/proc/stat")
 # How often a consumer waiting on a later part looks for a cancel.
 _STOP_POLL_SECONDS = 0.5
 _END = object()
@@ -53,6 +68,28 @@ def lane_count(setting: int, device: str) -> int:
     if setting:
         return setting
     return min(2, cpu_threads()) if device == "cpu" else 1
+
+
+def idle_cores(*, sample: float = _IDLE_SAMPLE_SECONDS) -> float:
+    """Cores idle now: from the kernel's idle time over `sample` seconds, or (where there is no
+    /proc/stat) the cores less the one-minute load average."""
+    first = _cpu_times()
+    if first is None:
+        return cpu_threads() - os.getloadavg()[0]
+    time.sleep(sample)
+    second = _cpu_times()
+    idle, total = (b - a for a, b in zip(first, second, strict=True))
+    return (os.cpu_count() or 1) * idle / total if total else float(cpu_threads())
+
+
+def _cpu_times() -> tuple[int, int] | None:
+    """(idle, all) jiffies of every core since boot (idle with iowait; all without guest time,
+    which the kernel counts in user time too)."""
+    try:
+        fields = [int(f) for f in _PROC_STAT.read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    return fields[3] + fields[4], sum(fields)
 
 
 def lane_bounds(path, *, start: float, end: float, lanes: int) -> list[tuple[float, float]]:

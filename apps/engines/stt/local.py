@@ -30,10 +30,17 @@ from .batched import CLIP_SECONDS, BatchedDecoder
 from .batched import batch_size as batch_size_for
 from .batched import cpu_threads as cpu_threads_available
 from .faint import faint_seconds, with_faint_marks
-from .features import ChunkedFeatureExtractor
+from .features import ChunkedFeatureExtractor, floored_on
 from .greedy_first import DECODE_MODES, greedy_first
 from .invented import invented
-from .lanes import DECODED_PAST_CUT_SECONDS, in_order, lane_bounds, lane_count
+from .lanes import (
+    DECODED_PAST_CUT_SECONDS,
+    IDLE_CORES_FOR_LANES,
+    idle_cores,
+    in_order,
+    lane_bounds,
+    lane_count,
+)
 from .loops import RepetitionGuard, marking_loops, repetitive, words
 from .memory import needed_bytes, wait_for_memory
 from .regions import (
@@ -191,6 +198,8 @@ class LocalWhisperBackend(SpeechToTextBackend):
         compute_type: str = "int8",
         cpu_threads: int = 0,
         lanes: int = 1,
+        lanes_idle_cores: float = IDLE_CORES_FOR_LANES,
+        decoded_past_cut: float = DECODED_PAST_CUT_SECONDS,
         batch_size: int = 1,
         beam_size: int = 5,
         decode: str = "beam",
@@ -215,8 +224,12 @@ class LocalWhisperBackend(SpeechToTextBackend):
         # (tiny.en and base), and were not faster through the API, quiet or under load
         # (docs/benchmarks.md, issue 9, session 29).
         self.lanes = lane_count(lanes, device)
-        # Chosen automatically, the lanes give way to another job on the machine: one part.
+        # Chosen automatically, the lanes give way to another job on the machine, and to other
+        # programs where fewer than `lanes_idle_cores` cores are idle (0: never): one part.
         self.lanes_give_way = lanes == 0
+        self.lanes_idle_cores = lanes_idle_cores
+        # Seconds a part before another is decoded past its end, the text there dropped.
+        self.decoded_past_cut = decoded_past_cut
         # Threads in all (0: every core this process may use; ctranslate2's own 0 means at
         # most 4), shared out between the lanes.
         self.threads = cpu_threads or cpu_threads_available()
@@ -324,7 +337,16 @@ class LocalWhisperBackend(SpeechToTextBackend):
         bounds = lane_bounds(
             request.audio_path, start=request.start_at, end=duration, lanes=self.lanes
         )
+        if len(bounds) > 1 and self.lanes_give_way and self._cores_taken():
+            # Other programs hold the cores a second part would run on: one part, on every
+            # thread, as with one lane set.
+            return duration, [(request.start_at, None)]
         return duration, [*bounds[:-1], (bounds[-1][0], None)]
+
+    def _cores_taken(self) -> bool:
+        """Whether other programs hold the cores a second part would run on (read as the job
+        starts: its own decoding has not begun)."""
+        return bool(self.lanes_idle_cores) and idle_cores() < self.lanes_idle_cores
 
     def _admitted(
         self, name: str, request: TranscriptionRequest, *, lanes: int, share: int
@@ -363,7 +385,7 @@ def _announced_once(events: Iterator, duration: float) -> Iterator:
 
 def _lane_events(backend, model, request, language, start, end, should_stop) -> Iterator:
     run = _WindowedRun(
-        backend, model, request, language, start=start, end=end, past_end=DECODED_PAST_CUT_SECONDS
+        backend, model, request, language, start=start, end=end, past_end=backend.decoded_past_cut
     )
     run.should_stop = should_stop
     if start > request.start_at:  # a later part
@@ -951,23 +973,25 @@ class _WindowedRun:
         # fifth pass, "run to run").
         ctranslate2.set_random_seed(_SAMPLING_SEED)
         decoder = greedy_first(self.model) if self.backend.decode != "beam" else self.model
-        segments, info = decoder.transcribe(
-            # What faster-whisper's vad_filter does, on speech found without a second pass.
-            np.concatenate(collect_chunks(audio, chunks)[0]),
-            language=language,
-            task=self.request.task,
-            beam_size=beam_size or self.backend.beam_size,
-            initial_prompt=prompt,
-            temperature=temperatures or self.temperatures,
-            compression_ratio_threshold=_COMPRESSION_RATIO_THRESHOLD,
-            log_prob_threshold=_LOG_PROB_THRESHOLD,
-            prompt_reset_on_temperature=_PROMPT_RESET_TEMPERATURE,
-            # Log probabilities come out of the word alignment: asking for them aligns words.
-            word_timestamps=self.request.word_timestamps or self.request.logprobs,
-            vad_filter=False,
-            condition_on_previous_text=conditioned,
-            max_new_tokens=max_new_tokens,
-        )
+        # Features are computed in transcribe() itself (its segments are decoded later).
+        with floored_on(self._before_end(chunks, audio, offset)):
+            segments, info = decoder.transcribe(
+                # What faster-whisper's vad_filter does, on speech found without a second pass.
+                np.concatenate(collect_chunks(audio, chunks)[0]),
+                language=language,
+                task=self.request.task,
+                beam_size=beam_size or self.backend.beam_size,
+                initial_prompt=prompt,
+                temperature=temperatures or self.temperatures,
+                compression_ratio_threshold=_COMPRESSION_RATIO_THRESHOLD,
+                log_prob_threshold=_LOG_PROB_THRESHOLD,
+                prompt_reset_on_temperature=_PROMPT_RESET_TEMPERATURE,
+                # Log probabilities come out of the word alignment: asking for them aligns words.
+                word_timestamps=self.request.word_timestamps or self.request.logprobs,
+                vad_filter=False,
+                condition_on_previous_text=conditioned,
+                max_new_tokens=max_new_tokens,
+            )
         if chunks:
             segments = restore_speech_timestamps(segments, chunks, SAMPLE_RATE)
         if not self.announced:
@@ -977,6 +1001,18 @@ class _WindowedRun:
             yield LanguageDetected(info.language, float(probability), 0.0)
         for seg in segments:
             yield _segment(seg, offset, language or info.language)
+
+    def _before_end(self, chunks: list[dict], audio: np.ndarray, offset: float) -> int | None:
+        """Of the decoder's input (`chunks` of `audio` joined), the samples before this run's
+        part ends, where `audio` runs on past the end (lanes.py DECODED_PAST_CUT_SECONDS):
+        the spectrogram's floor is taken from them (features.py floored_on), so how far the
+        part is decoded past its end changes nothing before it. None: all of it."""
+        if not self.past_end or offset + len(audio) / SAMPLE_RATE <= self.end:
+            return None
+        end = int(round((self.end - offset) * SAMPLE_RATE))
+        if not chunks:
+            return end
+        return sum(max(0, min(c["end"], end) - c["start"]) for c in chunks)
 
 
 def _from_the_start(chunks: list[dict], lead_in_ms: int) -> list[dict]:
