@@ -22,16 +22,17 @@ def test_it_matches_on_real_speech(corpus):
     assert np.abs(ChunkedFeatureExtractor.replacing(original)(audio) - original(audio)).max() < 1e-5
 
 
-def test_audio_after_the_end_changes_nothing_before_it(corpus):
-    """A part decoded past its end (lanes.py) is floored under its own loudest bin, not under
-    louder speech after it: its spectrogram before the end is the same however far it runs on."""
+def test_a_part_floored_as_the_recording_has_the_recordings_spectrogram(corpus):
+    """A part of a recording decoded apart (lanes.py) is floored under the recording's loudest
+    bin, not its own: its spectrogram is then the recording's over the part, where floored
+    under its own quieter speech it differed wherever the floor holds."""
     quiet = decode_all(corpus / "jfk.flac") * 0.05
     loud = decode_all(corpus / "libri_2412-153948-0000.flac")
+    recording = np.concatenate([quiet, loud])
     extractor = ChunkedFeatureExtractor.replacing(FeatureExtractor(feature_size=80))
-    alone = extractor(quiet)
-    with floored_on(len(quiet)):
-        followed = extractor(np.concatenate([quiet, loud]))
-    before = alone.shape[1] - 2  # the last frames' windows reach into the audio after
-    assert np.abs(followed[:, :before] - alone[:, :before]).max() < 1e-5
-    unfloored = extractor(np.concatenate([quiet, loud]))
-    assert np.abs(unfloored[:, :before] - alone[:, :before]).max() > 0.1
+    whole = extractor(recording)
+    before = extractor(quiet).shape[1] - 2  # the last frames' windows reach into what follows
+    with floored_on(extractor.loudest(recording)):
+        part = extractor(quiet)
+    assert np.abs(part[:, :before] - whole[:, :before]).max() < 1e-5
+    assert np.abs(extractor(quiet)[:, :before] - whole[:, :before]).max() > 0.1

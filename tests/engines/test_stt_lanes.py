@@ -26,6 +26,7 @@ from apps.engines.stt.lanes import (
     idle_cores,
     in_order,
     lane_bounds,
+    loudest_bin,
 )
 from apps.engines.stt.local import LocalWhisperBackend, _WindowedRun
 from tests import long_recording
@@ -85,6 +86,16 @@ def test_parts_meet_in_a_pause(recording):
     # In the middle of a pause between two sentences, not in the gap between two words.
     around = audio[int((cut - 0.2) * SAMPLE_RATE) : int((cut + 0.2) * SAMPLE_RATE)]
     assert np.abs(around).max() < 1e-3
+
+
+def test_every_part_is_floored_under_the_recordings_loudest_bin(engine, recording):
+    """The floor parts decoded apart share is what one part's spectrogram takes, read from
+    the file as it streams in blocks."""
+    path, _ = recording
+    extractor = engine.model("tiny.en").feature_extractor
+    whole = extractor.loudest(decode_all(path))
+    assert loudest_bin(path, start=0.0, of=extractor) == pytest.approx(whole, abs=1e-4)
+    assert loudest_bin(path, start=halves(path), of=extractor) <= whole + 1e-4
 
 
 def test_a_short_recording_is_one_part(recording):

@@ -102,6 +102,13 @@ def lane_bounds(path, *, start: float, end: float, lanes: int) -> list[tuple[flo
     return list(zip(edges, edges[1:], strict=False))
 
 
+def loudest_bin(path, *, start: float, of) -> float:
+    """The loudest bin of the spectrogram (feature extractor `of`) of the recording from
+    `start`: what Whisper floors a window under when one part decodes it whole (features.py
+    floored_on; a recording longer than a window: its loudest window's)."""
+    return max((of.loudest(block) for block in iter_pcm(path, start_at=start)), default=-10.0)
+
+
 def _pause_near(path, near: float) -> float:
     """The middle of the pause nearest `near` (file seconds) within _CUT_SEARCH_SECONDS of it;
     the longest quiet run there when none lasts MIN_PAUSE_SECONDS."""

@@ -40,6 +40,7 @@ from .lanes import (
     in_order,
     lane_bounds,
     lane_count,
+    loudest_bin,
 )
 from .loops import RepetitionGuard, marking_loops, repetitive, words
 from .memory import needed_bytes, wait_for_memory
@@ -317,8 +318,10 @@ class LocalWhisperBackend(SpeechToTextBackend):
         if len(bounds) == 1:
             yield from _WindowedRun(self, model, request, language).events()
             return
+        # Every part's spectrogram floored as the whole recording's is (features.py floored_on).
+        floor = loudest_bin(request.audio_path, start=request.start_at, of=model.feature_extractor)
         runs = [
-            functools.partial(_lane_events, self, model, request, language, start, end)
+            functools.partial(_lane_events, self, model, request, language, start, end, floor)
             for start, end in bounds
         ]
         yield from _announced_once(in_order(runs, should_stop=request.should_stop), duration)
@@ -383,9 +386,16 @@ def _announced_once(events: Iterator, duration: float) -> Iterator:
         yield held
 
 
-def _lane_events(backend, model, request, language, start, end, should_stop) -> Iterator:
+def _lane_events(backend, model, request, language, start, end, floor, should_stop) -> Iterator:
     run = _WindowedRun(
-        backend, model, request, language, start=start, end=end, past_end=backend.decoded_past_cut
+        backend,
+        model,
+        request,
+        language,
+        start=start,
+        end=end,
+        past_end=backend.decoded_past_cut,
+        floor=floor,
     )
     run.should_stop = should_stop
     if start > request.start_at:  # a later part
@@ -410,6 +420,7 @@ class _WindowedRun:
         start: float | None = None,
         end: float | None = None,
         past_end: float = 0.0,
+        floor: float | None = None,
     ):
         self.backend = backend
         self.model = model
@@ -421,6 +432,9 @@ class _WindowedRun:
         # Seconds of audio after `end` its last window is decoded with, the text there left to
         # the part after it (lanes.py DECODED_PAST_CUT_SECONDS).
         self.past_end = past_end if end is not None else 0.0
+        # The loudest spectrogram bin each window's first pass is floored under (None: the
+        # window's own, as Whisper does; lanes: the recording's, features.py floored_on).
+        self.floor = floor
         self.should_stop = request.should_stop
         # Asked to detect with a multilingual model: each part of a window in its language.
         self.per_part = language is None
@@ -927,6 +941,9 @@ class _WindowedRun:
             else:
                 yield _segment(found, offset, language)
 
+    def _whole_window(self, audio: np.ndarray) -> bool:
+        return self.window_vad is not None and _same_samples(audio, self.window_vad[0])
+
     def _probabilities(self, audio: np.ndarray) -> SpeechProbabilities:
         """The window's speech probabilities where `audio` is the whole window, else its own."""
         if self.window_vad is not None and _same_samples(audio, self.window_vad[0]):
@@ -974,7 +991,7 @@ class _WindowedRun:
         ctranslate2.set_random_seed(_SAMPLING_SEED)
         decoder = greedy_first(self.model) if self.backend.decode != "beam" else self.model
         # Features are computed in transcribe() itself (its segments are decoded later).
-        with floored_on(self._before_end(chunks, audio, offset)):
+        with floored_on(self.floor if self._whole_window(audio) else None):
             segments, info = decoder.transcribe(
                 # What faster-whisper's vad_filter does, on speech found without a second pass.
                 np.concatenate(collect_chunks(audio, chunks)[0]),
@@ -1001,18 +1018,6 @@ class _WindowedRun:
             yield LanguageDetected(info.language, float(probability), 0.0)
         for seg in segments:
             yield _segment(seg, offset, language or info.language)
-
-    def _before_end(self, chunks: list[dict], audio: np.ndarray, offset: float) -> int | None:
-        """Of the decoder's input (`chunks` of `audio` joined), the samples before this run's
-        part ends, where `audio` runs on past the end (lanes.py DECODED_PAST_CUT_SECONDS):
-        the spectrogram's floor is taken from them (features.py floored_on), so how far the
-        part is decoded past its end changes nothing before it. None: all of it."""
-        if not self.past_end or offset + len(audio) / SAMPLE_RATE <= self.end:
-            return None
-        end = int(round((self.end - offset) * SAMPLE_RATE))
-        if not chunks:
-            return end
-        return sum(max(0, min(c["end"], end) - c["start"]) for c in chunks)
 
 
 def _from_the_start(chunks: list[dict], lead_in_ms: int) -> list[dict]:
