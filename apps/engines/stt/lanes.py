@@ -5,9 +5,11 @@ matrix products are too small to share out), so one job left a core idle. Here t
 left to do is cut in `lanes` parts in pauses; each part is decoded as the whole file was
 (window by window, each conditioned on the text before it; a later part's first window on the
 text of the seconds before its start, decoded first: local.py `_WindowedRun.prime`; a part's
-last window on DECODED_PAST_CUT_SECONDS past its end, the text there dropped) by a
-single-threaded decoder of its own, and CTranslate2 runs them side by side on the one set of
-weights (`num_workers`).
+last window on DECODED_PAST_CUT_SECONDS past its end, the text there dropped; every window's
+spectrogram floored under the recording's loudest bin, loudest_bin) by a single-threaded
+decoder of its own, and CTranslate2 runs them side by side on the one set of weights
+(`num_workers`). Chosen automatically (0), two parts are decoded only where the machine has a
+second core idle as the job starts (idle_cores).
 
 The first part's segments go out as they are decoded; later parts wait in a queue until the
 parts before them are done, so segments are always given in time order: a job that stops or
@@ -45,8 +47,8 @@ MIN_PAUSE_SECONDS = 0.5
 # the end of the recording, wrote a sentence said 25 s later over the pause before it (base, a
 # development recording; docs/benchmarks.md, issue 9, session 29). 2 s past the end still did
 # (the pause at the cut), 5 s did not; 10 s for a margin. A whole view (30 s) cost ~1 CPU s
-# more on 3 minutes; the views before the last are the same either way, their spectrogram
-# floored under the part's own loudest bin (features.py floored_on; session 30).
+# more on 3 minutes. The views before the last are the same however far it runs on: every
+# part is floored under the recording's loudest bin (loudest_bin; session 30).
 DECODED_PAST_CUT_SECONDS = 10.0
 # Lanes chosen automatically decode two parts only where this many cores are idle when the job
 # starts (the job itself not yet running): with other processes on the cores a second
