@@ -42,14 +42,16 @@ _CUT_FRAME = SAMPLE_RATE // 10
 _QUIET_RATIO = 10.0
 _SILENT_ENERGY = 1e-10
 MIN_PAUSE_SECONDS = 0.5
-# A part before another is decoded on this many seconds past its end, its text there dropped:
-# cut off at the end, the part's last 30 s view ended in padding, and Whisper, reading it as
-# the end of the recording, wrote a sentence said 25 s later over the pause before it (base, a
-# development recording; docs/benchmarks.md, issue 9, session 29). 2 s past the end still did
-# (the pause at the cut), 5 s did not; 10 s for a margin. A whole view (30 s) cost ~1 CPU s
-# more on 3 minutes. The views before the last are the same however far it runs on: every
-# part is floored under the recording's loudest bin (loudest_bin; session 30).
-DECODED_PAST_CUT_SECONDS = 10.0
+# A part before another is decoded on this many seconds past its end (a whole Whisper view),
+# its text there dropped: cut off at the end, the part's last 30 s view ended in padding, and
+# Whisper, reading it as the end of the recording, wrote a sentence said 25 s later over the
+# pause before it (base, a development recording; docs/benchmarks.md, issue 9, session 29).
+# With a whole view, no view that holds speech before the end ends in padding. 10 s saved
+# 0.2-0.4 CPU s on 3 minutes, but base then wrote a sonnet's number, said 20 s later, at the
+# join of the held-out sonnets (session 30); 2 s gave the development recording's sentence
+# from later again. The views before the last are the same however far it runs on: every part
+# is floored under the recording's loudest bin (loudest_bin).
+DECODED_PAST_CUT_SECONDS = 30.0
 # Lanes chosen automatically decode two parts only where this many cores are idle when the job
 # starts (the job itself not yet running): with other processes on the cores a second
 # single-threaded part has none to run on, and two parts took twice one part's wall time
