@@ -222,8 +222,8 @@ class LocalWhisperBackend(SpeechToTextBackend):
         self.compute_type = compute_type
         # Parts of a recording decoded at once (lanes.py; 0: two on a CPU with two cores).
         # One by default: two still write some recordings otherwise than one, better or worse
-        # (tiny.en and base), and were not faster through the API, quiet or under load
-        # (docs/benchmarks.md, issue 9, session 29).
+        # (base held out: the later part's wording), and were not faster through the API,
+        # quiet or under load (docs/benchmarks.md, issue 9, sessions 29 and 30).
         self.lanes = lane_count(lanes, device)
         # Chosen automatically, the lanes give way to another job on the machine, and to other
         # programs where fewer than `lanes_idle_cores` cores are idle (0: never): one part.
