@@ -108,8 +108,9 @@ def lane_bounds(path, *, start: float, end: float, lanes: int) -> list[tuple[flo
 
 def loudest_bin(path, *, start: float, of) -> float:
     """The loudest bin of the spectrogram (feature extractor `of`) of the recording from
-    `start`: what Whisper floors a window under when one part decodes it whole (features.py
-    floored_on; a recording longer than a window: its loudest window's)."""
+    `start`, read block by block: what Whisper floors a window under when one part decodes it
+    whole (features.py floored_on). Past one window (600 s) one part floors each window under
+    its own; the parts are floored under the loudest of them all."""
     return max((of.loudest(block) for block in iter_pcm(path, start_at=start)), default=-10.0)
 
 

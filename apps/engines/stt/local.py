@@ -946,7 +946,7 @@ class _WindowedRun:
 
     def _probabilities(self, audio: np.ndarray) -> SpeechProbabilities:
         """The window's speech probabilities where `audio` is the whole window, else its own."""
-        if self.window_vad is not None and _same_samples(audio, self.window_vad[0]):
+        if self._whole_window(audio):
             return self.window_vad[1]
         return SpeechProbabilities(audio)
 
