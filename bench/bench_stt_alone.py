@@ -11,12 +11,13 @@ its path:
         python /path/to/bench/bench_stt_alone.py engine dev3 --out OUT --label before
     .venv/bin/python bench/bench_stt_alone.py engine dev3 --out OUT --label after
     .venv/bin/python bench/bench_stt_alone.py plain dev3 --out OUT
+    .venv/bin/python bench/bench_stt_alone.py engine dev3 --out OUT --label two --option lanes=2
 
 SIDE is `plain` (WhisperModel.transcribe(), beam 5, word timestamps) or `engine`
-(LocalWhisperBackend with its defaults); RECORDING one of bench_stt_settings.py's (dev3, dev3s7,
-dev12, heldout with --heldout DIR, sonnets with --sonnets DIR). Each side's text is written to
-OUT/RECORDING.LABEL.txt for comparison. A tree outside the checkout's folder finds the shared
-corpus through VOICEPORTAL_BENCH_CORPUS.
+(LocalWhisperBackend with its defaults, or the --option given); RECORDING one of
+bench_stt_settings.py's (dev3, dev3s7, dev12, heldout with --heldout DIR, sonnets with
+--sonnets DIR). Each side's text is written to OUT/RECORDING.LABEL.txt for comparison. A tree
+outside the checkout's folder finds the shared corpus through VOICEPORTAL_BENCH_CORPUS.
 """
 
 import argparse
@@ -44,6 +45,13 @@ def main() -> None:
     parser.add_argument("--heldout", type=Path)
     parser.add_argument("--sonnets", type=Path)
     parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an engine option, as bench_stt_settings.py's variants give them (lanes=2)",
+    )
+    parser.add_argument(
         "--language",
         default="detect",
         help='a code for both sides, or "detect": as users get it (detected by base)',
@@ -68,15 +76,25 @@ def main() -> None:
         )
         path, reference = built[args.recording]
         cache = str(settings.VOICEPORTAL_MODEL_CACHE)
-        load_model(
-            args.model, device="cpu", compute_type="int8", cpu_threads=args.threads, cache=cache
-        )
+        _, options = settings_bench.parse_variant(" ".join(["engine", *args.option]))
+        # Loaded before the clock starts: the one-part model, and with lanes the model the parts
+        # share (one thread each).
+        lanes = options.get("lanes", 1) if args.side == "engine" else 1
+        for workers in sorted({1, lanes}):
+            load_model(
+                args.model,
+                device="cpu",
+                compute_type="int8",
+                cpu_threads=max(1, args.threads // workers),
+                cache=cache,
+                workers=workers,
+            )
         language = settings_bench.asked_language(args.model, args.language)
         t0, c0 = time.perf_counter(), time.process_time()
         if args.side == "plain":
             segments = settings_bench.plain(args.model, args.threads, path, language)
         else:
-            options = {"cpu_threads": args.threads}
+            options = {"cpu_threads": args.threads, **options}
             segments = settings_bench.portal(args.model, options, path, language)
         text = " ".join(s.text.strip() for s in segments)
         wall, cpu = time.perf_counter() - t0, time.process_time() - c0

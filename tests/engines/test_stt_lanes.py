@@ -1,7 +1,11 @@
 """Two parts of a recording decoded at once (apps/engines/stt/lanes.py): the transcript comes
 out whole and in time order, a stop leaves a prefix to resume from, and no decoder runs on."""
 
+import os
+import subprocess
+import sys
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -16,7 +20,14 @@ from apps.engines.stt.base import (
     Word,
 )
 from apps.engines.stt.batched import cpu_threads
-from apps.engines.stt.lanes import DECODED_PAST_CUT_SECONDS, in_order, lane_bounds
+from apps.engines.stt.lanes import (
+    DECODED_PAST_CUT_SECONDS,
+    IDLE_CORES_FOR_LANES,
+    idle_cores,
+    in_order,
+    lane_bounds,
+    loudest_bin,
+)
 from apps.engines.stt.local import LocalWhisperBackend, _WindowedRun
 from tests import long_recording
 from tests.wer import normalise, wer
@@ -75,6 +86,16 @@ def test_parts_meet_in_a_pause(recording):
     # In the middle of a pause between two sentences, not in the gap between two words.
     around = audio[int((cut - 0.2) * SAMPLE_RATE) : int((cut + 0.2) * SAMPLE_RATE)]
     assert np.abs(around).max() < 1e-3
+
+
+def test_every_part_is_floored_under_the_recordings_loudest_bin(engine, recording):
+    """The floor parts decoded apart share is what one part's spectrogram takes, read from
+    the file as it streams in blocks."""
+    path, _ = recording
+    extractor = engine.model("tiny.en").feature_extractor
+    whole = extractor.loudest(decode_all(path))
+    assert loudest_bin(path, start=0.0, of=extractor) == pytest.approx(whole, abs=1e-4)
+    assert loudest_bin(path, start=halves(path), of=extractor) <= whole + 1e-4
 
 
 def test_a_short_recording_is_one_part(recording):
@@ -222,13 +243,38 @@ def test_automatic_lanes_give_way_to_another_job(recording):
         pytest.skip("one core: the automatic choice is one part anyway")
     path, _ = recording
     cache = str(django_settings.VOICEPORTAL_MODEL_CACHE)
-    auto = LocalWhisperBackend(alias="auto", default_model="tiny.en", lanes=0, model_cache=cache)
+    auto = LocalWhisperBackend(
+        alias="auto", default_model="tiny.en", lanes=0, lanes_idle_cores=0, model_cache=cache
+    )
     fixed = LocalWhisperBackend(alias="two", default_model="tiny.en", lanes=2, model_cache=cache)
     alone = TranscriptionRequest(audio_path=path)
     sharing = TranscriptionRequest(audio_path=path, shares_cores=True)
     assert len(auto._parts(alone)[1]) == 2
     assert auto._parts(sharing)[1] == [(0.0, None)] and auto.cpu_threads == cpu_threads() // 2
     assert len(fixed._parts(sharing)[1]) == 2
+
+
+def test_automatic_lanes_give_way_to_a_busy_machine(recording):
+    """With every core busy with another program when a job starts, lanes chosen automatically
+    decode one part on every thread (the cores a second part would run on are taken); lanes
+    set by hand still cut the recording in two."""
+    path, _ = recording
+    cache = str(django_settings.VOICEPORTAL_MODEL_CACHE)
+    auto = LocalWhisperBackend(alias="auto", default_model="tiny.en", lanes=0, model_cache=cache)
+    fixed = LocalWhisperBackend(alias="two", default_model="tiny.en", lanes=2, model_cache=cache)
+    spinning = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        for _ in range(os.cpu_count() or 1)
+    ]
+    try:
+        time.sleep(0.5)
+        assert idle_cores() < IDLE_CORES_FOR_LANES
+        assert auto._parts(TranscriptionRequest(audio_path=path))[1] == [(0.0, None)]
+        assert len(fixed._parts(TranscriptionRequest(audio_path=path))[1]) == 2
+    finally:
+        for process in spinning:
+            process.kill()
+            process.wait()
 
 
 def test_a_later_part_left_to_detect_takes_the_language_before_it(built):

@@ -6,8 +6,29 @@ The output is identical (tests/engines/test_stt_features.py compares them); it r
 faster-whisper 1.2's FeatureExtractor attributes, pinned in pyproject.toml.
 """
 
+import contextlib
+import threading
+
 import numpy as np
 from faster_whisper.feature_extractor import FeatureExtractor
+
+# Per decoding thread: the loudest bin the next spectrograms are floored under (floored_on);
+# lanes decode on one model, so this cannot be an attribute of the model.
+_floor = threading.local()
+
+
+@contextlib.contextmanager
+def floored_on(loudest: float | None):
+    """Spectrograms computed in this thread within the block are floored 80 dB under
+    `loudest` (a log10 mel power; None: under their own loudest bin, as Whisper does). Parts
+    of a recording decoded apart (lanes.py) are floored as the whole recording is: under its
+    own loudest bin, a part's spectrogram differed from the recording's wherever the floor
+    holds (digital silence), and the part was written otherwise."""
+    _floor.loudest = loudest
+    try:
+        yield
+    finally:
+        _floor.loudest = None
 
 
 class ChunkedFeatureExtractor(FeatureExtractor):
@@ -24,6 +45,21 @@ class ChunkedFeatureExtractor(FeatureExtractor):
         if chunk_length is not None:
             self.n_samples = chunk_length * self.sampling_rate
             self.nb_max_frames = self.n_samples // self.hop_length
+        log_spec = self._log_mel(waveform, padding)
+        loudest = getattr(_floor, "loudest", None)
+        floor = (log_spec.max() if loudest is None else loudest) - 8.0
+        np.maximum(log_spec, floor, out=log_spec)
+        log_spec += 4.0
+        log_spec /= 4.0
+        return log_spec
+
+    def loudest(self, waveform: np.ndarray) -> float:
+        """The loudest bin of `waveform`'s spectrogram (log10 mel power), as __call__ takes it
+        for the floor."""
+        return float(self._log_mel(waveform, 160).max())
+
+    def _log_mel(self, waveform: np.ndarray, padding: int) -> np.ndarray:
+        """log10 mel power, frame by frame, before Whisper's floor and scaling."""
         waveform = np.asarray(waveform, dtype=np.float32)
         if padding:
             waveform = np.pad(waveform, (0, padding))
@@ -46,8 +82,4 @@ class ChunkedFeatureExtractor(FeatureExtractor):
                 return_complex=True,
             ).astype("complex64")
             mel[:, first:last] = self.mel_filters @ (np.abs(stft) ** 2)
-        log_spec = np.log10(np.clip(mel, 1e-10, None, out=mel), out=mel)
-        np.maximum(log_spec, log_spec.max() - 8.0, out=log_spec)
-        log_spec += 4.0
-        log_spec /= 4.0
-        return log_spec
+        return np.log10(np.clip(mel, 1e-10, None, out=mel), out=mel)

@@ -5,18 +5,23 @@ matrix products are too small to share out), so one job left a core idle. Here t
 left to do is cut in `lanes` parts in pauses; each part is decoded as the whole file was
 (window by window, each conditioned on the text before it; a later part's first window on the
 text of the seconds before its start, decoded first: local.py `_WindowedRun.prime`; a part's
-last window on DECODED_PAST_CUT_SECONDS past its end, the text there dropped) by a
-single-threaded decoder of its own, and CTranslate2 runs them side by side on the one set of
-weights (`num_workers`).
+last window on DECODED_PAST_CUT_SECONDS past its end, the text there dropped; every window's
+spectrogram floored under the recording's loudest bin, loudest_bin) by a single-threaded
+decoder of its own, and CTranslate2 runs them side by side on the one set of weights
+(`num_workers`). Chosen automatically (0), two parts are decoded only where the machine has a
+second core idle as the job starts (idle_cores).
 
 The first part's segments go out as they are decoded; later parts wait in a queue until the
 parts before them are done, so segments are always given in time order: a job that stops or
 crashes has stored a prefix of the recording, and resumes where it ends.
 """
 
+import os
 import queue
 import threading
+import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import numpy as np
 
@@ -41,7 +46,21 @@ MIN_PAUSE_SECONDS = 0.5
 # its text there dropped: cut off at the end, the part's last 30 s view ended in padding, and
 # Whisper, reading it as the end of the recording, wrote a sentence said 25 s later over the
 # pause before it (base, a development recording; docs/benchmarks.md, issue 9, session 29).
+# With a whole view, no view that holds speech before the end ends in padding. 10 s saved
+# 0.2-0.4 CPU s on 3 minutes, but base then wrote a sonnet's number, said 20 s later, at the
+# join of the held-out sonnets (session 30); 2 s gave the development recording's sentence
+# from later again. The views before the last are the same however far it runs on: every part
+# is floored under the recording's loudest bin (loudest_bin).
 DECODED_PAST_CUT_SECONDS = 30.0
+# Lanes chosen automatically decode two parts only where this many cores are idle when the job
+# starts (the job itself not yet running): with other processes on the cores a second
+# single-threaded part has none to run on, and two parts took twice one part's wall time
+# (docs/benchmarks.md, issue 9, session 29).
+IDLE_CORES_FOR_LANES = 1.5
+# How long the cores' idle time is sampled: the one-minute load average still counts the
+# worker's own last job a minute after it ended.
+_IDLE_SAMPLE_SECONDS = 0.1
+_PROC_STAT = Path("/proc/stat")
 # How often a consumer waiting on a later part looks for a cancel.
 _STOP_POLL_SECONDS = 0.5
 _END = object()
@@ -55,6 +74,28 @@ def lane_count(setting: int, device: str) -> int:
     return min(2, cpu_threads()) if device == "cpu" else 1
 
 
+def idle_cores(*, sample: float = _IDLE_SAMPLE_SECONDS) -> float:
+    """Cores idle now: from the kernel's idle time over `sample` seconds, or (where there is no
+    /proc/stat) the cores less the one-minute load average."""
+    first = _cpu_times()
+    if first is None:
+        return cpu_threads() - os.getloadavg()[0]
+    time.sleep(sample)
+    second = _cpu_times()
+    idle, total = (b - a for a, b in zip(first, second, strict=True))
+    return (os.cpu_count() or 1) * idle / total if total else float(cpu_threads())
+
+
+def _cpu_times() -> tuple[int, int] | None:
+    """(idle, all) jiffies of every core since boot (idle with iowait; all without guest time,
+    which the kernel counts in user time too)."""
+    try:
+        fields = [int(f) for f in _PROC_STAT.read_text().split("\n", 1)[0].split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    return fields[3] + fields[4], sum(fields)
+
+
 def lane_bounds(path, *, start: float, end: float, lanes: int) -> list[tuple[float, float]]:
     """[start, end) in up to `lanes` parts of about equal length, each at least
     MIN_LANE_SECONDS, cut in the middle of the pause nearest each even split."""
@@ -63,6 +104,14 @@ def lane_bounds(path, *, start: float, end: float, lanes: int) -> list[tuple[flo
     cuts = [_pause_near(path, start + i * step) for i in range(1, lanes)]
     edges = [start, *cuts, end]
     return list(zip(edges, edges[1:], strict=False))
+
+
+def loudest_bin(path, *, start: float, of) -> float:
+    """The loudest bin of the spectrogram (feature extractor `of`) of the recording from
+    `start`, read block by block: what Whisper floors a window under when one part decodes it
+    whole (features.py floored_on). Past one window (600 s) one part floors each window under
+    its own; the parts are floored under the loudest of them all."""
+    return max((of.loudest(block) for block in iter_pcm(path, start_at=start)), default=-10.0)
 
 
 def _pause_near(path, near: float) -> float:

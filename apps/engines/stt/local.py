@@ -30,10 +30,18 @@ from .batched import CLIP_SECONDS, BatchedDecoder
 from .batched import batch_size as batch_size_for
 from .batched import cpu_threads as cpu_threads_available
 from .faint import faint_seconds, with_faint_marks
-from .features import ChunkedFeatureExtractor
+from .features import ChunkedFeatureExtractor, floored_on
 from .greedy_first import DECODE_MODES, greedy_first
 from .invented import invented
-from .lanes import DECODED_PAST_CUT_SECONDS, in_order, lane_bounds, lane_count
+from .lanes import (
+    DECODED_PAST_CUT_SECONDS,
+    IDLE_CORES_FOR_LANES,
+    idle_cores,
+    in_order,
+    lane_bounds,
+    lane_count,
+    loudest_bin,
+)
 from .loops import RepetitionGuard, marking_loops, repetitive, words
 from .loudness import Levels, quiet_room
 from .memory import needed_bytes, wait_for_memory
@@ -195,6 +203,8 @@ class LocalWhisperBackend(SpeechToTextBackend):
         compute_type: str = "int8",
         cpu_threads: int = 0,
         lanes: int = 1,
+        lanes_idle_cores: float = IDLE_CORES_FOR_LANES,
+        decoded_past_cut: float = DECODED_PAST_CUT_SECONDS,
         batch_size: int = 1,
         beam_size: int = 5,
         decode: str = "beam",
@@ -216,11 +226,15 @@ class LocalWhisperBackend(SpeechToTextBackend):
         self.compute_type = compute_type
         # Parts of a recording decoded at once (lanes.py; 0: two on a CPU with two cores).
         # One by default: two still write some recordings otherwise than one, better or worse
-        # (tiny.en and base), and were not faster through the API, quiet or under load
-        # (docs/benchmarks.md, issue 9, session 29).
+        # (base held out: the later part's wording), and were not faster through the API,
+        # quiet or under load (docs/benchmarks.md, issue 9, sessions 29 and 30).
         self.lanes = lane_count(lanes, device)
-        # Chosen automatically, the lanes give way to another job on the machine: one part.
+        # Chosen automatically, the lanes give way to another job on the machine, and to other
+        # programs where fewer than `lanes_idle_cores` cores are idle (0: never): one part.
         self.lanes_give_way = lanes == 0
+        self.lanes_idle_cores = lanes_idle_cores
+        # Seconds a part before another is decoded past its end, the text there dropped.
+        self.decoded_past_cut = decoded_past_cut
         # Threads in all (0: every core this process may use; ctranslate2's own 0 means at
         # most 4), shared out between the lanes.
         self.threads = cpu_threads or cpu_threads_available()
@@ -308,8 +322,10 @@ class LocalWhisperBackend(SpeechToTextBackend):
         if len(bounds) == 1:
             yield from _WindowedRun(self, model, request, language).events()
             return
+        # Every part's spectrogram floored as the whole recording's is (features.py floored_on).
+        floor = loudest_bin(request.audio_path, start=request.start_at, of=model.feature_extractor)
         runs = [
-            functools.partial(_lane_events, self, model, request, language, start, end)
+            functools.partial(_lane_events, self, model, request, language, start, end, floor)
             for start, end in bounds
         ]
         yield from _announced_once(in_order(runs, should_stop=request.should_stop), duration)
@@ -328,7 +344,16 @@ class LocalWhisperBackend(SpeechToTextBackend):
         bounds = lane_bounds(
             request.audio_path, start=request.start_at, end=duration, lanes=self.lanes
         )
+        if len(bounds) > 1 and self.lanes_give_way and self._cores_taken():
+            # Other programs hold the cores a second part would run on: one part, on every
+            # thread, as with one lane set.
+            return duration, [(request.start_at, None)]
         return duration, [*bounds[:-1], (bounds[-1][0], None)]
+
+    def _cores_taken(self) -> bool:
+        """Whether other programs hold the cores a second part would run on (read as the job
+        starts: its own decoding has not begun)."""
+        return bool(self.lanes_idle_cores) and idle_cores() < self.lanes_idle_cores
 
     def _admitted(
         self, name: str, request: TranscriptionRequest, *, lanes: int, share: int
@@ -365,9 +390,16 @@ def _announced_once(events: Iterator, duration: float) -> Iterator:
         yield held
 
 
-def _lane_events(backend, model, request, language, start, end, should_stop) -> Iterator:
+def _lane_events(backend, model, request, language, start, end, floor, should_stop) -> Iterator:
     run = _WindowedRun(
-        backend, model, request, language, start=start, end=end, past_end=DECODED_PAST_CUT_SECONDS
+        backend,
+        model,
+        request,
+        language,
+        start=start,
+        end=end,
+        past_end=backend.decoded_past_cut,
+        floor=floor,
     )
     run.should_stop = should_stop
     if start > request.start_at:  # a later part
@@ -392,6 +424,7 @@ class _WindowedRun:
         start: float | None = None,
         end: float | None = None,
         past_end: float = 0.0,
+        floor: float | None = None,
     ):
         self.backend = backend
         self.model = model
@@ -403,6 +436,9 @@ class _WindowedRun:
         # Seconds of audio after `end` its last window is decoded with, the text there left to
         # the part after it (lanes.py DECODED_PAST_CUT_SECONDS).
         self.past_end = past_end if end is not None else 0.0
+        # The loudest spectrogram bin each window's first pass is floored under (None: the
+        # window's own, as Whisper does; lanes: the recording's, features.py floored_on).
+        self.floor = floor
         self.should_stop = request.should_stop
         # Asked to detect with a multilingual model: each part of a window in its language.
         self.per_part = language is None
@@ -926,9 +962,12 @@ class _WindowedRun:
             else:
                 yield _segment(found, offset, language)
 
+    def _whole_window(self, audio: np.ndarray) -> bool:
+        return self.window_vad is not None and _same_samples(audio, self.window_vad[0])
+
     def _probabilities(self, audio: np.ndarray) -> SpeechProbabilities:
         """The window's speech probabilities where `audio` is the whole window, else its own."""
-        if self.window_vad is not None and _same_samples(audio, self.window_vad[0]):
+        if self._whole_window(audio):
             return self.window_vad[1]
         return SpeechProbabilities(audio)
 
@@ -972,23 +1011,25 @@ class _WindowedRun:
         # fifth pass, "run to run").
         ctranslate2.set_random_seed(_SAMPLING_SEED)
         decoder = greedy_first(self.model) if self.backend.decode != "beam" else self.model
-        segments, info = decoder.transcribe(
-            # What faster-whisper's vad_filter does, on speech found without a second pass.
-            np.concatenate(collect_chunks(audio, chunks)[0]),
-            language=language,
-            task=self.request.task,
-            beam_size=beam_size or self.backend.beam_size,
-            initial_prompt=prompt,
-            temperature=temperatures or self.temperatures,
-            compression_ratio_threshold=_COMPRESSION_RATIO_THRESHOLD,
-            log_prob_threshold=_LOG_PROB_THRESHOLD,
-            prompt_reset_on_temperature=_PROMPT_RESET_TEMPERATURE,
-            # Log probabilities come out of the word alignment: asking for them aligns words.
-            word_timestamps=self.request.word_timestamps or self.request.logprobs,
-            vad_filter=False,
-            condition_on_previous_text=conditioned,
-            max_new_tokens=max_new_tokens,
-        )
+        # Features are computed in transcribe() itself (its segments are decoded later).
+        with floored_on(self.floor if self._whole_window(audio) else None):
+            segments, info = decoder.transcribe(
+                # What faster-whisper's vad_filter does, on speech found without a second pass.
+                np.concatenate(collect_chunks(audio, chunks)[0]),
+                language=language,
+                task=self.request.task,
+                beam_size=beam_size or self.backend.beam_size,
+                initial_prompt=prompt,
+                temperature=temperatures or self.temperatures,
+                compression_ratio_threshold=_COMPRESSION_RATIO_THRESHOLD,
+                log_prob_threshold=_LOG_PROB_THRESHOLD,
+                prompt_reset_on_temperature=_PROMPT_RESET_TEMPERATURE,
+                # Log probabilities come out of the word alignment: asking for them aligns words.
+                word_timestamps=self.request.word_timestamps or self.request.logprobs,
+                vad_filter=False,
+                condition_on_previous_text=conditioned,
+                max_new_tokens=max_new_tokens,
+            )
         if chunks:
             segments = restore_speech_timestamps(segments, chunks, SAMPLE_RATE)
         if not self.announced:
