@@ -35,7 +35,7 @@ from .greedy_first import DECODE_MODES, greedy_first
 from .invented import invented
 from .lanes import DECODED_PAST_CUT_SECONDS, in_order, lane_bounds, lane_count
 from .loops import RepetitionGuard, marking_loops, repetitive, words
-from .loudness import Levels, quiet_room
+from .loudness import Levels, quiet_room, steady_sound
 from .memory import needed_bytes, wait_for_memory
 from .regions import (
     MIN_GAP_SECONDS,
@@ -204,6 +204,7 @@ class LocalWhisperBackend(SpeechToTextBackend):
         faint_marks: bool = True,
         marks_need_speech: bool = False,
         marks_need_heard_speech: bool = False,
+        marks_skip_steady_sound: bool = False,
         model_cache: str = "",
         memory_poll_seconds: float = 1.0,
         **options,
@@ -256,6 +257,9 @@ class LocalWhisperBackend(SpeechToTextBackend):
         # (docs/benchmarks.md, issue 9, sessions 28 and 29).
         self.marks_need_speech = marks_need_speech
         self.marks_need_heard_speech = marks_need_heard_speech
+        # A stretch without text whose level hardly changes (noise, hum) is not marked
+        # (loudness.steady_sound; docs/benchmarks.md, issue 9, session 30 "tails").
+        self.marks_skip_steady_sound = marks_skip_steady_sound
         self.memory_poll_seconds = memory_poll_seconds
 
     def models(self) -> list[ModelInfo]:
@@ -784,6 +788,10 @@ class _WindowedRun:
         if quiet_room(self.window_levels, self.window_vad[1], threshold, *window):
             return False
         backend = self.backend
+        if backend.marks_skip_steady_sound and steady_sound(
+            self.window_levels, self.window_vad[1], threshold, *window
+        ):
+            return False
         if not (backend.marks_need_speech or backend.marks_need_heard_speech):
             return True
         if self._speech_seconds(offset, start, end) >= MIN_GAP_SECONDS:
