@@ -22,6 +22,7 @@ from apps.engines.stt.regions import (
 )
 from apps.engines.stt.silero import SpeechProbabilities
 from tests import long_recording, media_factory
+from tests.engines.test_stt_loudness import under_pink_noise
 from tests.wer import normalise, wer
 
 MODEL_CACHE = str(django_settings.VOICEPORTAL_MODEL_CACHE)
@@ -262,3 +263,27 @@ def test_it_is_as_accurate_as_the_plain_call(corpus, plain_tiny, name):
     events = events_of(portal, corpus / name)
     portal_wer = wer(reference, "".join(e.text for e in events if isinstance(e, Segment)))
     assert portal_wer <= plain_wer + 0.01, (portal_wer, plain_wer)
+
+
+def test_with_steady_sound_skipped_a_pause_under_noise_gets_no_mark(engine, corpus, tmp_path):
+    """JFK's sentence, then 3 s of pause, under pink noise 5 dB under his voice: the VAD hears
+    the noise as speech, every word is written, and the stretch after the last one is marked
+    "no text" by default. With `marks_skip_steady_sound` it is not; the words stay."""
+    audio = under_pink_noise(decode_all(corpus / "jfk.flac"), 3.0)
+    path = media_factory.write_wav(tmp_path / "jfk_under_noise.wav", audio)
+    steady = LocalWhisperBackend(
+        alias="t",
+        default_model="base",
+        cpu_threads=2,
+        marks_skip_steady_sound=True,
+        model_cache=MODEL_CACHE,
+    )
+    by_default, skipped = (
+        [e for e in events_of(backend, path) if isinstance(e, Segment)]
+        for backend in (engine, steady)
+    )
+    assert [s.gap for s in by_default if s.gap] == ["no_text"]
+    assert [s for s in skipped if s.gap] == []
+    words = [normalise(s.text) for s in skipped]
+    assert words == [normalise(s.text) for s in by_default if not s.gap]
+    assert "country" in words[-1]
