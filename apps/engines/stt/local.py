@@ -782,7 +782,7 @@ class _WindowedRun:
         though, 0.9 points of the speech marked by default lay in stretches it heard less of
         (docs/benchmarks.md, issue 9, session 29). So by default a stretch is marked unless it
         is far quieter than the window's speech (quiet room: loudness.py); either option asks
-        more of it."""
+        more of it, and `marks_skip_steady_sound` leaves steady noise unmarked too."""
         threshold = self.backend.vad["threshold"]
         window = (start - offset, end - offset)
         if quiet_room(self.window_levels, self.window_vad[1], threshold, *window):

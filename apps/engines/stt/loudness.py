@@ -10,6 +10,11 @@ quiet ones stayed 21 dB or more under it (docs/benchmarks.md, issue 9, session 3
 The stretch after a segment is measured from where the voice of its last word stops: Whisper's
 last word can end half a second before its voice does, and that loud tail is no speech without
 text (a development recording's "And so it begins.", then 1 s "without text").
+
+Noise 5 dB under the speech is as loud as speech to that measure. Opt-in, a stretch whose level
+hardly rises and falls is steady sound (noise, hum) and gets no mark either: speech rises and
+falls with its syllables, even far-field. Read speech under such loud noise spreads little too
+(8-12 dB), hence opt-in (docs/benchmarks.md, issue 9, session 30 "tails").
 """
 
 import numpy as np
@@ -30,7 +35,7 @@ WORD_TAIL_SECONDS = 0.6
 # With `marks_skip_steady_sound`, a stretch whose 10 ms levels spread less than this (90th
 # against 10th percentile) is steady sound, no speech worth a mark: on synthesised noise 5 dB
 # under read speech the false marks spread 1.3-9.4 dB, far-field speech left without text on
-# the AMI tuning excerpts 21-37 dB, read speech under that noise 12 dB.
+# the AMI tuning excerpts 21-37 dB, read speech under noise 5 dB under it 8-12.5 dB.
 STEADY_SPREAD_DB = 11.0
 # Power under which a frame counts as digital silence (-120 dB), so log10 stays finite.
 _SILENCE = 1e-12
