@@ -43,7 +43,7 @@ from .lanes import (
     loudest_bin,
 )
 from .loops import RepetitionGuard, marking_loops, repetitive, words
-from .loudness import Levels, quiet_room
+from .loudness import Levels, quiet_room, steady_sound
 from .memory import needed_bytes, wait_for_memory
 from .regions import (
     MIN_GAP_SECONDS,
@@ -215,6 +215,7 @@ class LocalWhisperBackend(SpeechToTextBackend):
         faint_marks: bool = True,
         marks_need_speech: bool = False,
         marks_need_heard_speech: bool = False,
+        marks_skip_steady_sound: bool = False,
         model_cache: str = "",
         memory_poll_seconds: float = 1.0,
         **options,
@@ -271,6 +272,9 @@ class LocalWhisperBackend(SpeechToTextBackend):
         # (docs/benchmarks.md, issue 9, sessions 28 and 29).
         self.marks_need_speech = marks_need_speech
         self.marks_need_heard_speech = marks_need_heard_speech
+        # A stretch without text whose level hardly changes (noise, hum) is not marked
+        # (loudness.steady_sound; docs/benchmarks.md, issue 9, session 30 "tails").
+        self.marks_skip_steady_sound = marks_skip_steady_sound
         self.memory_poll_seconds = memory_poll_seconds
 
     def models(self) -> list[ModelInfo]:
@@ -819,12 +823,16 @@ class _WindowedRun:
         though, 0.9 points of the speech marked by default lay in stretches it heard less of
         (docs/benchmarks.md, issue 9, session 29). So by default a stretch is marked unless it
         is far quieter than the window's speech (quiet room: loudness.py); either option asks
-        more of it."""
+        more of it, and `marks_skip_steady_sound` leaves steady noise unmarked too."""
         threshold = self.backend.vad["threshold"]
         window = (start - offset, end - offset)
         if quiet_room(self.window_levels, self.window_vad[1], threshold, *window):
             return False
         backend = self.backend
+        if backend.marks_skip_steady_sound and steady_sound(
+            self.window_levels, self.window_vad[1], threshold, *window
+        ):
+            return False
         if not (backend.marks_need_speech or backend.marks_need_heard_speech):
             return True
         if self._speech_seconds(offset, start, end) >= MIN_GAP_SECONDS:

@@ -10,6 +10,11 @@ quiet ones stayed 21 dB or more under it (docs/benchmarks.md, issue 9, session 3
 The stretch after a segment is measured from where the voice of its last word stops: Whisper's
 last word can end half a second before its voice does, and that loud tail is no speech without
 text (a development recording's "And so it begins.", then 1 s "without text").
+
+Noise 5 dB under the speech is as loud as speech to that measure. Opt-in, a stretch whose level
+hardly rises and falls is steady sound (noise, hum) and gets no mark either: speech rises and
+falls with its syllables, even far-field. Read speech under such loud noise spreads little too
+(8-12 dB), hence opt-in (docs/benchmarks.md, issue 9, session 30 "tails").
 """
 
 import numpy as np
@@ -27,6 +32,11 @@ QUIET_UNDER_SPEECH_DB = 18.0
 # The voice heard at the start of a stretch is the last word's, up to this long: the
 # development recording's "begins." ended 0.55 s before its voice did.
 WORD_TAIL_SECONDS = 0.6
+# With `marks_skip_steady_sound`, a stretch whose 10 ms levels spread less than this (90th
+# against 10th percentile) is steady sound, no speech worth a mark: on synthesised noise 5 dB
+# under read speech the false marks spread 1.3-9.4 dB, far-field speech left without text on
+# the AMI tuning excerpts 21-37 dB, read speech under noise 5 dB under it 8-12.5 dB.
+STEADY_SPREAD_DB = 11.0
 # Power under which a frame counts as digital silence (-120 dB), so log10 stays finite.
 _SILENCE = 1e-12
 
@@ -52,6 +62,15 @@ class Levels:
             return 0.0
         return self.speech - float(np.percentile(stretch, 75))
 
+    def spread(self, start: float, end: float) -> float:
+        """Decibels between the louder tenth and the quieter tenth of window seconds
+        [start, end) (90th and 10th percentiles of its 10 ms levels): speech rises and falls
+        with its syllables, steady noise does not."""
+        stretch = self.db[self._frame(start) : max(self._frame(end), self._frame(start) + 1)]
+        return (
+            float(np.percentile(stretch, 90) - np.percentile(stretch, 10)) if len(stretch) else 0.0
+        )
+
     @staticmethod
     def _frame(seconds: float) -> int:
         return max(0, int(seconds * SAMPLE_RATE) // _FRAME)
@@ -62,5 +81,20 @@ def quiet_room(
 ) -> bool:
     """Whether seconds [start, end) of a window, left without text, are quiet room: far quieter
     than its speech once the voice heard at `start` (Silero at `threshold` or more) stops."""
-    tail = min(silero.falls_silent(threshold, start), start + WORD_TAIL_SECONDS)
+    tail = after_tail(silero, threshold, start)
     return tail < end and levels.under_speech(tail, end) > QUIET_UNDER_SPEECH_DB
+
+
+def steady_sound(
+    levels: Levels, silero: SpeechProbabilities, threshold: float, start: float, end: float
+) -> bool:
+    """Whether seconds [start, end) of a window, left without text, are a steady sound (noise,
+    hum) once the voice heard at `start` stops: its level hardly rises and falls."""
+    tail = after_tail(silero, threshold, start)
+    return tail < end and levels.spread(tail, end) < STEADY_SPREAD_DB
+
+
+def after_tail(silero: SpeechProbabilities, threshold: float, start: float) -> float:
+    """Where the voice heard at `start` (the last word's tail) stops, at most
+    WORD_TAIL_SECONDS on."""
+    return min(silero.falls_silent(threshold, start), start + WORD_TAIL_SECONDS)
