@@ -1,6 +1,8 @@
 """A segment with no word in it ("." over music) is no transcript: the engine drops it, and the
 stretch under it is checked as any speech without text is."""
 
+import asyncio
+
 import numpy as np
 import pytest
 from django.conf import settings as django_settings
@@ -8,8 +10,11 @@ from django.conf import settings as django_settings
 from apps.core.media import decode_all
 from apps.engines.stt.base import Segment, TranscriptionRequest
 from apps.engines.stt.local import LocalWhisperBackend
+from apps.engines.stt.streaming import streaming_backends
+from apps.engines.stt.streaming.base import Final, StreamConfig
 from apps.engines.stt.wordless import wordless
 from tests import media_factory
+from tests.live.conftest import pcm24
 
 SR = 16_000
 
@@ -46,3 +51,16 @@ def test_a_hum_gets_no_lines_of_dots(hum):
     segments = [e for e in engine.transcribe(request) if isinstance(e, Segment)]
     assert segments, "the stretch the VAD took for speech is accounted for"
     assert all(s.untranscribed and not s.text for s in segments)
+
+
+def test_live_captions_over_a_hum_have_no_dots(hum):
+    # The live engine's final text over the same hum and prompt was " ..." (0.07-1.97 s).
+    async def run():
+        session = await streaming_backends["local"].open(StreamConfig(language="en", prompt="..."))
+        await session.send(pcm24(hum))
+        await session.finish()
+        return [event async for event in session.events()]
+
+    finals = [e for e in asyncio.run(run()) if isinstance(e, Final)]
+    assert finals, "each utterance the VAD heard still ends with a final"
+    assert [f.segment.text for f in finals if f.segment.text and wordless(f.segment.text)] == []
