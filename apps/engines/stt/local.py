@@ -73,6 +73,7 @@ from .whisper_models import (
     model_path,
     packaged_model_infos,
 )
+from .wordless import wordless
 
 logger = logging.getLogger(__name__)
 
@@ -967,7 +968,7 @@ class _WindowedRun:
                 first = int(found.start * SAMPLE_RATE)
                 piece = audio[first : int(found.end * SAMPLE_RATE)]
                 yield from self._decode(piece, offset + first / SAMPLE_RATE, conditioned=False)
-            else:
+            elif not wordless(found.text):
                 yield _segment(found, offset, language)
 
     def _whole_window(self, audio: np.ndarray) -> bool:
@@ -1045,8 +1046,10 @@ class _WindowedRun:
             self.language = self.language or info.language
             probability = info.language_probability if self.request.language is None else 1.0
             yield LanguageDetected(info.language, float(probability), 0.0)
+        # A segment without a word ("." over music) is no transcript (wordless.py).
         for seg in segments:
-            yield _segment(seg, offset, language or info.language)
+            if not wordless(seg.text):
+                yield _segment(seg, offset, language or info.language)
 
 
 def _from_the_start(chunks: list[dict], lead_in_ms: int) -> list[dict]:

@@ -11,6 +11,7 @@ from scipy.signal import firwin, lfilter
 from ...errors import ErrorKind, ProviderError
 from ..base import ModelInfo, Segment, Word
 from ..whisper_models import ModelNotInstalled, is_installed, model_path, packaged_model_infos
+from ..wordless import wordless
 from .agreement import LocalAgreement
 from .base import (
     Final,
@@ -283,7 +284,8 @@ class WhisperRecognizer(Recognizer):
             condition_on_previous_text=False,
             initial_prompt=self.prompt[-_PROMPT_CHARS:] or None,
         )
-        segments = [s for s in segments if not _hallucination(s)]
+        # A segment with no word in it (" ..." over a hum) is no text either (wordless.py).
+        segments = [s for s in segments if not _hallucination(s) and not wordless(s.text)]
         text = "".join(s.text for s in segments).strip()
         if not text:
             span = Segment(
