@@ -11,7 +11,7 @@ from django.conf import settings as django_settings
 from apps.core.media import SAMPLE_RATE, decode_all
 from apps.engines.stt.base import Segment, TranscriptionRequest
 from apps.engines.stt.local import LocalWhisperBackend, _span, _WindowedRun
-from apps.engines.stt.repeats import repeats_later
+from apps.engines.stt.repeats import repeats_later, too_fast
 from tests import media_factory
 from tests.wer import wer
 
@@ -37,6 +37,16 @@ def test_it_tells_a_sentence_that_comes_again_over_other_audio():
     # Short phrases come back all the time.
     assert not repeats_later(seg(1, 2, " Thank you."), [seg(5, 6, " Thank you.")])
     assert not repeats_later(stray, [seg(70, 72, " If the reader agrees, we will go on.")])
+
+
+def test_a_sentence_written_over_a_pause_holds_more_words_than_anyone_says():
+    # base wrote the 24-word sentence said 25 s later over a 1.6 s pause (seed-7 recording).
+    copied = " If the reader will excuse me, I will say nothing of my antecedents, nor of the"
+    copied += " circumstances which led to my leaving my native country."
+    assert too_fast(seg(55.8, 57.4, copied))
+    # The same words where they are said, and a fast talker's phrase, are speech.
+    assert not too_fast(seg(81.6, 89.0, copied))
+    assert not too_fast(seg(3.0, 4.2, " Yes, yes, I know, I know that."))
 
 
 def test_the_later_words_may_sit_inside_a_longer_text():

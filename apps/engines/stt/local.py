@@ -60,7 +60,7 @@ from .regions import (
     uncovered,
     within,
 )
-from .repeats import HORIZON_SECONDS, SAME_SHARE, repeats_later
+from .repeats import HORIZON_SECONDS, SAME_SHARE, repeats_later, too_fast
 from .silero import SpeechProbabilities
 from .sparse import held_word, too_few_words, word_count
 from .timing import timed_words
@@ -696,7 +696,8 @@ class _WindowedRun:
     def _repeat_again(self, audio: np.ndarray, offset: float, segment: Segment, later) -> list:
         """The span of a segment whose words come again later, decoded afresh (no text before
         it, the full fallback ladder): the same words again are real speech said twice, kept as
-        they were; other words Whisper's checks pass replace them; else the segment is flagged."""
+        they were; other words Whisper's checks pass replace them; else the segment is dropped
+        when it holds more words than its time could (repeats.too_fast), flagged otherwise."""
         first, piece = _span(audio, offset, segment.start, segment.end)
         start = offset + first / SAMPLE_RATE
         # A quick greedy look first: real speech said twice (most of what the guard judges on
@@ -710,6 +711,11 @@ class _WindowedRun:
                 return [segment]
         if again and all(_checked(s) for s in again):
             outcome, kept = f"decoded again: {' '.join(s.text for s in again)!r}", again
+        elif too_fast(segment):
+            # Words said later, at a rate no one speaks, that their own audio does not give
+            # back: the later sentence written over a pause. Nothing said is lost; speech the
+            # VAD hears in the stretch is then decoded again or marked like any without text.
+            outcome, kept = "dropped: more words than its time could hold", []
         else:
             flagged = dataclasses.replace(segment, flags=(*segment.flags, "repeats_later"))
             outcome, kept = "flagged", [flagged]

@@ -34,6 +34,11 @@ SAME_SHARE = 0.5
 SURE_WORD_PROBABILITY = 0.5
 # Later segments read together, for a sentence split over two or three segments.
 _JOINED = 3
+# More words a second than anyone says (read speech runs at 2-3.5, fast talkers at 5-6): a
+# segment that repeats a later one at such a rate holds the later sentence written over a short
+# stretch (base, decoder cutting 2 s silences, a development recording: a 24-word sentence
+# said 25 s later written over the 1.6 s pause before "Today only platforms ...").
+MAX_WORDS_PER_SECOND = 8.0
 
 
 def repeats_later(
@@ -54,6 +59,12 @@ def repeats_later(
         if _shared(said, again) >= share * len(said):
             return True
     return False
+
+
+def too_fast(segment) -> bool:
+    """Whether `segment` (with `.start`, `.end`, `.text`) holds more words than its time
+    could: MAX_WORDS_PER_SECOND."""
+    return len(words(segment.text)) > MAX_WORDS_PER_SECOND * (segment.end - segment.start)
 
 
 def _shared(first: list[str], second: list[str]) -> int:
