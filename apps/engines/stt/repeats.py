@@ -36,8 +36,9 @@ SURE_WORD_PROBABILITY = 0.5
 _JOINED = 3
 # More words a second than anyone says (read speech runs at 2-3.5, fast talkers at 5-6): a
 # segment that repeats a later one at such a rate holds the later sentence written over a short
-# stretch (base, decoder cutting 2 s silences, a development recording: a 24-word sentence
-# said 25 s later written over the 1.6 s pause before "Today only platforms ...").
+# stretch (base with the spectrogram computed as faster-whisper does, decoder cutting 2 s
+# silences, a development recording: a 24-word sentence said 25 s later written over the 1.6 s
+# pause before "Today only platforms ..."; docs/benchmarks.md, issue 9, session 30).
 MAX_WORDS_PER_SECOND = 8.0
 
 
