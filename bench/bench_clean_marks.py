@@ -41,6 +41,23 @@ CLEAN = (
 )
 
 
+def engine_from(model: str, option_args: list[str]):
+    """The local engine with `model` and the engine options given as --option KEY=VALUE (JSON
+    values), and those options (django set up first)."""
+    from django.conf import settings
+
+    from apps.engines.stt.local import LocalWhisperBackend
+
+    options = {k: json.loads(v) for k, v in (o.partition("=")[::2] for o in option_args)}
+    engine = LocalWhisperBackend(
+        alias="bench",
+        default_model=model,
+        model_cache=str(settings.VOICEPORTAL_MODEL_CACHE),
+        **options,
+    )
+    return engine, options
+
+
 def marks(engine, path: Path) -> list[tuple[float, float, str]]:
     from apps.engines.stt.base import Segment, TranscriptionRequest
 
@@ -57,18 +74,9 @@ def main() -> None:
     parser.add_argument("--option", action="append", default=[], help="engine KEY=VALUE")
     args = parser.parse_args()
     django.setup()
-    from django.conf import settings
-
-    from apps.engines.stt.local import LocalWhisperBackend
     from tests import long_recording
 
-    options = {k: json.loads(v) for k, v in (o.partition("=")[::2] for o in args.option)}
-    engine = LocalWhisperBackend(
-        alias="bench",
-        default_model=args.model,
-        model_cache=str(settings.VOICEPORTAL_MODEL_CACHE),
-        **options,
-    )
+    engine, options = engine_from(args.model, args.option)
     paths = [args.corpus / name for name in CLEAN]
     paths += [args.corpus / "cheetah_it.wav"] if args.with_italian else []
     folder = Path(tempfile.mkdtemp())

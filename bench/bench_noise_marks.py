@@ -14,7 +14,6 @@ speech under each (Silero at 0.5): a mark over less than 0.5 s of speech is a fa
 """
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -78,19 +77,12 @@ def main() -> None:
     parser.add_argument("--option", action="append", default=[], help="engine KEY=VALUE")
     args = parser.parse_args()
     django.setup()
-    from django.conf import settings
+    from bench_clean_marks import engine_from
 
     from apps.engines.stt.base import Segment, TranscriptionRequest
-    from apps.engines.stt.local import LocalWhisperBackend
     from apps.engines.stt.silero import SpeechProbabilities
 
-    options = {k: json.loads(v) for k, v in (o.partition("=")[::2] for o in args.option)}
-    engine = LocalWhisperBackend(
-        alias="bench",
-        default_model=args.model,
-        model_cache=str(settings.VOICEPORTAL_MODEL_CACHE),
-        **options,
-    )
+    engine, options = engine_from(args.model, args.option)
     folder = Path(tempfile.mkdtemp())
     print(f"model {args.model}, options {options}, load average {os.getloadavg()[0]:.1f}")
     false, right, started = 0.0, 0.0, time.process_time()
