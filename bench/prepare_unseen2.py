@@ -38,7 +38,15 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.prepare_unseen import _MUSIC, _NOISE, SWITCH, _reading, _sentences  # noqa: E402
+from apps.core.media import decode_all  # noqa: E402
+from bench.prepare_unseen import (  # noqa: E402
+    _MUSIC,
+    _NOISE,
+    SWITCH,
+    _reading,
+    _sentences,
+    write_reference,
+)
 
 _SR_TESTS = Path("speech_recognition/tests")
 _SMOKE = Path("DeepSpeech/data/smoke_test")
@@ -60,8 +68,6 @@ _AS_SHIPPED = {
 
 
 def _russian(src: Path) -> tuple[np.ndarray, str]:
-    from apps.core.media import decode_all
-
     folder = src / _SMOKE / "russian_sample_data"
     last = (folder / "ru.csv").read_text(encoding="utf-8").strip().splitlines()[-1]
     return decode_all(folder / "ru.wav"), last.split(",", 2)[2]
@@ -134,8 +140,8 @@ def _write_built(target: Path, src: Path) -> dict[str, tuple[str, str]]:
     german, german_text = _reading(src, "de")
     spanish, spanish_text = _reading(src, "es")
     sentences = _sentences(src)
-    french = _decoded(src / _SR_TESTS / "french.aiff"), _FRENCH
-    chinese = _decoded(src / _SR_TESTS / "chinese.flac"), _CHINESE
+    french = decode_all(src / _SR_TESTS / "french.aiff"), _FRENCH
+    chinese = decode_all(src / _SR_TESTS / "chinese.flac"), _CHINESE
     russian = _russian(src)
     english = _joined([sentences[key] for key in SWITCH], 0.4)
     wavs = {
@@ -145,8 +151,8 @@ def _write_built(target: Path, src: Path) -> dict[str, tuple[str, str]]:
         "de_quiet": (german * (0.01 / np.max(np.abs(german))), german_text, "de"),
         "es_clipped": (np.clip(spanish * 8.0, -1.0, 1.0), spanish_text, "es"),
         # No speech at all: whatever text comes out is invented.
-        "music_only": (_decoded(src / _MUSIC), "", ""),
-        "noise_only": (np.resize(_decoded(src / _NOISE), 20 * 16_000), "", ""),
+        "music_only": (decode_all(src / _MUSIC), "", ""),
+        "noise_only": (np.resize(decode_all(src / _NOISE), 20 * 16_000), "", ""),
         "de_very_quiet": (german * (0.002 / np.max(np.abs(german))), german_text, "de"),
         # From inside "entreteniendo" (11.50-12.12 s, a plain call's word times): the words
         # before it are not in the recording, the cut one is in neither text.
@@ -173,12 +179,6 @@ def _write_built(target: Path, src: Path) -> dict[str, tuple[str, str]]:
     return texts
 
 
-def _decoded(path: Path) -> np.ndarray:
-    from apps.core.media import decode_all
-
-    return decode_all(path)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("src", type=Path, help="folder with the checkouts")
@@ -191,8 +191,7 @@ def main() -> None:
         texts[Path(name).stem] = (text, languages)
     texts |= _write_built(args.target, args.src)
     for name, (text, languages) in texts.items():
-        (args.target / f"{name}.txt").write_text(text + "\n", encoding="utf-8")
-        (args.target / f"{name}.lang").write_text(languages + "\n", encoding="utf-8")
+        write_reference(args.target, name, text, languages)
         print(f"{name}: {languages}")
 
 

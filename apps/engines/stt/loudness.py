@@ -57,7 +57,7 @@ class Levels:
     def under_speech(self, start: float, end: float) -> float:
         """Decibels by which the louder quarter of window seconds [start, end) (its 75th
         percentile) stays under the heard speech's median; 0 when there is nothing to compare."""
-        stretch = self.db[self._frame(start) : max(self._frame(end), self._frame(start) + 1)]
+        stretch = self._stretch(start, end)
         if self.speech is None or not len(stretch):
             return 0.0
         return self.speech - float(np.percentile(stretch, 75))
@@ -66,10 +66,15 @@ class Levels:
         """Decibels between the louder tenth and the quieter tenth of window seconds
         [start, end) (90th and 10th percentiles of its 10 ms levels): speech rises and falls
         with its syllables, steady noise does not."""
-        stretch = self.db[self._frame(start) : max(self._frame(end), self._frame(start) + 1)]
+        stretch = self._stretch(start, end)
         return (
             float(np.percentile(stretch, 90) - np.percentile(stretch, 10)) if len(stretch) else 0.0
         )
+
+    def _stretch(self, start: float, end: float) -> np.ndarray:
+        """The 10 ms levels of window seconds [start, end), at least one frame."""
+        first = self._frame(start)
+        return self.db[first : max(self._frame(end), first + 1)]
 
     @staticmethod
     def _frame(seconds: float) -> int:
