@@ -459,7 +459,10 @@ def _segment_scores(path: Path, reference, count: int) -> dict:
 
     stt = stt_backends.default()
     events = stt.transcribe(TranscriptionRequest(audio_path=path))
-    transcript = Transcript(tuple(e for e in events if isinstance(e, Segment)), language="en")
+    # The "no text" and "faint" marks are stored apart from the segments (transcripts.services),
+    # so the labelling never sees them: neither does it here.
+    segments = tuple(e for e in events if isinstance(e, Segment) and not e.gap)
+    transcript = Transcript(segments, language="en")
     result = analysis_backends.default().diarize(
         DiarizationRequest(audio_path=path, transcript=transcript, num_speakers=count)
     )
