@@ -37,7 +37,9 @@ reference speakers with at least 2 s of speech, which the count is also checked 
 excerpts have a participant who says only "mm-hmm"). With --segments each file is also
 transcribed (the settings' default engine, as `manage.py transcribe --format diarized_json`
 does) and the labelled segments, which is what diarized_json and the exports show, are scored
-too. Under each part's means, the automatic count's confusion (true count -> count found, with
+too (the engine's "no text" and "faint" marks left out of the transcript, as the command line
+and the jobs leave them out; bench_segments.py scores the labelling alone, from a cache).
+Under each part's means, the automatic count's confusion (true count -> count found, with
 how many files) and where the missed speech is (bench/missed_speech.py: second voices by the
 segmentation's two-voice probability, one voice unlabelled by its speech probability, stretch
 length, loudness and Silero); with --count-stats, per file the statistics a count could be read from
@@ -459,7 +461,10 @@ def _segment_scores(path: Path, reference, count: int) -> dict:
 
     stt = stt_backends.default()
     events = stt.transcribe(TranscriptionRequest(audio_path=path))
-    transcript = Transcript(tuple(e for e in events if isinstance(e, Segment)), language="en")
+    # The "no text" and "faint" marks are stored apart from the segments (transcripts.services),
+    # so the labelling never sees them: neither does it here.
+    segments = tuple(e for e in events if isinstance(e, Segment) and not e.gap)
+    transcript = Transcript(segments, language="en")
     result = analysis_backends.default().diarize(
         DiarizationRequest(audio_path=path, transcript=transcript, num_speakers=count)
     )

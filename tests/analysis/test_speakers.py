@@ -3,6 +3,7 @@ where the speaker changes, and joined again for a re-run."""
 
 import io
 import json
+from dataclasses import replace
 
 import docx
 import pytest
@@ -161,6 +162,37 @@ def test_it_splits_a_segment_at_the_word_where_the_speaker_changes(alice, analys
     again = selectors.analysis_transcript(t)
     assert len(again.segments) == len(source.segments) == 6
     assert again.segments[0].text == " Segment 0." and again.segments[0].words == first.words
+
+
+def test_a_piece_whose_time_runs_over_the_next_segment_stays_with_its_own(alice, analysed):
+    """The labelling lets a piece end where its speaker's turn does, past the start of the next
+    segment as transcribed: its words, not its time, say which segment it was cut from."""
+    t = analysed(alice, kinds=())
+    source = selectors.analysis_transcript(t)
+    first, second = source.segments[:2]
+    assert first.words[1].end <= second.start < 3.0
+    pieces = (
+        SpeakerSegment("SPEAKER_00", Segment(0.0, 1.0, " Segment", (first.words[0],))),
+        SpeakerSegment("SPEAKER_01", Segment(1.0, 3.0, " 0.", (first.words[1],))),
+        SpeakerSegment("SPEAKER_01", replace(second, start=3.0)),
+        *(SpeakerSegment("SPEAKER_01", s) for s in source.segments[2:]),
+    )
+    diarization = Diarization(
+        speakers=(
+            EngineSpeaker("SPEAKER_00", 1.0, 1, 60.0, ()),
+            EngineSpeaker("SPEAKER_01", 10.0, 11, 66.0, ()),
+        ),
+        turns=(SpeakerTurn("SPEAKER_00", 0.0, 1.0), SpeakerTurn("SPEAKER_01", 1.0, 11.0)),
+        segments=pieces,
+    )
+    services.speakers_store(transcript=t, diarization=diarization, source=source)
+    rows = list(t.segments.order_by("index"))
+    assert [(r.text, r.source_index) for r in rows[:3]] == [
+        (" Segment", 0),
+        (" 0.", 0),
+        (" Segment 1.", 1),
+    ]
+    assert (rows[1].start, rows[1].end) == (1.0, 3.0)
 
 
 def test_a_speaker_without_a_name_cannot_be_saved_as_a_voice(transcript):

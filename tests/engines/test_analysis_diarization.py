@@ -1,6 +1,7 @@
 """Speakers on real recordings from the shared corpus: separation, DER, segment splitting,
 talk time, and voice profiles."""
 
+import itertools
 import wave
 from dataclasses import replace
 
@@ -213,7 +214,11 @@ def test_it_labels_every_word_of_a_real_transcript(backend, two_voices, two_voic
         assert item.segment.text.strip() == "".join(w.word for w in words).strip()
         assert previous_end <= item.segment.start <= words[0].end
         assert abs(item.segment.start - words[0].start) <= SNAP_SECONDS
-        assert abs(item.segment.end - words[-1].end) <= SNAP_SECONDS
+        # It ends near its last word, or further on within the speaker's turn holding that word.
+        middle = (words[-1].start + words[-1].end) / 2
+        held = [t.end for t in result.turns if t.speaker == item.speaker and t.start <= middle]
+        latest = max([words[-1].end + SNAP_SECONDS, *[end for end in held if end >= middle]])
+        assert words[-1].start <= item.segment.end <= latest + 1e-6
         previous_end = item.segment.end
 
 
@@ -375,6 +380,42 @@ def test_labelled_segments_follow_the_speaker_turns(backend, corpus):
     pieces = [(p.speaker, p.segment.start, p.segment.end) for p in result.segments]
     score = diarization_error_rate(load_rttm(corpus / "falcon_3spk.rttm"), pieces)
     assert score.der <= 0.06, score
+
+
+@pytest.mark.parametrize("name, count", [("sample.wav", 2), ("ami_trn05.wav", 4)])
+def test_a_speakers_segments_cover_the_turns_whisper_wrote_words_in(backend, corpus, name, count):
+    """Whisper's words stop short of a turn's end, or its segments leave a pause of their own
+    inside one (far-field speech it wrote nothing for), and the next speaker's first word often
+    starts before the turn change. Each piece runs on to its turn's end and two speakers' pieces
+    meet at the change, so the segments score as the turns do: with tiny.en, sample.wav 21.3 ->
+    18.2 % DER (turns 16.9 %), ami_trn05 27.3 -> 20.6 % (turns 19.8 %), with 0.9 and 1.7 s of
+    such turns uncovered before."""
+    stt = LocalWhisperBackend(alias="stt", default_model="tiny.en", beam_size=1, cpu_threads=1)
+    path = corpus / name
+    events = stt.transcribe(TranscriptionRequest(audio_path=path))
+    segments = tuple(e for e in events if isinstance(e, Segment) and not e.gap)
+    result = backend.diarize(
+        DiarizationRequest(audio_path=path, transcript=Transcript(segments), num_speakers=count)
+    )
+    pieces = [p for p in result.segments if p.segment.text.strip()]
+    uncovered = 0.0
+    for turn in result.turns:
+        middles = [(w.start + w.end) / 2 for p in pieces for w in p.segment.words]
+        if not any(turn.start <= m <= turn.end for m in middles):
+            continue  # no text to show there
+        own = [p.segment for p in pieces if p.speaker == turn.speaker]
+        covered = sum(max(0.0, min(s.end, turn.end) - max(s.start, turn.start)) for s in own)
+        uncovered += turn.end - turn.start - covered
+    assert uncovered < 0.05, uncovered
+    reference = load_rttm(path.with_suffix(".rttm"))
+    scores = [
+        diarization_error_rate(
+            reference, [(p.speaker, p.segment.start, p.segment.end) for p in pieces]
+        ),
+        diarization_error_rate(reference, turns_of(result)),
+    ]
+    assert scores[0].der <= scores[1].der + 0.015, scores
+    assert all(a.segment.end <= b.segment.start for a, b in itertools.pairwise(pieces)), pieces
 
 
 def test_resegmentation_moves_a_change_inside_a_window_and_drops_a_lone_odd_window():

@@ -182,10 +182,16 @@ def _segment(
 
 
 def _origins(originals: tuple, pieces: tuple[base.SpeakerSegment, ...]) -> list[int]:
-    """For each piece, the index of the original segment it lies in (both are in time order)."""
+    """For each piece, the index of the original segment it lies in (both are in time order).
+    Read from its words where it has them: a piece's time can run on over the next segment's
+    start, to the end of its speaker's turn (engines.analysis.speakers)."""
     origins, i = [], 0
     for piece in pieces:
-        middle = (piece.segment.start + piece.segment.end) / 2
+        words = piece.segment.words
+        span = (
+            (words[0].start, words[-1].end) if words else (piece.segment.start, piece.segment.end)
+        )
+        middle = sum(span) / 2
         while i + 1 < len(originals) and middle >= originals[i + 1].start:
             i += 1
         origins.append(i)
