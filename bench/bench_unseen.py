@@ -1,8 +1,9 @@
 """Benchmark: the portal on recordings it has never seen, as a new user runs it.
 
-Prints figures; asserts nothing. The sets are built by bench/prepare_unseen.py and
-bench/prepare_unseen2.py (UNSEEN_DIR: NAME.wav or another container, NAME.txt reference, NAME.lang
-spoken languages) and are held out: run them once per candidate.
+Prints figures; asserts nothing. The sets are built by bench/prepare_unseen.py,
+bench/prepare_unseen2.py and bench/prepare_unseen3.py (UNSEEN_DIR: NAME.wav or another
+container, NAME.txt reference, NAME.lang spoken languages) and are held out: run them once per
+candidate.
 
 Per recording, two sides in this process, the same model folder and threads:
 - portal: what `manage.py transcribe FILE` runs (transcribe_file with the default engine, model
@@ -11,8 +12,9 @@ Per recording, two sides in this process, the same model folder and threads:
   its temperature ladder, conditioned on previous text, no VAD), as a user would call it.
 Columns: languages found (per segment, in order, repeats folded), WER (tests/wer.py's
 normaliser; the references of the German and Spanish readings keep their punctuation-free
-words, numbers are spelled in English only; Chinese and Japanese characters count one word
-each, so there it is a character error rate), seconds of audio marked as a gap by the portal,
+words, numbers are spelled in English only, a code such as "1-0-0-0-1" digit by digit;
+Chinese and Japanese characters count one word each, so there it is a character error rate;
+Korean is scored by its space-separated words), seconds of audio marked as a gap by the portal,
 the longest run of a repeated 3-word phrase beyond the reference's own (a loop), how far the
 last segment or word ends past the file's end ("late s", 0 when inside it), CPU seconds.
 
