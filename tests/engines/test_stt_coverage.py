@@ -267,6 +267,23 @@ def test_a_block_is_halved_where_its_languages_meet_and_labelled_by_most_speech(
     assert [e.language for e in events if isinstance(e, LanguageDetected)] == ["en"]
 
 
+def test_a_sentence_in_another_language_the_block_swallowed_is_decoded_in_its_language(
+    engine, corpus, tmp_path
+):
+    # 23 s of English, then 3.5 s of Italian: both halves of the block are heard as English,
+    # so no part is Italian, and the Italian came out as invented English at temperature 1.0
+    # ("From now on, you will be on the wall, no cross on the ground.").
+    silence = [np.zeros(int(seconds * SR), dtype=np.float32) for seconds in (0.4, 0.4, 0.6)]
+    names = ("cheetah_en.wav", "jfk.flac", "librivox_sns_0870.wav")
+    english = [decode_all(corpus / name) for name in names]
+    italian = decode_all(corpus / "cheetah_it.wav")[: int(3.5 * SR)]
+    pieces = [english[0], silence[0], english[1], silence[1], english[2][: 8 * SR], silence[2]]
+    clip = media_factory.write_wav(tmp_path / "en_it.wav", np.concatenate([*pieces, italian]))
+    texts = [e for e in events_of(engine, clip) if isinstance(e, Segment) and not e.gap]
+    assert [s.language for s in texts[:3]] == ["en"] * 3, [(s.language, s.text) for s in texts]
+    assert texts[-1].language == "it" and "cresta" in texts[-1].text, texts[-1]
+
+
 def test_a_region_across_parts_is_split_between_them():
     regions = [Region(0.0, 4.4), Region(5.2, 11.0)]
     assert within(regions, 0.0, 3.05) == [Region(0.0, 3.05)]
