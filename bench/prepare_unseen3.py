@@ -127,8 +127,8 @@ def _music_bed(speech: np.ndarray, music: np.ndarray) -> np.ndarray:
 
 def _long(pieces: list[tuple[np.ndarray, str]], src: Path) -> tuple[np.ndarray, str]:
     """`_LONG_MINUTES` of audio in which the pieces are spread between long stretches of room
-    tone (noise at -50 dBFS, 14 dB under the
-    speech) and, once, quiet music: a recorder left running."""
+    noise (speechbrain's noise at -50 dBFS, 14 dB under the speech) and, once, a minute of
+    quiet music: a recorder left running."""
     rng = np.random.default_rng(15)
     total = _LONG_MINUTES * 60 * SAMPLE_RATE
     room = np.resize(decode_all(src / _NOISE), total)
