@@ -53,8 +53,8 @@ _MIN_PIECE_SECONDS = 3.0
 # at least _MIN_PAUSE_SECONDS long (a pause between phrases, not the closure of a "t"); the
 # quietest frame where none is that long. Cut at the quietest frame anywhere, a piece was
 # halved at its first pause: 17 s of English then 5 s of Japanese were cut at 3.2 s, then
-# again at 3.2 s into the rest, and 13 s of English were decoded as Japanese katakana
-# (unseen set 3, docs/benchmarks.md).
+# again at 3.2 s into the rest, and the last 11 s of English went to the Japanese part (three
+# sentences written in katakana; unseen set 3, docs/benchmarks.md).
 _FRAME = SAMPLE_RATE // 10
 _QUIET_RATIO = 10.0
 _SILENT_ENERGY = 1e-10
