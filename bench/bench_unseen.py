@@ -1,8 +1,9 @@
 """Benchmark: the portal on recordings it has never seen, as a new user runs it.
 
-Prints figures; asserts nothing. The sets are built by bench/prepare_unseen.py and
-bench/prepare_unseen2.py (UNSEEN_DIR: NAME.wav or another container, NAME.txt reference, NAME.lang
-spoken languages) and are held out: run them once per candidate.
+Prints figures; asserts nothing. The sets are built by bench/prepare_unseen.py,
+bench/prepare_unseen2.py and bench/prepare_unseen3.py (UNSEEN_DIR: NAME.wav or another
+container, NAME.txt reference, NAME.lang spoken languages) and are held out: run them once per
+candidate.
 
 Per recording, two sides in this process, the same model folder and threads:
 - portal: what `manage.py transcribe FILE` runs (transcribe_file with the default engine, model
@@ -11,10 +12,12 @@ Per recording, two sides in this process, the same model folder and threads:
   its temperature ladder, conditioned on previous text, no VAD), as a user would call it.
 Columns: languages found (per segment, in order, repeats folded), WER (tests/wer.py's
 normaliser; the references of the German and Spanish readings keep their punctuation-free
-words, numbers are spelled in English only; Chinese and Japanese characters count one word
-each, so there it is a character error rate), seconds of audio marked as a gap by the portal,
+words, numbers are spelled in English only, a code such as "1-0-0-0-1" digit by digit;
+Chinese and Japanese characters count one word each, so there it is a character error rate;
+Korean is scored by its space-separated words), seconds of audio marked as a gap by the portal,
 the longest run of a repeated 3-word phrase beyond the reference's own (a loop), how far the
-last segment or word ends past the file's end ("late s", 0 when inside it), CPU seconds.
+last segment or word ends past the file's end ("late s", 0 when inside it), how many segments
+or words are out of order ("order": see out_of_order), CPU seconds.
 
     .venv/bin/python bench/bench_unseen.py UNSEEN_DIR [--only NAME ...] [--no-plain]
         [--show-text] [--marks-need-speech]
@@ -70,6 +73,19 @@ def excess_repeats(reference: str, hypothesis: str) -> int:
     return max((count - ref.get(gram, 0) for gram, count in hyp.items()), default=0)
 
 
+def out_of_order(spans: list[tuple[float, float, list[tuple[float, float]]]]) -> int:
+    """How many segments start before the one before them, end before they start, or hold a
+    word outside themselves or before the word before it: (start, end, words' (start, end))."""
+    count, last_start = 0, float("-inf")
+    for start, end, words in spans:
+        count += start < last_start or end < start
+        last_start, last_word = start, float("-inf")
+        for a, b in words:
+            count += a < last_word or a < start - 0.01 or b > end + 0.01
+            last_word = a
+    return count
+
+
 def portal(path: Path) -> dict:
     from apps.transcripts.options import options_validate
     from apps.transcripts.services import transcribe_file
@@ -82,6 +98,9 @@ def portal(path: Path) -> dict:
         "gap_seconds": sum(g.end - g.start for g in document.gaps),
         "gaps": [(round(g.start, 1), round(g.end, 1), g.reason) for g in document.gaps],
         "ends": [t.end for s in document.segments for t in (s, *s.words)],
+        "disorder": out_of_order(
+            [(s.start, s.end, [(w.start, w.end) for w in s.words]) for s in document.segments]
+        ),
         "cpu": time.process_time() - c0,
     }
 
@@ -96,6 +115,9 @@ def plain(model, path: Path) -> dict:
         "gap_seconds": 0.0,
         "gaps": [],
         "ends": [t.end for s in segs for t in (s, *(s.words or ()))],
+        "disorder": out_of_order(
+            [(s.start, s.end, [(w.start, w.end) for w in s.words or ()]) for s in segs]
+        ),
         "cpu": time.process_time() - c0,
     }
 
@@ -129,7 +151,7 @@ def main() -> None:
     print(f"load {loadavg()}")
     print(
         f"{'recording':24} {'side':6} {'spoken':6} {'found':10} {'WER':>6} {'gap s':>6} "
-        f"{'loop':>4} {'late s':>6} {'cpu s':>6}"
+        f"{'loop':>4} {'late s':>6} {'order':>5} {'cpu s':>6}"
     )
     for name, wav in audio_files(args.unseen).items():
         if args.only and name not in args.only:
@@ -152,7 +174,7 @@ def main() -> None:
                 f"{100 * error:5.1f}% {out['gap_seconds']:6.1f} "
                 f"{excess_repeats(reference, out['text']):4d} "
                 f"{max(0.0, max(out['ends'], default=0.0) - seconds):6.2f} "
-                f"{out['cpu']:6.1f}",
+                f"{out['disorder']:5d} {out['cpu']:6.1f}",
                 flush=True,
             )
             if args.show_text:

@@ -48,3 +48,11 @@ def test_titles_count_as_the_words_said():
         wer("and mister john dashwood met doctor watson", "And Mr. John Dashwood met Dr Watson")
         == 0
     )
+
+
+def test_a_code_read_out_digit_by_digit_is_spelled_digit_by_digit():
+    said = "one zero zero zero one nine zero two one zero zero one eight zero three"
+    assert normalise("1-0-0-0-1 9-0-2-1-0 0-1-8-03") == said.split()
+    assert normalise("10001 90210 01803")[-5:] == ["zero", "one", "eight", "zero", "three"]
+    # Ranges and dates keep their numbers.
+    assert normalise("20-30 in 0.5 s") == ["twenty", "thirty", "in", "zero", "point", "five", "s"]

@@ -2,7 +2,9 @@
 
 Both texts are normalised alike: lower case, punctuation gone, numbers spelled out and titles
 written in full (as Whisper's English normaliser does), so that "1961" and "nineteen sixty-one",
-"5%" and "five percent", or "Mr." and "mister" count as the same words."""
+"5%" and "five percent", or "Mr." and "mister" count as the same words. A code (digits joined
+by hyphens one or a few at a time, or a number written with a leading zero: "1-0-0-0-1",
+"01803") is spelled digit by digit, as it is read out."""
 
 import re
 
@@ -33,6 +35,7 @@ _SCALES = ((10**9, "billion"), (10**6, "million"), (1000, "thousand"), (100, "hu
 _ORDINALS = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth"}
 _ORDINALS |= {"nine": "ninth", "twelve": "twelfth"}
 _TITLES = {"mr": "mister", "mrs": "missus", "dr": "doctor"}
+_CODE = re.compile(r"\b(?:0\d*|\d)(?:-(?:0\d*|\d))+\b|\b0\d+\b")
 _NUMBER = re.compile(r"(\d[\d,]*)(?:\.(\d+))?(st|nd|rd|th)?(%)?")
 
 
@@ -70,8 +73,12 @@ def _spelled(match: re.Match) -> str:
     return f" {words}{' percent' if percent else ''} "
 
 
+def _digit_by_digit(match: re.Match) -> str:
+    return " " + " ".join(_ONES[int(d)] for d in match.group() if d.isdigit()) + " "
+
+
 def normalise(text: str) -> list[str]:
-    text = _NUMBER.sub(_spelled, text.lower())
+    text = _NUMBER.sub(_spelled, _CODE.sub(_digit_by_digit, text.lower()))
     words = re.sub(r"[^\w\s']", " ", text).split()
     return [_TITLES.get(w, w) for w in words]
 

@@ -245,6 +245,45 @@ def test_a_part_cut_inside_a_speech_region_answers_for_its_own_side_only(engine,
     assert all(m.start >= t.end or m.end <= t.start for m in marks for t in texts)
 
 
+def test_a_block_is_halved_where_its_languages_meet_and_labelled_by_most_speech(
+    engine, corpus, tmp_path
+):
+    # 23 s of English in three readings, then 5 s of German. Detection is unsure of the
+    # block, so it is halved; halved at its quietest frame, it was cut in the first pause
+    # (4.4 s) and then 7.6 s into the rest, and JFK's sentence went to the German part.
+    silence = [np.zeros(int(seconds * SR), dtype=np.float32) for seconds in (0.4, 0.4, 0.6)]
+    english = [decode_all(corpus / n) for n in ("cheetah_en.wav", "librivox_sns_0870.wav")]
+    german = decode_all(corpus / "multilingual.mp3")[int(29.5 * SR) : 35 * SR]
+    pieces = [english[0], silence[0], english[1], silence[1]]
+    pieces += [decode_all(corpus / "jfk.flac"), silence[2], german]
+    clip = media_factory.write_wav(tmp_path / "en_de.wav", np.concatenate(pieces))
+    events = events_of(engine, clip)
+    texts = [e for e in events if isinstance(e, Segment) and not e.gap]
+    languages = {s.language for s in texts if "country" in s.text or "Americans" in s.text}
+    assert languages == {"en"}, [(s.language, s.text) for s in texts]
+    assert texts[-1].language == "de" and "Software" in texts[-1].text
+    # The recording is labelled with the language of most of its speech (the block alone was
+    # heard as German, 0.63).
+    assert [e.language for e in events if isinstance(e, LanguageDetected)] == ["en"]
+
+
+def test_a_sentence_in_another_language_the_block_swallowed_is_decoded_in_its_language(
+    engine, corpus, tmp_path
+):
+    # 23 s of English, then 3.5 s of Italian: both halves of the block are heard as English,
+    # so no part is Italian, and the Italian came out as invented English at temperature 1.0
+    # ("From now on, you will be on the wall, no cross on the ground.").
+    silence = [np.zeros(int(seconds * SR), dtype=np.float32) for seconds in (0.4, 0.4, 0.6)]
+    names = ("cheetah_en.wav", "jfk.flac", "librivox_sns_0870.wav")
+    english = [decode_all(corpus / name) for name in names]
+    italian = decode_all(corpus / "cheetah_it.wav")[: int(3.5 * SR)]
+    pieces = [english[0], silence[0], english[1], silence[1], english[2][: 8 * SR], silence[2]]
+    clip = media_factory.write_wav(tmp_path / "en_it.wav", np.concatenate([*pieces, italian]))
+    texts = [e for e in events_of(engine, clip) if isinstance(e, Segment) and not e.gap]
+    assert [s.language for s in texts[:3]] == ["en"] * 3, [(s.language, s.text) for s in texts]
+    assert texts[-1].language == "it" and "cresta" in texts[-1].text, texts[-1]
+
+
 def test_a_region_across_parts_is_split_between_them():
     regions = [Region(0.0, 4.4), Region(5.2, 11.0)]
     assert within(regions, 0.0, 3.05) == [Region(0.0, 3.05)]

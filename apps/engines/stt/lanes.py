@@ -23,11 +23,10 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import numpy as np
-
 from apps.core.media import SAMPLE_RATE, iter_pcm
 
 from .batched import cpu_threads
+from .regions import quiet_runs
 
 # A part shorter than this is not worth a decoder of its own: each costs a start without the
 # text before it, and Whisper decodes 30 s at a time anyway.
@@ -123,7 +122,7 @@ def _pause_near(path, near: float) -> float:
     if frames < 2:
         return near
     energy = (samples[: frames * _CUT_FRAME].reshape(frames, _CUT_FRAME) ** 2).mean(axis=1)
-    runs = _quiet_runs(energy <= energy.min() * _QUIET_RATIO + _SILENT_ENERGY)
+    runs = quiet_runs(energy <= energy.min() * _QUIET_RATIO + _SILENT_ENERGY)
     middles = [(begin + length / 2) * _CUT_FRAME / SAMPLE_RATE for begin, length in runs]
     long_enough = [
         m
@@ -135,13 +134,6 @@ def _pause_near(path, near: float) -> float:
     else:
         middle = middles[max(range(len(runs)), key=lambda i: runs[i][1])]
     return round(first + middle, 3)
-
-
-def _quiet_runs(quiet: np.ndarray) -> list[tuple[int, int]]:
-    """(first frame, length) of each run of True in `quiet` (never all False: its quietest
-    frame is quiet)."""
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], quiet.astype(np.int8), [0]])))
-    return [(int(a), int(b - a)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 Lane = Callable[[Callable[[], bool]], Iterator]

@@ -607,6 +607,7 @@ class _WindowedRun:
             if starting := [r for r in regions if part.start <= r.start < part.end]:
                 events = _until(events, offset + starting[-1].end - pad - _TAIL_SECONDS)
             events = self._unrepeated(self._dense(events, audio, offset, inside), audio, offset)
+            events = self._in_its_language(events, audio, offset)
             kept: list[Segment] = []
             heard_again: list[Segment] = []
             gap = functools.partial(self._gap, audio, offset, heard_again)
@@ -668,6 +669,44 @@ class _WindowedRun:
                 decided = [event]
             before.extend(decided)
             yield from decided
+
+    def _in_its_language(self, events: Iterator, audio: np.ndarray, offset: float) -> Iterator:
+        """`events` with each segment the decoder was unsure of, long enough for detection to
+        be more than a guess, detected on its own: where it is surely another language (as a
+        part must be to leave the language around it, regions.switches; and the user asked to
+        detect), decoded again in that language. A sentence of another language at the end of a
+        block heard as the block's language (3.3 s of Italian after 23 s of English) was written
+        as invented English at temperature 1.0 ("From now on, you will be on the wall")."""
+        for event in events:
+            if not self._unsure_of_language(event):
+                yield event
+                continue
+            first, piece = _span(audio, offset, event.start, event.end)
+            probabilities = self._detect(piece)
+            if not switches(probabilities, event.language or self.language):
+                yield event
+                continue
+            language = max(probabilities, key=probabilities.get)
+            found = self._said(piece, offset, offset + first / SAMPLE_RATE, language)
+            logger.warning(
+                "Unsure text from %.1fs to %.1fs is %s: %s",
+                event.start,
+                event.end,
+                language,
+                f"decoded again ({len(found)} segments)" if found else "kept",
+            )
+            yield from found or [event]
+
+    def _unsure_of_language(self, event) -> bool:
+        return (
+            self.per_part
+            and self.request.task != "translate"
+            and self.model.model.is_multilingual
+            and isinstance(event, Segment)
+            and not event.untranscribed
+            and event.end - event.start >= SURE_SPEECH_SECONDS
+            and not _confident(event)
+        )
 
     def _unrepeated(self, events: Iterator, audio: np.ndarray, offset: float) -> Iterator:
         """`events` with each segment whose words come again soon after, over other audio
