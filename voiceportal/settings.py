@@ -358,10 +358,11 @@ SPEECH_TO_TEXT = {
             # quiet room and the quiet after the last word still get no mark (session 30).
             "marks_need_speech": env_bool("VOICEPORTAL_STT_MARKS_NEED_SPEECH", False),
             "marks_need_heard_speech": env_bool("VOICEPORTAL_STT_MARKS_NEED_HEARD_SPEECH", False),
-            # A stretch without text whose level hardly rises and falls (steady noise, hum) is
-            # not marked: no false marks on pauses under synthesised noise and none lost on the
-            # AMI tuning excerpts, but speech under noise 5 dB under it is as steady
-            # (docs/benchmarks.md, issue 9, session 30 "tails"). Off by default.
+            # A stretch without text whose level hardly rises and falls (steady noise, hum) and
+            # where Silero hears little speech is not marked: fewer false marks under recorded
+            # and synthesised noise, none lost on the AMI excerpts, but a noise-only file gets a
+            # longer "faint" mark instead of its "no text" one (docs/benchmarks.md, issue 9,
+            # sessions 30 "tails" and 31). Off by default.
             "marks_skip_steady_sound": env_bool("VOICEPORTAL_STT_MARKS_SKIP_STEADY_SOUND", False),
             "model_cache": str(VOICEPORTAL_MODEL_CACHE),
         },

@@ -6,6 +6,7 @@ import pytest
 from apps.core.media import decode_all
 from apps.engines.stt.loudness import (
     QUIET_UNDER_SPEECH_DB,
+    STEADY_HEARD_SECONDS,
     STEADY_SPREAD_DB,
     Levels,
     quiet_room,
@@ -97,3 +98,17 @@ def test_a_pause_under_steady_noise_is_steady_sound_far_field_speech_is_not(corp
     levels, probabilities = heard(decode_all(corpus / "ami_trn04.wav"))
     assert levels.spread(14.03, 16.41) > 2 * STEADY_SPREAD_DB
     assert not steady_sound(levels, probabilities, THRESHOLD, 14.03, 16.41)
+
+
+def test_speech_drowned_in_noise_is_not_steady_sound_though_it_spreads_as_little(corpus):
+    # JFK under pink noise as loud as his voice: his words spread no more than the noise
+    # (7 dB, a pause under the same noise 7 dB too), as read speech under recorded noise 0-5 dB
+    # under it did where it got no text, but Silero hears his voice and not the pause.
+    speech = decode_all(corpus / "jfk.flac")
+    end = len(speech) / SR
+    levels, probabilities = heard(under_pink_noise(speech, 3.0, snr_db=0.0))
+    for start, stop in ((1.0, 3.0), (6.0, 9.0)):
+        assert levels.spread(start, stop) < STEADY_SPREAD_DB
+        assert probabilities.seconds_above(THRESHOLD, start, stop) > STEADY_HEARD_SECONDS
+        assert not steady_sound(levels, probabilities, THRESHOLD, start, stop)
+    assert steady_sound(levels, probabilities, THRESHOLD, end + 0.5, end + 3.0)

@@ -273,8 +273,10 @@ class LocalWhisperBackend(SpeechToTextBackend):
         # (docs/benchmarks.md, issue 9, sessions 28 and 29).
         self.marks_need_speech = marks_need_speech
         self.marks_need_heard_speech = marks_need_heard_speech
-        # A stretch without text whose level hardly changes (noise, hum) is not marked
-        # (loudness.steady_sound; docs/benchmarks.md, issue 9, session 30 "tails").
+        # A stretch without text whose level hardly changes (noise, hum) and where Silero hears
+        # little speech is not marked (loudness.steady_sound; docs/benchmarks.md, issue 9,
+        # session 30 "tails" and 31: fewer false marks under recorded noise, but the faint
+        # detector marks some of those stretches instead, longer on a noise-only file).
         self.marks_skip_steady_sound = marks_skip_steady_sound
         self.memory_poll_seconds = memory_poll_seconds
 

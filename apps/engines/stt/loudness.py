@@ -11,10 +11,12 @@ The stretch after a segment is measured from where the voice of its last word st
 last word can end half a second before its voice does, and that loud tail is no speech without
 text (a development recording's "And so it begins.", then 1 s "without text").
 
-Noise 5 dB under the speech is as loud as speech to that measure. Opt-in, a stretch whose level
-hardly rises and falls is steady sound (noise, hum) and gets no mark either: speech rises and
-falls with its syllables, even far-field. Read speech under such loud noise spreads little too
-(8-12 dB), hence opt-in (docs/benchmarks.md, issue 9, session 30 "tails").
+Noise 5 dB under the speech is as loud as speech to that measure. A stretch whose level hardly
+rises and falls is steady sound (noise, hum) and, opt-in (`marks_skip_steady_sound`), gets no
+mark either: speech rises and falls with its syllables, even far-field. Read speech drowned in
+recorded noise (0-5 dB under it) spreads as little as the noise, though, so a stretch is steady
+sound only where Silero also hears little speech in it (docs/benchmarks.md, issue 9, sessions
+30 "tails" and 31).
 """
 
 import numpy as np
@@ -37,6 +39,12 @@ WORD_TAIL_SECONDS = 0.6
 # under read speech the false marks spread 1.3-9.4 dB, far-field speech left without text on
 # the AMI tuning excerpts 21-37 dB, read speech under noise 5 dB under it 8-12.5 dB.
 STEADY_SPREAD_DB = 11.0
+# ... and in which Silero (at the VAD's threshold, after the last word's tail) hears less speech
+# than this: read speech drowned in recorded noise 0-5 dB under it spreads as little as the
+# noise (2.6-4.4 dB); Silero heard 0.32-9.7 s in six such stretches (0.06 s in a seventh, which
+# the faint detector marks), 0.00-0.22 s in the pauses under the same noise (speech under real
+# noise, tuning part: docs/benchmarks.md, issue 9, session 31).
+STEADY_HEARD_SECONDS = 0.3
 # Power under which a frame counts as digital silence (-120 dB), so log10 stays finite.
 _SILENCE = 1e-12
 
@@ -94,9 +102,14 @@ def steady_sound(
     levels: Levels, silero: SpeechProbabilities, threshold: float, start: float, end: float
 ) -> bool:
     """Whether seconds [start, end) of a window, left without text, are a steady sound (noise,
-    hum) once the voice heard at `start` stops: its level hardly rises and falls."""
+    hum) once the voice heard at `start` stops: its level hardly rises and falls, and Silero
+    hears little speech in it."""
     tail = after_tail(silero, threshold, start)
-    return tail < end and levels.spread(tail, end) < STEADY_SPREAD_DB
+    return (
+        tail < end
+        and levels.spread(tail, end) < STEADY_SPREAD_DB
+        and silero.seconds_above(threshold, tail, end) < STEADY_HEARD_SECONDS
+    )
 
 
 def after_tail(silero: SpeechProbabilities, threshold: float, start: float) -> float:
