@@ -114,6 +114,7 @@ def _document_segment(s: Segment, speaker: DocumentSpeaker | None = None) -> Doc
         speaker=speaker,
         flags=tuple(s.flags),
         language=s.language,
+        heard_language=s.heard_language,
     )
 
 

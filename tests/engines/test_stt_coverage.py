@@ -63,6 +63,30 @@ def test_it_transcribes_each_language_in_its_language(engine, mixed):
     assert isinstance(events[0], LanguageDetected)
 
 
+def test_with_english_asked_the_german_is_flagged_with_its_language_and_its_words_kept(
+    engine, mixed
+):
+    """Asked for English, Whisper writes the German as English: its segments say what was
+    heard there, the English before them gets no such flag."""
+    events = events_of(engine, mixed, language="en")
+    segments = [e for e in events if isinstance(e, Segment) and not e.gap]
+    flagged = [s for s in segments if "other_language" in s.flags]
+    assert {s.heard_language for s in flagged} == {"de"}
+    assert sum(s.end - s.start for s in flagged) >= 8.0
+    # German starts at 12 s of the clip (a pause from 10 s).
+    assert all(s.start > 10 for s in flagged)
+    assert any(s.end < 10 for s in segments)
+    assert all(s.language == "en" for s in segments)  # the words stay in the language asked
+
+
+def test_far_field_english_asked_as_english_is_never_flagged_as_another_language(engine, corpus):
+    """AMI trn04 is heard as Welsh at up to 0.24 beside English: no sure other language."""
+    events = events_of(engine, corpus / "ami_trn04.wav", language="en")
+    segments = [e for e in events if isinstance(e, Segment) and not e.gap]
+    assert segments
+    assert not any("other_language" in s.flags or s.heard_language for s in segments)
+
+
 class DeafModel:
     """Stands in for faster-whisper's model: it hears no words at all."""
 

@@ -45,6 +45,7 @@ from .lanes import (
 from .loops import RepetitionGuard, marking_loops, repetitive, words
 from .loudness import Levels, quiet_room, steady_sound
 from .memory import needed_bytes, wait_for_memory
+from .other_language import flagged, hearing
 from .regions import (
     MIN_GAP_SECONDS,
     SURE_SPEECH_SECONDS,
@@ -455,6 +456,7 @@ class _WindowedRun:
         self.temperatures = _temperatures(request.temperature or 0.0)
         self.window_vad: tuple[np.ndarray, SpeechProbabilities] | None = None
         self.window_levels: Levels | None = None
+        self.window_offset = self.start  # the file second the current window starts at
 
     def events(self) -> Iterator[TranscriptionEvent]:
         offset = self.start
@@ -579,6 +581,7 @@ class _WindowedRun:
                 yield event
 
     def _window_events(self, audio: np.ndarray, offset: float) -> Iterator[TranscriptionEvent]:
+        self.window_offset = offset
         # One Silero pass per window, read with the sensitive settings here and with the
         # decoder's own where it decodes the whole window (silero.py).
         spoken = self.hear(audio)
@@ -1026,6 +1029,9 @@ class _WindowedRun:
         # fifth pass, "run to run").
         ctranslate2.set_random_seed(_SAMPLING_SEED)
         decoder = greedy_first(self.model) if self.backend.decode != "beam" else self.model
+        heard: list[dict[str, float]] = []  # each view's languages, where they are listened to
+        if self._notices_other_languages(language):
+            decoder = hearing(decoder, heard)
         # Features are computed in transcribe() itself (its segments are decoded later).
         with floored_on(self.floor if self._whole_window(audio) else None):
             segments, info = decoder.transcribe(
@@ -1053,9 +1059,34 @@ class _WindowedRun:
             probability = info.language_probability if self.request.language is None else 1.0
             yield LanguageDetected(info.language, float(probability), 0.0)
         # A segment without a word ("." over music) is no transcript (wordless.py).
-        for seg in segments:
-            if not wordless(seg.text):
-                yield _segment(seg, offset, language or info.language)
+        decoded = (
+            (_segment(seg, offset, language or info.language), heard[-1] if heard else {})
+            for seg in segments
+            if not wordless(seg.text)
+        )
+        if not self._notices_other_languages(language):
+            yield from (segment for segment, _ in decoded)
+            return
+        detect = functools.partial(self._languages_between, audio, offset)
+        yield from flagged(decoded, language, self._window_speech, detect)
+
+    def _notices_other_languages(self, language: str | None) -> bool:
+        """Whether the decoder listens for speech in another language than `language`, the one
+        the user asked for (other_language.py): a multilingual model transcribing. Asked to
+        detect, each part is decoded in its own language instead (regions.py)."""
+        return (
+            language is not None
+            and not self.per_part
+            and self.request.task == "transcribe"
+            and self.model.model.is_multilingual
+        )
+
+    def _languages_between(self, audio: np.ndarray, offset: float, start: float, end: float):
+        """The language probabilities of file seconds [start, end) of `audio` (from `offset`)."""
+        return self._detect(_span(audio, offset, start, end)[1])
+
+    def _window_speech(self, start: float, end: float) -> float:
+        return self._speech_seconds(self.window_offset, start, end)
 
 
 def _from_the_start(chunks: list[dict], lead_in_ms: int) -> list[dict]:
