@@ -87,6 +87,23 @@ def test_far_field_english_asked_as_english_is_never_flagged_as_another_language
     assert not any("other_language" in s.flags or s.heard_language for s in segments)
 
 
+def test_with_short_switches_a_short_phrase_in_another_language_is_written_in_its_language(
+    corpus, tmp_path
+):
+    """French, then 2 s of English: too short to be a part of its own, the English was written
+    as French ("Et c'est ça que j'ai fait de l'Amérique !", 0.47 a word); alone it is English."""
+    engine = LocalWhisperBackend(
+        alias="t", default_model="base", short_switches=True, model_cache=MODEL_CACHE
+    )
+    french = decode_all(corpus / "cheetah_fr.wav")
+    english = decode_all(corpus / "jfk.flac")[: int(2.6 * SR)]
+    pause = np.zeros(int(0.6 * SR), dtype=np.float32)
+    clip = media_factory.write_wav(tmp_path / "fr_en.wav", np.concatenate([french, pause, english]))
+    segments = [e for e in events_of(engine, clip) if isinstance(e, Segment) and not e.gap]
+    assert [s.language for s in segments] == ["fr", "en"]
+    assert {"fellow", "americans"} <= set(normalise(segments[-1].text))
+
+
 class DeafModel:
     """Stands in for faster-whisper's model: it hears no words at all."""
 

@@ -133,6 +133,17 @@ _PROMPT_BEFORE_SECONDS = 20.0
 # A part left to detect its language takes the one detected on those seconds only when
 # detection is this sure of it (a prompt in another language misleads).
 _PRIME_LANGUAGE_PROBABILITY = 0.8
+# Asked to detect, a segment shorter than a part needs to switch language (SURE_SPEECH_SECONDS)
+# whose words the decoder gave this probability or less on average is detected on its own, and
+# decoded again in another language where detection is as sure of it as a part must be: a
+# phrase in another language inside a part is no part of its own (fr_ru_zh: 1 s of Chinese
+# after Russian in one block heard as Russian, written in Cyrillic at 0.40 a word; alone it is
+# Chinese 0.98). On the AMI training excerpts such segments were heard as another language at
+# 0.43 at most (docs/benchmarks.md, issue 9, session 31). A segment under _SHORT_SWITCH_SECONDS
+# is not asked: a far-field "Yeah." at 0.1-0.4 s each cost an encoder pass (8 % more CPU on
+# those excerpts) for a guess.
+_UNSURE_WORD_PROBABILITY = 0.5
+_SHORT_SWITCH_SECONDS = 0.6
 # Once a segment ends this close to the end of a part's last speech region (its VAD padding and
 # this much more), what is left is silence: the decoder is not asked about it. Whisper given a
 # fraction of a second past the last word tends to loop through the whole fallback ladder there
@@ -218,6 +229,7 @@ class LocalWhisperBackend(SpeechToTextBackend):
         marks_need_speech: bool = False,
         marks_need_heard_speech: bool = False,
         marks_skip_steady_sound: bool = False,
+        short_switches: bool = False,
         model_cache: str = "",
         memory_poll_seconds: float = 1.0,
         **options,
@@ -277,6 +289,12 @@ class LocalWhisperBackend(SpeechToTextBackend):
         # A stretch without text whose level hardly changes (noise, hum) is not marked
         # (loudness.steady_sound; docs/benchmarks.md, issue 9, session 30 "tails").
         self.marks_skip_steady_sound = marks_skip_steady_sound
+        # Asked to detect, a short unsure segment is detected alone and decoded again in the
+        # language surely heard there (_UNSURE_WORD_PROBABILITY): fr_ru_zh's Chinese second
+        # comes out in Chinese, no other text changed on any set, but each such segment costs an
+        # encoder pass: 2.5 % more CPU on the AMI tuning excerpts, 9 % on the held-out ones
+        # (docs/benchmarks.md, issue 9, session 31). Off by default.
+        self.short_switches = short_switches
         self.memory_poll_seconds = memory_poll_seconds
 
     def models(self) -> list[ModelInfo]:
@@ -616,6 +634,8 @@ class _WindowedRun:
             translated = self.request.task == "translate"
             events = uncovered(events, _within(closed, part, offset), gap, whole=translated)
             events = _without_echoes(events, heard_again)
+            if self._hears_short_switches():
+                events = self._short_switches(events, audio, offset)
             # A translation's segments do not follow its speech word by word: speech beside
             # them is no sign of loss (regions no segment touches are still marked above).
             if self.backend.faint_marks and not translated:
@@ -1070,13 +1090,36 @@ class _WindowedRun:
         detect = functools.partial(self._languages_between, audio, offset)
         yield from flagged(decoded, language, self._window_speech, detect)
 
+    def _hears_short_switches(self) -> bool:
+        return (
+            self.backend.short_switches
+            and self.per_part
+            and self.request.task == "transcribe"
+            and self.model.model.is_multilingual
+        )
+
+    def _short_switches(self, events: Iterator, audio: np.ndarray, offset: float) -> Iterator:
+        """`events` with each short, unsure segment in the language detection surely hears in it
+        alone, where that gives confident text (_UNSURE_WORD_PROBABILITY)."""
+        for event in events:
+            if not isinstance(event, Segment) or not _short_and_unsure(event):
+                yield event
+                continue
+            _, piece = _span(audio, offset, event.start, event.end)
+            probabilities = self._detect(piece)
+            if not switches(probabilities, event.language or self.language):
+                yield event
+                continue
+            language = max(probabilities, key=probabilities.get)
+            yield from self._said(piece, offset, event.start, language) or [event]
+
     def _notices_other_languages(self, language: str | None) -> bool:
         """Whether the decoder listens for speech in another language than `language`, the one
         the user asked for (other_language.py): a multilingual model transcribing. Asked to
         detect, each part is decoded in its own language instead (regions.py)."""
         return (
-            language is not None
-            and not self.per_part
+            self.request.language is not None
+            and language is not None
             and self.request.task == "transcribe"
             and self.model.model.is_multilingual
         )
@@ -1087,6 +1130,15 @@ class _WindowedRun:
 
     def _window_speech(self, start: float, end: float) -> float:
         return self._speech_seconds(self.window_offset, start, end)
+
+
+def _short_and_unsure(segment: Segment) -> bool:
+    return (
+        not segment.untranscribed
+        and bool(segment.words)
+        and _SHORT_SWITCH_SECONDS <= segment.end - segment.start < SURE_SPEECH_SECONDS
+        and float(np.mean([w.probability for w in segment.words])) <= _UNSURE_WORD_PROBABILITY
+    )
 
 
 def _from_the_start(chunks: list[dict], lead_in_ms: int) -> list[dict]:

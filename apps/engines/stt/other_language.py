@@ -1,4 +1,5 @@
-"""Speech in another language than the one asked for, noticed without an extra encoder pass.
+"""Speech in another language than the one asked for, noticed from the encoder output the
+decoder computes anyway.
 
 Whisper asked for one language writes everything in it: with `language="en"` 70 s of Spanish
 come out as an English translation (the second unseen set's es_then_en), and nothing tells the
@@ -9,7 +10,8 @@ flagged `other_language` with the language heard (`Segment.heard_language`). The
 as asked: the user chose the language, the flag says where the audio did not follow.
 
 The sureness is a part's to leave the language around it (regions.switches on at least
-SURE_SPEECH_SECONDS of speech): far-field English is heard as Welsh at up to 0.69.
+SURE_SPEECH_SECONDS of speech): far-field English is heard as Welsh at up to 0.69. Only a view
+that may hold two languages costs encoder passes: its halves are detected on their own.
 
 `hearing(model, heard)` gives a shallow copy of a faster_whisper.WhisperModel that appends each
 view's language probabilities to `heard` before decoding it; the model itself, shared between
