@@ -33,6 +33,7 @@ def test_the_page_names_the_language_heard(
     t = make_transcript(alice, language="en")
     page = alice_client.get(reverse("transcripts:detail", args=[t.pk])).content.decode()
     assert page.count("Another language? (Spanish)") == 2
+    assert "the words are most likely a translation" in page  # the filter button explains it
     assert "Segment 0." in page  # the words stay
 
 
