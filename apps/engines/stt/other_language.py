@@ -88,7 +88,7 @@ def _judged(
 ) -> list[Segment]:
     """`segments` flagged where heard surely in another language than `main`; a view that may
     hold both is halved between its segments, each half detected on its own."""
-    if not segments:
+    if not segments or not probabilities:
         return segments
     if switches(probabilities, main):
         if speech(segments[0].start, segments[-1].end) < SURE_SPEECH_SECONDS:
