@@ -364,6 +364,12 @@ SPEECH_TO_TEXT = {
             # longer "faint" mark instead of its "no text" one (docs/benchmarks.md, issue 9,
             # sessions 30 "tails" and 31). Off by default.
             "marks_skip_steady_sound": env_bool("VOICEPORTAL_STT_MARKS_SKIP_STEADY_SOUND", False),
+            # Asked to detect, a short unsure segment (0.6-3 s) is detected alone and decoded
+            # again in the language surely heard there: a phrase in another language inside a
+            # part. No text changed on the AMI or read English sets, but an encoder pass per
+            # such segment: 2.5 % more CPU on the AMI tuning excerpts, 9 % on the held-out ones
+            # (docs/benchmarks.md, issue 9, session 31). Off by default.
+            "short_switches": env_bool("VOICEPORTAL_STT_SHORT_SWITCHES", False),
             "model_cache": str(VOICEPORTAL_MODEL_CACHE),
         },
     },

@@ -54,6 +54,8 @@ class SegmentView:
     flags: tuple[str, ...] = ()  # why the text may be made up (apps/transcripts/flags.py)
     machine_text: str = ""  # the engine's text when a person edited it
     overlaps: tuple[OverlapView, ...] = ()  # other speakers talking at the same time
+    # The language heard where it is not the one written (flag "other_language").
+    heard_language: str = ""
 
 
 @dataclass(frozen=True)
@@ -165,6 +167,7 @@ def segment_views(transcript: Transcript, results: AnalysisResults) -> list[Segm
                 flags=tuple(s.flags),
                 machine_text=s.machine_text,
                 overlaps=overlaps,
+                heard_language=s.heard_language,
             )
         )
         previous = s.speaker_id

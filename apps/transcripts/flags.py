@@ -18,12 +18,17 @@ FLAGS = {
     "loop_cut": "Loop cut",
     "too_few_words": "Words missing?",
     "repeats_later": "Said later?",
+    "other_language": "Another language?",
     "stock_phrase": "Stock phrase",
     "silence": "Text over silence",
     "no_speech": "Probably no speech",
     "low_confidence": "Very unsure",
     "compression": "Repetitive text",
 }
+
+# Flags from what the engine heard, which neither the text nor its scores show: kept when the
+# flags are worked out again.
+HEARD_ONLY = ("other_language",)
 
 # Whisper skips a window as silent above this no-speech probability (with a low log prob).
 NO_SPEECH_PROB = 0.6

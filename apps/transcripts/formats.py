@@ -60,6 +60,9 @@ class DocumentSegment:
     # Why its text may be made up (apps/transcripts/flags.py); empty for most.
     flags: tuple[str, ...] = ()
     language: str = ""  # where the engine detected it per part
+    # Where the speech was surely in another language than the one decoded (flag
+    # "other_language").
+    heard_language: str = ""
 
 
 @dataclass(frozen=True)
@@ -275,6 +278,9 @@ def to_verbose_json(doc: TranscriptDocument, *, words: bool = True, segments: bo
                 "flags": list(s.flags),
                 # Extension: a segment decoded in a language other than the transcript's.
                 **({"language": s.language} if _other_language(doc, s) else {}),
+                # Extension: the language heard where the words are in another (a translation
+                # the user did not ask for, flag "other_language").
+                **({"heard_language": s.heard_language} if s.heard_language else {}),
             }
             for s in doc.segments
         ]

@@ -134,6 +134,9 @@ class Segment(models.Model):
     # The language this segment was decoded in, where the engine tells (a mixed-language
     # recording transcribed with "detect"); empty: the transcript's language.
     language = models.CharField(max_length=16, blank=True)
+    # The language detection surely heard here where it is not the one the segment was decoded
+    # in (flag "other_language": the user asked for one language, this was said in another).
+    heard_language = models.CharField(max_length=16, blank=True)
     # Set by the speakers analysis, which splits a segment where the speaker changes; words
     # then carry the speaker's label too. `source_index` is the index the segment had as
     # transcribed, so a re-run can put split pieces back together.

@@ -24,6 +24,8 @@ FLAG_HELP = {
     "loop_cut": "The engine cut a repetition loop here and decoded again: words may be missing",
     "too_few_words": "Far too few words for the speech here, even decoded again: words are "
     "probably missing, and the text may belong elsewhere",
+    "other_language": "Heard in another language than the one asked for: the words are most "
+    "likely a translation. Transcribe again with that language, or with language detection",
     "repeats_later": "The same words come again soon after, over other audio, and decoded again "
     "here they came out unsure: the text may belong to the later passage",
     "stock_phrase": "A phrase Whisper writes over silence or music (subtitle credits, sign-offs)",
@@ -114,6 +116,7 @@ def _document_segment(s: Segment, speaker: DocumentSpeaker | None = None) -> Doc
         speaker=speaker,
         flags=tuple(s.flags),
         language=s.language,
+        heard_language=s.heard_language,
     )
 
 

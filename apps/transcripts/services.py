@@ -245,6 +245,7 @@ def segment_save(*, transcript_id, index: int, segment: EngineSegment) -> Segmen
         untranscribed=segment.untranscribed,
         flags=flags.merged(found, getattr(segment, "flags", ())),
         language=segment.language,
+        heard_language=getattr(segment, "heard_language", ""),
     )
 
 
@@ -275,7 +276,7 @@ def segments_flag(*, transcript: Transcript, silence: bool = False) -> int:
     segments = list(transcript.segments.filter(machine_text=""))
     for n, s in enumerate(segments):
         previous = [p.text for p in reversed(segments[max(0, n - flags.PREVIOUS_SEGMENTS) : n])]
-        kept = [f for f in s.flags if f == "silence" and not silence]
+        kept = [f for f in s.flags if (f == "silence" and not silence) or f in flags.HEARD_ONLY]
         s.flags = flags.merged(flags.segment_flags(_signs(s), previous), kept)
     Segment.objects.bulk_update(segments, ["flags"])
     if silence:
@@ -365,7 +366,9 @@ def transcribe_file(
                     compression_ratio=event.compression_ratio,
                     temperature=event.temperature,
                     tokens=event.tokens,
+                    flags=event.flags,
                     language=event.language,
+                    heard_language=event.heard_language,
                 )
             )
     document = TranscriptDocument(

@@ -63,6 +63,47 @@ def test_it_transcribes_each_language_in_its_language(engine, mixed):
     assert isinstance(events[0], LanguageDetected)
 
 
+def test_with_english_asked_the_german_is_flagged_with_its_language_and_its_words_kept(
+    engine, mixed
+):
+    """Asked for English, Whisper writes the German as English: its segments say what was
+    heard there, the English before them gets no such flag."""
+    events = events_of(engine, mixed, language="en")
+    segments = [e for e in events if isinstance(e, Segment) and not e.gap]
+    flagged = [s for s in segments if "other_language" in s.flags]
+    assert {s.heard_language for s in flagged} == {"de"}
+    assert sum(s.end - s.start for s in flagged) >= 8.0
+    # German starts at 12 s of the clip (a pause from 10 s).
+    assert all(s.start > 10 for s in flagged)
+    assert any(s.end < 10 for s in segments)
+    assert all(s.language == "en" for s in segments)  # the words stay in the language asked
+
+
+def test_far_field_english_asked_as_english_is_never_flagged_as_another_language(engine, corpus):
+    """AMI trn04 is heard as Welsh at up to 0.24 beside English: no sure other language."""
+    events = events_of(engine, corpus / "ami_trn04.wav", language="en")
+    segments = [e for e in events if isinstance(e, Segment) and not e.gap]
+    assert segments
+    assert not any("other_language" in s.flags or s.heard_language for s in segments)
+
+
+def test_with_short_switches_a_short_phrase_in_another_language_is_written_in_its_language(
+    corpus, tmp_path
+):
+    """French, then 2 s of English: too short to be a part of its own, the English was written
+    as French ("Et c'est ça que j'ai fait de l'Amérique !", 0.47 a word); alone it is English."""
+    engine = LocalWhisperBackend(
+        alias="t", default_model="base", short_switches=True, model_cache=MODEL_CACHE
+    )
+    french = decode_all(corpus / "cheetah_fr.wav")
+    english = decode_all(corpus / "jfk.flac")[: int(2.6 * SR)]
+    pause = np.zeros(int(0.6 * SR), dtype=np.float32)
+    clip = media_factory.write_wav(tmp_path / "fr_en.wav", np.concatenate([french, pause, english]))
+    segments = [e for e in events_of(engine, clip) if isinstance(e, Segment) and not e.gap]
+    assert [s.language for s in segments] == ["fr", "en"]
+    assert {"fellow", "americans"} <= set(normalise(segments[-1].text))
+
+
 class DeafModel:
     """Stands in for faster-whisper's model: it hears no words at all."""
 

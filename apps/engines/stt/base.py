@@ -85,6 +85,10 @@ SEGMENT_FLAGS = {
     # Words that come again soon after over other audio, and decoded again on their own came
     # out unsure (repeats.py): they may belong to the later passage, not this one.
     "repeats_later": "these words are said again soon after; they may belong there",
+    # Detection heard this stretch surely in another language than the one asked for
+    # (`heard_language`, other_language.py): the words are in the language asked for, probably
+    # a translation of what was said.
+    "other_language": "speech in another language? transcribed in the one asked for",
 }
 
 
@@ -113,6 +117,9 @@ class Segment:
     # What the engine noticed about this segment (see SEGMENT_FLAGS), for whoever flags
     # transcripts for review.
     flags: tuple[str, ...] = ()
+    # The language detection heard here where it is surely not the one the segment was decoded
+    # in (flag "other_language"); empty otherwise.
+    heard_language: str = ""
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ class FakeSpeechToText(SpeechToTextBackend):
         delay: float = 0.0,
         fail_with: str = "",
         gaps: tuple[int, ...] = (),
+        heard_in: dict[int, str] | None = None,
         **options,
     ):
         super().__init__(alias=alias, **options)
@@ -37,6 +38,8 @@ class FakeSpeechToText(SpeechToTextBackend):
         self.delay = delay
         self.fail_with = fail_with  # an ErrorKind value: fail after the first segment
         self.gaps = set(gaps)  # these segments come out as marks of speech without text
+        # These segments were heard in another language (index: language), flagged so.
+        self.heard_in = heard_in or {}
 
     def models(self) -> list[ModelInfo]:
         return [ModelInfo("fake", "Fake model", aliases=("whisper-1",))]
@@ -67,9 +70,15 @@ class FakeSpeechToText(SpeechToTextBackend):
                     Word(" Segment", round(start, 3), mid),
                     Word(f" {index}.", mid, round(end, 3)),
                 ),
+                **self._heard(index),
             )
             if self.fail_with:
                 raise ProviderError(
                     f"The fake engine failed ({self.fail_with}).", kind=ErrorKind(self.fail_with)
                 )
             start, index = end, index + 1
+
+    def _heard(self, index: int) -> dict:
+        if index not in self.heard_in:
+            return {}
+        return {"flags": ("other_language",), "heard_language": self.heard_in[index]}

@@ -45,6 +45,7 @@ from .lanes import (
 from .loops import RepetitionGuard, marking_loops, repetitive, words
 from .loudness import Levels, quiet_room, steady_sound
 from .memory import needed_bytes, wait_for_memory
+from .other_language import flagged, hearing
 from .regions import (
     MIN_GAP_SECONDS,
     SURE_SPEECH_SECONDS,
@@ -132,6 +133,17 @@ _PROMPT_BEFORE_SECONDS = 20.0
 # A part left to detect its language takes the one detected on those seconds only when
 # detection is this sure of it (a prompt in another language misleads).
 _PRIME_LANGUAGE_PROBABILITY = 0.8
+# Asked to detect, a segment shorter than a part needs to switch language (SURE_SPEECH_SECONDS)
+# whose words the decoder gave this probability or less on average is detected on its own, and
+# decoded again in another language where detection is as sure of it as a part must be: a
+# phrase in another language inside a part is no part of its own (fr_ru_zh: 1 s of Chinese
+# after Russian in one block heard as Russian, written in Cyrillic at 0.40 a word; alone it is
+# Chinese 0.98). On the AMI training excerpts such segments were heard as another language at
+# 0.43 at most (docs/benchmarks.md, issue 9, session 31). A segment under _SHORT_SWITCH_SECONDS
+# is not asked: a far-field "Yeah." at 0.1-0.4 s each cost an encoder pass (8 % more CPU on
+# those excerpts) for a guess.
+_UNSURE_WORD_PROBABILITY = 0.5
+_SHORT_SWITCH_SECONDS = 0.6
 # Once a segment ends this close to the end of a part's last speech region (its VAD padding and
 # this much more), what is left is silence: the decoder is not asked about it. Whisper given a
 # fraction of a second past the last word tends to loop through the whole fallback ladder there
@@ -217,6 +229,7 @@ class LocalWhisperBackend(SpeechToTextBackend):
         marks_need_speech: bool = False,
         marks_need_heard_speech: bool = False,
         marks_skip_steady_sound: bool = False,
+        short_switches: bool = False,
         model_cache: str = "",
         memory_poll_seconds: float = 1.0,
         **options,
@@ -278,6 +291,12 @@ class LocalWhisperBackend(SpeechToTextBackend):
         # session 30 "tails" and 31: fewer false marks under recorded noise, but the faint
         # detector marks some of those stretches instead, longer on a noise-only file).
         self.marks_skip_steady_sound = marks_skip_steady_sound
+        # Asked to detect, a short unsure segment is detected alone and decoded again in the
+        # language surely heard there (_UNSURE_WORD_PROBABILITY): fr_ru_zh's Chinese second
+        # comes out in Chinese, no other text changed on any set, but each such segment costs an
+        # encoder pass: 2.5 % more CPU on the AMI tuning excerpts, 9 % on the held-out ones
+        # (docs/benchmarks.md, issue 9, session 31). Off by default.
+        self.short_switches = short_switches
         self.memory_poll_seconds = memory_poll_seconds
 
     def models(self) -> list[ModelInfo]:
@@ -457,6 +476,7 @@ class _WindowedRun:
         self.temperatures = _temperatures(request.temperature or 0.0)
         self.window_vad: tuple[np.ndarray, SpeechProbabilities] | None = None
         self.window_levels: Levels | None = None
+        self.window_offset = self.start  # the file second the current window starts at
 
     def events(self) -> Iterator[TranscriptionEvent]:
         offset = self.start
@@ -581,6 +601,7 @@ class _WindowedRun:
                 yield event
 
     def _window_events(self, audio: np.ndarray, offset: float) -> Iterator[TranscriptionEvent]:
+        self.window_offset = offset
         # One Silero pass per window, read with the sensitive settings here and with the
         # decoder's own where it decodes the whole window (silero.py).
         spoken = self.hear(audio)
@@ -609,13 +630,13 @@ class _WindowedRun:
             if starting := [r for r in regions if part.start <= r.start < part.end]:
                 events = _until(events, offset + starting[-1].end - pad - _TAIL_SECONDS)
             events = self._unrepeated(self._dense(events, audio, offset, inside), audio, offset)
-            events = self._in_its_language(events, audio, offset)
             kept: list[Segment] = []
             heard_again: list[Segment] = []
             gap = functools.partial(self._gap, audio, offset, heard_again)
             translated = self.request.task == "translate"
             events = uncovered(events, _within(closed, part, offset), gap, whole=translated)
             events = _without_echoes(events, heard_again)
+            events = self._in_its_language(events, audio, offset)
             # A translation's segments do not follow its speech word by word: speech beside
             # them is no sign of loss (regions no segment touches are still marked above).
             if self.backend.faint_marks and not translated:
@@ -678,7 +699,9 @@ class _WindowedRun:
         part must be to leave the language around it, regions.switches; and the user asked to
         detect), decoded again in that language. A sentence of another language at the end of a
         block heard as the block's language (3.3 s of Italian after 23 s of English) was written
-        as invented English at temperature 1.0 ("From now on, you will be on the wall")."""
+        as invented English at temperature 1.0 ("From now on, you will be on the wall").
+        With `short_switches`, a short segment whose words are unsure is detected too (a phrase
+        quoted in another language: fr_ru_zh's Chinese second)."""
         for event in events:
             if not self._unsure_of_language(event):
                 yield event
@@ -690,7 +713,7 @@ class _WindowedRun:
                 continue
             language = max(probabilities, key=probabilities.get)
             found = self._said(piece, offset, offset + first / SAMPLE_RATE, language)
-            logger.warning(
+            logger.info(
                 "Unsure text from %.1fs to %.1fs is %s: %s",
                 event.start,
                 event.end,
@@ -700,15 +723,17 @@ class _WindowedRun:
             yield from found or [event]
 
     def _unsure_of_language(self, event) -> bool:
-        return (
+        if not (
             self.per_part
-            and self.request.task != "translate"
+            and self.request.task == "transcribe"
             and self.model.model.is_multilingual
             and isinstance(event, Segment)
             and not event.untranscribed
-            and event.end - event.start >= SURE_SPEECH_SECONDS
-            and not _confident(event)
-        )
+        ):
+            return False
+        if event.end - event.start >= SURE_SPEECH_SECONDS:
+            return not _confident(event)
+        return self.backend.short_switches and _short_and_unsure(event)
 
     def _unrepeated(self, events: Iterator, audio: np.ndarray, offset: float) -> Iterator:
         """`events` with each segment whose words come again soon after, over other audio
@@ -1067,6 +1092,9 @@ class _WindowedRun:
         # fifth pass, "run to run").
         ctranslate2.set_random_seed(_SAMPLING_SEED)
         decoder = greedy_first(self.model) if self.backend.decode != "beam" else self.model
+        heard: list[dict[str, float]] = []  # each view's languages, where they are listened to
+        if self._notices_other_languages(language):
+            decoder = hearing(decoder, heard)
         # Features are computed in transcribe() itself (its segments are decoded later).
         with floored_on(self.floor if self._whole_window(audio) else None):
             segments, info = decoder.transcribe(
@@ -1094,9 +1122,43 @@ class _WindowedRun:
             probability = info.language_probability if self.request.language is None else 1.0
             yield LanguageDetected(info.language, float(probability), 0.0)
         # A segment without a word ("." over music) is no transcript (wordless.py).
-        for seg in segments:
-            if not wordless(seg.text):
-                yield _segment(seg, offset, language or info.language)
+        decoded = (
+            (_segment(seg, offset, language or info.language), heard[-1] if heard else {})
+            for seg in segments
+            if not wordless(seg.text)
+        )
+        if not self._notices_other_languages(language):
+            yield from (segment for segment, _ in decoded)
+            return
+        detect = functools.partial(self._languages_between, audio, offset)
+        yield from flagged(decoded, language, self._window_speech, detect)
+
+    def _notices_other_languages(self, language: str | None) -> bool:
+        """Whether the decoder listens for speech in another language than `language`, the one
+        the user asked for (other_language.py): a multilingual model transcribing. Asked to
+        detect, each part is decoded in its own language instead (regions.py)."""
+        return (
+            self.request.language is not None
+            and language is not None
+            and self.request.task == "transcribe"
+            and self.model.model.is_multilingual
+        )
+
+    def _languages_between(self, audio: np.ndarray, offset: float, start: float, end: float):
+        """The language probabilities of file seconds [start, end) of `audio` (from `offset`)."""
+        return self._detect(_span(audio, offset, start, end)[1])
+
+    def _window_speech(self, start: float, end: float) -> float:
+        return self._speech_seconds(self.window_offset, start, end)
+
+
+def _short_and_unsure(segment: Segment) -> bool:
+    return (
+        not segment.untranscribed
+        and bool(segment.words)
+        and _SHORT_SWITCH_SECONDS <= segment.end - segment.start < SURE_SPEECH_SECONDS
+        and float(np.mean([w.probability for w in segment.words])) <= _UNSURE_WORD_PROBABILITY
+    )
 
 
 def _from_the_start(chunks: list[dict], lead_in_ms: int) -> list[dict]:
