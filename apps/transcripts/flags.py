@@ -18,6 +18,7 @@ FLAGS = {
     "loop_cut": "Loop cut",
     "too_few_words": "Words missing?",
     "repeats_later": "Said later?",
+    "lone_word": "Lone word",
     "stock_phrase": "Stock phrase",
     "silence": "Text over silence",
     "no_speech": "Probably no speech",

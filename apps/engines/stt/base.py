@@ -85,6 +85,9 @@ SEGMENT_FLAGS = {
     # Words that come again soon after over other audio, and decoded again on their own came
     # out unsure (repeats.py): they may belong to the later passage, not this one.
     "repeats_later": "these words are said again soon after; they may belong there",
+    # One word set apart from the rest of its sentence by a long pause (pauses.py), where no
+    # speech detector hears anyone: invented, or aligned far from where it was said.
+    "lone_word": "a lone word where no speech is heard; it may be invented or misplaced",
 }
 
 
