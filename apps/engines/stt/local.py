@@ -658,9 +658,11 @@ class _WindowedRun:
         self, audio: np.ndarray, offset: float, spoken: list, start: float, end: float
     ) -> float:
         """The larger share of file seconds [start, end) that Silero (`spoken`, window seconds)
-        or the faint detector takes for speech."""
+        or the faint detector (where the engine uses it) takes for speech."""
         a, b = start - offset, end - offset
-        found = faint_speech(audio, a, b, silero=self.window_vad[1])
+        found = (
+            faint_speech(audio, a, b, silero=self.window_vad[1]) if self.backend.faint_marks else []
+        )
         shares = [_overlap(spoken, a, b), _overlap([Region(x, y) for x, y in found], a, b)]
         return max(shares) / max(b - a, 1e-3)
 
