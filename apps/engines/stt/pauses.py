@@ -3,8 +3,8 @@
 The decoder is given speech only: the silences its VAD drops are cut out and the speech on
 either side joined (collect_chunks), and restore_speech_timestamps puts the words back in time.
 Whisper then writes speech from both sides of a dropped silence as one segment: on AMI tst01
-" Yeah, take your notes." ran from 9.46 to 27.39 s, "Yeah," alone 17 s before the rest, and
-became an 18-second subtitle for four words and 16 s of a speaker's turn where nobody spoke
+" Yeah, take your notes." ran from 9.46 to 27.39 s, "Yeah," alone 17 s before the rest: an
+18-second subtitle for four words, a verbose_json segment over 16 s where nobody spoke
 (docs/benchmarks.md, issue 9, session 31). Split at the pause, each side is a segment of its
 own: the words, their times and the text (joined back, the same) are kept.
 """
@@ -14,10 +14,10 @@ from collections.abc import Callable
 
 from .base import Segment
 
-# The shortest pause between two words of one segment that splits it. Whisper's own pauses
-# inside a segment (no silence dropped) stay under this on the development recordings and the
-# shared corpus; every longer one lies over a silence the decoder's VAD dropped
-# (docs/benchmarks.md, issue 9, session 31).
+# The shortest pause between two words of one segment that splits it. Whisper's pauses inside a
+# segment stay under 1.3 s on the development recordings; on AMI and the corpus the three of
+# 2 s or more lie between sentences or speakers (one over a silence the decoder dropped), the
+# longest below (1.5 s) inside one speaker's turn (docs/benchmarks.md, issue 9, session 31).
 PAUSE_SECONDS = 2.0
 # A word set apart by such a pause is a lone word when no detector hears speech over this share
 # of it: the real one on AMI (trn06 "Aren't") is heard over all of it, the invented one (tst01
