@@ -19,6 +19,7 @@ FLAGS = {
     "too_few_words": "Words missing?",
     "repeats_later": "Said later?",
     "other_language": "Another language?",
+    "lone_word": "Lone word",
     "stock_phrase": "Stock phrase",
     "silence": "Text over silence",
     "no_speech": "Probably no speech",
@@ -28,7 +29,7 @@ FLAGS = {
 
 # Flags from what the engine heard, which neither the text nor its scores show: kept when the
 # flags are worked out again.
-HEARD_ONLY = ("other_language",)
+HEARD_ONLY = ("loop_cut", "too_few_words", "repeats_later", "lone_word", "other_language")
 
 # Whisper skips a window as silent above this no-speech probability (with a low log prob).
 NO_SPEECH_PROB = 0.6

@@ -28,6 +28,8 @@ FLAG_HELP = {
     "likely a translation. Transcribe again with that language, or with language detection",
     "repeats_later": "The same words come again soon after, over other audio, and decoded again "
     "here they came out unsure: the text may belong to the later passage",
+    "lone_word": "One word far from the rest of its sentence, where no speech detector hears "
+    "anyone: it may be invented, or placed far from where it was said",
     "stock_phrase": "A phrase Whisper writes over silence or music (subtitle credits, sign-offs)",
     "silence": "Text where the voice detector hears no speech",
     "no_speech": "Whisper itself thought there was no speech here",

@@ -135,6 +135,18 @@ def test_the_command_flags_rows_stored_before_flags_existed(alice, make_transcri
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("heard", ["loop_cut", "too_few_words", "repeats_later", "lone_word"])
+def test_working_the_flags_out_again_keeps_what_the_engine_heard(alice, make_transcript, heard):
+    """The engine's flags come from the audio, which the rules do not read again."""
+    t = make_transcript(alice)
+    segment = t.segments.order_by("index").first()
+    Segment.objects.filter(pk=segment.pk).update(flags=[heard, "low_confidence"])
+    call_command("transcripts_flag", str(t.pk), stdout=io.StringIO())
+    segment.refresh_from_db()
+    assert segment.flags == [heard]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_page_filters_the_api_counts_and_exports_can_leave_flagged_out(
     alice_client, alice, bob_client, make_transcript
 ):

@@ -89,6 +89,9 @@ SEGMENT_FLAGS = {
     # (`heard_language`, other_language.py): the words are in the language asked for, probably
     # a translation of what was said.
     "other_language": "speech in another language? transcribed in the one asked for",
+    # One word set apart from the rest of its sentence by a long pause (pauses.py), where no
+    # speech detector hears anyone: invented, or aligned far from where it was said.
+    "lone_word": "a lone word where no speech is heard; it may be invented or misplaced",
 }
 
 

@@ -29,7 +29,7 @@ from .base import (
 from .batched import CLIP_SECONDS, BatchedDecoder
 from .batched import batch_size as batch_size_for
 from .batched import cpu_threads as cpu_threads_available
-from .faint import faint_seconds, with_faint_marks
+from .faint import faint_seconds, faint_speech, with_faint_marks
 from .features import ChunkedFeatureExtractor, floored_on
 from .greedy_first import DECODE_MODES, greedy_first
 from .invented import invented
@@ -46,6 +46,7 @@ from .loops import RepetitionGuard, marking_loops, repetitive, words
 from .loudness import Levels, quiet_room, steady_sound
 from .memory import needed_bytes, wait_for_memory
 from .other_language import flagged, hearing
+from .pauses import lone_word, split_at_pauses
 from .regions import (
     MIN_GAP_SECONDS,
     SURE_SPEECH_SECONDS,
@@ -637,6 +638,7 @@ class _WindowedRun:
             events = uncovered(events, _within(closed, part, offset), gap, whole=translated)
             events = _without_echoes(events, heard_again)
             events = self._in_its_language(events, audio, offset)
+            events = self._split_at_pauses(events, kept, audio, offset, spoken)
             # A translation's segments do not follow its speech word by word: speech beside
             # them is no sign of loss (regions no segment touches are still marked above).
             if self.backend.faint_marks and not translated:
@@ -649,16 +651,44 @@ class _WindowedRun:
                     mark=functools.partial(_gap_mark, reason="faint"),
                     silero=self.window_vad[1],
                 )
-            for event in events:
-                # A faint mark is no reason to drop the text before it as the next prompt.
-                if isinstance(event, Segment) and event.gap != "faint":
-                    kept.append(event)
-                yield event
+            yield from events
             self.carried = _carried(kept)
         # The silence flags read the same probabilities instead of running the VAD again.
         yield SpeechHeard(
             offset, offset + len(audio) / SAMPLE_RATE, heard(self.window_vad[1], offset)
         )
+
+    def _split_at_pauses(
+        self, events: Iterator, kept: list, audio: np.ndarray, offset: float, spoken: list
+    ) -> Iterator:
+        """`events` with each segment split where its words pause long (pauses.py), a lone word
+        no detector hears flagged; `kept` gets the segments as decoded, for the next window's
+        prompt: the guards before read them so too, and a faint mark is no reason to drop the
+        text before it from the prompt (marks come after). `spoken`: the speech Silero heard
+        in the window (window seconds, unpadded)."""
+        heard = functools.partial(self._heard_share, audio, offset, spoken)
+        for event in events:
+            if not isinstance(event, Segment):
+                yield event
+                continue
+            kept.append(event)
+            pieces = split_at_pauses(event, self.model)
+            for piece in pieces:
+                if len(pieces) > 1 and lone_word(piece, heard):
+                    piece = dataclasses.replace(piece, flags=(*piece.flags, "lone_word"))
+                yield piece
+
+    def _heard_share(
+        self, audio: np.ndarray, offset: float, spoken: list, start: float, end: float
+    ) -> float:
+        """The larger share of file seconds [start, end) that Silero (`spoken`, window seconds)
+        or the faint detector (where the engine uses it) takes for speech."""
+        a, b = start - offset, end - offset
+        found = (
+            faint_speech(audio, a, b, silero=self.window_vad[1]) if self.backend.faint_marks else []
+        )
+        shares = [_overlap(spoken, a, b), _overlap([Region(x, y) for x, y in found], a, b)]
+        return max(shares) / max(b - a, 1e-3)
 
     def hear(self, audio: np.ndarray) -> list[Region]:
         """The window's speech probabilities and levels, kept for what reads them later; the
@@ -1352,6 +1382,11 @@ def _unless_echo(held: list, before: Segment | None, after: Segment | None) -> l
         logger.info("Text decoded again at %.1fs repeats its neighbour: dropped", held[0].start)
         return []
     return held
+
+
+def _overlap(regions: list[Region], start: float, end: float) -> float:
+    """Seconds of [start, end) inside `regions` (apart from one another)."""
+    return sum(max(0.0, min(end, r.end) - max(start, r.start)) for r in regions)
 
 
 def _within(regions: list[Region], part: Part, offset: float) -> list[Region]:
