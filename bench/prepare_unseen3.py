@@ -55,7 +55,7 @@ from bench.prepare_unseen import (  # noqa: E402
     _mix,
     _sentences,
     _silence,
-    write_reference,
+    write_set,
 )
 
 _LEOPARD = Path("leopard/resources")
@@ -183,13 +183,7 @@ def main() -> None:
     parser.add_argument("src", type=Path, help="folder with the checkouts")
     parser.add_argument("target", type=Path)
     args = parser.parse_args()
-    from tests.media_factory import write_wav
-
-    args.target.mkdir(parents=True, exist_ok=True)
-    for name, (samples, text, languages) in recordings(args.src).items():
-        write_wav(args.target / f"{name}.wav", samples)
-        write_reference(args.target, name, text, languages)
-        print(f"{name}: {samples.size / SAMPLE_RATE:.1f} s, {languages}")
+    write_set(recordings(args.src), args.target)
 
 
 if __name__ == "__main__":

@@ -143,15 +143,7 @@ def test_it_splits_a_segment_at_the_word_where_the_speaker_changes(alice, analys
         SpeakerSegment("SPEAKER_01", Segment(1.0, 2.0, " 0.", (first.words[1],))),
         *(SpeakerSegment("SPEAKER_01", s) for s in source.segments[1:]),
     )
-    diarization = Diarization(
-        speakers=(
-            EngineSpeaker("SPEAKER_00", 1.0, 1, 60.0, ()),
-            EngineSpeaker("SPEAKER_01", 10.0, 11, 66.0, ()),
-        ),
-        turns=(SpeakerTurn("SPEAKER_00", 0.0, 1.0), SpeakerTurn("SPEAKER_01", 1.0, 11.0)),
-        segments=pieces,
-    )
-    services.speakers_store(transcript=t, diarization=diarization, source=source)
+    services.speakers_store(transcript=t, diarization=_one_then_other(pieces), source=source)
     rows = list(t.segments.select_related("speaker"))
     assert [(r.text, r.speaker.label, r.source_index) for r in rows[:3]] == [
         (" Segment", "SPEAKER_00", 0),
@@ -177,15 +169,7 @@ def test_a_piece_whose_time_runs_over_the_next_segment_stays_with_its_own(alice,
         SpeakerSegment("SPEAKER_01", replace(second, start=3.0)),
         *(SpeakerSegment("SPEAKER_01", s) for s in source.segments[2:]),
     )
-    diarization = Diarization(
-        speakers=(
-            EngineSpeaker("SPEAKER_00", 1.0, 1, 60.0, ()),
-            EngineSpeaker("SPEAKER_01", 10.0, 11, 66.0, ()),
-        ),
-        turns=(SpeakerTurn("SPEAKER_00", 0.0, 1.0), SpeakerTurn("SPEAKER_01", 1.0, 11.0)),
-        segments=pieces,
-    )
-    services.speakers_store(transcript=t, diarization=diarization, source=source)
+    services.speakers_store(transcript=t, diarization=_one_then_other(pieces), source=source)
     rows = list(t.segments.order_by("index"))
     assert [(r.text, r.source_index) for r in rows[:3]] == [
         (" Segment", 0),
@@ -269,7 +253,17 @@ def test_splitting_by_speaker_keeps_flags_corrections_and_their_history(alice, a
         SpeakerSegment("SPEAKER_01", Segment(1.0, 2.0, " 0.", (first.words[1],))),
         *(SpeakerSegment("SPEAKER_01", s) for s in source.segments[1:]),
     )
-    diarization = Diarization(
+    services.speakers_store(transcript=t, diarization=_one_then_other(pieces), source=source)
+    after = list(t.segments.order_by("index"))
+    assert [r.flags for r in after[:3]] == [["stock_phrase"], ["stock_phrase"], []]
+    fixed = after[3]
+    assert (fixed.text, fixed.machine_text) == (" Fixed.", " Segment 2.")
+    assert [e.text_after for e in fixed.edits.all()] == [" Fixed."]
+
+
+def _one_then_other(pieces) -> Diarization:
+    """SPEAKER_00 for the first second, SPEAKER_01 for the next ten, labelling `pieces`."""
+    return Diarization(
         speakers=(
             EngineSpeaker("SPEAKER_00", 1.0, 1, 60.0, ()),
             EngineSpeaker("SPEAKER_01", 10.0, 11, 66.0, ()),
@@ -277,9 +271,3 @@ def test_splitting_by_speaker_keeps_flags_corrections_and_their_history(alice, a
         turns=(SpeakerTurn("SPEAKER_00", 0.0, 1.0), SpeakerTurn("SPEAKER_01", 1.0, 11.0)),
         segments=pieces,
     )
-    services.speakers_store(transcript=t, diarization=diarization, source=source)
-    after = list(t.segments.order_by("index"))
-    assert [r.flags for r in after[:3]] == [["stock_phrase"], ["stock_phrase"], []]
-    fixed = after[3]
-    assert (fixed.text, fixed.machine_text) == (" Fixed.", " Segment 2.")
-    assert [e.text_after for e in fixed.edits.all()] == [" Fixed."]
