@@ -364,6 +364,9 @@ SPEECH_TO_TEXT = {
             # longer "faint" mark instead of its "no text" one (docs/benchmarks.md, issue 9,
             # sessions 30 "tails" and 31). Off by default.
             "marks_skip_steady_sound": env_bool("VOICEPORTAL_STT_MARKS_SKIP_STEADY_SOUND", False),
+            # Faint speech heard no more than 18 dB over the window's noise floor is taken for
+            # the noise and not marked (docs/benchmarks.md, issue 9, session 31).
+            "faint_over_floor": env_bool("VOICEPORTAL_STT_FAINT_OVER_FLOOR", False),
             # Asked to detect, a short unsure segment (0.6-3 s) is detected alone and decoded
             # again in the language surely heard there: a phrase in another language inside a
             # part. No text changed on the AMI or read English sets, but an encoder pass per
