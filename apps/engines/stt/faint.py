@@ -8,6 +8,10 @@ over the stretches that nothing covers yet (no segment, no mark) and over long p
 segment's words, each with real audio around it for context, and where it hears speech the
 stretch is marked "faint": the decoder is not asked (its own VAD skipped that audio, or its
 text left it out; text decoded from it would be a guess).
+
+segmentation-3.0 also hears steady noise as speech (room noise, dishes, a running tap): speech
+it hears that hardly rises over the window's noise floor is not marked (`floor_db`, the engine
+option `faint_over_floor`, on by default).
 """
 
 import functools
