@@ -8,8 +8,9 @@ import numpy as np
 from apps.core.media import SAMPLE_RATE, decode_all
 from apps.engines.analysis import segmentation
 from apps.engines.stt.base import Segment, TranscriptionRequest
-from apps.engines.stt.faint import MARGIN_SECONDS, faint_speech, with_faint_marks
+from apps.engines.stt.faint import MARGIN_SECONDS, OVER_FLOOR_DB, faint_speech, with_faint_marks
 from apps.engines.stt.local import LocalWhisperBackend, _WindowedRun
+from apps.engines.stt.loudness import Levels, frame_levels
 from apps.engines.stt.silero import SpeechProbabilities
 
 
@@ -126,3 +127,18 @@ def test_the_engine_marks_speech_its_vad_missed(corpus):
     assert {gap for *_, gap in marks} == {"faint", "no_text"}
     assert all(b <= c for (_, b, _), (c, _, _) in zip(marks, marks[1:], strict=False))
     assert not any(gap == "faint" for *_, gap in marks_of(corpus, faint_marks=False))
+
+
+def test_far_field_speech_rises_over_the_noise_floor_and_stays_marked(corpus):
+    """With the window's noise floor (the option `faint_over_floor`), ami_trn04's far-field
+    speakers of 25-30 s are still marked: they rise well over the room's floor. Speech heard
+    no higher than the floor plus OVER_FLOOR_DB is taken for noise and not marked."""
+    audio = decode_all(corpus / "ami_trn04.wav")
+    turns = reference(corpus / "ami_trn04.rttm")
+    late = [(a, b) for a, b in turns if a >= 24.0]
+    floor = Levels(audio, []).floor()
+    found = faint_speech(audio, 24.0, 30.0, floor_db=floor)
+    assert overlap(found, late) >= 0.9 * overlap(late, [(24.0, 30.0)])
+    # The same speech over a floor as loud as its own louder tenth: taken for the noise.
+    loud = float(np.percentile(frame_levels(audio[24 * SAMPLE_RATE :]), 90))
+    assert faint_speech(audio, 24.0, 30.0, floor_db=loud - OVER_FLOOR_DB + 1.0) == []

@@ -8,6 +8,10 @@ over the stretches that nothing covers yet (no segment, no mark) and over long p
 segment's words, each with real audio around it for context, and where it hears speech the
 stretch is marked "faint": the decoder is not asked (its own VAD skipped that audio, or its
 text left it out; text decoded from it would be a guess).
+
+segmentation-3.0 also hears steady noise as speech (room noise, dishes, a running tap): speech
+it hears that hardly rises over the window's noise floor is not marked (`floor_db`, the engine
+option `faint_over_floor`, on by default).
 """
 
 import functools
@@ -17,6 +21,7 @@ import numpy as np
 
 from apps.core.media import SAMPLE_RATE
 
+from .loudness import frame_levels
 from .silero import SpeechProbabilities
 
 # Speech probability (segmentation-3.0, averaged over its overlapping windows) above which a
@@ -43,6 +48,12 @@ _SILENT_RMS = 1e-4
 # no speech either on the AMI training excerpts, and the stretch costs no model pass (half the
 # passes on clean recordings: pauses Silero hears as silence).
 _SILERO_FLOOR = 0.02
+# With `floor_db` (the window's noise floor), speech heard where the louder tenth of the 10 ms
+# levels (90th percentile) stays within this of the floor is taken for the noise itself: on
+# room noise and steady recorded noise segmentation-3.0 hears speech in the noise's own
+# fluctuation (6-14 dB over the floor), far-field meeting speech it marks rises 27-48 dB above
+# it (docs/benchmarks.md, issue 9, session 31 "faint marks over noise").
+OVER_FLOOR_DB = 18.0
 
 
 def faint_speech(
@@ -53,11 +64,13 @@ def faint_speech(
     lead: float = 0.0,
     trail: float = 0.0,
     silero: SpeechProbabilities | None = None,
+    floor_db: float | None = None,
 ) -> list[tuple[float, float]]:
     """Where segmentation-3.0 hears speech in `audio`'s seconds [start, end), for at least
     MIN_MARK_SECONDS of it inside [start + lead, end - trail]: speech heard only in those
     margins is not kept, speech that reaches into them is kept whole. `silero`: `audio`'s
-    speech probabilities, where they are at hand."""
+    speech probabilities, where they are at hand; `floor_db`: its noise floor (the level of
+    its quieter 10 ms), speech heard no more than OVER_FLOOR_DB above it not kept."""
     from apps.engines.analysis.segmentation import speech_activity
 
     inner = audio[int((start + lead) * SAMPLE_RATE) : int((end - trail) * SAMPLE_RATE)]
@@ -78,6 +91,11 @@ def faint_speech(
         (round(float(lo + (a + x) * frame), 3), round(float(lo + (a + y) * frame), 3))
         for x, y in _runs(activity.speech[a:b] > THRESHOLD, frame)
         if (min(y, last) - max(x, first)) * frame >= MIN_MARK_SECONDS
+        and (
+            floor_db is None
+            or _loud_db(audio, lo + (a + x) * frame, lo + (a + y) * frame)
+            >= floor_db + OVER_FLOOR_DB
+        )
     ]
 
 
@@ -100,12 +118,14 @@ def with_faint_marks(
     end: float,
     mark: Callable[[float, float], object],
     silero: SpeechProbabilities | None = None,
+    floor_db: float | None = None,
 ) -> Iterator:
     """`events` (in time order; file seconds) with `mark(start, end)` put where faint speech
     lies between segments and marks, from file second `start` to `end`, and in long pauses
     between a segment's words (after that segment). `audio` is the window that begins at file
-    second `offset`; `silero`, its speech probabilities where they are at hand."""
-    marks = functools.partial(_marks, audio, offset, mark=mark, silero=silero)
+    second `offset`; `silero`, its speech probabilities where they are at hand; `floor_db`, its
+    noise floor where speech at the floor is not to be marked (faint_speech)."""
+    marks = functools.partial(_marks, audio, offset, mark=mark, silero=silero, floor_db=floor_db)
     reached, lead = start, 0.0
     for event in events:
         if hasattr(event, "end"):
@@ -127,10 +147,18 @@ def _pauses(event) -> Iterator[tuple[float, float]]:
             yield before.end, after.start
 
 
-def _marks(audio, offset: float, start: float, end: float, *, mark, lead, trail, silero):
+def _marks(audio, offset: float, start: float, end: float, *, mark, lead, trail, silero, floor_db):
     if end - start - lead - trail < MIN_MARK_SECONDS:
         return
-    found = faint_speech(audio, start - offset, end - offset, lead=lead, trail=trail, silero=silero)
+    found = faint_speech(
+        audio,
+        start - offset,
+        end - offset,
+        lead=lead,
+        trail=trail,
+        silero=silero,
+        floor_db=floor_db,
+    )
     for a, b in found:
         yield mark(offset + a, offset + b)
 
@@ -146,6 +174,12 @@ def _runs(mask: np.ndarray, frame: float) -> list[tuple[int, int]]:
         else:
             runs.append([a, b])
     return [(int(a), int(b)) for a, b in runs if (b - a) * frame >= MIN_MARK_SECONDS]
+
+
+def _loud_db(audio: np.ndarray, start: float, end: float) -> float:
+    """The level of the louder tenth (90th percentile) of `audio`'s 10 ms in [start, end)."""
+    levels = frame_levels(audio[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)])
+    return float(np.percentile(levels, 90)) if len(levels) else -120.0
 
 
 def _rms(samples: np.ndarray) -> float:

@@ -54,13 +54,15 @@ class Levels:
     in it (`heard`: window seconds, unpadded)."""
 
     def __init__(self, audio: np.ndarray, heard: list[Region]):
-        frames = len(audio) // _FRAME
-        power = np.mean(np.square(audio[: frames * _FRAME].reshape(frames, _FRAME)), axis=1)
-        self.db = 10 * np.log10(np.maximum(power, _SILENCE))
-        in_speech = np.zeros(frames, dtype=bool)
+        self.db = frame_levels(audio)
+        in_speech = np.zeros(len(self.db), dtype=bool)
         for region in heard:
             in_speech[self._frame(region.start) : self._frame(region.end)] = True
         self.speech = float(np.median(self.db[in_speech])) if in_speech.any() else None
+
+    def floor(self) -> float:
+        """The window's noise floor: the level of its quieter tenth (10th percentile)."""
+        return float(np.percentile(self.db, 10)) if len(self.db) else 10 * np.log10(_SILENCE)
 
     def under_speech(self, start: float, end: float) -> float:
         """Decibels by which the louder quarter of window seconds [start, end) (its 75th
@@ -87,6 +89,13 @@ class Levels:
     @staticmethod
     def _frame(seconds: float) -> int:
         return max(0, int(seconds * SAMPLE_RATE) // _FRAME)
+
+
+def frame_levels(audio: np.ndarray) -> np.ndarray:
+    """The level (dB) of each whole 10 ms of `audio`."""
+    frames = len(audio) // _FRAME
+    power = np.mean(np.square(audio[: frames * _FRAME].reshape(frames, _FRAME)), axis=1)
+    return 10 * np.log10(np.maximum(power, _SILENCE))
 
 
 def quiet_room(
