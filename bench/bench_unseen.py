@@ -1,9 +1,9 @@
 """Benchmark: the portal on recordings it has never seen, as a new user runs it.
 
 Prints figures; asserts nothing. The sets are built by bench/prepare_unseen.py,
-bench/prepare_unseen2.py and bench/prepare_unseen3.py (UNSEEN_DIR: NAME.wav or another
-container, NAME.txt reference, NAME.lang spoken languages) and are held out: run them once per
-candidate.
+bench/prepare_unseen2.py, bench/prepare_unseen3.py and bench/prepare_unseen4.py (UNSEEN_DIR:
+NAME.wav or another container, NAME.txt reference, NAME.lang spoken languages; both empty where
+nothing is said) and are held out: run them once per candidate.
 
 Per recording, two sides in this process, the same model folder and threads:
 - portal: what `manage.py transcribe FILE` runs (transcribe_file with the default engine, model

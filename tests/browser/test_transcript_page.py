@@ -154,3 +154,17 @@ def test_a_transcript_is_corrected_from_the_keyboard(
     page.get_by_role("button", name="Flagged only (1)").click()
     expect(page.locator(f"#segment-{fourth.pk}")).to_be_visible()
     expect(page.locator(f"#segment-{first.pk}")).to_be_hidden()
+
+
+def test_an_arabic_segment_reads_right_to_left(page, live_server, alice, make_transcript):
+    # The words the engine wrote for the end of an Egyptian Arabic clip (bench/prepare_unseen4.py)
+    t = make_transcript(alice)
+    first, second = t.segments.order_by("index")[:2]
+    Segment.objects.filter(pk=second.pk).update(text=" أقسم بالله.", words=[], language="ar")
+    log_in(page, live_server, alice)
+    page.goto(t.get_absolute_url())
+    words = lambda s: page.locator(f"#segment-text-{s.pk} .seg-words")  # noqa: E731
+    direction = "(el) => getComputedStyle(el).direction"
+    assert words(second).evaluate(direction) == "rtl"
+    assert words(first).evaluate(direction) == "ltr"  # the English ones stay left to right
+    expect(words(second)).to_have_attribute("lang", "ar")
