@@ -25,7 +25,9 @@
       const who = document.createElement("span");
       who.className = "time";
       who.textContent = role === "user" ? "You" : "Assistant";
-      p.append(who, document.createElement("span"));
+      const words = document.createElement("span");
+      words.dir = "auto"; // their own script's direction (Arabic reads right to left)
+      p.append(who, words);
       ui.transcript.append(p);
       lines.set(item, p);
     }

@@ -35,7 +35,10 @@
       const time = document.createElement("span");
       time.className = "time";
       time.textContent = clock(start);
-      p.append(time, document.createElement("span"));
+      // The words take their direction from their own script (Arabic reads right to left).
+      const words = document.createElement("span");
+      words.dir = "auto";
+      p.append(time, words);
       ui.captions.append(p);
       partials.set(utterance, p);
     }

@@ -27,3 +27,16 @@ def test_a_hit_opens_the_transcript_at_that_moment(page, live_server, alice, mak
         6, abs=0.1
     )
     expect(page.locator("#transcript .segment:has(.w.current)")).to_contain_text("Segment 3.")
+
+
+def test_an_arabic_hit_reads_right_to_left(page, live_server, alice, make_transcript):
+    from apps.transcripts.models import Segment
+
+    transcript = make_transcript(alice)
+    first = transcript.segments.order_by("index").first()
+    Segment.objects.filter(pk=first.pk).update(text=" أقسم بالله.", language="ar")
+    log_in(page, live_server, alice)
+    page.goto("/transcripts/search/?q=بالله")
+    snippet = page.locator(".snippet").first
+    expect(snippet).to_contain_text("بالله")
+    assert snippet.evaluate("(el) => getComputedStyle(el).direction") == "rtl"
