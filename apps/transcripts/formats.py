@@ -73,6 +73,7 @@ class DocumentGap:
     end: float
     reason: str
     language: str = ""
+    sound: str = ""  # where `reason` is "sound": "laughter", "applause" (stt/sounds.py)
 
 
 @dataclass(frozen=True)
@@ -292,8 +293,17 @@ def to_verbose_json(doc: TranscriptDocument, *, words: bool = True, segments: bo
             for w in s.words
         ]
     if doc.gaps:  # extension: speech heard but not transcribed, so that none goes missing unseen
-        body["gaps"] = [asdict(g) for g in doc.gaps]
+        body["gaps"] = [_gap_json(g) for g in doc.gaps]
     body["usage"] = {"type": "duration", "seconds": round(doc.duration)}
+    return body
+
+
+def _gap_json(gap: DocumentGap) -> dict:
+    """A gap as verbose_json lists it; "sound" only where the mark names one (stt/sounds.py):
+    a sound, not speech, as captions write "[laughter]"."""
+    body = asdict(gap)
+    if not gap.sound:
+        del body["sound"]
     return body
 
 
