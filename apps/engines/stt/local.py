@@ -64,7 +64,7 @@ from .regions import (
 )
 from .repeats import HORIZON_SECONDS, SAME_SHARE, repeats_later, too_fast
 from .silero import SpeechProbabilities
-from .sounds import heard_sound
+from .sounds import MIN_SOUND_SECONDS, heard_sound
 from .sparse import held_word, too_few_words, word_count
 from .timing import timed_words
 from .token_logprobs import TokenLogprobRecorder
@@ -300,8 +300,9 @@ class LocalWhisperBackend(SpeechToTextBackend):
         # tap as speech; far-field meeting speech rises far above the floor. On by default: no
         # AMI speech mark lost, tuning or held-out (docs/benchmarks.md, issue 9, session 31).
         self.faint_over_floor = faint_over_floor
-        # A stretch about to be marked "no text" or "faint" is decoded again with notes of sound
-        # allowed, and marked as the sound Whisper names there ("laughter", sounds.py) instead.
+        # A stretch of 3 s or more about to be marked "no text" or "faint" is decoded again with
+        # notes of sound allowed, and marked as the sound Whisper names there ("laughter",
+        # sounds.py) instead.
         self.name_sounds = name_sounds
         # Asked to detect, a short unsure segment is detected alone and decoded again in the
         # language surely heard there (_UNSURE_WORD_PROBABILITY): fr_ru_zh's Chinese second
@@ -929,10 +930,11 @@ class _WindowedRun:
 
     def _mark(self, audio: np.ndarray, offset: float, reason: str, start: float, end: float):
         """The mark for file seconds [start, end) that got no text for `reason`: the sound
-        Whisper names there where it names one (sounds.py), else `reason`."""
+        Whisper names there where it names one and the stretch is long enough (sounds.py), else
+        `reason`."""
         piece = _span(audio, offset, start, end)[1]
-        sound = heard_sound(self.model, piece) if self.backend.name_sounds and piece.size else ""
-        if sound:
+        asked = self.backend.name_sounds and end - start >= MIN_SOUND_SECONDS and piece.size
+        if asked and (sound := heard_sound(self.model, piece)):
             return _gap_mark(start, end, "sound", sound=sound)
         return _gap_mark(start, end, reason)
 
