@@ -213,8 +213,20 @@ def _timestamp(seconds: float, separator: str) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
 
 
-def _cues(doc: TranscriptDocument):
+def _spoken(doc: TranscriptDocument):
     return [s for s in doc.segments if s.text.strip()]
+
+
+def _cues(doc: TranscriptDocument):
+    """The subtitles' cues: the segments with text and, as captions write them, the sounds
+    the engine named where detectors heard speech ("[laughter]", stt/sounds.py)."""
+    spoken = _spoken(doc)
+    sounds = [
+        DocumentSegment(id=-1, start=g.start, end=g.end, text=f"[{g.sound}]")
+        for g in doc.gaps
+        if g.sound
+    ]
+    return sorted(spoken + sounds, key=lambda cue: cue.start) if sounds else spoken
 
 
 def to_srt(doc: TranscriptDocument) -> str:
@@ -326,7 +338,7 @@ def to_diarized_json(doc: TranscriptDocument) -> dict:
                 "text": s.text.strip(),
                 "speaker": s.speaker.name if s.speaker else "A",
             }
-            for n, s in enumerate(_cues(doc))
+            for n, s in enumerate(_spoken(doc))
         ],
         # Extension: where a second speaker likely talks at the same time (clients ignore it).
         **({"overlaps": _overlaps(doc, lambda s: s.name)} if doc.overlaps else {}),

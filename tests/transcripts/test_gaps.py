@@ -93,3 +93,9 @@ def test_a_sound_is_named_as_captions_write_it(
     assert body["gaps"] == [
         {"start": 2.0, "end": 4.0, "reason": "sound", "language": "", "sound": "laughter"}
     ]
+    # Subtitles give it a cue of its own, in its place; the text holds words only.
+    srt = formats.to_srt(transcript_document(t))
+    assert srt.count("-->") == 6
+    assert "2\n00:00:02,000 --> 00:00:04,000\n[laughter]\n" in srt
+    assert "00:00:02.000 --> 00:00:04.000\n[laughter]" in formats.to_vtt(transcript_document(t))
+    assert "laughter" not in t.text
