@@ -7,9 +7,10 @@ benchmarks.md, issue 9, session 31). Whisper learned from subtitles, which write
 note ("(laughing)", "[Applause]", "*laughs*"), but by default its decoder may not write the
 brackets, parentheses and stars of a note (faster-whisper's `suppress_tokens=[-1]`): it writes
 "Hahaha!", "you" or "I'm a..." there instead, and drops most of it as not confident. Decoded
-again with those symbols allowed, the stretch comes out as the note itself. A stretch whose
-text is nothing but notes naming one of a few sounds is marked as that sound; any word beside
-the note, or a note naming nothing below, leaves the mark as it was.
+again with those symbols allowed, the stretch comes out as the note itself. A stretch of
+MIN_SOUND_SECONDS or more whose text is nothing but notes naming one of a few sounds is marked
+as that sound; any word beside the note, or a note naming nothing below, leaves the mark as it
+was.
 """
 
 import logging
