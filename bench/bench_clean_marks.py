@@ -62,7 +62,7 @@ def marks(engine, path: Path) -> list[tuple[float, float, str]]:
     from apps.engines.stt.base import Segment, TranscriptionRequest
 
     events = engine.transcribe(TranscriptionRequest(audio_path=path))
-    return [(e.start, e.end, e.gap) for e in events if isinstance(e, Segment) and e.gap]
+    return [(e.start, e.end, e.sound or e.gap) for e in events if isinstance(e, Segment) and e.gap]
 
 
 def main() -> None:

@@ -27,8 +27,9 @@ speakers talk, then the missed seconds by how strongly segmentation-3.0 hears th
 the VAD hears 1 s of speech in it, unpadded); --option KEY=VALUE sets any other engine option
 (`--option decoder_silence_ms=2000`: the decoder's former cut; `--option decoder_lead_in_ms=0`:
 the silence before the first words cut off, as before session 28). --per-file adds each file's
-figures for the portal; --save FILE writes the portal's words and marks per file as JSON, to
-replay a rule on them without decoding again.
+figures for the portal and lists its marks that name a sound, with the reference speech under
+each (`portal, sound marks left out`: such marks as speech lost); --save FILE writes the
+portal's words and marks per file as JSON, to replay a rule on them without decoding again.
 """
 
 import argparse
@@ -112,7 +113,7 @@ def run_portal(vad: dict, path: Path, model: str):
         if not isinstance(event, Segment):
             continue
         if event.gap:
-            gaps.append((event.start, event.end, event.gap))
+            gaps.append((event.start, event.end, event.gap, event.sound))
         words += [(w.start, w.end) for w in event.words]
     return words, gaps
 
@@ -298,6 +299,9 @@ def main() -> None:
         "portal": portal,
         # Measured after "portal", from its results.
         "portal, no faint marks": portal.without("faint"),
+        # Marks naming a sound (stt/sounds.py) say nobody spoke there: over reference speech
+        # they are speech lost, not marked.
+        "portal, sound marks left out": portal.without("sound"),
     }
     if args.sides:
         chosen = args.sides.split(",")
@@ -324,11 +328,21 @@ def main() -> None:
         )
     if args.per_file and portal.results:
         per_file(files, portal.results, args.tolerance)
+        sound_marks(files, portal.results)
     if args.save and portal.results:
         saved = {p.stem: {"words": w, "gaps": g} for p, (w, g) in portal.results.items()}
         args.save.write_text(json.dumps(saved))
     if args.where and portal.results:
         where(files, portal.results, args.tolerance)
+
+
+def sound_marks(files: list[Path], results: dict) -> None:
+    """Each mark naming a sound, with the reference speech under it."""
+    for path in files:
+        ref = reference(path.with_suffix(".rttm"))
+        for start, end, _, sound in (g for g in results[path][1] if g[2] == "sound"):
+            speech = overlap(ref, [(start, end)])
+            print(f"sound mark {path.stem} {start:.1f}-{end:.1f} {sound}: {speech:.1f} s speech")
 
 
 def per_file(files: list[Path], results: dict, tolerance: float) -> None:

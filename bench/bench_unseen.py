@@ -14,7 +14,9 @@ Columns: languages found (per segment, in order, repeats folded), WER (tests/wer
 normaliser; the references of the German and Spanish readings keep their punctuation-free
 words, numbers are spelled in English only, a code such as "1-0-0-0-1" digit by digit;
 Chinese and Japanese characters count one word each, so there it is a character error rate;
-Korean is scored by its space-separated words), seconds of audio marked as a gap by the portal,
+Korean is scored by its space-separated words), seconds of audio marked as a gap by the portal
+(speech without text: "no text", "faint", another language), seconds marked as a named sound
+("sound s": laughter, applause, crying, music; stt/sounds.py),
 the longest run of a repeated 3-word phrase beyond the reference's own (a loop), how far the
 last segment or word ends past the file's end ("late s", 0 when inside it), how many segments
 or words are out of order ("order": see out_of_order), CPU seconds.
@@ -95,8 +97,12 @@ def portal(path: Path) -> dict:
     return {
         "text": document.text,
         "languages": [s.language or document.language for s in document.segments],
-        "gap_seconds": sum(g.end - g.start for g in document.gaps),
-        "gaps": [(round(g.start, 1), round(g.end, 1), g.reason) for g in document.gaps],
+        "gap_seconds": sum(g.end - g.start for g in document.gaps if g.reason != "sound"),
+        "sound_seconds": sum(g.end - g.start for g in document.gaps if g.reason == "sound"),
+        "gaps": [
+            (round(float(g.start), 1), round(float(g.end), 1), g.sound or g.reason)
+            for g in document.gaps
+        ],
         "ends": [t.end for s in document.segments for t in (s, *s.words)],
         "disorder": out_of_order(
             [(s.start, s.end, [(w.start, w.end) for w in s.words]) for s in document.segments]
@@ -113,6 +119,7 @@ def plain(model, path: Path) -> dict:
         "text": "".join(s.text for s in segs).strip(),
         "languages": [info.language],
         "gap_seconds": 0.0,
+        "sound_seconds": 0.0,
         "gaps": [],
         "ends": [t.end for s in segs for t in (s, *(s.words or ()))],
         "disorder": out_of_order(
@@ -151,7 +158,7 @@ def main() -> None:
     print(f"load {loadavg()}")
     print(
         f"{'recording':24} {'side':6} {'spoken':6} {'found':10} {'WER':>6} {'gap s':>6} "
-        f"{'loop':>4} {'late s':>6} {'order':>5} {'cpu s':>6}"
+        f"{'sound s':>7} {'loop':>4} {'late s':>6} {'order':>5} {'cpu s':>6}"
     )
     for name, wav in audio_files(args.unseen).items():
         if args.only and name not in args.only:
@@ -171,7 +178,7 @@ def main() -> None:
             error = wer(scored(reference), scored(out["text"]))
             print(
                 f"{name:24} {side:6} {spoken:6} {_languages(out['languages']):10} "
-                f"{100 * error:5.1f}% {out['gap_seconds']:6.1f} "
+                f"{100 * error:5.1f}% {out['gap_seconds']:6.1f} {out['sound_seconds']:7.1f} "
                 f"{excess_repeats(reference, out['text']):4d} "
                 f"{max(0.0, max(out['ends'], default=0.0) - seconds):6.2f} "
                 f"{out['disorder']:5d} {out['cpu']:6.1f}",

@@ -370,6 +370,11 @@ SPEECH_TO_TEXT = {
             # noise, no far-field meeting speech mark lost (docs/benchmarks.md, issue 9,
             # session 31). On by default.
             "faint_over_floor": env_bool("VOICEPORTAL_STT_FAINT_OVER_FLOOR", True),
+            # A stretch of 3 s or more about to be marked "no text" or "faint" is decoded again
+            # with notes of sound allowed; where Whisper writes only "(laughing)", "[Applause]"
+            # and the like the mark names that sound instead (stt/sounds.py; docs/benchmarks.md,
+            # issue 9, session 31 "sounds": no AMI mark moves, tuning or held-out).
+            "name_sounds": env_bool("VOICEPORTAL_STT_NAME_SOUNDS", True),
             # Asked to detect, a short unsure segment (0.6-3 s) is detected alone and decoded
             # again in the language surely heard there: a phrase in another language inside a
             # part. No text changed on the AMI or read English sets, but an encoder pass per

@@ -73,6 +73,7 @@ class DocumentGap:
     end: float
     reason: str
     language: str = ""
+    sound: str = ""  # where `reason` is "sound": "laughter", "applause" (stt/sounds.py)
 
 
 @dataclass(frozen=True)
@@ -212,8 +213,20 @@ def _timestamp(seconds: float, separator: str) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}{separator}{millis:03d}"
 
 
-def _cues(doc: TranscriptDocument):
+def _spoken(doc: TranscriptDocument):
     return [s for s in doc.segments if s.text.strip()]
+
+
+def _cues(doc: TranscriptDocument):
+    """The subtitles' cues: the segments with text and, as captions write them, the sounds
+    the engine named where detectors heard speech ("[laughter]", stt/sounds.py)."""
+    spoken = _spoken(doc)
+    sounds = [
+        DocumentSegment(id=-1, start=g.start, end=g.end, text=f"[{g.sound}]")
+        for g in doc.gaps
+        if g.sound
+    ]
+    return sorted(spoken + sounds, key=lambda cue: cue.start) if sounds else spoken
 
 
 def to_srt(doc: TranscriptDocument) -> str:
@@ -292,8 +305,17 @@ def to_verbose_json(doc: TranscriptDocument, *, words: bool = True, segments: bo
             for w in s.words
         ]
     if doc.gaps:  # extension: speech heard but not transcribed, so that none goes missing unseen
-        body["gaps"] = [asdict(g) for g in doc.gaps]
+        body["gaps"] = [_gap_json(g) for g in doc.gaps]
     body["usage"] = {"type": "duration", "seconds": round(doc.duration)}
+    return body
+
+
+def _gap_json(gap: DocumentGap) -> dict:
+    """A gap as verbose_json lists it; "sound" only where the mark names one (stt/sounds.py):
+    a sound, not speech, as captions write "[laughter]"."""
+    body = asdict(gap)
+    if not gap.sound:
+        del body["sound"]
     return body
 
 
@@ -316,7 +338,7 @@ def to_diarized_json(doc: TranscriptDocument) -> dict:
                 "text": s.text.strip(),
                 "speaker": s.speaker.name if s.speaker else "A",
             }
-            for n, s in enumerate(_cues(doc))
+            for n, s in enumerate(_spoken(doc))
         ],
         # Extension: where a second speaker likely talks at the same time (clients ignore it).
         **({"overlaps": _overlaps(doc, lambda s: s.name)} if doc.overlaps else {}),

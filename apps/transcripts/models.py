@@ -219,6 +219,8 @@ class Gap(models.Model):
     reason = models.CharField(max_length=20, choices=list(GAP_REASONS.items()))
     # The language detection heard there, when it differs from the transcript's.
     language = models.CharField(max_length=16, blank=True)
+    # The sound heard there where `reason` is "sound" ("laughter": stt/sounds.py).
+    sound = models.CharField(max_length=16, blank=True)
 
     class Meta:
         ordering = ["transcript", "start"]
@@ -228,6 +230,9 @@ class Gap(models.Model):
 
     @property
     def label(self) -> str:
-        """As the page says it: "no text — speech in another language? (de)"."""
+        """As the page says it: "no text — speech in another language? (de)"; a sound as
+        captions write it: "[laughter]"."""
+        if self.reason == "sound" and self.sound:
+            return f"[{self.sound}]"
         language = f" ({self.language})" if self.language else ""
         return f"no text — {self.get_reason_display()}{language}"

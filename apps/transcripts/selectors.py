@@ -80,7 +80,8 @@ def transcript_document(transcript: Transcript) -> TranscriptDocument:
         task=transcript.task,
         title=transcript.title,
         gaps=tuple(
-            DocumentGap(g.start, g.end, g.reason, g.language) for g in transcript.gaps.all()
+            DocumentGap(g.start, g.end, g.reason, g.language, g.sound)
+            for g in transcript.gaps.all()
         ),
         **results,
     )

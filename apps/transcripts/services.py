@@ -257,6 +257,7 @@ def gap_save(*, transcript_id, segment: EngineSegment) -> Gap:
         end=segment.end,
         reason=segment.gap,
         language=segment.language,
+        sound=getattr(segment, "sound", ""),
     )
 
 
@@ -350,7 +351,7 @@ def transcribe_file(
         elif isinstance(event, SpeechHeard):
             continue  # the command line flags no silence
         elif event.gap:
-            gaps.append(DocumentGap(event.start, event.end, event.gap, event.language))
+            gaps.append(DocumentGap(event.start, event.end, event.gap, event.language, event.sound))
         else:
             segments.append(
                 DocumentSegment(

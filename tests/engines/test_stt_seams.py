@@ -183,7 +183,10 @@ class GapDecoder:
 
 def gap_of(model, tmp_path, seconds):
     """What stands for `seconds` of speech without text decoded again by `model`."""
-    backend = LocalWhisperBackend(alias="t", default_model="tiny.en", faint_marks=False)
+    # Only the decode of the stretch for its text: a mark's sound is not asked (sounds.py).
+    backend = LocalWhisperBackend(
+        alias="t", default_model="tiny.en", faint_marks=False, name_sounds=False
+    )
     request = TranscriptionRequest(audio_path=media_factory.silence(tmp_path / "a.wav", 5))
     run = StandInRun(backend, model, request, "en")
     run.announced = True

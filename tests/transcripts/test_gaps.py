@@ -65,3 +65,37 @@ def test_a_faint_gap_says_so_on_the_page_and_in_the_json(alice_client, alice, ma
     assert "1:01–1:03" in page and "no text — faint or distant speech?" in page
     body = json.loads(formats.render(transcript_document(t), "verbose_json"))
     assert body["gaps"] == [{"start": 61.5, "end": 63.0, "reason": "faint", "language": ""}]
+
+
+@pytest.fixture
+def engine_hearing_laughter(settings):
+    """The fake engine hears its second segment (2–4 s) as laughter, not speech."""
+    settings.SPEECH_TO_TEXT = {
+        **django_settings.SPEECH_TO_TEXT,
+        "fake": {
+            "BACKEND": "apps.engines.stt.fake.FakeSpeechToText",
+            "OPTIONS": {"sounds": {1: "laughter"}},
+        },
+    }
+
+
+def test_a_sound_is_named_as_captions_write_it(
+    alice_client, alice, make_transcript, engine_hearing_laughter
+):
+    t = make_transcript(alice)
+    assert list(t.gaps.values_list("start", "end", "reason", "sound")) == [
+        (2.0, 4.0, "sound", "laughter")
+    ]
+    page = alice_client.get(reverse("transcripts:detail", args=[t.pk])).content.decode()
+    assert "0:02–0:04</button> [laughter]" in page
+    assert "no text" not in page
+    body = json.loads(formats.render(transcript_document(t), "verbose_json"))
+    assert body["gaps"] == [
+        {"start": 2.0, "end": 4.0, "reason": "sound", "language": "", "sound": "laughter"}
+    ]
+    # Subtitles give it a cue of its own, in its place; the text holds words only.
+    srt = formats.to_srt(transcript_document(t))
+    assert srt.count("-->") == 6
+    assert "2\n00:00:02,000 --> 00:00:04,000\n[laughter]\n" in srt
+    assert "00:00:02.000 --> 00:00:04.000\n[laughter]" in formats.to_vtt(transcript_document(t))
+    assert "laughter" not in t.text

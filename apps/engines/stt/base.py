@@ -72,6 +72,9 @@ GAP_REASONS = {
     # Speech only a second, more sensitive detector heard (far-field, quiet, overlapped):
     # the decoder was not asked (stt/faint.py).
     "faint": "faint or distant speech?",
+    # No speech: a sound that detectors take for it (laughter, crying, applause), named in
+    # `Segment.sound` (sounds.py).
+    "sound": "a sound, not speech",
 }
 SEGMENT_FLAGS = {
     # The decoder fell into a repetition loop here; the loop was cut and decoded again
@@ -117,6 +120,8 @@ class Segment:
     # Why a stretch of speech has no text, for a mark the engine puts in its place (`text` is
     # then empty and `untranscribed` true): one of GAP_REASONS. Empty for a transcribed segment.
     gap: str = ""
+    # The sound heard where `gap` is "sound": one of sounds.SOUND_NAMES ("laughter").
+    sound: str = ""
     # What the engine noticed about this segment (see SEGMENT_FLAGS), for whoever flags
     # transcripts for review.
     flags: tuple[str, ...] = ()

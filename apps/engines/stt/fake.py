@@ -31,6 +31,7 @@ class FakeSpeechToText(SpeechToTextBackend):
         fail_with: str = "",
         gaps: tuple[int, ...] = (),
         heard_in: dict[int, str] | None = None,
+        sounds: dict[int, str] | None = None,
         **options,
     ):
         super().__init__(alias=alias, **options)
@@ -40,6 +41,8 @@ class FakeSpeechToText(SpeechToTextBackend):
         self.gaps = set(gaps)  # these segments come out as marks of speech without text
         # These segments were heard in another language (index: language), flagged so.
         self.heard_in = heard_in or {}
+        # These segments come out as marks naming a sound (index: "laughter"), not speech.
+        self.sounds = sounds or {}
 
     def models(self) -> list[ModelInfo]:
         return [ModelInfo("fake", "Fake model", aliases=("whisper-1",))]
@@ -58,8 +61,12 @@ class FakeSpeechToText(SpeechToTextBackend):
             time.sleep(self.delay)
             text = f" Segment {index}."
             mid = round((start + end) / 2, 3)
-            if index in self.gaps:
-                yield Segment(round(start, 3), round(end, 3), "", untranscribed=True, gap="no_text")
+            if index in self.gaps or index in self.sounds:
+                sound = self.sounds.get(index, "")
+                gap = "sound" if sound else "no_text"
+                yield Segment(
+                    round(start, 3), round(end, 3), "", untranscribed=True, gap=gap, sound=sound
+                )
                 start, index = end, index + 1
                 continue
             yield Segment(

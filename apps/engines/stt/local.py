@@ -64,6 +64,7 @@ from .regions import (
 )
 from .repeats import HORIZON_SECONDS, SAME_SHARE, repeats_later, too_fast
 from .silero import SpeechProbabilities
+from .sounds import MIN_SOUND_SECONDS, heard_sound
 from .sparse import held_word, too_few_words, word_count
 from .timing import timed_words
 from .token_logprobs import TokenLogprobRecorder
@@ -231,6 +232,7 @@ class LocalWhisperBackend(SpeechToTextBackend):
         marks_need_heard_speech: bool = False,
         marks_skip_steady_sound: bool = False,
         faint_over_floor: bool = True,
+        name_sounds: bool = True,
         short_switches: bool = False,
         model_cache: str = "",
         memory_poll_seconds: float = 1.0,
@@ -298,6 +300,10 @@ class LocalWhisperBackend(SpeechToTextBackend):
         # tap as speech; far-field meeting speech rises far above the floor. On by default: no
         # AMI speech mark lost, tuning or held-out (docs/benchmarks.md, issue 9, session 31).
         self.faint_over_floor = faint_over_floor
+        # A stretch of 3 s or more about to be marked "no text" or "faint" is decoded again with
+        # notes of sound allowed, and marked as the sound Whisper names there ("laughter",
+        # sounds.py) instead.
+        self.name_sounds = name_sounds
         # Asked to detect, a short unsure segment is detected alone and decoded again in the
         # language surely heard there (_UNSURE_WORD_PROBABILITY): fr_ru_zh's Chinese second
         # comes out in Chinese, no other text changed on any set, but each such segment costs an
@@ -654,7 +660,7 @@ class _WindowedRun:
                     offset,
                     start=offset + part.start,
                     end=offset + part.end,
-                    mark=functools.partial(_gap_mark, reason="faint"),
+                    mark=functools.partial(self._mark, audio, offset, "faint"),
                     silero=self.window_vad[1],
                     floor_db=self.window_levels.floor() if self.backend.faint_over_floor else None,
                 )
@@ -911,16 +917,26 @@ class _WindowedRun:
         # sure speech, regions.py), and each costs an encoder pass: short gaps are not asked.
         short = end - start < SURE_SPEECH_SECONDS
         if found or short or not self.model.model.is_multilingual:
-            yield from found or [_gap_mark(start, end, "no_text")]
+            yield from found or [self._mark(audio, offset, "no_text", start, end)]
             return
         probabilities = self._detect(piece)
         if not switches(probabilities, self.language):
-            yield _gap_mark(start, end, "no_text")
+            yield self._mark(audio, offset, "no_text", start, end)
             return
         language = max(probabilities, key=probabilities.get)
         found = self._said(piece, offset, start, language) if self.per_part else []
         heard.extend(found)
         yield from found or [_gap_mark(start, end, "other_language", language)]
+
+    def _mark(self, audio: np.ndarray, offset: float, reason: str, start: float, end: float):
+        """The mark for file seconds [start, end) that got no text for `reason`: the sound
+        Whisper names there where it names one and the stretch is long enough (sounds.py), else
+        `reason`."""
+        piece = _span(audio, offset, start, end)[1]
+        asked = self.backend.name_sounds and end - start >= MIN_SOUND_SECONDS and piece.size
+        if asked and (sound := heard_sound(self.model, piece)):
+            return _gap_mark(start, end, "sound", sound=sound)
+        return _gap_mark(start, end, reason)
 
     def _speech_in(self, audio: np.ndarray, offset: float, start: float, end: float) -> bool:
         """Whether file seconds [start, end), left without text, hold speech worth a "no text"
@@ -1307,7 +1323,9 @@ def _untranscribed(start: float, end: float) -> Segment:
     )
 
 
-def _gap_mark(start: float, end: float, reason: str, language: str = "") -> Segment:
+def _gap_mark(
+    start: float, end: float, reason: str, language: str = "", sound: str = ""
+) -> Segment:
     return Segment(
         start=round(start, 3),
         end=round(end, 3),
@@ -1315,6 +1333,7 @@ def _gap_mark(start: float, end: float, reason: str, language: str = "") -> Segm
         untranscribed=True,
         gap=reason,
         language=language,
+        sound=sound,
     )
 
 

@@ -1,0 +1,87 @@
+"""Laughter, applause or crying where speech without text would be marked: named as captions
+write it, from the note Whisper writes there once notes are allowed; words never become one."""
+
+import numpy as np
+import pytest
+from django.conf import settings as django_settings
+
+from apps.core.media import SAMPLE_RATE, decode_all
+from apps.engines.stt.base import TranscriptionRequest
+from apps.engines.stt.local import LocalWhisperBackend, load_model
+from apps.engines.stt.sounds import heard_sound, sound_named
+from tests import media_factory
+from tests.engines.stand_ins import StandInRun
+from tests.engines.test_stt_seams import GapDecoder, sampled
+
+
+@pytest.mark.parametrize(
+    ("text", "sound"),
+    [
+        (" (laughing)", "laughter"),
+        (" (laughs)", "laughter"),
+        (" *laughs*", "laughter"),
+        (" [applause]", "applause"),
+        (" (audience applauding)", "applause"),
+        (" [Applause] [Applause]", "applause"),
+        (" (baby crying)", "crying"),
+        (" *sobs*", "crying"),
+    ],
+)
+def test_whisper_s_notes_of_a_sound_name_it(text, sound):
+    # Each as base wrote it over the laughter and applause of the fourth unseen set.
+    assert sound_named(text) == sound
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        " Hahaha!",  # a word: text, not a note
+        " (laughs) Oh, yes.",  # words beside the note
+        " [Music]",  # written over far-field speech too
+        " [BLANK_AUDIO]",
+        " (mimics)",
+        " I cry every time.",
+        "",
+    ],
+)
+def test_words_and_other_notes_name_no_sound(text):
+    assert sound_named(text) == ""
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return load_model(
+        "tiny.en",
+        device="cpu",
+        compute_type="int8",
+        cpu_threads=0,
+        cache=str(django_settings.VOICEPORTAL_MODEL_CACHE),
+    )
+
+
+def test_speech_decoded_with_notes_allowed_names_no_sound(tiny, corpus):
+    # The first sentence of JFK's address, decoded as a marked stretch is.
+    assert heard_sound(tiny, decode_all(corpus / "jfk.flac")[: 4 * 16_000]) == ""
+
+
+def mark_of(said, tmp_path, seconds, **options):
+    """The mark for `seconds` of speech without text where the decoder writes `said`, with
+    notes allowed or not (a note is no text: it is dropped from the text, wordless.py)."""
+    backend = LocalWhisperBackend(alias="t", default_model="tiny.en", faint_marks=False, **options)
+    request = TranscriptionRequest(audio_path=media_factory.silence(tmp_path / "a.wav", 5))
+    run = StandInRun(backend, GapDecoder([sampled(said, 4)]), request, "en")
+    run.announced = True
+    audio = np.zeros(int(seconds * SAMPLE_RATE), np.float32)
+    run.hear(audio)
+    return [(s.gap, s.sound) for s in run._gap(audio, 0.0, [], 0.0, seconds)]
+
+
+def test_a_long_stretch_whisper_notes_as_laughter_is_named_so(tmp_path):
+    assert mark_of(" (laughing)", tmp_path, 3.6) == [("sound", "laughter")]
+    assert mark_of(" (laughing)", tmp_path, 3.6, name_sounds=False) == [("no_text", "")]
+
+
+def test_a_short_one_keeps_its_mark(tmp_path):
+    # Where several people talk at once in a meeting for 2-2.4 s, Whisper wrote laughter notes
+    # too, over what the AMI references count as speech.
+    assert mark_of(" (laughing)", tmp_path, 2.4) == [("no_text", "")]
