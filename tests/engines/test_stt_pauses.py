@@ -71,3 +71,26 @@ def test_a_lone_word_placed_over_silence_is_flagged_not_dropped(engine, corpus, 
     assert "is what a crocodile sounds like" in "".join(s.text for s in segments)
     # Words heard as speech, alone or not, are never flagged.
     assert all(len(s.words) == 1 for s in lone)
+
+
+def test_a_job_paused_between_the_pieces_of_a_split_segment_resumes_without_a_word_twice(
+    engine, corpus, tmp_path
+):
+    # The lone " This" (aligned over the silence, said after it) is a piece of the segment that
+    # ends after the silence. A job paused right after it resumed from its end, 12 s before the
+    # rest of the sentence, and wrote "This is what a crocodile" again: "This" twice. A job
+    # stops after a whole decoded segment, as it did before segments were split.
+    path = _with_silence(corpus, tmp_path, cut=4.5, seconds=12.0)
+    saved = []
+    paused = lambda: any("lone_word" in s.flags for s in saved)  # noqa: E731
+    request = TranscriptionRequest(audio_path=path, model="tiny.en", should_stop=paused)
+    for event in engine.transcribe(request):
+        if isinstance(event, Segment):
+            saved.append(event)
+    assert paused(), "asked to pause once the lone word was saved"
+    resumed = TranscriptionRequest(audio_path=path, model="tiny.en", start_at=saved[-1].end)
+    saved += [e for e in engine.transcribe(resumed) if isinstance(e, Segment) and e.text]
+
+    text = "".join(s.text for s in saved)
+    assert text.count("This") == 1, text
+    assert "is what a crocodile sounds like" in text

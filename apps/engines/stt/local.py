@@ -490,6 +490,9 @@ class _WindowedRun:
         self.window_vad: tuple[np.ndarray, SpeechProbabilities] | None = None
         self.window_levels: Levels | None = None
         self.window_offset = self.start  # the file second the current window starts at
+        # While the pieces of one decoded segment split at a pause are handed on (pauses.py):
+        # a job does not stop there, as it resumes after the last piece saved.
+        self.between_pieces = False
 
     def events(self) -> Iterator[TranscriptionEvent]:
         offset = self.start
@@ -500,7 +503,11 @@ class _WindowedRun:
                 events = self._transcribe_window(window, offset)
                 for event in self._within_part(events, window, offset):
                     yield event
-                    if isinstance(event, Segment) and self.should_stop():
+                    if (
+                        isinstance(event, Segment)
+                        and not self.between_pieces
+                        and self.should_stop()
+                    ):
                         return
                 offset += len(window) / SAMPLE_RATE
                 if self.should_stop():
@@ -686,10 +693,15 @@ class _WindowedRun:
                 continue
             kept.append(event)
             pieces = split_at_pauses(event, self.model)
+            # Stopped between pieces, a job would resume from inside the segment, and decode
+            # again the words after it: a lone word aligned before a long pause (said after it)
+            # was written twice.
+            self.between_pieces = len(pieces) > 1
             for piece in pieces:
                 if len(pieces) > 1 and lone_word(piece, heard):
                     piece = dataclasses.replace(piece, flags=(*piece.flags, "lone_word"))
                 yield piece
+            self.between_pieces = False
 
     def _heard_share(
         self, audio: np.ndarray, offset: float, spoken: list, start: float, end: float

@@ -38,9 +38,10 @@ class TokenLogprobRecorder:
         _wrap(model)
         self.tokenizer = model.hf_tokenizer
         self.eot = self.tokenizer.token_to_id("<|endoftext|>")
-        self.aligned: list[int] = []  # the text tokens of the window aligned last
-        self.probabilities: list[float] = []
-        self.cursor = 0  # how far the segments yielded so far have used them
+        # Each alignment while entered, newest last: [text tokens, their probabilities, how far
+        # the segments matched so far have used them]. Not only the last one: a segment held
+        # back (to be checked against the next) is matched after a stretch decoded again.
+        self.alignments: list[list] = []
 
     def __enter__(self) -> "TokenLogprobRecorder":
         _active.recorder = self
@@ -50,21 +51,23 @@ class TokenLogprobRecorder:
         _active.recorder = None
 
     def record(self, text_tokens: list[int], probabilities: list[float]) -> None:
-        self.aligned, self.probabilities, self.cursor = list(text_tokens), probabilities, 0
+        self.alignments.append([list(text_tokens), probabilities, 0])
 
     def for_tokens(self, tokens: list[int]) -> tuple[TokenLogprob, ...]:
         """The log probabilities of a yielded segment's text tokens (timestamps left out);
         empty if they were not aligned (then none are known, rather than wrong ones)."""
         text = [t for t in tokens if t < self.eot]
-        start = _find(self.aligned, text, self.cursor)
-        if start is None:
-            logger.warning("No aligned probabilities for a segment of %d tokens", len(text))
-            return ()
-        self.cursor = start + len(text)
-        return tuple(
-            self._logprob(token, p)
-            for token, p in zip(text, self.probabilities[start : self.cursor], strict=True)
-        )
+        for alignment in reversed(self.alignments):
+            aligned, probabilities, cursor = alignment
+            start = _find(aligned, text, cursor)
+            if start is not None:
+                alignment[2] = start + len(text)
+                return tuple(
+                    self._logprob(token, p)
+                    for token, p in zip(text, probabilities[start : start + len(text)], strict=True)
+                )
+        logger.warning("No aligned probabilities for a segment of %d tokens", len(text))
+        return ()
 
     def _logprob(self, token: int, probability: float) -> TokenLogprob:
         raw = _token_bytes(self.tokenizer.id_to_token(token))
