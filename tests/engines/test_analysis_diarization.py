@@ -270,6 +270,17 @@ def test_it_splits_a_segment_at_a_long_pause_of_one_speaker():
     assert (second.segment.text, second.segment.start, second.segment.end) == (" c", 1.9, 2.5)
 
 
+def test_under_overlapping_turns_a_piece_never_ends_before_its_last_word():
+    """The next speaker's turn starts while this one still talks (9.3 s): the piece keeps its
+    last word (to 9.6 s) and the next piece starts where it ends."""
+    first = Segment(8.0, 9.6, " a b", (Word(" a", 8.0, 8.6), Word(" b", 8.9, 9.6)))
+    second = Segment(9.7, 10.5, " c", (Word(" c", 9.7, 10.5),))
+    turns = (SpeakerTurn("SPEAKER_00", 7.9, 10.0), SpeakerTurn("SPEAKER_01", 9.3, 11.0))
+    a, c = label_segments(Transcript((first, second)), turns)
+    assert (a.speaker, a.segment.start, a.segment.end) == ("SPEAKER_00", 7.9, 9.6)
+    assert (c.speaker, c.segment.start, c.segment.end) == ("SPEAKER_01", 9.6, 11.0)
+
+
 def test_it_keeps_a_lone_word_with_its_neighbours():
     words = tuple(Word(f" w{i}", i * 0.5, i * 0.5 + 0.4) for i in range(3))
     segment = Segment(0.0, 1.4, " w0 w1 w2", words)

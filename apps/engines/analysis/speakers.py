@@ -60,8 +60,10 @@ SNAP_SECONDS = 1.0
 
 def _fitted_to_turns(pieces: list[SpeakerSegment], timeline: "_Timeline") -> list[SpeakerSegment]:
     """Each piece with words takes its speaker's turn's edges (`_turn_edges`), and ends where the
-    next piece starts when that comes first: a boundary between two speakers is then the turn
-    change, not the word, whose times only approximate it. Pieces stay in order and apart."""
+    next piece starts when that comes first (never before its own last word ends: under
+    overlapping turns the next speaker starts while this one still talks): a boundary between
+    two speakers is then the turn change, not the word, whose times only approximate it.
+    Pieces stay in order and apart."""
     wanted = [_turn_edges(p, timeline) for p in pieces]
     fitted: list[SpeakerSegment] = []
     for n, piece in enumerate(pieces):
@@ -74,7 +76,7 @@ def _fitted_to_turns(pieces: list[SpeakerSegment], timeline: "_Timeline") -> lis
         if fitted:
             start = max(start, fitted[-1].segment.end)
         if n + 1 < len(pieces):
-            end = min(end, wanted[n + 1][0])
+            end = min(end, max(wanted[n + 1][0], last.end))
         start = round(min(start, last.start), 3)
         end = round(max(end, start, first.end if len(words) == 1 else start), 3)
         fitted.append(replace(piece, segment=replace(piece.segment, start=start, end=end)))
