@@ -21,7 +21,7 @@ import numpy as np
 from apps.core.media import SAMPLE_RATE
 
 from .memory import available_bytes
-from .regions import Region
+from .regions import Region, seconds_within
 
 # Whisper sees 30 s at a time. Regions longer than this are split by the VAD.
 CLIP_SECONDS = 30.0
@@ -92,7 +92,7 @@ class _Stream:
         return Region(start, ends[-1] if ends else start + CLIP_SECONDS)
 
     def speech_in(self, span: Region) -> float:
-        return sum(max(0.0, min(span.end, r.end) - max(span.start, r.start)) for r in self.speech)
+        return seconds_within(self.speech, span.start, span.end)
 
 
 class BatchedDecoder:

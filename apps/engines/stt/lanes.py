@@ -26,7 +26,7 @@ from pathlib import Path
 from apps.core.media import SAMPLE_RATE, iter_pcm
 
 from .batched import cpu_threads
-from .regions import quiet_runs
+from .regions import PAUSE_FRAME, quiet_runs
 
 # A part shorter than this is not worth a decoder of its own: each costs a start without the
 # text before it, and Whisper decodes 30 s at a time anyway.
@@ -37,9 +37,6 @@ MIN_LANE_SECONDS = 30.0
 # MIN_PAUSE_SECONDS long, so the cut falls between sentences or clauses rather than in the
 # 100 ms gap between two words (where the quietest frame alone can lie).
 _CUT_SEARCH_SECONDS = 10.0
-_CUT_FRAME = SAMPLE_RATE // 10
-_QUIET_RATIO = 10.0
-_SILENT_ENERGY = 1e-10
 MIN_PAUSE_SECONDS = 0.5
 # A part before another is decoded on this many seconds past its end (a whole Whisper view),
 # its text there dropped: cut off at the end, the part's last 30 s view ended in padding, and
@@ -118,16 +115,14 @@ def _pause_near(path, near: float) -> float:
     the longest quiet run there when none lasts MIN_PAUSE_SECONDS."""
     first = max(0.0, near - _CUT_SEARCH_SECONDS)
     samples = next(iter_pcm(path, start_at=first, block_seconds=2 * _CUT_SEARCH_SECONDS), None)
-    frames = 0 if samples is None else len(samples) // _CUT_FRAME
-    if frames < 2:
+    if samples is None or len(samples) // PAUSE_FRAME < 2:
         return near
-    energy = (samples[: frames * _CUT_FRAME].reshape(frames, _CUT_FRAME) ** 2).mean(axis=1)
-    runs = quiet_runs(energy <= energy.min() * _QUIET_RATIO + _SILENT_ENERGY)
-    middles = [(begin + length / 2) * _CUT_FRAME / SAMPLE_RATE for begin, length in runs]
+    _, runs = quiet_runs(samples)
+    middles = [(begin + length / 2) * PAUSE_FRAME / SAMPLE_RATE for begin, length in runs]
     long_enough = [
         m
         for m, (_, length) in zip(middles, runs, strict=True)
-        if length * _CUT_FRAME >= MIN_PAUSE_SECONDS * SAMPLE_RATE
+        if length * PAUSE_FRAME >= MIN_PAUSE_SECONDS * SAMPLE_RATE
     ]
     if long_enough:
         middle = min(long_enough, key=lambda m: abs(first + m - near))

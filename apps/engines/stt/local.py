@@ -49,6 +49,7 @@ from .other_language import flagged, hearing
 from .pauses import lone_word, split_at_pauses
 from .regions import (
     MIN_GAP_SECONDS,
+    PAUSE_FRAME,
     SURE_SPEECH_SECONDS,
     VAD_PARAMETERS,
     Part,
@@ -56,6 +57,8 @@ from .regions import (
     WindowLanguages,
     ended,
     language_parts,
+    quiet_runs,
+    seconds_within,
     speech_heard,
     speech_regions,
     switches,
@@ -87,11 +90,6 @@ _load_lock = threading.Lock()
 # Where a window is cut, the quietest 100 ms within this many final seconds is chosen,
 # so a word is rarely split between two windows.
 _CUT_SEARCH_SECONDS = 15.0
-_CUT_FRAME = SAMPLE_RATE // 10
-# 100 ms frames within 10 dB of the quietest one are one pause (background noise varies a
-# little); digital silence (energy 0) counts as quiet beside anything under -100 dB.
-_QUIET_RATIO = 10.0
-_SILENT_ENERGY = 1e-10
 # Text decoded again this close to a neighbouring segment touches it (aligned word edges are
 # a few tenths of a second off).
 _TOUCHING_SECONDS = 0.25
@@ -712,7 +710,7 @@ class _WindowedRun:
         found = (
             faint_speech(audio, a, b, silero=self.window_vad[1]) if self.backend.faint_marks else []
         )
-        shares = [_overlap(spoken, a, b), _overlap([Region(x, y) for x, y in found], a, b)]
+        shares = [seconds_within(spoken, a, b), seconds_within([Region(*f) for f in found], a, b)]
         return max(shares) / max(b - a, 1e-3)
 
     def hear(self, audio: np.ndarray) -> list[Region]:
@@ -1219,8 +1217,7 @@ class _WindowedRun:
 
 def _short_and_unsure(segment: Segment) -> bool:
     return (
-        not segment.untranscribed
-        and bool(segment.words)
+        bool(segment.words)
         and _SHORT_SWITCH_SECONDS <= segment.end - segment.start < SURE_SPEECH_SECONDS
         and float(np.mean([w.probability for w in segment.words])) <= _UNSURE_WORD_PROBABILITY
     )
@@ -1291,21 +1288,11 @@ def _quiet_cut(buffer: np.ndarray, size: int) -> int:
     search = int(_CUT_SEARCH_SECONDS * SAMPLE_RATE)
     start = max(0, size - search)
     region = buffer[start:size]
-    frames = len(region) // _CUT_FRAME
-    if frames < 2:
+    if len(region) // PAUSE_FRAME < 2:
         return size
-    energy = (region[: frames * _CUT_FRAME].reshape(frames, _CUT_FRAME) ** 2).mean(axis=1)
-    quiet = energy <= energy.min() * _QUIET_RATIO + _SILENT_ENERGY
-    first, length = _longest_run(quiet)
-    return start + first * _CUT_FRAME + length * _CUT_FRAME // 2
-
-
-def _longest_run(mask: np.ndarray) -> tuple[int, int]:
-    """The first index and the length of the longest run of True in `mask` (not all False)."""
-    edges = np.flatnonzero(np.diff(np.concatenate([[0], mask.astype(np.int8), [0]])))
-    starts, ends = edges[::2], edges[1::2]
-    longest = int(np.argmax(ends - starts))
-    return int(starts[longest]), int(ends[longest] - starts[longest])
+    _, runs = quiet_runs(region)
+    first, length = max(runs, key=lambda run: run[1])  # the first of the longest
+    return start + first * PAUSE_FRAME + length * PAUSE_FRAME // 2
 
 
 def _segment(seg, offset: float, language: str) -> Segment:
@@ -1420,11 +1407,6 @@ def _unless_echo(held: list, before: Segment | None, after: Segment | None) -> l
         logger.info("Text decoded again at %.1fs repeats its neighbour: dropped", held[0].start)
         return []
     return held
-
-
-def _overlap(regions: list[Region], start: float, end: float) -> float:
-    """Seconds of [start, end) inside `regions` (apart from one another)."""
-    return sum(max(0.0, min(end, r.end) - max(start, r.start)) for r in regions)
 
 
 def _within(regions: list[Region], part: Part, offset: float) -> list[Region]:

@@ -48,16 +48,18 @@ SWITCH_MARGIN = 0.7
 _SURE_BLOCK_PROBABILITY = 0.95
 _MAX_SPLITS = 2
 _MIN_PIECE_SECONDS = 3.0
-# Where a piece is halved: in the pause nearest its middle. A pause is a run of 100 ms frames
-# within 10 dB of the quietest (digital silence counts as quiet beside anything under -100 dB)
-# at least _MIN_PAUSE_SECONDS long (a pause between phrases, not the closure of a "t"); the
-# quietest frame where none is that long. Cut at the quietest frame anywhere, a piece was
-# halved at its first pause: 17 s of English then 5 s of Japanese were cut at 3.2 s, then
-# again at 3.2 s into the rest, and the last 11 s of English went to the Japanese part (three
-# sentences written in katakana; unseen set 3, docs/benchmarks.md).
-_FRAME = SAMPLE_RATE // 10
+# Quiet, where audio is cut (windows, lanes, halves): 100 ms frames within 10 dB of the
+# quietest one are one pause (background noise varies a little); digital silence (energy 0)
+# counts as quiet beside anything under -100 dB.
+PAUSE_FRAME = SAMPLE_RATE // 10
 _QUIET_RATIO = 10.0
 _SILENT_ENERGY = 1e-10
+# Where a piece is halved: in the pause nearest its middle, a quiet run at least
+# _MIN_PAUSE_SECONDS long (a pause between phrases, not the closure of a "t"); the quietest
+# frame where none is that long. Cut at the quietest frame anywhere, a piece was halved at its
+# first pause: 17 s of English then 5 s of Japanese were cut at 3.2 s, then again at 3.2 s into
+# the rest, and the last 11 s of English went to the Japanese part (three sentences written in
+# katakana; unseen set 3, docs/benchmarks.md).
 _MIN_PAUSE_SECONDS = 0.3
 # Speech shorter than this left without text is not worth a mark (a breath, "mm").
 MIN_GAP_SECONDS = 1.0
@@ -277,7 +279,7 @@ def _halves(audio, piece: _Piece, regions) -> list[_Piece]:
     samples = audio[int(piece.start * SAMPLE_RATE) : int(piece.end * SAMPLE_RATE)]
     middle = _pause_near_middle(samples, _MIN_PIECE_SECONDS) / SAMPLE_RATE + piece.start
     return [
-        _Piece(a, b, sum(max(0.0, min(b, r.end) - max(a, r.start)) for r in regions))
+        _Piece(a, b, seconds_within(regions, a, b))
         for a, b in ((piece.start, middle), (middle, piece.end))
     ]
 
@@ -285,26 +287,28 @@ def _halves(audio, piece: _Piece, regions) -> list[_Piece]:
 def _pause_near_middle(samples: np.ndarray, margin: float) -> int:
     """The sample in the middle of the pause nearest the middle of `samples` (the quietest
     100 ms where no pause is long enough), at least `margin` seconds from each end."""
-    first = int(margin * SAMPLE_RATE) // _FRAME
-    last = (len(samples) - int(margin * SAMPLE_RATE)) // _FRAME
+    frame = PAUSE_FRAME
+    first = int(margin * SAMPLE_RATE) // frame
+    last = (len(samples) - int(margin * SAMPLE_RATE)) // frame
     if last <= first:  # a piece of just twice the margin (its seconds rounded down to samples)
         return len(samples) // 2
-    frames = samples[: (len(samples) // _FRAME) * _FRAME].reshape(-1, _FRAME)
-    energy = (frames[first:last] ** 2).mean(axis=1)
-    runs = quiet_runs(energy <= energy.min() * _QUIET_RATIO + _SILENT_ENERGY)
-    pauses = [(a, n) for a, n in runs if n * _FRAME >= _MIN_PAUSE_SECONDS * SAMPLE_RATE]
+    energy, runs = quiet_runs(samples[first * frame : last * frame])
+    pauses = [(a, n) for a, n in runs if n * frame >= _MIN_PAUSE_SECONDS * SAMPLE_RATE]
     if not pauses:
-        return (first + int(np.argmin(energy))) * _FRAME + _FRAME // 2
+        return (first + int(np.argmin(energy))) * frame + frame // 2
     middle = len(samples) / 2
-    centres = [(first + a) * _FRAME + n * _FRAME // 2 for a, n in pauses]
+    centres = [(first + a) * frame + n * frame // 2 for a, n in pauses]
     return min(centres, key=lambda centre: abs(centre - middle))
 
 
-def quiet_runs(quiet: np.ndarray) -> list[tuple[int, int]]:
-    """(first frame, length) of each run of True in `quiet` (never all False: its quietest
-    frame is quiet)."""
+def quiet_runs(samples: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """The energy of each whole PAUSE_FRAME of `samples` (at least one), and (first frame,
+    length) of each run of quiet frames: within 10 dB of the quietest, so never none."""
+    frames = len(samples) // PAUSE_FRAME
+    energy = (samples[: frames * PAUSE_FRAME].reshape(frames, PAUSE_FRAME) ** 2).mean(axis=1)
+    quiet = energy <= energy.min() * _QUIET_RATIO + _SILENT_ENERGY
     edges = np.flatnonzero(np.diff(np.concatenate([[0], quiet.astype(np.int8), [0]])))
-    return [(int(a), int(b - a)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
+    return energy, [(int(a), int(b - a)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def _settled(pieces: list[_Piece], main: str) -> list[str]:
@@ -342,6 +346,11 @@ def within(regions: list[Region], start: float, end: float) -> list[Region]:
         for r in regions
         if r.start < end and r.end > start
     ]
+
+
+def seconds_within(regions: Iterable[Region], start: float, end: float) -> float:
+    """Seconds of [start, end) inside `regions` (apart from one another)."""
+    return sum(max(0.0, min(end, r.end) - max(start, r.start)) for r in regions)
 
 
 def _speech(group: list[Region]) -> float:

@@ -14,7 +14,7 @@ alignment stretched "be" over the 2.7 s of speech left (`held_word`).
 from collections.abc import Iterable
 
 from .loops import words
-from .regions import Region
+from .regions import Region, seconds_within
 
 # A segment is judged only over this much speech: a short one's rate says little (a long name,
 # a pause the VAD's padding counts as speech).
@@ -32,7 +32,7 @@ HELD_SPEECH_SECONDS = 1.0
 
 def speech_under(segment, regions: Iterable[Region]) -> float:
     """Seconds of VAD speech within the segment's span."""
-    return sum(max(0.0, min(segment.end, r.end) - max(segment.start, r.start)) for r in regions)
+    return seconds_within(regions, segment.start, segment.end)
 
 
 def too_few_words(segment, regions: Iterable[Region]) -> bool:
