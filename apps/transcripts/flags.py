@@ -10,6 +10,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from apps.engines.stt.base import SEGMENT_FLAGS
 from apps.engines.stt.invented import stock_phrase
 from apps.engines.stt.loops import words
 
@@ -27,9 +28,10 @@ FLAGS = {
     "compression": "Repetitive text",
 }
 
+_FROM_TEXT = ("loop",)
 # Flags from what the engine heard, which neither the text nor its scores show: kept when the
-# flags are worked out again.
-HEARD_ONLY = ("loop_cut", "too_few_words", "repeats_later", "lone_word", "other_language")
+# flags are worked out again. Every engine flag but "loop", which the rules read from the text.
+HEARD_ONLY = tuple(flag for flag in SEGMENT_FLAGS if flag not in _FROM_TEXT)
 
 # Whisper skips a window as silent above this no-speech probability (with a low log prob).
 NO_SPEECH_PROB = 0.6
