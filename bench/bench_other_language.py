@@ -10,7 +10,8 @@ silence at each join, read once from the audio; the languages in order from the 
 
 - es_then_en (second unseen set, bench/prepare_unseen2.py): Spanish 0-70.24 s, English after;
 - en_then_de (first unseen set, bench/prepare_unseen.py): English 0-16.8 s, German after;
-- multilingual.mp3 (shared corpus): English 0-29.12 s, German from 31.03 s.
+- multilingual.mp3 (shared corpus): English 0-29.12 s, German from 31.03 s;
+- the tuning mixes (bench/prepare_language_mixes.py): from the NAME.spans file beside each.
 
 Any other file is taken as spoken in the language asked for throughout: every flag on it is
 false (the English files of both unseen sets, the AMI excerpts, the held-out readings).
@@ -40,6 +41,15 @@ OTHER_LANGUAGE_SPANS = {
 }
 
 
+def other_language_spans(path: Path) -> list[tuple[float, float]]:
+    """The spans of `path` in another language: from NAME.spans beside it (the tuning mixes,
+    bench/prepare_language_mixes.py), else from OTHER_LANGUAGE_SPANS."""
+    sidecar = path.with_suffix(".spans")
+    if sidecar.exists():
+        return [tuple(map(float, line.split())) for line in sidecar.read_text().splitlines()]
+    return OTHER_LANGUAGE_SPANS.get(path.stem, [])
+
+
 def overlap(start: float, end: float, spans: list[tuple[float, float]]) -> float:
     return sum(max(0.0, min(end, b) - max(start, a)) for a, b in spans)
 
@@ -50,6 +60,12 @@ def main() -> None:
     parser.add_argument("--language", default="en")
     parser.add_argument("--model", default="base")
     parser.add_argument("--verbose", action="store_true", help="print every segment")
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=1,
+        help="the batched first pass (VOICEPORTAL_STT_BATCH_SIZE)",
+    )
     args = parser.parse_args()
 
     import django
@@ -64,12 +80,13 @@ def main() -> None:
     engine = LocalWhisperBackend(
         alias="bench",
         default_model=args.model,
+        batch_size=args.batch_size,
         model_cache=str(settings.VOICEPORTAL_MODEL_CACHE),
     )
     engine.model(args.model)  # loaded before the clock starts
     total_false = 0.0
     for path in args.files:
-        spans = OTHER_LANGUAGE_SPANS.get(path.stem, [])
+        spans = other_language_spans(path)
         request = TranscriptionRequest(audio_path=path, language=args.language)
         c0 = time.process_time()
         segments = [e for e in engine.transcribe(request) if isinstance(e, Segment)]

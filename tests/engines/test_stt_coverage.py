@@ -79,12 +79,57 @@ def test_with_english_asked_the_german_is_flagged_with_its_language_and_its_word
     assert all(s.language == "en" for s in segments)  # the words stay in the language asked
 
 
+def test_the_batched_first_pass_flags_the_german_too(mixed):
+    """VOICEPORTAL_STT_BATCH_SIZE > 1 decodes by BatchedInferencePipeline, which set no flag:
+    each clip's language is now heard from its encoder output as the one-at-a-time path's is."""
+    engine = LocalWhisperBackend(
+        alias="t", default_model="base", batch_size=4, model_cache=MODEL_CACHE
+    )
+    events = events_of(engine, mixed, language="en")
+    segments = [e for e in events if isinstance(e, Segment) and not e.gap]
+    flagged = [s for s in segments if "other_language" in s.flags]
+    assert {s.heard_language for s in flagged} == {"de"}
+    assert sum(s.end - s.start for s in flagged) >= 8.0
+    assert all(s.start > 9 for s in flagged)  # German starts at 10 s of the clip
+    assert any(s.end < 10 for s in segments)
+
+
 def test_far_field_english_asked_as_english_is_never_flagged_as_another_language(engine, corpus):
     """AMI trn04 is heard as Welsh at up to 0.24 beside English: no sure other language."""
     events = events_of(engine, corpus / "ami_trn04.wav", language="en")
     segments = [e for e in events if isinstance(e, Segment) and not e.gap]
     assert segments
     assert not any("other_language" in s.flags or s.heard_language for s in segments)
+
+
+@pytest.fixture(scope="module")
+def german_between_english(corpus, tmp_path_factory):
+    """16 s of English, the German of multilingual.mp3 (29 s), 5 s of French, 11 s of English:
+    the first view holds English and German, the French is too short to be sure alone."""
+    english = [decode_all(corpus / name) for name in ("jfk.flac", "librivox_sns_0890.wav")]
+    german = decode_all(corpus / "multilingual.mp3")[int(31.03 * SR) :]
+    pieces = [*english, german, decode_all(corpus / "cheetah_fr.wav"), english[0]]
+    pause = np.zeros(int(0.6 * SR), dtype=np.float32)
+    audio = np.concatenate([p for piece in pieces for p in (piece, pause)])
+    folder = tmp_path_factory.mktemp("edges")
+    return media_factory.write_wav(folder / "en_de_fr_en.wav", audio)
+
+
+def test_with_english_asked_the_edges_of_other_language_speech_are_flagged_and_english_not(
+    engine, german_between_english
+):
+    """The first view ends in German (heard as German 0.93 over its English segments): its
+    English stays unflagged; the French after the German is flagged though short; the English
+    after it is not."""
+    events = events_of(engine, german_between_english, language="en")
+    segments = [e for e in events if isinstance(e, Segment) and not e.gap]
+    german_from, french_from, french_to = 16.9, 46.4, 51.4
+    english = [s for s in segments if s.end <= german_from + 0.5 or s.start >= french_to]
+    other = [s for s in segments if german_from - 0.5 <= s.start and s.end <= french_to + 0.5]
+    assert english and other
+    assert not any("other_language" in s.flags for s in english)
+    assert all("other_language" in s.flags for s in other)
+    assert {s.heard_language for s in other if s.start >= french_from - 0.5} == {"fr"}
 
 
 def test_with_short_switches_a_short_phrase_in_another_language_is_written_in_its_language(

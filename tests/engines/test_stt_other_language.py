@@ -33,3 +33,48 @@ def test_a_view_of_two_languages_is_flagged_over_the_other_one_only():
     kept = list(flagged(iter(view), "en", speech_between, heard_by_time))
     assert [s.heard_language for s in kept] == ["de", "de", "", ""]
     assert [s.flags for s in kept] == [("other_language",)] * 2 + [()] * 2
+
+
+def test_a_view_heard_in_another_language_over_audio_past_its_segments_is_heard_again():
+    """English segments ending at 16 s, in a view whose last 14 s are German (heard as German
+    0.93 on the whole view): heard again on their own audio, they are English."""
+    whole_view = {"de": 0.93, "en": 0.06}
+    view = [(segment(0.0, 10.0), whole_view), (segment(11.0, 16.0), whole_view)]
+
+    def heard(start: float, end: float) -> dict[str, float]:
+        return ENGLISH if end <= 17 else GERMAN
+
+    kept = list(flagged(iter(view), "en", speech_between, heard))
+    assert [s.flags for s in kept] == [(), ()]
+
+
+def test_beside_another_language_a_view_not_sure_of_the_main_one_is_halved():
+    """17 s of English then 10 s of German heard as English 0.86 (not mixed by itself), before
+    a view of German: halved, its German is flagged, its English not."""
+    unsure = {"en": 0.86, "de": 0.13}
+    view = [(segment(a, a + 4.0), unsure) for a in (0.0, 5.0, 10.5, 15.0)]
+    after = [(segment(a, a + 4.0), GERMAN) for a in (30.0, 35.0)]
+
+    def heard(start: float, end: float) -> dict[str, float]:
+        return GERMAN if start >= 10 else ENGLISH if end <= 10 else unsure
+
+    kept = list(flagged(iter(view + after), "en", speech_between, heard))
+    assert [s.heard_language for s in kept] == ["", "", "de", "de", "de", "de"]
+    # Alone (no German view beside it) the same view is English: nothing halved, nothing flagged.
+    alone = list(flagged(iter(view), "en", speech_between, heard))
+    assert [s.flags for s in alone] == [()] * 4
+
+
+def test_a_short_stretch_surely_in_another_language_beside_a_flagged_one_is_flagged():
+    """2 s of French right after a view of German: too little speech alone, flagged beside."""
+    french = {"fr": 0.97, "en": 0.01}
+    views = [(segment(0.0, 25.0), GERMAN), (segment(26.0, 28.0), french)]
+    views += [(segment(30.0, 40.0), ENGLISH)]
+
+    def heard(start: float, end: float) -> dict[str, float]:
+        return GERMAN if end <= 25 else french if end <= 29 else ENGLISH
+
+    kept = list(flagged(iter(views), "en", speech_between, heard))
+    assert [s.heard_language for s in kept] == ["de", "fr", ""]
+    alone = list(flagged(iter(views[1:]), "en", speech_between, heard))
+    assert [s.flags for s in alone] == [(), ()]

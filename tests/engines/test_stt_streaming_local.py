@@ -82,3 +82,33 @@ def test_the_short_context_encoder_hears_what_the_full_one_does(corpus):
         texts.append("".join(s.text for s in segments))
         assert segments[-1].words[-1].end <= len(audio) / 16000 + 0.5
     assert texts[0] == texts[1]
+
+
+def test_a_live_utterance_in_another_language_than_the_one_asked_is_flagged(corpus, tmp_path):
+    """Asked for English, a German sentence comes out as English; the final says it was heard
+    as German (as a file's segments do), and an English one says nothing."""
+    from apps.core.media import SAMPLE_RATE, decode_all
+    from apps.engines.stt.streaming import streaming_backends
+    from tests import media_factory
+
+    german = decode_all(corpus / "multilingual.mp3")[int(31.0 * SAMPLE_RATE) : 38 * SAMPLE_RATE]
+    english = decode_all(corpus / "jfk.flac")
+    silence = np.zeros(SAMPLE_RATE * 2, dtype=np.float32)
+    path = media_factory.write_wav(
+        tmp_path / "de_en.wav", np.concatenate([german, silence, english])
+    )
+
+    async def run():
+        config = StreamConfig(language="en", model="base")
+        session = await streaming_backends["local"].open(config)
+        await session.send(pcm24(path))
+        await session.finish()
+        return [event async for event in session.events()]
+
+    finals = [e for e in asyncio.run(run()) if isinstance(e, Final) and e.segment.text]
+    german_finals = [f for f in finals if f.segment.start < 7.0]
+    english_finals = [f for f in finals if f.segment.start >= 8.5]
+    assert german_finals and english_finals
+    assert all(f.segment.heard_language == "de" for f in german_finals)
+    assert all("other_language" in f.segment.flags for f in german_finals)
+    assert not any(f.segment.flags or f.segment.heard_language for f in english_finals)

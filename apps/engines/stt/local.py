@@ -45,7 +45,7 @@ from .lanes import (
 from .loops import RepetitionGuard, marking_loops, repetitive, words
 from .loudness import Levels, quiet_room, steady_sound
 from .memory import needed_bytes, wait_for_memory
-from .other_language import flagged, hearing
+from .other_language import flagged, hearing, hearing_clips
 from .pauses import lone_word, split_at_pauses
 from .regions import (
     MIN_GAP_SECONDS,
@@ -1072,8 +1072,12 @@ class _WindowedRun:
             Region(r["start"] / SAMPLE_RATE, r["end"] / SAMPLE_RATE)
             for r in self._probabilities(audio).chunks(options)
         ]
-        pipeline = BatchedInferencePipeline(self.model)
         language = self.language
+        heard: list[dict[str, float]] = []  # each clip's languages, where they are listened to
+        notices = self._notices_other_languages(language)
+        model = hearing_clips(self.model, heard) if notices else self.model
+        pipeline = BatchedInferencePipeline(model)
+        clips: list[tuple[Region, dict[str, float]]] = []
 
         def decode(batch: list[Region]) -> Iterator:
             ctranslate2.set_random_seed(_SAMPLING_SEED)
@@ -1089,7 +1093,9 @@ class _WindowedRun:
                 clip_timestamps=[{"start": r.start, "end": r.end} for r in batch],
                 batch_size=len(batch),
             )
-            return segments
+            yield from segments
+            if notices:  # the batch is encoded once its segments are read
+                clips.extend(zip(batch, heard[-len(batch) :], strict=True))
 
         decoder = BatchedDecoder(
             decode,
@@ -1098,13 +1104,24 @@ class _WindowedRun:
             compression_ratio_threshold=_COMPRESSION_RATIO_THRESHOLD,
             should_stop=self.should_stop,
         )
-        for found in decoder.run(speech):
+        decoded = self._batch_found(decoder.run(speech), audio, offset, clips)
+        if not notices:
+            yield from (segment for segment, _ in decoded)
+            return
+        detect = functools.partial(self._languages_between, audio, offset)
+        yield from flagged(decoded, language, self._window_speech, detect)
+
+    def _batch_found(self, found_in_order: Iterator, audio, offset: float, clips) -> Iterator:
+        """Each segment the batches found with the languages of the clip it came from (none
+        for a stretch decoded one clip at a time, which was listened to there)."""
+        for found in found_in_order:
             if isinstance(found, Region):  # Whisper's checks failed: the ladder, on this clip
                 first = int(found.start * SAMPLE_RATE)
                 piece = audio[first : int(found.end * SAMPLE_RATE)]
-                yield from self._decode(piece, offset + first / SAMPLE_RATE, conditioned=False)
+                for segment in self._decode(piece, offset + first / SAMPLE_RATE, conditioned=False):
+                    yield segment, _NOT_HEARD
             elif not wordless(found.text):
-                yield _segment(found, offset, language)
+                yield _segment(found, offset, self.language), _clip_heard(found.start, clips)
 
     def _whole_window(self, audio: np.ndarray) -> bool:
         return self.window_vad is not None and _same_samples(audio, self.window_vad[0])
@@ -1213,6 +1230,17 @@ class _WindowedRun:
 
     def _window_speech(self, start: float, end: float) -> float:
         return self._speech_seconds(self.window_offset, start, end)
+
+
+# The languages of a segment its batch did not listen to: nothing to flag it by.
+_NOT_HEARD: dict[str, float] = {}
+
+
+def _clip_heard(start: float, clips: list[tuple[Region, dict[str, float]]]) -> dict[str, float]:
+    """The languages of the clip a segment starting at `start` (window seconds) came from: the
+    latest-starting clip around it (a stream's next clip starts where the text before ended)."""
+    around = [(clip, heard) for clip, heard in clips if clip.start <= start < clip.end]
+    return max(around, key=lambda found: found[0].start)[1] if around else _NOT_HEARD
 
 
 def _short_and_unsure(segment: Segment) -> bool:

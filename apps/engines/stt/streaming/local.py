@@ -10,6 +10,9 @@ from scipy.signal import firwin, lfilter
 
 from ...errors import ErrorKind, ProviderError
 from ..base import ModelInfo, Segment, Word
+from ..other_language import FLAG as OTHER_LANGUAGE
+from ..other_language import hearing
+from ..regions import SURE_SPEECH_SECONDS, switches
 from ..whisper_models import ModelNotInstalled, is_installed, model_path, packaged_model_infos
 from ..wordless import wordless
 from .agreement import LocalAgreement
@@ -276,7 +279,11 @@ class WhisperRecognizer(Recognizer):
 
     def _final(self, audio: np.ndarray, start: int, index: int) -> Final:
         """The utterance's text; empty when nothing was understood (it still ends it)."""
-        segments, info = self.backend.model(self.final_model).transcribe(
+        model = self.backend.model(self.final_model)
+        heard: list[dict[str, float]] = []  # each 30 s view's languages, where listened to
+        if self.config.language and model.model.is_multilingual:
+            model = hearing(model, heard)
+        segments, info = model.transcribe(
             audio,
             language=self.language,
             beam_size=self.backend.final_beam_size,
@@ -313,8 +320,22 @@ class WhisperRecognizer(Recognizer):
             words=words,
             avg_logprob=float(np.mean([s.avg_logprob for s in segments])),
             no_speech_prob=float(max(s.no_speech_prob for s in segments)),
+            **_heard_in_another_language(heard, self.config.language, len(audio) / VAD_RATE),
         )
         return Final(index, segment, language=info.language)
+
+
+def _heard_in_another_language(heard: list[dict[str, float]], asked: str | None, seconds: float):
+    """The flag `other_language` and the language heard, for an utterance whose every view was
+    heard surely in another language than the one asked for, on enough speech (as a file's
+    view is flagged, other_language.py); nothing otherwise. Asked for English, a German
+    utterance comes out as an English translation, and the saved transcript says so."""
+    if not heard or seconds < SURE_SPEECH_SECONDS:
+        return {}
+    if not all(switches(probabilities, asked) for probabilities in heard):
+        return {}
+    first = heard[0]
+    return {"flags": (OTHER_LANGUAGE,), "heard_language": max(first, key=first.get)}
 
 
 def _hallucination(segment) -> bool:
