@@ -1,7 +1,7 @@
 """Benchmark: the portal on recordings it has never seen, as a new user runs it.
 
 Prints figures; asserts nothing. The sets are built by bench/prepare_unseen.py,
-bench/prepare_unseen2.py, bench/prepare_unseen3.py and bench/prepare_unseen4.py (UNSEEN_DIR:
+bench/prepare_unseen2.py ... bench/prepare_unseen5.py (UNSEEN_DIR:
 NAME.wav or another container, NAME.txt reference, NAME.lang spoken languages; both empty where
 nothing is said) and are held out: run them once per candidate.
 
@@ -14,7 +14,8 @@ Columns: languages found (per segment, in order, repeats folded), WER (tests/wer
 normaliser; the references of the German and Spanish readings keep their punctuation-free
 words, numbers are spelled in English only, a code such as "1-0-0-0-1" digit by digit;
 Chinese and Japanese characters count one word each, so there it is a character error rate;
-Korean is scored by its space-separated words), seconds of audio marked as a gap by the portal
+Korean, Telugu and Hindi are scored by their space-separated words, each with its vowel signs),
+seconds of audio marked as a gap by the portal
 (speech without text: "no text", "faint", another language), seconds marked as a named sound
 ("sound s": laughter, applause, crying, music; stt/sounds.py),
 the longest run of a repeated 3-word phrase beyond the reference's own (a loop), how far the

@@ -56,3 +56,11 @@ def test_a_code_read_out_digit_by_digit_is_spelled_digit_by_digit():
     assert normalise("10001 90210 01803")[-5:] == ["zero", "one", "eight", "zero", "three"]
     # Ranges and dates keep their numbers.
     assert normalise("20-30 in 0.5 s") == ["twenty", "thirty", "in", "zero", "point", "five", "s"]
+
+
+def test_a_word_with_vowel_signs_stays_one_word():
+    # Devanagari and Telugu vowel signs are combining marks: a normaliser that keeps only
+    # letters cut "प्रधानमंत्री" into five "words" and scored a wrong sign as a right word.
+    assert normalise("प्रधानमंत्री को पत्र सौंपा।") == ["प्रधानमंत्री", "को", "पत्र", "सौंपा"]
+    assert wer("నా పేరు సాయి కృష్ణ", "నా పేరు సాయి కృష్ణ.") == 0.0
+    assert wer("నా మాతృ భూమి", "నా మాత్ర భూమి") == 1 / 3

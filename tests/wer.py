@@ -2,11 +2,14 @@
 
 Both texts are normalised alike: lower case, punctuation gone, numbers spelled out and titles
 written in full (as Whisper's English normaliser does), so that "1961" and "nineteen sixty-one",
-"5%" and "five percent", or "Mr." and "mister" count as the same words. A code (digits joined
+"5%" and "five percent", or "Mr." and "mister" count as the same words. A word's combining
+marks stay in it (the vowel signs of Devanagari or Telugu, Arabic vowel marks): only
+punctuation and symbols part words. A code (digits joined
 by hyphens one or a few at a time, or a number written with a leading zero: "1-0-0-0-1",
 "01803") is spelled digit by digit, as it is read out."""
 
 import re
+import unicodedata
 
 _ONES = [
     "zero",
@@ -77,10 +80,22 @@ def _digit_by_digit(match: re.Match) -> str:
     return " " + " ".join(_ONES[int(d)] for d in match.group() if d.isdigit()) + " "
 
 
+def _unpunctuated(text: str) -> str:
+    """Punctuation and symbols as spaces; letters, marks, digits and apostrophes kept, and the
+    invisible joiners of Indic and Arabic scripts dropped (they part no words)."""
+
+    def kept(char: str) -> str:
+        kind = unicodedata.category(char)
+        if kind[0] in "LMN" or char in "'_" or char.isspace():
+            return char
+        return "" if kind == "Cf" else " "
+
+    return "".join(map(kept, text))
+
+
 def normalise(text: str) -> list[str]:
     text = _NUMBER.sub(_spelled, _CODE.sub(_digit_by_digit, text.lower()))
-    words = re.sub(r"[^\w\s']", " ", text).split()
-    return [_TITLES.get(w, w) for w in words]
+    return [_TITLES.get(w, w) for w in _unpunctuated(text).split()]
 
 
 def wer(reference: str, hypothesis: str) -> float:

@@ -4,6 +4,7 @@ index (`search_index.py`) — FTS5 on SQLite, tsvector on PostgreSQL, chosen by
 transcripts that the full-text query is joined with."""
 
 import re
+import unicodedata
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -52,10 +53,16 @@ def query_terms(q: str) -> list[list[str]]:
     """The query as terms, each a list of words: a "quoted phrase" is one term."""
     terms = []
     for phrase, word in re.findall(r'"([^"]*)"|(\S+)', q):
-        words = re.findall(r"\w+", (phrase or word).lower())
+        words = _words((phrase or word).lower())
         if words:
             terms.append(words)
     return terms[:20]
+
+
+def _words(text: str) -> list[str]:
+    """The words of `text` as the index cuts them (search_index.TOKENIZER): runs of letters,
+    digits and combining marks, so a Devanagari or Telugu word keeps its vowel signs."""
+    return "".join(c if unicodedata.category(c)[0] in "LMN" else " " for c in text).split()
 
 
 def search_segments(

@@ -6,14 +6,19 @@ stemming: a library holds many languages). Created by a migration and checked af
 from django.db import connections
 
 SEGMENTS, TITLES = "transcripts_segment_fts", "transcripts_title_fts"
-TOKENIZER = "unicode61 remove_diacritics 2"
+# Words are runs of letters, digits and combining marks ("M*"): by default unicode61 cuts a word
+# at each mark, and the vowel signs of Devanagari, Telugu or Tamil are marks, so "मात्र" (only)
+# and "मित्र" (friend) were the same three pieces and a search for one found the other
+# (docs/benchmarks.md, issue 9, session 32). Latin accents are still folded (precomposed
+# letters, remove_diacritics).
+TOKENIZER = "unicode61 remove_diacritics 2 categories 'L* N* Co M*'"
 
 _SQLITE_TABLES = [
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {SEGMENTS} USING fts5(text, content='transcripts_segment',"
-    f" content_rowid='id', tokenize='{TOKENIZER}')",
+    f" content_rowid='id', tokenize=\"{TOKENIZER}\")",
     # Transcripts' ids are UUIDs and their rowids change on VACUUM: the title is stored here.
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {TITLES} USING fts5(title, transcript_id UNINDEXED,"
-    f" tokenize='{TOKENIZER}')",
+    f' tokenize="{TOKENIZER}")',
 ]
 _SQLITE_TRIGGERS = {
     "transcripts_segment_fts_insert": f"""AFTER INSERT ON transcripts_segment BEGIN

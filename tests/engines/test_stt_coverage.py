@@ -267,6 +267,39 @@ def test_the_pause_after_a_sentence_gets_no_word_and_no_mark(engine, sentence_th
     assert "ends" not in normalise(" ".join(s.text for s in segments))
 
 
+@pytest.fixture(scope="module")
+def two_sentences_and_quiet(corpus, tmp_path_factory):
+    """rtvc_6829's sentence, 1.1 s of quiet room (noise 60 dB under full scale), rtvc_8230's:
+    the sensitive VAD's region runs on from the first sentence's last word into the quiet, a
+    stretch of 1.6 s beside the segments."""
+    quiet = np.random.default_rng(0).standard_normal(int(1.1 * SR)).astype(np.float32) * 1e-3
+    said = [decode_all(corpus / name) for name in ("rtvc_6829.mp3", "rtvc_8230.mp3")]
+    audio = np.concatenate([said[0], quiet, said[1]])
+    return media_factory.write_wav(tmp_path_factory.mktemp("quiet") / "two.wav", audio)
+
+
+def test_quiet_room_between_two_sentences_is_not_decoded_on_its_own(
+    engine, two_sentences_and_quiet, monkeypatch
+):
+    """Decoded alone, such a second of quiet between two sentences of a telephone recording
+    came back as "All right." (log probability -0.89, no-speech 0.42: Whisper's checks for
+    text found in a gap pass it). A stretch too quiet to be marked is not decoded either."""
+    decoded_alone = []
+    confidently = _WindowedRun._confidently
+
+    def spied(run, audio, offset, language):
+        decoded_alone.append((round(offset, 2), round(len(audio) / SR, 2)))
+        return confidently(run, audio, offset, language)
+
+    monkeypatch.setattr(_WindowedRun, "_confidently", spied)
+    events = events_of(engine, two_sentences_and_quiet)
+    segments = [e for e in events if isinstance(e, Segment)]
+    assert decoded_alone == []
+    assert [s for s in segments if s.gap] == []
+    # Both sentences are written: the first before the quiet, the second after it.
+    assert segments[0].start < 1.0 and segments[-1].end > 7.0, segments
+
+
 def test_a_region_left_open_at_the_audio_s_end_ends_where_its_speech_does(corpus):
     audio = decode_all(corpus / "cheetah_en.wav")
     probabilities = SpeechProbabilities(audio)

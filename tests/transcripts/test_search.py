@@ -129,6 +129,19 @@ def test_any_input_is_words_not_query_syntax(alice, q):
     search_titles(owner=alice, filters=SearchFilters(q=q))
 
 
+def test_a_word_in_an_indic_script_is_found_with_its_vowel_signs_and_only_so(alice):
+    # Vowel signs are combining marks: cut at each one, "मात्र" (only) and "मित्र" (friend)
+    # were the same three pieces, and a search for one found the other.
+    make(alice, "Hindi", " मेरा मित्र दिल्ली में रहता है।", language="hi")
+    make(alice, "Telugu", " నా పేరు సాయి కృష్ణ", language="te")
+    assert found(alice, "मात्र") == []
+    assert found(alice, "मित्र") == [" मेरा मित्र दिल्ली में रहता है।"]
+    assert found(alice, "मि") == found(alice, "मित्र")  # the last word as typed so far
+    assert found(alice, "కృష్ణ") == [" నా పేరు సాయి కృష్ణ"]
+    assert found(alice, "కష") == []
+    assert query_terms('मित्र "నా పేరు"') == [["मित्र"], ["నా", "పేరు"]]
+
+
 def test_query_terms():
     assert query_terms('budget "next year" x-ray') == [["budget"], ["next", "year"], ["x", "ray"]]
 

@@ -917,7 +917,13 @@ class _WindowedRun:
         decoder finds there on its own (conditioned on the text before, Whisper jumps over
         passages), or in another language when detection is sure of one as a part must be to
         leave the language around it (regions.switches; and the user asked to detect), else a
-        mark saying why there is none. Text found is added to `heard`."""
+        mark saying why there is none. Text found is added to `heard`. A stretch too quiet to
+        be marked (quiet room) is not decoded either: decoded alone, the 1 s of silence between
+        two sentences of a telephone recording came back as "All right." (log probability
+        -0.89, no-speech 0.42: the checks for text found in a gap pass it; docs/benchmarks.md,
+        issue 9, session 32)."""
+        if self._quiet_room(offset, start, end):
+            return
         _, piece = _span(audio, offset, start, end)
         found = self._said(piece, offset, start, self.language)
         heard.extend(found)
@@ -962,7 +968,7 @@ class _WindowedRun:
         more of it, and `marks_skip_steady_sound` leaves steady noise unmarked too."""
         threshold = self.backend.vad["threshold"]
         window = (start - offset, end - offset)
-        if quiet_room(self.window_levels, self.window_vad[1], threshold, *window):
+        if self._quiet_room(offset, start, end):
             return False
         backend = self.backend
         if backend.marks_skip_steady_sound and steady_sound(
@@ -978,6 +984,13 @@ class _WindowedRun:
         silero = self.window_vad[1]
         heard = faint_seconds(audio, start - offset, end - offset, silero=silero)
         return heard >= _FAINT_SPEECH_FOR_A_MARK
+
+    def _quiet_room(self, offset: float, start: float, end: float) -> bool:
+        """Whether file seconds [start, end) of the window from `offset` are quiet room: far
+        quieter than the window's speech once the last word's tail stops (loudness.py)."""
+        threshold = self.backend.vad["threshold"]
+        window = (start - offset, end - offset)
+        return quiet_room(self.window_levels, self.window_vad[1], threshold, *window)
 
     def _said(self, piece: np.ndarray, offset: float, start: float, language: str | None):
         """The text decoded with confidence in `piece` (from file second `start`, in a window
