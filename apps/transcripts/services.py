@@ -153,6 +153,10 @@ class _Transcription:
         # The furthest the audio has been heard: the bar never steps back, though a mark for a
         # pause within a segment comes after the segment (engines/stt/faint.py).
         self.heard_to = transcript.progress_done or 0.0
+        # The pieces of one decoded segment split at a pause (and marks between them), stored
+        # together once its last piece comes: a worker killed between two would resume after the
+        # first, inside the segment (engines/stt/pauses.py Pieces).
+        self.unsaved: list[EngineSegment] = []
 
     def run(self) -> None:
         t = self.transcript
@@ -192,6 +196,7 @@ class _Transcription:
                 t.provided = event  # analyses the engine did itself
             elif isinstance(event, SpeechHeard):
                 heard.append(event)
+        self._store_unsaved()  # a piece whose rest the engine left out (its part's end)
         if settings.VOICEPORTAL_FLAG_SILENCE:
             segments_flag_silence(transcript=t, regions=_heard_throughout(heard, t.duration))
 
@@ -207,14 +212,24 @@ class _Transcription:
         self.run_.update(**fields)
 
     def _save_segment(self, seg: EngineSegment) -> None:
+        self.unsaved.append(seg)
+        if seg.continues or (seg.gap and len(self.unsaved) > 1):
+            return  # stored with the rest of its decoded segment
+        self._store_unsaved()
+
+    def _store_unsaved(self) -> None:
+        if not self.unsaved:
+            return
         with transaction.atomic():
-            self.heard_to = max(self.heard_to, seg.end)
+            self.heard_to = max(self.heard_to, *(s.end for s in self.unsaved))
             self.run_.progress(self.heard_to)  # JobGone first when the transcript was deleted
-            if seg.gap:
-                gap_save(transcript_id=self.transcript.pk, segment=seg)
-                return
-            segment_save(transcript_id=self.transcript.pk, index=self.next_index, segment=seg)
-        self.next_index += 1
+            for seg in self.unsaved:
+                if seg.gap:
+                    gap_save(transcript_id=self.transcript.pk, segment=seg)
+                    continue
+                segment_save(transcript_id=self.transcript.pk, index=self.next_index, segment=seg)
+                self.next_index += 1
+        self.unsaved = []
 
 
 def segment_save(*, transcript_id, index: int, segment: EngineSegment) -> Segment:

@@ -13,10 +13,11 @@ import pytest
 from django.conf import settings as django_settings
 
 from apps.engines.stt.fake import FakeSpeechToText
-from apps.jobs.runner import job_run
+from apps.jobs.runner import JobRun, job_run
 from apps.jobs.services import jobs_reap
 from apps.transcripts import services
 from apps.transcripts.models import Transcript
+from tests import media_factory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 REPO = Path(__file__).resolve().parents[2]
@@ -237,3 +238,45 @@ def test_a_job_shares_the_cores_while_another_job_runs_on_this_machine(
     assert not shares_cores()  # a job on another machine takes none of these cores
     running.update(worker_id=f"{socket.gethostname()}:{os.getpid()}")
     assert shares_cores()
+
+
+class _Killed(Exception):
+    """The worker dies here (its process gone: what it did not store is lost)."""
+
+
+def test_a_worker_killed_between_the_pieces_of_a_split_segment_resumes_without_a_word_twice(
+    alice, make_transcript, settings, queued, monkeypatch, corpus, tmp_path
+):
+    # Two lanes, the segment split at the silence in the second part: its first piece " This"
+    # was stored alone, the worker died before the next one, and the retried job resumed from
+    # the piece's end and wrote the word again ("This This is what"). The pieces of one
+    # segment are stored together.
+    local = django_settings.SPEECH_TO_TEXT["local"]
+    options = {**local["OPTIONS"], "lanes": 2, "default_model": "tiny.en"}
+    settings.SPEECH_TO_TEXT = {
+        **django_settings.SPEECH_TO_TEXT,
+        "local": {**local, "OPTIONS": options},
+    }
+    path = media_factory.split_sentence_in_second_half(tmp_path / "pieces.wav", corpus)
+    t = make_transcript(alice, path=path, engine="local", model="tiny.en")
+    progress = JobRun.progress
+
+    def dies_past_the_silence(run, done, *args, **kwargs):
+        if done > 45.0:  # the silence runs from 40.6 to 48.6 s
+            raise _Killed
+        return progress(run, done, *args, **kwargs)
+
+    monkeypatch.setattr(JobRun, "progress", dies_past_the_silence)
+    job_run(model=Transcript, job_id=t.pk)
+    t.refresh_from_db()
+    assert t.status == "failed"
+    stored = t.segments.order_by("index")
+    assert "And so it begins" in "".join(s.text for s in stored)
+    monkeypatch.setattr(JobRun, "progress", progress)
+    services.transcript_retry(transcript=t)
+    job_run(model=Transcript, job_id=t.pk)
+    t.refresh_from_db()
+
+    assert t.status == "done"
+    assert t.text.count("This") == 1, t.text
+    assert "is what a crocodile sounds like" in t.text

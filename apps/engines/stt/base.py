@@ -128,6 +128,10 @@ class Segment:
     # The language detection heard here where it is surely not the one the segment was decoded
     # in (flag "other_language"); empty otherwise.
     heard_language: str = ""
+    # True on each piece but the last of one decoded segment split at a long pause (pauses.py):
+    # a job neither stops nor stores such a piece without the pieces after it, as it resumes
+    # after the last one stored (a word aligned before the pause, said after it, came twice).
+    continues: bool = False
 
 
 @dataclass(frozen=True)

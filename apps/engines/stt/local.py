@@ -46,7 +46,7 @@ from .loops import RepetitionGuard, marking_loops, repetitive, words
 from .loudness import Levels, quiet_room, steady_sound
 from .memory import needed_bytes, wait_for_memory
 from .other_language import flagged, hearing
-from .pauses import lone_word, split_at_pauses
+from .pauses import Pieces, lone_word, split_at_pauses
 from .regions import (
     MIN_GAP_SECONDS,
     PAUSE_FRAME,
@@ -488,12 +488,10 @@ class _WindowedRun:
         self.window_vad: tuple[np.ndarray, SpeechProbabilities] | None = None
         self.window_levels: Levels | None = None
         self.window_offset = self.start  # the file second the current window starts at
-        # While the pieces of one decoded segment split at a pause are handed on (pauses.py):
-        # a job does not stop there, as it resumes after the last piece saved.
-        self.between_pieces = False
 
     def events(self) -> Iterator[TranscriptionEvent]:
         offset = self.start
+        pieces = Pieces()  # no stop between the pieces of a segment split at a pause
         try:
             for window in self._windows():
                 if self.end is not None and offset >= self.end:
@@ -503,7 +501,7 @@ class _WindowedRun:
                     yield event
                     if (
                         isinstance(event, Segment)
-                        and not self.between_pieces
+                        and pieces.stoppable_after(event)
                         and self.should_stop()
                     ):
                         return
@@ -585,7 +583,9 @@ class _WindowedRun:
         )
         if after is None:
             return segment
-        return next(iter(self._cut_before(segment, after)), None)
+        # Its words after the end are the next part's: no piece of it follows in this one.
+        kept = next(iter(self._cut_before(segment, after)), None)
+        return kept and dataclasses.replace(kept, continues=False)
 
     def _windows(self) -> Iterator[np.ndarray]:
         """Windows of about window_seconds, each cut at a quiet moment; a part's last one runs
@@ -691,15 +691,10 @@ class _WindowedRun:
                 continue
             kept.append(event)
             pieces = split_at_pauses(event, self.model)
-            # Stopped between pieces, a job would resume from inside the segment, and decode
-            # again the words after it: a lone word aligned before a long pause (said after it)
-            # was written twice.
-            self.between_pieces = len(pieces) > 1
             for piece in pieces:
                 if len(pieces) > 1 and lone_word(piece, heard):
                     piece = dataclasses.replace(piece, flags=(*piece.flags, "lone_word"))
                 yield piece
-            self.between_pieces = False
 
     def _heard_share(
         self, audio: np.ndarray, offset: float, spoken: list, start: float, end: float
