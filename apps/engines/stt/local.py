@@ -357,15 +357,18 @@ class LocalWhisperBackend(SpeechToTextBackend):
                 f"Unknown language code {language!r}.", kind=ErrorKind.INVALID_INPUT
             )
         if len(bounds) == 1:
-            yield from _WindowedRun(self, model, request, language).events()
-            return
-        # Every part's spectrogram floored as the whole recording's is (features.py floored_on).
-        floor = loudest_bin(request.audio_path, start=request.start_at, of=model.feature_extractor)
-        runs = [
-            functools.partial(_lane_events, self, model, request, language, start, end, floor)
-            for start, end in bounds
-        ]
-        yield from _announced_once(in_order(runs, should_stop=request.should_stop), duration)
+            events = _WindowedRun(self, model, request, language).events()
+        else:
+            # Every part's spectrogram floored as the whole recording's is (features.py).
+            floor = loudest_bin(
+                request.audio_path, start=request.start_at, of=model.feature_extractor
+            )
+            runs = [
+                functools.partial(_lane_events, self, model, request, language, start, end, floor)
+                for start, end in bounds
+            ]
+            events = _announced_once(in_order(runs, should_stop=request.should_stop), duration)
+        yield from events if request.word_timestamps else _without_words(events)
 
     def _parts(self, request: TranscriptionRequest) -> tuple[float, list[tuple]]:
         """The recording's duration (0 when it is not needed) and the parts of what is left to
@@ -404,6 +407,13 @@ class LocalWhisperBackend(SpeechToTextBackend):
                 model_file = model_path(name, cache=self.model_cache) / "model.bin"
         need = needed_bytes(window_seconds=self.window_seconds, model_file=model_file, lanes=lanes)
         return wait_for_memory(need, should_stop=request.should_stop, poll=self.memory_poll_seconds)
+
+
+def _without_words(events: Iterator) -> Iterator:
+    """`events` with no segment's words: the engine aligns them for its own checks (_decode),
+    the caller did not ask for them."""
+    for event in events:
+        yield dataclasses.replace(event, words=()) if isinstance(event, Segment) else event
 
 
 def _announced_once(events: Iterator, duration: float) -> Iterator:
@@ -1079,7 +1089,7 @@ class _WindowedRun:
                 beam_size=self.backend.beam_size,
                 initial_prompt=self.request.prompt or None,
                 temperature=self.temperatures[0],
-                word_timestamps=self.request.word_timestamps or self.request.logprobs,
+                word_timestamps=True,  # read by the checks after, whether asked or not
                 without_timestamps=False,  # segments of a sentence or so, not of 30 s
                 clip_timestamps=[{"start": r.start, "end": r.end} for r in batch],
                 batch_size=len(batch),
@@ -1166,8 +1176,12 @@ class _WindowedRun:
                 compression_ratio_threshold=_COMPRESSION_RATIO_THRESHOLD,
                 log_prob_threshold=_LOG_PROB_THRESHOLD,
                 prompt_reset_on_temperature=_PROMPT_RESET_TEMPERATURE,
-                # Log probabilities come out of the word alignment: asking for them aligns words.
-                word_timestamps=self.request.word_timestamps or self.request.logprobs,
+                # Words aligned whether the caller asked for them or not: a segment is split where
+                # they pause (pauses.py), the faint marks and the parts' ends read them, and the
+                # log probabilities come out of the alignment. Without them the decoder seeks
+                # otherwise, and a segment spanned a 12 s silence ("And so it begins." 0-18.5 s,
+                # docs/benchmarks.md, issue 9, session 32). Dropped from the output when not asked.
+                word_timestamps=True,
                 vad_filter=False,
                 condition_on_previous_text=conditioned,
                 max_new_tokens=max_new_tokens,
