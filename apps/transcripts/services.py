@@ -15,6 +15,7 @@ from apps.core.storage import folder_delete, local_copy, media_exists
 from apps.engines.errors import ErrorKind, ProviderError
 from apps.engines.stt import stt_backends
 from apps.engines.stt.base import (
+    Decoded,
     LanguageDetected,
     ProviderAnalyses,
     SpeechHeard,
@@ -196,6 +197,10 @@ class _Transcription:
                 t.provided = event  # analyses the engine did itself
             elif isinstance(event, SpeechHeard):
                 heard.append(event)
+            elif isinstance(event, Decoded) and event.seconds > self.heard_to:
+                # Parts decoded at once: the bar follows all of them, not the stored prefix.
+                self.heard_to = event.seconds
+                self.run_.progress(self.heard_to)
         self._store_unsaved()  # a piece whose rest the engine left out (its part's end)
         if settings.VOICEPORTAL_FLAG_SILENCE:
             segments_flag_silence(transcript=t, regions=_heard_throughout(heard, t.duration))
@@ -363,8 +368,8 @@ def transcribe_file(
             language = event.language
         elif isinstance(event, ProviderAnalyses):
             provided = event
-        elif isinstance(event, SpeechHeard):
-            continue  # the command line flags no silence
+        elif isinstance(event, SpeechHeard | Decoded):
+            continue  # the command line flags no silence and shows no progress
         elif event.gap:
             gaps.append(DocumentGap(event.start, event.end, event.gap, event.language, event.sound))
         else:

@@ -13,6 +13,7 @@ from django.conf import settings as django_settings
 
 from apps.core.media import SAMPLE_RATE, decode_all, probe
 from apps.engines.stt.base import (
+    Decoded,
     LanguageDetected,
     Segment,
     SpeechHeard,
@@ -399,3 +400,20 @@ def test_a_job_paused_between_pieces_in_a_later_part_resumes_without_a_word_twic
     after = "".join(s.text for s in saved if s.start > cut)
     assert after.count("This") == 1, after
     assert "is what a crocodile sounds like" in after
+
+
+def test_progress_follows_every_part_not_only_the_first(engine, recording):
+    # The second part's segments wait until the first part is done, and the job's progress bar
+    # (which followed the segments given) stood within the first part as long as that ran,
+    # then jumped to the end. The engine says how much all parts have decoded together.
+    path, _ = recording
+    cut = halves(path)
+    told, before_second = [], None
+    for event in engine.transcribe(TranscriptionRequest(audio_path=path)):
+        if isinstance(event, Decoded):
+            told.append(event.seconds)
+        elif isinstance(event, Segment) and event.start >= cut and before_second is None:
+            before_second = list(told)
+    assert told == sorted(told)
+    assert told[-1] <= probe(path).duration + 0.1
+    assert max(before_second) > cut + 5.0, "the second part's decoding counts before its turn"

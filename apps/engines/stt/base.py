@@ -168,7 +168,17 @@ class SpeechHeard:
     regions: tuple[tuple[float, float], ...]
 
 
-TranscriptionEvent = LanguageDetected | Segment | ProviderAnalyses | SpeechHeard
+@dataclass(frozen=True)
+class Decoded:
+    """How much of the recording the engine has decoded (file seconds' worth, counted from the
+    file's start), sent where that runs ahead of the segments given: parts decoded at once
+    (local engine, lanes.py), whose later parts' segments wait their turn. For the progress bar
+    only: a job still resumes after the last segment it stored."""
+
+    seconds: float
+
+
+TranscriptionEvent = LanguageDetected | Segment | ProviderAnalyses | SpeechHeard | Decoded
 
 
 class SpeechToTextBackend:

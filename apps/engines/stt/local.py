@@ -17,6 +17,7 @@ from apps.core.media import SAMPLE_RATE, InvalidMedia, iter_pcm, probe
 
 from ..errors import ErrorKind, ProviderError
 from .base import (
+    Decoded,
     LanguageDetected,
     ModelInfo,
     Segment,
@@ -127,6 +128,9 @@ UNTRANSCRIBED_TEXT = "[untranscribed]"
 # again on its own. Silence costs little there: the VAD drops it before decoding.
 _SKIP_SECONDS = 6.0
 _SAMPLING_SEED = 1
+# With parts decoded at once, how much further they must have gone together for a new Decoded
+# (a progress bar's step; each one is a write to the job's row).
+_DECODED_STEP_SECONDS = 5.0
 # A part decoded alongside the one before it (lanes.py) is prompted with the text of this many
 # seconds before its start, as a window is with the text of the window before.
 _PROMPT_BEFORE_SECONDS = 20.0
@@ -363,11 +367,19 @@ class LocalWhisperBackend(SpeechToTextBackend):
             floor = loudest_bin(
                 request.audio_path, start=request.start_at, of=model.feature_extractor
             )
+            reached = {start: start for start, _ in bounds}  # how far each part is decoded
             runs = [
-                functools.partial(_lane_events, self, model, request, language, start, end, floor)
+                _reaching(
+                    functools.partial(
+                        _lane_events, self, model, request, language, start, end, floor
+                    ),
+                    reached,
+                    start,
+                )
                 for start, end in bounds
             ]
-            events = _announced_once(in_order(runs, should_stop=request.should_stop), duration)
+            events = in_order(runs, should_stop=request.should_stop)
+            events = _with_decoded(_announced_once(events, duration), reached)
         yield from events if request.word_timestamps else _without_words(events)
 
     def _parts(self, request: TranscriptionRequest) -> tuple[float, list[tuple]]:
@@ -407,6 +419,33 @@ class LocalWhisperBackend(SpeechToTextBackend):
                 model_file = model_path(name, cache=self.model_cache) / "model.bin"
         need = needed_bytes(window_seconds=self.window_seconds, model_file=model_file, lanes=lanes)
         return wait_for_memory(need, should_stop=request.should_stop, poll=self.memory_poll_seconds)
+
+
+def _reaching(lane, reached: dict[float, float], start: float):
+    """`lane` (lanes.py Lane) that writes in `reached[start]` how far it has decoded (the end of
+    each window's speech report, of each segment), in its own thread."""
+
+    def run(stop) -> Iterator:
+        for event in lane(stop):
+            if isinstance(event, Segment | SpeechHeard):
+                reached[start] = max(reached[start], event.end)
+            yield event
+
+    return run
+
+
+def _with_decoded(events: Iterator, reached: dict[float, float]) -> Iterator:
+    """`events` with a Decoded each time the parts together have gone _DECODED_STEP_SECONDS
+    further (`reached`: each part's start and how far it is decoded): later parts' segments
+    wait their turn, and the progress bar stood at the first part's end as long as it ran."""
+    told = 0.0
+    first = min(reached)
+    for event in events:
+        yield event
+        done = first + sum(end - start for start, end in reached.items())
+        if done - told >= _DECODED_STEP_SECONDS:
+            told = done
+            yield Decoded(float(done))
 
 
 def _without_words(events: Iterator) -> Iterator:
