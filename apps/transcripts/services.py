@@ -158,6 +158,9 @@ class _Transcription:
         # together once its last piece comes: a worker killed between two would resume after the
         # first, inside the segment (engines/stt/pauses.py Pieces).
         self.unsaved: list[EngineSegment] = []
+        # Where the stored segments and marks end: a stopped job's bar is put back there, as the
+        # engine's Decoded (parts decoded at once) runs ahead of what is stored.
+        self.stored_to = 0.0
 
     def run(self) -> None:
         t = self.transcript
@@ -175,6 +178,7 @@ class _Transcription:
         last = t.segments.order_by("-index").first()
         last_gap = t.gaps.order_by("-end").first()
         done = max(last.end if last else 0.0, last_gap.end if last_gap else 0.0)
+        self.stored_to = done
         request = TranscriptionRequest(
             audio_path=path,
             model=t.model,
@@ -202,6 +206,8 @@ class _Transcription:
                 self.heard_to = event.seconds
                 self.run_.progress(self.heard_to)
         self._store_unsaved()  # a piece whose rest the engine left out (its part's end)
+        if self.heard_to > self.stored_to:  # stopped with later parts' text not stored
+            self.run_.progress(self.stored_to)
         if settings.VOICEPORTAL_FLAG_SILENCE:
             segments_flag_silence(transcript=t, regions=_heard_throughout(heard, t.duration))
 
@@ -226,7 +232,8 @@ class _Transcription:
         if not self.unsaved:
             return
         with transaction.atomic():
-            self.heard_to = max(self.heard_to, *(s.end for s in self.unsaved))
+            self.stored_to = max(self.stored_to, *(s.end for s in self.unsaved))
+            self.heard_to = max(self.heard_to, self.stored_to)
             self.run_.progress(self.heard_to)  # JobGone first when the transcript was deleted
             for seg in self.unsaved:
                 if seg.gap:
