@@ -66,3 +66,17 @@ def truncated(path: Path, source: Path, fraction: float = 0.5) -> Path:
     data = source.read_bytes()
     path.write_bytes(data[: int(len(data) * fraction)])
     return path
+
+
+def split_sentence_in_second_half(path: Path, corpus: Path) -> Path:
+    """65 s: 33 s of speech (jfk, two LibriSpeech clips), a second of digital silence (where two
+    lanes' parts meet), then falcon_3spk with 8 s of digital silence put in at 6.4 s, at the end
+    of its " This": tiny.en writes that word apart, before the silence, a piece of the segment
+    split at the pause (engines/stt/pauses.py) that runs on after it."""
+    rate = 16_000
+    names = ("jfk.flac", "libri_2412-153948-0000.flac", "libri_2412-153948-0001.flac")
+    falcon = decode_all(corpus / "falcon_3spk.wav")
+    at = int(6.4 * rate)
+    parts = [decode_all(corpus / n) for n in names]
+    parts += [np.zeros(rate, np.float32), falcon[:at], np.zeros(8 * rate, np.float32), falcon[at:]]
+    return write_wav(path, np.concatenate(parts))

@@ -15,6 +15,7 @@ from apps.core.storage import folder_delete, local_copy, media_exists
 from apps.engines.errors import ErrorKind, ProviderError
 from apps.engines.stt import stt_backends
 from apps.engines.stt.base import (
+    Decoded,
     LanguageDetected,
     ProviderAnalyses,
     SpeechHeard,
@@ -153,6 +154,13 @@ class _Transcription:
         # The furthest the audio has been heard: the bar never steps back, though a mark for a
         # pause within a segment comes after the segment (engines/stt/faint.py).
         self.heard_to = transcript.progress_done or 0.0
+        # The pieces of one decoded segment split at a pause (and marks between them), stored
+        # together once its last piece comes: a worker killed between two would resume after the
+        # first, inside the segment (engines/stt/pauses.py Pieces).
+        self.unsaved: list[EngineSegment] = []
+        # Where the stored segments and marks end: a stopped job's bar is put back there, as the
+        # engine's Decoded (parts decoded at once) runs ahead of what is stored.
+        self.stored_to = 0.0
 
     def run(self) -> None:
         t = self.transcript
@@ -170,6 +178,7 @@ class _Transcription:
         last = t.segments.order_by("-index").first()
         last_gap = t.gaps.order_by("-end").first()
         done = max(last.end if last else 0.0, last_gap.end if last_gap else 0.0)
+        self.stored_to = done
         request = TranscriptionRequest(
             audio_path=path,
             model=t.model,
@@ -192,6 +201,13 @@ class _Transcription:
                 t.provided = event  # analyses the engine did itself
             elif isinstance(event, SpeechHeard):
                 heard.append(event)
+            elif isinstance(event, Decoded) and event.seconds > self.heard_to:
+                # Parts decoded at once: the bar follows all of them, not the stored prefix.
+                self.heard_to = event.seconds
+                self.run_.progress(self.heard_to)
+        self._store_unsaved()  # a piece whose rest the engine left out (its part's end)
+        if self.heard_to > self.stored_to:  # stopped with later parts' text not stored
+            self.run_.progress(self.stored_to)
         if settings.VOICEPORTAL_FLAG_SILENCE:
             segments_flag_silence(transcript=t, regions=_heard_throughout(heard, t.duration))
 
@@ -207,14 +223,25 @@ class _Transcription:
         self.run_.update(**fields)
 
     def _save_segment(self, seg: EngineSegment) -> None:
+        self.unsaved.append(seg)
+        if seg.continues or (seg.gap and len(self.unsaved) > 1):
+            return  # stored with the rest of its decoded segment
+        self._store_unsaved()
+
+    def _store_unsaved(self) -> None:
+        if not self.unsaved:
+            return
         with transaction.atomic():
-            self.heard_to = max(self.heard_to, seg.end)
+            self.stored_to = max(self.stored_to, *(s.end for s in self.unsaved))
+            self.heard_to = max(self.heard_to, self.stored_to)
             self.run_.progress(self.heard_to)  # JobGone first when the transcript was deleted
-            if seg.gap:
-                gap_save(transcript_id=self.transcript.pk, segment=seg)
-                return
-            segment_save(transcript_id=self.transcript.pk, index=self.next_index, segment=seg)
-        self.next_index += 1
+            for seg in self.unsaved:
+                if seg.gap:
+                    gap_save(transcript_id=self.transcript.pk, segment=seg)
+                    continue
+                segment_save(transcript_id=self.transcript.pk, index=self.next_index, segment=seg)
+                self.next_index += 1
+        self.unsaved = []
 
 
 def segment_save(*, transcript_id, index: int, segment: EngineSegment) -> Segment:
@@ -348,8 +375,8 @@ def transcribe_file(
             language = event.language
         elif isinstance(event, ProviderAnalyses):
             provided = event
-        elif isinstance(event, SpeechHeard):
-            continue  # the command line flags no silence
+        elif isinstance(event, SpeechHeard | Decoded):
+            continue  # the command line flags no silence and shows no progress
         elif event.gap:
             gaps.append(DocumentGap(event.start, event.end, event.gap, event.language, event.sound))
         else:

@@ -13,6 +13,7 @@ from django.conf import settings as django_settings
 
 from apps.core.media import SAMPLE_RATE, decode_all, probe
 from apps.engines.stt.base import (
+    Decoded,
     LanguageDetected,
     Segment,
     SpeechHeard,
@@ -29,7 +30,7 @@ from apps.engines.stt.lanes import (
     loudest_bin,
 )
 from apps.engines.stt.local import LocalWhisperBackend, _WindowedRun
-from tests import long_recording
+from tests import long_recording, media_factory
 from tests.wer import normalise, wer
 
 
@@ -370,3 +371,49 @@ def test_a_word_aligned_across_the_end_goes_to_the_part_it_is_said_in(engine, bu
     kept = run._cut_at_end(segment, decode_all(path), 0.0)
     assert [w.word for w in kept.words] == [" said", " before"]
     assert kept.text.split() == ["said", "before"] and kept.end == cut + 0.2
+
+
+@pytest.fixture(scope="module")
+def split_in_the_second_part(corpus, tmp_path_factory):
+    path = tmp_path_factory.mktemp("pieces") / "pieces.wav"
+    return media_factory.split_sentence_in_second_half(path, corpus)
+
+
+def test_a_job_paused_between_pieces_in_a_later_part_resumes_without_a_word_twice(
+    engine, split_in_the_second_part
+):
+    # The second part's segments are queued until the first part is done, and the job was
+    # stopped after any one of them: right after the piece " This" it resumed from its end,
+    # where the word's tail (after the silence) was heard again: "This This is what".
+    path = split_in_the_second_part
+    (_, cut), _ = lane_bounds(path, start=0.0, end=probe(path).duration, lanes=2)
+    assert 33.0 < cut < 34.5, "the parts meet in the second of silence"
+    saved = []
+    paused = lambda: any(s.start > cut and s.text.strip() == "This" for s in saved)  # noqa: E731
+    for event in engine.transcribe(TranscriptionRequest(audio_path=path, should_stop=paused)):
+        if isinstance(event, Segment):
+            saved.append(event)
+    assert paused(), "asked to pause once the piece was given"
+    resumed = TranscriptionRequest(audio_path=path, start_at=saved[-1].end)
+    saved += segments_of(engine.transcribe(resumed))
+
+    after = "".join(s.text for s in saved if s.start > cut)
+    assert after.count("This") == 1, after
+    assert "is what a crocodile sounds like" in after
+
+
+def test_progress_follows_every_part_not_only_the_first(engine, recording):
+    # The second part's segments wait until the first part is done, and the job's progress bar
+    # (which followed the segments given) stood within the first part as long as that ran,
+    # then jumped to the end. The engine says how much all parts have decoded together.
+    path, _ = recording
+    cut = halves(path)
+    told, before_second = [], None
+    for event in engine.transcribe(TranscriptionRequest(audio_path=path)):
+        if isinstance(event, Decoded):
+            told.append(event.seconds)
+        elif isinstance(event, Segment) and event.start >= cut and before_second is None:
+            before_second = list(told)
+    assert told == sorted(told)
+    assert told[-1] <= probe(path).duration + 0.1
+    assert max(before_second) > cut + 5.0, "the second part's decoding counts before its turn"

@@ -94,3 +94,15 @@ def test_a_job_paused_between_the_pieces_of_a_split_segment_resumes_without_a_wo
     text = "".join(s.text for s in saved)
     assert text.count("This") == 1, text
     assert "is what a crocodile sounds like" in text
+
+
+def test_without_word_timestamps_no_segment_spans_a_long_silence(engine, corpus, tmp_path):
+    # Asked without word times, the engine had no words to split at: "And so it begins." ran
+    # from 0.0 to 18.5 s, over 12 s of silence. It aligns words for itself and leaves them out.
+    path = _with_silence(corpus, tmp_path, cut=4.5, seconds=12.0)
+    asked = _segments(engine, path)
+    segments = _segments(engine, path, word_timestamps=False)
+
+    assert not [s for s in segments if s.start < 4.5 and s.end > 4.5 + 12.0]
+    assert all(s.words == () for s in segments), "no words where none were asked for"
+    assert [(s.start, s.end, s.text) for s in segments] == [(s.start, s.end, s.text) for s in asked]

@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
+from django.db import connection
 
 from apps.engines.stt.fake import FakeSpeechToText
-from apps.jobs.runner import job_run
+from apps.jobs.runner import JobRun, job_run
 from apps.jobs.services import jobs_reap
 from apps.transcripts import services
 from apps.transcripts.models import Transcript
+from tests import media_factory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 REPO = Path(__file__).resolve().parents[2]
@@ -237,3 +239,77 @@ def test_a_job_shares_the_cores_while_another_job_runs_on_this_machine(
     assert not shares_cores()  # a job on another machine takes none of these cores
     running.update(worker_id=f"{socket.gethostname()}:{os.getpid()}")
     assert shares_cores()
+
+
+def two_lanes(settings):
+    """The local engine decodes two parts of a recording at once (tiny.en)."""
+    local = django_settings.SPEECH_TO_TEXT["local"]
+    options = {**local["OPTIONS"], "lanes": 2, "default_model": "tiny.en"}
+    settings.SPEECH_TO_TEXT = {
+        **django_settings.SPEECH_TO_TEXT,
+        "local": {**local, "OPTIONS": options},
+    }
+
+
+class _Killed(Exception):
+    """The worker dies here (its process gone: what it did not store is lost)."""
+
+
+def test_a_worker_killed_between_the_pieces_of_a_split_segment_resumes_without_a_word_twice(
+    alice, make_transcript, settings, queued, monkeypatch, corpus, tmp_path
+):
+    # Two lanes, the segment split at the silence in the second part: its first piece " This"
+    # was stored alone, the worker died before the next one, and the retried job resumed from
+    # the piece's end and wrote the word again ("This This is what"). The pieces of one
+    # segment are stored together.
+    two_lanes(settings)
+    path = media_factory.split_sentence_in_second_half(tmp_path / "pieces.wav", corpus)
+    t = make_transcript(alice, path=path, engine="local", model="tiny.en")
+    progress = JobRun.progress
+
+    def dies_past_the_silence(run, done, *args, **kwargs):
+        # The silence runs from 40.6 to 48.6 s; the first part (to 34 s) is stored by then.
+        if done > 45.0 and t.segments.filter(text__contains="begins").exists():
+            raise _Killed
+        return progress(run, done, *args, **kwargs)
+
+    monkeypatch.setattr(JobRun, "progress", dies_past_the_silence)
+    job_run(model=Transcript, job_id=t.pk)
+    t.refresh_from_db()
+    assert t.status == "failed"
+    stored = t.segments.order_by("index")
+    assert "And so it begins" in "".join(s.text for s in stored)
+    monkeypatch.setattr(JobRun, "progress", progress)
+    services.transcript_retry(transcript=t)
+    job_run(model=Transcript, job_id=t.pk)
+    t.refresh_from_db()
+
+    assert t.status == "done"
+    assert t.text.count("This") == 1, t.text
+    assert "is what a crocodile sounds like" in t.text
+
+
+def test_a_two_lane_job_moves_its_bar_with_both_parts(
+    alice, make_transcript, settings, queued, monkeypatch, corpus, tmp_path
+):
+    # The second part's segments are stored once the first part is done, and the bar moved only
+    # as segments were stored: it stood in the first part's seconds while both parts were
+    # decoded, then jumped. The engine now says how much both have decoded (Decoded).
+    two_lanes(settings)
+    path = media_factory.split_sentence_in_second_half(tmp_path / "pieces.wav", corpus)
+    t = make_transcript(alice, path=path, engine="local", model="tiny.en")
+    cut = 34.0  # where the parts meet (the second of silence after 33.2 s)
+    moved = []  # the bar moved with nothing stored, and nothing after the cut stored yet
+    progress = JobRun.progress
+
+    def watched(run, done, *args, **kwargs):
+        if not connection.in_atomic_block and not t.segments.filter(start__gt=cut).exists():
+            moved.append(done)
+        return progress(run, done, *args, **kwargs)
+
+    monkeypatch.setattr(JobRun, "progress", watched)
+    job_run(model=Transcript, job_id=t.pk)
+    t.refresh_from_db()
+
+    assert t.status == "done" and "crocodile" in t.text
+    assert max(moved) > cut, "past the first part before the second part's text was stored"

@@ -128,6 +128,10 @@ class Segment:
     # The language detection heard here where it is surely not the one the segment was decoded
     # in (flag "other_language"); empty otherwise.
     heard_language: str = ""
+    # True on each piece but the last of one decoded segment split at a long pause (pauses.py):
+    # a job neither stops nor stores such a piece without the pieces after it, as it resumes
+    # after the last one stored (a word aligned before the pause, said after it, came twice).
+    continues: bool = False
 
 
 @dataclass(frozen=True)
@@ -164,7 +168,17 @@ class SpeechHeard:
     regions: tuple[tuple[float, float], ...]
 
 
-TranscriptionEvent = LanguageDetected | Segment | ProviderAnalyses | SpeechHeard
+@dataclass(frozen=True)
+class Decoded:
+    """How much of the recording the engine has decoded (file seconds' worth, counted from the
+    file's start), sent where that runs ahead of the segments given: parts decoded at once
+    (local engine, lanes.py), whose later parts' segments wait their turn. For the progress bar
+    only: a job still resumes after the last segment it stored."""
+
+    seconds: float
+
+
+TranscriptionEvent = LanguageDetected | Segment | ProviderAnalyses | SpeechHeard | Decoded
 
 
 class SpeechToTextBackend:

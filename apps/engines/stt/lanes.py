@@ -13,7 +13,9 @@ second core idle as the job starts (idle_cores).
 
 The first part's segments go out as they are decoded; later parts wait in a queue until the
 parts before them are done, so segments are always given in time order: a job that stops or
-crashes has stored a prefix of the recording, and resumes where it ends.
+crashes has stored a prefix of the recording, and resumes where it ends. A stop never falls
+between the pieces of one segment split at a pause (pauses.py Pieces), in a later part as in
+the first.
 """
 
 import os
@@ -26,6 +28,7 @@ from pathlib import Path
 from apps.core.media import SAMPLE_RATE, iter_pcm
 
 from .batched import cpu_threads
+from .pauses import Pieces
 from .regions import PAUSE_FRAME, quiet_runs
 
 # A part shorter than this is not worth a decoder of its own: each costs a start without the
@@ -175,11 +178,14 @@ def _pump(lane: Lane, halt: threading.Event, out: queue.SimpleQueue) -> None:
 
 
 def _drained(q: queue.SimpleQueue, should_stop: Callable[[], bool]) -> Iterator:
+    """A later lane's queued items, up to its end or a stop, never between the pieces of one
+    segment split at a pause (pauses.py Pieces): the job resumes after the last one stored."""
+    pieces = Pieces()
     while True:
         try:
             item = q.get(timeout=_STOP_POLL_SECONDS)
         except queue.Empty:
-            if should_stop():
+            if not pieces.inside and should_stop():
                 return
             continue
         if item is _END:
@@ -187,5 +193,5 @@ def _drained(q: queue.SimpleQueue, should_stop: Callable[[], bool]) -> Iterator:
         if isinstance(item, BaseException):
             raise item
         yield item
-        if should_stop():
+        if pieces.stoppable_after(item) and should_stop():
             return

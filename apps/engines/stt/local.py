@@ -17,6 +17,7 @@ from apps.core.media import SAMPLE_RATE, InvalidMedia, iter_pcm, probe
 
 from ..errors import ErrorKind, ProviderError
 from .base import (
+    Decoded,
     LanguageDetected,
     ModelInfo,
     Segment,
@@ -46,7 +47,7 @@ from .loops import RepetitionGuard, marking_loops, repetitive, words
 from .loudness import Levels, quiet_room, steady_sound
 from .memory import needed_bytes, wait_for_memory
 from .other_language import flagged, hearing, hearing_clips
-from .pauses import lone_word, split_at_pauses
+from .pauses import Pieces, lone_word, split_at_pauses
 from .regions import (
     MIN_GAP_SECONDS,
     PAUSE_FRAME,
@@ -127,6 +128,9 @@ UNTRANSCRIBED_TEXT = "[untranscribed]"
 # again on its own. Silence costs little there: the VAD drops it before decoding.
 _SKIP_SECONDS = 6.0
 _SAMPLING_SEED = 1
+# With parts decoded at once, how much further they must have gone together for a new Decoded
+# (a progress bar's step; each one is a write to the job's row).
+_DECODED_STEP_SECONDS = 5.0
 # A part decoded alongside the one before it (lanes.py) is prompted with the text of this many
 # seconds before its start, as a window is with the text of the window before.
 _PROMPT_BEFORE_SECONDS = 20.0
@@ -357,15 +361,26 @@ class LocalWhisperBackend(SpeechToTextBackend):
                 f"Unknown language code {language!r}.", kind=ErrorKind.INVALID_INPUT
             )
         if len(bounds) == 1:
-            yield from _WindowedRun(self, model, request, language).events()
-            return
-        # Every part's spectrogram floored as the whole recording's is (features.py floored_on).
-        floor = loudest_bin(request.audio_path, start=request.start_at, of=model.feature_extractor)
-        runs = [
-            functools.partial(_lane_events, self, model, request, language, start, end, floor)
-            for start, end in bounds
-        ]
-        yield from _announced_once(in_order(runs, should_stop=request.should_stop), duration)
+            events = _WindowedRun(self, model, request, language).events()
+        else:
+            # Every part's spectrogram floored as the whole recording's is (features.py).
+            floor = loudest_bin(
+                request.audio_path, start=request.start_at, of=model.feature_extractor
+            )
+            reached = {start: start for start, _ in bounds}  # how far each part is decoded
+            runs = [
+                _reaching(
+                    functools.partial(
+                        _lane_events, self, model, request, language, start, end, floor
+                    ),
+                    reached,
+                    start,
+                )
+                for start, end in bounds
+            ]
+            events = in_order(runs, should_stop=request.should_stop)
+            events = _with_decoded(_announced_once(events, duration), reached)
+        yield from events if request.word_timestamps else _without_words(events)
 
     def _parts(self, request: TranscriptionRequest) -> tuple[float, list[tuple]]:
         """The recording's duration (0 when it is not needed) and the parts of what is left to
@@ -404,6 +419,40 @@ class LocalWhisperBackend(SpeechToTextBackend):
                 model_file = model_path(name, cache=self.model_cache) / "model.bin"
         need = needed_bytes(window_seconds=self.window_seconds, model_file=model_file, lanes=lanes)
         return wait_for_memory(need, should_stop=request.should_stop, poll=self.memory_poll_seconds)
+
+
+def _reaching(lane, reached: dict[float, float], start: float):
+    """`lane` (lanes.py Lane) that writes in `reached[start]` how far it has decoded (the end of
+    each window's speech report, of each segment), in its own thread."""
+
+    def run(stop) -> Iterator:
+        for event in lane(stop):
+            if isinstance(event, Segment | SpeechHeard):
+                reached[start] = max(reached[start], event.end)
+            yield event
+
+    return run
+
+
+def _with_decoded(events: Iterator, reached: dict[float, float]) -> Iterator:
+    """`events` with a Decoded each time the parts together have gone _DECODED_STEP_SECONDS
+    further (`reached`: each part's start and how far it is decoded): later parts' segments
+    wait their turn, and the progress bar stood at the first part's end as long as it ran."""
+    told = 0.0
+    first = min(reached)
+    for event in events:
+        yield event
+        done = first + sum(end - start for start, end in reached.items())
+        if done - told >= _DECODED_STEP_SECONDS:
+            told = done
+            yield Decoded(float(done))
+
+
+def _without_words(events: Iterator) -> Iterator:
+    """`events` with no segment's words: the engine aligns them for its own checks (_decode),
+    the caller did not ask for them."""
+    for event in events:
+        yield dataclasses.replace(event, words=()) if isinstance(event, Segment) else event
 
 
 def _announced_once(events: Iterator, duration: float) -> Iterator:
@@ -488,12 +537,10 @@ class _WindowedRun:
         self.window_vad: tuple[np.ndarray, SpeechProbabilities] | None = None
         self.window_levels: Levels | None = None
         self.window_offset = self.start  # the file second the current window starts at
-        # While the pieces of one decoded segment split at a pause are handed on (pauses.py):
-        # a job does not stop there, as it resumes after the last piece saved.
-        self.between_pieces = False
 
     def events(self) -> Iterator[TranscriptionEvent]:
         offset = self.start
+        pieces = Pieces()  # no stop between the pieces of a segment split at a pause
         try:
             for window in self._windows():
                 if self.end is not None and offset >= self.end:
@@ -503,7 +550,7 @@ class _WindowedRun:
                     yield event
                     if (
                         isinstance(event, Segment)
-                        and not self.between_pieces
+                        and pieces.stoppable_after(event)
                         and self.should_stop()
                     ):
                         return
@@ -585,7 +632,9 @@ class _WindowedRun:
         )
         if after is None:
             return segment
-        return next(iter(self._cut_before(segment, after)), None)
+        # Its words after the end are the next part's: no piece of it follows in this one.
+        kept = next(iter(self._cut_before(segment, after)), None)
+        return kept and dataclasses.replace(kept, continues=False)
 
     def _windows(self) -> Iterator[np.ndarray]:
         """Windows of about window_seconds, each cut at a quiet moment; a part's last one runs
@@ -691,15 +740,10 @@ class _WindowedRun:
                 continue
             kept.append(event)
             pieces = split_at_pauses(event, self.model)
-            # Stopped between pieces, a job would resume from inside the segment, and decode
-            # again the words after it: a lone word aligned before a long pause (said after it)
-            # was written twice.
-            self.between_pieces = len(pieces) > 1
             for piece in pieces:
                 if len(pieces) > 1 and lone_word(piece, heard):
                     piece = dataclasses.replace(piece, flags=(*piece.flags, "lone_word"))
                 yield piece
-            self.between_pieces = False
 
     def _heard_share(
         self, audio: np.ndarray, offset: float, spoken: list, start: float, end: float
@@ -1101,7 +1145,7 @@ class _WindowedRun:
                 beam_size=self.backend.beam_size,
                 initial_prompt=self.request.prompt or None,
                 temperature=self.temperatures[0],
-                word_timestamps=self.request.word_timestamps or self.request.logprobs,
+                word_timestamps=True,  # read by the checks after, whether asked or not
                 without_timestamps=False,  # segments of a sentence or so, not of 30 s
                 clip_timestamps=[{"start": r.start, "end": r.end} for r in batch],
                 batch_size=len(batch),
@@ -1201,8 +1245,12 @@ class _WindowedRun:
                 compression_ratio_threshold=_COMPRESSION_RATIO_THRESHOLD,
                 log_prob_threshold=_LOG_PROB_THRESHOLD,
                 prompt_reset_on_temperature=_PROMPT_RESET_TEMPERATURE,
-                # Log probabilities come out of the word alignment: asking for them aligns words.
-                word_timestamps=self.request.word_timestamps or self.request.logprobs,
+                # Words aligned whether the caller asked for them or not: a segment is split where
+                # they pause (pauses.py), the faint marks and the parts' ends read them, and the
+                # log probabilities come out of the alignment. Without them the decoder seeks
+                # otherwise, and a segment spanned a 12 s silence ("And so it begins." 0-18.5 s,
+                # docs/benchmarks.md, issue 9, session 32). Dropped from the output when not asked.
+                word_timestamps=True,
                 vad_filter=False,
                 condition_on_previous_text=conditioned,
                 max_new_tokens=max_new_tokens,

@@ -29,7 +29,8 @@ def split_at_pauses(segment: Segment, model, pause: float = PAUSE_SECONDS) -> li
     """`segment` as one segment per stretch of its words with no pause of `pause` seconds or
     more inside. The pieces share the segment's decoding figures (log probability, compression,
     temperature, flags, language) and divide its tokens between them (every token in one piece,
-    in order, so the carried prompt and the token log probabilities read them as before).
+    in order, so the carried prompt and the token log probabilities read them as before); every
+    piece but the last `continues`.
     Unsplit where the words do not spell the text or the tokens cannot be divided at the pause
     (`model`: the faster_whisper model that decoded it, whose tokenizer reads the tokens)."""
     words = segment.words
@@ -50,9 +51,27 @@ def split_at_pauses(segment: Segment, model, pause: float = PAUSE_SECONDS) -> li
             text=text,
             words=group,
             tokens=piece,
+            continues=i < last,
         )
         for i, (group, text, piece) in enumerate(zip(groups, texts, tokens, strict=True))
     ]
+
+
+class Pieces:
+    """Follows a stream of engine events to tell where a job may stop: not between the pieces
+    of one decoded segment (a piece that `continues`, and any mark after it, until the segment's
+    last piece). A job resumes after the last piece or mark it stored; stopped after a first
+    piece, it decoded again what the pieces after it hold, and a word aligned before the pause
+    but said after it came twice."""
+
+    def __init__(self):
+        self.inside = False
+
+    def stoppable_after(self, event) -> bool:
+        """Whether a job may stop after `event`, the next event of the stream."""
+        if isinstance(event, Segment) and not event.gap:
+            self.inside = event.continues
+        return not self.inside
 
 
 def lone_word(piece: Segment, heard: Callable[[float, float], float]) -> bool:
