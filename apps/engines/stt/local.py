@@ -6,7 +6,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import ctranslate2
 import numpy as np
@@ -230,6 +230,7 @@ class LocalWhisperBackend(SpeechToTextBackend):
         marks_need_heard_speech: bool = False,
         marks_skip_steady_sound: bool = False,
         faint_over_floor: bool = True,
+        faint_local_floor: bool = False,
         name_sounds: bool = True,
         short_switches: bool = False,
         model_cache: str = "",
@@ -298,6 +299,10 @@ class LocalWhisperBackend(SpeechToTextBackend):
         # tap as speech; far-field meeting speech rises far above the floor. On by default: no
         # AMI speech mark lost, tuning or held-out (docs/benchmarks.md, issue 9, session 31).
         self.faint_over_floor = faint_over_floor
+        # ... the floor around the mark (loudness.FLOOR_REACH_SECONDS either side) instead of
+        # the whole window's, for recordings whose noise changes (docs/benchmarks.md, issue 9,
+        # session 32 "a local noise floor").
+        self.faint_local_floor = faint_local_floor
         # A stretch of 3 s or more about to be marked "no text" or "faint" is decoded again with
         # notes of sound allowed, and marked as the sound Whisper names there ("laughter",
         # sounds.py) instead.
@@ -667,7 +672,7 @@ class _WindowedRun:
                     end=offset + part.end,
                     mark=functools.partial(self._mark, audio, offset, "faint"),
                     silero=self.window_vad[1],
-                    floor_db=self.window_levels.floor() if self.backend.faint_over_floor else None,
+                    floor_at=self._noise_floor(),
                 )
             yield from events
             self.carried = _carried(kept)
@@ -675,6 +680,15 @@ class _WindowedRun:
         yield SpeechHeard(
             offset, offset + len(audio) / SAMPLE_RATE, heard(self.window_vad[1], offset)
         )
+
+    def _noise_floor(self) -> Callable[[float], float] | None:
+        """The noise floor faint marks must rise over, at a window second (faint.py)."""
+        if not self.backend.faint_over_floor:
+            return None
+        if self.backend.faint_local_floor:
+            return self.window_levels.floor
+        whole = self.window_levels.floor()
+        return lambda _: whole
 
     def _split_at_pauses(
         self, events: Iterator, kept: list, audio: np.ndarray, offset: float, spoken: list
