@@ -8,7 +8,7 @@ from django.conf import settings as django_settings
 from apps.core.media import SAMPLE_RATE, decode_all
 from apps.engines.stt.base import TranscriptionRequest
 from apps.engines.stt.local import LocalWhisperBackend, load_model
-from apps.engines.stt.sounds import heard_sound, sound_named
+from apps.engines.stt.sounds import TONAL_FLATNESS, flatness, heard_sound, sound_named
 from tests import media_factory
 from tests.engines.stand_ins import StandInRun
 from tests.engines.test_stt_seams import GapDecoder, sampled
@@ -46,6 +46,30 @@ def test_whisper_s_notes_of_a_sound_name_it(text, sound):
 )
 def test_words_and_other_notes_name_no_sound(text):
     assert sound_named(text) == ""
+
+
+@pytest.mark.parametrize(
+    ("text", "tonal", "sound"),
+    [
+        (" (upbeat music)", True, "music"),  # base over music beds, development and unseen
+        (" [soft music] ♪", True, "music"),
+        (" (upbeat music)", False, ""),  # over a broadband sound: noise, claps
+        (" [MUSIC PLAYING]", False, ""),  # base over synthesised claps
+        (" [Music]", True, ""),  # base over far-field speech, music and noise alike
+        (" (Music)", True, ""),
+        (" (upbeat music) Come on!", True, ""),  # words: a song, not a bed
+    ],
+)
+def test_music_is_named_from_a_note_that_says_more_over_a_tonal_sound(text, tonal, sound):
+    assert sound_named(text, tonal=tonal) == sound
+
+
+def test_speech_is_tonal_and_noise_is_not(corpus):
+    # Music and speech are tonal (flatness 0.001-0.029 on development clips), recorded noise is
+    # not (0.052-0.49): white noise, the flattest, at the far end.
+    speech = decode_all(corpus / "jfk.flac")[: 4 * 16_000]
+    noise = np.random.default_rng(0).normal(0.0, 0.05, 4 * 16_000).astype(np.float32)
+    assert flatness(speech) < TONAL_FLATNESS < flatness(noise)
 
 
 @pytest.fixture(scope="module")
