@@ -375,8 +375,9 @@ SPEECH_TO_TEXT = {
             "faint_local_floor": env_bool("VOICEPORTAL_STT_FAINT_LOCAL_FLOOR", False),
             # A stretch of 3 s or more about to be marked "no text" or "faint" is decoded again
             # with notes of sound allowed; where Whisper writes only "(laughing)", "[Applause]"
-            # and the like the mark names that sound instead (stt/sounds.py; docs/benchmarks.md,
-            # issue 9, session 31 "sounds": no AMI mark moves, tuning or held-out).
+            # and the like ("(upbeat music)" over a tonal sound: music) the mark names that
+            # sound instead (stt/sounds.py; docs/benchmarks.md, issue 9, sessions 31 "sounds"
+            # and 32: no AMI mark moves, tuning or held-out).
             "name_sounds": env_bool("VOICEPORTAL_STT_NAME_SOUNDS", True),
             # Asked to detect, a short unsure segment (0.6-3 s) is detected alone and decoded
             # again in the language surely heard there: a phrase in another language inside a

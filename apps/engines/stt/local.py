@@ -305,7 +305,7 @@ class LocalWhisperBackend(SpeechToTextBackend):
         self.faint_local_floor = faint_local_floor
         # A stretch of 3 s or more about to be marked "no text" or "faint" is decoded again with
         # notes of sound allowed, and marked as the sound Whisper names there ("laughter",
-        # sounds.py) instead.
+        # "music": sounds.py) instead.
         self.name_sounds = name_sounds
         # Asked to detect, a short unsure segment is detected alone and decoded again in the
         # language surely heard there (_UNSURE_WORD_PROBABILITY): fr_ru_zh's Chinese second
