@@ -379,6 +379,9 @@ SPEECH_TO_TEXT = {
             # sound instead (stt/sounds.py; docs/benchmarks.md, issue 9, sessions 31 "sounds"
             # and 32: no AMI mark moves, tuning or held-out).
             "name_sounds": env_bool("VOICEPORTAL_STT_NAME_SOUNDS", True),
+            # ... applause and music from 1 s (the held-out ones were marked 1.1-2.9 s): a
+            # decode more for every mark of 1-3 s (docs/benchmarks.md, issue 9, session 32).
+            "name_short_sounds": env_bool("VOICEPORTAL_STT_NAME_SHORT_SOUNDS", False),
             # Asked to detect, a short unsure segment (0.6-3 s) is detected alone and decoded
             # again in the language surely heard there: a phrase in another language inside a
             # part. No text changed on the AMI or read English sets, but an encoder pass per

@@ -109,3 +109,12 @@ def test_a_short_one_keeps_its_mark(tmp_path):
     # Where several people talk at once in a meeting for 2-2.4 s, Whisper wrote laughter notes
     # too, over what the AMI references count as speech.
     assert mark_of(" (laughing)", tmp_path, 2.4) == [("no_text", "")]
+
+
+def test_with_short_sounds_short_applause_is_named_and_short_laughter_still_not(tmp_path):
+    # Whisper wrote "[Applause]" over the unseen set's 2 s of applause; over meetings' 2.4 s of
+    # voices at once, "[laughs]".
+    assert mark_of(" [Applause]", tmp_path, 2.0) == [("no_text", "")]
+    assert mark_of(" [Applause]", tmp_path, 2.0, name_short_sounds=True) == [("sound", "applause")]
+    assert mark_of(" (laughing)", tmp_path, 2.4, name_short_sounds=True) == [("no_text", "")]
+    assert mark_of(" [Applause]", tmp_path, 0.8, name_short_sounds=True) == [("no_text", "")]

@@ -67,7 +67,7 @@ from .regions import (
 )
 from .repeats import HORIZON_SECONDS, SAME_SHARE, repeats_later, too_fast
 from .silero import SpeechProbabilities
-from .sounds import MIN_SOUND_SECONDS, heard_sound
+from .sounds import sound_in
 from .sparse import held_word, too_few_words, word_count
 from .timing import timed_words
 from .token_logprobs import TokenLogprobRecorder
@@ -232,6 +232,7 @@ class LocalWhisperBackend(SpeechToTextBackend):
         faint_over_floor: bool = True,
         faint_local_floor: bool = False,
         name_sounds: bool = True,
+        name_short_sounds: bool = False,
         short_switches: bool = False,
         model_cache: str = "",
         memory_poll_seconds: float = 1.0,
@@ -307,6 +308,10 @@ class LocalWhisperBackend(SpeechToTextBackend):
         # notes of sound allowed, and marked as the sound Whisper names there ("laughter",
         # "music": sounds.py) instead.
         self.name_sounds = name_sounds
+        # ... and applause and music from 1 s (sounds.MIN_SHORT_SOUND_SECONDS): the held-out
+        # music and applause marks are 1.1-2.9 s long; each mark of 1-3 s then costs a decode
+        # (docs/benchmarks.md, issue 9, session 32).
+        self.name_short_sounds = name_short_sounds
         # Asked to detect, a short unsure segment is detected alone and decoded again in the
         # language surely heard there (_UNSURE_WORD_PROBABILITY): fr_ru_zh's Chinese second
         # comes out in Chinese, no other text changed on any set, but each such segment costs an
@@ -957,8 +962,8 @@ class _WindowedRun:
         Whisper names there where it names one and the stretch is long enough (sounds.py), else
         `reason`."""
         piece = _span(audio, offset, start, end)[1]
-        asked = self.backend.name_sounds and end - start >= MIN_SOUND_SECONDS and piece.size
-        if asked and (sound := heard_sound(self.model, piece)):
+        short = self.backend.name_short_sounds
+        if self.backend.name_sounds and (sound := sound_in(self.model, piece, short=short)):
             return _gap_mark(start, end, "sound", sound=sound)
         return _gap_mark(start, end, reason)
 

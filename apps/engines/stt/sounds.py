@@ -22,6 +22,8 @@ import re
 
 import numpy as np
 
+from apps.core.media import SAMPLE_RATE
+
 logger = logging.getLogger(__name__)
 
 # Notes as subtitles write them: bracketed, in parentheses, between stars, or music notes.
@@ -47,6 +49,12 @@ SOUND_NAMES = (*(name for name, _ in _SOUNDS), "music")
 # the AMI references count as speech (the tuning excerpts' ami_trn04 at 14.0 s, 2.4 s; the four
 # held-out ones, 2.0-2.4 s). Laughter, crying and applause heard alone ran 3.4-4.7 s.
 MIN_SOUND_SECONDS = 3.0
+# With `short` (the engine option `name_short_sounds`), applause and music are named from this
+# long: Whisper wrote neither over any of the AMI tuning excerpts' 19 marks asked at any length
+# (only "[Music]", words and one "[laughs]"), and the held-out music and applause marks run
+# 1.1-2.9 s (docs/benchmarks.md, issue 9, session 32). Each mark so asked costs a decode.
+MIN_SHORT_SOUND_SECONDS = 1.0
+SHORT_SOUNDS = ("applause", "music")
 # Spectral flatness (geometric over arithmetic mean of the power, 100 Hz-4 kHz, median of the
 # louder 32 ms frames) under which a sound is tonal: development music beds 0.001-0.026, read
 # speech 0.000-0.029; recorded noise (dishes, tap, bike, a man miaowing) 0.052-0.49
@@ -70,6 +78,17 @@ def sound_named(text: str, *, tonal: bool = False) -> str:
         if tonal and _MUSIC.search(said) and not _BARE_MUSIC.fullmatch(said):
             return "music"
     return ""
+
+
+def sound_in(model, audio: np.ndarray, *, short: bool = False) -> str:
+    """The sound named in `audio`, a stretch about to be marked as speech without text (16 kHz
+    samples): any of SOUND_NAMES from MIN_SOUND_SECONDS, with `short` SHORT_SOUNDS from
+    MIN_SHORT_SOUND_SECONDS; a shorter stretch costs no decode."""
+    seconds = len(audio) / SAMPLE_RATE
+    if seconds < (MIN_SHORT_SOUND_SECONDS if short else MIN_SOUND_SECONDS):
+        return ""
+    sound = heard_sound(model, audio)
+    return sound if seconds >= MIN_SOUND_SECONDS or sound in SHORT_SOUNDS else ""
 
 
 def heard_sound(model, audio) -> str:
