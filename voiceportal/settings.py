@@ -370,9 +370,10 @@ SPEECH_TO_TEXT = {
             # noise, no far-field meeting speech mark lost (docs/benchmarks.md, issue 9,
             # session 31). On by default.
             "faint_over_floor": env_bool("VOICEPORTAL_STT_FAINT_OVER_FLOOR", True),
-            # ... the floor measured over 30 s either side of the mark, not the whole window's
-            # (docs/benchmarks.md, issue 9, session 32 "a local noise floor").
-            "faint_local_floor": env_bool("VOICEPORTAL_STT_FAINT_LOCAL_FLOOR", False),
+            # ... the floor measured over 30 s either side of the mark, not the whole window's:
+            # no false faint marks where the noise grows louder within a recording, nothing else
+            # moved (docs/benchmarks.md, issue 9, session 32). On by default.
+            "faint_local_floor": env_bool("VOICEPORTAL_STT_FAINT_LOCAL_FLOOR", True),
             # A stretch of 3 s or more about to be marked "no text" or "faint" is decoded again
             # with notes of sound allowed; where Whisper writes only "(laughing)", "[Applause]"
             # and the like ("(upbeat music)" over a tonal sound: music) the mark names that

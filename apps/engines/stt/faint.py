@@ -11,7 +11,8 @@ text left it out; text decoded from it would be a guess).
 
 segmentation-3.0 also hears steady noise as speech (room noise, dishes, a running tap): speech
 it hears that hardly rises over the noise floor is not marked (`floor_at`, the engine option
-`faint_over_floor`, on by default; the floor around the mark with `faint_local_floor`).
+`faint_over_floor`, on by default; the floor around the mark with `faint_local_floor`, on by
+default too).
 """
 
 import functools

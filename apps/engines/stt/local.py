@@ -230,7 +230,7 @@ class LocalWhisperBackend(SpeechToTextBackend):
         marks_need_heard_speech: bool = False,
         marks_skip_steady_sound: bool = False,
         faint_over_floor: bool = True,
-        faint_local_floor: bool = False,
+        faint_local_floor: bool = True,
         name_sounds: bool = True,
         name_short_sounds: bool = False,
         short_switches: bool = False,
@@ -301,8 +301,9 @@ class LocalWhisperBackend(SpeechToTextBackend):
         # AMI speech mark lost, tuning or held-out (docs/benchmarks.md, issue 9, session 31).
         self.faint_over_floor = faint_over_floor
         # ... the floor around the mark (loudness.FLOOR_REACH_SECONDS either side) instead of
-        # the whole window's, for recordings whose noise changes (docs/benchmarks.md, issue 9,
-        # session 32 "a local noise floor").
+        # the whole window's, for recordings whose noise changes. On by default: false faint
+        # marks in the noisy half of such recordings gone, nothing else moved on tuning or
+        # held-out sets (docs/benchmarks.md, issue 9, session 32).
         self.faint_local_floor = faint_local_floor
         # A stretch of 3 s or more about to be marked "no text" or "faint" is decoded again with
         # notes of sound allowed, and marked as the sound Whisper names there ("laughter",
