@@ -18,7 +18,7 @@ all:
   come back as a `faint` one (faint.py covers what nothing else does), so the rule's threshold is
   measured by running it (--steady-db), not read off one run's spreads.
 
-    .venv/bin/python bench/bench_noisy.py NOISY_DIR [--part tuning|heldout] [--model base]
+    .venv/bin/python bench/bench_noisy.py NOISY_DIR [--part tuning|heldout|changing] [--model base]
         [--only NAME ...] [--option KEY=VALUE ...] [--steady-db DB] [--steady-heard S]
         [--cues] [--show-text]
 """
@@ -97,7 +97,7 @@ def measure(engine, path: Path, args) -> Result:
         mark = (
             a,
             b,
-            segment.gap,
+            segment.sound or segment.gap,
             spread_of(levels, heard, threshold, a, b),
             heard.seconds_above(0.5, a, b),
         )
@@ -155,7 +155,7 @@ def totals(results: list[Result]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("noisy", type=Path, help="NOISY_DIR (bench/prepare_noisy.py)")
-    parser.add_argument("--part", choices=("tuning", "heldout"), default="tuning")
+    parser.add_argument("--part", choices=("tuning", "heldout", "changing"), default="tuning")
     parser.add_argument("--model", default="base")
     parser.add_argument("--only", nargs="*", default=[], help="recording names")
     parser.add_argument("--option", action="append", default=[], help="engine KEY=VALUE")

@@ -12,6 +12,10 @@ noise alone can be counted. Two parts that share neither speech nor noise:
   (CC BY 4.0, "Berlin Noise by Thomas Rosen"): a street with buses, a tram, people and music
   (0619B0AD, Potsdam, 2:15), cars and bikes (1CDCDA78, 2:27), a forest by a highway with birds
   (9a12b4b8, 1:46). Noise shorter than the reading is looped. Nothing is tuned on this part.
+- `changing/`: noise that changes within a recording (tuning material, session 32): two
+  development recordings back to back, the first under one Speech Commands noise 30 dB under
+  the speech (a quiet room), the second under another 5 or 0 dB under it (a noisy street), each
+  with its noise-only lead-in, pause and tail.
 
 Sources (checkouts of public repositories; nothing is downloaded here, no audio enters this
 repository): a checkout holding `data/_background_noise_/` of Speech Commands (e.g.
@@ -66,6 +70,15 @@ HELDOUT = [
     ("sonnets_heldout", "cars", 0),
     ("sonnets_heldout", "street", 20),
 ]
+# (quiet noise, loud noise, seed of the first recording (the second's is the next), the loud
+# noise's ratio in dB).
+CHANGING = [
+    ("bike", "dishes", 40, 5),
+    ("tap", "miaow", 42, 5),
+    ("dishes", "tap", 44, 0),
+    ("miaow", "bike", 46, 0),
+]
+QUIET_SNR_DB = 30
 LEAD_IN, PAUSE, TAIL = 6.0, 5.0, 4.0
 _FRAME = SAMPLE_RATE // 100
 
@@ -117,15 +130,37 @@ def build_tuning(src: Path, out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     noises = {name: decode_all(src / path) for name, path in TUNING_NOISE.items()}
     for noise, snr, seed in TUNING:
-        raw = out / f"_speech_{seed}.wav"
-        said = long_recording.build(raw, CORPUS, seconds=60, seed=seed)
-        speech = decode_all(raw)
-        raw.unlink()
-        clean = placed(speech, quietest_cut(speech, len(speech) / SAMPLE_RATE / 2))
+        clean, text = development_speech(out, seed)
         name = f"{noise}_{snr}db_s{seed}"
-        write(
-            out, name, clean, mix(clean, noises[noise], snr, seed), long_recording.reference(said)
+        write(out, name, clean, mix(clean, noises[noise], snr, seed), text)
+        print(name, f"{len(clean) / SAMPLE_RATE:.0f} s")
+
+
+def development_speech(out: Path, seed: int) -> tuple[np.ndarray, str]:
+    """A development recording of about 60 s with its noise-only stretches, and its text."""
+    raw = out / f"_speech_{seed}.wav"
+    said = long_recording.build(raw, CORPUS, seconds=60, seed=seed)
+    speech = decode_all(raw)
+    raw.unlink()
+    clean = placed(speech, quietest_cut(speech, len(speech) / SAMPLE_RATE / 2))
+    return clean, long_recording.reference(said)
+
+
+def build_changing(src: Path, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    noises = {name: decode_all(src / path) for name, path in TUNING_NOISE.items()}
+    for quiet, loud, seed, loud_db in CHANGING:
+        first, first_text = development_speech(out, seed)
+        second, second_text = development_speech(out, seed + 1)
+        mixed = np.concatenate(
+            [
+                mix(first, noises[quiet], QUIET_SNR_DB, seed),
+                mix(second, noises[loud], loud_db, seed + 1),
+            ]
         )
+        clean = np.concatenate([first, second])
+        name = f"{quiet}_{QUIET_SNR_DB}db_then_{loud}_{loud_db}db_s{seed}"
+        write(out, name, clean, mixed, f"{first_text} {second_text}")
         print(name, f"{len(clean) / SAMPLE_RATE:.0f} s")
 
 
@@ -149,6 +184,7 @@ def main() -> None:
     args = parser.parse_args()
     build_tuning(args.src, args.out / "tuning")
     build_heldout(args.src, args.heldout, args.out / "heldout")
+    build_changing(args.src, args.out / "changing")
 
 
 if __name__ == "__main__":

@@ -370,11 +370,19 @@ SPEECH_TO_TEXT = {
             # noise, no far-field meeting speech mark lost (docs/benchmarks.md, issue 9,
             # session 31). On by default.
             "faint_over_floor": env_bool("VOICEPORTAL_STT_FAINT_OVER_FLOOR", True),
+            # ... the floor measured over 30 s either side of the mark, not the whole window's:
+            # no false faint marks where the noise grows louder within a recording, nothing else
+            # moved (docs/benchmarks.md, issue 9, session 32). On by default.
+            "faint_local_floor": env_bool("VOICEPORTAL_STT_FAINT_LOCAL_FLOOR", True),
             # A stretch of 3 s or more about to be marked "no text" or "faint" is decoded again
             # with notes of sound allowed; where Whisper writes only "(laughing)", "[Applause]"
-            # and the like the mark names that sound instead (stt/sounds.py; docs/benchmarks.md,
-            # issue 9, session 31 "sounds": no AMI mark moves, tuning or held-out).
+            # and the like ("(upbeat music)" over a tonal sound: music) the mark names that
+            # sound instead (stt/sounds.py; docs/benchmarks.md, issue 9, sessions 31 "sounds"
+            # and 32: no AMI mark moves, tuning or held-out).
             "name_sounds": env_bool("VOICEPORTAL_STT_NAME_SOUNDS", True),
+            # ... applause and music from 1 s (the held-out ones were marked 1.1-2.9 s): a
+            # decode more for every mark of 1-3 s (docs/benchmarks.md, issue 9, session 32).
+            "name_short_sounds": env_bool("VOICEPORTAL_STT_NAME_SHORT_SOUNDS", False),
             # Asked to detect, a short unsure segment (0.6-3 s) is detected alone and decoded
             # again in the language surely heard there: a phrase in another language inside a
             # part. No text changed on the AMI or read English sets, but an encoder pass per

@@ -137,8 +137,28 @@ def test_far_field_speech_rises_over_the_noise_floor_and_stays_marked(corpus):
     turns = reference(corpus / "ami_trn04.rttm")
     late = [(a, b) for a, b in turns if a >= 24.0]
     floor = Levels(audio, []).floor()
-    found = faint_speech(audio, 24.0, 30.0, floor_db=floor)
+    found = faint_speech(audio, 24.0, 30.0, floor_at=lambda _: floor)
     assert overlap(found, late) >= 0.9 * overlap(late, [(24.0, 30.0)])
     # The same speech over a floor as loud as its own louder tenth: taken for the noise.
     loud = float(np.percentile(frame_levels(audio[24 * SAMPLE_RATE :]), 90))
-    assert faint_speech(audio, 24.0, 30.0, floor_db=loud - OVER_FLOOR_DB + 1.0) == []
+    assert faint_speech(audio, 24.0, 30.0, floor_at=lambda _: loud - OVER_FLOOR_DB + 1.0) == []
+
+
+def test_with_a_local_floor_far_field_speech_after_loud_noise_is_still_marked(corpus):
+    """A recording that is loud noise for five minutes, then ami_trn04's quiet meeting room:
+    the whole window's floor is the noise's, and the far-field speakers of 25-30 s do not rise
+    OVER_FLOOR_DB over it; the floor around them (loudness.FLOOR_REACH_SECONDS) is the room's,
+    and they are marked."""
+    room = decode_all(corpus / "ami_trn04.wav")
+    loud = float(np.percentile(frame_levels(room[24 * SAMPLE_RATE :]), 90))
+    noise_rms = 10 ** ((loud - OVER_FLOOR_DB + 6.0) / 20)
+    noise = np.random.default_rng(0).normal(0.0, noise_rms, 300 * SAMPLE_RATE)
+    audio = np.concatenate([noise, room]).astype(np.float32)
+    levels = Levels(audio, [])
+    late = [(300 + a, 300 + b) for a, b in reference(corpus / "ami_trn04.rttm") if a >= 24.0]
+
+    whole = faint_speech(audio, 324.0, 330.0, floor_at=lambda _: levels.floor())
+    local = faint_speech(audio, 324.0, 330.0, floor_at=levels.floor)
+
+    assert whole == []
+    assert overlap(local, late) >= 0.9 * overlap(late, [(324.0, 330.0)])

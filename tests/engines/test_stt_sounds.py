@@ -8,7 +8,7 @@ from django.conf import settings as django_settings
 from apps.core.media import SAMPLE_RATE, decode_all
 from apps.engines.stt.base import TranscriptionRequest
 from apps.engines.stt.local import LocalWhisperBackend, load_model
-from apps.engines.stt.sounds import heard_sound, sound_named
+from apps.engines.stt.sounds import TONAL_FLATNESS, flatness, heard_sound, sound_named
 from tests import media_factory
 from tests.engines.stand_ins import StandInRun
 from tests.engines.test_stt_seams import GapDecoder, sampled
@@ -48,6 +48,30 @@ def test_words_and_other_notes_name_no_sound(text):
     assert sound_named(text) == ""
 
 
+@pytest.mark.parametrize(
+    ("text", "tonal", "sound"),
+    [
+        (" (upbeat music)", True, "music"),  # base over music beds, development and unseen
+        (" [soft music] ♪", True, "music"),
+        (" (upbeat music)", False, ""),  # over a broadband sound: noise, claps
+        (" [MUSIC PLAYING]", False, ""),  # base over synthesised claps
+        (" [Music]", True, ""),  # base over far-field speech, music and noise alike
+        (" (Music)", True, ""),
+        (" (upbeat music) Come on!", True, ""),  # words: a song, not a bed
+    ],
+)
+def test_music_is_named_from_a_note_that_says_more_over_a_tonal_sound(text, tonal, sound):
+    assert sound_named(text, tonal=tonal) == sound
+
+
+def test_speech_is_tonal_and_noise_is_not(corpus):
+    # Music and speech are tonal (flatness 0.001-0.029 on development clips), recorded noise is
+    # not (0.052-0.49): white noise, the flattest, at the far end.
+    speech = decode_all(corpus / "jfk.flac")[: 4 * 16_000]
+    noise = np.random.default_rng(0).normal(0.0, 0.05, 4 * 16_000).astype(np.float32)
+    assert flatness(speech) < TONAL_FLATNESS < flatness(noise)
+
+
 @pytest.fixture(scope="module")
 def tiny():
     return load_model(
@@ -85,3 +109,12 @@ def test_a_short_one_keeps_its_mark(tmp_path):
     # Where several people talk at once in a meeting for 2-2.4 s, Whisper wrote laughter notes
     # too, over what the AMI references count as speech.
     assert mark_of(" (laughing)", tmp_path, 2.4) == [("no_text", "")]
+
+
+def test_with_short_sounds_short_applause_is_named_and_short_laughter_still_not(tmp_path):
+    # Whisper wrote "[Applause]" over the unseen set's 2 s of applause; over meetings' 2.4 s of
+    # voices at once, "[laughs]".
+    assert mark_of(" [Applause]", tmp_path, 2.0) == [("no_text", "")]
+    assert mark_of(" [Applause]", tmp_path, 2.0, name_short_sounds=True) == [("sound", "applause")]
+    assert mark_of(" (laughing)", tmp_path, 2.4, name_short_sounds=True) == [("no_text", "")]
+    assert mark_of(" [Applause]", tmp_path, 0.8, name_short_sounds=True) == [("no_text", "")]

@@ -10,8 +10,9 @@ stretch is marked "faint": the decoder is not asked (its own VAD skipped that au
 text left it out; text decoded from it would be a guess).
 
 segmentation-3.0 also hears steady noise as speech (room noise, dishes, a running tap): speech
-it hears that hardly rises over the window's noise floor is not marked (`floor_db`, the engine
-option `faint_over_floor`, on by default).
+it hears that hardly rises over the noise floor is not marked (`floor_at`, the engine option
+`faint_over_floor`, on by default; the floor around the mark with `faint_local_floor`, on by
+default too).
 """
 
 import functools
@@ -48,7 +49,7 @@ _SILENT_RMS = 1e-4
 # no speech either on the AMI training excerpts, and the stretch costs no model pass (half the
 # passes on clean recordings: pauses Silero hears as silence).
 _SILERO_FLOOR = 0.02
-# With `floor_db` (the window's noise floor), speech heard where the louder tenth of the 10 ms
+# With `floor_at` (the noise floor), speech heard where the louder tenth of the 10 ms
 # levels (90th percentile) stays within this of the floor is taken for the noise itself: on
 # room noise and steady recorded noise segmentation-3.0 hears speech in the noise's own
 # fluctuation (6-14 dB over the floor), far-field meeting speech it marks rises 27-48 dB above
@@ -64,13 +65,14 @@ def faint_speech(
     lead: float = 0.0,
     trail: float = 0.0,
     silero: SpeechProbabilities | None = None,
-    floor_db: float | None = None,
+    floor_at: Callable[[float], float] | None = None,
 ) -> list[tuple[float, float]]:
     """Where segmentation-3.0 hears speech in `audio`'s seconds [start, end), for at least
     MIN_MARK_SECONDS of it inside [start + lead, end - trail]: speech heard only in those
     margins is not kept, speech that reaches into them is kept whole. `silero`: `audio`'s
-    speech probabilities, where they are at hand; `floor_db`: its noise floor (the level of
-    its quieter 10 ms), speech heard no more than OVER_FLOOR_DB above it not kept."""
+    speech probabilities, where they are at hand; `floor_at`: its noise floor (the level of
+    its quieter 10 ms) at a second of `audio`, speech heard no more than OVER_FLOOR_DB above
+    the floor at its middle not kept."""
     from apps.engines.analysis.segmentation import speech_activity
 
     inner = audio[int((start + lead) * SAMPLE_RATE) : int((end - trail) * SAMPLE_RATE)]
@@ -92,9 +94,8 @@ def faint_speech(
         for x, y in _runs(activity.speech[a:b] > THRESHOLD, frame)
         if (min(y, last) - max(x, first)) * frame >= MIN_MARK_SECONDS
         and (
-            floor_db is None
-            or _loud_db(audio, lo + (a + x) * frame, lo + (a + y) * frame)
-            >= floor_db + OVER_FLOOR_DB
+            floor_at is None
+            or _over_floor(audio, lo + (a + x) * frame, lo + (a + y) * frame, floor_at)
         )
     ]
 
@@ -118,14 +119,15 @@ def with_faint_marks(
     end: float,
     mark: Callable[[float, float], object],
     silero: SpeechProbabilities | None = None,
-    floor_db: float | None = None,
+    floor_at: Callable[[float], float] | None = None,
 ) -> Iterator:
     """`events` (in time order; file seconds) with `mark(start, end)` put where faint speech
     lies between segments and marks, from file second `start` to `end`, and in long pauses
     between a segment's words (after that segment). `audio` is the window that begins at file
-    second `offset`; `silero`, its speech probabilities where they are at hand; `floor_db`, its
-    noise floor where speech at the floor is not to be marked (faint_speech)."""
-    marks = functools.partial(_marks, audio, offset, mark=mark, silero=silero, floor_db=floor_db)
+    second `offset`; `silero`, its speech probabilities where they are at hand; `floor_at`, its
+    noise floor at a window second where speech at the floor is not to be marked
+    (faint_speech)."""
+    marks = functools.partial(_marks, audio, offset, mark=mark, silero=silero, floor_at=floor_at)
     reached, lead = start, 0.0
     for event in events:
         if hasattr(event, "end"):
@@ -147,7 +149,7 @@ def _pauses(event) -> Iterator[tuple[float, float]]:
             yield before.end, after.start
 
 
-def _marks(audio, offset: float, start: float, end: float, *, mark, lead, trail, silero, floor_db):
+def _marks(audio, offset: float, start: float, end: float, *, mark, lead, trail, silero, floor_at):
     if end - start - lead - trail < MIN_MARK_SECONDS:
         return
     found = faint_speech(
@@ -157,7 +159,7 @@ def _marks(audio, offset: float, start: float, end: float, *, mark, lead, trail,
         lead=lead,
         trail=trail,
         silero=silero,
-        floor_db=floor_db,
+        floor_at=floor_at,
     )
     for a, b in found:
         yield mark(offset + a, offset + b)
@@ -174,6 +176,12 @@ def _runs(mask: np.ndarray, frame: float) -> list[tuple[int, int]]:
         else:
             runs.append([a, b])
     return [(int(a), int(b)) for a, b in runs if (b - a) * frame >= MIN_MARK_SECONDS]
+
+
+def _over_floor(audio: np.ndarray, start: float, end: float, floor_at) -> bool:
+    """Whether the louder tenth of `audio`'s [start, end) rises OVER_FLOOR_DB or more over the
+    noise floor at its middle."""
+    return _loud_db(audio, start, end) >= floor_at((start + end) / 2) + OVER_FLOOR_DB
 
 
 def _loud_db(audio: np.ndarray, start: float, end: float) -> float:

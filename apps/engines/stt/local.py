@@ -6,7 +6,7 @@ import functools
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import ctranslate2
 import numpy as np
@@ -68,7 +68,7 @@ from .regions import (
 )
 from .repeats import HORIZON_SECONDS, SAME_SHARE, repeats_later, too_fast
 from .silero import SpeechProbabilities
-from .sounds import MIN_SOUND_SECONDS, heard_sound
+from .sounds import sound_in
 from .sparse import held_word, too_few_words, word_count
 from .timing import timed_words
 from .token_logprobs import TokenLogprobRecorder
@@ -234,7 +234,9 @@ class LocalWhisperBackend(SpeechToTextBackend):
         marks_need_heard_speech: bool = False,
         marks_skip_steady_sound: bool = False,
         faint_over_floor: bool = True,
+        faint_local_floor: bool = True,
         name_sounds: bool = True,
+        name_short_sounds: bool = False,
         short_switches: bool = False,
         model_cache: str = "",
         memory_poll_seconds: float = 1.0,
@@ -302,10 +304,19 @@ class LocalWhisperBackend(SpeechToTextBackend):
         # tap as speech; far-field meeting speech rises far above the floor. On by default: no
         # AMI speech mark lost, tuning or held-out (docs/benchmarks.md, issue 9, session 31).
         self.faint_over_floor = faint_over_floor
+        # ... the floor around the mark (loudness.FLOOR_REACH_SECONDS either side) instead of
+        # the whole window's, for recordings whose noise changes. On by default: false faint
+        # marks in the noisy half of such recordings gone, nothing else moved on tuning or
+        # held-out sets (docs/benchmarks.md, issue 9, session 32).
+        self.faint_local_floor = faint_local_floor
         # A stretch of 3 s or more about to be marked "no text" or "faint" is decoded again with
         # notes of sound allowed, and marked as the sound Whisper names there ("laughter",
-        # sounds.py) instead.
+        # "music": sounds.py) instead.
         self.name_sounds = name_sounds
+        # ... and applause and music from 1 s (sounds.MIN_SHORT_SOUND_SECONDS): the held-out
+        # music and applause marks are 1.1-2.9 s long; each mark of 1-3 s then costs a decode
+        # (docs/benchmarks.md, issue 9, session 32).
+        self.name_short_sounds = name_short_sounds
         # Asked to detect, a short unsure segment is detected alone and decoded again in the
         # language surely heard there (_UNSURE_WORD_PROBABILITY): fr_ru_zh's Chinese second
         # comes out in Chinese, no other text changed on any set, but each such segment costs an
@@ -716,7 +727,7 @@ class _WindowedRun:
                     end=offset + part.end,
                     mark=functools.partial(self._mark, audio, offset, "faint"),
                     silero=self.window_vad[1],
-                    floor_db=self.window_levels.floor() if self.backend.faint_over_floor else None,
+                    floor_at=self._noise_floor(),
                 )
             yield from events
             self.carried = _carried(kept)
@@ -724,6 +735,15 @@ class _WindowedRun:
         yield SpeechHeard(
             offset, offset + len(audio) / SAMPLE_RATE, heard(self.window_vad[1], offset)
         )
+
+    def _noise_floor(self) -> Callable[[float], float] | None:
+        """The noise floor faint marks must rise over, at a window second (faint.py)."""
+        if not self.backend.faint_over_floor:
+            return None
+        if self.backend.faint_local_floor:
+            return self.window_levels.floor
+        whole = self.window_levels.floor()
+        return lambda _: whole
 
     def _split_at_pauses(
         self, events: Iterator, kept: list, audio: np.ndarray, offset: float, spoken: list
@@ -993,8 +1013,8 @@ class _WindowedRun:
         Whisper names there where it names one and the stretch is long enough (sounds.py), else
         `reason`."""
         piece = _span(audio, offset, start, end)[1]
-        asked = self.backend.name_sounds and end - start >= MIN_SOUND_SECONDS and piece.size
-        if asked and (sound := heard_sound(self.model, piece)):
+        short = self.backend.name_short_sounds
+        if self.backend.name_sounds and (sound := sound_in(self.model, piece, short=short)):
             return _gap_mark(start, end, "sound", sound=sound)
         return _gap_mark(start, end, reason)
 

@@ -45,6 +45,11 @@ STEADY_SPREAD_DB = 11.0
 # the faint detector marks), 0.00-0.22 s in the pauses under the same noise (speech under real
 # noise, tuning part: docs/benchmarks.md, issue 9, session 31).
 STEADY_HEARD_SECONDS = 0.3
+# With a local noise floor, the floor at a moment is the quieter tenth of the levels this far
+# either side of it, not of the whole window: a recording whose noise changes (a quiet room,
+# then a street) is measured against the noise around each mark (docs/benchmarks.md, issue 9,
+# session 32 "a local noise floor").
+FLOOR_REACH_SECONDS = 30.0
 # Power under which a frame counts as digital silence (-120 dB), so log10 stays finite.
 _SILENCE = 1e-12
 
@@ -60,9 +65,14 @@ class Levels:
             in_speech[self._frame(region.start) : self._frame(region.end)] = True
         self.speech = float(np.median(self.db[in_speech])) if in_speech.any() else None
 
-    def floor(self) -> float:
-        """The window's noise floor: the level of its quieter tenth (10th percentile)."""
-        return float(np.percentile(self.db, 10)) if len(self.db) else 10 * np.log10(_SILENCE)
+    def floor(self, around: float | None = None) -> float:
+        """The noise floor: the level of the quieter tenth (10th percentile) of the window, or
+        of its FLOOR_REACH_SECONDS either side of window second `around`."""
+        levels = self.db
+        if around is not None:
+            reach = FLOOR_REACH_SECONDS
+            levels = levels[self._frame(around - reach) : self._frame(around + reach)]
+        return float(np.percentile(levels, 10)) if len(levels) else 10 * np.log10(_SILENCE)
 
     def under_speech(self, start: float, end: float) -> float:
         """Decibels by which the louder quarter of window seconds [start, end) (its 75th
