@@ -20,6 +20,7 @@ FLAGS = {
     "too_few_words": "Words missing?",
     "repeats_later": "Said later?",
     "other_language": "Another language?",
+    "wrong_script": "Wrong script",
     "lone_word": "Lone word",
     "stock_phrase": "Stock phrase",
     "silence": "Text over silence",

@@ -26,6 +26,8 @@ FLAG_HELP = {
     "probably missing, and the text may belong elsewhere",
     "other_language": "Heard in another language than the one asked for: the words are most "
     "likely a translation. Transcribe again with that language, or with language detection",
+    "wrong_script": "Written in a script its language does not use (Telugu in Devanagari): "
+    "the model cannot write this language, and the text is no transcript of what was said",
     "repeats_later": "The same words come again soon after, over other audio, and decoded again "
     "here they came out unsure: the text may belong to the later passage",
     "lone_word": "One word far from the rest of its sentence, where no speech detector hears "
