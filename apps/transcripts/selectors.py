@@ -1,7 +1,7 @@
 """Reads for transcripts, always scoped by owner."""
 
 from django.contrib.auth.models import User
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
@@ -9,7 +9,7 @@ from apps.core.clock import clock
 from apps.jobs.progress import JobProgress
 
 from . import hooks
-from .flags import FLAGS
+from .flags import FLAGS, language_unsure
 from .formats import (
     DocumentGap,
     DocumentSegment,
@@ -81,6 +81,7 @@ def transcript_document(transcript: Transcript) -> TranscriptDocument:
         segments=segments,
         task=transcript.task,
         title=transcript.title,
+        language_unsure=transcript_language_unsure(transcript),
         gaps=tuple(
             DocumentGap(g.start, g.end, g.reason, g.language, g.sound)
             for g in transcript.gaps.all()
@@ -156,6 +157,16 @@ def transcript_words_count(transcript: Transcript) -> int:
 def segment_get(*, transcript: Transcript, pk) -> Segment:
     """A segment of the (already owner-checked) transcript, or 404."""
     return get_object_or_404(Segment, pk=pk, transcript=transcript)
+
+
+def transcript_language_unsure(transcript: Transcript) -> bool:
+    """Whether the transcript's language was detected too unsure to trust (flags.py)."""
+    spoken = transcript.segments.aggregate(s=Sum(F("end") - F("start")))["s"] or 0.0
+    return language_unsure(
+        probability=transcript.language_probability,
+        given=bool(transcript.language),
+        speech_seconds=spoken,
+    )
 
 
 def transcript_edit_context(transcript: Transcript) -> dict:
