@@ -20,6 +20,7 @@ FLAGS = {
     "too_few_words": "Words missing?",
     "repeats_later": "Said later?",
     "other_language": "Another language?",
+    "wrong_script": "Wrong script",
     "lone_word": "Lone word",
     "stock_phrase": "Stock phrase",
     "silence": "Text over silence",
@@ -51,6 +52,14 @@ _SENTENCE_REPEATS = 2
 PREVIOUS_SEGMENTS = 4
 # A segment with less speech than this share of its time (VAD) holds text over silence.
 SPEECH_SHARE = 0.1
+# A language detected with a probability under this, over at least UNSURE_LANGUAGE_SECONDS of
+# transcribed speech, is shown as unsure: Whisper writes a language it barely knows (Scottish
+# Gaelic, Telugu, Finnish) as confident-looking German, Kannada or Latin, detected at 0.24,
+# 0.40 and 0.43, where every recording whose language came out right is heard at 0.53 or more
+# (far-field English 0.55; two-language files 0.47-0.50; docs/benchmarks.md, issue 9,
+# session 32).
+UNSURE_LANGUAGE_PROBABILITY = 0.45
+UNSURE_LANGUAGE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -78,6 +87,16 @@ def segment_flags(signs: SegmentSigns, previous_texts: Iterable[str] = ()) -> li
     if compression_ratio(signs.text) > COMPRESSION_RATIO:
         found.add("compression")
     return [f for f in FLAGS if f in found]
+
+
+def language_unsure(*, probability: float | None, given: bool, speech_seconds: float) -> bool:
+    """Whether a detected language is too unsure to trust: a language the user gave is sure."""
+    return (
+        not given
+        and probability is not None
+        and probability < UNSURE_LANGUAGE_PROBABILITY
+        and speech_seconds >= UNSURE_LANGUAGE_SECONDS
+    )
 
 
 def compression_ratio(text: str) -> float:

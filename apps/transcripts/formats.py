@@ -94,6 +94,8 @@ class TranscriptDocument:
     segments: tuple[DocumentSegment, ...] = field(default_factory=tuple)
     task: str = "transcribe"
     title: str = ""
+    # The language was detected, too unsure to trust (flags.language_unsure).
+    language_unsure: bool = False
     # What the analyses found; empty where none ran.
     speakers: tuple[DocumentSpeaker, ...] = ()
     chapters: tuple[Chapter, ...] = ()
@@ -273,6 +275,9 @@ def to_verbose_json(doc: TranscriptDocument, *, words: bool = True, segments: bo
         "language": "english" if doc.task == "translate" else language_name(doc.language),
         "duration": round(doc.duration, 3),
         "text": doc.text,
+        # Our extension: the language was detected, too unsure to trust; choose it and
+        # transcribe again.
+        **({"language_unsure": True} if doc.language_unsure else {}),
     }
     if segments:
         body["segments"] = [

@@ -1,7 +1,7 @@
 """Reads for transcripts, always scoped by owner."""
 
 from django.contrib.auth.models import User
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import F, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
@@ -9,7 +9,7 @@ from apps.core.clock import clock
 from apps.jobs.progress import JobProgress
 
 from . import hooks
-from .flags import FLAGS
+from .flags import FLAGS, language_unsure
 from .formats import (
     DocumentGap,
     DocumentSegment,
@@ -26,6 +26,8 @@ FLAG_HELP = {
     "probably missing, and the text may belong elsewhere",
     "other_language": "Heard in another language than the one asked for: the words are most "
     "likely a translation. Transcribe again with that language, or with language detection",
+    "wrong_script": "Written in a script its language does not use (Telugu in Devanagari): "
+    "the model cannot write this language, and the text is no transcript of what was said",
     "repeats_later": "The same words come again soon after, over other audio, and decoded again "
     "here they came out unsure: the text may belong to the later passage",
     "lone_word": "One word far from the rest of its sentence, where no speech detector hears "
@@ -79,6 +81,7 @@ def transcript_document(transcript: Transcript) -> TranscriptDocument:
         segments=segments,
         task=transcript.task,
         title=transcript.title,
+        language_unsure=transcript_language_unsure(transcript),
         gaps=tuple(
             DocumentGap(g.start, g.end, g.reason, g.language, g.sound)
             for g in transcript.gaps.all()
@@ -154,6 +157,16 @@ def transcript_words_count(transcript: Transcript) -> int:
 def segment_get(*, transcript: Transcript, pk) -> Segment:
     """A segment of the (already owner-checked) transcript, or 404."""
     return get_object_or_404(Segment, pk=pk, transcript=transcript)
+
+
+def transcript_language_unsure(transcript: Transcript) -> bool:
+    """Whether the transcript's language was detected too unsure to trust (flags.py)."""
+    spoken = transcript.segments.aggregate(s=Sum(F("end") - F("start")))["s"] or 0.0
+    return language_unsure(
+        probability=transcript.language_probability,
+        given=bool(transcript.language),
+        speech_seconds=spoken,
+    )
 
 
 def transcript_edit_context(transcript: Transcript) -> dict:

@@ -143,6 +143,7 @@ def transcript_detail(request, pk):
         "gaps": transcript.gaps.all(),
         "segments_poll_url": selectors.transcript_segments_poll_url(transcript),
         "progress": selectors.transcript_progress(transcript),
+        "language_unsure": selectors.transcript_language_unsure(transcript),
         "rename_form": RenameForm(initial={"title": transcript.title}),
         **selectors.transcript_edit_context(transcript),
     }

@@ -1,5 +1,6 @@
 """Telling a decoder's repetition loop from audio that really repeats a sentence."""
 
+import dataclasses
 from dataclasses import dataclass
 from types import SimpleNamespace
 
@@ -10,7 +11,13 @@ from apps.engines.stt.local import (
     _carried,
     _temperatures,
 )
-from apps.engines.stt.loops import LOOP_REPEATS, RepetitionGuard, marking_loops, repetitive
+from apps.engines.stt.loops import (
+    LOOP_REPEATS,
+    RepetitionGuard,
+    marking_loops,
+    repetitive,
+    stutters,
+)
 from tests import media_factory
 from tests.engines.stand_ins import StandInRun, decoded
 
@@ -104,6 +111,27 @@ def test_the_next_window_is_prompted_only_with_text_decoded_with_confidence():
     assert _carried(said[:1]) == (50364, 1, 50414)
     long = [Segment(t, t + 1, " Ask.", tokens=(50364, *range(100), 50414)) for t in range(3)]
     assert _carried(long) == long[1].tokens + long[2].tokens
+
+
+def test_no_decode_is_prompted_with_a_loop_or_with_another_language():
+    sure = Segment(0, 1, " Ask not what your country can do for you.", tokens=(50364, 1, 50414))
+    # What base wrote over Telugu, then prompted the held word's decode with (unseen set 5).
+    stutter = Segment(1, 2, " انانانان", tokens=(50414, 2, 50464), language="te")
+    assert _carried([sure, stutter], "te") == ()
+    doubted = dataclasses.replace(sure, flags=("repeats_later",))
+    assert _carried([sure, doubted]) == ()
+    # Text decoded in English prompts no decode in Telugu, but one in English.
+    english = dataclasses.replace(sure, language="en")
+    assert _carried([english], "te") == ()
+    assert _carried([english], "en") == sure.tokens
+    assert _carried([sure], "te") == sure.tokens  # the run's own language
+
+
+def test_a_word_said_over_and_over_within_itself_is_a_loop():
+    assert stutters(" انانانان") and stutters(" hahahaha")
+    assert not any(
+        map(stutters, [*SPEECH, " banana", " 1000000", " どんどん", " Yeah, yeah, yeah."])
+    )
 
 
 class LoopingModel:

@@ -135,7 +135,9 @@ def test_the_command_flags_rows_stored_before_flags_existed(alice, make_transcri
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("heard", ["loop_cut", "too_few_words", "repeats_later", "lone_word"])
+@pytest.mark.parametrize(
+    "heard", ["loop_cut", "too_few_words", "repeats_later", "lone_word", "wrong_script"]
+)
 def test_working_the_flags_out_again_keeps_what_the_engine_heard(alice, make_transcript, heard):
     """The engine's flags come from the audio, which the rules do not read again."""
     t = make_transcript(alice)

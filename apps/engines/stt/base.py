@@ -95,6 +95,9 @@ SEGMENT_FLAGS = {
     # One word set apart from the rest of its sentence by a long pause (pauses.py), where no
     # speech detector hears anyone: invented, or aligned far from where it was said.
     "lone_word": "a lone word where no speech is heard; it may be invented or misplaced",
+    # Most of the text's letters are in a script its language never uses (scripts.py): Telugu
+    # written in Devanagari or Urdu script by a model that cannot write it.
+    "wrong_script": "written in a script its language does not use",
 }
 
 

@@ -32,6 +32,7 @@ class FakeSpeechToText(SpeechToTextBackend):
         gaps: tuple[int, ...] = (),
         heard_in: dict[int, str] | None = None,
         sounds: dict[int, str] | None = None,
+        language_probability: float = 0.99,
         **options,
     ):
         super().__init__(alias=alias, **options)
@@ -43,6 +44,8 @@ class FakeSpeechToText(SpeechToTextBackend):
         self.heard_in = heard_in or {}
         # These segments come out as marks naming a sound (index: "laughter"), not speech.
         self.sounds = sounds or {}
+        # How sure detection is of the language it "hears" (English) when none is given.
+        self.language_probability = language_probability
 
     def models(self) -> list[ModelInfo]:
         return [ModelInfo("fake", "Fake model", aliases=("whisper-1",))]
@@ -52,7 +55,8 @@ class FakeSpeechToText(SpeechToTextBackend):
             duration = probe(request.audio_path).duration
         except InvalidMedia as exc:
             raise ProviderError(str(exc), kind=ErrorKind.INVALID_INPUT) from exc
-        yield LanguageDetected(request.language or "en", 0.99, duration)
+        sure = 1.0 if request.language else self.language_probability
+        yield LanguageDetected(request.language or "en", sure, duration)
         start, index = request.start_at, int(request.start_at // self.segment_seconds)
         while start < duration:
             if request.should_stop():

@@ -43,7 +43,7 @@ from .lanes import (
     lane_count,
     loudest_bin,
 )
-from .loops import RepetitionGuard, marking_loops, repetitive, words
+from .loops import RepetitionGuard, marking_loops, repetitive, stutters, words
 from .loudness import Levels, quiet_room, steady_sound
 from .memory import needed_bytes, wait_for_memory
 from .other_language import flagged, hearing, hearing_clips
@@ -67,6 +67,7 @@ from .regions import (
     within,
 )
 from .repeats import HORIZON_SECONDS, SAME_SHARE, repeats_later, too_fast
+from .scripts import without_stray_marks, wrong_script
 from .silero import SpeechProbabilities
 from .sounds import sound_in
 from .sparse import held_word, too_few_words, word_count
@@ -107,6 +108,12 @@ _CARRIED_PROMPT_TOKENS = 223
 # switches the ladder off, and a loop then runs on, fed by its own text as the next prompt.
 _TEMPERATURE_STEP = 0.2
 _PROMPT_RESET_TEMPERATURE = 0.5
+# Text with these flags never prompts a decode (_prompts): a guard found it looping, doubted its
+# words, or heard it in another language or script. ("loop_cut" is on the text decoded afresh
+# after a cut loop, not on the loop, which is gone.)
+_NO_PROMPT_FLAGS = frozenset(
+    {"loop", "too_few_words", "repeats_later", "other_language", "wrong_script"}
+)
 _COMPRESSION_RATIO_THRESHOLD = 2.4
 _LOG_PROB_THRESHOLD = -1.0
 # A stretch of speech without text decoded again may loop (tiny.en with beam 5 on 2.8 s of a
@@ -730,7 +737,7 @@ class _WindowedRun:
                     floor_at=self._noise_floor(),
                 )
             yield from events
-            self.carried = _carried(kept)
+            self.carried = _carried(kept, self.language)
         # The silence flags read the same probabilities instead of running the VAD again.
         yield SpeechHeard(
             offset, offset + len(audio) / SAMPLE_RATE, heard(self.window_vad[1], offset)
@@ -801,7 +808,7 @@ class _WindowedRun:
                 yield event
                 continue
             if (held := held_word(event, regions)) is not None:
-                context = _carried(before) or self.carried
+                context = _carried(before, self.language) or self.carried
                 decided = self._held_again(audio, offset, event, held, context)
             elif too_few_words(event, regions):
                 decided = self._sparse_again(audio, offset, event)
@@ -939,7 +946,7 @@ class _WindowedRun:
             piece,
             offset + first / SAMPLE_RATE,
             conditioned=False,
-            context=(*context, *(head[0].tokens if head else ())),
+            context=(*context, *(head[0].tokens if head and _prompts(segment) else ())),
         )
         again = [e for e in decoded if isinstance(e, Segment)]
         found = word_count(again)
@@ -1371,21 +1378,36 @@ def _temperatures(first: float) -> tuple[float, ...]:
     return tuple(round(first + i * _TEMPERATURE_STEP, 2) for i in range(steps + 1))
 
 
-def _carried(segments: list[Segment]) -> tuple[int, ...]:
+def _carried(segments: list[Segment], language: str = "") -> tuple[int, ...]:
     """The prompt for the next window: the tokens (timestamps included) of the last whole
-    segments the decoder was sure of, never a loop."""
+    segments the decoder was sure of, never a loop, nor text of another `language` than the
+    next decode's (empty: any)."""
     healthy: list[Segment] = []
     for seg in segments:
-        if seg.untranscribed or seg.temperature > _PROMPT_RESET_TEMPERATURE:
-            healthy = []  # as faster-whisper resets its own prompt within a window
-        else:
+        if _prompts(seg, language):
             healthy.append(seg)
+        else:
+            healthy = []  # as faster-whisper resets its own prompt within a window
     carried: tuple[int, ...] = ()
     for seg in reversed(healthy):
         if len(seg.tokens) + len(carried) > _CARRIED_PROMPT_TOKENS:
             break
         carried = tuple(seg.tokens) + carried
     return carried
+
+
+def _prompts(segment: Segment, language: str = "") -> bool:
+    """Whether `segment` may prompt a decode in `language`: text decoded with confidence that
+    no guard cut, doubted or flagged, that does not loop, in that language. Conditioned on a
+    loop the decoder goes on looping; on another language, it writes that one."""
+    return not (
+        segment.untranscribed
+        or segment.temperature > _PROMPT_RESET_TEMPERATURE
+        or _NO_PROMPT_FLAGS.intersection(segment.flags)
+        or (language and segment.language and segment.language != language)
+        or repetitive(segment.text)
+        or stutters(segment.text)
+    )
 
 
 def _quiet_cut(buffer: np.ndarray, size: int) -> int:
@@ -1405,16 +1427,24 @@ def _quiet_cut(buffer: np.ndarray, size: int) -> int:
 
 
 def _segment(seg, offset: float, language: str) -> Segment:
+    """A decoded segment in file seconds; text in a script `language` never uses flagged, a
+    mark glued to a letter of another script dropped (scripts.py)."""
     words = tuple(
-        Word(w.word, round(w.start + offset, 3), round(w.end + offset, 3), round(w.probability, 4))
+        Word(
+            without_stray_marks(w.word),
+            round(w.start + offset, 3),
+            round(w.end + offset, 3),
+            round(w.probability, 4),
+        )
         for w in (seg.words or [])
     )
+    text = without_stray_marks(seg.text)
     start = round(seg.start + offset, 3)
     words, end = timed_words(words, start, round(seg.end + offset, 3))
     return Segment(
         start=start,
         end=end,
-        text=seg.text,
+        text=text,
         words=words,
         avg_logprob=float(seg.avg_logprob),
         no_speech_prob=float(seg.no_speech_prob),
@@ -1422,6 +1452,7 @@ def _segment(seg, offset: float, language: str) -> Segment:
         temperature=float(seg.temperature or 0.0),
         tokens=tuple(seg.tokens),
         language=language,
+        flags=("wrong_script",) if wrong_script(text, language) else (),
     )
 
 

@@ -32,6 +32,12 @@ LOOP_REPEATS = 6
 _RUN_WORDS = 8
 _RUN_COPIES = 2.5
 _RUN_PHRASE_WORDS = 12
+# Within one word: a piece of up to this many characters said _STUTTER_COPIES times or more back
+# to back. base wrote "انانانان" over Telugu (unseen set 5, te_six_voices), then used it as the
+# prompt of the next decode (docs/benchmarks.md, issue 9, session 32).
+_STUTTER_UNIT = 4
+_STUTTER_COPIES = 4
+_STUTTER = re.compile(rf"(\S{{1,{_STUTTER_UNIT}}}?)\1{{{_STUTTER_COPIES - 1},}}")
 
 
 def words(text: str) -> list[str]:
@@ -50,6 +56,13 @@ def repetitive(text: str) -> bool:
             if run >= needed:
                 return True
     return False
+
+
+def stutters(text: str) -> bool:
+    """Whether `text` says one piece of up to _STUTTER_UNIT letters (vowel signs counted) over
+    and over inside a word ("انانانان", "hahahaha"): a loop too short for `repetitive`, which
+    counts words."""
+    return any(any(c.isalpha() for c in m.group(1)) for m in _STUTTER.finditer(text))
 
 
 def _pairs(text: str) -> set[tuple[str, ...]]:
