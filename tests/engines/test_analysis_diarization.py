@@ -446,6 +446,27 @@ def test_resegmentation_moves_a_change_inside_a_window_and_drops_a_lone_odd_wind
     assert abs(changes[0] * 0.01 - 3.2) <= 0.5
 
 
+def test_resegmenting_twenty_minutes_of_unbroken_talk_keeps_memory_small():
+    """One speech region of 20 minutes (a meeting with no pause the activity splits at), voice A
+    then B, windows every 0.75 s. Each frame is scored by the two or three windows over it, not
+    by a frame x window table, which here would take 1.5 GB (13 GB for an hour)."""
+    import tracemalloc
+
+    from apps.engines.analysis.resegment import ResegmentOptions, resegment
+
+    a, b = np.eye(4)[0], np.eye(4)[1]
+    spans = [(s, s + 1.5) for s in np.arange(0.0, 1198.5, 0.75)]
+    embeddings = np.array([_unit(a if s + 0.75 < 700.0 else b) for s, _ in spans])
+    tracemalloc.start()
+    frames = resegment([(0.0, 1200.0)], spans, embeddings, np.stack([a, b]), ResegmentOptions())
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    labels = frames.labels[0]
+    changes = np.flatnonzero(np.diff(labels)) + 1
+    assert len(changes) == 1 and abs(changes[0] * 0.01 - 700.0) <= 0.75
+    assert peak < 100e6, f"{peak / 1e6:.0f} MB"
+
+
 def test_a_likely_second_voice_is_marked_and_its_audio_still_embedded():
     """The segmentation gives two voices at once 45 % over 1 s of a 4 s turn. With CAM++'s
     settings a second voice is marked there, while that audio stays in the speech that is
