@@ -168,6 +168,24 @@ def test_auto_counting_merges_one_voice_but_keeps_two_apart():
     assert set(cluster(two)) == {0, 1} and set(cluster(one)) == {0}
 
 
+def test_auto_counting_keeps_a_speaker_who_says_little_in_a_long_meeting():
+    """Made-up embeddings as above: ten minutes of one voice (800 windows) and 6 s of another
+    (8 windows). The second stays a speaker: the bar for a cluster of its own no longer grows
+    with the recording's length (4 % of the windows: 32 here), only up to 6 windows."""
+    rng = np.random.default_rng(1)
+    voices = _unit(rng.normal(size=(2, 256)))
+
+    def windows(voice, count):
+        return _unit(voice + _unit(rng.normal(size=(count, 256))) * np.sqrt(1 / 0.78 - 1))
+
+    meeting = np.concatenate([windows(voices[0], 800), windows(voices[1], 8)])
+    labels = cluster(meeting)
+    assert len(set(labels[:800])) == 1 and len(set(labels[800:])) == 1
+    assert labels[0] != labels[-1]
+    # ... while two odd windows in a long meeting still fold into the main voice.
+    assert set(cluster(meeting[:802])) == {0}
+
+
 # jfk.flac (one voice) left out since CAM++ became the default: it doubled the cost per file.
 @pytest.mark.parametrize("name", ["sample.wav", "falcon_3spk.wav"])
 def test_a_streamed_file_gives_the_same_speakers_as_the_decoded_audio(backend, corpus, name):
