@@ -18,7 +18,8 @@ the count given and, with "auto", the share of its speech handed to a bogus seco
 
 Part 4 (--eval DIR), the evaluation set: every audio file in DIR with an RTTM of the same stem
 (bench/prepare_ami_excerpts.py and bench/prepare_paa_examples.py build one from public AMI
-excerpts and pyAudioAnalysis's examples; docs/benchmarks.md lists the sources and licences).
+excerpts and pyAudioAnalysis's examples, bench/prepare_long_meetings.py one of conversations of
+3 to 10 minutes; docs/benchmarks.md lists the sources and licences). `--part` scores one part.
 `--encoder` picks the clustered embeddings (CAM++ by default, as the backend), with that
 encoder's count calibration (`diarization.options_for`). `DER` scores the turns alone, `+ovl`
 the turns with the second voices marked in overlapped speech (`overlaps`), and the collar, miss,
