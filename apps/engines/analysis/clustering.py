@@ -122,10 +122,18 @@ def same_voice_similarity(
 
 
 def spectral(embeddings: np.ndarray, k: int, *, seed: int = 0) -> np.ndarray:
+    # The windows x windows matrices are worked on in place (an hour holds 4,800 windows: 184 MB
+    # a matrix; docs/benchmarks.md, session 32); the values are the same to the last bit.
     affinity = _pruned_affinity(embeddings)
     degree = affinity.sum(axis=1)
     inv_sqrt = 1.0 / np.sqrt(np.maximum(degree, 1e-9))
-    laplacian = np.eye(len(affinity)) - inv_sqrt[:, None] * affinity * inv_sqrt[None, :]
+    affinity *= inv_sqrt[:, None]
+    affinity *= inv_sqrt[None, :]
+    # I - D^-1/2 A D^-1/2 in float64, as eye() made it (0.0 - 0.0 is +0.0, which eigh reads
+    # to the last bit as it did)
+    laplacian = np.subtract(0.0, affinity, dtype=np.float64)
+    del affinity
+    laplacian[np.diag_indices_from(laplacian)] += 1.0
     _, vectors = eigh(laplacian, subset_by_index=[0, k - 1])
     rows = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
     return _kmeans(rows, k, seed=seed)
@@ -156,6 +164,9 @@ def silhouette(embeddings: np.ndarray, labels: np.ndarray) -> float:
     return float(score.mean())
 
 
+_ROWS = 256
+
+
 def _pruned_affinity(embeddings: np.ndarray) -> np.ndarray:
     """Cosine similarities, keeping for each window only its closest neighbours, symmetrised.
 
@@ -163,11 +174,16 @@ def _pruned_affinity(embeddings: np.ndarray) -> np.ndarray:
     similarity = np.clip(embeddings @ embeddings.T, 0.0, 1.0)
     n = len(similarity)
     keep = max(2, min(n - 1, int(round(0.25 * n))))
-    order = np.argsort(-similarity, axis=1)[:, :keep]
     mask = np.zeros_like(similarity, dtype=bool)
-    np.put_along_axis(mask, order, True, axis=1)
-    pruned = np.where(mask, similarity, 0.0)
-    return (pruned + pruned.T) / 2
+    for first in range(0, n, _ROWS):  # rows sorted a block at a time, not one n x n index table
+        rows = slice(first, first + _ROWS)
+        order = np.argsort(-similarity[rows], axis=1)[:, :keep]
+        np.put_along_axis(mask[rows], order, True, axis=1)
+    similarity[~mask] = 0.0
+    del mask
+    symmetric = similarity + similarity.T
+    symmetric /= 2
+    return symmetric
 
 
 def _kmeans(points: np.ndarray, k: int, *, seed: int, tries: int = 10) -> np.ndarray:
