@@ -18,7 +18,8 @@ the count given and, with "auto", the share of its speech handed to a bogus seco
 
 Part 4 (--eval DIR), the evaluation set: every audio file in DIR with an RTTM of the same stem
 (bench/prepare_ami_excerpts.py and bench/prepare_paa_examples.py build one from public AMI
-excerpts and pyAudioAnalysis's examples; docs/benchmarks.md lists the sources and licences).
+excerpts and pyAudioAnalysis's examples, bench/prepare_long_meetings.py one of conversations of
+3 to 10 minutes; docs/benchmarks.md lists the sources and licences). `--part` scores one part.
 `--encoder` picks the clustered embeddings (CAM++ by default, as the backend), with that
 encoder's count calibration (`diarization.options_for`). `DER` scores the turns alone, `+ovl`
 the turns with the second voices marked in overlapped speech (`overlaps`), and the collar, miss,
@@ -46,14 +47,16 @@ length, loudness and Silero); with --count-stats, per file the statistics a coun
 (bench/count_stats.py: the segmentation's floors, the eigengap, the silhouette's best k, the
 widest linkage merges, the found speakers' shares of the speech) against the true count.
 
-Part 3, memory of diarization on a long recording (--memory-minutes of the same corpus speech):
+Part 3, memory of diarization on a long recording (--memory-minutes of the same corpus speech,
+or --memory-file, a real conversation such as bench/prepare_long_meetings.py's):
 the wall and CPU seconds and peak RSS of a fresh process that decodes the whole file and runs
 `diarize_audio`, and of one that runs `diarize_file` (the file read as a stream, what
 LocalAnalysisBackend.diarize does), both with the backend's encoders (CAM++ clustered,
 Resemblyzer centroids), and whether their results are identical.
 
     .venv/bin/python bench/bench_analysis.py [--minutes 3] [--skip-timing] [--memory-minutes 10]
-        [--eval DIR [--segments] [--count-stats] [--skip-corpus]]
+        [--memory-file FILE] [--eval DIR [--segments] [--count-stats] [--skip-corpus]
+        [--part tune|held|other]]
         [--pipeline windows|local_speakers|hybrid] [--local-votes] [--short-speakers]
 
 `--local-votes` re-segments the turns with the segmentation's local speakers' votes (opt-in,
@@ -72,6 +75,8 @@ import wave
 from pathlib import Path
 
 import numpy as np
+from prepare_long_meetings import HELD_OUT as LONG_HELD_OUT
+from prepare_long_meetings import TUNING as LONG_TUNING
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = Path(os.environ.get("VOICEPORTAL_BENCH_CORPUS", ROOT.parent / "shared" / "corpus"))
@@ -255,10 +260,14 @@ TUNING = {"ami_trn00", "ami_trn01", "ami_trn03", "ami_trn04", "ami_trn05", "ami_
 HELD_OUT = {"ami_trn07", "ami_trn08", "ami_tst00", "ami_tst01", "ami_dev00", "ami_dev01"}
 # pyAudioAnalysis's diarization examples (bench/prepare_paa_examples.py): not AMI, never tuned on.
 HELD_OUT |= {"paa_diarizationExample", "paa_diarizationExample2"}
+# The long recordings (bench/prepare_long_meetings.py), split by voice and by meeting there.
+TUNING |= LONG_TUNING
+HELD_OUT |= LONG_HELD_OUT
 # Meetings in AMI's training set, on which pyannote's segmentation-3.0 (the speech activity) was
 # trained: its figures there flatter it. ami_dev* and ami_tst* (AMI's dev and test meetings) and
 # the paa_* files judge it fairly.
-SEEN_BY_SEGMENTATION = TUNING | {"ami_trn02", "ami_trn07", "ami_trn08"}
+SEEN_BY_SEGMENTATION = TUNING | {"ami_trn02", "ami_trn07", "ami_trn08", "amicat_trn07"}
+SEEN_BY_SEGMENTATION -= {name for name in LONG_TUNING if name.startswith("conv_")}
 AUDIO = {".wav", ".flac", ".mp3"}
 
 
@@ -271,6 +280,7 @@ def part4(
     with_count_stats: bool = False,
     votes: bool = False,
     short: bool = False,
+    only: str | None = None,
 ) -> None:
     from count_stats import count_statistics, reference_talk, talk_shares
 
@@ -282,7 +292,9 @@ def part4(
     # As LocalAnalysisBackend(speaker_encoder=encoder): the count calibrated for the encoder.
     options = _options(encoder, votes, short, activity_model=activity, pipeline=pipeline)
     files = sorted(
-        p for p in folder.iterdir() if p.suffix in AUDIO and p.with_suffix(".rttm").exists()
+        p
+        for p in folder.iterdir()
+        if p.suffix in AUDIO and p.with_suffix(".rttm").exists() and only in (None, _part(p.stem))
     )
     header = (
         f"{'file':14s} {'part':5s} {'spk':>3s} {'auto':>4s} {'DER':>6s} {'+ovl':>6s} "
@@ -322,6 +334,7 @@ def part4(
     if with_count_stats:
         _print_count_statistics(rows)
     print("* a meeting of AMI's training set, which segmentation-3.0 was trained on")
+    print(f"peak RSS of this process so far: {peak_rss_mb():.0f} MB")
 
 
 def _print_count_statistics(rows: list[dict]) -> None:
@@ -547,10 +560,13 @@ def diarize_one(mode: str, path: Path, queue, pipeline: str = "windows") -> None
     queue.put((seconds, cpu, peak_rss_mb(), timeline.turns, centroids))
 
 
-def part3(minutes: float, pipeline: str = "windows") -> None:
+def part3(minutes: float, pipeline: str = "windows", recording: Path | None = None) -> None:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "long.wav"
-        seconds = build_audio(minutes, path)
+        if recording is None:
+            seconds = build_audio(minutes, path)
+        else:  # a real conversation: long turns make long speech regions
+            path, seconds = recording, _seconds_of(recording)
         print(f"\nDiarization of {seconds / 60:.1f} min on auto, each in a fresh process")
         context = multiprocessing.get_context("spawn")
         results = {}
@@ -568,14 +584,26 @@ def part3(minutes: float, pipeline: str = "windows") -> None:
         print("identical turns and centroids:", results["decoded"][3:] == results["streamed"][3:])
 
 
+def _seconds_of(path: Path) -> float:
+    from apps.core.media import decode_all
+
+    return len(decode_all(path)) / SR
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--minutes", type=float, default=3.0)
     parser.add_argument("--skip-timing", action="store_true")
     parser.add_argument("--memory-minutes", type=float, default=10.0, help="0 skips part 3")
+    parser.add_argument(
+        "--memory-file", type=Path, help="part 3 on this recording instead of corpus speech"
+    )
     parser.add_argument("--eval", type=Path, help="a folder of recordings with RTTM references")
     parser.add_argument("--segments", action="store_true", help="--eval: score segments too")
     parser.add_argument("--skip-corpus", action="store_true", help="skip part 2")
+    parser.add_argument(
+        "--part", choices=["tune", "held", "other"], help="--eval: score only that part"
+    )
     parser.add_argument(
         "--count-stats", action="store_true", help="--eval: the count's statistics per file"
     )
@@ -617,9 +645,10 @@ def main() -> None:
             args.count_stats,
             args.local_votes,
             args.short_speakers,
+            args.part,
         )
-    if args.memory_minutes > 0:
-        part3(args.memory_minutes, args.pipeline)
+    if args.memory_minutes > 0 or args.memory_file:
+        part3(args.memory_minutes, args.pipeline, args.memory_file)
 
 
 if __name__ == "__main__":

@@ -168,6 +168,24 @@ def test_auto_counting_merges_one_voice_but_keeps_two_apart():
     assert set(cluster(two)) == {0, 1} and set(cluster(one)) == {0}
 
 
+def test_auto_counting_keeps_a_speaker_who_says_little_in_a_long_meeting():
+    """Made-up embeddings as above: ten minutes of one voice (800 windows) and 6 s of another
+    (8 windows). The second stays a speaker: the bar for a cluster of its own no longer grows
+    with the recording's length (4 % of the windows: 32 here), only up to 6 windows."""
+    rng = np.random.default_rng(1)
+    voices = _unit(rng.normal(size=(2, 256)))
+
+    def windows(voice, count):
+        return _unit(voice + _unit(rng.normal(size=(count, 256))) * np.sqrt(1 / 0.78 - 1))
+
+    meeting = np.concatenate([windows(voices[0], 800), windows(voices[1], 8)])
+    labels = cluster(meeting)
+    assert len(set(labels[:800])) == 1 and len(set(labels[800:])) == 1
+    assert labels[0] != labels[-1]
+    # ... while two odd windows in a long meeting still fold into the main voice.
+    assert set(cluster(meeting[:802])) == {0}
+
+
 # jfk.flac (one voice) left out since CAM++ became the default: it doubled the cost per file.
 @pytest.mark.parametrize("name", ["sample.wav", "falcon_3spk.wav"])
 def test_a_streamed_file_gives_the_same_speakers_as_the_decoded_audio(backend, corpus, name):
@@ -444,6 +462,27 @@ def test_resegmentation_moves_a_change_inside_a_window_and_drops_a_lone_odd_wind
     changes = np.flatnonzero(np.diff(labels)) + 1
     assert len(changes) == 1 and labels[0] == 0 and labels[-1] == 1
     assert abs(changes[0] * 0.01 - 3.2) <= 0.5
+
+
+def test_resegmenting_twenty_minutes_of_unbroken_talk_keeps_memory_small():
+    """One speech region of 20 minutes (a meeting with no pause the activity splits at), voice A
+    then B, windows every 0.75 s. Each frame is scored by the two or three windows over it, not
+    by a frame x window table, which here would take 1.5 GB (13 GB for an hour)."""
+    import tracemalloc
+
+    from apps.engines.analysis.resegment import ResegmentOptions, resegment
+
+    a, b = np.eye(4)[0], np.eye(4)[1]
+    spans = [(s, s + 1.5) for s in np.arange(0.0, 1198.5, 0.75)]
+    embeddings = np.array([_unit(a if s + 0.75 < 700.0 else b) for s, _ in spans])
+    tracemalloc.start()
+    frames = resegment([(0.0, 1200.0)], spans, embeddings, np.stack([a, b]), ResegmentOptions())
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    labels = frames.labels[0]
+    changes = np.flatnonzero(np.diff(labels)) + 1
+    assert len(changes) == 1 and abs(changes[0] * 0.01 - 700.0) <= 0.75
+    assert peak < 100e6, f"{peak / 1e6:.0f} MB"
 
 
 def test_a_likely_second_voice_is_marked_and_its_audio_still_embedded():

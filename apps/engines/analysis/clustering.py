@@ -25,8 +25,16 @@ from scipy.spatial.distance import pdist
 # Windows of one speaker in the same recording are mostly above this cosine similarity, windows
 # of two speakers mostly below (Resemblyzer, 1.5 s windows).
 DEFAULT_THRESHOLD = 0.72
-# A cluster with fewer windows than this share of the total is not taken as a speaker of its own.
+# A cluster with fewer windows than this share of the total is not taken as a speaker of its own
+# ... but the bar stays within these window counts. The share was set on 30 s excerpts, where it
+# is 2 windows; uncapped it grew with the length and folded a speaker with 10 s of talk into
+# another voice in a 7-minute conversation (18 windows there, 24 in 10 minutes, 190 in an
+# hour). Capped at 6 windows (about 4.5 s of clear speech), chosen on the long recordings'
+# tuning part (docs/benchmarks.md, session 32): count right 2 -> 4 of 5 there (cap 2, no share:
+# 1 of 5, one voice's odd stretches counted as speakers; 5-6 alike; 8: 3; 10: 2), the 30 s files
+# unchanged.
 MIN_CLUSTER_SHARE = 0.04
+MIN_CLUSTER_WINDOWS = (2, 6)
 
 # "Auto" speaker count, `merge_same_voice`. Measured on the single-speaker corpus files: two
 # 1.5 s windows of one voice that share no audio have a cosine similarity of 0.78 on average
@@ -114,10 +122,18 @@ def same_voice_similarity(
 
 
 def spectral(embeddings: np.ndarray, k: int, *, seed: int = 0) -> np.ndarray:
+    # The windows x windows matrices are worked on in place (an hour holds 4,800 windows: 184 MB
+    # a matrix; docs/benchmarks.md, session 32); the values are the same to the last bit.
     affinity = _pruned_affinity(embeddings)
     degree = affinity.sum(axis=1)
     inv_sqrt = 1.0 / np.sqrt(np.maximum(degree, 1e-9))
-    laplacian = np.eye(len(affinity)) - inv_sqrt[:, None] * affinity * inv_sqrt[None, :]
+    affinity *= inv_sqrt[:, None]
+    affinity *= inv_sqrt[None, :]
+    # I - D^-1/2 A D^-1/2 in float64, as eye() made it (0.0 - 0.0 is +0.0, which eigh reads
+    # to the last bit as it did)
+    laplacian = np.subtract(0.0, affinity, dtype=np.float64)
+    del affinity
+    laplacian[np.diag_indices_from(laplacian)] += 1.0
     _, vectors = eigh(laplacian, subset_by_index=[0, k - 1])
     rows = vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
     return _kmeans(rows, k, seed=seed)
@@ -148,6 +164,9 @@ def silhouette(embeddings: np.ndarray, labels: np.ndarray) -> float:
     return float(score.mean())
 
 
+_ROWS = 256
+
+
 def _pruned_affinity(embeddings: np.ndarray) -> np.ndarray:
     """Cosine similarities, keeping for each window only its closest neighbours, symmetrised.
 
@@ -155,11 +174,16 @@ def _pruned_affinity(embeddings: np.ndarray) -> np.ndarray:
     similarity = np.clip(embeddings @ embeddings.T, 0.0, 1.0)
     n = len(similarity)
     keep = max(2, min(n - 1, int(round(0.25 * n))))
-    order = np.argsort(-similarity, axis=1)[:, :keep]
     mask = np.zeros_like(similarity, dtype=bool)
-    np.put_along_axis(mask, order, True, axis=1)
-    pruned = np.where(mask, similarity, 0.0)
-    return (pruned + pruned.T) / 2
+    for first in range(0, n, _ROWS):  # rows sorted a block at a time, not one n x n index table
+        rows = slice(first, first + _ROWS)
+        order = np.argsort(-similarity[rows], axis=1)[:, :keep]
+        np.put_along_axis(mask[rows], order, True, axis=1)
+    similarity[~mask] = 0.0
+    del mask
+    symmetric = similarity + similarity.T
+    symmetric /= 2
+    return symmetric
 
 
 def _kmeans(points: np.ndarray, k: int, *, seed: int, tries: int = 10) -> np.ndarray:
@@ -250,7 +274,8 @@ def merge_same_voice(
 def _fold_small(embeddings: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Move the windows of tiny clusters to the nearest large cluster's centroid."""
     counts = np.bincount(labels)
-    big = [c for c in range(len(counts)) if counts[c] >= max(2, MIN_CLUSTER_SHARE * len(labels))]
+    bar = np.clip(MIN_CLUSTER_SHARE * len(labels), *MIN_CLUSTER_WINDOWS)
+    big = [c for c in range(len(counts)) if counts[c] >= bar]
     if not big or len(big) == len(np.flatnonzero(counts)):
         return labels
     centroids = centroids_of(embeddings, labels, big)

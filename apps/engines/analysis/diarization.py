@@ -82,7 +82,7 @@ from .local_speakers import (
     speaker_frames,
 )
 from .local_votes import revoted
-from .resegment import ResegmentOptions, resegment
+from .resegment import ResegmentOptions, nearest_centre, resegment
 from .short_speakers import ShortSpeakerOptions, with_short_speakers
 
 _FRAME = 0.01
@@ -772,13 +772,11 @@ def _without_fleeting(regions, spans, embeddings, frames, options, overlapped=No
 def _talk_per_window(regions, spans) -> np.ndarray:
     """The speech each window stands for: every 10 ms of speech counts for the window centred
     nearest to it (overlapping windows repeat audio, so their count overstates the evidence)."""
-    centres = np.array([(s + e) / 2 for s, e in spans])
     seconds = np.zeros(len(spans))
     for start, end in regions:
         frames = np.arange(start, end, _FRAME) + _FRAME / 2
         if len(frames):
-            owner = np.argmin(np.abs(frames[:, None] - centres[None, :]), axis=1)
-            np.add.at(seconds, owner, _FRAME)
+            np.add.at(seconds, nearest_centre(frames, spans), _FRAME)
     return seconds
 
 

@@ -71,22 +71,59 @@ def resegment(
     return FrameLabels(np.array([s for s, _ in regions]), labels, runner_up, centroids)
 
 
-def _coverage(start: float, end: float, spans) -> np.ndarray:
-    """Frame x window weights: 1 / (windows covering the frame) for each covering window; a frame
-    no window covers (a region too short for one) takes the window centred nearest."""
+@dataclass(frozen=True)
+class _Coverage:
+    """Which windows cover each 10 ms frame of a region, and how much each counts: frames x
+    `width` window indices and weights (1 / windows covering the frame; 0 pads a row). Only
+    the few windows over a frame are kept: a frame x every window matrix grew with the square
+    of the recording's length (13 GB for an hour of talk; docs/benchmarks.md, session 32)."""
+
+    windows: np.ndarray
+    weights: np.ndarray
+
+
+def _coverage(start: float, end: float, spans) -> _Coverage:
+    """The windows covering each frame of [start, end); a frame no window covers (a region too
+    short for one) takes the window centred nearest."""
     frames = np.arange(start, end, FRAME) + FRAME / 2
-    bounds = np.asarray(spans, dtype=float)
-    inside = (frames[:, None] >= bounds[None, :, 0]) & (frames[:, None] < bounds[None, :, 1])
+    bounds = np.asarray(spans, dtype=float).reshape(-1, 2)
+    order = np.argsort(bounds[:, 0], kind="stable")
+    starts, ends = bounds[order, 0], bounds[order, 1]
+    # A window over frame f starts at or before f and less than the longest window before it.
+    first = np.searchsorted(starts, frames - np.max(ends - starts), side="right")
+    last = np.searchsorted(starts, frames, side="right")
+    width = max(1, int(np.max(last - first, initial=0)))
+    candidates = first[:, None] + np.arange(width)[None, :]
+    clipped = np.minimum(candidates, len(starts) - 1)
+    inside = (candidates < last[:, None]) & (ends[clipped] > frames[:, None])
     empty = ~inside.any(axis=1)
     if empty.any():
-        centres = bounds.mean(axis=1)
-        nearest = np.argmin(np.abs(frames[empty, None] - centres[None, :]), axis=1)
-        inside[np.flatnonzero(empty), nearest] = True
-    return inside / inside.sum(axis=1, keepdims=True)
+        rank = np.empty_like(order)
+        rank[order] = np.arange(len(order))
+        clipped[empty, 0] = rank[nearest_centre(frames[empty], spans)]
+        inside[empty, 0] = True
+    weights = inside / inside.sum(axis=1, keepdims=True)
+    return _Coverage(np.where(inside, order[clipped], 0), weights)
 
 
-def _frame_scores(coverage: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    return coverage @ scores
+def nearest_centre(times: np.ndarray, spans) -> np.ndarray:
+    """For each time, the index of the span whose centre is nearest (the first such span in
+    `spans` on a tie), found by bisection rather than a times x spans table."""
+    centres = np.asarray(spans, dtype=float).reshape(-1, 2).mean(axis=1)
+    order = np.argsort(centres, kind="stable")
+    ranked = centres[order]
+    right = np.clip(np.searchsorted(ranked, times, side="left"), 0, len(ranked) - 1)
+    left = np.clip(right - 1, 0, len(ranked) - 1)
+    # The first index among equal centres, as argmin over the spans would pick.
+    left = np.searchsorted(ranked, ranked[left], side="left")
+    gap_left, gap_right = np.abs(times - ranked[left]), np.abs(ranked[right] - times)
+    tied = gap_left == gap_right
+    pick = np.where(gap_left < gap_right, order[left], order[right])
+    return np.where(tied, np.minimum(order[left], order[right]), pick)
+
+
+def _frame_scores(coverage: _Coverage, scores: np.ndarray) -> np.ndarray:
+    return np.einsum("fw,fwk->fk", coverage.weights, scores[coverage.windows])
 
 
 def _viterbi_all(coverage, scores, options, bonus=None) -> list[np.ndarray]:
@@ -165,7 +202,9 @@ def _refined(embeddings, coverage, labels, centroids) -> np.ndarray:
     """Centroids again, each window weighted by the frames it covers of each speaker."""
     weights = np.zeros((len(embeddings), len(centroids)))
     for c, frame_labels in zip(coverage, labels, strict=True):
-        weights += (c > 0).T.astype(float) @ np.eye(len(centroids))[frame_labels]
+        covered = c.weights > 0
+        speakers = np.broadcast_to(frame_labels[:, None], covered.shape)
+        np.add.at(weights, (c.windows[covered], speakers[covered]), 1.0)
     sums = weights.T @ embeddings
     norms = np.linalg.norm(sums, axis=1, keepdims=True)
     refined = np.where(norms > 0, sums / np.maximum(norms, 1e-9), centroids)
