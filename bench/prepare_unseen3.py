@@ -36,7 +36,6 @@ reference) and NAME.lang (the spoken languages, in order) in UNSEEN3_DIR;
 `bench/bench_unseen.py UNSEEN3_DIR` runs them.
 """
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -55,7 +54,7 @@ from bench.prepare_unseen import (  # noqa: E402
     _mix,
     _sentences,
     _silence,
-    write_set,
+    build_from_command_line,
 )
 
 _LEOPARD = Path("leopard/resources")
@@ -179,11 +178,7 @@ def recordings(src: Path) -> dict[str, tuple[np.ndarray, str, str]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("src", type=Path, help="folder with the checkouts")
-    parser.add_argument("target", type=Path)
-    args = parser.parse_args()
-    write_set(recordings(args.src), args.target)
+    build_from_command_line(recordings, __doc__)
 
 
 if __name__ == "__main__":

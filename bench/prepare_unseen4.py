@@ -24,7 +24,6 @@ said) and NAME.lang (the spoken languages, in order) in UNSEEN4_DIR; `bench/benc
 UNSEEN4_DIR` runs them.
 """
 
-import argparse
 import sys
 from pathlib import Path
 
@@ -34,7 +33,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from apps.core.media import decode_all  # noqa: E402
-from bench.prepare_unseen import SHORT, SWITCH, _mix, _sentences, _silence, write_set  # noqa: E402
+from bench.prepare_unseen import (  # noqa: E402
+    SHORT,
+    SWITCH,
+    _mix,
+    _sentences,
+    _silence,
+    build_from_command_line,
+)
 
 _ARABIC = Path("klaam/samples/demo.wav")
 _ARABIC_TEXT = (
@@ -81,11 +87,7 @@ def recordings(src: Path) -> dict[str, tuple[np.ndarray, str, str]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("src", type=Path, help="folder with the checkouts")
-    parser.add_argument("target", type=Path)
-    args = parser.parse_args()
-    write_set(recordings(args.src), args.target)
+    build_from_command_line(recordings, __doc__)
 
 
 if __name__ == "__main__":

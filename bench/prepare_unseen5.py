@@ -34,7 +34,6 @@ above at their paths). Writes NAME.wav (16 kHz mono), NAME.txt (the reference) a
 (the spoken languages, in order) in UNSEEN5_DIR; `bench/bench_unseen.py UNSEEN5_DIR` runs them.
 """
 
-import argparse
 import json
 import subprocess
 import sys
@@ -47,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from apps.core.media import SAMPLE_RATE, decode_all  # noqa: E402
-from bench.prepare_unseen import SWITCH, _sentences, write_set  # noqa: E402
+from bench.prepare_unseen import SWITCH, _sentences, build_from_command_line  # noqa: E402
 from bench.prepare_unseen4 import _joined  # noqa: E402
 
 _PHONE = Path("joinly/tests/data/speech_audio")
@@ -139,11 +138,7 @@ def recordings(src: Path) -> dict[str, tuple[np.ndarray, str, str]]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("src", type=Path, help="folder with the checkouts")
-    parser.add_argument("target", type=Path)
-    args = parser.parse_args()
-    write_set(recordings(args.src), args.target)
+    build_from_command_line(recordings, __doc__)
 
 
 if __name__ == "__main__":
