@@ -153,6 +153,8 @@ SAID_OVER_AND_OVER = [
 
 def test_a_segment_that_is_mostly_one_piece_said_over_and_over_is_stuck():
     assert stuck(STUCK) and stuck(" انانانانانانانانان") and stuck(" lalalalalalalalala")
+    # Every check that reads a word loop from text (a decode's kept text, a prompt) sees it too.
+    assert repetitive(STUCK) and not repetitive(SAID_OVER_AND_OVER[-1])
     assert not any(map(stuck, [*SPEECH, *SAID_OVER_AND_OVER, *SAMPLED_LOOPS]))
 
 

@@ -58,7 +58,10 @@ def words(text: str) -> list[str]:
 
 def repetitive(text: str) -> bool:
     """Whether `text` holds a loop: one phrase of up to _RUN_PHRASE_WORDS words said
-    _RUN_COPIES times or more back to back, over _RUN_WORDS words or more."""
+    _RUN_COPIES times or more back to back, over _RUN_WORDS words or more, or one short piece
+    said over and over within a word (`stuck`)."""
+    if stuck(text):
+        return True
     said = words(text)
     for size in range(1, _RUN_PHRASE_WORDS + 1):
         needed = max(_RUN_WORDS, math.ceil(_RUN_COPIES * size))
