@@ -43,10 +43,9 @@ _STUTTER = re.compile(rf"(\S{{1,{_STUTTER_UNIT}}}?)\1{{{_STUTTER_COPIES - 1},}}"
 # cuts as it cuts a sentence said over and over: base wrote "Na'a'a'a'a'a'a'a'a'a'a'a'a'a'!"
 # (14 copies, 93 % of its text) over Telugu (unseen set 5, te_six_voices). In the 612 segments
 # base wrote on the corpus, AMI, LJ, the sonnets and sets 1-5, and in their references, no piece
-# comes 4 times but an invented "-z" over
-# crying (9 times, 43 % of the text: left alone); laughter written out ("Hahahahahaha", 5
-# copies), a song ("la la la": spaces) and a stammer ("I-I-I") stay under the line
-# (docs/benchmarks.md, issue 9, session 32).
+# comes 4 times but an invented "-z" over crying (9 times, 43 % of the text: left alone);
+# laughter written out ("Hahahahahaha", 5 copies), a song ("la la la": spaces) and a stammer
+# ("I-I-I") stay under the line (docs/benchmarks.md, issue 9, session 32).
 _STUCK_COPIES = 8
 _STUCK_SHARE = 0.5
 _STUCK = re.compile(rf"(\S{{1,{_STUTTER_UNIT}}}?)\1{{{_STUCK_COPIES - 1},}}")
