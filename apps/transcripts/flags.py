@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from apps.engines.stt.base import SEGMENT_FLAGS
 from apps.engines.stt.invented import stock_phrase
-from apps.engines.stt.loops import words
+from apps.engines.stt.loops import stuck, words
 
 FLAGS = {
     "loop": "Repeats itself",
@@ -76,7 +76,8 @@ def segment_flags(signs: SegmentSigns, previous_texts: Iterable[str] = ()) -> li
     """The flags of one segment, in FLAGS order; `previous_texts`: the few segments before."""
     said = words(signs.text)
     found = set()
-    if signs.untranscribed or _loops_within(said) or _repeats_before(said, previous_texts):
+    looping = _loops_within(said) or stuck(signs.text)
+    if signs.untranscribed or looping or _repeats_before(said, previous_texts):
         found.add("loop")
     if stock_phrase(signs.text):
         found.add("stock_phrase")

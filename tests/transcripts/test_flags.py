@@ -42,6 +42,11 @@ def test_a_loop_within_a_segment_is_flagged(text):
     assert flagged(text) == ["loop"]
 
 
+def test_a_segment_stuck_on_one_piece_within_a_word_is_flagged_and_laughter_is_not():
+    assert "loop" in flagged(" Na'a'a'a'a'a'a'a'a'a'a'a'a'a'!")
+    assert flagged(" Hahahaha!") == flagged(" I-I-I don't know.") == []
+
+
 def test_a_sentence_said_again_and_again_is_flagged_from_its_third_time():
     line = " My voice is my passport, verify me."
     assert flagged(line, [line]) == []
