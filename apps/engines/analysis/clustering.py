@@ -36,6 +36,15 @@ DEFAULT_THRESHOLD = 0.72
 MIN_CLUSTER_SHARE = 0.04
 MIN_CLUSTER_WINDOWS = (2, 6)
 
+# With the count given, the clustering (spectral affinity, average linkage, silhouette) works on
+# windows x windows tables, which grow with the square of the recording's length: an hour of
+# speech (4,800 windows) took 473 MB, two hours would take about 2 GB. Past this many windows
+# (20 minutes of unbroken speech, 1.5 s windows every 0.75 s) it clusters this many, spread
+# evenly over the recording, and gives every other window the speaker whose centroid it is
+# closest to, so memory stays flat past it (docs/benchmarks.md, session 32). Every recording
+# of the evaluation sets (at most 10 minutes) is below it, its labels unchanged.
+MAX_CLUSTERED_WINDOWS = 1600
+
 # "Auto" speaker count, `merge_same_voice`. Measured on the single-speaker corpus files: two
 # 1.5 s windows of one voice that share no audio have a cosine similarity of 0.78 on average
 # (median over files; 0.63-0.85 per file).
@@ -83,8 +92,7 @@ def cluster(
         k = max(1, min(num_speakers, n))
         if k == 1:
             return np.zeros(n, dtype=int)
-        candidates = [spectral(embeddings, k, seed=seed), _agglomerative_k(embeddings, k)]
-        return max(candidates, key=lambda labels: silhouette(embeddings, labels))
+        return _given_count(embeddings, k, seed=seed)
     if n == 1:
         return np.zeros(1, dtype=int)
     labels = agglomerative(embeddings, threshold=threshold, max_speakers=max_speakers)
@@ -98,6 +106,22 @@ def cluster(
         same_voice=same_voice,
         merge_ratio=merge_ratio,
     )
+
+
+def _given_count(embeddings: np.ndarray, k: int, *, seed: int) -> np.ndarray:
+    """Spectral or agglomerative, the better silhouette; past MAX_CLUSTERED_WINDOWS on a sample
+    spread over the recording, the other windows given their nearest cluster's voice."""
+    n = len(embeddings)
+    sample = np.unique(np.linspace(0, n - 1, min(n, MAX_CLUSTERED_WINDOWS)).round().astype(int))
+    chosen = embeddings[sample]
+    candidates = [spectral(chosen, k, seed=seed), _agglomerative_k(chosen, k)]
+    sampled = max(candidates, key=lambda labels: silhouette(chosen, labels))
+    if len(sample) == n:
+        return sampled
+    ids = np.unique(sampled)
+    labels = ids[np.argmax(embeddings @ centroids_of(chosen, sampled, ids).T, axis=1)]
+    labels[sample] = sampled
+    return _compact(labels)
 
 
 def same_voice_similarity(
