@@ -4,7 +4,9 @@ With the speaker count given, two candidates: spectral clustering of the cosine-
 (pruned to each window's nearest neighbours, then k-means on the spectral embedding), which
 suits balanced conversations, and average-linkage agglomerative clustering cut at k clusters,
 which keeps a dominant speaker whole when the others say little (AMI excerpts). The one whose
-clusters are better separated (mean silhouette) wins.
+clusters are better separated (mean silhouette) wins. Both work on windows x windows tables, so
+past MAX_CLUSTERED_WINDOWS (20 minutes of speech) they run on samples spread over the recording
+and the other windows join their nearest cluster: memory stays flat past it.
 
 Without the count: average-linkage agglomerative clustering cut at a similarity threshold, with
 tiny clusters folded into their nearest neighbour and the count capped; then clusters that are
