@@ -485,6 +485,32 @@ def test_resegmenting_twenty_minutes_of_unbroken_talk_keeps_memory_small():
     assert peak < 100e6, f"{peak / 1e6:.0f} MB"
 
 
+def test_an_hour_of_windows_is_clustered_with_the_count_in_bounded_memory():
+    """4,800 windows (an hour of speech, 1.5 s every 0.75 s) of four voices in turns of 3 to 15
+    s, one of them saying only 30 s in all. Every window clustered at once took windows x
+    windows tables (473 MB; 2 GB for two hours); a bounded sample spread over the hour is
+    clustered and the other windows go to their nearest voice, each voice still found."""
+    import tracemalloc
+
+    rng = np.random.default_rng(3)
+    voices = _unit(
+        0.87 * _unit(rng.standard_normal(64)) + 0.5 * _unit(rng.standard_normal((4, 64)))
+    )
+    truth = np.concatenate([np.full(rng.integers(4, 20), turn % 3) for turn in range(600)])
+    truth = truth[:4800]
+    for start in np.linspace(100, 4600, 10).astype(int):  # ten remarks of 3 s from the fourth
+        truth[start : start + 4] = 3
+    embeddings = _unit(voices[truth] + rng.standard_normal((len(truth), 64)) * np.sqrt(0.33 / 64))
+    tracemalloc.start()
+    labels = cluster(embeddings, num_speakers=4)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 150e6, f"{peak / 1e6:.0f} MB"
+    found = [np.bincount(labels[truth == voice], minlength=4) for voice in range(4)]
+    assert sorted(int(np.argmax(counts)) for counts in found) == [0, 1, 2, 3]
+    assert all(counts.max() >= 0.95 * counts.sum() for counts in found), found
+
+
 def test_a_likely_second_voice_is_marked_and_its_audio_still_embedded():
     """The segmentation gives two voices at once 45 % over 1 s of a 4 s turn. With CAM++'s
     settings a second voice is marked there, while that audio stays in the speech that is

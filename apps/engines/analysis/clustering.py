@@ -4,7 +4,9 @@ With the speaker count given, two candidates: spectral clustering of the cosine-
 (pruned to each window's nearest neighbours, then k-means on the spectral embedding), which
 suits balanced conversations, and average-linkage agglomerative clustering cut at k clusters,
 which keeps a dominant speaker whole when the others say little (AMI excerpts). The one whose
-clusters are better separated (mean silhouette) wins.
+clusters are better separated (mean silhouette) wins. Both work on windows x windows tables, so
+past MAX_CLUSTERED_WINDOWS (20 minutes of speech) they run on samples spread over the recording
+and the other windows join their nearest cluster: memory stays flat past it.
 
 Without the count: average-linkage agglomerative clustering cut at a similarity threshold, with
 tiny clusters folded into their nearest neighbour and the count capped; then clusters that are
@@ -35,6 +37,18 @@ DEFAULT_THRESHOLD = 0.72
 # unchanged.
 MIN_CLUSTER_SHARE = 0.04
 MIN_CLUSTER_WINDOWS = (2, 6)
+
+# With the count given, the clustering (spectral affinity, average linkage, silhouette) works on
+# windows x windows tables, which grow with the square of the recording's length: an hour of
+# speech (4,800 windows) took 487 MB, two hours 1.6 GB. Past this many windows (20 minutes of
+# unbroken speech, 1.5 s windows every 0.75 s) it clusters this many, spread evenly over the
+# recording (the best separated of SAMPLES such samples), and gives every other window the
+# speaker whose centroid it is closest to, so memory stays flat past it (docs/benchmarks.md,
+# session 32). Every recording of the evaluation sets (at most 10 minutes, 700 windows) is
+# below it, its labels unchanged.
+MAX_CLUSTERED_WINDOWS = 1600
+# ... on this many samples, the best separated kept.
+SAMPLES = 3
 
 # "Auto" speaker count, `merge_same_voice`. Measured on the single-speaker corpus files: two
 # 1.5 s windows of one voice that share no audio have a cosine similarity of 0.78 on average
@@ -83,8 +97,7 @@ def cluster(
         k = max(1, min(num_speakers, n))
         if k == 1:
             return np.zeros(n, dtype=int)
-        candidates = [spectral(embeddings, k, seed=seed), _agglomerative_k(embeddings, k)]
-        return max(candidates, key=lambda labels: silhouette(embeddings, labels))
+        return _given_count(embeddings, k, seed=seed)
     if n == 1:
         return np.zeros(1, dtype=int)
     labels = agglomerative(embeddings, threshold=threshold, max_speakers=max_speakers)
@@ -98,6 +111,37 @@ def cluster(
         same_voice=same_voice,
         merge_ratio=merge_ratio,
     )
+
+
+def _given_count(embeddings: np.ndarray, k: int, *, seed: int) -> np.ndarray:
+    """Spectral or agglomerative, the better silhouette; past MAX_CLUSTERED_WINDOWS on samples
+    spread over the recording, the other windows given their nearest cluster's voice."""
+    n = len(embeddings)
+    if n <= MAX_CLUSTERED_WINDOWS:
+        return _best_separated(embeddings, k, seed=seed)[1]
+    # One sample's spectral split can be poorer than the whole's (conv_t2 with the bound forced
+    # to 300 windows: silhouette 0.37 against 0.51 on all 339), so a few samples, each shifted
+    # by part of the stride, are clustered and the best separated kept.
+    stride = n / MAX_CLUSTERED_WINDOWS
+    samples = [
+        np.unique(
+            (np.arange(MAX_CLUSTERED_WINDOWS) * stride + shift * stride / SAMPLES).astype(int)
+        )
+        for shift in range(SAMPLES)
+    ]
+    scored = [(*_best_separated(embeddings[sample], k, seed=seed), sample) for sample in samples]
+    _, sampled, sample = max(scored, key=lambda found: found[0])
+    ids = np.unique(sampled)
+    nearest = np.argmax(embeddings @ centroids_of(embeddings[sample], sampled, ids).T, axis=1)
+    labels = ids[nearest]
+    labels[sample] = sampled
+    return _compact(labels)
+
+
+def _best_separated(embeddings: np.ndarray, k: int, *, seed: int) -> tuple[float, np.ndarray]:
+    candidates = [spectral(embeddings, k, seed=seed), _agglomerative_k(embeddings, k)]
+    scored = [(silhouette(embeddings, labels), labels) for labels in candidates]
+    return max(scored, key=lambda found: found[0])
 
 
 def same_voice_similarity(
