@@ -555,6 +555,9 @@ class _WindowedRun:
         self.window_vad: tuple[np.ndarray, SpeechProbabilities] | None = None
         self.window_levels: Levels | None = None
         self.window_offset = self.start  # the file second the current window starts at
+        # Languages this run's decoder wrote in a script they never use (scripts.py): it cannot
+        # write them, and a second decode in one costs a decode's time for no transcript.
+        self.unwritten: set[str] = set()
 
     def events(self) -> Iterator[TranscriptionEvent]:
         offset = self.start
@@ -996,7 +999,9 @@ class _WindowedRun:
         if self._quiet_room(offset, start, end):
             return
         _, piece = _span(audio, offset, start, end)
-        found = self._said(piece, offset, start, self.language)
+        found = (
+            self._said(piece, offset, start, self.language) if self._writes(self.language) else []
+        )
         heard.extend(found)
         if not found and not self._speech_in(audio, offset, start, end):
             return
@@ -1094,7 +1099,9 @@ class _WindowedRun:
         reached, end = offset, offset + len(audio) / SAMPLE_RATE
         for event in self._guarded(audio, offset):
             if isinstance(event, Segment):
-                landed = event.start - reached > _SKIP_SECONDS
+                if "wrong_script" in event.flags:
+                    self.unwritten.add(event.language)
+                landed = event.start - reached > _SKIP_SECONDS and self._writes(self.language)
                 if landed and not event.untranscribed:
                     # Where Whisper lands after a jump is suspect too (over the fourth of a
                     # sentence said four times it wrote "Thank you."): decoded again with the
@@ -1106,8 +1113,17 @@ class _WindowedRun:
                     yield from self._again(audio, offset, reached, event.start)
                 reached = event.end
             yield event
-        if end - reached > _SKIP_SECONDS:
+        if end - reached > _SKIP_SECONDS and self._writes(self.language):
             yield from self._again(audio, offset, reached, end)
+
+    def _writes(self, language: str | None) -> bool:
+        """Whether the decoder may be asked again for text in `language`: not where it already
+        wrote it in a script it never uses. On en_then_te (set 5) base wrote the Telugu part in
+        Urdu letters; the stretch it jumped over was decoded again up the whole temperature
+        ladder, then a gap in it once more, for more Urdu letters or a loop: 20 of the file's
+        47 CPU s, 2.8x the plain call's (docs/benchmarks.md, issue 9, session 32). The stretch
+        is marked instead, after detection asks whether another language is spoken there."""
+        return language not in self.unwritten
 
     def _guarded(self, audio: np.ndarray, offset: float) -> Iterator[TranscriptionEvent]:
         guard = RepetitionGuard()
