@@ -1099,9 +1099,7 @@ class _WindowedRun:
         reached, end = offset, offset + len(audio) / SAMPLE_RATE
         for event in self._guarded(audio, offset):
             if isinstance(event, Segment):
-                if "wrong_script" in event.flags:
-                    self.unwritten.add(event.language)
-                landed = event.start - reached > _SKIP_SECONDS and self._writes(self.language)
+                landed = event.start - reached > _SKIP_SECONDS
                 if landed and not event.untranscribed:
                     # Where Whisper lands after a jump is suspect too (over the fourth of a
                     # sentence said four times it wrote "Thank you."): decoded again with the
@@ -1113,16 +1111,18 @@ class _WindowedRun:
                     yield from self._again(audio, offset, reached, event.start)
                 reached = event.end
             yield event
-        if end - reached > _SKIP_SECONDS and self._writes(self.language):
+        if end - reached > _SKIP_SECONDS:
             yield from self._again(audio, offset, reached, end)
 
     def _writes(self, language: str | None) -> bool:
-        """Whether the decoder may be asked again for text in `language`: not where it already
-        wrote it in a script it never uses. On en_then_te (set 5) base wrote the Telugu part in
-        Urdu letters; the stretch it jumped over was decoded again up the whole temperature
-        ladder, then a gap in it once more, for more Urdu letters or a loop: 20 of the file's
-        47 CPU s, 2.8x the plain call's (docs/benchmarks.md, issue 9, session 32). The stretch
-        is marked instead, after detection asks whether another language is spoken there."""
+        """Whether a stretch left without text is decoded once more in `language`: not where
+        the decoder already wrote it in a script it never uses. On en_then_te and te_six_voices
+        (set 5) base wrote Telugu in Urdu or Hangul letters, and each such stretch decoded on its
+        own looped or gave more of the same: 7-11 of the files' ~48 CPU s
+        (docs/benchmarks.md, issue 9, session 32). Detection still asks whether another
+        language is spoken there. A stretch the decoder jumped over is still decoded again
+        with what follows (_filled): en_then_te's last English sentence, fallen into the Telugu
+        part, is found so."""
         return language not in self.unwritten
 
     def _guarded(self, audio: np.ndarray, offset: float) -> Iterator[TranscriptionEvent]:
@@ -1307,7 +1307,10 @@ class _WindowedRun:
             yield LanguageDetected(info.language, float(probability), 0.0)
         # A segment without a word ("." over music) is no transcript (wordless.py).
         decoded = (
-            (_segment(seg, offset, language or info.language), heard[-1] if heard else {})
+            (
+                self._noted(_segment(seg, offset, language or info.language)),
+                heard[-1] if heard else {},
+            )
             for seg in segments
             if not wordless(seg.text)
         )
@@ -1316,6 +1319,13 @@ class _WindowedRun:
             return
         detect = functools.partial(self._languages_between, audio, offset)
         yield from flagged(decoded, language, self._window_speech, detect)
+
+    def _noted(self, segment: Segment) -> Segment:
+        """`segment`, its language noted as one the decoder cannot write where it is in a
+        script that language never uses (_writes)."""
+        if "wrong_script" in segment.flags:
+            self.unwritten.add(segment.language)
+        return segment
 
     def _notices_other_languages(self, language: str | None) -> bool:
         """Whether the decoder listens for speech in another language than `language`, the one
