@@ -2,8 +2,12 @@
 
 from types import SimpleNamespace
 
-from apps.engines.stt.local import _segment
+from apps.core.media import decode_all
+from apps.engines.stt.base import TranscriptionRequest
+from apps.engines.stt.local import LocalWhisperBackend, _segment
 from apps.engines.stt.scripts import without_stray_marks, wrong_script
+from tests import media_factory
+from tests.engines.stand_ins import StandInRun, decoded
 
 # What base wrote over Telugu (unseen set 5): labelled Kannada in Devanagari, labelled Telugu
 # in Urdu script.
@@ -61,3 +65,42 @@ def test_a_decoded_segment_in_the_wrong_script_is_flagged_for_the_reader():
     assert _segment(seg, 10.0, "kn").flags == ("wrong_script",)
     assert _segment(seg, 10.0, "hi").flags == ()
     assert _segment(seg, 10.0, "hi").words[0].word == " mend"
+
+
+class TeluguModel:
+    """Stands in for faster-whisper: every decode writes one sentence in `text`."""
+
+    def __init__(self, text):
+        self.text = text
+        self.calls = []
+
+    def transcribe(self, audio, *, condition_on_previous_text, **options):
+        self.calls.append(round(len(audio) / 16_000))
+        return iter([decoded(0, self.text)]), SimpleNamespace(
+            language="te", language_probability=1.0
+        )
+
+
+def test_speech_left_without_text_is_not_decoded_again_in_a_language_written_wrong(tmp_path):
+    # base wrote te_six_voices' and en_then_te's Telugu in Urdu letters (unseen set 5); each
+    # stretch left without text, decoded on its own, looped or wrote more of them: 7-11 CPU s
+    # of the files' ~48, 3x the plain call's.
+    audio = decode_all(media_factory.tone(tmp_path / "a.wav", 10))
+    backend = LocalWhisperBackend(alias="t", default_model="base", batch_size=1)
+    found = {}
+    for first in (" తెలుగు భాష చాలా అందమైనది", TELUGU_AS_URDU):
+        model = TeluguModel(first)
+        run = StandInRun(backend, model, TranscriptionRequest(audio_path=tmp_path / "a.wav"), "te")
+        run.hear(audio)
+        list(run._decode(audio, 0.0, conditioned=True))  # the window's first pass
+        model.text = " తెలుగు"
+        events = list(run._gap(audio, 0.0, [], 2.0, 4.0))
+        found[first] = (model.calls[1:], events)
+    # Where the decoder wrote Telugu in its script, the stretch is decoded on its own.
+    calls, events = found[" తెలుగు భాష చాలా అందమైనది"]
+    assert calls == [2]
+    assert [e.text.strip() for e in events] == ["తెలుగు"]
+    # Where it wrote it in Urdu letters, it cannot write Telugu: the stretch is marked at once.
+    calls, events = found[TELUGU_AS_URDU]
+    assert calls == []
+    assert [(e.untranscribed, e.gap) for e in events] == [(True, "no_text")]

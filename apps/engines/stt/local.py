@@ -555,6 +555,9 @@ class _WindowedRun:
         self.window_vad: tuple[np.ndarray, SpeechProbabilities] | None = None
         self.window_levels: Levels | None = None
         self.window_offset = self.start  # the file second the current window starts at
+        # Languages this run's decoder wrote in a script they never use (scripts.py): it cannot
+        # write them, and a second decode in one costs a decode's time for no transcript.
+        self.unwritten: set[str] = set()
 
     def events(self) -> Iterator[TranscriptionEvent]:
         offset = self.start
@@ -996,7 +999,9 @@ class _WindowedRun:
         if self._quiet_room(offset, start, end):
             return
         _, piece = _span(audio, offset, start, end)
-        found = self._said(piece, offset, start, self.language)
+        found = (
+            self._said(piece, offset, start, self.language) if self._writes(self.language) else []
+        )
         heard.extend(found)
         if not found and not self._speech_in(audio, offset, start, end):
             return
@@ -1108,6 +1113,17 @@ class _WindowedRun:
             yield event
         if end - reached > _SKIP_SECONDS:
             yield from self._again(audio, offset, reached, end)
+
+    def _writes(self, language: str | None) -> bool:
+        """Whether a stretch left without text is decoded once more in `language`: not where
+        the decoder already wrote it in a script it never uses. On en_then_te and te_six_voices
+        (set 5) base wrote Telugu in Urdu or Hangul letters, and each such stretch decoded on its
+        own looped or gave more of the same: 7-11 of the files' ~48 CPU s
+        (docs/benchmarks.md, issue 9, session 32). Detection still asks whether another
+        language is spoken there. A stretch the decoder jumped over is still decoded again
+        with what follows (_filled): en_then_te's last English sentence, fallen into the Telugu
+        part, is found so."""
+        return language not in self.unwritten
 
     def _guarded(self, audio: np.ndarray, offset: float) -> Iterator[TranscriptionEvent]:
         guard = RepetitionGuard()
@@ -1291,7 +1307,10 @@ class _WindowedRun:
             yield LanguageDetected(info.language, float(probability), 0.0)
         # A segment without a word ("." over music) is no transcript (wordless.py).
         decoded = (
-            (_segment(seg, offset, language or info.language), heard[-1] if heard else {})
+            (
+                self._noted(_segment(seg, offset, language or info.language)),
+                heard[-1] if heard else {},
+            )
             for seg in segments
             if not wordless(seg.text)
         )
@@ -1300,6 +1319,13 @@ class _WindowedRun:
             return
         detect = functools.partial(self._languages_between, audio, offset)
         yield from flagged(decoded, language, self._window_speech, detect)
+
+    def _noted(self, segment: Segment) -> Segment:
+        """`segment`, its language noted as one the decoder cannot write where it is in a
+        script that language never uses (_writes)."""
+        if "wrong_script" in segment.flags:
+            self.unwritten.add(segment.language)
+        return segment
 
     def _notices_other_languages(self, language: str | None) -> bool:
         """Whether the decoder listens for speech in another language than `language`, the one
