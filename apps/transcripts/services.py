@@ -22,6 +22,7 @@ from apps.engines.stt.base import (
     TranscriptionRequest,
 )
 from apps.engines.stt.base import Segment as EngineSegment
+from apps.engines.stt.pauses import Pieces
 from apps.engines.stt.vad import speech_regions
 from apps.jobs.quotas import quota_check_upload
 from apps.jobs.runner import JobRun
@@ -158,6 +159,7 @@ class _Transcription:
         # together once its last piece comes: a worker killed between two would resume after the
         # first, inside the segment (engines/stt/pauses.py Pieces).
         self.unsaved: list[EngineSegment] = []
+        self.pieces = Pieces()
         # Where the stored segments and marks end: a stopped job's bar is put back there, as the
         # engine's Decoded (parts decoded at once) runs ahead of what is stored.
         self.stored_to = 0.0
@@ -224,7 +226,7 @@ class _Transcription:
 
     def _save_segment(self, seg: EngineSegment) -> None:
         self.unsaved.append(seg)
-        if seg.continues or (seg.gap and len(self.unsaved) > 1):
+        if not self.pieces.stoppable_after(seg):
             return  # stored with the rest of its decoded segment
         self._store_unsaved()
 

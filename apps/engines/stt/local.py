@@ -1221,7 +1221,8 @@ class _WindowedRun:
                 for segment in self._decode(piece, offset + first / SAMPLE_RATE, conditioned=False):
                     yield segment, _NOT_HEARD
             elif not wordless(found.text):
-                yield _segment(found, offset, self.language), _clip_heard(found.start, clips)
+                segment = self._noted(_segment(found, offset, self.language))
+                yield segment, _clip_heard(found.start, clips)
 
     def _whole_window(self, audio: np.ndarray) -> bool:
         return self.window_vad is not None and _same_samples(audio, self.window_vad[0])

@@ -37,7 +37,14 @@ _RUN_PHRASE_WORDS = 12
 # prompt of the next decode (docs/benchmarks.md, issue 9, session 32).
 _STUTTER_UNIT = 4
 _STUTTER_COPIES = 4
-_STUTTER = re.compile(rf"(\S{{1,{_STUTTER_UNIT}}}?)\1{{{_STUTTER_COPIES - 1},}}")
+
+
+def _said_over(copies: int) -> re.Pattern:
+    """A piece of up to _STUTTER_UNIT characters said `copies` times or more back to back."""
+    return re.compile(rf"(\S{{1,{_STUTTER_UNIT}}}?)\1{{{copies - 1},}}")
+
+
+_STUTTER = _said_over(_STUTTER_COPIES)
 # A segment whose text is mostly (over _STUCK_SHARE of its characters, spaces aside) one such
 # piece said _STUCK_COPIES times or more back to back is a loop within itself, which the guard
 # cuts as it cuts a sentence said over and over: base wrote "Na'a'a'a'a'a'a'a'a'a'a'a'a'a'!"
@@ -48,7 +55,7 @@ _STUTTER = re.compile(rf"(\S{{1,{_STUTTER_UNIT}}}?)\1{{{_STUTTER_COPIES - 1},}}"
 # ("I-I-I") stay under the line (docs/benchmarks.md, issue 9, session 32).
 _STUCK_COPIES = 8
 _STUCK_SHARE = 0.5
-_STUCK = re.compile(rf"(\S{{1,{_STUTTER_UNIT}}}?)\1{{{_STUCK_COPIES - 1},}}")
+_STUCK = _said_over(_STUCK_COPIES)
 
 
 def words(text: str) -> list[str]:
