@@ -234,5 +234,7 @@ class Gap(models.Model):
         captions write it: "[laughter]"."""
         if self.reason == "sound" and self.sound:
             return f"[{self.sound}]"
+        if self.reason == "overlap":  # text may lie under it: not "no text"
+            return self.get_reason_display()
         language = f" ({self.language})" if self.language else ""
         return f"no text — {self.get_reason_display()}{language}"
