@@ -17,7 +17,7 @@ from apps.core.media import SAMPLE_RATE
 
 # Tuned on the AMI training excerpts and a development file of corpus voices talking over each
 # other (docs/benchmarks.md, issue 9, session 33); none on single-speaker recordings.
-THRESHOLD = 0.5
+THRESHOLD = 0.4
 MIN_MARK_SECONDS = 0.3
 _JOIN_SECONDS = 0.5
 _FRAME = 0.01
