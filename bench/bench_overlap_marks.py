@@ -20,9 +20,10 @@ with one speaker (`--single FILE ...`: LJ Speech and the sonnets held out, Engli
 unseen sets 1-2) count only their overlap marks, all false.
 
 The portal runs as the engine does by default (LocalWhisperBackend, model base) and with each
-`--option KEY=VALUE`, e.g. `--option overlap_marks=true`; `--rule T,D` also replays the
-overlap rule offline on segmentation-3.0's overlap probability (over T for D seconds) from
-one decode of the default, to choose T and D without decoding again.
+`--option KEY=VALUE`, e.g. `--option overlap_marks=true`; `--rule T,D[,STEP]` also replays
+the overlap rule offline on segmentation-3.0's overlap probability (over T for D seconds; its
+windows every STEP seconds, 2.5 by default) from one decode of the default, to choose T and D
+without decoding again (`--no-default`: the marks alone, nothing decoded).
 
     .venv/bin/python bench/bench_overlap_marks.py --ami AMI_DIR --split train --built \
         --rule 0.4,0.3 --rule 0.5,0.3 --option overlap_marks=true
@@ -128,14 +129,17 @@ def portal(path: Path, options: dict) -> tuple[list, list]:
     return words, marks
 
 
-def rule_marks(path: Path, threshold: float, seconds: float) -> list[tuple[float, float, str]]:
+def rule_marks(
+    path: Path, threshold: float, seconds: float, step: float = 2.5
+) -> list[tuple[float, float, str]]:
     """The overlap rule replayed offline: segmentation-3.0's overlap probability over the whole
-    file above `threshold` for `seconds` or more (pauses under 0.5 s bridged)."""
+    file (its windows every `step` seconds) above `threshold` for `seconds` or more (pauses
+    under 0.5 s bridged)."""
     from apps.core.media import decode_all
     from apps.engines.analysis.segmentation import speech_activity
 
-    activity = _ACTIVITY.get(path) or speech_activity(decode_all(path))
-    _ACTIVITY[path] = activity
+    activity = _ACTIVITY.get((path, step)) or speech_activity(decode_all(path), step=step)
+    _ACTIVITY[(path, step)] = activity
     return [
         (a, b, "overlap")
         for a, b in _runs(activity.overlap > threshold, join=0.5)
@@ -222,7 +226,9 @@ def main() -> None:
     parser.add_argument("--talking-over", type=Path, help="SRC_DIR: rebuild en_talking_over")
     parser.add_argument("--single", type=Path, nargs="*", default=[])
     parser.add_argument("--option", action="append", default=[], help="KEY=VALUE (JSON value)")
-    parser.add_argument("--rule", action="append", default=[], help="T,D: threshold, seconds")
+    parser.add_argument(
+        "--rule", action="append", default=[], help="T,D[,STEP]: threshold, seconds"
+    )
     parser.add_argument("--no-default", action="store_true", help="skip the default side")
     args = parser.parse_args()
     django.setup()
@@ -248,8 +254,7 @@ def main() -> None:
             results[side] += (time.process_time() - cpu,)
         first = next(iter(results.values()), None)
         for t in args.rule:
-            threshold, seconds = (float(x) for x in t.split(","))
-            extra = rule_marks(path, threshold, seconds)
+            extra = rule_marks(path, *(float(x) for x in t.split(",")))
             results[f"rule {t}"] = (first[0], first[1] + extra, 0.0) if first else ([], extra, 0.0)
         for side, (words, marks, cpu) in results.items():
             r = score(turns or [], words, marks, duration)

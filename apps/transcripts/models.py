@@ -210,8 +210,9 @@ class SegmentAlignment(Job):
 
 class Gap(models.Model):
     """Speech the engine heard but gave no text for (VAD found speech, the decoder nothing, or
-    speech in a language it was not asked for): shown so that nothing goes missing unseen.
-    Kept apart from the segments, which every export and analysis reads as text."""
+    speech in a language it was not asked for), or where two people talk at once and the text
+    holds one of them at most ("overlap"): shown so that nothing goes missing unseen. Kept apart
+    from the segments, which every export and analysis reads as text."""
 
     transcript = models.ForeignKey(Transcript, on_delete=models.CASCADE, related_name="gaps")
     start = models.FloatField()
