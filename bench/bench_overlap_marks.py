@@ -19,17 +19,19 @@ rebuilt from its sources (`--talking-over SRC_DIR`, held out: the same layout, 0
 with one speaker (`--single FILE ...`: LJ Speech and the sonnets held out, English files of
 unseen sets 1-2) count only their overlap marks, all false.
 
-The portal runs as the engine does by default (LocalWhisperBackend, model base) and with each
-`--option KEY=VALUE`, e.g. `--option overlap_marks=true`; `--rule T,D[,STEP]` also replays
+The portal runs as the engine does by default (LocalWhisperBackend, model base; the overlap
+marks on since session 33) and with each `--option KEY=VALUE`, e.g. `--option
+overlap_marks=false` (without them); `--rule T,D[,STEP]` also replays
 the overlap rule offline on segmentation-3.0's overlap probability (over T for D seconds; its
 windows every STEP seconds, 2.5 by default) from one decode of the default, to choose T and D
 without decoding again (`--no-default`: the marks alone, nothing decoded).
 
     .venv/bin/python bench/bench_overlap_marks.py --ami AMI_DIR --split train --built \
-        --rule 0.4,0.3 --rule 0.5,0.3 --option overlap_marks=true
-    .venv/bin/python bench/bench_overlap_marks.py --talking-over SRC_DIR --option overlap_marks=true
-    .venv/bin/python bench/bench_overlap_marks.py --single HELDOUT_DIR/ljspeech_heldout.wav \
-        --option overlap_marks=true
+        --option overlap_marks=false
+    .venv/bin/python bench/bench_overlap_marks.py --ami AMI_DIR --split heldout \
+        --talking-over SRC_DIR --option overlap_marks=false
+    .venv/bin/python bench/bench_overlap_marks.py --no-default --single \
+        HELDOUT_DIR/ljspeech_heldout.wav --rule 0.4,0.3,10
 """
 
 import argparse

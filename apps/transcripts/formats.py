@@ -372,7 +372,7 @@ def _both_speakers(doc: TranscriptDocument):
     return both
 
 
-def with_overlap_marks(doc: TranscriptDocument) -> TranscriptDocument:
+def with_second_voices_marked(doc: TranscriptDocument) -> TranscriptDocument:
     """`doc` with an "overlap" mark (two people at once: some words may be missing) over each
     of the speaker analysis's second voices that no word of that speaker's segments falls in:
     the text there holds the other voice only. Not over an engine's own overlap mark."""

@@ -16,7 +16,7 @@ from .formats import (
     DocumentSpeaker,
     DocumentWord,
     TranscriptDocument,
-    with_overlap_marks,
+    with_second_voices_marked,
 )
 from .models import Segment, SegmentAlignment, SegmentEdit, Transcript
 
@@ -90,7 +90,7 @@ def transcript_document(transcript: Transcript) -> TranscriptDocument:
         **results,
     )
     # The speaker analysis's second voices that got no words are marks too (formats.py).
-    return with_overlap_marks(document)
+    return with_second_voices_marked(document)
 
 
 def document_speaker(speaker) -> DocumentSpeaker:

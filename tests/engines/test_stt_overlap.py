@@ -65,10 +65,10 @@ def test_a_mark_comes_after_the_segment_that_reaches_its_end_and_after_a_split_s
     assert events == [*pieces[:2], (a, b), pieces[2]]
 
 
-def test_the_engine_marks_two_people_at_once_when_asked(corpus, tmp_path):
-    """Through the engine (tiny.en): with `overlap_marks` the stretch where the second speaker
-    starts before the first has finished is marked "overlap" among the segments, in time order;
-    by default it is not."""
+def test_the_engine_marks_two_people_at_once(corpus, tmp_path):
+    """Through the engine (tiny.en), by default: the stretch where the second speaker starts
+    before the first has finished is marked "overlap" among the segments; with `overlap_marks`
+    off it is not."""
     first = decode_all(corpus / "eagle_spk1_utt1.wav")
     audio = talking_over(first, decode_all(corpus / "eagle_spk2_test.wav"), 3.0)
     path = tmp_path / "two.wav"
@@ -88,6 +88,6 @@ def test_the_engine_marks_two_people_at_once_when_asked(corpus, tmp_path):
         assert [s.text for s in segments if not s.gap]  # the words are still written
         return [(s.start, s.end) for s in segments if s.gap == "overlap"]
 
-    [(a, b)] = marks(overlap_marks=True)
+    [(a, b)] = marks()
     assert both[0] - 0.2 <= a < b <= both[1] + 0.2 and b - a >= 1.0
-    assert marks() == []
+    assert marks(overlap_marks=False) == []

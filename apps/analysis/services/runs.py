@@ -24,7 +24,7 @@ from apps.transcripts.formats import (
     DocumentSegment,
     DocumentWord,
     TranscriptDocument,
-    with_overlap_marks,
+    with_second_voices_marked,
 )
 from apps.transcripts.models import Transcript
 from apps.transcripts.selectors import document_speaker
@@ -306,7 +306,7 @@ def document_diarize(
         for p in overlap_pieces(diarization)
         if p.speaker in speakers
     )
-    return with_overlap_marks(
+    return with_second_voices_marked(
         replace(document, segments=segments, speakers=tuple(speakers.values()), overlaps=overlaps)
     )
 

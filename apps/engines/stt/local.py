@@ -243,7 +243,7 @@ class LocalWhisperBackend(SpeechToTextBackend):
         marks_skip_steady_sound: bool = False,
         faint_over_floor: bool = True,
         faint_local_floor: bool = True,
-        overlap_marks: bool = False,
+        overlap_marks: bool = True,
         name_sounds: bool = True,
         name_short_sounds: bool = False,
         short_switches: bool = False,
@@ -319,7 +319,8 @@ class LocalWhisperBackend(SpeechToTextBackend):
         # held-out sets (docs/benchmarks.md, issue 9, session 32).
         self.faint_local_floor = faint_local_floor
         # Two people talking at once marked "overlap" (overlap.py): the text holds one voice
-        # at most there, the other's words are lost.
+        # at most there, the other's words are lost. On by default: none on single-speaker
+        # recordings, tuning or held out (docs/benchmarks.md, issue 9, session 33).
         self.overlap_marks = overlap_marks
         # A stretch of 3 s or more about to be marked "no text" or "faint" is decoded again with
         # notes of sound allowed, and marked as the sound Whisper names there ("laughter",
