@@ -9,7 +9,9 @@ transcript and the turns are kept in --cache (a pickle per file; delete it to ru
 The labelling (`speakers.label_segments`) then runs on the kept transcript and turns in a
 second, so its changes can be measured without transcribing again.
 
-Per file: the DER of the turns and of the labelled segments (no collar and 0.25 s), each split
+Per file: the DER of the turns and of the labelled segments (no collar and 0.25 s), `seg_ovl`
+the segments with the second voice diarized_json names on a segment mostly under another
+voice's overlap marks (analysis/second_voices.py; --share sets its SHARE), each split
 into missed speech, false alarm and confusion (shares of the reference speech), and where the
 segments' extra error lies, in seconds of reference speech, 10 ms frames:
 - `nowd`: speech the turns label right that no segment covers, in a turn with no word in it at
@@ -65,7 +67,12 @@ def transcribed(path: Path, count: int, cache: Path) -> dict:
     result = analysis_backends.default().diarize(
         DiarizationRequest(audio_path=path, transcript=transcript, num_speakers=count)
     )
-    found = {"transcript": transcript, "turns": result.turns, "segments": result.segments}
+    found = {
+        "transcript": transcript,
+        "turns": result.turns,
+        "segments": result.segments,
+        "overlaps": result.overlaps,
+    }
     cache.mkdir(parents=True, exist_ok=True)
     kept.write_bytes(pickle.dumps(found))
     return found
@@ -122,6 +129,7 @@ def breakdown(reference, turns, pieces, marks, middles) -> dict:
 
 def score(path: Path, found: dict) -> dict:
     from apps.engines.analysis.der import diarization_error_rate, load_rttm
+    from apps.engines.analysis.second_voices import second_voice
     from apps.engines.analysis.speakers import label_segments
 
     reference = load_rttm(path.with_suffix(".rttm"))
@@ -135,8 +143,17 @@ def score(path: Path, found: dict) -> dict:
         (p.speaker, p.segment.start, p.segment.end) for p in labelled if p.segment.text.strip()
     ]
     marks = [("mark", s.start, s.end) for s in segments if s.gap]
+    # As diarized_json names them: a piece another voice's overlap marks cover mostly carries
+    # that voice too (analysis/second_voices.py).
+    voices = [(o.speaker, o.start, o.end) for o in found.get("overlaps", ())]
+    both = pieces + [
+        (second, start, end)
+        for speaker, start, end in pieces
+        if (second := second_voice(start, end, speaker, voices))
+    ]
     middles = [(w.start + w.end) / 2 for p in labelled for w in p.segment.words]
     row = {"name": path.stem}
+    row["seg_ovl"] = diarization_error_rate(reference, both).der
     for key, items in (("turn", turns), ("seg", pieces)):
         strict = diarization_error_rate(reference, items)
         total = strict.total or 1.0
@@ -155,7 +172,7 @@ def score(path: Path, found: dict) -> dict:
 
 
 COLUMNS = [
-    ("turn", "%"), ("seg", "%"), ("turn_collar", "%"), ("seg_collar", "%"),
+    ("turn", "%"), ("seg", "%"), ("seg_ovl", "%"), ("turn_collar", "%"), ("seg_collar", "%"),
     ("turn_miss", "%"), ("seg_miss", "%"), ("turn_fa", "%"), ("seg_fa", "%"),
     ("turn_conf", "%"), ("seg_conf", "%"),
     ("nowd", "s"), ("mark", "s"), ("gap", "s"), ("wrong", "s"), ("fa+", "s"), ("won", "s"),
@@ -179,8 +196,13 @@ def main() -> None:
     parser.add_argument("folders", nargs="+", type=Path)
     parser.add_argument("--cache", type=Path, required=True)
     parser.add_argument("--only", default="", help="comma-separated stems")
+    parser.add_argument("--share", type=float, help="second_voices.SHARE for this run")
     args = parser.parse_args()
     setup()
+    if args.share is not None:
+        from apps.engines.analysis import second_voices
+
+        second_voices.SHARE = args.share
     from apps.engines.analysis.der import load_rttm
 
     only = set(filter(None, args.only.split(",")))

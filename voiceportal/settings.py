@@ -374,6 +374,12 @@ SPEECH_TO_TEXT = {
             # no false faint marks where the noise grows louder within a recording, nothing else
             # moved (docs/benchmarks.md, issue 9, session 32). On by default.
             "faint_local_floor": env_bool("VOICEPORTAL_STT_FAINT_LOCAL_FLOOR", True),
+            # Two people talking at once marked "overlap" (some words may be missing) from
+            # segmentation-3.0's two-voice probability over the whole recording (stt/overlap.py):
+            # overlapped speech lost unseen on AMI held out 14.8 -> 5.8 s, none marked on
+            # single-speaker recordings, ~1 CPU s in 4 minutes (docs/benchmarks.md, issue 9,
+            # session 33). On by default.
+            "overlap_marks": env_bool("VOICEPORTAL_STT_OVERLAP_MARKS", True),
             # A stretch of 3 s or more about to be marked "no text" or "faint" is decoded again
             # with notes of sound allowed; where Whisper writes only "(laughing)", "[Applause]"
             # and the like ("(upbeat music)" over a tonal sound: music) the mark names that

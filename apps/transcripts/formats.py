@@ -9,7 +9,9 @@ from bisect import bisect_left
 from dataclasses import asdict, dataclass, field, replace
 
 from apps.engines.analysis.base import Chapter, Entity, Keyword, SentenceSentiment, Summary
+from apps.engines.analysis.second_voices import second_voice
 from apps.engines.stt.languages import language_name
+from apps.engines.stt.overlap import MIN_MARK_SECONDS
 
 TEXT_FORMATS = {"text", "srt", "vtt"}
 JSON_FORMATS = {"json", "verbose_json", "diarized_json"}
@@ -330,6 +332,7 @@ def _other_language(doc: TranscriptDocument, segment: DocumentSegment) -> bool:
 
 def to_diarized_json(doc: TranscriptDocument) -> dict:
     """OpenAI's diarized_json: segments with their speaker, named A, B… or by a known name."""
+    both = _both_speakers(doc)
     return {
         "task": "transcribe",
         "duration": round(doc.duration, 3),
@@ -342,6 +345,8 @@ def to_diarized_json(doc: TranscriptDocument) -> dict:
                 "end": s.end,
                 "text": s.text.strip(),
                 "speaker": s.speaker.name if s.speaker else "A",
+                # Extension: said mostly under a second voice, both named ("speakers").
+                **both(s),
             }
             for n, s in enumerate(_spoken(doc))
         ],
@@ -349,6 +354,50 @@ def to_diarized_json(doc: TranscriptDocument) -> dict:
         **({"overlaps": _overlaps(doc, lambda s: s.name)} if doc.overlaps else {}),
         "usage": {"type": "duration", "seconds": round(doc.duration)},
     }
+
+
+def _both_speakers(doc: TranscriptDocument):
+    """{"speakers": [first, second]} for a segment another voice's overlap marks cover mostly
+    (analysis/second_voices.py), else {}."""
+    during = Stretches(doc.overlaps)
+    names = {o.speaker.label: o.speaker.name for o in doc.overlaps}
+
+    def both(s: DocumentSegment) -> dict:
+        if not s.speaker:
+            return {}
+        marks = [(o.speaker.label, o.start, o.end) for o in during(s.start, s.end)]
+        second = second_voice(s.start, s.end, s.speaker.label, marks)
+        return {"speakers": [s.speaker.name, names[second]]} if second else {}
+
+    return both
+
+
+def with_second_voices_marked(doc: TranscriptDocument) -> TranscriptDocument:
+    """`doc` with an "overlap" mark (two people at once: some words may be missing) over each
+    of the speaker analysis's second voices that no word of that speaker's segments falls in:
+    the text there holds the other voice only. Not over an engine's own overlap mark."""
+    own = Stretches([g for g in doc.gaps if g.reason == "overlap"])
+    spoken = Stretches([s for s in doc.segments if s.speaker])
+    found = [
+        DocumentGap(o.start, o.end, "overlap")
+        for o in doc.overlaps
+        if o.end - o.start >= MIN_MARK_SECONDS
+        and not own(o.start, o.end)
+        and not _words_of(o.speaker, spoken(o.start, o.end), o.start, o.end)
+    ]
+    if not found:
+        return doc
+    return replace(doc, gaps=tuple(sorted((*doc.gaps, *found), key=lambda g: g.start)))
+
+
+def _words_of(speaker: DocumentSpeaker, segments, start: float, end: float) -> bool:
+    """Whether a word of `speaker`'s among `segments` falls in [start, end)."""
+    return any(
+        w.start < end and start < w.end
+        for s in segments
+        if s.speaker.label == speaker.label
+        for w in s.words
+    )
 
 
 def _overlaps(doc: TranscriptDocument, name) -> list[dict]:

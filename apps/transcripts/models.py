@@ -210,8 +210,9 @@ class SegmentAlignment(Job):
 
 class Gap(models.Model):
     """Speech the engine heard but gave no text for (VAD found speech, the decoder nothing, or
-    speech in a language it was not asked for): shown so that nothing goes missing unseen.
-    Kept apart from the segments, which every export and analysis reads as text."""
+    speech in a language it was not asked for), or where two people talk at once and the text
+    holds one of them at most ("overlap"): shown so that nothing goes missing unseen. Kept apart
+    from the segments, which every export and analysis reads as text."""
 
     transcript = models.ForeignKey(Transcript, on_delete=models.CASCADE, related_name="gaps")
     start = models.FloatField()
@@ -234,5 +235,7 @@ class Gap(models.Model):
         captions write it: "[laughter]"."""
         if self.reason == "sound" and self.sound:
             return f"[{self.sound}]"
+        if self.reason == "overlap":  # text may lie under it: not "no text"
+            return self.get_reason_display()
         language = f" ({self.language})" if self.language else ""
         return f"no text — {self.get_reason_display()}{language}"

@@ -16,6 +16,7 @@ from .formats import (
     DocumentSpeaker,
     DocumentWord,
     TranscriptDocument,
+    with_second_voices_marked,
 )
 from .models import Segment, SegmentAlignment, SegmentEdit, Transcript
 
@@ -75,7 +76,7 @@ def transcript_document(transcript: Transcript) -> TranscriptDocument:
         results |= provide(transcript)
     by_segment = results.pop("segment_speakers", {})
     segments = tuple(_document_segment(s, by_segment.get(s.pk)) for s in transcript.segments.all())
-    return TranscriptDocument(
+    document = TranscriptDocument(
         language=transcript.detected_language or transcript.language or "en",
         duration=transcript.duration,
         segments=segments,
@@ -88,6 +89,8 @@ def transcript_document(transcript: Transcript) -> TranscriptDocument:
         ),
         **results,
     )
+    # The speaker analysis's second voices that got no words are marks too (formats.py).
+    return with_second_voices_marked(document)
 
 
 def document_speaker(speaker) -> DocumentSpeaker:

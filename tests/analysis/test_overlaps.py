@@ -4,6 +4,7 @@ diarized_json (read by the official openai client) and in the exports."""
 
 import io
 import json
+from dataclasses import replace
 
 import docx
 import pytest
@@ -17,13 +18,16 @@ from apps.analysis.services.overlaps import OverlapPiece, overlap_pieces
 from apps.api.services import api_key_create
 from apps.engines.analysis.base import Diarization, SpeakerTurn
 from apps.transcripts.formats import (
+    DocumentGap,
     DocumentSegment,
+    DocumentWord,
     Stretches,
     TranscriptDocument,
     to_dialogue,
     to_diarized_json,
+    to_verbose_json,
 )
-from apps.transcripts.models import Transcript
+from apps.transcripts.models import Gap, Transcript
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fake_analysis")]
 
@@ -219,3 +223,40 @@ def test_the_command_line_document_carries_the_marks_to_diarized_json(corpus):
     assert to_dialogue(labelled).startswith(
         "[0:00:00] Speaker A: Hello there. [also talking: Speaker B, 0:00:01–0:00:02]\n"
     )
+
+
+def test_a_segment_said_under_a_second_voice_names_both_and_its_lost_words_are_marked(corpus):
+    """Issues 9 and 10: where the analysis hears B through most of A's segment, diarized_json
+    names both speakers there; B's words are not in the text, so the stretch is marked
+    "overlap" (some words may be missing) in the API JSON, once even where the engine marked
+    it already."""
+    words = tuple(
+        DocumentWord(w, float(n), n + 0.9) for n, w in enumerate(("Hello", "there", "how", "are"))
+    )
+    document = TranscriptDocument(
+        language="en",
+        duration=6.0,
+        segments=(
+            DocumentSegment(0, 0.0, 4.0, " Hello there how are", words=words),
+            DocumentSegment(1, 4.0, 6.0, " Hi.", words=(DocumentWord("Hi.", 4.2, 4.8),)),
+        ),
+    )
+    diarization = Diarization(
+        speakers=(),
+        turns=(SpeakerTurn("SPEAKER_00", 0.0, 4.0), SpeakerTurn("SPEAKER_01", 4.0, 6.0)),
+        overlaps=(SpeakerTurn("SPEAKER_01", 0.5, 3.5), SpeakerTurn("SPEAKER_00", 4.0, 4.2)),
+    )
+    labelled = services.document_diarize(
+        path=corpus / "jfk.flac", document=document, diarization=diarization
+    )
+    segments = to_diarized_json(labelled)["segments"]
+    assert segments[0]["speakers"] == ["A", "B"]
+    assert "speakers" not in segments[1]  # A's 0.2 s: a mark, not a second speaker
+    gaps = to_verbose_json(labelled)["gaps"]
+    assert gaps == [{"start": 0.5, "end": 3.5, "reason": "overlap", "language": ""}]
+    engine_marked = replace(document, gaps=(DocumentGap(0.4, 3.6, "overlap"),))
+    labelled = services.document_diarize(
+        path=corpus / "jfk.flac", document=engine_marked, diarization=diarization
+    )
+    assert [(g.start, g.end) for g in labelled.gaps] == [(0.4, 3.6)]
+    assert Gap(reason="overlap").label == "two people at once: some words may be missing"

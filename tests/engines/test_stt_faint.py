@@ -110,6 +110,8 @@ class DeafModel:
 
 def marks_of(corpus, **options):
     # A VAD made deaf to all but the loudest speech: what it misses, only faint marks can show.
+    # The marks of two people at once (test_stt_overlap.py) lie over other marks: left out here.
+    options = {"overlap_marks": False, **options}
     backend = LocalWhisperBackend(alias="t", vad={"threshold": 0.99}, **options)
     request = TranscriptionRequest(audio_path=corpus / "ami_trn04.wav")
     events = _WindowedRun(backend, DeafModel(), request, "en").events()

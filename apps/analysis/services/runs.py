@@ -24,6 +24,7 @@ from apps.transcripts.formats import (
     DocumentSegment,
     DocumentWord,
     TranscriptDocument,
+    with_second_voices_marked,
 )
 from apps.transcripts.models import Transcript
 from apps.transcripts.selectors import document_speaker
@@ -305,8 +306,8 @@ def document_diarize(
         for p in overlap_pieces(diarization)
         if p.speaker in speakers
     )
-    return replace(
-        document, segments=segments, speakers=tuple(speakers.values()), overlaps=overlaps
+    return with_second_voices_marked(
+        replace(document, segments=segments, speakers=tuple(speakers.values()), overlaps=overlaps)
     )
 
 

@@ -75,6 +75,9 @@ GAP_REASONS = {
     # No speech: a sound that detectors take for it (laughter, crying, applause), named in
     # `Segment.sound` (sounds.py).
     "sound": "a sound, not speech",
+    # Two people talking at once (stt/overlap.py, or the speaker analysis): the text holds one
+    # voice at most there. Unlike the others, text may lie under this mark.
+    "overlap": "two people at once: some words may be missing",
 }
 SEGMENT_FLAGS = {
     # The decoder fell into a repetition loop here; the loop was cut and decoded again

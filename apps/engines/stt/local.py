@@ -47,6 +47,7 @@ from .loops import RepetitionGuard, marking_loops, repetitive, stutters, words
 from .loudness import Levels, quiet_room, steady_sound
 from .memory import needed_bytes, wait_for_memory
 from .other_language import flagged, hearing, hearing_clips
+from .overlap import with_overlap_marks
 from .pauses import Pieces, lone_word, split_at_pauses
 from .regions import (
     MIN_GAP_SECONDS,
@@ -242,6 +243,7 @@ class LocalWhisperBackend(SpeechToTextBackend):
         marks_skip_steady_sound: bool = False,
         faint_over_floor: bool = True,
         faint_local_floor: bool = True,
+        overlap_marks: bool = True,
         name_sounds: bool = True,
         name_short_sounds: bool = False,
         short_switches: bool = False,
@@ -316,6 +318,10 @@ class LocalWhisperBackend(SpeechToTextBackend):
         # marks in the noisy half of such recordings gone, nothing else moved on tuning or
         # held-out sets (docs/benchmarks.md, issue 9, session 32).
         self.faint_local_floor = faint_local_floor
+        # Two people talking at once marked "overlap" (overlap.py): the text holds one voice
+        # at most there, the other's words are lost. On by default: none on single-speaker
+        # recordings, tuning or held out (docs/benchmarks.md, issue 9, session 33).
+        self.overlap_marks = overlap_marks
         # A stretch of 3 s or more about to be marked "no text" or "faint" is decoded again with
         # notes of sound allowed, and marked as the sound Whisper names there ("laughter",
         # "music": sounds.py) instead.
@@ -738,6 +744,15 @@ class _WindowedRun:
                     mark=functools.partial(self._mark, audio, offset, "faint"),
                     silero=self.window_vad[1],
                     floor_at=self._noise_floor(),
+                )
+            if self.backend.overlap_marks and not translated:
+                events = with_overlap_marks(
+                    events,
+                    audio,
+                    offset,
+                    start=offset + part.start,
+                    end=offset + part.end,
+                    mark=functools.partial(_gap_mark, reason="overlap"),
                 )
             yield from events
             self.carried = _carried(kept, self.language)

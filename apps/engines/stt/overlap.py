@@ -1,0 +1,78 @@
+"""Two people talking at once, marked: Whisper writes one voice there (or neither), and the
+words of the other are lost. The text cannot show it, so a mark does ("overlap": some words may
+be missing), as the faint marks show speech the decoder never heard (faint.py).
+
+pyannote's segmentation-3.0 (engines/analysis/segmentation.py), which the faint marks already
+use, gives each 10 ms the probability that two people talk at once; here it runs over the whole
+part, its 10 s windows side by side (about 1 CPU s in 4 minutes of audio: 5 % of base's decode
+of read speech, 2 % of far-field meetings), and where that probability stays over THRESHOLD for
+MIN_MARK_SECONDS the stretch is marked. The speaker analysis marks such stretches with who
+talks (apps/analysis); this is for transcripts without it.
+"""
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+
+from apps.core.media import SAMPLE_RATE
+
+# Tuned on the AMI training excerpts and a development file of corpus voices talking over each
+# other (docs/benchmarks.md, issue 9, session 33); none on single-speaker recordings.
+THRESHOLD = 0.4
+MIN_MARK_SECONDS = 0.3
+_JOIN_SECONDS = 0.5
+# The model's windows every 10 s, not overlapping: the same marks within 0.5 s as every 2.5 s
+# (the faint marks' step) on the tuning recordings, at a quarter of the cost.
+_STEP_SECONDS = 10.0
+_FRAME = 0.01
+
+
+def overlapped(audio: np.ndarray) -> list[tuple[float, float]]:
+    """Where segmentation-3.0 hears two people at once in `audio` (its seconds)."""
+    from apps.engines.analysis.segmentation import speech_activity
+
+    if len(audio) < MIN_MARK_SECONDS * SAMPLE_RATE:
+        return []
+    mask = speech_activity(audio, step=_STEP_SECONDS).overlap > THRESHOLD
+    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(np.int8), 0]))
+    runs: list[list[int]] = []
+    for a, b in zip(edges[::2], edges[1::2], strict=True):
+        if runs and (a - runs[-1][1]) * _FRAME < _JOIN_SECONDS:
+            runs[-1][1] = b
+        else:
+            runs.append([a, b])
+    return [
+        (round(float(a * _FRAME), 3), round(float(b * _FRAME), 3))
+        for a, b in runs
+        if (b - a) * _FRAME >= MIN_MARK_SECONDS
+    ]
+
+
+def with_overlap_marks(
+    events: Iterator,
+    audio: np.ndarray,
+    offset: float,
+    *,
+    start: float,
+    end: float,
+    mark: Callable[[float, float], object],
+) -> Iterator:
+    """`events` (in time order; file seconds) with `mark(start, end)` for each stretch of two
+    voices at once in file seconds [start, end) of `audio`, the window that begins at file
+    second `offset`. A mark comes after the first segment that reaches its end (and after the
+    last piece of a split segment: a job resumes after the last segment or mark it stored, and
+    stores a segment's pieces together)."""
+    first = int(round((start - offset) * SAMPLE_RATE))
+    found = [
+        (round(start + a, 3), round(start + b, 3))
+        for a, b in overlapped(audio[first : int(round((end - offset) * SAMPLE_RATE))])
+    ]
+    for event in events:
+        yield event
+        reached = getattr(event, "end", None)
+        if reached is None or getattr(event, "continues", False):
+            continue
+        while found and found[0][1] <= reached:
+            yield mark(*found.pop(0))
+    for a, b in found:
+        yield mark(a, b)

@@ -1,0 +1,93 @@
+"""Two people talking at once are marked "overlap" (some words may be missing): the text can
+hold one voice at most there. One person talking is never so marked."""
+
+import wave
+from types import SimpleNamespace
+
+import numpy as np
+from django.conf import settings
+
+from apps.core.media import SAMPLE_RATE, decode_all
+from apps.engines.stt.base import Segment, TranscriptionRequest
+from apps.engines.stt.local import LocalWhisperBackend
+from apps.engines.stt.overlap import overlapped, with_overlap_marks
+
+MODEL_CACHE = str(settings.VOICEPORTAL_MODEL_CACHE)
+
+
+def talking_over(first, second, seconds):
+    """`second` starting `seconds` before `first` ends."""
+    shift = int(seconds * SAMPLE_RATE)
+    audio = np.zeros(len(first) + len(second) - shift, dtype=np.float32)
+    audio[: len(first)] += first
+    audio[len(first) - shift :] += second
+    return audio / max(1.0, float(np.abs(audio).max()))
+
+
+def test_two_people_talking_at_once_are_heard_there_and_only_there(corpus):
+    first = decode_all(corpus / "eagle_spk1_utt1.wav")
+    second = decode_all(corpus / "eagle_spk2_test.wav")
+    audio = talking_over(first, second, 3.0)
+    both = (len(first) / SAMPLE_RATE - 3.0, len(first) / SAMPLE_RATE)
+    found = overlapped(audio)
+    assert found
+    inside = sum(max(0.0, min(b, both[1]) - max(a, both[0])) for a, b in found)
+    assert inside >= 1.0
+    assert inside >= 0.9 * sum(b - a for a, b in found)
+
+
+def test_one_person_talking_is_never_marked(corpus):
+    for name in ("jfk.flac", "libri_2412-153948-0000.flac", "eagle_spk1_test.wav"):
+        assert overlapped(decode_all(corpus / name)) == [], name
+
+
+def test_a_mark_comes_after_the_segment_that_reaches_its_end_and_after_a_split_segment(corpus):
+    """A job resumes after the last segment or mark it stored, and stores a split segment's
+    pieces together: a mark inside a segment comes after it (after its last piece)."""
+    first = decode_all(corpus / "eagle_spk1_utt1.wav")
+    audio = talking_over(first, decode_all(corpus / "eagle_spk2_test.wav"), 3.0)
+    [(a, b)] = overlapped(audio)
+    pieces = [
+        SimpleNamespace(start=0.0, end=b + 0.1, continues=True),
+        SimpleNamespace(start=b + 0.2, end=b + 0.5, continues=False),
+        SimpleNamespace(start=b + 1.0, end=len(audio) / SAMPLE_RATE, continues=False),
+    ]
+    events = list(
+        with_overlap_marks(
+            iter(pieces),
+            audio,
+            0.0,
+            start=0.0,
+            end=len(audio) / SAMPLE_RATE,
+            mark=lambda start, end: (start, end),
+        )
+    )
+    assert events == [*pieces[:2], (a, b), pieces[2]]
+
+
+def test_the_engine_marks_two_people_at_once(corpus, tmp_path):
+    """Through the engine (tiny.en), by default: the stretch where the second speaker starts
+    before the first has finished is marked "overlap" among the segments; with `overlap_marks`
+    off it is not."""
+    first = decode_all(corpus / "eagle_spk1_utt1.wav")
+    audio = talking_over(first, decode_all(corpus / "eagle_spk2_test.wav"), 3.0)
+    path = tmp_path / "two.wav"
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(SAMPLE_RATE)
+        out.writeframes((audio * 32767).astype("<i2").tobytes())
+    both = (len(first) / SAMPLE_RATE - 3.0, len(first) / SAMPLE_RATE)
+
+    def marks(**options):
+        backend = LocalWhisperBackend(
+            alias="o", default_model="tiny.en", model_cache=MODEL_CACHE, **options
+        )
+        events = [e for e in backend.transcribe(TranscriptionRequest(audio_path=path))]
+        segments = [e for e in events if isinstance(e, Segment)]
+        assert [s.text for s in segments if not s.gap]  # the words are still written
+        return [(s.start, s.end) for s in segments if s.gap == "overlap"]
+
+    [(a, b)] = marks()
+    assert both[0] - 0.2 <= a < b <= both[1] + 0.2 and b - a >= 1.0
+    assert marks(overlap_marks=False) == []
