@@ -7,9 +7,10 @@ and draw wider turns than the words. BUTSpeechFIT/AMI-diarization-setup (MIT) ke
 references of every AMI meeting, made from the same manual annotation: `only_words` (the
 standard one for diarization) and `word_and_vocalsounds`. Each excerpt is the first 30 s of one
 meeting (MEETINGS: matched by participant ids and by timing, the pyannote turns against the
-`word_and_vocalsounds` ones at 0.82-1.00 IoU of speech), so its lines are those that start
-before 30 s, cut at 30 s. Written per excerpt: WORDS_DIR/ami_<uri>.words.rttm and
-ami_<uri>.vocal.rttm. Nothing is downloaded here, and the references stay out of this repository.
+`word_and_vocalsounds` ones at 0.82-1.00 IoU of speech, trn02's 0.7 s at 0.71), so its lines
+are those that start before 30 s, cut at 30 s. Written per excerpt: WORDS_DIR/ami_<uri>.words.rttm
+and ami_<uri>.vocal.rttm. Nothing is downloaded here, and the references stay out of this
+repository.
 
     git clone https://github.com/BUTSpeechFIT/AMI-diarization-setup BUT_DIR
     .venv/bin/python bench/prepare_ami_words.py BUT_DIR WORDS_DIR
