@@ -43,7 +43,10 @@ and the jobs leave them out; bench_segments.py scores the labelling alone, from 
 Under each part's means, the automatic count's confusion (true count -> count found, with
 how many files) and where the missed speech is (bench/missed_speech.py: second voices by the
 segmentation's two-voice probability, one voice unlabelled by its speech probability, stretch
-length, loudness and Silero); with --count-stats, per file the statistics a count could be read from
+length, loudness and Silero); with --words WORDS_DIR (bench/prepare_ami_words.py), per file the
+DER with the marks against the words-only reference (`words`) and, under the means, the missed
+speaker-time split into words, vocal sounds and the scored turns' wider edges
+(bench/words_reference.py); with --count-stats, per file the statistics a count could be read from
 (bench/count_stats.py: the segmentation's floors, the eigengap, the silhouette's best k, the
 widest linkage merges, the found speakers' shares of the speech) against the true count.
 
@@ -56,7 +59,7 @@ Resemblyzer centroids), and whether their results are identical.
 
     .venv/bin/python bench/bench_analysis.py [--minutes 3] [--skip-timing] [--memory-minutes 10]
         [--memory-file FILE] [--eval DIR [--segments] [--count-stats] [--skip-corpus]
-        [--part tune|held|other]]
+        [--part tune|held|other] [--words WORDS_DIR]]
         [--pipeline windows|local_speakers|hybrid] [--local-votes] [--short-speakers]
 
 `--local-votes` re-segments the turns with the segmentation's local speakers' votes (opt-in,
@@ -281,8 +284,10 @@ def part4(
     votes: bool = False,
     short: bool = False,
     only: str | None = None,
+    words: Path | None = None,
 ) -> None:
     from count_stats import count_statistics, reference_talk, talk_shares
+    from words_reference import words_scores
 
     from apps.core.media import decode_all
     from apps.engines.analysis.der import load_rttm
@@ -319,6 +324,8 @@ def part4(
         row.update(_yardsticks(audio, embedder, reference, count, options, given))
         if with_segments:
             row.update(_segment_scores(path, reference, count))
+        if words:
+            row.update(words_scores(path.stem, words, reference, _marked(given)))
         if with_count_stats:
             row.update(count_statistics(audio, embedder, options))
             row.update(reference_talk=reference_talk(reference), shares=talk_shares(auto))
@@ -375,17 +382,14 @@ def _scores(reference, given, auto) -> dict:
     def turns(timeline):
         return [(t.speaker, t.start, t.end) for t in timeline.turns]
 
-    def both(timeline):  # the turns and the second voices marked in overlapped speech
-        return turns(timeline) + [(t.speaker, t.start, t.end) for t in timeline.overlaps]
-
     strict = diarization_error_rate(reference, turns(given))
-    marked = diarization_error_rate(reference, both(given))
+    marked = diarization_error_rate(reference, _marked(given))
     total = strict.total or 1.0
     return {
         "total": strict.total,
         "der": strict.der,
         "der_ovl": marked.der,
-        "collar": diarization_error_rate(reference, both(given), collar=0.25).der,
+        "collar": diarization_error_rate(reference, _marked(given), collar=0.25).der,
         "miss_ovl": marked.missed / total,
         "fa_ovl": marked.false_alarm / total,
         "conf_ovl": marked.confusion / total,
@@ -394,9 +398,14 @@ def _scores(reference, given, auto) -> dict:
         "conf": strict.confusion / total,
         "no_overlap": diarization_error_rate(reference, turns(given), skip_overlap=True).der,
         "overlap": 1.0 - _union_seconds(reference) / total,
-        "auto_der": diarization_error_rate(reference, both(auto)).der,
+        "auto_der": diarization_error_rate(reference, _marked(auto)).der,
         "found": len(auto.centroids),
     }
+
+
+def _marked(timeline) -> list[tuple[str, float, float]]:
+    """The turns and the second voices marked in overlapped speech."""
+    return [(t.speaker, t.start, t.end) for t in (*timeline.turns, *timeline.overlaps)]
 
 
 def _yardsticks(audio, embedder, reference, count: int, options, given) -> dict:
@@ -502,12 +511,15 @@ def _print_row(row: dict, with_segments: bool) -> None:
     )
     if with_segments:
         line += f" {row['seg_der']:7.1%} {row['seg_collar']:7.1%}"
+    if "words_der" in row:
+        line += f"  words {row['words_der']:6.1%}"
     print(line)
 
 
 def _print_mean(part: str, rows: list[dict], with_segments: bool) -> None:
     from count_stats import confusion
     from missed_speech import print_missed
+    from words_reference import print_words
 
     def mean(key):
         return sum(r[key] for r in rows) / len(rows)
@@ -534,6 +546,7 @@ def _print_mean(part: str, rows: list[dict], with_segments: bool) -> None:
     )
     print(f"{'':14s} auto count, true -> found: {confusion(rows)}")
     print_missed(rows, f"{'':14s}")
+    print_words(rows, f"{'':14s}")
 
 
 def diarize_one(mode: str, path: Path, queue, pipeline: str = "windows") -> None:
@@ -605,6 +618,11 @@ def main() -> None:
         "--part", choices=["tune", "held", "other"], help="--eval: score only that part"
     )
     parser.add_argument(
+        "--words",
+        type=Path,
+        help="--eval: words-only references (prepare_ami_words.py): DER and missed speech by kind",
+    )
+    parser.add_argument(
         "--count-stats", action="store_true", help="--eval: the count's statistics per file"
     )
     parser.add_argument(
@@ -646,6 +664,7 @@ def main() -> None:
             args.local_votes,
             args.short_speakers,
             args.part,
+            args.words,
         )
     if args.memory_minutes > 0 or args.memory_file:
         part3(args.memory_minutes, args.pipeline, args.memory_file)
