@@ -14,8 +14,11 @@ SURE_SPEECH_SECONDS of speech): far-field English is heard as Welsh at up to 0.6
 that may hold two languages costs encoder passes: its halves are detected on their own. At the
 edges of other-language speech (the view that holds the change, a short stretch after it) a
 view is judged with its neighbours: beside speech surely in another language, a view not sure
-of the language asked for is halved, and a stretch too short to be sure alone is flagged when
-detection is sure of it. The batched first pass hears each clip the same way (hearing_clips).
+of the language asked for is halved, a stretch too short to be sure alone is flagged when
+detection is sure of it, and a piece heard likeliest in the language beside it is flagged when
+the language asked for is as unlikely as a switch needs, though close languages share the rest
+(Spanish, Galician, Basque). The batched first pass hears each clip the same way
+(hearing_clips).
 
 `hearing(model, heard)` gives a shallow copy of a faster_whisper.WhisperModel that appends each
 view's language probabilities to `heard` before decoding it; the model itself, shared between
