@@ -100,3 +100,21 @@ def test_the_last_seconds_of_another_language_heard_with_its_close_neighbours_ar
     doubtful = [views[0], (segment(26.0, 29.6), unsure), views[2]]
     kept = list(flagged(iter(doubtful), "en", speech_between, lambda a, b: doubtful[1][1]))
     assert [s.heard_language for s in kept] == ["es", "", ""]
+
+
+def test_a_stretch_decoded_again_on_its_own_is_judged_beside_the_flagged_speech_around_it():
+    """0.8 s decoded again inside German (its own view, none before or after it): German 0.81,
+    English 0.12, then 0.91 on its own. Beside German flagged around it, it is flagged; with
+    nothing flagged around it, a second is too little speech to be sure of."""
+    lone = [(segment(9.5, 10.3), {"de": 0.81, "en": 0.12})]
+
+    def heard(start: float, end: float) -> dict[str, float]:
+        return {"de": 0.91, "en": 0.04}
+
+    def german_around(start: float, end: float) -> set[str]:
+        return {"de"}
+
+    kept = list(flagged(iter(lone), "en", speech_between, heard, german_around))
+    assert [s.heard_language for s in kept] == ["de"]
+    alone = list(flagged(iter(lone), "en", speech_between, heard))
+    assert [s.flags for s in alone] == [()]

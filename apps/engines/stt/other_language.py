@@ -57,6 +57,8 @@ _COVERED_SECONDS = 25.0
 SpeechSeconds = Callable[[float, float], float]
 # The language probabilities of file seconds [start, end) (an encoder pass).
 Detect = Callable[[float, float], dict[str, float]]
+# The languages of segments already flagged beside file seconds [start, end).
+Around = Callable[[float, float], set[str]]
 
 
 def hearing(model, heard: list[dict[str, float]]):
@@ -100,21 +102,30 @@ def flagged(
     main: str,
     speech: SpeechSeconds,
     detect: Detect,
+    around: Around | None = None,
 ) -> Iterator[Segment]:
     """The segments of `views` (each with its view's language probabilities, in order), those
     of a view (or part of one) surely heard in another language than `main` flagged with it.
-    A view's segments are held until the next view is heard (at most 60 s of text)."""
+    A view's segments are held until the next view is heard (at most 60 s of text). `around`
+    gives the languages of segments flagged before beside a view's time (a stretch decoded
+    again on its own has no view before or after it)."""
     judge = _Judge(main, speech, detect)
+    near = around or (lambda start, end: set())
     before, pending = "", None
     for segments, probabilities in _grouped(views):
         heard = judge.own(segments, probabilities)
         if pending is not None:
-            judged = judge.pieces(*pending, {before, judge.sure(segments, heard)} - {""})
+            beside = {before, judge.sure(segments, heard)} | near(*_span(pending[0]))
+            judged = judge.pieces(*pending, beside - {""})
             yield from judged
             before = judged[-1].heard_language
         pending = (segments, heard)
     if pending is not None:
-        yield from judge.pieces(*pending, {before} - {""})
+        yield from judge.pieces(*pending, ({before} | near(*_span(pending[0]))) - {""})
+
+
+def _span(segments: list[Segment]) -> tuple[float, float]:
+    return segments[0].start, segments[-1].end
 
 
 def _grouped(views: Iterator[tuple[Segment, dict[str, float]]]):
