@@ -78,3 +78,43 @@ def test_a_short_stretch_surely_in_another_language_beside_a_flagged_one_is_flag
     assert [s.heard_language for s in kept] == ["de", "fr", ""]
     alone = list(flagged(iter(views[1:]), "en", speech_between, heard))
     assert [s.flags for s in alone] == [(), ()]
+
+
+def test_the_last_seconds_of_another_language_heard_with_its_close_neighbours_are_flagged():
+    """70 s of Spanish end in a place and a date (3.6 s) heard as Spanish 0.78, Galician 0.11,
+    Basque 0.05: under the 0.8 a switch needs alone, but beside the Spanish it is surely not
+    English. English beside it, or a piece heard as English at 0.25, is not flagged."""
+    spanish = {"es": 0.96, "gl": 0.03, "en": 0.01}
+    tail = {"es": 0.78, "gl": 0.11, "eu": 0.05, "en": 0.004}
+    unsure = {"es": 0.72, "en": 0.25}
+    views = [(segment(0.0, 25.0), spanish), (segment(26.0, 29.6), tail)]
+    views += [(segment(31.0, 40.0), ENGLISH)]
+
+    def heard(start: float, end: float) -> dict[str, float]:
+        return spanish if end <= 25 else tail if end <= 30 else ENGLISH
+
+    kept = list(flagged(iter(views), "en", speech_between, heard))
+    assert [s.heard_language for s in kept] == ["es", "es", ""]
+    alone = list(flagged(iter(views[1:]), "en", speech_between, heard))
+    assert [s.flags for s in alone] == [(), ()]
+    doubtful = [views[0], (segment(26.0, 29.6), unsure), views[2]]
+    kept = list(flagged(iter(doubtful), "en", speech_between, lambda a, b: doubtful[1][1]))
+    assert [s.heard_language for s in kept] == ["es", "", ""]
+
+
+def test_a_stretch_decoded_again_on_its_own_is_judged_beside_the_flagged_speech_around_it():
+    """0.8 s decoded again inside German (its own view, none before or after it): German 0.81,
+    English 0.12, then 0.91 on its own. Beside German flagged around it, it is flagged; with
+    nothing flagged around it, a second is too little speech to be sure of."""
+    lone = [(segment(9.5, 10.3), {"de": 0.81, "en": 0.12})]
+
+    def heard(start: float, end: float) -> dict[str, float]:
+        return {"de": 0.91, "en": 0.04}
+
+    def german_around(start: float, end: float) -> set[str]:
+        return {"de"}
+
+    kept = list(flagged(iter(lone), "en", speech_between, heard, german_around))
+    assert [s.heard_language for s in kept] == ["de"]
+    alone = list(flagged(iter(lone), "en", speech_between, heard))
+    assert [s.flags for s in alone] == [()]

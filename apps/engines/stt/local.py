@@ -107,6 +107,8 @@ _CARRIED_PROMPT_TOKENS = 223
 # text compresses too well (a repetition loop) or whose tokens are too unsure is decoded again,
 # hotter, and above _PROMPT_RESET_TEMPERATURE without the text before it. A single temperature
 # switches the ladder off, and a loop then runs on, fed by its own text as the next prompt.
+# Segments flagged `other_language` this close to a stretch decoded again stand beside it.
+_AROUND_SECONDS = 1.0
 _TEMPERATURE_STEP = 0.2
 _PROMPT_RESET_TEMPERATURE = 0.5
 # Text with these flags never prompts a decode (_prompts): a guard found it looping, doubted its
@@ -564,6 +566,9 @@ class _WindowedRun:
         # Languages this run's decoder wrote in a script they never use (scripts.py): it cannot
         # write them, and a second decode in one costs a decode's time for no transcript.
         self.unwritten: set[str] = set()
+        # (start, end, language) of each segment flagged `other_language`, in file seconds: the
+        # neighbours of a stretch decoded again on its own (_flagged_around).
+        self.heard_other: list[tuple[float, float, str]] = []
 
     def events(self) -> Iterator[TranscriptionEvent]:
         offset = self.start
@@ -1334,7 +1339,20 @@ class _WindowedRun:
             yield from (segment for segment, _ in decoded)
             return
         detect = functools.partial(self._languages_between, audio, offset)
-        yield from flagged(decoded, language, self._window_speech, detect)
+        for segment in flagged(decoded, language, self._window_speech, detect, self._around):
+            if segment.heard_language:
+                self.heard_other.append((segment.start, segment.end, segment.heard_language))
+            yield segment
+
+    def _around(self, start: float, end: float) -> set[str]:
+        """The languages of segments flagged `other_language` within _AROUND_SECONDS of file
+        seconds [start, end): a stretch decoded again on its own ("to fafaan.", 0.8 s inside
+        German) is judged beside them as a view is beside the views around it."""
+        return {
+            language
+            for a, b, language in self.heard_other
+            if b >= start - _AROUND_SECONDS and a <= end + _AROUND_SECONDS
+        }
 
     def _noted(self, segment: Segment) -> Segment:
         """`segment`, its language noted as one the decoder cannot write where it is in a
