@@ -21,8 +21,7 @@ Both sides are asked for the language a user gets by default (--language detect:
 an English-only model, detected by a multilingual one such as `base`, the portal's default), or
 for the code given. Variants are "LABEL option=value ..." with the engine's options
 (beam_size, decode, batch_size, lanes, cpu_threads, window_seconds). "views" counts the 30 s
-views decoded greedily and kept, decoded with the beam, and (decode=greedy_until_doubt) cut
-before a doubtful word, the view after each cut decoded with the beam, with the greedy modes.
+views decoded greedily and kept, and decoded again with the beam, with decode=greedy_then_beam.
 """
 
 import argparse
@@ -198,9 +197,7 @@ def main() -> None:
                     run = lambda p=path, o=opts: portal(args.model, o, p, language)  # noqa: E731
                 views = dict(greedy_first.tally)
                 segments, wall, cpu = timed(run)
-                views = {
-                    k: greedy_first.tally[k] - views.get(k, 0) for k in ("greedy", "beam", "cut")
-                }
+                views = {k: greedy_first.tally[k] - views.get(k, 0) for k in ("greedy", "beam")}
                 text = "".join(s.text for s in segments)
                 if args.dump:
                     args.dump.mkdir(parents=True, exist_ok=True)
@@ -211,7 +208,7 @@ def main() -> None:
                     f"WER {wer(reference, text):6.2%}  sampled {sampled(segments):2d}  "
                     f"load {os.getloadavg()[0]:.1f}"
                     + (
-                        f"  views greedy {views['greedy']} beam {views['beam']} cut {views['cut']}"
+                        f"  views greedy {views['greedy']} beam {views['beam']}"
                         if any(views.values())
                         else ""
                     ),

@@ -22,7 +22,6 @@ import copy
 import logging
 import threading
 from collections import Counter
-from dataclasses import dataclass
 
 import numpy as np
 from faster_whisper.transcribe import get_compression_ratio
@@ -31,7 +30,7 @@ from .loops import words
 
 logger = logging.getLogger(__name__)
 
-DECODE_MODES = ("beam", "greedy_then_beam", "greedy_until_doubt")
+DECODE_MODES = ("beam", "greedy_then_beam")
 
 # Thresholds on the greedy text of one view, chosen on the development recordings only
 # (docs/benchmarks.md, issue 9, "Session 29: greedy first").
@@ -56,91 +55,31 @@ tally: Counter = Counter()
 _tally_lock = threading.Lock()
 
 
-def greedy_first(model, *, until_doubt: bool = False):
+def greedy_first(model):
     """A copy of `model` (faster_whisper.WhisperModel) whose views are decoded greedily first
-    and with the beam only where that text is doubtful. `until_doubt`: a view doubtful only for
-    a word keeps its greedy segments before that word's, and the beam decodes the next view,
-    which starts where they end (`_cut`)."""
+    and with the beam only where that text is doubtful."""
     decoder = copy.copy(model)
-    views = _Views(until_doubt)
-    decoder.generate_with_fallback = lambda *args: _greedy_then_beam(model, views, *args)
+    decoder.generate_with_fallback = lambda *args: _greedy_then_beam(model, *args)
     return decoder
 
 
-class _Views:
-    """One decode's views: whether a doubtful view was cut, the next one then decoded with the
-    beam from its start (the doubtful word's segment) without a greedy look."""
-
-    def __init__(self, until_doubt: bool):
-        self.until_doubt = until_doubt
-        self.beam_next = False
-
-
-def _greedy_then_beam(model, views, encoder_output, prompt, tokenizer, options):
+def _greedy_then_beam(model, encoder_output, prompt, tokenizer, options):
     if options.beam_size <= 1 or options.temperatures[0] > 0:  # no beam to spare
         return model.generate_with_fallback(encoder_output, prompt, tokenizer, options)
-    if views.beam_next:  # the view after a cut starts with the doubtful word's segment
-        views.beam_next = False
-        with _tally_lock:
-            tally["beam"] += 1
-        return model.generate_with_fallback(encoder_output, prompt, tokenizer, options)
     decoded, probabilities = _greedy(model, encoder_output, prompt, tokenizer, options)
-    room = _max_length(model, prompt, options) - len(prompt)
-    whole = _view_doubt(decoded, tokenizer, options, room=room)
-    reason = whole or _word_doubt(decoded, probabilities, tokenizer)
-    cut = _cut(decoded, probabilities, tokenizer) if views.until_doubt and not whole else None
+    reason = doubtful(
+        decoded,
+        probabilities,
+        tokenizer,
+        options,
+        room=_max_length(model, prompt, options) - len(prompt),
+    )
     with _tally_lock:
-        tally["cut" if cut else "beam" if reason else "greedy"] += 1
+        tally["beam" if reason else "greedy"] += 1
     if not reason:
         return decoded
-    if cut:
-        logger.debug("Greedy text doubtful (%s): the beam from its segment on", reason)
-        views.beam_next = True
-        return cut
     logger.debug("Greedy text doubtful (%s): decoded again with the beam", reason)
     return model.generate_with_fallback(encoder_output, prompt, tokenizer, options)
-
-
-@dataclass(frozen=True)
-class _CutResult:
-    """The part of a CTranslate2 WhisperGenerationResult that faster-whisper reads."""
-
-    sequences_ids: list
-    scores: list
-    no_speech_prob: float
-
-
-def _cut(decoded, probabilities, tokenizer) -> tuple | None:
-    """The greedy result (faster-whisper's tuple) up to the last segment boundary before its
-    first doubtful word, or None where there is none or that word is in its first segment. Its
-    tokens end with two timestamps (the boundary), so faster-whisper
-    keeps the segments before and seeks to the boundary: the next view starts there.
-
-    The beam cannot take over mid-view any cheaper: CTranslate2 runs a prefix given after the
-    start of transcript step by step through the whole beam (docs/benchmarks.md, issue 9,
-    "Session 33")."""
-    result, _, _, _ = decoded
-    tokens = result.sequences_ids[0]
-    word = _first_doubtful_word(tokens, probabilities, tokenizer)
-    end = _boundary_before(tokens, word[0], tokenizer) if word else 0
-    if not end:
-        return None
-    kept = tokens[:end]
-    text = tokenizer.decode([t for t in kept if t < tokenizer.eot]).strip()
-    if not text:
-        return None
-    logprob = float(np.log(np.maximum(probabilities[:end], 1e-12)).sum())
-    cut = _CutResult([kept], [logprob], result.no_speech_prob)
-    return cut, logprob / (len(kept) + 1), 0.0, get_compression_ratio(text)
-
-
-def _boundary_before(tokens: list[int], index: int, tokenizer) -> int:
-    """How many of `tokens` end at the last two timestamps in a row before `index` (0: none)."""
-    begin = tokenizer.timestamp_begin
-    for i in range(min(index, len(tokens)) - 1, 1, -1):
-        if tokens[i] >= begin and tokens[i - 1] >= begin:
-            return i + 1
-    return 0
 
 
 def _greedy(model, encoder_output, prompt, tokenizer, options) -> tuple[tuple, np.ndarray]:
@@ -192,13 +131,6 @@ def _max_length(model, prompt, options) -> int:
 def doubtful(decoded, probabilities, tokenizer, options, *, room: int) -> str:
     """Why a view's greedy result (faster-whisper's (result, avg_logprob, temperature,
     compression_ratio), and each token's probability) is doubtful, or "" where it is sure."""
-    return _view_doubt(decoded, tokenizer, options, room=room) or _word_doubt(
-        decoded, probabilities, tokenizer
-    )
-
-
-def _view_doubt(decoded, tokenizer, options, *, room: int) -> str:
-    """Why the greedy text of the whole view is doubtful (no word of it to blame), or ""."""
     result, avg_logprob, _, compression_ratio = decoded
     tokens = result.sequences_ids[0]
     text = [t for t in tokens if t < tokenizer.eot]
@@ -212,6 +144,9 @@ def _view_doubt(decoded, tokenizer, options, *, room: int) -> str:
         return f"no-speech probability {result.no_speech_prob:.2f}"
     if not text:
         return "no text"
+    word, probability = min(_word_probabilities(tokens, probabilities, tokenizer), key=_second)
+    if probability < DOUBT_WORD_PROBABILITY:
+        return f"{word!r} at probability {probability:.3f}"
     span = _timestamp_span(tokens, tokenizer)
     said = len(words(tokenizer.decode(text)))
     if span >= DOUBT_SPAN_SECONDS and said < DOUBT_WORDS_PER_SECOND * span:
@@ -219,38 +154,24 @@ def _view_doubt(decoded, tokenizer, options, *, room: int) -> str:
     return ""
 
 
-def _word_doubt(decoded, probabilities, tokenizer) -> str:
-    word = _first_doubtful_word(decoded[0].sequences_ids[0], probabilities, tokenizer)
-    return f"{word[1]!r} at probability {word[2]:.3f}" if word else ""
-
-
-def _first_doubtful_word(tokens, probabilities, tokenizer) -> tuple[int, str, float] | None:
-    """The first word under DOUBT_WORD_PROBABILITY: its first token's index, the word and its
-    probability; None where there is none."""
-    return next(
-        (
-            w
-            for w in _word_probabilities(tokens, probabilities, tokenizer)
-            if w[2] < DOUBT_WORD_PROBABILITY
-        ),
-        None,
-    )
-
-
-def _word_probabilities(tokens, probabilities, tokenizer) -> list[tuple[int, str, float]]:
-    """Each word of the text with the index of its first token and the product of its tokens'
-    probabilities (punctuation left out: a comma more or less changes no word)."""
-    found: list[tuple[int, str, float]] = []
-    for index, (token, probability) in enumerate(zip(tokens, probabilities, strict=True)):
+def _word_probabilities(tokens, probabilities, tokenizer) -> list[tuple[str, float]]:
+    """Each word of the text with the product of its tokens' probabilities (punctuation left
+    out: a comma more or less changes no word)."""
+    found: list[tuple[str, float]] = []
+    for token, probability in zip(tokens, probabilities, strict=True):
         piece = tokenizer.decode([token]) if token < tokenizer.eot else ""
         if not piece.strip(_PUNCTUATION):
             continue
         if piece.startswith(" ") or not found:
-            found.append((index, piece.strip(), float(probability)))
+            found.append((piece.strip(), float(probability)))
         else:
-            start, word, so_far = found[-1]
-            found[-1] = (start, word + piece, so_far * float(probability))
-    return found
+            word, so_far = found[-1]
+            found[-1] = (word + piece, so_far * float(probability))
+    return found or [("", 1.0)]
+
+
+def _second(pair: tuple) -> float:
+    return pair[1]
 
 
 def _timestamp_span(tokens: list[int], tokenizer) -> float:

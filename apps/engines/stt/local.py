@@ -276,8 +276,7 @@ class LocalWhisperBackend(SpeechToTextBackend):
         self.batch_size = batch_size
         self.beam_size = beam_size
         # "beam": every 30 s view with the beam; "greedy_then_beam": greedy first, the beam
-        # only where the greedy text is doubtful; "greedy_until_doubt": the same, but a view
-        # doubtful for a word keeps its greedy segments before it (greedy_first.py).
+        # only where the greedy text is doubtful (greedy_first.py).
         if decode not in DECODE_MODES:
             raise ValueError(f"decode must be one of {DECODE_MODES}, not {decode!r}")
         self.decode = decode
@@ -1273,10 +1272,7 @@ class _WindowedRun:
         # stretch decoded up the ladder can differ from run to run (docs/benchmarks.md, issue 9
         # fifth pass, "run to run").
         ctranslate2.set_random_seed(_SAMPLING_SEED)
-        decoder = self.model
-        if self.backend.decode != "beam":
-            until_doubt = self.backend.decode == "greedy_until_doubt"
-            decoder = greedy_first(self.model, until_doubt=until_doubt)
+        decoder = greedy_first(self.model) if self.backend.decode != "beam" else self.model
         heard: list[dict[str, float]] = []  # each view's languages, where they are listened to
         if self._notices_other_languages(language):
             decoder = hearing(decoder, heard)
