@@ -4,9 +4,11 @@ greedy_first.py would take the greedy text as doubtful. Prints figures; asserts 
 The engine runs with its defaults (beam 5); every view it decodes at temperature 0 with the
 beam is also decoded greedily from the same encoder output, and the greedy text compared with
 the beam's. Views where the two differ are printed with the words that differ and the doubt
-rule's verdict; at the end, how many views would go to the beam and how many of those the
-beam writes the same. This is the data greedy_first.py's thresholds were chosen on (development
-recordings only: docs/benchmarks.md, issue 9, "Session 29: greedy first").
+rule's verdict, doubtful views where they do not with the verdict; at the end, per doubt rule
+(the first that fired) how many views it sends to the beam and on how many the beam writes
+other words, and how many views would go to the beam and how many of those the beam writes the
+same. This is the data greedy_first.py's thresholds were chosen on (development recordings
+only: docs/benchmarks.md, issue 9, "Session 29: greedy first"; the rules' tally: "Session 33").
 
     .venv/bin/python bench/bench_greedy_views.py --model tiny.en --recordings dev3,dev3s5,dev12
 
@@ -86,12 +88,32 @@ def main() -> None:
             print(f"{view['recording']}: doubt: {view['doubt'] or '-'}")
             for change in _changes(view["beam"], view["greedy"]):
                 print(f"    {change}")
+        elif view["doubt"]:
+            print(f"{view['recording']}: doubt: {view['doubt']}; the beam writes the same")
+    for rule, (doubted, differ) in sorted(_by_rule(views).items()):
+        print(f"rule {rule:18s} doubtful {doubted:3d}, the beam writes other words on {differ}")
     doubted = [v for v in views if v["doubt"]]
     print(
         f"{len(views)} views, beam writes other words on {sum(v['differ'] for v in views)}; "
         f"doubtful {len(doubted)} ({len(doubted) / max(1, len(views)):.0%}), of which the beam "
         f"writes the same on {sum(not v['differ'] for v in doubted)}"
     )
+
+
+def _by_rule(views: list[dict]) -> dict[str, tuple[int, int]]:
+    """Per doubt rule (the first that fired on a view), how many views it sent to the beam and
+    on how many of them the beam wrote other words."""
+    rules: dict[str, tuple[int, int]] = {}
+    for view in views:
+        if view["doubt"]:
+            rule = (
+                "word"
+                if " at probability " in view["doubt"]
+                else view["doubt"].rstrip("0123456789.- s")
+            )
+            doubted, differ = rules.get(rule, (0, 0))
+            rules[rule] = (doubted + 1, differ + view["differ"])
+    return rules
 
 
 def _text(tokens: list[int], tokenizer) -> str:

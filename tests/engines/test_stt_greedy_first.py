@@ -55,6 +55,21 @@ def test_a_reading_is_as_accurate_as_with_the_beam_within_one_word(engines, corp
     assert errors(reference, first) <= errors(reference, beam) + 1
 
 
+def test_where_greedy_decoding_alone_errs_the_doubtful_view_is_written_as_the_beam_writes_it(
+    engines, corpus, tmp_path
+):
+    path = tmp_path / "reading.wav"
+    long_recording.build(path, corpus, seconds=60, seed=5)
+    greedy_alone = LocalWhisperBackend(
+        alias="local", default_model="tiny.en", cpu_threads=2, model_cache=MODEL_CACHE, beam_size=1
+    )
+    beam = normalise(text(engines["beam"], path))
+    assert normalise(text(greedy_alone, path)) != beam  # "old-sposed" for "ill-disposed"
+    first, views = views_decoded(engines["greedy_then_beam"], path)
+    assert views["beam"] >= 1
+    assert normalise(first) == beam
+
+
 def test_a_far_field_meeting_goes_back_to_the_beam(engines, corpus):
     _, views = views_decoded(engines["greedy_then_beam"], corpus / "ami_trn04.wav")
     assert views["beam"] >= 1

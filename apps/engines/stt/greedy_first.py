@@ -16,6 +16,11 @@ recordings 0.79-0.90x the engine's CPU with the same words or better, but where 
 doubtful (a 12-minute development recording, the held-out readings: 42-62 %) both decodes are
 paid and it costs more, and the held-out sonnets lost 3-4 words with tiny.en and base
 (docs/benchmarks.md, issue 9, "Session 29: greedy first").
+
+A doubtful view is decoded again whole: the beam only from the doubtful word on, the greedy
+tokens before it as the decoder's prefix, costs as much (CTranslate2 steps its whole beam
+through a prefix, one token at a time), and cutting the view before the doubtful word's
+segment costs an encoder pass more for no clear gain ("Session 33").
 """
 
 import copy
