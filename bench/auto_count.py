@@ -326,24 +326,24 @@ def _with_fold_bar(least: int):
 
 
 def _with_bound(windows: int):
-    """The default count with `clustering.MAX_CLUSTERED_WINDOWS` forced down to `windows`, to
+    """The default count with `clustering.MAX_COUNTED_WINDOWS` forced down to `windows`, to
     see what the bounded count (a sample counted, the rest assigned) changes on real files."""
 
     def rule(entry, options) -> int:
         from apps.engines.analysis import clustering
 
-        kept = clustering.MAX_CLUSTERED_WINDOWS
-        clustering.MAX_CLUSTERED_WINDOWS = windows
+        kept = clustering.MAX_COUNTED_WINDOWS
+        clustering.MAX_COUNTED_WINDOWS = windows
         try:
             return auto_count(entry, options)
         finally:
-            clustering.MAX_CLUSTERED_WINDOWS = kept
+            clustering.MAX_COUNTED_WINDOWS = kept
 
     return rule
 
 
 RULES: dict[str, object] = {
-    **{f"bound{windows}": _with_bound(windows) for windows in (100, 150, 200, 300)},
+    **{f"bound{windows}": _with_bound(windows) for windows in (100, 150, 200, 300, 400, 500)},
     "bar1": _with_fold_bar(1),
     "bar3": _with_fold_bar(3),
     **{

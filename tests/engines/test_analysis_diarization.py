@@ -532,7 +532,7 @@ def test_two_hours_of_windows_are_counted_in_bounded_memory():
     labels = cluster(embeddings)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    assert peak < 60e6, f"{peak / 1e6:.0f} MB"  # every window at once: 415 MB
+    assert peak < 80e6, f"{peak / 1e6:.0f} MB"  # every window at once: 415 MB
     assert len(np.unique(labels)) == 4
     found = [np.bincount(labels[truth == voice], minlength=4) for voice in range(4)]
     assert sorted(int(np.argmax(counts)) for counts in found) == [0, 1, 2, 3]

@@ -10,14 +10,14 @@ and the other windows join their nearest cluster: memory stays flat past it.
 
 Without the count: average-linkage agglomerative clustering cut at a similarity threshold, with
 tiny clusters folded into their nearest neighbour and the count capped; then clusters that are
-not clearly two voices are merged (`merge_same_voice`); past MAX_CLUSTERED_WINDOWS this runs on
-samples spread over the recording too, the count most samples agree on kept. The threshold
-alone over-counts: one voice's 1.5 s windows vary a lot (cosine 0.5-0.95), so a pause, a short
-phrase or a change of tone makes a second "speaker" in a single-speaker clip. The merge step
-asks, for each pair of clusters, whether their centroids are further apart than two centroids
-of one voice built from that much speech would be, and wants at least a second of speech per
-speaker. On real meetings counting is still the weak part (ENGINES.md): the UI lets users give
-the number.
+not clearly two voices are merged (`merge_same_voice`); past MAX_COUNTED_WINDOWS (40 minutes of
+speech) this runs on samples spread over the recording too, the count most samples agree on.
+The threshold alone over-counts: one voice's 1.5 s windows vary a lot (cosine 0.5-0.95), so a
+pause, a short phrase or a change of tone makes a second "speaker" in a single-speaker clip. The
+merge step asks, for each pair of clusters, whether their centroids are further apart than two
+centroids of one voice built from that much speech would be, and wants at least a second of
+speech per speaker. On real meetings counting is still the weak part (ENGINES.md): the UI lets
+users give the number.
 """
 
 import numpy as np
@@ -47,9 +47,14 @@ MIN_CLUSTER_WINDOWS = (2, 6)
 # recording (the best separated of SAMPLES such samples), and gives every other window the
 # speaker whose centroid it is closest to, so memory stays flat past it (docs/benchmarks.md,
 # session 32). Every recording of the evaluation sets (at most 10 minutes, 700 windows) is
-# below it, its labels unchanged. The "auto" count's average linkage is bounded the same way
-# (its condensed distance table: an hour 104 MB, two hours 415 MB; session 33).
+# below it, its labels unchanged.
 MAX_CLUSTERED_WINDOWS = 1600
+# The "auto" count's average linkage is bounded the same way (its condensed distance table: an
+# hour 92 MB, two hours 369 MB), with a larger sample: a table of 3,200 windows is 41 MB, and
+# the count is more sensitive to a thin sample than the count-given split (with the bound forced
+# down, a 10-minute conversation's count held with a sample of every 2.3rd window, not with
+# every 3.4th; docs/benchmarks.md, session 33). Past 40 minutes of speech, then.
+MAX_COUNTED_WINDOWS = 3200
 # ... on this many samples: with the count given the best separated kept, on "auto" the count
 # most of them agree on.
 SAMPLES = 3
@@ -106,7 +111,7 @@ def cluster(
         return np.zeros(1, dtype=int)
     seconds = np.full(n, window) if seconds is None else np.asarray(seconds, dtype=float)
     counting = {"window": window, "same_voice": same_voice, "merge_ratio": merge_ratio}
-    if n > MAX_CLUSTERED_WINDOWS:
+    if n > MAX_COUNTED_WINDOWS:
         return _counted_on_sample(embeddings, seconds, threshold, max_speakers, counting)
     labels = agglomerative(embeddings, threshold=threshold, max_speakers=max_speakers)
     return merge_same_voice(embeddings, labels, seconds, **counting)
@@ -115,8 +120,8 @@ def cluster(
 def _counted_on_sample(
     embeddings: np.ndarray, seconds: np.ndarray, threshold: float, max_speakers: int, counting
 ) -> np.ndarray:
-    """The "auto" count past MAX_CLUSTERED_WINDOWS: the average linkage's condensed distance
-    table holds n^2 / 2 numbers (an hour 104 MB, two hours about 400 MB), so it runs on samples
+    """The "auto" count past MAX_COUNTED_WINDOWS: the average linkage's condensed distance
+    table holds n^2 / 2 numbers (an hour 92 MB, two hours 369 MB), so it runs on samples
     spread evenly over the recording (`_sample_counted`), SAMPLES of them each shifted by part
     of the stride, and the count most of them agree on is taken (the least, when they all
     differ): one sample can hold a few odd windows of one voice close enough together to pass
@@ -126,7 +131,7 @@ def _counted_on_sample(
         _sample_counted(
             embeddings,
             seconds,
-            _spread(n, MAX_CLUSTERED_WINDOWS, shift, SAMPLES),
+            _spread(n, MAX_COUNTED_WINDOWS, shift, SAMPLES),
             threshold,
             max_speakers,
             counting,
