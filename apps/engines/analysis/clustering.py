@@ -50,10 +50,11 @@ MIN_CLUSTER_WINDOWS = (2, 6)
 # below it, its labels unchanged.
 MAX_CLUSTERED_WINDOWS = 1600
 # The "auto" count's average linkage is bounded the same way (its condensed distance table: an
-# hour 92 MB, two hours 369 MB), with a larger sample: a table of 3,200 windows is 41 MB, and
-# the count is more sensitive to a thin sample than the count-given split (with the bound forced
-# down, a 10-minute conversation's count held with a sample of every 2.3rd window, not with
-# every 3.4th; docs/benchmarks.md, session 33). Past 40 minutes of speech, then.
+# hour 92 MB, two hours 369 MB), with a larger sample, as a table of 3,200 windows is only 41 MB:
+# recordings of up to 40 minutes of speech are counted on every window, and a longer one's sample
+# is denser. The count moves with the sample where a speaker sits at the folding bar's edge (with
+# the bound forced down, a 10-minute conversation's quiet fifth speaker, 6 windows, came and went;
+# docs/benchmarks.md, session 33).
 MAX_COUNTED_WINDOWS = 3200
 # ... on this many samples: with the count given the best separated kept, on "auto" the count
 # most of them agree on.
