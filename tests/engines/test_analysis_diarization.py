@@ -511,6 +511,34 @@ def test_an_hour_of_windows_is_clustered_with_the_count_in_bounded_memory():
     assert all(counts.max() >= 0.95 * counts.sum() for counts in found), found
 
 
+def test_two_hours_of_windows_are_counted_in_bounded_memory():
+    """9,600 windows (two hours of speech) of four voices in turns of 3 to 15 s, one of them
+    saying only 40 s in all, the count not given. The automatic count's average linkage took
+    the condensed distance table of every pair (369 MB here); a sample spread over the two
+    hours is counted and the other windows go to their nearest voice: four speakers, each
+    window its own voice's."""
+    import tracemalloc
+
+    rng = np.random.default_rng(5)
+    voices = _unit(
+        0.87 * _unit(rng.standard_normal(64)) + 0.5 * _unit(rng.standard_normal((4, 64)))
+    )
+    truth = np.concatenate([np.full(rng.integers(4, 20), turn % 3) for turn in range(1200)])
+    truth = truth[:9600]
+    for start in np.linspace(100, 9400, 13).astype(int):  # remarks of 3 s from the fourth
+        truth[start : start + 4] = 3
+    embeddings = _unit(voices[truth] + rng.standard_normal((len(truth), 64)) * np.sqrt(0.33 / 64))
+    tracemalloc.start()
+    labels = cluster(embeddings)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 80e6, f"{peak / 1e6:.0f} MB"  # every window at once: 415 MB
+    assert len(np.unique(labels)) == 4
+    found = [np.bincount(labels[truth == voice], minlength=4) for voice in range(4)]
+    assert sorted(int(np.argmax(counts)) for counts in found) == [0, 1, 2, 3]
+    assert all(counts.max() >= 0.95 * counts.sum() for counts in found), found
+
+
 def test_a_likely_second_voice_is_marked_and_its_audio_still_embedded():
     """The segmentation gives two voices at once 45 % over 1 s of a 4 s turn. With CAM++'s
     settings a second voice is marked there, while that audio stays in the speech that is

@@ -10,12 +10,14 @@ and the other windows join their nearest cluster: memory stays flat past it.
 
 Without the count: average-linkage agglomerative clustering cut at a similarity threshold, with
 tiny clusters folded into their nearest neighbour and the count capped; then clusters that are
-not clearly two voices are merged (`merge_same_voice`). The threshold alone over-counts: one
-voice's 1.5 s windows vary a lot (cosine 0.5-0.95), so a pause, a short phrase or a change of
-tone makes a second "speaker" in a single-speaker clip. The merge step asks, for each pair of
-clusters, whether their centroids are further apart than two centroids of one voice built from
-that much speech would be, and wants at least a second of speech per speaker. On real meetings
-counting is still the weak part (ENGINES.md): the UI lets users give the number.
+not clearly two voices are merged (`merge_same_voice`); past MAX_COUNTED_WINDOWS (40 minutes of
+speech) this runs on samples spread over the recording too, the count most samples agree on.
+The threshold alone over-counts: one voice's 1.5 s windows vary a lot (cosine 0.5-0.95), so a
+pause, a short phrase or a change of tone makes a second "speaker" in a single-speaker clip. The
+merge step asks, for each pair of clusters, whether their centroids are further apart than two
+centroids of one voice built from that much speech would be, and wants at least a second of
+speech per speaker. On real meetings counting is still the weak part (ENGINES.md): the UI lets
+users give the number.
 """
 
 import numpy as np
@@ -47,7 +49,15 @@ MIN_CLUSTER_WINDOWS = (2, 6)
 # session 32). Every recording of the evaluation sets (at most 10 minutes, 700 windows) is
 # below it, its labels unchanged.
 MAX_CLUSTERED_WINDOWS = 1600
-# ... on this many samples, the best separated kept.
+# The "auto" count's average linkage is bounded the same way (its condensed distance table: an
+# hour 92 MB, two hours 369 MB), with a larger sample, as a table of 3,200 windows is only 41 MB:
+# recordings of up to 40 minutes of speech are counted on every window, and a longer one's sample
+# is denser. The count moves with the sample where a speaker sits at the folding bar's edge (with
+# the bound forced down, a 10-minute conversation's quiet fifth speaker, 6 windows, came and went;
+# docs/benchmarks.md, session 33).
+MAX_COUNTED_WINDOWS = 3200
+# ... on this many samples: with the count given the best separated kept, on "auto" the count
+# most of them agree on.
 SAMPLES = 3
 
 # "Auto" speaker count, `merge_same_voice`. Measured on the single-speaker corpus files: two
@@ -100,17 +110,63 @@ def cluster(
         return _given_count(embeddings, k, seed=seed)
     if n == 1:
         return np.zeros(1, dtype=int)
+    seconds = np.full(n, window) if seconds is None else np.asarray(seconds, dtype=float)
+    counting = {"window": window, "same_voice": same_voice, "merge_ratio": merge_ratio}
+    if n > MAX_COUNTED_WINDOWS:
+        return _counted_on_sample(embeddings, seconds, threshold, max_speakers, counting)
     labels = agglomerative(embeddings, threshold=threshold, max_speakers=max_speakers)
-    if seconds is None:
-        seconds = np.full(n, window)
-    return merge_same_voice(
-        embeddings,
-        labels,
-        np.asarray(seconds, dtype=float),
-        window=window,
-        same_voice=same_voice,
-        merge_ratio=merge_ratio,
+    return merge_same_voice(embeddings, labels, seconds, **counting)
+
+
+def _counted_on_sample(
+    embeddings: np.ndarray, seconds: np.ndarray, threshold: float, max_speakers: int, counting
+) -> np.ndarray:
+    """The "auto" count past MAX_COUNTED_WINDOWS: the average linkage's condensed distance
+    table holds n^2 / 2 numbers (an hour 92 MB, two hours 369 MB), so it runs on samples
+    spread evenly over the recording (`_sample_counted`), SAMPLES of them each shifted by part
+    of the stride, and the count most of them agree on is taken (the least, when they all
+    differ): one sample can hold a few odd windows of one voice close enough together to pass
+    for a speaker, which the others do not."""
+    n = len(embeddings)
+    found = [
+        _sample_counted(
+            embeddings,
+            seconds,
+            _spread(n, MAX_COUNTED_WINDOWS, shift, SAMPLES),
+            threshold,
+            max_speakers,
+            counting,
+        )
+        for shift in range(SAMPLES)
+    ]
+    counts = [len(np.unique(labels)) for labels in found]
+    agreed = min(counts, key=lambda count: (-counts.count(count), count))
+    return found[counts.index(agreed)]
+
+
+def _sample_counted(embeddings, seconds, sample, threshold, max_speakers, counting) -> np.ndarray:
+    """Every window's speaker, counted on `sample`: each sampled window stands for the windows
+    around it, its talk time scaled up to the recording's and the folding bar (which counts the
+    recording's windows) scaled down by as much. Every window then joins its nearest cluster,
+    and the same-voice rule looks once more with every window's own talk time (memory:
+    clusters x windows)."""
+    stands_for = len(embeddings) / len(sample)
+    scaled = seconds[sample] * (seconds.sum() / max(seconds[sample].sum(), 1e-9))
+    labels = agglomerative(
+        embeddings[sample], threshold=threshold, max_speakers=max_speakers, stands_for=stands_for
     )
+    sampled = merge_same_voice(embeddings[sample], labels, scaled, **counting)
+    ids = np.unique(sampled)
+    centroids = centroids_of(embeddings[sample], sampled, ids)
+    labels = ids[np.argmax(embeddings @ centroids.T, axis=1)]
+    labels[sample] = sampled
+    return merge_same_voice(embeddings, _compact(labels), seconds, **counting)
+
+
+def _spread(n: int, size: int, shift: int = 0, parts: int = 1) -> np.ndarray:
+    """About `size` indices of range(n) spread evenly, offset by `shift` / `parts` of the stride."""
+    stride = n / size
+    return np.unique((np.arange(size) * stride + shift * stride / parts).astype(int))
 
 
 def _given_count(embeddings: np.ndarray, k: int, *, seed: int) -> np.ndarray:
@@ -122,13 +178,7 @@ def _given_count(embeddings: np.ndarray, k: int, *, seed: int) -> np.ndarray:
     # One sample's spectral split can be poorer than the whole's (conv_t2 with the bound forced
     # to 300 windows: silhouette 0.37 against 0.51 on all 339), so a few samples, each shifted
     # by part of the stride, are clustered and the best separated kept.
-    stride = n / MAX_CLUSTERED_WINDOWS
-    samples = [
-        np.unique(
-            (np.arange(MAX_CLUSTERED_WINDOWS) * stride + shift * stride / SAMPLES).astype(int)
-        )
-        for shift in range(SAMPLES)
-    ]
+    samples = [_spread(n, MAX_CLUSTERED_WINDOWS, shift, SAMPLES) for shift in range(SAMPLES)]
     scored = [(*_best_separated(embeddings[sample], k, seed=seed), sample) for sample in samples]
     _, sampled, sample = max(scored, key=lambda found: found[0])
     ids = np.unique(sampled)
@@ -244,13 +294,16 @@ def _kmeans(points: np.ndarray, k: int, *, seed: int, tries: int = 10) -> np.nda
     return _compact(best)
 
 
-def agglomerative(embeddings: np.ndarray, *, threshold: float, max_speakers: int) -> np.ndarray:
+def agglomerative(
+    embeddings: np.ndarray, *, threshold: float, max_speakers: int, stands_for: float = 1.0
+) -> np.ndarray:
+    """`stands_for`: how many of the recording's windows each row stands for (a sample's)."""
     tree = linkage(pdist(embeddings, metric="cosine"), method="average")
     labels = fcluster(tree, t=1.0 - threshold, criterion="distance") - 1
-    labels = _fold_small(embeddings, labels)
+    labels = _fold_small(embeddings, labels, stands_for)
     if len(np.unique(labels)) > max_speakers:
         labels = fcluster(tree, t=max_speakers, criterion="maxclust") - 1
-        labels = _fold_small(embeddings, labels)
+        labels = _fold_small(embeddings, labels, stands_for)
     return _compact(labels)
 
 
@@ -315,10 +368,14 @@ def merge_same_voice(
     return _compact(np.array([into[int(label)] for label in labels]))
 
 
-def _fold_small(embeddings: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Move the windows of tiny clusters to the nearest large cluster's centroid."""
+def _fold_small(embeddings: np.ndarray, labels: np.ndarray, stands_for: float = 1.0) -> np.ndarray:
+    """Move the windows of tiny clusters to the nearest large cluster's centroid. The bar
+    counts the recording's windows; a sample's (`stands_for` each) is held to as few of its own,
+    though never under MIN_CLUSTER_WINDOWS' least."""
     counts = np.bincount(labels)
-    bar = np.clip(MIN_CLUSTER_SHARE * len(labels), *MIN_CLUSTER_WINDOWS)
+    bar = np.clip(MIN_CLUSTER_SHARE * len(labels) * stands_for, *MIN_CLUSTER_WINDOWS)
+    if stands_for > 1.0:
+        bar = max(bar / stands_for, MIN_CLUSTER_WINDOWS[0])
     big = [c for c in range(len(counts)) if counts[c] >= bar]
     if not big or len(big) == len(np.flatnonzero(counts)):
         return labels
