@@ -3,8 +3,8 @@ bench/prepare_unseen5.py) lack: real children speaking, spontaneous English with
 "um", "you know"), false starts and cut-off words, a real whisper, falsetto, creaky and breathy
 voice and laughter between words, English read by adults whose first language is Mandarin,
 real Punjabi read aloud, read Swedish after a take of room silence, a phone voice note (AGC and
-AMR-NB, built) and a recording over 15 minutes (built from 300 real read sentences of 15
-learners, children and adults). Held out like the other sets: nothing is tuned on it; it is run
+AMR-NB, built) and a recording over 15 minutes (built from 260 real read sentences of 13
+learners, ten of them children). Held out like the other sets: nothing is tuned on it; it is run
 to find failures and confirm fixes.
 
 Sources (checkouts of public repositories; nothing is downloaded here, no audio enters this
