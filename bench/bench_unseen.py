@@ -1,7 +1,7 @@
 """Benchmark: the portal on recordings it has never seen, as a new user runs it.
 
 Prints figures; asserts nothing. The sets are built by bench/prepare_unseen.py,
-bench/prepare_unseen2.py ... bench/prepare_unseen5.py (UNSEEN_DIR:
+bench/prepare_unseen2.py ... bench/prepare_unseen6.py (UNSEEN_DIR:
 NAME.wav or another container, NAME.txt reference, NAME.lang spoken languages; both empty where
 nothing is said) and are held out: run them once per candidate.
 
@@ -14,7 +14,9 @@ Columns: languages found (per segment, in order, repeats folded), WER (tests/wer
 normaliser; the references of the German and Spanish readings keep their punctuation-free
 words, numbers are spelled in English only, a code such as "1-0-0-0-1" digit by digit;
 Chinese and Japanese characters count one word each, so there it is a character error rate;
-Korean, Telugu and Hindi are scored by their space-separated words, each with its vowel signs),
+Korean, Telugu and Hindi are scored by their space-separated words, each with its vowel signs;
+in a recording all in English, hesitation sounds such as "uh", "um", "hmm" are left out of both
+texts, as Whisper's English normaliser does: tests/wer.py HESITATIONS),
 seconds of audio marked as a gap by the portal
 (speech without text: "no text", "faint", another language), seconds marked as a named sound
 ("sound s": laughter, applause, crying, music; stt/sounds.py),
@@ -176,7 +178,7 @@ def main() -> None:
             except Exception as exc:  # a crash is a finding: report it and go on
                 print(f"{name:24} {side:6} {spoken:6} CRASH {type(exc).__name__}: {exc}")
                 continue
-            error = wer(scored(reference), scored(out["text"]))
+            error = wer(scored(reference), scored(out["text"]), drop_hesitations=spoken == "en")
             print(
                 f"{name:24} {side:6} {spoken:6} {_languages(out['languages']):10} "
                 f"{100 * error:5.1f}% {out['gap_seconds']:6.1f} {out['sound_seconds']:7.1f} "

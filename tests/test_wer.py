@@ -64,3 +64,11 @@ def test_a_word_with_vowel_signs_stays_one_word():
     assert normalise("प्रधानमंत्री को पत्र सौंपा।") == ["प्रधानमंत्री", "को", "पत्र", "सौंपा"]
     assert wer("నా పేరు సాయి కృష్ణ", "నా పేరు సాయి కృష్ణ.") == 0.0
     assert wer("నా మాతృ భూమి", "నా మాత్ర భూమి") == 1 / 3
+
+
+def test_hesitations_are_left_out_of_both_sides_only_when_asked():
+    said = "so um this is uh the acoustic corpus hmm"
+    written = "So this is the acoustic corpus."
+    assert wer(said, written, drop_hesitations=True) == 0.0
+    assert wer(written, "So, um, this is the acoustic corpus.", drop_hesitations=True) == 0.0
+    assert wer(said, written) == 3 / 9

@@ -6,7 +6,10 @@ written in full (as Whisper's English normaliser does), so that "1961" and "nine
 marks stay in it (the vowel signs of Devanagari or Telugu, Arabic vowel marks): only
 punctuation and symbols part words. A code (digits joined
 by hyphens one or a few at a time, or a number written with a leading zero: "1-0-0-0-1",
-"01803") is spelled digit by digit, as it is read out."""
+"01803") is spelled digit by digit, as it is read out. English hesitation sounds ("uh", "um",
+"hmm"...) can be left out of both texts (`drop_hesitations`), as Whisper's English normaliser
+does: Whisper rarely writes them, and a reference that keeps them would count each as an error;
+off by default (in other languages "um" or "mm" can be words)."""
 
 import re
 import unicodedata
@@ -38,6 +41,8 @@ _SCALES = ((10**9, "billion"), (10**6, "million"), (1000, "thousand"), (100, "hu
 _ORDINALS = {"one": "first", "two": "second", "three": "third", "five": "fifth", "eight": "eighth"}
 _ORDINALS |= {"nine": "ninth", "twelve": "twelfth"}
 _TITLES = {"mr": "mister", "mrs": "missus", "dr": "doctor"}
+# Whisper's English normaliser's list (hmm, mm, mhm, mmm, uh, um) and "hm".
+HESITATIONS = frozenset({"hmm", "hm", "mm", "mhm", "mmm", "uh", "um"})
 _CODE = re.compile(r"\b(?:0\d*|\d)(?:-(?:0\d*|\d))+\b|\b0\d+\b")
 _NUMBER = re.compile(r"(\d[\d,]*)(?:\.(\d+))?(st|nd|rd|th)?(%)?")
 
@@ -98,8 +103,10 @@ def normalise(text: str) -> list[str]:
     return [_TITLES.get(w, w) for w in _unpunctuated(text).split()]
 
 
-def wer(reference: str, hypothesis: str) -> float:
+def wer(reference: str, hypothesis: str, drop_hesitations: bool = False) -> float:
     ref, hyp = normalise(reference), normalise(hypothesis)
+    if drop_hesitations:
+        ref, hyp = ([w for w in words if w not in HESITATIONS] for words in (ref, hyp))
     previous = list(range(len(hyp) + 1))
     for i, r in enumerate(ref, start=1):
         current = [i]

@@ -6,6 +6,17 @@ Each ask ran the Silero network over the whole window again, ~0.35 CPU s per 3 m
 though only the thresholds differ. Here the network's speech probabilities are computed once and
 turned into speech chunks by the same rules as faster-whisper's `get_speech_timestamps` (Silero's
 own, MIT), so each setting finds exactly the chunks a separate pass would (tested).
+
+Silero's recurrent state carries all of the window before a frame: after 20 s of one voice, a
+quieter one (another microphone or room, a speaker further away) went unheard for 11 s
+(probabilities 0.00-0.06 where the same speech alone reads 0.7-0.97; docs/benchmarks.md, issue
+9, session 33). So the network also runs over short stretches, each from a fresh state after a
+second of the audio before it, twice (the second time the stretches shifted by half a
+stretch, so no frame has more than half a stretch before it in both; +0.14 CPU s a minute).
+Where those fresh passes hear speech for a sustained while that the whole pass does not, their
+probabilities are taken there; elsewhere the whole pass's stand (any two passes differ a little
+frame by frame, and on far-field meetings such small differences moved the decode and the marks:
+docs/benchmarks.md, issue 9, session 33).
 """
 
 import numpy as np
@@ -13,6 +24,16 @@ import numpy as np
 from apps.core.media import SAMPLE_RATE
 
 _FRAME = 512  # samples per probability
+# The fresh pass: stretches this long, each after this much of the audio before it. 6 s of the
+# louder voice before the quieter one still left it heard (0.6-0.96), 15 s not (0.05-0.8).
+_FRESH_SECONDS = 8.0
+_WARM_UP_SECONDS = 1.0
+# A miss is taken from the fresh passes where it is sustained: this many seconds of frames they
+# hear (probability 0.5 or more) and the whole pass does not, gaps under _MISS_BRIDGE_SECONDS
+# between them bridged. The longest such run was 1.25 s on the AMI excerpts (ami_trn05) and
+# 0.16 s on the LJ Speech and sonnets sets; 6.8 s where the quieter voice went unheard.
+_MISS_SECONDS = 1.5
+_MISS_BRIDGE_SECONDS = 2.0
 
 
 class SpeechProbabilities:
@@ -23,7 +44,17 @@ class SpeechProbabilities:
 
         self.length = len(audio)
         padded = np.pad(audio, (0, _FRAME - audio.shape[0] % _FRAME))
-        self.probabilities = get_vad_model()(padded)
+        model = get_vad_model()
+        step = int(_FRESH_SECONDS * SAMPLE_RATE) // _FRAME
+        self.probabilities = model(padded)
+        if padded.size // _FRAME > step:
+            fresh = np.maximum(
+                *(_from_fresh_states(model, padded, step, shift) for shift in (0, step // 2))
+            )
+            for first, end in _sustained_misses(self.probabilities, fresh):
+                self.probabilities[first:end] = np.maximum(
+                    self.probabilities[first:end], fresh[first:end]
+                )
 
     def peak(self, start: float, end: float) -> float:
         """The highest speech probability over seconds [start, end) of the audio (0 if none)."""
@@ -68,6 +99,33 @@ class SpeechProbabilities:
         after = first + heard[-1] + 1
         fallen = np.flatnonzero(self.probabilities[after:] < _lower_threshold(options))
         return min(self.length, _FRAME * (after + fallen[0])) if len(fallen) else self.length
+
+
+def _from_fresh_states(model, padded: np.ndarray, step: int, shift: int) -> np.ndarray:
+    """Silero's probabilities with its state started afresh every `step` frames (the first
+    stretch `shift` frames shorter), each stretch after _WARM_UP_SECONDS of the audio before it
+    (whose probabilities are dropped)."""
+    frames = padded.size // _FRAME
+    warm = int(_WARM_UP_SECONDS * SAMPLE_RATE) // _FRAME
+    bounds = [0, *range(step - shift, frames, step), frames]
+    stretches = []
+    for first, end in zip(bounds, bounds[1:], strict=False):
+        start = max(0, first - warm)
+        stretches.append(model(padded[start * _FRAME : end * _FRAME])[first - start :])
+    return np.concatenate(stretches)
+
+
+def _sustained_misses(whole: np.ndarray, fresh: np.ndarray) -> list[tuple[int, int]]:
+    """Runs of frames (first, end) that `fresh` hears as speech and `whole` does not, for at
+    least _MISS_SECONDS in all, gaps under _MISS_BRIDGE_SECONDS bridged."""
+    missed = np.flatnonzero((fresh >= 0.5) & (whole < 0.5))
+    if not len(missed):
+        return []
+    bridge = _MISS_BRIDGE_SECONDS * SAMPLE_RATE / _FRAME
+    breaks = np.flatnonzero(np.diff(missed) > bridge)
+    runs = np.split(missed, breaks + 1)
+    least = _MISS_SECONDS * SAMPLE_RATE / _FRAME
+    return [(int(run[0]), int(run[-1]) + 1) for run in runs if len(run) >= least]
 
 
 def speech_chunks(probabilities, length: int, options) -> list[dict]:
