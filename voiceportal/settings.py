@@ -389,6 +389,9 @@ SPEECH_TO_TEXT = {
             # ... applause and music from 1 s (the held-out ones were marked 1.1-2.9 s): a
             # decode more for every mark of 1-3 s (docs/benchmarks.md, issue 9, session 32).
             "name_short_sounds": env_bool("VOICEPORTAL_STT_NAME_SHORT_SOUNDS", False),
+            # ... laughter from 1 s, for the speakers analysis to give to the one laughing
+            # (VOICEPORTAL_LAUGHTER_TO_SPEAKERS; docs/benchmarks.md, issue 10, session 33).
+            "name_short_laughter": env_bool("VOICEPORTAL_STT_NAME_SHORT_LAUGHTER", False),
             # Asked to detect, a short unsure segment (0.6-3 s) is detected alone and decoded
             # again in the language surely heard there: a phrase in another language inside a
             # part. No text changed on the AMI or read English sets, but an encoder pass per
@@ -701,6 +704,9 @@ TRANSCRIPT_ANALYSIS = {
             # the local speakers' second voices); docs/benchmarks.md.
             "speaker_pipeline": env_str("VOICEPORTAL_SPEAKER_PIPELINE", "windows"),
             "profile_threshold": env_float("VOICEPORTAL_PROFILE_THRESHOLD", 0.84),
+            # A stretch the transcript names laughter given to the speaker of the turn beside
+            # it (analysis/laughter.py; docs/benchmarks.md, issue 10, session 33).
+            "laughter_to_speakers": env_bool("VOICEPORTAL_LAUGHTER_TO_SPEAKERS", False),
             "chapter_min_seconds": env_float("VOICEPORTAL_CHAPTER_MIN_SECONDS", 20.0),
             # Abstractive summaries through any OpenAI-compatible chat server; no model, no LLM.
             "llm": {

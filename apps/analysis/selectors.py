@@ -65,8 +65,19 @@ def analysis_transcript(transcript: Transcript) -> base.Transcript:
         else:
             groups.append([row])
     return base.Transcript(
-        tuple(_joined(g) for g in groups), language=analysis_language(transcript)
+        tuple(_joined(g) for g in groups),
+        language=analysis_language(transcript),
+        marks=tuple(engine_marks(transcript.gaps.all())),
     )
+
+
+def engine_marks(gaps) -> list[EngineSegment]:
+    """The transcript's marks of speech without text (stored Gaps or DocumentGaps) as the
+    engines take them: the speakers analysis gives laughter a speaker (analysis/laughter.py)."""
+    return [
+        EngineSegment(g.start, g.end, "", untranscribed=True, gap=g.reason, sound=g.sound)
+        for g in gaps
+    ]
 
 
 def _key(row: Segment) -> int:

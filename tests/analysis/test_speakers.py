@@ -271,3 +271,14 @@ def _one_then_other(pieces) -> Diarization:
         turns=(SpeakerTurn("SPEAKER_00", 0.0, 1.0), SpeakerTurn("SPEAKER_01", 1.0, 11.0)),
         segments=pieces,
     )
+
+
+def test_the_speakers_analysis_reads_the_transcripts_marks_with_their_sounds(alice, analysed):
+    t = analysed(alice, kinds=())
+    t.gaps.create(start=14.0, end=16.4, reason="sound", sound="laughter")
+    t.gaps.create(start=20.0, end=21.0, reason="no_text")
+    marks = selectors.analysis_transcript(t).marks
+    assert [(m.start, m.end, m.gap, m.sound, m.text) for m in marks] == [
+        (14.0, 16.4, "sound", "laughter", ""),
+        (20.0, 21.0, "no_text", "", ""),
+    ]

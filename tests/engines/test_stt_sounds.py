@@ -118,3 +118,10 @@ def test_with_short_sounds_short_applause_is_named_and_short_laughter_still_not(
     assert mark_of(" [Applause]", tmp_path, 2.0, name_short_sounds=True) == [("sound", "applause")]
     assert mark_of(" (laughing)", tmp_path, 2.4, name_short_sounds=True) == [("no_text", "")]
     assert mark_of(" [Applause]", tmp_path, 0.8, name_short_sounds=True) == [("no_text", "")]
+
+
+def test_with_short_laughter_a_meetings_short_laugh_is_named_for_the_speakers_analysis(tmp_path):
+    # ami_trn04's "[laughs]" at 14.0-16.4 s: the analysis gives it to the one laughing.
+    assert mark_of(" [laughs]", tmp_path, 2.4, name_short_laughter=True) == [("sound", "laughter")]
+    assert mark_of(" [Applause]", tmp_path, 2.0, name_short_laughter=True) == [("no_text", "")]
+    assert mark_of(" [laughs]", tmp_path, 0.8, name_short_laughter=True) == [("no_text", "")]

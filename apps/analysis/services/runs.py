@@ -278,6 +278,7 @@ def document_diarize(
             for s in document.segments
         ),
         language=document.language,
+        marks=tuple(selectors.engine_marks(document.gaps)),
     )
     if diarization is None:
         diarization = analysis_backends.default().diarize(

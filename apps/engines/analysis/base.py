@@ -28,6 +28,9 @@ class Analysis(StrEnum):
 class Transcript:
     segments: tuple[Segment, ...]
     language: str = "en"
+    # The engine's marks of speech without text (Segments with `gap` set, and `sound` where it
+    # named one: stt/sounds.py), kept apart from the segments: laughter.py reads them.
+    marks: tuple[Segment, ...] = ()
 
     @property
     def duration(self) -> float:

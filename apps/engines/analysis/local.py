@@ -31,6 +31,7 @@ from .base import (
 )
 from .diarization import DiarizationOptions, diarize_file, options_for
 from .embedding import Embedder, default_embedder, embed_many, normalize_volume
+from .laughter import laughter_in, turns_with_laughter
 from .speakers import DEFAULT_PROFILE_THRESHOLD, label_segments, match_profiles, speaker_figures
 from .text import TimedText
 
@@ -90,6 +91,7 @@ class LocalAnalysisBackend(AnalysisBackend):
         speaker_encoder: str = "campplus",
         speaker_pipeline: str = DiarizationOptions.pipeline,
         profile_threshold: float = DEFAULT_PROFILE_THRESHOLD,
+        laughter_to_speakers: bool = False,
         chapter_min_seconds: float = chapters_module.ChapterOptions.min_seconds,
         spacy_model: str = entities_module.DEFAULT_MODEL,
         llm: dict | None = None,
@@ -118,6 +120,7 @@ class LocalAnalysisBackend(AnalysisBackend):
         )
         self.speaker_encoder = speaker_encoder
         self.profile_threshold = profile_threshold
+        self.laughter_to_speakers = laughter_to_speakers
         self.chapter_options = chapters_module.ChapterOptions(min_seconds=chapter_min_seconds)
         self.spacy_model = spacy_model
         llm = {k: v for k, v in (llm or {}).items() if v not in (None, "")}
@@ -169,12 +172,15 @@ class LocalAnalysisBackend(AnalysisBackend):
         except (InvalidMedia, FileNotFoundError) as exc:
             raise ProviderError(str(exc), kind=ErrorKind.INVALID_INPUT) from exc
         transcript = request.transcript or Transcript(())
-        segments = label_segments(transcript, timeline.turns)
-        speakers = speaker_figures(timeline.turns, segments, timeline.centroids)
+        turns = timeline.turns
+        if self.laughter_to_speakers:
+            turns = turns_with_laughter(turns, laughter_in(transcript))
+        segments = label_segments(transcript, turns)
+        speakers = speaker_figures(turns, segments, timeline.centroids)
         speakers = match_profiles(speakers, request.profiles, threshold=self.profile_threshold)
         return Diarization(
             speakers=tuple(speakers),
-            turns=timeline.turns,
+            turns=turns,
             segments=segments,
             overlaps=timeline.overlaps,
         )

@@ -248,6 +248,7 @@ class LocalWhisperBackend(SpeechToTextBackend):
         overlap_marks: bool = True,
         name_sounds: bool = True,
         name_short_sounds: bool = False,
+        name_short_laughter: bool = False,
         short_switches: bool = False,
         model_cache: str = "",
         memory_poll_seconds: float = 1.0,
@@ -332,6 +333,9 @@ class LocalWhisperBackend(SpeechToTextBackend):
         # music and applause marks are 1.1-2.9 s long; each mark of 1-3 s then costs a decode
         # (docs/benchmarks.md, issue 9, session 32).
         self.name_short_sounds = name_short_sounds
+        # ... and laughter from 1 s, for the speakers analysis to give it to the one laughing
+        # (analysis/laughter.py; docs/benchmarks.md, issue 10, session 33).
+        self.name_short_laughter = name_short_laughter
         # Asked to detect, a short unsure segment is detected alone and decoded again in the
         # language surely heard there (_UNSURE_WORD_PROBABILITY): fr_ru_zh's Chinese second
         # comes out in Chinese, no other text changed on any set, but each such segment costs an
@@ -1045,8 +1049,11 @@ class _WindowedRun:
         Whisper names there where it names one and the stretch is long enough (sounds.py), else
         `reason`."""
         piece = _span(audio, offset, start, end)[1]
-        short = self.backend.name_short_sounds
-        if self.backend.name_sounds and (sound := sound_in(self.model, piece, short=short)):
+        backend = self.backend
+        short, laughter = backend.name_short_sounds, backend.name_short_laughter
+        if backend.name_sounds and (
+            sound := sound_in(self.model, piece, short=short, short_laughter=laughter)
+        ):
             return _gap_mark(start, end, "sound", sound=sound)
         return _gap_mark(start, end, reason)
 
