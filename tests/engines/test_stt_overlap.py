@@ -11,6 +11,7 @@ from apps.engines.stt.base import Segment, TranscriptionRequest
 from apps.engines.stt.local import LocalWhisperBackend
 from apps.engines.stt.overlap import overlapped, with_overlap_marks
 from apps.engines.stt.pauses import Pieces
+from tests import media_factory
 
 MODEL_CACHE = str(settings.VOICEPORTAL_MODEL_CACHE)
 
@@ -101,14 +102,7 @@ def test_a_job_stopped_after_the_segment_that_reaches_a_mark_keeps_the_mark(corp
     """A job stopped right after a segment resumes at its end (the last segment or mark it
     stored): the overlap mark that segment reaches is given before the stop, not lost between
     the two runs (the resumed run starts after it)."""
-    first = decode_all(corpus / "eagle_spk1_utt1.wav")
-    audio = talking_over(first, decode_all(corpus / "eagle_spk2_test.wav"), 3.0)
-    path = tmp_path / "two.wav"
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(SAMPLE_RATE)
-        out.writeframes((audio * 32767).astype("<i2").tobytes())
+    path = media_factory.two_people_at_once(tmp_path / "two.wav", corpus)
     backend = LocalWhisperBackend(alias="o", default_model="tiny.en", model_cache=MODEL_CACHE)
     whole = [e for e in backend.transcribe(TranscriptionRequest(audio_path=path))]
     [mark] = [e for e in whole if isinstance(e, Segment) and e.gap == "overlap"]
