@@ -194,8 +194,8 @@ def test_a_killed_worker_leaves_no_job_stuck(alice, make_transcript, settings):
 def test_the_progress_bar_never_steps_back_for_a_mark_inside_a_segment(
     alice, make_transcript, queued
 ):
-    """A pause within a segment is marked after the segment (engines/stt/faint.py); the bar
-    stays at the furthest audio heard."""
+    """A mark within a segment may be stored after it (an engine's marks come in time order
+    only between segments); the bar stays at the furthest audio heard."""
     from apps.engines.stt.base import Segment as EngineSegment
     from apps.jobs.runner import JobRun
     from apps.jobs.services import job_claim
