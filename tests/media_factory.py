@@ -80,3 +80,14 @@ def split_sentence_in_second_half(path: Path, corpus: Path) -> Path:
     parts = [decode_all(corpus / n) for n in names]
     parts += [np.zeros(rate, np.float32), falcon[:at], np.zeros(8 * rate, np.float32), falcon[at:]]
     return write_wav(path, np.concatenate(parts))
+
+
+def two_people_at_once(path: Path, corpus: Path, seconds: float = 3.0) -> Path:
+    """16.5 s: eagle_spk1_utt1, eagle_spk2_test starting `seconds` before the first ends."""
+    first = decode_all(corpus / "eagle_spk1_utt1.wav")
+    second = decode_all(corpus / "eagle_spk2_test.wav")
+    shift = int(seconds * 16_000)
+    audio = np.zeros(len(first) + len(second) - shift, dtype=np.float32)
+    audio[: len(first)] += first
+    audio[len(first) - shift :] += second
+    return write_wav(path, audio / max(1.0, float(np.abs(audio).max())))

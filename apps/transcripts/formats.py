@@ -375,19 +375,31 @@ def _both_speakers(doc: TranscriptDocument):
 def with_second_voices_marked(doc: TranscriptDocument) -> TranscriptDocument:
     """`doc` with an "overlap" mark (two people at once: some words may be missing) over each
     of the speaker analysis's second voices that no word of that speaker's segments falls in:
-    the text there holds the other voice only. Not over an engine's own overlap mark."""
+    the text there holds the other voice only. Not over an engine's own overlap mark; one mark
+    where several such voices share a stretch (three people at once)."""
     own = Stretches([g for g in doc.gaps if g.reason == "overlap"])
     spoken = Stretches([s for s in doc.segments if s.speaker])
-    found = [
-        DocumentGap(o.start, o.end, "overlap")
+    found = _joined(
+        (o.start, o.end)
         for o in doc.overlaps
         if o.end - o.start >= MIN_MARK_SECONDS
         and not own(o.start, o.end)
         and not _words_of(o.speaker, spoken(o.start, o.end), o.start, o.end)
-    ]
+    )
     if not found:
         return doc
     return replace(doc, gaps=tuple(sorted((*doc.gaps, *found), key=lambda g: g.start)))
+
+
+def _joined(stretches) -> list[DocumentGap]:
+    """Overlap marks over `stretches` (start, end), those that share time joined into one."""
+    marks: list[DocumentGap] = []
+    for start, end in sorted(stretches):
+        if marks and start < marks[-1].end:
+            marks[-1] = replace(marks[-1], end=max(marks[-1].end, end))
+        else:
+            marks.append(DocumentGap(start, end, "overlap"))
+    return marks
 
 
 def _words_of(speaker: DocumentSpeaker, segments, start: float, end: float) -> bool:

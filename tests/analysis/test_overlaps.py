@@ -260,3 +260,33 @@ def test_a_segment_said_under_a_second_voice_names_both_and_its_lost_words_are_m
     )
     assert [(g.start, g.end) for g in labelled.gaps] == [(0.4, 3.6)]
     assert Gap(reason="overlap").label == "two people at once: some words may be missing"
+
+
+def test_two_second_voices_over_one_stretch_make_one_overlap_mark(corpus):
+    """Three people at once: B and C both heard through A's segment, neither with a word of
+    theirs in the text. One stretch, one "two people at once" mark, not one per voice."""
+    words = tuple(
+        DocumentWord(w, float(n), n + 0.9) for n, w in enumerate(("Hello", "there", "how", "are"))
+    )
+    document = TranscriptDocument(
+        language="en",
+        duration=6.0,
+        segments=(
+            DocumentSegment(0, 0.0, 4.0, " Hello there how are", words=words),
+            DocumentSegment(1, 4.0, 5.0, " Hi.", words=(DocumentWord("Hi.", 4.2, 4.8),)),
+            DocumentSegment(2, 5.0, 6.0, " Yes.", words=(DocumentWord("Yes.", 5.2, 5.8),)),
+        ),
+    )
+    diarization = Diarization(
+        speakers=(),
+        turns=(
+            SpeakerTurn("SPEAKER_00", 0.0, 4.0),
+            SpeakerTurn("SPEAKER_01", 4.0, 5.0),
+            SpeakerTurn("SPEAKER_02", 5.0, 6.0),
+        ),
+        overlaps=(SpeakerTurn("SPEAKER_01", 0.5, 3.0), SpeakerTurn("SPEAKER_02", 1.0, 3.5)),
+    )
+    labelled = services.document_diarize(
+        path=corpus / "jfk.flac", document=document, diarization=diarization
+    )
+    assert [(g.start, g.end) for g in labelled.gaps] == [(0.5, 3.5)]

@@ -11,6 +11,7 @@ from apps.engines.stt.base import Segment, TranscriptionRequest
 from apps.engines.stt.faint import MARGIN_SECONDS, OVER_FLOOR_DB, faint_speech, with_faint_marks
 from apps.engines.stt.local import LocalWhisperBackend, _WindowedRun
 from apps.engines.stt.loudness import Levels, frame_levels
+from apps.engines.stt.pauses import Pieces
 from apps.engines.stt.silero import SpeechProbabilities
 
 
@@ -24,7 +25,7 @@ def overlap(spans, others):
 
 
 def mark(start, end):
-    return SimpleNamespace(start=start, end=end, mark=True)
+    return Segment(start, end, "", untranscribed=True, gap="faint")
 
 
 def test_speech_no_segment_covers_is_marked(corpus):
@@ -50,7 +51,7 @@ def marks_around(segments, audio):
         iter(segments), audio, 0.0, start=0.0, end=30.0, mark=mark, silero=silero
     )
     events = list(events)
-    return events, [(e.start, e.end) for e in events if hasattr(e, "mark")]
+    return events, [(e.start, e.end) for e in events if getattr(e, "gap", "")]
 
 
 def test_a_stretch_where_silero_hears_nothing_costs_no_second_pass(monkeypatch):
@@ -82,17 +83,22 @@ def test_speech_that_goes_on_past_a_segment_is_marked_from_its_end(corpus):
     assert overlap(marks, [(16.7, 23.9)]) > 6.5
 
 
-def test_a_long_pause_between_a_segments_words_is_marked_after_it(corpus):
+def test_a_long_pause_between_a_segments_words_is_marked_held_to_it(corpus):
     """A segment over ami_trn04's talk whose words leave 14.4-29.5 s out: the speech in that
-    pause is marked, after the segment (a job resumes after the last segment or mark)."""
+    pause is marked, just before the segment and held to it (`continues`): a job resumes after
+    the last segment or mark it stored, and one stopped between the segment and a mark after
+    it never made the mark."""
     audio = decode_all(corpus / "ami_trn04.wav")
     words = (SimpleNamespace(start=14.0, end=14.4), SimpleNamespace(start=29.5, end=30.0))
-    segment = SimpleNamespace(start=14.0, end=30.0, words=words)
+    segment = Segment(14.0, 30.0, " Yes.", words=words)
     events, marks = marks_around([segment], audio)
-    turns = reference(corpus / "ami_trn04.rttm")
-    assert events[0] is segment and len(events) > 1
+    assert events[-1] is segment and len(events) > 1
+    assert all(e.continues for e in events[:-1])
     assert all(14.4 <= a < b <= 29.5 for a, b in marks)
     assert overlap(marks, [(16.7, 23.9)]) > 6.0
+    stops = Pieces()
+    assert [stops.stoppable_after(e) for e in events] == [False] * (len(events) - 1) + [True]
+    turns = reference(corpus / "ami_trn04.rttm")
     assert overlap(marks, turns) > 0.9 * sum(b - a for a, b in marks)
     # Words a second apart over the same talk leave no pause to mark.
     close = [SimpleNamespace(start=t, end=t + 0.3) for t in range(14, 30)]

@@ -2,7 +2,6 @@
 hold one voice at most there. One person talking is never so marked."""
 
 import wave
-from types import SimpleNamespace
 
 import numpy as np
 from django.conf import settings
@@ -11,6 +10,8 @@ from apps.core.media import SAMPLE_RATE, decode_all
 from apps.engines.stt.base import Segment, TranscriptionRequest
 from apps.engines.stt.local import LocalWhisperBackend
 from apps.engines.stt.overlap import overlapped, with_overlap_marks
+from apps.engines.stt.pauses import Pieces
+from tests import media_factory
 
 MODEL_CACHE = str(settings.VOICEPORTAL_MODEL_CACHE)
 
@@ -41,16 +42,17 @@ def test_one_person_talking_is_never_marked(corpus):
         assert overlapped(decode_all(corpus / name)) == [], name
 
 
-def test_a_mark_comes_after_the_segment_that_reaches_its_end_and_after_a_split_segment(corpus):
-    """A job resumes after the last segment or mark it stored, and stores a split segment's
-    pieces together: a mark inside a segment comes after it (after its last piece)."""
+def test_a_mark_comes_held_to_the_segment_that_reaches_its_end(corpus):
+    """A job resumes after the last segment or mark it stored: a mark inside a segment comes
+    just before the first piece that reaches its end, held to it (`continues`), so no stop
+    falls between them, nor between a split segment's pieces."""
     first = decode_all(corpus / "eagle_spk1_utt1.wav")
     audio = talking_over(first, decode_all(corpus / "eagle_spk2_test.wav"), 3.0)
     [(a, b)] = overlapped(audio)
     pieces = [
-        SimpleNamespace(start=0.0, end=b + 0.1, continues=True),
-        SimpleNamespace(start=b + 0.2, end=b + 0.5, continues=False),
-        SimpleNamespace(start=b + 1.0, end=len(audio) / SAMPLE_RATE, continues=False),
+        Segment(start=0.0, end=b - 0.5, text=" One", continues=True),
+        Segment(start=b - 0.4, end=b + 0.5, text=" two."),
+        Segment(start=b + 1.0, end=len(audio) / SAMPLE_RATE, text=" Three."),
     ]
     events = list(
         with_overlap_marks(
@@ -59,10 +61,13 @@ def test_a_mark_comes_after_the_segment_that_reaches_its_end_and_after_a_split_s
             0.0,
             start=0.0,
             end=len(audio) / SAMPLE_RATE,
-            mark=lambda start, end: (start, end),
+            mark=lambda start, end: Segment(start, end, "", untranscribed=True, gap="overlap"),
         )
     )
-    assert events == [*pieces[:2], (a, b), pieces[2]]
+    mark = Segment(a, b, "", untranscribed=True, gap="overlap", continues=True)
+    assert events == [pieces[0], mark, *pieces[1:]]
+    stops = Pieces()
+    assert [stops.stoppable_after(e) for e in events] == [False, False, True, True]
 
 
 def test_the_engine_marks_two_people_at_once(corpus, tmp_path):
@@ -91,3 +96,32 @@ def test_the_engine_marks_two_people_at_once(corpus, tmp_path):
     [(a, b)] = marks()
     assert both[0] - 0.2 <= a < b <= both[1] + 0.2 and b - a >= 1.0
     assert marks(overlap_marks=False) == []
+
+
+def test_a_job_stopped_after_the_segment_that_reaches_a_mark_keeps_the_mark(corpus, tmp_path):
+    """A job stopped right after a segment resumes at its end (the last segment or mark it
+    stored): the overlap mark that segment reaches is given before the stop, not lost between
+    the two runs (the resumed run starts after it)."""
+    path = media_factory.two_people_at_once(tmp_path / "two.wav", corpus)
+    backend = LocalWhisperBackend(alias="o", default_model="tiny.en", model_cache=MODEL_CACHE)
+    whole = [e for e in backend.transcribe(TranscriptionRequest(audio_path=path))]
+    [mark] = [e for e in whole if isinstance(e, Segment) and e.gap == "overlap"]
+    seen: list[Segment] = []
+
+    def reached_the_mark() -> bool:
+        return any(not e.gap and e.end >= mark.end for e in seen)
+
+    for event in backend.transcribe(
+        TranscriptionRequest(audio_path=path, should_stop=reached_the_mark)
+    ):
+        if isinstance(event, Segment):
+            seen.append(event)
+    assert seen[-1].end < whole[-1].end  # it did stop early
+    resumed_at = max(e.end for e in seen)
+    rest = [
+        e
+        for e in backend.transcribe(TranscriptionRequest(audio_path=path, start_at=resumed_at))
+        if isinstance(e, Segment)
+    ]
+    marks = [(e.start, e.end) for e in (*seen, *rest) if e.gap == "overlap"]
+    assert marks == [(mark.start, mark.end)]

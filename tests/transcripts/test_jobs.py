@@ -13,7 +13,9 @@ import pytest
 from django.conf import settings as django_settings
 from django.db import connection
 
+from apps.core.media import decode_all
 from apps.engines.stt.fake import FakeSpeechToText
+from apps.engines.stt.overlap import overlapped
 from apps.jobs.runner import JobRun, job_run
 from apps.jobs.services import jobs_reap
 from apps.transcripts import services
@@ -192,8 +194,8 @@ def test_a_killed_worker_leaves_no_job_stuck(alice, make_transcript, settings):
 def test_the_progress_bar_never_steps_back_for_a_mark_inside_a_segment(
     alice, make_transcript, queued
 ):
-    """A pause within a segment is marked after the segment (engines/stt/faint.py); the bar
-    stays at the furthest audio heard."""
+    """A mark within a segment may be stored after it (an engine's marks come in time order
+    only between segments); the bar stays at the furthest audio heard."""
     from apps.engines.stt.base import Segment as EngineSegment
     from apps.jobs.runner import JobRun
     from apps.jobs.services import job_claim
@@ -322,3 +324,33 @@ def test_a_two_lane_job_moves_its_bar_with_both_parts(
 
     assert t.status == "done" and "crocodile" in t.text
     assert max(moved) > cut, "past the first part before the second part's text was stored"
+
+
+def test_a_worker_killed_after_the_segment_under_two_voices_keeps_their_mark_once(
+    alice, make_transcript, settings, queued, monkeypatch, corpus, tmp_path
+):
+    # The overlap mark came after the segment that reaches its end, stored on its own: the
+    # worker died before it, and the retried job resumed from the segment's end, past the
+    # mark, which was lost. A mark is stored with that segment now.
+    path = media_factory.two_people_at_once(tmp_path / "two.wav", corpus)
+    [(_, both_end)] = overlapped(decode_all(path))
+    t = make_transcript(alice, path=path, engine="local", model="tiny.en")
+    progress = JobRun.progress
+
+    def dies_after_the_segment_under_two_voices(run, done, *args, **kwargs):
+        if t.segments.filter(end__gte=both_end - 0.2).exists():
+            raise _Killed
+        return progress(run, done, *args, **kwargs)
+
+    monkeypatch.setattr(JobRun, "progress", dies_after_the_segment_under_two_voices)
+    job_run(model=Transcript, job_id=t.pk)
+    t.refresh_from_db()
+    assert t.status == "failed"
+    monkeypatch.setattr(JobRun, "progress", progress)
+    services.transcript_retry(transcript=t)
+    job_run(model=Transcript, job_id=t.pk)
+    t.refresh_from_db()
+
+    assert t.status == "done"
+    [mark] = t.gaps.filter(reason="overlap")
+    assert abs(mark.end - both_end) < 0.5

@@ -137,6 +137,8 @@ class Segment:
     # True on each piece but the last of one decoded segment split at a long pause (pauses.py):
     # a job neither stops nor stores such a piece without the pieces after it, as it resumes
     # after the last one stored (a word aligned before the pause, said after it, came twice).
+    # True on an overlap mark too, held to the segment after it that reaches its end
+    # (overlap.py): stored with it, or the job resumed past a mark it never stored.
     continues: bool = False
 
 

@@ -15,6 +15,7 @@ it hears that hardly rises over the noise floor is not marked (`floor_at`, the e
 default too).
 """
 
+import dataclasses
 import functools
 from collections.abc import Callable, Iterator
 
@@ -22,6 +23,7 @@ import numpy as np
 
 from apps.core.media import SAMPLE_RATE
 
+from .base import Segment
 from .loudness import frame_levels
 from .silero import SpeechProbabilities
 
@@ -117,26 +119,29 @@ def with_faint_marks(
     *,
     start: float,
     end: float,
-    mark: Callable[[float, float], object],
+    mark: Callable[[float, float], Segment],
     silero: SpeechProbabilities | None = None,
     floor_at: Callable[[float], float] | None = None,
 ) -> Iterator:
     """`events` (in time order; file seconds) with `mark(start, end)` put where faint speech
     lies between segments and marks, from file second `start` to `end`, and in long pauses
-    between a segment's words (after that segment). `audio` is the window that begins at file
-    second `offset`; `silero`, its speech probabilities where they are at hand; `floor_at`, its
-    noise floor at a window second where speech at the floor is not to be marked
-    (faint_speech)."""
+    between a segment's words (just before that segment, held to it: `continues`). `audio` is
+    the window that begins at file second `offset`; `silero`, its speech probabilities where
+    they are at hand; `floor_at`, its noise floor at a window second where speech at the floor
+    is not to be marked (faint_speech)."""
     marks = functools.partial(_marks, audio, offset, mark=mark, silero=silero, floor_at=floor_at)
     reached, lead = start, 0.0
     for event in events:
         if hasattr(event, "end"):
             yield from marks(reached, event.start, lead=lead, trail=MARGIN_SECONDS)
             reached, lead = max(reached, event.end), MARGIN_SECONDS
-        yield event
-        # Marks within a segment come after it: a job resumes after the last segment or mark.
+        # Marks within a segment come just before it, held to it: a job resumes after the last
+        # segment or mark it stored, and one stopped between the segment and a mark after it
+        # never made the mark.
         for a, b in _pauses(event):
-            yield from marks(a, b, lead=MARGIN_SECONDS, trail=MARGIN_SECONDS)
+            for found in marks(a, b, lead=MARGIN_SECONDS, trail=MARGIN_SECONDS):
+                yield dataclasses.replace(found, continues=True)
+        yield event
     yield from marks(reached, end, lead=lead, trail=0.0)
 
 

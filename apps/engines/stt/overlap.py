@@ -10,11 +10,14 @@ MIN_MARK_SECONDS the stretch is marked. The speaker analysis marks such stretche
 talks (apps/analysis); this is for transcripts without it.
 """
 
+import dataclasses
 from collections.abc import Callable, Iterator
 
 import numpy as np
 
 from apps.core.media import SAMPLE_RATE
+
+from .base import Segment
 
 # Tuned on the AMI training excerpts and a development file of corpus voices talking over each
 # other (docs/benchmarks.md, issue 9, session 33); none on single-speaker recordings.
@@ -55,24 +58,24 @@ def with_overlap_marks(
     *,
     start: float,
     end: float,
-    mark: Callable[[float, float], object],
+    mark: Callable[[float, float], Segment],
 ) -> Iterator:
     """`events` (in time order; file seconds) with `mark(start, end)` for each stretch of two
     voices at once in file seconds [start, end) of `audio`, the window that begins at file
-    second `offset`. A mark comes after the first segment that reaches its end (and after the
-    last piece of a split segment: a job resumes after the last segment or mark it stored, and
-    stores a segment's pieces together)."""
+    second `offset`. A mark comes just before the first segment that reaches its end, held to
+    it (`continues`, as a split segment's first piece is held to the rest): a job resumes after
+    the last segment or mark it stored, so neither a stop nor a crash may fall between them (a
+    mark after the segment was lost to a job stopped there, the resumed run starting past
+    it)."""
     first = int(round((start - offset) * SAMPLE_RATE))
     found = [
         (round(start + a, 3), round(start + b, 3))
         for a, b in overlapped(audio[first : int(round((end - offset) * SAMPLE_RATE))])
     ]
     for event in events:
-        yield event
         reached = getattr(event, "end", None)
-        if reached is None or getattr(event, "continues", False):
-            continue
-        while found and found[0][1] <= reached:
-            yield mark(*found.pop(0))
+        while reached is not None and found and found[0][1] <= reached:
+            yield dataclasses.replace(mark(*found.pop(0)), continues=True)
+        yield event
     for a, b in found:
         yield mark(a, b)

@@ -60,16 +60,18 @@ def split_at_pauses(segment: Segment, model, pause: float = PAUSE_SECONDS) -> li
 class Pieces:
     """Follows a stream of engine events to tell where a job may stop: not between the pieces
     of one decoded segment (a piece that `continues`, and any mark after it, until the segment's
-    last piece). A job resumes after the last piece or mark it stored; stopped after a first
-    piece, it decoded again what the pieces after it hold, and a word aligned before the pause
-    but said after it came twice."""
+    last piece), nor between a mark that `continues` and the segment after it. A job resumes
+    after the last piece or mark it stored; stopped after a first piece, it decoded again what
+    the pieces after it hold, and a word aligned before the pause but said after it came
+    twice."""
 
     def __init__(self):
         self.inside = False
 
     def stoppable_after(self, event) -> bool:
         """Whether a job may stop after `event`, the next event of the stream."""
-        if isinstance(event, Segment) and not event.gap:
+        # A mark leaves it as it was, unless held to the segment after it (overlap.py).
+        if isinstance(event, Segment) and (not event.gap or event.continues):
             self.inside = event.continues
         return not self.inside
 
