@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 
 from apps.core.clock import clock
 from apps.engines.analysis.base import ENTITY_TYPES, Entity, SentenceSentiment
+from apps.engines.analysis.second_voices import second_voice
 from apps.engines.stt.languages import language_name
 from apps.transcripts.formats import Stretches
 from apps.transcripts.models import Transcript
@@ -54,6 +55,8 @@ class SegmentView:
     flags: tuple[str, ...] = ()  # why the text may be made up (apps/transcripts/flags.py)
     machine_text: str = ""  # the engine's text when a person edited it
     overlaps: tuple[OverlapView, ...] = ()  # other speakers talking at the same time
+    # Another voice heard through most of it: said by two at once (diarized_json's "speakers").
+    second_speaker: Speaker | None = None
     # The language heard where it is not the one written (flag "other_language").
     heard_language: str = ""
 
@@ -167,6 +170,7 @@ def segment_views(transcript: Transcript, results: AnalysisResults) -> list[Segm
                 flags=tuple(s.flags),
                 machine_text=s.machine_text,
                 overlaps=overlaps,
+                second_speaker=_second_speaker(s, speaker, overlaps),
                 heard_language=s.heard_language,
             )
         )
@@ -181,6 +185,16 @@ def _overlaps_during(segment, overlaps, speakers: dict) -> tuple[OverlapView, ..
         for o in overlaps
         if o.speaker_id != segment.speaker_id and o.speaker_id in speakers
     )
+
+
+def _second_speaker(segment, speaker, overlaps) -> Speaker | None:
+    """The voice heard through most of the segment besides its own, as diarized_json names
+    both (engines/analysis/second_voices.py)."""
+    if speaker is None:
+        return None
+    voices = {o.speaker.label: o.speaker for o in overlaps}
+    marks = [(o.speaker.label, o.start, o.end) for o in overlaps]
+    return voices.get(second_voice(segment.start, segment.end, speaker.label, marks) or "")
 
 
 def _when(start: float, end: float) -> str:

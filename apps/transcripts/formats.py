@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 from apps.engines.analysis.base import Chapter, Entity, Keyword, SentenceSentiment, Summary
 from apps.engines.analysis.second_voices import second_voice
+from apps.engines.stt.base import GAP_REASONS
 from apps.engines.stt.languages import language_name
 from apps.engines.stt.overlap import MIN_MARK_SECONDS
 
@@ -76,6 +77,17 @@ class DocumentGap:
     reason: str
     language: str = ""
     sound: str = ""  # where `reason` is "sound": "laughter", "applause" (stt/sounds.py)
+
+    @property
+    def label(self) -> str:
+        """As the page says it: "no text — speech in another language? (de)"; a sound as
+        captions write it: "[laughter]"."""
+        if self.reason == "sound" and self.sound:
+            return f"[{self.sound}]"
+        if self.reason == "overlap":  # text may lie under it: not "no text"
+            return GAP_REASONS[self.reason]
+        language = f" ({self.language})" if self.language else ""
+        return f"no text — {GAP_REASONS.get(self.reason, self.reason)}{language}"
 
 
 @dataclass(frozen=True)
@@ -375,20 +387,30 @@ def _both_speakers(doc: TranscriptDocument):
 def with_second_voices_marked(doc: TranscriptDocument) -> TranscriptDocument:
     """`doc` with an "overlap" mark (two people at once: some words may be missing) over each
     of the speaker analysis's second voices that no word of that speaker's segments falls in:
-    the text there holds the other voice only. Not over an engine's own overlap mark; one mark
-    where several such voices share a stretch (three people at once)."""
+    the text there holds the other voice only. Clipped to the part the engine has not marked
+    already; one mark where several such voices share a stretch (three people at once)."""
     own = Stretches([g for g in doc.gaps if g.reason == "overlap"])
     spoken = Stretches([s for s in doc.segments if s.speaker])
     found = _joined(
-        (o.start, o.end)
+        piece
         for o in doc.overlaps
-        if o.end - o.start >= MIN_MARK_SECONDS
-        and not own(o.start, o.end)
-        and not _words_of(o.speaker, spoken(o.start, o.end), o.start, o.end)
+        if not _words_of(o.speaker, spoken(o.start, o.end), o.start, o.end)
+        for piece in _unmarked(o.start, o.end, own(o.start, o.end))
+        if piece[1] - piece[0] >= MIN_MARK_SECONDS
     )
     if not found:
         return doc
     return replace(doc, gaps=tuple(sorted((*doc.gaps, *found), key=lambda g: g.start)))
+
+
+def _unmarked(start: float, end: float, marks) -> list[tuple[float, float]]:
+    """The parts of [start, end) outside `marks` (sorted by start)."""
+    parts = []
+    for mark in marks:
+        if start < mark.start:
+            parts.append((start, min(mark.start, end)))
+        start = max(start, mark.end)
+    return [*parts, (start, end)] if start < end else parts
 
 
 def _joined(stretches) -> list[DocumentGap]:
@@ -403,12 +425,13 @@ def _joined(stretches) -> list[DocumentGap]:
 
 
 def _words_of(speaker: DocumentSpeaker, segments, start: float, end: float) -> bool:
-    """Whether a word of `speaker`'s among `segments` falls in [start, end)."""
+    """Whether `speaker` is likely in the text of `segments` within [start, end): a word of
+    theirs falls in it, or, where a segment has no word times (some cloud engines), a segment
+    of theirs shares time with it."""
     return any(
-        w.start < end and start < w.end
+        not s.words or any(w.start < end and start < w.end for w in s.words)
         for s in segments
-        if s.speaker.label == speaker.label
-        for w in s.words
+        if s.speaker.label == speaker.label and s.text.strip()
     )
 
 

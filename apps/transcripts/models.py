@@ -10,6 +10,8 @@ from django.utils.text import get_valid_filename
 from apps.engines.stt.base import GAP_REASONS
 from apps.jobs.models import Job
 
+from .formats import DocumentGap
+
 
 def media_upload_to(transcript: "Transcript", filename: str) -> str:
     """Owner and transcript folders keep files apart; the name is reduced to safe characters."""
@@ -231,11 +233,5 @@ class Gap(models.Model):
 
     @property
     def label(self) -> str:
-        """As the page says it: "no text — speech in another language? (de)"; a sound as
-        captions write it: "[laughter]"."""
-        if self.reason == "sound" and self.sound:
-            return f"[{self.sound}]"
-        if self.reason == "overlap":  # text may lie under it: not "no text"
-            return self.get_reason_display()
-        language = f" ({self.language})" if self.language else ""
-        return f"no text — {self.get_reason_display()}{language}"
+        """As the page says it (`DocumentGap.label`)."""
+        return DocumentGap(self.start, self.end, self.reason, self.language, self.sound).label

@@ -93,6 +93,13 @@ def transcript_document(transcript: Transcript) -> TranscriptDocument:
     return with_second_voices_marked(document)
 
 
+def transcript_marks(transcript: Transcript) -> tuple[DocumentGap, ...]:
+    """The marks the page lists, read from the document as the API and the exports read them:
+    with the speaker analysis's second voices, made as it is read, never a stored copy that a
+    second analysis would leave stale."""
+    return transcript_document(transcript).gaps
+
+
 def document_speaker(speaker) -> DocumentSpeaker:
     return DocumentSpeaker(
         label=speaker.label,

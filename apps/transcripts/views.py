@@ -140,7 +140,7 @@ def transcript_detail(request, pk):
     context = {
         "transcript": transcript,
         "segments": transcript.segments.all(),
-        "gaps": transcript.gaps.all(),
+        "gaps": selectors.transcript_marks(transcript),
         "segments_poll_url": selectors.transcript_segments_poll_url(transcript),
         "progress": selectors.transcript_progress(transcript),
         "language_unsure": selectors.transcript_language_unsure(transcript),

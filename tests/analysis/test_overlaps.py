@@ -28,6 +28,7 @@ from apps.transcripts.formats import (
     to_verbose_json,
 )
 from apps.transcripts.models import Gap, Transcript
+from apps.transcripts.selectors import transcript_document
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("fake_analysis")]
 
@@ -290,3 +291,103 @@ def test_two_second_voices_over_one_stretch_make_one_overlap_mark(corpus):
         path=corpus / "jfk.flac", document=document, diarization=diarization
     )
     assert [(g.start, g.end) for g in labelled.gaps] == [(0.5, 3.5)]
+
+
+def _words(*said: str) -> tuple[DocumentWord, ...]:
+    return tuple(DocumentWord(w, float(n), n + 0.9) for n, w in enumerate(said))
+
+
+def test_an_engine_mark_on_part_of_a_second_voice_leaves_the_rest_marked(corpus):
+    """The engine marked two people at once over parts of the stretch where the analysis hears
+    B through A's segment: the analysis marks the rest, not nothing."""
+    document = TranscriptDocument(
+        language="en",
+        duration=6.0,
+        segments=(
+            DocumentSegment(0, 0.0, 4.0, " Hello there how are", words=_words(*"abcd")),
+            DocumentSegment(1, 4.0, 6.0, " Hi.", words=(DocumentWord("Hi.", 4.2, 4.8),)),
+        ),
+        gaps=(DocumentGap(0.4, 1.0, "overlap"), DocumentGap(1.5, 2.0, "overlap")),
+    )
+    diarization = Diarization(
+        speakers=(),
+        turns=(SpeakerTurn("SPEAKER_00", 0.0, 4.0), SpeakerTurn("SPEAKER_01", 4.0, 6.0)),
+        overlaps=(SpeakerTurn("SPEAKER_01", 0.5, 3.5),),
+    )
+    labelled = services.document_diarize(
+        path=corpus / "jfk.flac", document=document, diarization=diarization
+    )
+    assert [(g.start, g.end) for g in labelled.gaps] == [
+        (0.4, 1.0), (1.0, 1.5), (1.5, 2.0), (2.0, 3.5)
+    ]  # fmt: skip
+    nearly_all = replace(document, gaps=(DocumentGap(0.4, 3.3, "overlap"),))
+    labelled = services.document_diarize(
+        path=corpus / "jfk.flac", document=nearly_all, diarization=diarization
+    )
+    assert [(g.start, g.end) for g in labelled.gaps] == [(0.4, 3.3)]  # 0.2 s left: no mark
+
+
+def test_without_word_times_a_second_voice_with_a_segment_there_is_not_marked(corpus):
+    """A cloud engine without word times: B's segment shares the stretch where B is heard
+    over A, so B's words are likely in the text there; A heard over B's segment has no
+    segment of A's there, and is marked."""
+    document = TranscriptDocument(
+        language="en",
+        duration=6.0,
+        segments=(
+            DocumentSegment(0, 0.0, 2.2, " Hello there."),
+            DocumentSegment(1, 2.2, 6.0, " Hi, how are you doing?"),
+        ),
+    )
+    diarization = Diarization(
+        speakers=(),
+        turns=(SpeakerTurn("SPEAKER_00", 0.0, 2.5), SpeakerTurn("SPEAKER_01", 2.5, 6.0)),
+        overlaps=(SpeakerTurn("SPEAKER_01", 1.5, 2.5), SpeakerTurn("SPEAKER_00", 4.5, 5.5)),
+    )
+    labelled = services.document_diarize(
+        path=corpus / "jfk.flac", document=document, diarization=diarization
+    )
+    assert [s.speaker.label for s in labelled.segments] == ["SPEAKER_00", "SPEAKER_01"]
+    assert [(g.start, g.end) for g in labelled.gaps] == [(4.5, 5.5)]
+
+
+def test_the_page_lists_the_analysis_marks_the_api_lists_and_a_re_run_replaces_them(
+    alice_client, alice, analysed
+):
+    transcript = analysed(alice, speakers=2, kinds=("speakers",))
+    api = to_verbose_json(transcript_document(transcript))["gaps"]
+    assert len(api) == 5 and api[0] == {
+        "start": 1.5, "end": 2.0, "reason": "overlap", "language": ""
+    }  # fmt: skip
+    page = alice_client.get(transcript.get_absolute_url()).content.decode()
+    listed = page[page.index('<ul class="gaps"') : page.index("</ul>", page.index('class="gaps"'))]
+    assert listed.count('<li class="gap">') == 5
+    assert "0:01–0:02</button> two people at once: some words may be missing</li>" in listed
+    assert not Gap.objects.filter(transcript=transcript).exists()  # not a stored copy
+    services.analyses_start(
+        transcript=transcript,
+        options=analysis_options_validate(kinds=["speakers"], num_speakers=1),
+    )
+    page = alice_client.get(transcript.get_absolute_url()).content.decode()
+    assert 'class="gaps"' not in page  # one voice: nobody talks over anybody
+
+
+def test_the_page_names_both_speakers_of_a_segment_said_under_a_second_voice(
+    alice_client, alice, analysed, settings
+):
+    """As diarized_json's "speakers": B heard through more than half of A's segment."""
+    fake = settings.TRANSCRIPT_ANALYSIS["fake"]
+    settings.TRANSCRIPT_ANALYSIS = {
+        **settings.TRANSCRIPT_ANALYSIS,
+        "fake": {**fake, "OPTIONS": {"talk_over": 1.2}},  # B through 1.2 s of A's 2 s
+    }
+    transcript = analysed(alice, speakers=2, kinds=("speakers",))
+    segments = to_diarized_json(transcript_document(transcript))["segments"]
+    both = [s.get("speakers") for s in segments]
+    assert both[:2] == [["A", "B"], ["B", "A"]]
+    page = alice_client.get(transcript.get_absolute_url()).content.decode()
+    segments = page.split('<p class="segment')[1:]
+    assert len(segments) == len(both)
+    named = ["+ Speaker" in s[: s.index("</p>")] for s in segments]
+    assert named == [bool(b) for b in both]
+    assert 'class="spk-also"' in segments[0] and "+ Speaker B</span>" in segments[0]
