@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 import ctranslate2
 import numpy as np
 from faster_whisper.transcribe import restore_speech_timestamps
-from faster_whisper.vad import VadOptions, collect_chunks
+from faster_whisper.vad import VadOptions
 
 from apps.core.media import SAMPLE_RATE, InvalidMedia, iter_pcm, probe
 
@@ -45,7 +45,7 @@ from .lanes import (
 )
 from .loops import RepetitionGuard, marking_loops, repetitive, stutters, words
 from .loudness import Levels, quiet_room, steady_sound
-from .memory import needed_bytes, wait_for_memory
+from .memory import give_back_large_blocks, needed_bytes, wait_for_memory
 from .other_language import flagged, hearing, hearing_clips
 from .pauses import Pieces, lone_word, split_at_pauses
 from .regions import (
@@ -192,6 +192,8 @@ def load_model(
     key = (name, device, compute_type, cpu_threads, workers)
     with _load_lock:
         if key not in _loaded:
+            # A process that decodes long recordings gives each window's memory back.
+            give_back_large_blocks()
             started = time.monotonic()
             model = WhisperModel(
                 str(model_path(name, cache=cache)),
@@ -1280,7 +1282,7 @@ class _WindowedRun:
         with floored_on(self.floor if self._whole_window(audio) else None):
             segments, info = decoder.transcribe(
                 # What faster-whisper's vad_filter does, on speech found without a second pass.
-                np.concatenate(collect_chunks(audio, chunks)[0]),
+                _speech_only(audio, chunks),
                 language=language,
                 task=self.request.task,
                 beam_size=beam_size or self.backend.beam_size,
@@ -1376,6 +1378,15 @@ def _from_the_start(chunks: list[dict], lead_in_ms: int) -> list[dict]:
     if not chunks or chunks[0]["start"] >= short:
         return chunks
     return [{**chunks[0], "start": 0}, *chunks[1:]]
+
+
+def _speech_only(audio: np.ndarray, chunks: list[dict]) -> np.ndarray:
+    """`audio`'s `chunks` (sample offsets) joined, as faster-whisper's collect_chunks joins
+    them, in one copy: it joins them one at a time, each join a new copy of all before it
+    (docs/benchmarks.md, issue 9, session 33)."""
+    return np.concatenate(
+        [np.zeros(0, np.float32), *(audio[c["start"] : c["end"]] for c in chunks)]
+    )
 
 
 def _same_samples(a: np.ndarray, b: np.ndarray) -> bool:

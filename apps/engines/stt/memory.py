@@ -6,7 +6,10 @@ the kernel then kills the worker mid-job. Before decoding, the engine reckons wh
 looking for a cancel, until the system says that much is available.
 """
 
+import ctypes
 import logging
+import os
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +24,33 @@ WORKING_BYTES = 350 * 1024 * 1024
 # A loaded model takes about this many times the size of its weights file (int8 in memory).
 _MODEL_OVERHEAD = 1.5
 _MEMINFO = Path("/proc/meminfo")
+# glibc's mallopt parameter for the size from which a block is mapped on its own, and handed
+# back to the system as soon as it is freed.
+_M_MMAP_THRESHOLD = -3
+# Blocks of this size or more mapped apart. glibc's own threshold starts at 128 KB and rises to
+# the size of each mapped block freed, up to 32 MB: after a first window, its audio and
+# spectrogram pieces (5-30 MB each) came from the heap, which kept them and their holes. The
+# worker's memory then rose by 100-180 MB after the first window of a long recording; at 4 MB
+# it stays at the first window's, for the same CPU time (docs/benchmarks.md, issue 9, session
+# 33; 128 KB cost 1.6x the CPU: the decoder's smaller blocks mapped and unmapped over and over).
+MAP_APART_BYTES = 4 * 1024 * 1024
+_mapping_lock = threading.Lock()
+_mapping_set = False
+
+
+def give_back_large_blocks() -> bool:
+    """Makes this process map blocks of MAP_APART_BYTES or more apart, so the memory of a
+    window freed goes back to the system (once per process; glibc only, and not where the
+    MALLOC_MMAP_THRESHOLD_ environment variable already says how). Whether it is so."""
+    global _mapping_set
+    with _mapping_lock:
+        if not _mapping_set and "MALLOC_MMAP_THRESHOLD_" not in os.environ:
+            try:
+                mallopt = ctypes.CDLL(None).mallopt
+            except (OSError, AttributeError):  # no mallopt: not glibc, left as it is
+                return False
+            _mapping_set = bool(mallopt(_M_MMAP_THRESHOLD, MAP_APART_BYTES))
+        return _mapping_set
 
 
 def available_bytes() -> int | None:
