@@ -45,7 +45,7 @@ from .lanes import (
 )
 from .loops import RepetitionGuard, marking_loops, repetitive, stutters, words
 from .loudness import Levels, quiet_room, steady_sound
-from .memory import give_back_large_blocks, needed_bytes, wait_for_memory
+from .memory import give_back_large_blocks, needed_bytes, trim_freed, wait_for_memory
 from .other_language import flagged, hearing, hearing_clips
 from .pauses import Pieces, lone_word, split_at_pauses
 from .regions import (
@@ -578,6 +578,7 @@ class _WindowedRun:
                     ):
                         return
                 offset += len(window) / SAMPLE_RATE
+                trim_freed()  # a long recording's windows each start from what the first held
                 if self.should_stop():
                     return
         except InvalidMedia as exc:
