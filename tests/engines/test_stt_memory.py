@@ -10,9 +10,10 @@ import numpy as np
 from faster_whisper.vad import VadOptions, collect_chunks
 
 from apps.core.media import decode_all
+from apps.engines.stt import memory
 from apps.engines.stt.base import TranscriptionRequest
 from apps.engines.stt.local import LocalWhisperBackend, _speech_only
-from apps.engines.stt.memory import WORKING_BYTES, available_bytes, needed_bytes
+from apps.engines.stt.memory import available_bytes, needed_bytes
 from apps.engines.stt.silero import SpeechProbabilities
 from tests import long_recording
 
@@ -40,11 +41,10 @@ print(rss() - before)
 """
 
 
-def test_a_job_too_big_for_the_memory_waits_until_cancelled(corpus):
-    # A window of ten million hours would need more memory than any machine has.
-    engine = LocalWhisperBackend(
-        alias="t", default_model="tiny.en", window_seconds=3.6e10, memory_poll_seconds=0.01
-    )
+def test_a_job_too_big_for_the_memory_waits_until_cancelled(corpus, monkeypatch):
+    # A decoder whose working set is twice the memory available.
+    monkeypatch.setattr(memory, "WORKING_BYTES", 2 * available_bytes())
+    engine = LocalWhisperBackend(alias="t", default_model="tiny.en", memory_poll_seconds=0.01)
     asked = []
 
     def cancel_on_third_look():
@@ -54,6 +54,40 @@ def test_a_job_too_big_for_the_memory_waits_until_cancelled(corpus):
     request = TranscriptionRequest(audio_path=corpus / "jfk.flac", should_stop=cancel_on_third_look)
     assert list(engine.transcribe(request)) == []
     assert len(asked) == 3
+
+
+def _audio_bytes(seconds: float) -> int:
+    return int(seconds * 16_000 * 4 * memory.AUDIO_COPIES)
+
+
+def test_a_recording_shorter_than_a_window_reckons_its_own_length(corpus, tmp_path, monkeypatch):
+    minute, ten = tmp_path / "minute.wav", tmp_path / "ten.wav"
+    long_recording.build(minute, corpus, seconds=62, seed=5, clips=("jfk.flac", "cheetah_en.wav"))
+    long_recording.build(ten, corpus, seconds=600, seed=5, clips=("jfk.flac", "cheetah_en.wav"))
+    engine = LocalWhisperBackend(
+        alias="t", default_model="tiny.en", window_seconds=600, memory_poll_seconds=0.01
+    )
+    engine.model("tiny.en")  # loaded: only the job itself counts
+    # Memory for 5 minutes of a window's audio, not for 10: a one-minute recording starts, a
+    # ten-minute one waits (a 3-minute recording was reckoned a whole window: 2-3x its peak).
+    monkeypatch.setattr(memory, "WORKING_BYTES", available_bytes() - _audio_bytes(300))
+    asked = []
+
+    def cancel_on_second_look():
+        asked.append(1)
+        return len(asked) >= 2
+
+    assert (
+        list(
+            engine.transcribe(
+                TranscriptionRequest(audio_path=ten, should_stop=cancel_on_second_look)
+            )
+        )
+        == []
+    )
+    assert len(asked) == 2
+    started = TranscriptionRequest(audio_path=minute, should_stop=lambda: True)
+    assert list(engine.transcribe(started))
 
 
 def test_a_job_that_fits_starts_at_once(corpus):
@@ -67,8 +101,9 @@ def test_the_model_counts_only_when_it_must_be_loaded(tmp_path):
     weights = tmp_path / "model.bin"
     weights.write_bytes(b"\0" * 1_000_000)
     loaded = needed_bytes(window_seconds=600, model_file=None)
-    assert loaded == 600 * 16_000 * 8 + WORKING_BYTES
-    assert needed_bytes(window_seconds=600, model_file=Path(weights)) == loaded + 1_500_000
+    assert loaded == _audio_bytes(600) + memory.WORKING_BYTES
+    with_model = needed_bytes(window_seconds=600, model_file=Path(weights))
+    assert with_model == loaded + int(1_000_000 * memory.MODEL_OVERHEAD) + memory.LOADED_WITH_MODEL
 
 
 def test_each_part_decoded_at_once_needs_its_own_window(tmp_path):
@@ -78,14 +113,14 @@ def test_each_part_decoded_at_once_needs_its_own_window(tmp_path):
     # Two lanes hold two windows and two working sets, but the model once.
     assert needed_bytes(window_seconds=600, model_file=None, lanes=2) == 2 * one
     both = needed_bytes(window_seconds=600, model_file=Path(weights), lanes=2)
-    assert both == 2 * one + 1_500_000
+    assert both == 2 * one + int(1_000_000 * memory.MODEL_OVERHEAD) + memory.LOADED_WITH_MODEL
 
 
-def test_a_job_in_two_parts_waits_for_memory_for_both(corpus, tmp_path):
-    # Enough memory for one window, not for two: a minute in two parts waits, alone it starts.
+def test_a_job_in_two_parts_waits_for_memory_for_both(corpus, tmp_path, monkeypatch):
+    # Enough memory for one part, not for two: a minute in two parts waits, alone it starts.
     path = tmp_path / "minute.wav"
     long_recording.build(path, corpus, seconds=62, seed=5, clips=("jfk.flac", "cheetah_en.wav"))
-    window = (available_bytes() - WORKING_BYTES) / (16_000 * 8) * 0.75
+    monkeypatch.setattr(memory, "WORKING_BYTES", int(available_bytes() * 0.6))
     asked = []
 
     def cancel_on_second_look():
@@ -97,7 +132,6 @@ def test_a_job_in_two_parts_waits_for_memory_for_both(corpus, tmp_path):
             alias="t",
             default_model="tiny.en",
             lanes=lanes,
-            window_seconds=window,
             memory_poll_seconds=0.01,
         )
 
@@ -114,6 +148,7 @@ def test_a_job_in_two_parts_waits_for_memory_for_both(corpus, tmp_path):
 # freed blocks held before it, and the RSS over the first job's end after it.
 _HOLES_FREED = """
 import sys
+from pathlib import Path
 import django
 django.setup()
 import numpy as np
@@ -124,7 +159,7 @@ def rss():
     with open("/proc/self/status") as f:
         return next(int(line.split()[1]) for line in f if line.startswith("VmRSS:")) * 1024
 
-clip = TranscriptionRequest(audio_path=sys.argv[1])
+clip = TranscriptionRequest(audio_path=Path(sys.argv[1]))
 engine = LocalWhisperBackend(alias="t", default_model="tiny.en")
 list(engine.transcribe(clip))
 before = rss()

@@ -372,7 +372,9 @@ class LocalWhisperBackend(SpeechToTextBackend):
         duration, bounds = self._parts(request)
         # Giving way to another job, the one part keeps to one lane's share of the threads.
         share = self.lanes if self.lanes_give_way and request.shares_cores else len(bounds)
-        if not self._admitted(info.name, request, lanes=len(bounds), share=share):
+        if not self._admitted(
+            info.name, request, lanes=len(bounds), share=share, duration=duration
+        ):
             return  # stopped while waiting for memory
         model = self.model(info.name, parts=len(bounds), share=share)
         language = request.language or (None if info.multilingual else "en")
@@ -428,17 +430,40 @@ class LocalWhisperBackend(SpeechToTextBackend):
         return bool(self.lanes_idle_cores) and idle_cores() < self.lanes_idle_cores
 
     def _admitted(
-        self, name: str, request: TranscriptionRequest, *, lanes: int, share: int
+        self,
+        name: str,
+        request: TranscriptionRequest,
+        *,
+        lanes: int,
+        share: int,
+        duration: float = 0.0,
     ) -> bool:
-        """Waits until the job fits in the memory available (see memory.py)."""
+        """Waits until the job fits in the memory available (see memory.py); `duration`: the
+        recording's, 0 when not known yet."""
         model_file = None
         threads = max(1, self.threads // share)
         if (name, self.device, self.compute_type, threads, lanes) not in _loaded:
             # A model not installed: loading it says so, as a clear error.
             with contextlib.suppress(ModelNotInstalled):
                 model_file = model_path(name, cache=self.model_cache) / "model.bin"
-        need = needed_bytes(window_seconds=self.window_seconds, model_file=model_file, lanes=lanes)
+        need = needed_bytes(
+            window_seconds=self._held_seconds(request, duration),
+            model_file=model_file,
+            lanes=lanes,
+        )
         return wait_for_memory(need, should_stop=request.should_stop, poll=self.memory_poll_seconds)
+
+    def _held_seconds(self, request: TranscriptionRequest, duration: float) -> float:
+        """The longest window of audio the job holds: a whole window, or all that is left of a
+        shorter recording (a 3-minute one needed half what a long one needs)."""
+        if not duration:
+            try:
+                duration = probe(request.audio_path).duration
+            except (InvalidMedia, OSError):
+                return self.window_seconds  # the run itself says what is wrong with the file
+        if not duration:  # a container that does not say
+            return self.window_seconds
+        return max(0.0, min(self.window_seconds, duration - request.start_at))
 
 
 def _reaching(lane, reached: dict[float, float], start: float):
