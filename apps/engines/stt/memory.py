@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 # signal, Silero's input, the spectrogram pieces) and the decoder's working set beyond them.
 # Measured (RSS sampled every 0.25 s; docs/benchmarks.md, issue 9, session 33): 3.2 minutes
 # tiny.en +140 MB, base +165 MB; 600 s windows (30 and 60 minutes) tiny.en +293 MB, base
-# +310 MB: about 6 copies and 70-100 MB. Reckoned 6 copies and 128 MB: 198 MB and 348 MB, some
+# +311 MB: about 6 copies and 70-100 MB. Reckoned 6 copies and 128 MB: 198 MB and 348 MB, some
 # room over every peak measured (they vary by 20-50 MB from run to run).
 AUDIO_COPIES = 6
 WORKING_BYTES = 128 * 1024 * 1024
@@ -42,9 +42,11 @@ _M_MMAP_THRESHOLD = -3
 # Blocks of this size or more mapped apart. glibc's own threshold starts at 128 KB and rises to
 # the size of each mapped block freed, up to 32 MB: after a first window, its audio and
 # spectrogram pieces (5-30 MB each) came from the heap, which kept them and their holes. The
-# worker's memory then rose by 100-180 MB after the first window of a long recording; at 4 MB
-# it stays at the first window's, for the same CPU time (docs/benchmarks.md, issue 9, session
-# 33; 128 KB cost 1.6x the CPU: the decoder's smaller blocks mapped and unmapped over and over).
+# worker's peak then rose by 100-180 MB after the first window of a long recording, and its
+# memory between windows kept rising. At 4 MB, with trim_freed, the memory between windows
+# stays flat and the later windows' peaks are 60-110 MB lower, for the same CPU time
+# (docs/benchmarks.md, issue 9, session 33; 128 KB cost 1.6x the CPU: the decoder's smaller
+# blocks mapped and unmapped over and over).
 MAP_APART_BYTES = 4 * 1024 * 1024
 _mapping_lock = threading.Lock()
 _mapping_set = False
