@@ -44,7 +44,8 @@ _M_MMAP_THRESHOLD = -3
 # spectrogram pieces (5-30 MB each) came from the heap, which kept them and their holes. The
 # worker's peak then rose by 100-180 MB after the first window of a long recording, and its
 # memory between windows kept rising. At 4 MB, with trim_freed, the memory between windows
-# stays flat and the later windows' peaks are 60-110 MB lower, for the same CPU time
+# stays flat and the later windows' peaks are lower (30.9 minutes: tiny.en 570 against 676 MB,
+# base 626 against 891 MB), for the same CPU time
 # (docs/benchmarks.md, issue 9, session 33; 128 KB cost 1.6x the CPU: the decoder's smaller
 # blocks mapped and unmapped over and over).
 MAP_APART_BYTES = 4 * 1024 * 1024
