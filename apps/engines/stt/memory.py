@@ -45,9 +45,9 @@ _M_MMAP_THRESHOLD = -3
 # worker's peak then rose by 100-180 MB after the first window of a long recording, and its
 # memory between windows kept rising. At 4 MB, with trim_freed, the memory between windows
 # stays flat and the later windows' peaks are lower (30.9 minutes: tiny.en 570 against 676 MB,
-# base 626 against 891 MB), for the same CPU time
-# (docs/benchmarks.md, issue 9, session 33; 128 KB cost 1.6x the CPU: the decoder's smaller
-# blocks mapped and unmapped over and over).
+# base 626 against 891 MB), for 1-4 % more CPU with tiny.en and 5-11 % with base (the blocks
+# of 4-32 MB mapped and faulted in at each use: docs/benchmarks.md, issue 9, session 33; at
+# 128 KB tiny.en cost 1.6x the CPU, at 32 MB nothing is gained).
 MAP_APART_BYTES = 4 * 1024 * 1024
 _mapping_lock = threading.Lock()
 _mapping_set = False
