@@ -3,7 +3,7 @@ import pytest
 from faster_whisper.feature_extractor import FeatureExtractor
 
 from apps.core.media import decode_all
-from apps.engines.stt.features import ChunkedFeatureExtractor, floored_on
+from apps.engines.stt.features import ChunkedFeatureExtractor, floored_on, reflect_padded
 
 
 @pytest.mark.parametrize("seconds", [0.5, 7.3, 30.0, 71.9])
@@ -36,3 +36,13 @@ def test_a_part_floored_as_the_recording_has_the_recordings_spectrogram(corpus):
         part = extractor(quiet)
     assert np.abs(part[:, :before] - whole[:, :before]).max() < 1e-5
     assert np.abs(extractor(quiet)[:, :before] - whole[:, :before]).max() > 0.1
+
+
+@pytest.mark.parametrize("samples", [1, 40, 41, 42, 200, 8_000, 160_123])
+@pytest.mark.parametrize("padding", [0, 160])
+def test_the_signal_is_padded_in_one_copy_exactly_as_numpy_pads_it_twice(samples, padding):
+    signal = np.random.default_rng(samples).standard_normal(samples).astype(np.float32)
+    twice = np.pad(np.pad(signal, (0, padding)), (200, 200), mode="reflect")
+    once = reflect_padded(signal, padding, 200)
+    assert once.dtype == twice.dtype
+    assert np.array_equal(once, twice)

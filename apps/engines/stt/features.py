@@ -61,12 +61,10 @@ class ChunkedFeatureExtractor(FeatureExtractor):
     def _log_mel(self, waveform: np.ndarray, padding: int) -> np.ndarray:
         """log10 mel power, frame by frame, before Whisper's floor and scaling."""
         waveform = np.asarray(waveform, dtype=np.float32)
-        if padding:
-            waveform = np.pad(waveform, (0, padding))
         # The whole-signal STFT centres frames with reflect padding; do the same once, then
         # take frames piece by piece without centring.
         half = self.n_fft // 2
-        padded = np.pad(waveform, (half, half), mode="reflect")
+        padded = reflect_padded(waveform, padding, half)
         window = np.hanning(self.n_fft + 1)[:-1].astype("float32")
         frames = 1 + (len(padded) - self.n_fft) // self.hop_length - 1  # the last is dropped
         mel = np.empty((self.mel_filters.shape[0], frames), dtype=np.float32)
@@ -83,3 +81,19 @@ class ChunkedFeatureExtractor(FeatureExtractor):
             ).astype("complex64")
             mel[:, first:last] = self.mel_filters @ (np.abs(stft) ** 2)
         return np.log10(np.clip(mel, 1e-10, None, out=mel), out=mel)
+
+
+def reflect_padded(waveform: np.ndarray, padding: int, half: int) -> np.ndarray:
+    """`waveform` with `padding` zeros after it, then reflected `half` samples out at each end
+    (numpy's "reflect"), in one array: padded twice, a 600 s window held two more copies of
+    its audio (38 MB each) at the engine's peak of memory (docs/benchmarks.md, issue 9,
+    session 33)."""
+    n = len(waveform) + padding
+    if n <= half + 1:  # numpy reflects over and over so short a signal
+        return np.pad(np.pad(waveform, (0, padding)), (half, half), mode="reflect")
+    out = np.zeros(n + 2 * half, dtype=np.float32)
+    signal = out[half : half + n]
+    signal[: len(waveform)] = waveform
+    out[:half] = signal[half:0:-1]
+    out[half + n :] = signal[n - 2 : n - 2 - half : -1]
+    return out

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 import ctranslate2
 import numpy as np
 from faster_whisper.transcribe import restore_speech_timestamps
-from faster_whisper.vad import VadOptions, collect_chunks
+from faster_whisper.vad import VadOptions
 
 from apps.core.media import SAMPLE_RATE, InvalidMedia, iter_pcm, probe
 
@@ -45,7 +45,7 @@ from .lanes import (
 )
 from .loops import RepetitionGuard, marking_loops, repetitive, stutters, words
 from .loudness import Levels, quiet_room, steady_sound
-from .memory import needed_bytes, wait_for_memory
+from .memory import give_back_large_blocks, needed_bytes, trim_freed, wait_for_memory
 from .other_language import flagged, hearing, hearing_clips
 from .overlap import with_overlap_marks
 from .pauses import Pieces, lone_word, split_at_pauses
@@ -195,6 +195,8 @@ def load_model(
     key = (name, device, compute_type, cpu_threads, workers)
     with _load_lock:
         if key not in _loaded:
+            # A process that decodes long recordings gives each window's memory back.
+            give_back_large_blocks()
             started = time.monotonic()
             model = WhisperModel(
                 str(model_path(name, cache=cache)),
@@ -382,7 +384,9 @@ class LocalWhisperBackend(SpeechToTextBackend):
         duration, bounds = self._parts(request)
         # Giving way to another job, the one part keeps to one lane's share of the threads.
         share = self.lanes if self.lanes_give_way and request.shares_cores else len(bounds)
-        if not self._admitted(info.name, request, lanes=len(bounds), share=share):
+        if not self._admitted(
+            info.name, request, lanes=len(bounds), share=share, duration=duration
+        ):
             return  # stopped while waiting for memory
         model = self.model(info.name, parts=len(bounds), share=share)
         language = request.language or (None if info.multilingual else "en")
@@ -438,17 +442,40 @@ class LocalWhisperBackend(SpeechToTextBackend):
         return bool(self.lanes_idle_cores) and idle_cores() < self.lanes_idle_cores
 
     def _admitted(
-        self, name: str, request: TranscriptionRequest, *, lanes: int, share: int
+        self,
+        name: str,
+        request: TranscriptionRequest,
+        *,
+        lanes: int,
+        share: int,
+        duration: float = 0.0,
     ) -> bool:
-        """Waits until the job fits in the memory available (see memory.py)."""
+        """Waits until the job fits in the memory available (see memory.py); `duration`: the
+        recording's, 0 when not known yet."""
         model_file = None
         threads = max(1, self.threads // share)
         if (name, self.device, self.compute_type, threads, lanes) not in _loaded:
             # A model not installed: loading it says so, as a clear error.
             with contextlib.suppress(ModelNotInstalled):
                 model_file = model_path(name, cache=self.model_cache) / "model.bin"
-        need = needed_bytes(window_seconds=self.window_seconds, model_file=model_file, lanes=lanes)
+        need = needed_bytes(
+            window_seconds=self._held_seconds(request, duration),
+            model_file=model_file,
+            lanes=lanes,
+        )
         return wait_for_memory(need, should_stop=request.should_stop, poll=self.memory_poll_seconds)
+
+    def _held_seconds(self, request: TranscriptionRequest, duration: float) -> float:
+        """The longest window of audio the job holds: a whole window, or all that is left of a
+        shorter recording (a 3-minute one needed half what a long one needs)."""
+        if not duration:
+            try:
+                duration = probe(request.audio_path).duration
+            except (InvalidMedia, OSError):
+                return self.window_seconds  # the run itself says what is wrong with the file
+        if not duration:  # a container that does not say
+            return self.window_seconds
+        return max(0.0, min(self.window_seconds, duration - request.start_at))
 
 
 def _reaching(lane, reached: dict[float, float], start: float):
@@ -591,6 +618,7 @@ class _WindowedRun:
                     ):
                         return
                 offset += len(window) / SAMPLE_RATE
+                trim_freed()  # a long recording's windows each start from what the first held
                 if self.should_stop():
                     return
         except InvalidMedia as exc:
@@ -1307,7 +1335,7 @@ class _WindowedRun:
         with floored_on(self.floor if self._whole_window(audio) else None):
             segments, info = decoder.transcribe(
                 # What faster-whisper's vad_filter does, on speech found without a second pass.
-                np.concatenate(collect_chunks(audio, chunks)[0]),
+                _speech_only(audio, chunks),
                 language=language,
                 task=self.request.task,
                 beam_size=beam_size or self.backend.beam_size,
@@ -1416,6 +1444,15 @@ def _from_the_start(chunks: list[dict], lead_in_ms: int) -> list[dict]:
     if not chunks or chunks[0]["start"] >= short:
         return chunks
     return [{**chunks[0], "start": 0}, *chunks[1:]]
+
+
+def _speech_only(audio: np.ndarray, chunks: list[dict]) -> np.ndarray:
+    """`audio`'s `chunks` (sample offsets) joined, as faster-whisper's collect_chunks joins
+    them, in one copy: it joins them one at a time, each join a new copy of all before it
+    (docs/benchmarks.md, issue 9, session 33)."""
+    return np.concatenate(
+        [np.zeros(0, np.float32), *(audio[c["start"] : c["end"]] for c in chunks)]
+    )
 
 
 def _same_samples(a: np.ndarray, b: np.ndarray) -> bool:
