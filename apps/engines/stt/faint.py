@@ -13,6 +13,10 @@ segmentation-3.0 also hears steady noise as speech (room noise, dishes, a runnin
 it hears that hardly rises over the noise floor is not marked (`floor_at`, the engine option
 `faint_over_floor`, on by default; the floor around the mark with `faint_local_floor`, on by
 default too).
+
+With the engine option `faint_decoded` (off by default) the stretch between two segments where
+faint speech rises far over the floor (a whisper up close, which Silero barely hears) is decoded
+whole instead (`text` of with_faint_marks), its marks kept where no text passes.
 """
 
 import functools
