@@ -25,11 +25,15 @@ last segment or word ends past the file's end ("late s", 0 when inside it), how 
 or words are out of order ("order": see out_of_order), CPU seconds.
 
     .venv/bin/python bench/bench_unseen.py UNSEEN_DIR [--only NAME ...] [--no-plain]
-        [--show-text] [--marks-need-speech]
+        [--show-text] [--marks-need-speech] [--option KEY=VALUE ...]
+
+--option sets an engine option of the default engine (JSON value), as bench_speech_coverage.py
+does: `--option faint_decoded=true`.
 """
 
 import argparse
 import functools
+import json
 import os
 import re
 import sys
@@ -141,6 +145,7 @@ def main() -> None:
     parser.add_argument(
         "--marks-need-speech", action="store_true", help="the engine option of that name, on"
     )
+    parser.add_argument("--option", action="append", default=[], help="KEY=VALUE (JSON)")
     args = parser.parse_args()
 
     import django
@@ -151,12 +156,16 @@ def main() -> None:
     from tests.wer import wer
 
     opts = engine_settings()
+    from django.conf import settings
+
+    from apps.engines.stt import stt_backends
+
+    backend = stt_backends[settings.SPEECH_TO_TEXT_DEFAULT]
     if args.marks_need_speech:
-        from django.conf import settings
-
-        from apps.engines.stt import stt_backends
-
-        stt_backends[settings.SPEECH_TO_TEXT_DEFAULT].marks_need_speech = True
+        backend.marks_need_speech = True
+    for option in args.option:
+        key, _, value = option.partition("=")
+        setattr(backend, key, json.loads(value))
     model = None if args.no_plain else load_direct(opts["default_model"], opts)[0]
     print(f"load {loadavg()}")
     print(

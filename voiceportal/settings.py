@@ -374,6 +374,12 @@ SPEECH_TO_TEXT = {
             # no false faint marks where the noise grows louder within a recording, nothing else
             # moved (docs/benchmarks.md, issue 9, session 32). On by default.
             "faint_local_floor": env_bool("VOICEPORTAL_STT_FAINT_LOCAL_FLOOR", True),
+            # Faint speech rising 55 dB or more over that floor (a whisper or falsetto up
+            # close, Silero deaf to it) has its stretch between segments decoded whole, the text
+            # kept where the checks for text found in a gap pass, else marked: the sixth unseen
+            # set's voice qualities 79.1 -> 27.9 % WER, no AMI stretch rises so far (docs/
+            # benchmarks.md, issue 9, session 33 "whispers transcribed").
+            "faint_decoded": env_bool("VOICEPORTAL_STT_FAINT_DECODED", False),
             # Two people talking at once marked "overlap" (some words may be missing) from
             # segmentation-3.0's two-voice probability over the whole recording (stt/overlap.py):
             # overlapped speech lost unseen on AMI held out 14.8 -> 5.8 s, none marked on

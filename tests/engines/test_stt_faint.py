@@ -170,3 +170,57 @@ def test_with_a_local_floor_far_field_speech_after_loud_noise_is_still_marked(co
 
     assert whole == []
     assert overlap(local, late) >= 0.9 * overlap(late, [(324.0, 330.0)])
+
+
+def test_text_found_in_a_faint_stretch_stands_in_for_its_marks(corpus):
+    """With `text` (the engine's `faint_decoded`), the whole stretch between two segments where
+    faint speech is heard is offered for decoding: text found there replaces that stretch's
+    marks, in time order; a stretch where none is found keeps its marks."""
+    audio = decode_all(corpus / "ami_trn04.wav")
+    segments = [SimpleNamespace(start=14.0, end=19.0), SimpleNamespace(start=19.5, end=24.0)]
+    asked = []
+
+    def text(start, end, runs):
+        asked.append((start, end, runs))
+        if start < 24.0:
+            return []
+        return [SimpleNamespace(start=runs[0][0], end=runs[-1][1], said=True)]
+
+    silero = SpeechProbabilities(audio)
+    events = list(
+        with_faint_marks(
+            iter(segments), audio, 0.0, start=0.0, end=30.0, mark=mark, silero=silero, text=text
+        )
+    )
+    _, marks = marks_around(segments, audio)
+    late = [m for m in marks if m[0] >= 24.0]
+    said = [e for e in events if hasattr(e, "said")]
+    # The stretch after the last segment: its marks replaced by the text, over the same span.
+    assert late and [(s.start, s.end) for s in said] == [(late[0][0], late[-1][1])]
+    assert asked[-1][:2] == (24.0, 30.0) and asked[-1][2] == late
+    assert not any(hasattr(e, "mark") and e.start >= 24.0 for e in events)
+    assert [e.start for e in events] == sorted(e.start for e in events)
+
+
+def test_faint_speech_decoded_to_nothing_stays_marked(corpus):
+    """`faint_decoded` with no floor to rise over: each faint stretch is decoded, but a decoder
+    that finds no words there leaves the marks as they were (nothing is made up)."""
+    decoded = []
+
+    class CountingDeafModel(DeafModel):
+        def transcribe(self, audio, **options):
+            decoded.append(len(audio) / SAMPLE_RATE)
+            return super().transcribe(audio, **options)
+
+    def faint(**options):
+        backend = LocalWhisperBackend(alias="t", vad={"threshold": 0.99}, overlap_marks=False)
+        for key, value in options.items():
+            setattr(backend, key, value)
+        request = TranscriptionRequest(audio_path=corpus / "ami_trn04.wav")
+        events = _WindowedRun(backend, CountingDeafModel(), request, "en").events()
+        return [(e.start, e.end) for e in events if isinstance(e, Segment) and e.gap == "faint"]
+
+    before = faint()
+    calls = len(decoded)
+    assert before and faint(faint_decoded=True, faint_decoded_over_db=0.0) == before
+    assert len(decoded) > 2 * calls  # the stretches were offered to the decoder

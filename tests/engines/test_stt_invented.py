@@ -75,7 +75,7 @@ class CreditWriter:
 
 
 class CreditWritingRun(_WindowedRun):
-    def _confidently(self, audio, offset, language):
+    def _confidently(self, audio, offset, language, **options):
         end = offset + len(audio) / SR
         return [Segment(start=offset, end=end, text=" Copyright WDR 2020", no_speech_prob=0.42)]
 

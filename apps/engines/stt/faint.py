@@ -13,6 +13,10 @@ segmentation-3.0 also hears steady noise as speech (room noise, dishes, a runnin
 it hears that hardly rises over the noise floor is not marked (`floor_at`, the engine option
 `faint_over_floor`, on by default; the floor around the mark with `faint_local_floor`, on by
 default too).
+
+With the engine option `faint_decoded` (off by default) the stretch between two segments where
+faint speech rises far over the floor (a whisper up close, which Silero barely hears) is decoded
+whole instead (`text` of with_faint_marks), its marks kept where no text passes.
 """
 
 import dataclasses
@@ -122,18 +126,21 @@ def with_faint_marks(
     mark: Callable[[float, float], Segment],
     silero: SpeechProbabilities | None = None,
     floor_at: Callable[[float], float] | None = None,
+    text: Callable[[float, float, list], list] | None = None,
 ) -> Iterator:
     """`events` (in time order; file seconds) with `mark(start, end)` put where faint speech
     lies between segments and marks, from file second `start` to `end`, and in long pauses
     between a segment's words (just before that segment, held to it: `continues`). `audio` is
     the window that begins at file second `offset`; `silero`, its speech probabilities where
     they are at hand; `floor_at`, its noise floor at a window second where speech at the floor
-    is not to be marked (faint_speech)."""
+    is not to be marked (faint_speech); `text(start, end, runs)`, where given, the text to put
+    instead of the marks `runs` of a stretch [start, end) between segments (none: the marks; a
+    pause within a segment keeps its marks, text there would lie inside the segment)."""
     marks = functools.partial(_marks, audio, offset, mark=mark, silero=silero, floor_at=floor_at)
     reached, lead = start, 0.0
     for event in events:
         if hasattr(event, "end"):
-            yield from marks(reached, event.start, lead=lead, trail=MARGIN_SECONDS)
+            yield from marks(reached, event.start, lead=lead, trail=MARGIN_SECONDS, text=text)
             reached, lead = max(reached, event.end), MARGIN_SECONDS
         # Marks within a segment come just before it, held to it: a job resumes after the last
         # segment or mark it stored, and one stopped between the segment and a mark after it
@@ -142,7 +149,7 @@ def with_faint_marks(
             for found in marks(a, b, lead=MARGIN_SECONDS, trail=MARGIN_SECONDS):
                 yield dataclasses.replace(found, continues=True)
         yield event
-    yield from marks(reached, end, lead=lead, trail=0.0)
+    yield from marks(reached, end, lead=lead, trail=0.0, text=text)
 
 
 def _pauses(event) -> Iterator[tuple[float, float]]:
@@ -154,7 +161,19 @@ def _pauses(event) -> Iterator[tuple[float, float]]:
             yield before.end, after.start
 
 
-def _marks(audio, offset: float, start: float, end: float, *, mark, lead, trail, silero, floor_at):
+def _marks(
+    audio,
+    offset: float,
+    start: float,
+    end: float,
+    *,
+    mark,
+    lead,
+    trail,
+    silero,
+    floor_at,
+    text=None,
+):
     if end - start - lead - trail < MIN_MARK_SECONDS:
         return
     found = faint_speech(
@@ -166,8 +185,10 @@ def _marks(audio, offset: float, start: float, end: float, *, mark, lead, trail,
         silero=silero,
         floor_at=floor_at,
     )
-    for a, b in found:
-        yield mark(offset + a, offset + b)
+    runs = [(offset + a, offset + b) for a, b in found]
+    # The whole stretch is decoded: the detector hears only part of a whisper (1 s of 5).
+    said = text(start, end, runs) if text is not None and runs else []
+    yield from said or [mark(a, b) for a, b in runs]
 
 
 def _runs(mask: np.ndarray, frame: float) -> list[tuple[int, int]]:
@@ -181,6 +202,12 @@ def _runs(mask: np.ndarray, frame: float) -> list[tuple[int, int]]:
         else:
             runs.append([a, b])
     return [(int(a), int(b)) for a, b in runs if (b - a) * frame >= MIN_MARK_SECONDS]
+
+
+def rise_over_floor(audio: np.ndarray, start: float, end: float, floor_at) -> float:
+    """How far (dB) the louder tenth of `audio`'s [start, end) rises over the noise floor at
+    its middle."""
+    return _loud_db(audio, start, end) - floor_at((start + end) / 2)
 
 
 def _over_floor(audio: np.ndarray, start: float, end: float, floor_at) -> bool:

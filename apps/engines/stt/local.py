@@ -30,7 +30,7 @@ from .base import (
 from .batched import CLIP_SECONDS, BatchedDecoder
 from .batched import batch_size as batch_size_for
 from .batched import cpu_threads as cpu_threads_available
-from .faint import faint_seconds, faint_speech, with_faint_marks
+from .faint import faint_seconds, faint_speech, rise_over_floor, with_faint_marks
 from .features import ChunkedFeatureExtractor, floored_on
 from .greedy_first import DECODE_MODES, greedy_first
 from .invented import invented
@@ -137,6 +137,9 @@ UNTRANSCRIBED_TEXT = "[untranscribed]"
 # just said (whole clips on the benchmark's hour): a stretch this long with no text is decoded
 # again on its own. Silence costs little there: the VAD drops it before decoding.
 _SKIP_SECONDS = 6.0
+# With `faint_decoded`, faint speech rising this far (dB, its louder tenth) over the local noise
+# floor is decoded (docs/benchmarks.md, issue 9, session 33 "whispers transcribed").
+FAINT_DECODED_OVER_DB = 55.0
 _SAMPLING_SEED = 1
 # With parts decoded at once, how much further they must have gone together for a new Decoded
 # (a progress bar's step; each one is a write to the job's row).
@@ -247,6 +250,8 @@ class LocalWhisperBackend(SpeechToTextBackend):
         marks_skip_steady_sound: bool = False,
         faint_over_floor: bool = True,
         faint_local_floor: bool = True,
+        faint_decoded: bool = False,
+        faint_decoded_over_db: float = FAINT_DECODED_OVER_DB,
         overlap_marks: bool = True,
         name_sounds: bool = True,
         name_short_sounds: bool = False,
@@ -323,6 +328,12 @@ class LocalWhisperBackend(SpeechToTextBackend):
         # marks in the noisy half of such recordings gone, nothing else moved on tuning or
         # held-out sets (docs/benchmarks.md, issue 9, session 32).
         self.faint_local_floor = faint_local_floor
+        # Faint speech that rises `faint_decoded_over_db` or more over its local noise floor is
+        # decoded, its text kept where the checks for text found in a gap pass it (_said), else
+        # marked: a whisper or falsetto up close is loud against the room, where Silero hears
+        # little of it; far-field meeting speech is not (FAINT_DECODED_OVER_DB).
+        self.faint_decoded = faint_decoded
+        self.faint_decoded_over_db = faint_decoded_over_db
         # Two people talking at once marked "overlap" (overlap.py): the text holds one voice
         # at most there, the other's words are lost. On by default: none on single-speaker
         # recordings, tuning or held out (docs/benchmarks.md, issue 9, session 33).
@@ -781,6 +792,7 @@ class _WindowedRun:
                     mark=functools.partial(self._mark, audio, offset, "faint"),
                     silero=self.window_vad[1],
                     floor_at=self._noise_floor(),
+                    text=functools.partial(self._faint_text, audio, offset),
                 )
             if self.backend.overlap_marks and not translated:
                 events = with_overlap_marks(
@@ -797,6 +809,32 @@ class _WindowedRun:
         yield SpeechHeard(
             offset, offset + len(audio) / SAMPLE_RATE, heard(self.window_vad[1], offset)
         )
+
+    def _faint_text(self, audio: np.ndarray, offset: float, start: float, end: float, runs):
+        """The text for the stretch of file seconds [start, end) between segments where faint
+        speech (`runs`) was heard, with `faint_decoded`: the whole stretch decoded where its
+        faint speech rises far enough over the local noise floor and the text passes the checks
+        for text found in a gap (_said); else none (the runs are marked)."""
+        backend = self.backend
+        if not backend.faint_decoded or self.request.task == "translate":
+            return []
+        floor = self.window_levels.floor
+        rise = max(rise_over_floor(audio, a - offset, b - offset, floor) for a, b in runs)
+        if rise < backend.faint_decoded_over_db:
+            logger.info("Faint speech %.1f-%.1fs, %.1f dB over the floor: marked", start, end, rise)
+            return []
+        _, piece = _span(audio, offset, start, end)
+        # Unfiltered: Silero hears little of a whisper, its chunks would drop it whole.
+        writes = self._writes(self.language)
+        found = self._said(piece, offset, start, self.language, unfiltered=True) if writes else []
+        logger.info(
+            "Faint speech %.1f-%.1fs, %.1f dB over the floor: %s",
+            start,
+            end,
+            rise,
+            repr(" ".join(s.text for s in found)) if found else "no text passes, marked",
+        )
+        return found
 
     def _noise_floor(self) -> Callable[[float], float] | None:
         """The noise floor faint marks must rise over, at a window second (faint.py)."""
@@ -1123,14 +1161,25 @@ class _WindowedRun:
         window = (start - offset, end - offset)
         return quiet_room(self.window_levels, self.window_vad[1], threshold, *window)
 
-    def _said(self, piece: np.ndarray, offset: float, start: float, language: str | None):
+    def _said(
+        self,
+        piece: np.ndarray,
+        offset: float,
+        start: float,
+        language: str | None,
+        *,
+        unfiltered: bool = False,
+    ):
         """The text decoded with confidence in `piece` (from file second `start`, in a window
-        from `offset`) less what the decoder made up over music or noise (invented.py)."""
+        from `offset`; `unfiltered`: all of it, _decode) less what the decoder made up over
+        music or noise (invented.py)."""
         speech = functools.partial(self._speech_seconds, offset)
-        found = self._confidently(piece, start, language)
+        found = self._confidently(piece, start, language, unfiltered=unfiltered)
         return [segment for segment in found if not invented(segment, speech)]
 
-    def _confidently(self, audio: np.ndarray, offset: float, language: str | None) -> list:
+    def _confidently(
+        self, audio: np.ndarray, offset: float, language: str | None, *, unfiltered: bool = False
+    ) -> list:
         # Only text decoded at up to 0.5 is kept (_confident): the hotter steps of the ladder
         # would cost a decode each for nothing (most of a far-field gap's time went there).
         ladder = tuple(t for t in self.temperatures if t <= _PROMPT_RESET_TEMPERATURE)
@@ -1142,6 +1191,7 @@ class _WindowedRun:
             language=language,
             temperatures=ladder or None,
             max_new_tokens=cap,
+            unfiltered=unfiltered,
         )
         segments = [e for e in decoded if isinstance(e, Segment)]
         if _looped(segments, cap):
@@ -1309,9 +1359,11 @@ class _WindowedRun:
         beam_size: int | None = None,
         context: tuple = (),
         max_new_tokens: int | None = None,
+        unfiltered: bool = False,
     ) -> Iterator:
         """The segments of `audio`, in `language` (else the run's); announces the language on
-        the first call when no part announced it."""
+        the first call when no part announced it. `unfiltered`: all of `audio`, no silence
+        dropped (speech Silero does not hear, which its chunks would drop whole)."""
         language = language or self.language
         prompt = self._prompt(conditioned, context)
         # The decoder drops only long silences (faster-whisper's VAD settings otherwise): each
@@ -1319,7 +1371,8 @@ class _WindowedRun:
         # otherwise than a plain call does (docs/benchmarks.md, issue 9). The sensitive
         # far-field VAD only finds speech that got no text, which is then decoded on its own.
         options = self.backend.decoder_vad
-        chunks = self._probabilities(audio).chunks(options)
+        whole = [{"start": 0, "end": len(audio)}]
+        chunks = whole if unfiltered else self._probabilities(audio).chunks(options)
         chunks = _from_the_start(chunks, self.backend.decoder_lead_in_ms)
         # The fallback ladder samples above temperature 0. CTranslate2 seeds each decoding
         # thread's generator once, at its first sample, so this fixes only a fresh worker's
