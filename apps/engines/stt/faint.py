@@ -97,7 +97,7 @@ def faint_speech(
     first, last = round(lead / frame), b - a - round(trail / frame)
     return [
         (round(float(lo + (a + x) * frame), 3), round(float(lo + (a + y) * frame), 3))
-        for x, y in _runs(activity.speech[a:b] > THRESHOLD, frame)
+        for x, y in frame_runs(activity.speech[a:b] > THRESHOLD, frame)
         if (min(y, last) - max(x, first)) * frame >= MIN_MARK_SECONDS
         and (
             floor_at is None
@@ -191,17 +191,19 @@ def _marks(
     yield from said or [mark(a, b) for a, b in runs]
 
 
-def _runs(mask: np.ndarray, frame: float) -> list[tuple[int, int]]:
-    """Runs of True frames, pauses under _JOIN_SECONDS bridged, runs under MIN_MARK_SECONDS
-    dropped."""
+def frame_runs(
+    mask: np.ndarray, frame: float, *, least: float = MIN_MARK_SECONDS, join: float = _JOIN_SECONDS
+) -> list[tuple[int, int]]:
+    """Runs (first, end frame) of True frames `frame` seconds long, pauses under `join` seconds
+    bridged, runs under `least` seconds dropped."""
     edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(np.int8), 0]))
     runs: list[list[int]] = []
     for a, b in zip(edges[::2], edges[1::2], strict=True):
-        if runs and (a - runs[-1][1]) * frame < _JOIN_SECONDS:
+        if runs and (a - runs[-1][1]) * frame < join:
             runs[-1][1] = b
         else:
             runs.append([a, b])
-    return [(int(a), int(b)) for a, b in runs if (b - a) * frame >= MIN_MARK_SECONDS]
+    return [(int(a), int(b)) for a, b in runs if (b - a) * frame >= least]
 
 
 def rise_over_floor(audio: np.ndarray, start: float, end: float, floor_at) -> float:

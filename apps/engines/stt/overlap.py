@@ -18,6 +18,7 @@ import numpy as np
 from apps.core.media import SAMPLE_RATE
 
 from .base import Segment
+from .faint import frame_runs
 
 # Tuned on the AMI training excerpts and a development file of corpus voices talking over each
 # other (docs/benchmarks.md, issue 9, session 33); none on single-speaker recordings.
@@ -37,18 +38,8 @@ def overlapped(audio: np.ndarray) -> list[tuple[float, float]]:
     if len(audio) < MIN_MARK_SECONDS * SAMPLE_RATE:
         return []
     mask = speech_activity(audio, step=_STEP_SECONDS).overlap > THRESHOLD
-    edges = np.flatnonzero(np.diff(np.r_[0, mask.astype(np.int8), 0]))
-    runs: list[list[int]] = []
-    for a, b in zip(edges[::2], edges[1::2], strict=True):
-        if runs and (a - runs[-1][1]) * _FRAME < _JOIN_SECONDS:
-            runs[-1][1] = b
-        else:
-            runs.append([a, b])
-    return [
-        (round(float(a * _FRAME), 3), round(float(b * _FRAME), 3))
-        for a, b in runs
-        if (b - a) * _FRAME >= MIN_MARK_SECONDS
-    ]
+    runs = frame_runs(mask, _FRAME, least=MIN_MARK_SECONDS, join=_JOIN_SECONDS)
+    return [(round(a * _FRAME, 3), round(b * _FRAME, 3)) for a, b in runs]
 
 
 def with_overlap_marks(
