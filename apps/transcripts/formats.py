@@ -8,6 +8,7 @@ import json
 from bisect import bisect_left
 from dataclasses import asdict, dataclass, field, replace
 
+from apps.core.spans import uncovered_parts
 from apps.engines.analysis.base import Chapter, Entity, Keyword, SentenceSentiment, Summary
 from apps.engines.analysis.second_voices import second_voice
 from apps.engines.stt.base import GAP_REASONS
@@ -395,22 +396,12 @@ def with_second_voices_marked(doc: TranscriptDocument) -> TranscriptDocument:
         piece
         for o in doc.overlaps
         if not _words_of(o.speaker, spoken(o.start, o.end), o.start, o.end)
-        for piece in _unmarked(o.start, o.end, own(o.start, o.end))
+        for piece in uncovered_parts(o.start, o.end, own(o.start, o.end))
         if piece[1] - piece[0] >= MIN_MARK_SECONDS
     )
     if not found:
         return doc
     return replace(doc, gaps=tuple(sorted((*doc.gaps, *found), key=lambda g: g.start)))
-
-
-def _unmarked(start: float, end: float, marks) -> list[tuple[float, float]]:
-    """The parts of [start, end) outside `marks` (sorted by start)."""
-    parts = []
-    for mark in marks:
-        if start < mark.start:
-            parts.append((start, min(mark.start, end)))
-        start = max(start, mark.end)
-    return [*parts, (start, end)] if start < end else parts
 
 
 def _joined(stretches) -> list[DocumentGap]:

@@ -11,6 +11,8 @@ seconds: in a meeting the one who laughs is most often the one who just spoke or
 
 from collections.abc import Iterable
 
+from apps.core.spans import uncovered_parts
+
 from .base import SpeakerTurn, Transcript
 
 # A turn farther than this from the laughter says nothing about who laughed.
@@ -33,7 +35,7 @@ def turns_with_laughter(
     for start, end in laughter:
         speaker = _laugher(turns, start, end, reach)
         if speaker:
-            added += [SpeakerTurn(speaker, a, b) for a, b in _uncovered(turns, start, end)]
+            added += [SpeakerTurn(speaker, a, b) for a, b in uncovered_parts(start, end, turns)]
     return _joined(sorted(turns + added, key=lambda t: t.start)) if added else tuple(turns)
 
 
@@ -46,19 +48,6 @@ def _laugher(turns: list[SpeakerTurn], start: float, end: float, reach: float) -
         return max(touching, key=overlap).speaker
     near = [t for t in turns if -overlap(t) <= reach]
     return min(near, key=lambda t: -overlap(t)).speaker if near else ""
-
-
-def _uncovered(turns: list[SpeakerTurn], start: float, end: float) -> list[tuple[float, float]]:
-    pieces, at = [], start
-    for turn in turns:
-        if turn.end <= at or turn.start >= end:
-            continue
-        if turn.start > at:
-            pieces.append((at, turn.start))
-        at = max(at, turn.end)
-    if at < end:
-        pieces.append((at, end))
-    return pieces
 
 
 def _joined(turns: list[SpeakerTurn]) -> tuple[SpeakerTurn, ...]:

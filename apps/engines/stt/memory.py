@@ -59,15 +59,16 @@ def trim_freed() -> None:
     still held. Without it the worker held ~80 MB more between windows and after the job,
     and its peaks in later windows were ~50 MB higher (docs/benchmarks.md, issue 9, session
     33)."""
-    trim = _malloc_trim()
+    trim = _glibc("malloc_trim")
     if trim is not None:
         trim(0)
 
 
 @functools.cache
-def _malloc_trim():
+def _glibc(name: str):
+    """glibc's function `name` in this process; None under another C library."""
     try:
-        return ctypes.CDLL(None).malloc_trim
+        return getattr(ctypes.CDLL(None), name)
     except (OSError, AttributeError):
         return None
 
@@ -79,9 +80,7 @@ def give_back_large_blocks() -> bool:
     global _mapping_set
     with _mapping_lock:
         if not _mapping_set and "MALLOC_MMAP_THRESHOLD_" not in os.environ:
-            try:
-                mallopt = ctypes.CDLL(None).mallopt
-            except (OSError, AttributeError):  # no mallopt: not glibc, left as it is
+            if (mallopt := _glibc("mallopt")) is None:  # not glibc: left as it is
                 return False
             _mapping_set = bool(mallopt(_M_MMAP_THRESHOLD, MAP_APART_BYTES))
         return _mapping_set
